@@ -1,0 +1,42 @@
+"""Alembic environment: migrations are hand-written (each service owns its tables),
+so there is no target metadata to autogenerate from."""
+
+import sys
+from pathlib import Path
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from platform_common.db import database_urls
+from platform_common.migrations import MigrationSettings
+
+# Lets every migration import `columns`, the shapes they share.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+config = context.config
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or database_urls(MigrationSettings())[1]
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(_url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        # render_as_batch lets ALTERs work on SQLite, which rebuilds tables to alter them.
+        context.configure(connection=connection, render_as_batch=True, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

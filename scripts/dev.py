@@ -1,0 +1,74 @@
+"""Local run mode: migrate, then run every service as its own process on
+127.0.0.1:8001-8004, their JSON logs straight on stdout. Ctrl-C (or SIGTERM)
+stops them all gracefully; if one dies, the rest are stopped too."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from platform_common.logging import configure_logging
+from platform_common.migrations import MigrationSettings, upgrade
+
+log = logging.getLogger("dev")
+
+SERVICES = (
+    ("alert-ingestion", "alert_ingestion", 8001),
+    ("incident-management", "incident_management", 8002),
+    ("oncall-service", "oncall_service", 8003),
+    ("notification-service", "notification_service", 8004),
+)
+
+
+def main() -> int:
+    configure_logging("dev", os.environ.get("LOG_LEVEL", "INFO"))
+    settings = MigrationSettings()
+    log.info("migrating %s", "PostgreSQL" if not settings.is_sqlite else f"SQLite file {settings.sqlite_path}")
+    upgrade(settings)
+
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    for name, module, port in SERVICES:
+        env = {**os.environ, "PORT": str(port)}
+        # Own process group: the terminal's Ctrl-C reaches us only, and we stop
+        # the children in order with SIGTERM (graceful) instead of all at once.
+        children[name] = subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
+        log.info("started %s on http://127.0.0.1:%d (pid %d)", name, port, children[name].pid)
+
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                log.error("%s exited with %s; stopping the others", name, child.returncode)
+                exit_code = 1
+                stopping = True
+                break
+        time.sleep(0.3)
+
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for name, child in children.items():
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in time; killing it", name)
+            child.kill()
+            child.wait()
+    log.info("all services stopped")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

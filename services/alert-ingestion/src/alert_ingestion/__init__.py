@@ -1,0 +1,1 @@
+"""Receives alerts in every supported format, deduplicates and correlates them into incidents."""

@@ -1,0 +1,1 @@
+"""Infrastructure shared by every service. No domain types live here."""

@@ -1,0 +1,80 @@
+"""Assemble a service's FastAPI app the same way everywhere."""
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from platform_common import admin
+from platform_common.body_limit import MaxBodySizeMiddleware
+from platform_common.db import Database
+from platform_common.errors import install_error_handlers
+from platform_common.health import Check, DependencyMonitor, health_router, http_probe
+from platform_common.logging import configure_logging
+from platform_common.metrics import install_metrics
+from platform_common.request_id import RequestIdMiddleware
+from platform_common.settings import BaseServiceSettings
+
+log = logging.getLogger(__name__)
+
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    settings: BaseServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Iterable[APIRouter] = (),
+    lifespan: LifespanHook | None = None,
+    dependencies: Mapping[str, str] | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    """The common skeleton: logging, request ids, body limit, errors, health,
+    metrics, admin. `lifespan` runs inside it with `app.state.db`,
+    `app.state.settings` and `app.state.monitor` ready; it may add checks and
+    start clients or workers there. `dependencies` names the other services
+    (name -> base URL) this one calls; readiness reports them, non-critical,
+    because every call between services has a fallback."""
+    configure_logging(settings.service_name, settings.log_level)
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.db = Database(settings)
+        probe_client = httpx.AsyncClient(timeout=2.0)
+        checks = [Check("database", app.state.db.ping)]
+        checks += [
+            Check(name, http_probe(probe_client, f"{url.rstrip('/')}/health"), critical=False)
+            for name, url in (dependencies or {}).items()
+        ]
+        app.state.monitor = DependencyMonitor(checks, interval=settings.readiness_interval_seconds)
+        try:
+            async with lifespan(app) if lifespan else nullcontext():
+                app.state.monitor.start()
+                log.info("%s started", settings.service_name, extra={"port": settings.port})
+                yield
+                log.info("%s stopping", settings.service_name)
+        finally:
+            await app.state.monitor.stop()
+            await probe_client.aclose()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router(settings.service_name))
+    app.include_router(admin.router)
+    for router in routers:
+        app.include_router(router)
+    install_metrics(app)
+    return app

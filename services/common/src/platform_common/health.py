@@ -1,0 +1,126 @@
+"""Liveness and readiness. A service serves even while a dependency is down, and says so."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One dependency. A `critical` one down makes the service not ready (503);
+    a non-critical one down only makes it `degraded` (the service has a fallback)."""
+
+    name: str
+    probe: Callable[[], Awaitable[None]]
+    critical: bool = True
+
+
+@dataclass
+class CheckResult:
+    status: str
+    critical: bool
+    latency_ms: float
+    checked_at: str
+    error: str | None = None
+
+
+def http_probe(client: httpx.AsyncClient, url: str) -> Callable[[], Awaitable[None]]:
+    """A probe that calls another service's liveness endpoint once, without retries."""
+
+    async def probe() -> None:
+        response = await client.get(url)
+        response.raise_for_status()
+
+    return probe
+
+
+class DependencyMonitor:
+    """Checks every dependency now and then in the background so that a dependency
+    coming back is noticed without a restart; readiness re-checks on demand."""
+
+    def __init__(self, checks: list[Check], *, interval: float, timeout: float = 2.0) -> None:
+        self.checks = checks
+        self.interval = interval
+        self.timeout = timeout
+        self.results: dict[str, CheckResult] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self, check: Check) -> CheckResult:
+        started = time.perf_counter()
+        error = None
+        try:
+            await asyncio.wait_for(check.probe(), self.timeout)
+        except Exception as exc:  # any failure means "down"; the reason is reported
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        result = CheckResult(
+            status="down" if error else "up",
+            critical=check.critical,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            checked_at=datetime.now(UTC).isoformat(),
+            error=error,
+        )
+        previous = self.results.get(check.name)
+        if previous is None or previous.status != result.status:
+            level = logging.WARNING if error else logging.INFO
+            log.log(level, "dependency %s is %s", check.name, result.status, extra={"error": error})
+        self.results[check.name] = result
+        return result
+
+    async def check_all(self) -> dict[str, CheckResult]:
+        await asyncio.gather(*(self._run(check) for check in self.checks))
+        return self.results
+
+    async def _loop(self) -> None:
+        while True:
+            await self.check_all()
+            await asyncio.sleep(self.interval)
+
+    def add(self, check: Check) -> None:
+        self.checks.append(check)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="dependency-monitor")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def readiness_body(service: str, results: dict[str, CheckResult]) -> tuple[int, dict[str, Any]]:
+    """Pure: the HTTP status and body of /health/ready for the given results."""
+    critical_down = any(r.status == "down" and r.critical for r in results.values())
+    any_down = any(r.status == "down" for r in results.values())
+    status = "not_ready" if critical_down else "degraded" if any_down else "ready"
+    body = {
+        "status": status,
+        "service": service,
+        "dependencies": {name: vars(result) for name, result in sorted(results.items())},
+    }
+    return (503 if critical_down else 200), body
+
+
+def health_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", summary="Liveness: the process serves; no dependency is checked")
+    async def liveness() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @router.get("/health/ready", summary="Readiness: each dependency with its status")
+    async def readiness(request: Request) -> JSONResponse:
+        monitor: DependencyMonitor = request.app.state.monitor
+        status_code, body = readiness_body(service, await monitor.check_all())
+        return JSONResponse(body, status_code=status_code)
+
+    return router

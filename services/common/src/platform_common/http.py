@@ -1,0 +1,77 @@
+"""Calls to other services: a timeout on every call, bounded retries with
+exponential backoff and jitter, and the caller's X-Request-ID forwarded."""
+
+import logging
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from platform_common.logging import request_id_var
+from platform_common.request_id import HEADER, new_request_id
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({502, 503, 504})
+
+
+class RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"{response.request.method} {response.request.url.path} answered {response.status_code}")
+        self.response = response
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.TransportError | RetryableStatus)
+
+
+class ServiceClient:
+    """A client for one other service. Retries only what is safe to retry:
+    connection failures, timeouts and 502/503/504. Callers make POSTs
+    idempotent (idempotency keys, unique steps) so a retried write is harmless."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        retries: int = 3,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send with retries; raises httpx.HTTPError (or RetryableStatus) once they run out."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault(HEADER, request_id_var.get() or new_request_id())
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                response = await self.http.request(method, path, headers=headers, **kwargs)
+                if response.status_code in RETRYABLE_STATUS:
+                    raise RetryableStatus(response)
+                return response
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, **kwargs)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

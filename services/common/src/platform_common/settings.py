@@ -1,0 +1,63 @@
+"""Configuration from environment variables, the only source of configuration."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "test", "dev", "prod"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class BaseServiceSettings(BaseSettings):
+    """Settings every service has; each service subclasses it with its own."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    service_name: str
+    environment: Environment = "local"
+    host: str = "127.0.0.1"
+    port: int
+
+    # Unset means the zero-setup embedded SQLite file below.
+    database_url: SecretStr | None = None
+    sqlite_path: Path = Path("data/platform.db")
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    log_level: str = "INFO"
+    # Guards the run-time log level endpoint; required outside local/test.
+    admin_token: SecretStr | None = None
+
+    http_timeout_seconds: float = 5.0
+    http_retries: int = 3
+    readiness_interval_seconds: float = 10.0
+    max_body_bytes: int = 1_048_576
+    graceful_shutdown_seconds: int = 15
+
+    alert_ingestion_url: str = "http://127.0.0.1:8001"
+    incident_service_url: str = "http://127.0.0.1:8002"
+    oncall_service_url: str = "http://127.0.0.1:8003"
+    notification_service_url: str = "http://127.0.0.1:8004"
+    ui_base_url: str = "http://127.0.0.1:8080"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "BaseServiceSettings":
+        if self.environment in ("dev", "prod") and self.database_url is None:
+            raise ValueError("DATABASE_URL must be set outside local runs (SQLite is for local use only)")
+        if self.environment == "prod" and self.admin_token is None:
+            raise ValueError("ADMIN_TOKEN must be set in prod")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url is None or self.database_url.get_secret_value().startswith("sqlite")

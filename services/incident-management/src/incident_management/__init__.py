@@ -1,0 +1,1 @@
+"""Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation."""

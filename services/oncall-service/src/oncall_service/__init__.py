@@ -1,0 +1,1 @@
+"""Users, teams, rotation schedules, overrides, escalation policies, and who is on call now."""

@@ -1,0 +1,12 @@
+"""`python -m oncall_service`: serve oncall-service on $HOST:$PORT (default 127.0.0.1:8003)."""
+
+from oncall_service.config import get_settings
+from platform_common.server import serve
+
+
+def main() -> None:
+    serve("oncall_service.main:create_app", get_settings())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Settings of oncall-service, from environment variables."""
+
+from functools import lru_cache
+
+from platform_common.settings import BaseServiceSettings
+
+
+class Settings(BaseServiceSettings):
+    service_name: str = "oncall-service"
+    port: int = 8003
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
