@@ -53,6 +53,10 @@ def upgrade() -> None:
         id_column(),
         sa.Column("name", sa.String(200), nullable=False, unique=True),
         sa.Column("description", sa.Text(), nullable=False, server_default=""),
+        # The team's default policy, used for `oncall/current?team=` and for the
+        # team's services that name none. Its foreign key is added once
+        # escalation_policies exists (the two tables reference each other).
+        sa.Column("escalation_policy_id", sa.Uuid()),
         *created_updated(),
     )
     op.create_table(
@@ -83,13 +87,16 @@ def upgrade() -> None:
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("rotation_type", sa.String(10), nullable=False),
         sa.Column("shift_length", sa.Integer(), nullable=False, server_default="1"),
+        # The rotation is anchored at local wall time (start_date, handoff_time) in
+        # the schedule's timezone, so daily and weekly handoffs stay at that local
+        # time across DST changes; the UTC instants are derived, never stored.
         sa.Column("handoff_time", sa.String(5), nullable=False, server_default="09:00"),
-        timestamp("start_at"),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        # Optional instant after which the layer no longer covers anything.
         timestamp("end_at", nullable=True),
         *created_updated(),
         sa.CheckConstraint(in_check("rotation_type", ("hourly", "daily", "weekly")), name="ck_layers_rotation_type"),
-        sa.CheckConstraint("shift_length >= 1", name="ck_layers_shift_length"),
-        sa.CheckConstraint("end_at IS NULL OR end_at > start_at", name="ck_layers_range"),
+        sa.CheckConstraint("shift_length BETWEEN 1 AND 1000", name="ck_layers_shift_length"),
         sa.UniqueConstraint("schedule_id", "priority", name="uq_layers_schedule_priority"),
     )
     op.create_table(
@@ -157,9 +164,21 @@ def upgrade() -> None:
         *created_updated(),
     )
     op.create_index("ix_services_team_id", "services", ["team_id"])
+    # Batch mode: PostgreSQL gets an ALTER TABLE, SQLite a copy of the table
+    # with the constraint (SQLite cannot add one in place).
+    with op.batch_alter_table("teams") as batch:
+        batch.create_foreign_key(
+            "fk_teams_escalation_policy_id",
+            "escalation_policies",
+            ["escalation_policy_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("teams") as batch:
+        batch.drop_constraint("fk_teams_escalation_policy_id", type_="foreignkey")
     for table in (
         "services",
         "escalation_targets",
