@@ -1,13 +1,67 @@
 """Settings of notification-service, from environment variables."""
 
 from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
 
 from platform_common.settings import BaseServiceSettings
+
+# Good enough to sign webhooks on a laptop; refused anywhere else (see below).
+LOCAL_WEBHOOK_SECRET = "local-only-webhook-signing-secret"  # noqa: S105 - a documented local default, refused in dev/prod
 
 
 class Settings(BaseServiceSettings):
     service_name: str = "notification-service"
     port: int = 8004
+
+    # The delivery worker runs as an asyncio task in this process; switch it
+    # off to run API-only replicas (any replica with it on delivers).
+    notification_worker_enabled: bool = True
+    notification_poll_seconds: float = 1.0
+    notification_batch_size: int = 20
+    # How long a claimed row is reserved for its worker; a worker that dies
+    # mid-send frees it when this runs out. Must outlast the slowest send.
+    notification_lease_seconds: float = 60.0
+    notification_max_attempts: int = 5
+    notification_retry_base_seconds: float = 5.0
+    notification_retry_max_seconds: float = 600.0
+    notification_http_timeout_seconds: float = 10.0
+    notification_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
+    # A folder whose `<channel>/<event>.<kind>` files replace the built-in templates.
+    notification_templates_dir: Path | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_ca_file: Path | None = None
+    smtp_from: str = "Incident Platform <pager@localhost>"
+    smtp_timeout_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _check_notification_settings(self) -> "Settings":
+        if self.environment in ("dev", "prod") and self.notification_webhook_secret.get_secret_value() in (
+            LOCAL_WEBHOOK_SECRET,
+            "",
+        ):
+            raise ValueError("NOTIFICATION_WEBHOOK_SECRET must be set outside local runs")
+        if self.smtp_starttls and self.smtp_ssl:
+            raise ValueError("SMTP_STARTTLS and SMTP_SSL exclude each other (STARTTLS upgrades, SSL starts in TLS)")
+        slowest_send = max(self.notification_http_timeout_seconds, self.smtp_timeout_seconds)
+        if self.notification_lease_seconds <= slowest_send:
+            raise ValueError(
+                "NOTIFICATION_LEASE_SECONDS must exceed the send timeouts, or a slow send is retried while in flight"
+            )
+        if self.notification_max_attempts < 1 or self.notification_batch_size < 1:
+            raise ValueError("NOTIFICATION_MAX_ATTEMPTS and NOTIFICATION_BATCH_SIZE must be at least 1")
+        if not 0 < self.notification_retry_base_seconds <= self.notification_retry_max_seconds:
+            raise ValueError("need 0 < NOTIFICATION_RETRY_BASE_SECONDS <= NOTIFICATION_RETRY_MAX_SECONDS")
+        if self.notification_templates_dir is not None and not self.notification_templates_dir.is_dir():
+            raise ValueError(f"NOTIFICATION_TEMPLATES_DIR {self.notification_templates_dir} is not a directory")
+        return self
 
 
 @lru_cache

@@ -1,16 +1,64 @@
 """Notifications: Durable delivery of pages over webhook, Slack, email and log, with retries and history."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI
 
+from notification_service.api.routes import notifications, notify
+from notification_service.channels.base import Channel
+from notification_service.channels.email import EmailChannel
+from notification_service.channels.log import LogChannel
+from notification_service.channels.slack import SlackChannel
+from notification_service.channels.webhook import WebhookChannel
 from notification_service.config import Settings, get_settings
+from notification_service.oncall import OncallDirectory
+from notification_service.rendering import Renderer
+from notification_service.workers.delivery import DeliveryWorker
 from platform_common.app import create_service_app
+from platform_common.clock import SystemClock
+from platform_common.http import ServiceClient
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Fail fast: a broken template override stops the start, not a page at night.
+    renderer = Renderer(settings.notification_templates_dir)
+    renderer.check()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        oncall_client = ServiceClient(
+            settings.oncall_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+        )
+        # No redirects: a signed body must not be replayed to wherever a 3xx points.
+        http = httpx.AsyncClient(timeout=settings.notification_http_timeout_seconds, follow_redirects=False)
+        channels: dict[str, Channel] = {
+            "webhook": WebhookChannel(http, renderer, settings.notification_webhook_secret.get_secret_value().encode()),
+            "slack": SlackChannel(http, renderer),
+            "email": EmailChannel(settings, renderer),
+            "log": LogChannel(renderer),
+        }
+        app.state.clock = SystemClock()
+        app.state.directory = OncallDirectory(oncall_client)
+        app.state.worker = None
+        if settings.notification_worker_enabled:
+            app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings)
+            app.state.worker.start()
+        try:
+            yield
+        finally:
+            if app.state.worker is not None:
+                await app.state.worker.stop(grace_seconds=settings.graceful_shutdown_seconds)
+            await http.aclose()
+            await oncall_client.aclose()
+
     return create_service_app(
         settings,
         title="Notifications",
         description="Durable delivery of pages over webhook, Slack, email and log, with retries and history.",
+        routers=[notify.router, notifications.router],
+        lifespan=lifespan,
         dependencies={"oncall-service": settings.oncall_service_url},
     )

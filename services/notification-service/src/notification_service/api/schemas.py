@@ -1,0 +1,119 @@
+"""Request and response bodies of the public API (shapes agreed with incident-management)."""
+
+import uuid
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+Event = Literal["triggered", "escalated", "acknowledged", "resolved"]
+ChannelName = Literal["webhook", "slack", "email", "log"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Status = Literal["pending", "sending", "delivered", "failed", "suppressed"]
+
+
+class IncidentIn(BaseModel):
+    id: uuid.UUID
+    title: str = Field(min_length=1, max_length=500)
+    service: str = Field(min_length=1, max_length=200)
+    severity: Severity
+    status: str | None = Field(default=None, max_length=20)
+    url: HttpUrl | None = None
+
+
+class TargetIn(BaseModel):
+    channel: ChannelName
+    target: str = Field(min_length=1, max_length=2048)
+
+    @model_validator(mode="after")
+    def _address_fits_channel(self) -> "TargetIn":
+        if self.channel in ("webhook", "slack"):
+            parts = urlsplit(self.target)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"a {self.channel} target must be an http(s) URL")
+        elif self.channel == "email":
+            _, address = parseaddr(self.target)
+            if address != self.target or "@" not in address or address.startswith("@") or address.endswith("@"):
+                raise ValueError("an email target must be a plain address like oncall@example.com")
+        return self
+
+
+class NotifyIn(BaseModel):
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    event: Event
+    incident: IncidentIn
+    user_id: uuid.UUID | None = None
+    targets: list[TargetIn] | None = Field(default=None, max_length=20)
+    message: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _someone_to_notify(self) -> "NotifyIn":
+        if self.user_id is None and not self.targets:
+            raise ValueError("give a user_id, targets, or both")
+        return self
+
+
+class AcceptedNotification(BaseModel):
+    id: uuid.UUID
+    channel: ChannelName | None
+    target: str | None
+    recipient: str
+    status: Status
+    last_error: str | None
+
+
+class NotifyAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    idempotency_key: str | None
+    # True when this answer repeats an earlier request with the same key (nothing new was stored).
+    duplicate: bool
+    notifications: list[AcceptedNotification]
+
+
+class AttemptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    attempt: int
+    result: str
+    error: str | None
+    response_status: int | None
+    duration_ms: float
+    started_at: datetime
+
+
+class NotificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    idempotency_key: str | None
+    incident_id: uuid.UUID
+    event: Event
+    recipient: str
+    channel: ChannelName | None
+    target: str | None
+    severity: Severity
+    status: Status
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+    attempt_history: list[AttemptRead]
+
+    @model_validator(mode="after")
+    def _next_attempt_only_while_live(self) -> "NotificationRead":
+        # For pending rows it is the next try; for sending rows the lease's end.
+        if self.status not in ("pending", "sending"):
+            self.next_attempt_at = None
+        return self
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationRead]
+    total: int
+    limit: int
+    offset: int

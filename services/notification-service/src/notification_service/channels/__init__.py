@@ -1,0 +1,1 @@
+"""The ways a page leaves this service: webhook, Slack, email, log."""

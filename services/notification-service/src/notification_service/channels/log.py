@@ -1,0 +1,29 @@
+"""The log channel: a page as a log line, for local runs without any receiver."""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from notification_service.channels.base import AttemptResult
+from notification_service.domain.retry import Outcome
+from notification_service.rendering import Renderer
+
+log = logging.getLogger("notification_service.pages")
+
+
+class LogChannel:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
+        text = self.renderer.render("log", context["event"], "txt", context)
+        log.warning(
+            text,
+            extra={
+                "notification_id": context["notification_id"],
+                "incident_id": context["incident"]["id"],
+                "event": context["event"],
+                "target": target,
+            },
+        )
+        return AttemptResult(Outcome.SUCCESS)

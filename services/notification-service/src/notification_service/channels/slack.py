@@ -1,0 +1,22 @@
+"""Slack-compatible incoming webhook (also Mattermost and Rocket.Chat): blocks with buttons into the UI."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from notification_service.channels.base import AttemptResult, post_json
+from notification_service.domain.messages import slack_payload
+from notification_service.rendering import Renderer
+
+
+class SlackChannel:
+    def __init__(self, http: httpx.AsyncClient, renderer: Renderer) -> None:
+        self.http = http
+        self.renderer = renderer
+
+    async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
+        text = self.renderer.render("slack", context["event"], "txt", context)
+        body = json.dumps(slack_payload(context, text)).encode()
+        return await post_json(self.http, target, body, {"X-Notification-Id": context["notification_id"]})

@@ -1,0 +1,113 @@
+"""The shapes receivers get: the template context, the webhook body, Slack blocks."""
+
+from datetime import datetime
+from typing import Any
+
+EVENT_TITLES = {
+    "triggered": "Triggered",
+    "escalated": "Escalated",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+}
+SEVERITY_MARKS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
+# Slack's documented limits; longer text is refused with 400 invalid_blocks.
+SLACK_HEADER_MAX = 150
+SLACK_TEXT_MAX = 3000
+
+
+def incident_links(incident: dict[str, Any], ui_base_url: str) -> dict[str, str]:
+    """Where a responder goes from a page: the incident, and its acknowledge/resolve actions in the UI."""
+    base = f"{ui_base_url.rstrip('/')}/incidents/{incident['id']}"
+    return {
+        "incident": incident.get("url") or base,
+        "acknowledge": f"{base}?action=acknowledge",
+        "resolve": f"{base}?action=resolve",
+    }
+
+
+def message_context(
+    *,
+    notification_id: str,
+    event: str,
+    incident: dict[str, Any],
+    message: str | None,
+    recipient: str,
+    ui_base_url: str,
+) -> dict[str, Any]:
+    """Everything a template may use; the same for every channel."""
+    return {
+        "notification_id": notification_id,
+        "event": event,
+        "event_title": EVENT_TITLES.get(event, event.title()),
+        "incident": incident,
+        "severity_mark": SEVERITY_MARKS.get(incident.get("severity", ""), ""),
+        "message": message,
+        "recipient": recipient,
+        "links": incident_links(incident, ui_base_url),
+    }
+
+
+def webhook_body(context: dict[str, Any], summary: str, sent_at: datetime) -> dict[str, Any]:
+    """The generic webhook's JSON. The timestamp is inside the signed body too,
+    so a receiver can refuse replays without trusting an unsigned header."""
+    return {
+        "id": context["notification_id"],
+        "event": context["event"],
+        "timestamp": sent_at.isoformat(),
+        "incident": context["incident"],
+        "message": context["message"],
+        "summary": summary,
+        "recipient": context["recipient"],
+        "links": context["links"],
+    }
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_escape(text: str) -> str:
+    """Slack mrkdwn control characters; everything else is literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(context: dict[str, Any], text: str) -> dict[str, Any]:
+    """An incoming-webhook message: header, facts, the rendered text, and buttons into the UI.
+
+    `text` is the template's mrkdwn (already escaped); it doubles as the
+    notification fallback that Slack shows where blocks are not rendered.
+    """
+    incident = context["incident"]
+    links = context["links"]
+    event = context["event"]
+    buttons = []
+    if event in ("triggered", "escalated"):
+        buttons.append(_button("Acknowledge", links["acknowledge"], "primary"))
+    if event != "resolved":
+        buttons.append(_button("Resolve", links["resolve"], "danger"))
+    buttons.append(_button("Open incident", links["incident"]))
+    header = f"{context['severity_mark']} {context['event_title']}: {incident['title']}".strip()
+    facts = {
+        "Severity": incident["severity"],
+        "Service": incident["service"],
+        "Status": incident.get("status") or "unknown",
+    }
+    return {
+        "text": _truncate(text, SLACK_TEXT_MAX),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": _truncate(header, SLACK_HEADER_MAX)}},
+            {
+                "type": "section",
+                "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{slack_escape(str(v))}"} for k, v in facts.items()],
+            },
+            {"type": "section", "text": {"type": "mrkdwn", "text": _truncate(text, SLACK_TEXT_MAX)}},
+            {"type": "actions", "elements": buttons},
+        ],
+    }
+
+
+def _button(label: str, url: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": label}, "url": url}
+    if style:
+        button["style"] = style
+    return button

@@ -1,0 +1,19 @@
+"""Prometheus metrics of deliveries (names are fixed by ARCHITECTURE.md; labels stay bounded)."""
+
+from prometheus_client import Counter, Histogram
+
+# result: delivered | retry | failed | suppressed
+NOTIFICATIONS_SENT = Counter(
+    "notifications_sent_total", "Delivery attempts and their outcome, by channel", ["channel", "result"]
+)
+DELIVERY_SECONDS = Histogram(
+    "notification_delivery_seconds",
+    "Time one delivery attempt took, by channel",
+    ["channel"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WORKER_CYCLE_SECONDS = Histogram(
+    "notification_worker_cycle_seconds",
+    "Time of one delivery worker cycle (claim, send, record)",
+    buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60),
+)

@@ -1,0 +1,135 @@
+"""The delivery queue's use cases: claim due notifications, record an attempt's outcome."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notification_service.channels.base import AttemptResult
+from notification_service.db import queries
+from notification_service.domain.retry import NextStep, Outcome, next_step
+
+ABANDONED_ERROR = "the worker stopped before the attempt finished (its lease expired)"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One notification reserved for this worker until `lease_until`."""
+
+    id: uuid.UUID
+    lock_token: uuid.UUID
+    attempt: int
+    max_attempts: int
+    channel: str
+    target: str
+    recipient: str
+    event: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClaimBatch:
+    claims: list[Claim]
+    # Channels of notifications that ran out of attempts through abandonment alone.
+    exhausted: list[str]
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_seconds: float) -> ClaimBatch:
+    """Reserve up to `limit` due notifications: each becomes `sending` with its
+    attempt counted now, so a notification that kills its worker every time
+    (a poison page) still runs out of attempts instead of looping forever."""
+    claims: list[Claim] = []
+    exhausted: list[str] = []
+    for row in await queries.lock_due(session, now=now, limit=limit):
+        if row.status == "sending":
+            started = row.locked_at or now
+            queries.add_attempt(
+                session,
+                notification_id=row.id,
+                attempt=row.attempts,
+                result="abandoned",
+                error=ABANDONED_ERROR,
+                response_status=None,
+                duration_ms=max(0.0, (now - started).total_seconds() * 1000),
+                started_at=started,
+            )
+            if row.attempts >= row.max_attempts:
+                row.status, row.last_error, row.lock_token, row.updated_at = "failed", ABANDONED_ERROR, None, now
+                exhausted.append(row.channel or "none")
+                continue
+        row.status = "sending"
+        row.attempts += 1
+        row.lock_token = uuid.uuid4()
+        row.locked_at = now
+        row.next_attempt_at = now + timedelta(seconds=lease_seconds)
+        row.updated_at = now
+        claims.append(
+            Claim(
+                id=row.id,
+                lock_token=row.lock_token,
+                attempt=row.attempts,
+                max_attempts=row.max_attempts,
+                channel=row.channel or "log",
+                target=row.target or "",
+                recipient=row.recipient,
+                event=row.event,
+                payload=row.payload,
+            )
+        )
+    await session.flush()
+    return ClaimBatch(claims, exhausted)
+
+
+async def record_attempt(
+    session: AsyncSession,
+    *,
+    claim: Claim,
+    result: AttemptResult,
+    started_at: datetime,
+    duration_ms: float,
+    now: datetime,
+    retry_base: float,
+    retry_cap: float,
+    rand: float,
+) -> tuple[NextStep, bool]:
+    """Store the attempt and move the notification on (delivered, retry later, failed).
+
+    Returns the step and whether the claim was still ours; if the lease ran out
+    and another worker took over, only the attempt is recorded (it happened).
+    """
+    step = next_step(
+        outcome=result.outcome,
+        attempts=claim.attempt,
+        max_attempts=claim.max_attempts,
+        now=now,
+        base=retry_base,
+        cap=retry_cap,
+        rand=rand,
+        retry_after=result.retry_after,
+    )
+    queries.add_attempt(
+        session,
+        notification_id=claim.id,
+        attempt=claim.attempt,
+        result=result.outcome.value,
+        error=result.error,
+        response_status=result.response_status,
+        duration_ms=duration_ms,
+        started_at=started_at,
+    )
+    delivered = result.outcome is Outcome.SUCCESS
+    owned = await queries.finish_claim(
+        session,
+        notification_id=claim.id,
+        lock_token=claim.lock_token,
+        values={
+            "status": step.status,
+            "next_attempt_at": step.next_attempt_at or now,
+            "last_error": None if delivered else result.error,
+            "delivered_at": now if delivered else None,
+            "updated_at": now,
+        },
+    )
+    return step, owned

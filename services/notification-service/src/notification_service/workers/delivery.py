@@ -1,0 +1,154 @@
+"""The delivery worker: claims due notifications from the database, sends them, records the outcome.
+
+Runs as an asyncio task in the service (NOTIFICATION_WORKER_ENABLED), any
+number of replicas side by side: the database is the queue, so nothing is
+kept in memory that a crash could lose.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+
+from notification_service.channels.base import AttemptResult, Channel, short
+from notification_service.config import Settings
+from notification_service.domain.messages import message_context
+from notification_service.domain.retry import Outcome
+from notification_service.metrics import DELIVERY_SECONDS, NOTIFICATIONS_SENT, WORKER_CYCLE_SECONDS
+from notification_service.rendering import TemplateProblem
+from notification_service.services.delivery import Claim, claim_due, record_attempt
+from platform_common.clock import Clock, SystemClock
+from platform_common.db import Database
+
+log = logging.getLogger(__name__)
+
+STEP_RESULTS = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        channels: Mapping[str, Channel],
+        settings: Settings,
+        clock: Clock | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.rand = rand
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="delivery-worker")
+
+    def wake(self) -> None:
+        """Look for work now (a page was just accepted here) instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Let the batch in flight finish within `grace_seconds`; what is cut off is
+        re-sent by whichever worker finds its lease expired."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        log.info("delivery worker started")
+        while not self._stopping:
+            handled = 0
+            try:
+                handled = await self.run_once()
+            except Exception:
+                # The database may be away; the rows wait for us there, try again at the next poll.
+                log.exception("delivery cycle failed")
+            if handled >= self.settings.notification_batch_size:
+                continue  # more may be due: no pause while there is a backlog
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.notification_poll_seconds)
+        log.info("delivery worker stopped")
+
+    async def run_once(self) -> int:
+        """One cycle: claim a batch, deliver it concurrently, record each outcome. Returns how many were claimed."""
+        started = time.perf_counter()
+        async with self.db.sessionmaker() as session, session.begin():
+            batch = await claim_due(
+                session,
+                now=self.clock.now(),
+                limit=self.settings.notification_batch_size,
+                lease_seconds=self.settings.notification_lease_seconds,
+            )
+        for channel in batch.exhausted:
+            NOTIFICATIONS_SENT.labels(channel, "failed").inc()
+        if batch.claims:
+            await asyncio.gather(*(self._deliver(claim) for claim in batch.claims))
+        WORKER_CYCLE_SECONDS.observe(time.perf_counter() - started)
+        return len(batch.claims) + len(batch.exhausted)
+
+    async def _deliver(self, claim: Claim) -> None:
+        started_at = self.clock.now()
+        started = time.perf_counter()
+        result = await self._send(claim)
+        duration = time.perf_counter() - started
+        DELIVERY_SECONDS.labels(claim.channel).observe(duration)
+        async with self.db.sessionmaker() as session, session.begin():
+            step, owned = await record_attempt(
+                session,
+                claim=claim,
+                result=result,
+                started_at=started_at,
+                duration_ms=round(duration * 1000, 3),
+                now=self.clock.now(),
+                retry_base=self.settings.notification_retry_base_seconds,
+                retry_cap=self.settings.notification_retry_max_seconds,
+                rand=self.rand(),
+            )
+        fields = {
+            "notification_id": str(claim.id),
+            "channel": claim.channel,
+            "attempt": claim.attempt,
+            "status": step.status,
+            "error": result.error,
+        }
+        if not owned:
+            log.warning("lease lost before the outcome was recorded; another worker owns the row", extra=fields)
+            return
+        NOTIFICATIONS_SENT.labels(claim.channel, STEP_RESULTS[step.status]).inc()
+        level = logging.INFO if step.status == "delivered" else logging.WARNING
+        log.log(level, "notification %s", step.status, extra=fields)
+
+    async def _send(self, claim: Claim) -> AttemptResult:
+        channel = self.channels.get(claim.channel)
+        if channel is None:
+            return AttemptResult(Outcome.PERMANENT, f"channel {claim.channel} is not available")
+        context = message_context(
+            notification_id=str(claim.id),
+            event=claim.event,
+            incident=claim.payload["incident"],
+            message=claim.payload.get("message"),
+            recipient=claim.recipient,
+            ui_base_url=self.settings.ui_base_url,
+        )
+        try:
+            return await channel.send(target=claim.target, context=context, now=self.clock.now())
+        except TemplateProblem as exc:
+            return AttemptResult(Outcome.PERMANENT, short(str(exc)))
+        except Exception as exc:
+            # A bug must not wedge the row: count it as a failed try, and retry.
+            log.exception("channel %s raised", claim.channel, extra={"notification_id": str(claim.id)})
+            return AttemptResult(Outcome.RETRYABLE, short(f"internal error: {type(exc).__name__}"))
