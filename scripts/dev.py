@@ -1,6 +1,9 @@
 """Local run mode: migrate, then run every service as its own process on
 127.0.0.1:8001-8004, their JSON logs straight on stdout. Ctrl-C (or SIGTERM)
-stops them all gracefully; if one dies, the rest are stopped too."""
+stops them all gracefully; if one dies, the rest are stopped too.
+
+DEV_BASE_PORT moves the four ports together (the services are told each
+other's URLs), so a second copy can run beside the first, as the tests do."""
 
 import logging
 import os
@@ -14,11 +17,12 @@ from platform_common.migrations import MigrationSettings, upgrade
 
 log = logging.getLogger("dev")
 
+# (name, module, offset from DEV_BASE_PORT, the env variable other services find it by)
 SERVICES = (
-    ("alert-ingestion", "alert_ingestion", 8001),
-    ("incident-management", "incident_management", 8002),
-    ("oncall-service", "oncall_service", 8003),
-    ("notification-service", "notification_service", 8004),
+    ("alert-ingestion", "alert_ingestion", 0, "ALERT_INGESTION_URL"),
+    ("incident-management", "incident_management", 1, "INCIDENT_SERVICE_URL"),
+    ("oncall-service", "oncall_service", 2, "ONCALL_SERVICE_URL"),
+    ("notification-service", "notification_service", 3, "NOTIFICATION_SERVICE_URL"),
 )
 
 
@@ -38,8 +42,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    for name, module, port in SERVICES:
-        env = {**os.environ, "PORT": str(port)}
+    base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
+    urls = {url_env: f"http://127.0.0.1:{base_port + offset}" for _, _, offset, url_env in SERVICES}
+    for name, module, offset, _ in SERVICES:
+        port = base_port + offset
+        env = {**urls, **os.environ, "PORT": str(port)}
         # Own process group: the terminal's Ctrl-C reaches us only, and we stop
         # the children in order with SIGTERM (graceful) instead of all at once.
         children[name] = subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)

@@ -70,6 +70,7 @@ def create_service_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Ours rather than FastAPI's max_body_size: the 413 keeps the JSON error envelope.
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router(settings.service_name))

@@ -1,12 +1,11 @@
-"""Refuse oversize request bodies with 413 before they are read into memory."""
+"""Refuse oversize request bodies with 413 (in the JSON error envelope) before
+they are read into memory, whether the size is declared or streamed."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from platform_common.errors import DomainError
 
-
-class BodyTooLarge(DomainError):
-    status_code = 413
+class _BodyTooLarge(Exception):
+    pass
 
 
 class MaxBodySizeMiddleware:
@@ -20,29 +19,42 @@ class MaxBodySizeMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _reject(send, self.max_bytes)
+                await self._reject(send)
                 return
+
         received = 0
+        too_large = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge(f"Request body exceeds {self.max_bytes} bytes")
+                    too_large = True
+                    raise _BodyTooLarge
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            # Frameworks turn a failed body read into their own 400; once we know
+            # the body was too large, that answer is replaced by ours.
+            nonlocal rejected
+            if too_large:
+                if not rejected:
+                    rejected = True
+                    await self._reject(send)
+                return
+            await send(message)
 
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _BodyTooLarge:
+            if not rejected:
+                await self._reject(send)
 
-async def _reject(send: Send, max_bytes: int) -> None:
-    body = f'{{"detail":"Request body exceeds {max_bytes} bytes"}}'.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    async def _reject(self, send: Send) -> None:
+        body = f'{{"detail":"Request body exceeds {self.max_bytes} bytes"}}'.encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -29,7 +29,10 @@ def database_urls(settings: BaseServiceSettings) -> tuple[str, str]:
     if settings.database_url is None:
         path = _sqlite_file(settings.sqlite_path)
         return f"sqlite+aiosqlite:///{path}", f"sqlite:///{path}"
-    url = make_url(settings.database_url.get_secret_value())
+    raw = settings.database_url.get_secret_value()
+    if raw.startswith("postgres://"):  # the Heroku/libpq spelling SQLAlchemy does not accept
+        raw = "postgresql://" + raw.removeprefix("postgres://")
+    url = make_url(raw)
     backend = url.get_backend_name()
     if backend == "postgresql":
         return (

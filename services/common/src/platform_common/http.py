@@ -52,7 +52,9 @@ class ServiceClient:
         headers.setdefault(HEADER, request_id_var.get() or new_request_id())
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retries + 1),
-            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+            wait=wait_exponential_jitter(
+                multiplier=self.backoff_initial, jitter=self.backoff_initial, max=self.backoff_max
+            ),
             retry=retry_if_exception(_is_retryable),
             reraise=True,
         )

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 import psycopg
@@ -85,7 +86,8 @@ def reset_database(url: str) -> None:
 async def running_app(app: FastAPI, base_url: str = "http://testserver") -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan run, and a client that calls it in-process."""
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        # Like a real server: an unhandled error becomes the 500 response, not a raise in the test.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
 
@@ -106,15 +108,16 @@ class ServiceProcess:
         self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.log_path = (log_dir or Path(tempfile.mkdtemp(prefix="svc-"))) / f"{module}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_file: BinaryIO | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> "ServiceProcess":
-        log_file = self.log_path.open("wb")
+        self._log_file = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module], env=self.env, stdout=log_file, stderr=subprocess.STDOUT
+            [sys.executable, "-m", self.module], env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -130,20 +133,27 @@ class ServiceProcess:
         raise RuntimeError(f"{self.module} did not become healthy:\n{self.output()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        """Signal the process (graceful by default) and wait; returns its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._close_log()
+        return self.process.returncode
 
     def kill(self) -> None:
         """SIGKILL: a crash, with no chance to clean up."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.stop(signal.SIGKILL)
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -1,0 +1,150 @@
+"""The skeleton every service shares, exercised through HTTP with a real database."""
+
+import json
+import logging
+
+import pytest
+from fastapi import APIRouter
+from prometheus_client.parser import text_string_to_metric_families
+
+from platform_common.app import create_service_app
+from platform_common.errors import Conflict
+from platform_common.settings import BaseServiceSettings
+from platform_common.testing import free_port, running_app
+
+
+class _Settings(BaseServiceSettings):
+    service_name: str = "probe-service"
+    port: int = 0
+    environment: str = "test"
+
+
+def _router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    @router.get("/conflict")
+    async def conflict() -> None:
+        raise Conflict("already acknowledged", current_status="acknowledged")
+
+    @router.get("/log")
+    async def log_something() -> dict[str, bool]:
+        logging.getLogger("probe").info("handled")
+        return {"ok": True}
+
+    return router
+
+
+def _app(database_url: str, **overrides):
+    settings = _Settings(database_url=database_url, **overrides)
+    return create_service_app(settings, title="probe", description="probe", routers=[_router()])
+
+
+async def test_liveness_and_readiness_with_database_up(database_url):
+    async with running_app(_app(database_url)) as client:
+        assert (await client.get("/health")).json() == {"status": "ok", "service": "probe-service"}
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200
+        assert ready.json()["dependencies"]["database"]["status"] == "up"
+
+
+async def test_service_starts_and_reports_while_database_is_down():
+    unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    async with running_app(_app(unreachable)) as client:
+        assert (await client.get("/health")).status_code == 200
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["status"] == "not_ready"
+        assert ready.json()["dependencies"]["database"]["status"] == "down"
+
+
+async def test_sibling_service_down_is_degraded_not_unready(database_url):
+    settings = _Settings(database_url=database_url)
+    app = create_service_app(
+        settings, title="p", description="p", dependencies={"oncall-service": f"http://127.0.0.1:{free_port()}"}
+    )
+    async with running_app(app) as client:
+        body = (await client.get("/health/ready")).json()
+    assert body["status"] == "degraded"
+    assert body["dependencies"]["oncall-service"] == body["dependencies"]["oncall-service"] | {
+        "status": "down",
+        "critical": False,
+    }
+
+
+async def test_metrics_are_prometheus_text_with_route_templates(database_url):
+    async with running_app(_app(database_url)) as client:
+        await client.get("/log")
+        await client.get("/no/such/path/123")
+        text = (await client.get("/metrics")).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    handlers = {sample.labels.get("handler") for sample in families["http_requests"].samples}
+    assert "/log" in handlers
+    assert "/no/such/path/123" not in handlers
+
+
+async def test_request_id_is_taken_and_given_back(database_url, capsys):
+    async with running_app(_app(database_url)) as client:
+        given = await client.get("/log", headers={"X-Request-ID": "trace-77"})
+        made = await client.get("/log")
+    assert given.headers["x-request-id"] == "trace-77"
+    assert len(made.headers["x-request-id"]) == 32
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"handled"' in line]
+    assert {line["request_id"] for line in lines} == {"trace-77", made.headers["x-request-id"]}
+
+
+async def test_errors_use_one_envelope_and_hide_internals(database_url):
+    async with running_app(_app(database_url)) as client:
+        conflict = await client.get("/conflict")
+        boom = await client.get("/boom")
+        missing = await client.get("/nope")
+    assert conflict.status_code == 409
+    assert conflict.json() == {"detail": "already acknowledged", "current_status": "acknowledged"}
+    assert boom.status_code == 500
+    assert "hunter2" not in boom.text and "Traceback" not in boom.text
+    assert boom.json()["detail"] == "Internal server error"
+    assert missing.status_code == 404
+
+
+async def test_oversize_bodies_are_refused_with_413(database_url):
+    async with running_app(_app(database_url, max_body_bytes=1000)) as client:
+        declared = await client.post("/log", content=b"x" * 2000)
+
+        async def chunks():
+            for _ in range(3):
+                yield b"x" * 600
+
+        streamed = await client.put("/admin/log-level", content=chunks(), headers={"content-type": "application/json"})
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
+    assert declared.json() == {"detail": "Request body exceeds 1000 bytes"}
+    assert streamed.json() == {"detail": "Request body exceeds 1000 bytes"}
+
+
+async def test_log_level_changes_while_running(database_url):
+    async with running_app(_app(database_url)) as client:
+        changed = await client.put("/admin/log-level", json={"level": "DEBUG"})
+        current = await client.get("/admin/log-level")
+        invalid = await client.put("/admin/log-level", json={"level": "LOUD"})
+        await client.put("/admin/log-level", json={"level": "INFO"})
+    assert changed.json() == {"level": "DEBUG"}
+    assert current.json() == {"level": "DEBUG"}
+    assert invalid.status_code == 422
+
+
+@pytest.mark.parametrize(("header", "status"), [(None, 401), ("Bearer wrong", 401), ("Bearer s3cret-token", 200)])
+async def test_admin_endpoints_need_the_token_when_configured(database_url, header, status):
+    app = _app(database_url, environment="dev", admin_token="s3cret-token")
+    headers = {"Authorization": header} if header else {}
+    async with running_app(app) as client:
+        response = await client.get("/admin/log-level", headers=headers)
+    assert response.status_code == status
+
+
+async def test_admin_endpoints_are_closed_outside_local_without_a_token(database_url):
+    async with running_app(_app(database_url, environment="dev")) as client:
+        response = await client.get("/admin/log-level")
+    assert response.status_code == 403

@@ -1,0 +1,31 @@
+import json
+import logging
+
+from platform_common.logging import configure_logging, current_log_level, request_id_var, set_log_level
+
+
+def test_log_lines_are_json_with_service_and_request_id(capsys):
+    configure_logging("svc-x", "INFO")
+    token = request_id_var.set("rid-1")
+    try:
+        logging.getLogger("t").info("paged %s", "alice", extra={"incident_id": "i-1"})
+    finally:
+        request_id_var.reset(token)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["message"] == "paged alice"
+    assert line["service"] == "svc-x"
+    assert line["request_id"] == "rid-1"
+    assert line["incident_id"] == "i-1"
+    assert line["level"] == "INFO"
+    assert line["time"].endswith("+00:00")
+
+
+def test_level_changes_at_run_time(capsys):
+    configure_logging("svc-x", "INFO")
+    logging.getLogger("t").debug("hidden")
+    assert set_log_level("debug") == "DEBUG"
+    assert current_log_level() == "DEBUG"
+    logging.getLogger("t").debug("shown")
+    out = capsys.readouterr().out
+    assert "shown" in out and "hidden" not in out
+    set_log_level("INFO")

@@ -1,0 +1,59 @@
+import pytest
+from pydantic import ValidationError
+
+from platform_common.db import database_urls
+from platform_common.settings import BaseServiceSettings
+
+
+class _Settings(BaseServiceSettings):
+    service_name: str = "svc"
+    port: int = 1
+
+
+def test_sqlite_is_the_zero_setup_default(tmp_path):
+    settings = _Settings(sqlite_path=tmp_path / "db" / "x.db")
+    async_url, sync_url = database_urls(settings)
+    assert async_url == f"sqlite+aiosqlite:///{tmp_path}/db/x.db"
+    assert sync_url == f"sqlite:///{tmp_path}/db/x.db"
+    assert (tmp_path / "db").is_dir()
+    assert settings.is_sqlite
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+psycopg2"])
+def test_postgres_urls_get_our_drivers(scheme):
+    settings = _Settings(database_url=f"{scheme}://u:p%40ss@db:5432/app")
+    async_url, sync_url = database_urls(settings)
+    assert async_url == "postgresql+asyncpg://u:p%40ss@db:5432/app"
+    assert sync_url == "postgresql+psycopg://u:p%40ss@db:5432/app"
+    assert not settings.is_sqlite
+
+
+def test_unsupported_backend_is_refused():
+    with pytest.raises(ValueError, match="unsupported DATABASE_URL backend"):
+        database_urls(_Settings(database_url="mysql://u@h/db"))
+
+
+def test_settings_come_from_environment(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("PORT", "9999")
+    settings = _Settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.port == 9999
+
+
+def test_unknown_log_level_fails_fast():
+    with pytest.raises(ValidationError, match="log_level"):
+        _Settings(log_level="LOUD")
+
+
+def test_production_refuses_sqlite_and_missing_admin_token():
+    with pytest.raises(ValidationError, match="DATABASE_URL must be set"):
+        _Settings(environment="prod")
+    with pytest.raises(ValidationError, match="ADMIN_TOKEN"):
+        _Settings(environment="prod", database_url="postgresql://db/app")
+    assert _Settings(environment="prod", database_url="postgresql://db/app", admin_token="t").environment == "prod"
+
+
+def test_database_url_is_never_printed():
+    settings = _Settings(database_url="postgresql://u:topsecret@db/app")
+    assert "topsecret" not in repr(settings)
