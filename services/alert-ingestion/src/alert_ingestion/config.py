@@ -2,12 +2,37 @@
 
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
+
 from platform_common.settings import BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
     service_name: str = "alert-ingestion"
     port: int = 8001
+
+    # An alert with no open match joins an open incident of the same service and
+    # severity opened at most this long ago.
+    correlation_window_minutes: float = Field(default=5.0, ge=0)
+    # Resolve the incident (through incident-management) once every alert of it is resolved.
+    auto_resolve_incidents: bool = True
+    # Creating an incident through incident-management: past this, ingestion
+    # opens it in the database itself (the shared-database fallback).
+    incident_create_timeout_seconds: float = Field(default=2.0, gt=0)
+    incident_create_retries: int = Field(default=1, ge=0)
+    # Owed acknowledge/resolve calls to incident-management: retried by a loop
+    # inside the service (off: another replica or process does it).
+    incident_actions_worker_enabled: bool = True
+    incident_actions_interval_seconds: float = Field(default=5.0, gt=0)
+    incident_actions_max_attempts: int = Field(default=20, ge=1)
+    # How long a looked-up integration key is trusted before asking the
+    # database again (a revoked key stops working on other replicas within this).
+    integration_cache_seconds: float = Field(default=5.0, ge=0)
+    # uvicorn worker processes for `python -m alert_ingestion`.
+    ingest_workers: int = Field(default=1, ge=1, le=64)
+    # Local runs only: the key of the integration seeded when none exists.
+    seed_integration_key: SecretStr | None = None
+    seed_integration_service: str = "demo"
 
 
 @lru_cache

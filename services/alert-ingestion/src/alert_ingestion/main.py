@@ -1,16 +1,99 @@
-"""Alert ingestion: Receives alerts in every supported format, deduplicates and correlates them into incidents."""
+"""Alert ingestion: receives alerts in every supported format, deduplicates and correlates them into incidents."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from alert_ingestion.api.routes import alerts, integrations, pagerduty, webhooks
 from alert_ingestion.config import Settings, get_settings
+from alert_ingestion.services.incident_actions import IncidentActionSender
+from alert_ingestion.services.incident_gateway import IncidentGateway
+from alert_ingestion.services.ingest import Ingestor, IngestSettings
+from alert_ingestion.services.integrations import IntegrationKeys
 from platform_common.app import create_service_app
+from platform_common.clock import Clock, SystemClock
+from platform_common.http import ServiceClient
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = app.state.db
+        gateway = IncidentGateway(
+            ServiceClient(
+                settings.incident_service_url,
+                timeout=settings.incident_create_timeout_seconds,
+                retries=settings.incident_create_retries,
+                backoff_initial=0.05,
+                backoff_max=0.2,
+            ),
+            ServiceClient(
+                settings.incident_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+            ),
+        )
+        sender = IncidentActionSender(db, gateway, clock.now, max_attempts=settings.incident_actions_max_attempts)
+        app.state.clock = clock
+        app.state.incident_actions = sender
+        app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)
+        app.state.ingestor = Ingestor(
+            db,
+            gateway,
+            IngestSettings(
+                correlation_window_minutes=settings.correlation_window_minutes,
+                auto_resolve_incidents=settings.auto_resolve_incidents,
+            ),
+            clock.now,
+            on_actions=sender.send_soon,
+        )
+        if settings.environment == "local":
+            await _seed(app, settings, clock)
+        worker = None
+        if settings.incident_actions_worker_enabled:
+            worker = asyncio.create_task(
+                sender.run(settings.incident_actions_interval_seconds), name="incident-actions"
+            )
+        try:
+            yield
+        finally:
+            if worker:
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+            await sender.drain()
+            await gateway.aclose()
+
     return create_service_app(
         settings,
         title="Alert ingestion",
         description="Receives alerts in every supported format, deduplicates and correlates them into incidents.",
+        routers=[alerts.router, pagerduty.router, webhooks.router, integrations.router],
+        lifespan=lifespan,
         dependencies={"incident-management": settings.incident_service_url},
     )
+
+
+async def _seed(app: FastAPI, settings: Settings, clock: Clock) -> None:
+    """Local runs start with one integration so alerts can be sent at once."""
+    try:
+        key = await app.state.integration_keys.seed(
+            key=settings.seed_integration_key.get_secret_value() if settings.seed_integration_key else None,
+            service=settings.seed_integration_service,
+            now=clock.now(),
+        )
+    except Exception:  # no schema yet (not migrated): the service still starts and says so in readiness
+        log.exception("could not seed the local integration")
+        return
+    if key:
+        log.warning(
+            "seeded local integration for service %r; routing/integration key: %s",
+            settings.seed_integration_service,
+            key,
+            extra={"integration_key": key},
+        )

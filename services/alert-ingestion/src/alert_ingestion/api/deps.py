@@ -1,0 +1,43 @@
+"""What routes receive: the per-process use cases built in the lifespan."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alert_ingestion.services.ingest import Ingestor
+from alert_ingestion.services.integrations import IntegrationKeys
+from platform_common.clock import Clock
+
+
+def _ingestor(request: Request) -> Ingestor:
+    return request.app.state.ingestor
+
+
+def _keys(request: Request) -> IntegrationKeys:
+    return request.app.state.integration_keys
+
+
+def _clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+async def _connection(request: Request):
+    """Reads only: one connection per request, no transaction kept open."""
+    async with request.app.state.db.engine.connect() as conn:
+        yield conn
+
+
+IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
+KeysDep = Annotated[IntegrationKeys, Depends(_keys)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
+
+
+def bearer_key(request: Request) -> str | None:
+    """An integration key from `Authorization: Bearer <key>` or `?integration_key=`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.query_params.get("integration_key") or None

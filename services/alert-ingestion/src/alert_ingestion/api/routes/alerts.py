@@ -1,0 +1,101 @@
+"""The platform's own format, and reading stored alerts."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from alert_ingestion.api.deps import ConnectionDep, IngestorDep, KeysDep, bearer_key
+from alert_ingestion.api.responses import json_response, parse_body
+from alert_ingestion.api.schemas import AlertAccepted, AlertPage, AlertRead
+from alert_ingestion.db import queries
+from alert_ingestion.domain.alert import Severity
+from alert_ingestion.formats import generic
+from alert_ingestion.formats.generic import GenericAlertIn
+from platform_common.errors import NotFound, Unauthorized, Unprocessable
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": GenericAlertIn.model_json_schema()}}}
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=AlertAccepted,
+    summary="Send an alert (generic format); an integration key (Bearer) is optional",
+    openapi_extra=_BODY,
+)
+async def post_alert(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
+    alert_in = parse_body(GenericAlertIn, await request.body())
+    key = bearer_key(request)
+    integration = None
+    if key is not None:
+        integration = await keys.resolve(key)
+        if integration is None:
+            raise Unauthorized("Unknown or revoked integration key")
+    service = alert_in.service or (integration.service if integration else None)
+    if service is None:
+        raise Unprocessable([{"loc": ["body", "service"], "msg": "Field required", "type": "missing"}])
+    outcome = await ingestor.ingest(
+        generic.to_alert(alert_in, service=service), integration_id=integration.id if integration else None
+    )
+    return json_response(
+        {
+            "alert_id": outcome.alert_id,
+            "incident_id": outcome.incident_id,
+            "fingerprint": outcome.fingerprint,
+            "action": outcome.result,
+        },
+        status_code=202,
+    )
+
+
+@router.get("", response_model=AlertPage, summary="List alerts, newest first")
+async def list_alerts(
+    conn: ConnectionDep,
+    service: str | None = None,
+    severity: Severity | None = None,
+    status: Literal["triggered", "acknowledged", "resolved"] | None = None,
+    incident_id: uuid.UUID | None = None,
+    fingerprint: str | None = None,
+    source: Annotated[
+        Literal["generic", "pagerduty", "alertmanager", "grafana"] | None,
+        Query(description="the format the alert arrived in"),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="received at or after (ISO 8601 with offset)")] = None,
+    until: Annotated[datetime | None, Query(description="received before (ISO 8601 with offset)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise Unprocessable([{"loc": ["query", name], "msg": "needs a UTC offset", "type": "timezone_aware"}])
+    items, total = await queries.list_alerts(
+        conn,
+        filters={
+            "service": service,
+            "severity": severity,
+            "status": status,
+            "incident_id": incident_id,
+            "fingerprint": fingerprint,
+            "format": source,
+        },
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    page = AlertPage(items=[AlertRead.model_validate(a) for a in items], total=total, limit=limit, offset=offset)
+    return json_response(page)
+
+
+@router.get("/{alert_id}", response_model=AlertRead, summary="One alert, with the payload it came with")
+async def get_alert(alert_id: uuid.UUID, conn: ConnectionDep) -> Response:
+    alert = await queries.get_alert(conn, alert_id=alert_id)
+    if alert is None:
+        raise NotFound(f"Alert {alert_id} not found")
+    return json_response(AlertRead.model_validate(alert))

@@ -1,0 +1,43 @@
+"""PagerDuty Events API v2, wire-compatible: point any PagerDuty sender here."""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+
+from alert_ingestion.api.deps import IngestorDep, KeysDep
+from alert_ingestion.api.responses import is_malformed_json, json_response
+from alert_ingestion.formats import pagerduty
+from alert_ingestion.formats.common import error_messages
+from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
+
+router = APIRouter(tags=["pagerduty"])
+
+
+def _invalid(errors: list[str], status_code: int = 400, message: str = "Event object is invalid") -> Response:
+    return json_response({"status": "invalid event", "message": message, "errors": errors}, status_code=status_code)
+
+
+@router.post(
+    "/v2/enqueue",
+    status_code=202,
+    summary="PagerDuty Events API v2: trigger, acknowledge, resolve",
+    responses={400: {"description": "invalid event"}, 413: {"description": "event over 512 KB"}},
+)
+async def enqueue(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
+    body = await request.body()
+    if len(body) > MAX_EVENT_BYTES:
+        return _invalid([f"Event exceeds the {MAX_EVENT_BYTES // 1024} KB limit"], 413, "Event object is too large")
+    try:
+        event = PagerDutyEvent.model_validate_json(body)
+    except ValidationError as exc:
+        if is_malformed_json(exc):
+            return _invalid(["Malformed JSON"], message="Malformed JSON in request body")
+        return _invalid(error_messages(exc))
+    integration = await keys.resolve(event.routing_key)
+    if integration is None:
+        return _invalid(["routing_key: unknown or revoked integration key"])
+    dedup_key = event.dedup_key or pagerduty.generated_dedup_key(str(uuid.uuid4()))
+    alert = pagerduty.to_alert(event, service=integration.service, dedup_key=dedup_key)
+    await ingestor.ingest(alert, integration_id=integration.id)
+    return json_response({"status": "success", "message": "Event processed", "dedup_key": dedup_key}, 202)

@@ -1,0 +1,52 @@
+"""Alertmanager (version 4) and Grafana-managed alerting webhooks. Both need an
+integration key: `Authorization: Bearer <key>` (Alertmanager's
+`http_config.authorization.credentials`, Grafana's contact point header) or
+`?integration_key=<key>` in the URL."""
+
+from fastapi import APIRouter, Request, Response
+
+from alert_ingestion.api.deps import IngestorDep, KeysDep, bearer_key
+from alert_ingestion.api.responses import json_response, parse_body
+from alert_ingestion.domain.alert import Format
+from alert_ingestion.formats import alertmanager
+from alert_ingestion.formats.alertmanager import AlertmanagerWebhook, GrafanaWebhook
+from alert_ingestion.services.ingest import Ingestor
+from alert_ingestion.services.integrations import IntegrationKeys
+from platform_common.errors import Unauthorized
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+
+async def _receive(
+    request: Request, ingestor: Ingestor, keys: IntegrationKeys, model: type[AlertmanagerWebhook], fmt: Format
+) -> Response:
+    key = bearer_key(request)
+    if key is None:
+        raise Unauthorized("An integration key is required: Authorization: Bearer <key> or ?integration_key=")
+    integration = await keys.resolve(key)
+    if integration is None:
+        raise Unauthorized("Unknown or revoked integration key")
+    # The whole group is validated before anything is stored.
+    webhook = parse_body(model, await request.body())
+    results = []
+    for alert in alertmanager.to_alerts(webhook, service=integration.service, fmt=fmt):
+        outcome = await ingestor.ingest(alert, integration_id=integration.id)
+        results.append(
+            {
+                "alert_id": outcome.alert_id,
+                "incident_id": outcome.incident_id,
+                "fingerprint": outcome.fingerprint,
+                "action": outcome.result,
+            }
+        )
+    return json_response({"status": "accepted", "alerts": results}, 202)
+
+
+@router.post("/alertmanager", status_code=202, summary="Prometheus Alertmanager webhook (version 4)")
+async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
+    return await _receive(request, ingestor, keys, AlertmanagerWebhook, "alertmanager")
+
+
+@router.post("/grafana", status_code=202, summary="Grafana-managed alerting webhook")
+async def grafana_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
+    return await _receive(request, ingestor, keys, GrafanaWebhook, "grafana")

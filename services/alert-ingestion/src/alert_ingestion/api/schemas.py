@@ -1,0 +1,81 @@
+"""Shapes of the JSON this service answers with (inputs live in formats/)."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from alert_ingestion.formats.common import NonBlank
+
+
+class AlertAccepted(BaseModel):
+    alert_id: uuid.UUID | None
+    incident_id: uuid.UUID | None
+    fingerprint: str
+    action: str
+
+
+class WebhookAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    alerts: list[AlertAccepted]
+
+
+class AlertRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    incident_id: uuid.UUID | None
+    integration_id: uuid.UUID | None
+    format: str
+    source: str
+    service: str
+    severity: str
+    message: str
+    labels: dict[str, Any]
+    fingerprint: str
+    dedup_key: str | None
+    status: str
+    action: str
+    event_timestamp: datetime | None
+    received_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    payload: dict[str, Any] | None
+
+
+class AlertPage(BaseModel):
+    items: list[AlertRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class IntegrationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: NonBlank(200)
+    service: NonBlank(200)
+    type: Literal["generic", "pagerduty", "alertmanager", "grafana"] = "pagerduty"
+
+
+class IntegrationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    service: str
+    type: str
+    key_prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IntegrationCreated(IntegrationRead):
+    # Shown once: only its hash is stored.
+    key: str
+
+
+class IntegrationPage(BaseModel):
+    items: list[IntegrationRead]
+    total: int

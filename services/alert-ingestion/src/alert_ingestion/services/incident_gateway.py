@@ -1,0 +1,68 @@
+"""Calls to incident-management: create an incident, move its status."""
+
+import logging
+import uuid
+from typing import Literal
+
+import httpx
+
+from platform_common.http import RetryableStatus, ServiceClient
+
+log = logging.getLogger(__name__)
+
+PatchResult = Literal["done", "retry"]
+
+STATUS_OF_ACTION = {"acknowledge": "acknowledged", "resolve": "resolved"}
+
+
+class IncidentGateway:
+    """Two clients: a short-fused one for creation (on the alert's hot path,
+    with a database fallback behind it) and a regular one for status updates."""
+
+    def __init__(self, create_client: ServiceClient, update_client: ServiceClient) -> None:
+        self.create_client = create_client
+        self.update_client = update_client
+
+    async def create(
+        self, *, incident_id: uuid.UUID, title: str, service: str, severity: str, description: str
+    ) -> bool:
+        """True when incident-management holds the incident (201, or 200 for a
+        retried id); False when the caller must fall back."""
+        body = {
+            "id": str(incident_id),
+            "title": title,
+            "service": service,
+            "severity": severity,
+            "description": description,
+            "alert_count": 0,
+        }
+        try:
+            response = await self.create_client.post("/api/v1/incidents", json=body)
+        except (httpx.HTTPError, RetryableStatus) as exc:
+            log.warning("incident-management unreachable, falling back", extra={"error": type(exc).__name__})
+            return False
+        if response.status_code in (200, 201):
+            return True
+        log.error(
+            "incident-management refused an incident, falling back",
+            extra={"status": response.status_code, "body": response.text[:300]},
+        )
+        return False
+
+    async def set_status(self, *, incident_id: uuid.UUID, action: str) -> tuple[PatchResult, str | None]:
+        """Acknowledge or resolve. A 409 (already moved further, e.g. resolved
+        by a responder) or 404 is final: nothing left to do."""
+        body = {"status": STATUS_OF_ACTION[action], "actor": "alert-ingestion"}
+        try:
+            response = await self.update_client.patch(f"/api/v1/incidents/{incident_id}", json=body)
+        except (httpx.HTTPError, RetryableStatus) as exc:
+            return "retry", f"{type(exc).__name__}: {exc}"[:500]
+        if response.status_code == 200:
+            return "done", None
+        if response.status_code in (404, 409):
+            return "done", f"{response.status_code}: {response.text[:300]}"
+        return "retry", f"{response.status_code}: {response.text[:300]}"
+
+    async def aclose(self) -> None:
+        await self.create_client.aclose()
+        await self.update_client.aclose()

@@ -1,0 +1,103 @@
+"""Integration keys: issue, look up (cached for a few seconds), revoke, seed."""
+
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from alert_ingestion.db import queries
+from alert_ingestion.db.models import Integration
+from platform_common.db import Database
+
+log = logging.getLogger(__name__)
+
+SEED_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """32 hex characters, the shape of a PagerDuty integration key."""
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class KnownIntegration:
+    id: uuid.UUID
+    service: str
+    type: str
+
+
+class IntegrationKeys:
+    """Resolves keys to integrations. The cache holds hits and misses for
+    `ttl` seconds: a hot sender costs no query; a revocation reaches other
+    replicas within `ttl` (this replica forgets at once)."""
+
+    def __init__(self, db: Database, *, ttl: float) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, KnownIntegration | None]] = {}
+
+    async def resolve(self, key: str) -> KnownIntegration | None:
+        digest = hash_key(key)
+        cached = self._cache.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.db.engine.connect() as conn:
+            row = await queries.find_integration(conn, key_hash=digest)
+        found = KnownIntegration(row.id, row.service, row.type) if row and row.revoked_at is None else None
+        if len(self._cache) > 10_000:  # unknown keys from a scanner must not grow memory forever
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic() + self.ttl, found)
+        return found
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    async def create(
+        self,
+        *,
+        name: str,
+        service: str,
+        type_: str,
+        now: datetime,
+        key: str | None = None,
+        integration_id: uuid.UUID | None = None,
+    ) -> tuple[Integration, str]:
+        """Returns the stored integration and its key (shown once)."""
+        key = key or new_key()
+        values = {
+            "id": integration_id or uuid.uuid4(),
+            "name": name,
+            "service": service,
+            "type": type_,
+            "key_hash": hash_key(key),
+            "key_prefix": key[:8],
+            "created_at": now,
+            "revoked_at": None,
+        }
+        async with self.db.engine.begin() as conn:
+            await queries.insert_integration(conn, values=values)
+        return Integration(**values), key
+
+    async def seed(self, *, key: str | None, service: str, now: datetime) -> str | None:
+        """Local runs: when no integration exists, create one; returns its key if
+        this process created it (several workers may race; one wins)."""
+        async with self.db.engine.connect() as conn:
+            if await queries.any_integration(conn):
+                return None
+        try:
+            _, key = await self.create(
+                name="local seed", service=service, type_="pagerduty", now=now, key=key, integration_id=SEED_ID
+            )
+        except IntegrityError:  # another worker seeded first (same id): nothing to do
+            log.info("seed integration already created by another process")
+            return None
+        return key

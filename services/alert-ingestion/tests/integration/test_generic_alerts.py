@@ -1,0 +1,126 @@
+"""POST /api/v1/alerts: create, deduplicate, correlate within the window, read back."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from platform_common.clock import ManualClock
+
+ALERT = {"service": "checkout", "severity": "high", "message": "Payment API error rate 12% above threshold"}
+
+
+async def test_first_alert_opens_an_incident_through_incident_management(client, db, incident_service):
+    response = await client.post("/api/v1/alerts", json=ALERT | {"source": "prometheus", "labels": {"pod": "a"}})
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["action"] == "created"
+    assert len(body["fingerprint"]) == 64
+    incident = db.rows("SELECT * FROM incidents WHERE id = :id", id=uuid.UUID(body["incident_id"]))[0]
+    assert (incident.service, incident.severity, incident.status, incident.alert_count) == (
+        "checkout",
+        "high",
+        "open",
+        1,
+    )
+    assert incident.origin == "api"  # made by incident-management, not the fallback
+    assert [c[0] for c in incident_service.calls] == ["POST"]
+    assert incident_service.calls[0][2]["id"] == body["incident_id"]
+    events = db.rows(
+        "SELECT event_type, actor FROM incident_timeline WHERE incident_id = :id ORDER BY id",
+        id=uuid.UUID(body["incident_id"]),
+    )
+    assert [(e.event_type, e.actor) for e in events] == [("created", "api"), ("alert_attached", "alert-ingestion")]
+
+
+async def test_repeat_of_same_alert_is_deduplicated_and_counted(client, db):
+    first = (await client.post("/api/v1/alerts", json=ALERT)).json()
+    # The same problem with another number: the normalised message matches.
+    second = (
+        await client.post("/api/v1/alerts", json=ALERT | {"message": "Payment API error rate 15% above threshold"})
+    ).json()
+
+    assert second["action"] == "deduplicated"
+    assert second["incident_id"] == first["incident_id"]
+    assert second["fingerprint"] == first["fingerprint"]
+    incident_id = uuid.UUID(first["incident_id"])
+    assert db.scalar("SELECT alert_count FROM incidents WHERE id = :id", id=incident_id) == 2
+    assert db.scalar("SELECT count(*) FROM alerts WHERE incident_id = :id", id=incident_id) == 2
+    # Repeats stay off the timeline.
+    attached = "SELECT count(*) FROM incident_timeline WHERE incident_id = :id AND event_type = 'alert_attached'"
+    assert db.scalar(attached, id=incident_id) == 1
+
+
+async def test_explicit_dedup_key_is_the_fingerprint(client):
+    first = (await client.post("/api/v1/alerts", json=ALERT | {"dedup_key": "db-primary-down"})).json()
+    second = (
+        await client.post("/api/v1/alerts", json=ALERT | {"dedup_key": "db-primary-down", "message": "other"})
+    ).json()
+    assert first["fingerprint"] == "db-primary-down"
+    assert second["action"] == "deduplicated"
+
+
+async def test_other_alert_of_same_service_and_severity_correlates_within_window(make_client, db):
+    clock = ManualClock(datetime.now(UTC))
+    async with make_client(clock=clock) as client:
+        first = (await client.post("/api/v1/alerts", json=ALERT)).json()
+        clock.advance(timedelta(minutes=4))
+        other = (await client.post("/api/v1/alerts", json=ALERT | {"message": "Checkout latency p99 over 2s"})).json()
+        different_severity = (
+            await client.post("/api/v1/alerts", json=ALERT | {"severity": "low", "message": "x"})
+        ).json()
+
+    assert other["action"] == "correlated"
+    assert other["incident_id"] == first["incident_id"]
+    assert different_severity["action"] == "created"
+    assert db.scalar("SELECT alert_count FROM incidents WHERE id = :id", id=uuid.UUID(first["incident_id"])) == 2
+
+
+async def test_alert_after_the_window_opens_a_new_incident(make_client, db):
+    clock = ManualClock(datetime.now(UTC) - timedelta(minutes=10))
+    async with make_client(clock=clock, correlation_window_minutes=5) as client:
+        first = (await client.post("/api/v1/alerts", json=ALERT)).json()
+        # The incident's created_at comes from incident-management's own clock (real time),
+        # so move ours well past the window.
+        clock.set(datetime.now(UTC) + timedelta(minutes=6))
+        later = (await client.post("/api/v1/alerts", json=ALERT | {"message": "Checkout latency p99 over 2s"})).json()
+        repeat = (await client.post("/api/v1/alerts", json=ALERT)).json()
+
+    assert later["action"] == "created"
+    assert later["incident_id"] != first["incident_id"]
+    # A repeat of an unresolved alert still deduplicates, whatever its age.
+    assert repeat["action"] == "deduplicated"
+    assert repeat["incident_id"] == first["incident_id"]
+
+
+async def test_list_and_read_alerts_with_filters(client):
+    created = (await client.post("/api/v1/alerts", json=ALERT)).json()
+    await client.post("/api/v1/alerts", json=ALERT | {"service": "search", "message": "Index lag"})
+    await client.post("/api/v1/alerts", json=ALERT)
+
+    page = (await client.get("/api/v1/alerts", params={"service": "checkout", "limit": 1})).json()
+    assert page["total"] == 2
+    assert len(page["items"]) == 1
+    assert page["limit"] == 1
+    assert page["offset"] == 0
+    by_incident = (await client.get("/api/v1/alerts", params={"incident_id": created["incident_id"]})).json()
+    assert by_incident["total"] == 2
+    since = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    assert (await client.get("/api/v1/alerts", params={"since": since})).json()["total"] == 0
+
+    one = await client.get(f"/api/v1/alerts/{created['alert_id']}")
+    assert one.status_code == 200
+    assert one.json()["message"] == ALERT["message"]
+    assert one.json()["format"] == "generic"
+    assert one.json()["action"] == "created"
+    assert (await client.get(f"/api/v1/alerts/{uuid.uuid4()}")).status_code == 404
+    assert (await client.get("/api/v1/alerts", params={"severity": "urgent"})).status_code == 422
+    assert (await client.get("/api/v1/alerts", params={"limit": 0})).status_code == 422
+
+
+async def test_metrics_count_alerts(client):
+    await client.post("/api/v1/alerts", json=ALERT)
+    await client.post("/api/v1/alerts", json=ALERT)
+    text = (await client.get("/metrics")).text
+    assert 'alerts_received_total{severity="high",source="generic"}' in text
+    assert 'alerts_correlated_total{result="deduplicated"}' in text
+    assert "alert_processing_seconds_bucket" in text
