@@ -22,7 +22,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 STATUSES = ("open", "acknowledged", "in_progress", "resolved")
-PAGE_STATUSES = ("pending", "sent", "failed")
+# pending: not yet accepted by notification-service (kept and retried while it is down);
+# sent: accepted; failed: refused for good (4xx); cancelled: the incident was
+# acknowledged or resolved before the page could go out, so it must not go out.
+PAGE_STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 def upgrade() -> None:
@@ -45,6 +48,13 @@ def upgrade() -> None:
         sa.Column("escalation_level", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("escalation_cycle", sa.Integer(), nullable=False, server_default="0"),
         timestamp("next_escalation_at", nullable=True),
+        # Work-queue bookkeeping of the background loop (any replica may run it):
+        # a claim lease so two replicas never work on the same incident at once
+        # without holding a row lock across HTTP calls, and a retry schedule for
+        # oncall-service outages (consecutive failures drive the backoff).
+        timestamp("claimed_until", nullable=True),
+        timestamp("next_assignment_at", nullable=True),
+        sa.Column("dependency_failures", sa.Integer(), nullable=False, server_default="0"),
         # Optimistic concurrency: every state change bumps it, so two racing
         # responders cannot both win.
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
@@ -115,10 +125,17 @@ def upgrade() -> None:
         sa.Column("step_key", sa.String(200), nullable=False),
         sa.Column("recipient", sa.String(200), nullable=False),
         sa.Column("event", sa.String(20), nullable=False),
+        # Sent as notification-service's idempotency_key: a page retried after a
+        # timeout or a crash is recognised there and never delivered twice.
+        sa.Column("idempotency_key", sa.String(255), nullable=False, unique=True),
         sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         timestamp("next_attempt_at", default_now=True),
-        sa.Column("notification_id", sa.Uuid()),
+        # The deliveries notification-service created for this page, with their
+        # last known status; `tracking` while some are not final yet, so the loop
+        # polls them and writes `notified` / `notification_failed` to the timeline.
+        sa.Column("notifications", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
+        sa.Column("tracking", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("last_error", sa.Text()),
         *created_updated(),
         timestamp("sent_at", nullable=True),
@@ -132,6 +149,14 @@ def upgrade() -> None:
         ["next_attempt_at"],
         postgresql_where=pending_pages,
         sqlite_where=pending_pages,
+    )
+    tracking = sa.text("tracking")
+    op.create_index(
+        "ix_incident_pages_tracking",
+        "incident_pages",
+        ["next_attempt_at"],
+        postgresql_where=tracking,
+        sqlite_where=tracking,
     )
 
 

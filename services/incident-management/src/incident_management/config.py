@@ -2,12 +2,38 @@
 
 from functools import lru_cache
 
+from pydantic import Field, model_validator
+
 from platform_common.settings import BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
     service_name: str = "incident-management"
     port: int = 8002
+
+    # The background loop (assignment retries, escalation timers, the page
+    # outbox, delivery results) runs as an asyncio task in each replica; it is
+    # safe to run in several because work is claimed in the database.
+    incident_worker_enabled: bool = True
+    incident_worker_interval_seconds: float = Field(default=5.0, gt=0)
+    incident_worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    # How long a replica may hold a claimed incident or page before another may take it over.
+    incident_claim_lease_seconds: float = Field(default=60.0, gt=0)
+    # Backoff cap for retries of oncall-service / notification-service outages.
+    incident_retry_max_seconds: float = Field(default=300.0, gt=0)
+    # How often delivery results of sent pages are read from notification-service, and for how long.
+    incident_delivery_poll_seconds: float = Field(default=15.0, gt=0)
+    incident_delivery_tracking_hours: float = Field(default=24.0, gt=0)
+    # Budget of the on-call lookup made inside POST /incidents; past it the loop retries.
+    incident_inline_timeout_seconds: float = Field(default=2.0, gt=0)
+    # >1 runs the service's clock faster than real time (demos, end-to-end tests of escalation).
+    incident_clock_speed: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _real_time_in_production(self) -> "Settings":
+        if self.environment == "prod" and self.incident_clock_speed != 1.0:
+            raise ValueError("INCIDENT_CLOCK_SPEED must be 1 in prod")
+        return self
 
 
 @lru_cache

@@ -1,17 +1,88 @@
-"""Incident management: Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation."""
+"""Incident management: incidents, their state machine, timeline, notes, assignment, MTTA/MTTR and escalation."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import create_engine
 
+from incident_management.api.routes import incidents, stats
+from incident_management.clients.notifications import NotificationClient
+from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
+from incident_management.metrics import bind_open_incidents
+from incident_management.timekeeping import service_clock
+from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
+from platform_common.clock import Clock
+from platform_common.db import database_urls
+from platform_common.http import ServiceClient
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The incident-management app. `clock` overrides where "now" comes from (tests)."""
     settings = settings or get_settings()
+    clock = clock or service_clock(settings.incident_clock_speed)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.clock = clock
+        oncall = OncallClient(
+            ServiceClient(
+                settings.oncall_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+            )
+        )
+        # The lookup inside POST /incidents gets one short try; the loop retries patiently.
+        inline_oncall = OncallClient(
+            ServiceClient(
+                settings.oncall_service_url,
+                timeout=min(settings.http_timeout_seconds, settings.incident_inline_timeout_seconds),
+                retries=0,
+            )
+        )
+        notifications = NotificationClient(
+            ServiceClient(
+                settings.notification_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+            )
+        )
+        engine = IncidentEngine(
+            db=app.state.db,
+            clock=clock,
+            settings=settings,
+            oncall=oncall,
+            notifications=notifications,
+            inline_oncall=inline_oncall,
+        )
+        app.state.engine = engine
+        # A small synchronous pool for the Prometheus collector, which runs outside the event loop.
+        metrics_engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
+        bind_open_incidents(metrics_engine)
+        worker = None
+        if settings.incident_worker_enabled:
+            worker = asyncio.create_task(engine.run_forever(), name="incident-loop")
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            bind_open_incidents(None)
+            metrics_engine.dispose()
+            for client in (oncall, inline_oncall, notifications):
+                await client.aclose()
+
     return create_service_app(
         settings,
         title="Incident management",
         description="Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation.",
+        routers=[stats.router, incidents.router],
+        lifespan=lifespan,
         dependencies={
             "oncall-service": settings.oncall_service_url,
             "notification-service": settings.notification_service_url,

@@ -1,0 +1,202 @@
+"""The incident API: thin routes, each one transaction committed here, once."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from incident_management.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from incident_management.api.schemas import (
+    IncidentCreate,
+    IncidentDetail,
+    IncidentMetrics,
+    IncidentPage,
+    IncidentRead,
+    IncidentUpdate,
+    NoteCreate,
+    NoteRead,
+    PageRead,
+    Severity,
+    TimelineRead,
+)
+from incident_management.db import queries
+from incident_management.db.alerts import alerts_of
+from incident_management.domain.state import Status
+from incident_management.metrics import observe_outcome
+from incident_management.services import incidents as use_cases
+from platform_common.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "severity", "-severity"]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Query times without an offset are read as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Open an incident (idempotent on a client-chosen id)")
+async def create_incident(
+    body: IncidentCreate, response: Response, session: SessionDep, clock: ClockDep, engine: EngineDep
+) -> IncidentRead:
+    outcome = await use_cases.create_incident(
+        session,
+        incident_id=body.id,
+        title=body.title,
+        service=body.service,
+        severity=body.severity,
+        description=body.description,
+        team=body.team,
+        assigned_to=body.assigned_to,
+        alert_count=body.alert_count,
+        actor=body.actor,
+        now=clock.now(),
+    )
+    await session.commit()
+    if not outcome.created:
+        response.status_code = status.HTTP_200_OK
+        return IncidentRead.model_validate(outcome.incident)
+    observe_outcome(created_severity=body.severity, mtta=None, mttr=None)
+    incident = outcome.incident
+    if incident.needs_assignment:
+        # Ask on-call now so the answer usually carries the assignee; when
+        # oncall-service is slow or down the background loop takes over.
+        await engine.assign_now(incident.id)
+        incident = await queries.get_incident(session, incident_id=incident.id) or incident
+    elif outcome.paged:
+        engine.wake()
+    return IncidentRead.model_validate(incident)
+
+
+@router.get("", summary="List incidents: filters, sorting, stable pagination")
+async def list_incidents(
+    session: SessionDep,
+    status_in: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006 - FastAPI copies defaults
+    severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
+    service: str | None = None,
+    team: str | None = None,
+    assignee: Annotated[str | None, Query(description="a user id, or `none` for unassigned")] = None,
+    since: Annotated[datetime | None, Query(description="created at or after")] = None,
+    until: Annotated[datetime | None, Query(description="created before")] = None,
+    sort: Sort = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentPage:
+    items, total = await queries.list_incidents(
+        session,
+        statuses=[s.value for s in status_in],
+        severities=severity,
+        service=service,
+        team=team,
+        assignee=assignee,
+        created_after=as_utc(since),
+        created_before=as_utc(until),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return IncidentPage(items=[IncidentRead.model_validate(i) for i in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{incident_id}", summary="An incident with its alerts, notes, timeline and pages")
+async def read_incident(incident_id: uuid.UUID, session: SessionDep) -> IncidentDetail:
+    incident = await queries.get_incident(session, incident_id=incident_id)
+    if incident is None:
+        raise NotFound(f"Incident {incident_id} not found")
+    alerts, truncated = await alerts_of(session, incident_id=incident_id)
+    return IncidentDetail(
+        **IncidentRead.model_validate(incident).model_dump(),
+        alerts=alerts,
+        alerts_truncated=truncated,
+        notes=[NoteRead.model_validate(n) for n in await queries.notes(session, incident_id=incident_id)],
+        timeline=[TimelineRead.model_validate(t) for t in await queries.timeline(session, incident_id=incident_id)],
+        pages=[PageRead.model_validate(p) for p in await queries.pages(session, incident_id=incident_id)],
+    )
+
+
+@router.patch(
+    "/{incident_id}",
+    summary="Change status, assignee or add a note",
+    responses={409: {"description": "Illegal transition or a concurrent change; body has current_status"}},
+)
+async def update_incident(
+    incident_id: uuid.UUID, body: IncidentUpdate, session: SessionDep, clock: ClockDep, engine: EngineDep
+) -> IncidentRead:
+    outcome = await use_cases.change_incident(
+        session,
+        incident_id=incident_id,
+        status=body.status,
+        assign="assigned_to" in body.model_fields_set,
+        assigned_to=body.assigned_to,
+        note=body.note,
+        actor=body.actor,
+        expected_version=body.version,
+        now=clock.now(),
+    )
+    await session.commit()
+    observe_outcome(created_severity=None, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds)
+    if outcome.paged:
+        engine.wake()
+    return IncidentRead.model_validate(outcome.incident)
+
+
+@router.post("/{incident_id}/notes", status_code=status.HTTP_201_CREATED, summary="Add a note")
+async def add_note(incident_id: uuid.UUID, body: NoteCreate, session: SessionDep, clock: ClockDep) -> NoteRead:
+    note = await use_cases.add_note(
+        session, incident_id=incident_id, author=body.author, body=body.body, now=clock.now()
+    )
+    await session.commit()
+    return NoteRead.model_validate(note)
+
+
+@router.get("/{incident_id}/notes", summary="The incident's notes, oldest first")
+async def list_notes(incident_id: uuid.UUID, session: SessionDep) -> list[NoteRead]:
+    if await queries.get_incident(session, incident_id=incident_id) is None:
+        raise NotFound(f"Incident {incident_id} not found")
+    return [NoteRead.model_validate(n) for n in await queries.notes(session, incident_id=incident_id)]
+
+
+@router.get("/{incident_id}/timeline", summary="The incident's timeline, oldest first")
+async def list_timeline(incident_id: uuid.UUID, session: SessionDep) -> list[TimelineRead]:
+    if await queries.get_incident(session, incident_id=incident_id) is None:
+        raise NotFound(f"Incident {incident_id} not found")
+    return [TimelineRead.model_validate(t) for t in await queries.timeline(session, incident_id=incident_id)]
+
+
+@router.get("/{incident_id}/pages", summary="Pages sent (or waiting to be sent) for the incident")
+async def list_pages(incident_id: uuid.UUID, session: SessionDep) -> list[PageRead]:
+    if await queries.get_incident(session, incident_id=incident_id) is None:
+        raise NotFound(f"Incident {incident_id} not found")
+    return [PageRead.model_validate(p) for p in await queries.pages(session, incident_id=incident_id)]
+
+
+@router.get("/{incident_id}/metrics", summary="Response times and activity of one incident")
+async def incident_metrics(
+    incident_id: uuid.UUID, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> IncidentMetrics:
+    incident = await queries.get_incident(session, incident_id=incident_id)
+    if incident is None:
+        raise NotFound(f"Incident {incident_id} not found")
+    counts = await queries.timeline_counts(session, incident_id=incident_id)
+    end = incident.resolved_at or clock.now()
+    return IncidentMetrics(
+        id=incident.id,
+        status=incident.status,
+        severity=incident.severity,
+        created_at=incident.created_at,
+        acknowledged_at=incident.acknowledged_at,
+        resolved_at=incident.resolved_at,
+        mtta_seconds=incident.mtta_seconds,
+        mttr_seconds=incident.mttr_seconds,
+        open_seconds=max(0.0, (end - incident.created_at).total_seconds()),
+        alert_count=incident.alert_count,
+        escalation_level=incident.escalation_level,
+        escalations=counts.get("escalated", 0),
+        pages_sent=counts.get("paged", 0),
+        notes=counts.get("note_added", 0),
+        timeline_events=sum(counts.values()),
+    )

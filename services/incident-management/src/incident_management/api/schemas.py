@@ -1,0 +1,167 @@
+"""Request and response bodies of the incident API."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from incident_management.domain.state import Status
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+NoteBody = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class IncidentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    service: Name
+    severity: Severity
+    description: Annotated[str, Field(max_length=20_000)] = ""
+    team: Name | None = None
+    assigned_to: Name | None = None
+    # Client-chosen id: repeating a create with it returns the existing incident (200).
+    id: uuid.UUID | None = None
+    alert_count: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
+    actor: Actor = "api"
+
+
+class IncidentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    assigned_to: Name | None = None
+    note: NoteBody | None = None
+    actor: Actor = "api"
+    # Optional optimistic check: 409 unless the incident is still at this version.
+    version: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "IncidentUpdate":
+        if self.status is None and self.note is None and "assigned_to" not in self.model_fields_set:
+            raise ValueError("give at least one of status, assigned_to, note")
+        return self
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: NoteBody
+    author: Actor = "api"
+
+
+class IncidentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str
+    service: str
+    team: str | None
+    severity: str
+    status: str
+    assigned_to: str | None
+    alert_count: int
+    origin: str
+    needs_assignment: bool
+    escalation_policy_id: uuid.UUID | None
+    escalation_level: int
+    escalation_cycle: int
+    next_escalation_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class NoteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    incident_id: uuid.UUID
+    author: str
+    body: str
+    created_at: datetime
+
+
+class TimelineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event_type: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class PageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    step_key: str
+    recipient: str
+    event: str
+    status: str
+    attempts: int
+    last_error: str | None
+    notifications: list[dict[str, Any]]
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class IncidentDetail(IncidentRead):
+    alerts: list[dict[str, Any]]
+    alerts_truncated: bool
+    notes: list[NoteRead]
+    timeline: list[TimelineRead]
+    pages: list[PageRead]
+
+
+class IncidentMetrics(BaseModel):
+    id: uuid.UUID
+    status: str
+    severity: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+    open_seconds: float
+    alert_count: int
+    escalation_level: int
+    escalations: int
+    pages_sent: int
+    notes: int
+    timeline_events: int
+
+
+class DurationSummary(BaseModel):
+    count: int
+    mean: float | None
+    p50: float | None
+    p95: float | None
+
+
+class StatsSummary(BaseModel):
+    since: datetime
+    until: datetime
+    service: str | None
+    total: int
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    mtta_seconds: DurationSummary
+    mttr_seconds: DurationSummary

@@ -1,0 +1,1 @@
+"""Calls to oncall-service and notification-service, in the shapes agreed between the services."""

@@ -1,0 +1,305 @@
+"""Reads and writes of incident rows. Keyword-only; none of them commits."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident_management.db.models import Incident, IncidentNote, Page, TimelineEntry
+from incident_management.domain.escalation import page_key
+
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+SORTS = {
+    "created_at": Incident.created_at,
+    "updated_at": Incident.updated_at,
+    "severity": case(SEVERITY_RANK, value=Incident.severity, else_=99),
+}
+
+
+async def get_incident(session: AsyncSession, *, incident_id: uuid.UUID, for_update: bool = False) -> Incident | None:
+    """The incident, fresh from the database (never a stale identity-map copy)."""
+    query = select(Incident).where(Incident.id == incident_id).execution_options(populate_existing=True)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def _filtered(
+    query: Select[Any],
+    *,
+    statuses: Sequence[str],
+    severities: Sequence[str],
+    service: str | None,
+    team: str | None,
+    assignee: str | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+) -> Select[Any]:
+    if statuses:
+        query = query.where(Incident.status.in_(statuses))
+    if severities:
+        query = query.where(Incident.severity.in_(severities))
+    if service:
+        query = query.where(Incident.service == service)
+    if team:
+        query = query.where(Incident.team == team)
+    if assignee == "none":
+        query = query.where(Incident.assigned_to.is_(None))
+    elif assignee:
+        query = query.where(Incident.assigned_to == assignee)
+    if created_after:
+        query = query.where(Incident.created_at >= created_after)
+    if created_before:
+        query = query.where(Incident.created_at < created_before)
+    return query
+
+
+async def list_incidents(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    service: str | None = None,
+    team: str | None = None,
+    assignee: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    sort: str = "-created_at",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Incident], int]:
+    """One page of incidents and the total matching. The id breaks ties so pages never overlap."""
+    filters = {
+        "statuses": statuses,
+        "severities": severities,
+        "service": service,
+        "team": team,
+        "assignee": assignee,
+        "created_after": created_after,
+        "created_before": created_before,
+    }
+    descending = sort.startswith("-")
+    column = SORTS[sort.lstrip("-")]
+    order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
+    rows = await session.execute(_filtered(select(Incident), **filters).order_by(*order).limit(limit).offset(offset))
+    total = await session.scalar(_filtered(select(func.count()).select_from(Incident), **filters))
+    return list(rows.scalars()), int(total or 0)
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    event_type: str,
+    actor: str,
+    message: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append one timeline entry (the table refuses edits)."""
+    session.add(
+        TimelineEntry(
+            incident_id=incident_id,
+            event_type=event_type,
+            actor=actor,
+            message=message,
+            data=data or {},
+            created_at=now,
+        )
+    )
+
+
+async def timeline(session: AsyncSession, *, incident_id: uuid.UUID) -> list[TimelineEntry]:
+    query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id).order_by(TimelineEntry.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def notes(session: AsyncSession, *, incident_id: uuid.UUID) -> list[IncidentNote]:
+    query = (
+        select(IncidentNote)
+        .where(IncidentNote.incident_id == incident_id)
+        .order_by(IncidentNote.created_at, IncidentNote.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def pages(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Page]:
+    query = select(Page).where(Page.incident_id == incident_id).order_by(Page.created_at, Page.recipient)
+    return list((await session.execute(query)).scalars())
+
+
+async def enqueue_page(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    step_key: str,
+    recipient: str,
+    event: str,
+    now: datetime,
+) -> bool:
+    """Put one page in the outbox unless this (incident, step, user) already has one. True if new."""
+    dialect = session.bind.dialect.name if session.bind else "postgresql"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Page)
+        .values(
+            id=uuid.uuid4(),
+            incident_id=incident_id,
+            step_key=step_key,
+            recipient=recipient,
+            event=event,
+            idempotency_key=page_key(str(incident_id), step_key, recipient),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            notifications=[],
+            tracking=False,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)
+
+
+async def cancel_pending_pages(session: AsyncSession, *, incident_id: uuid.UUID, now: datetime) -> int:
+    """Pages not yet handed over must not go out once someone has responded."""
+    result = await session.execute(
+        update(Page)
+        .where(Page.incident_id == incident_id, Page.status == "pending")
+        .values(status="cancelled", updated_at=now, last_error="incident no longer unacknowledged")
+    )
+    return int(result.rowcount or 0)
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(Incident.claimed_until.is_(None), Incident.claimed_until <= now)
+
+
+async def _claim_incidents(
+    session: AsyncSession, *, condition: Any, order: Any, now: datetime, lease_until: datetime, limit: int
+) -> list[Incident]:
+    # SKIP LOCKED lets replicas claim disjoint batches without waiting for each
+    # other (SQLite, one writer at a time, simply ignores it); the lease then
+    # keeps the claim without holding a lock during the HTTP calls that follow.
+    ids = list(
+        (
+            await session.execute(
+                select(Incident.id)
+                .where(condition, _claimable(now))
+                .order_by(order)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    if not ids:
+        return []
+    await session.execute(update(Incident).where(Incident.id.in_(ids)).values(claimed_until=lease_until))
+    rows = await session.execute(
+        select(Incident).where(Incident.id.in_(ids)).order_by(order).execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
+async def claim_unassigned(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int, incident_id: uuid.UUID | None = None
+) -> list[Incident]:
+    """Incidents waiting for an on-call lookup whose retry time has come (ingestion's fallback rows too)."""
+    condition = and_(
+        Incident.needs_assignment.is_(True),
+        or_(Incident.next_assignment_at.is_(None), Incident.next_assignment_at <= now),
+    )
+    if incident_id is not None:
+        condition = and_(condition, Incident.id == incident_id)
+    return await _claim_incidents(
+        session, condition=condition, order=Incident.created_at, now=now, lease_until=lease_until, limit=limit
+    )
+
+
+async def claim_due_escalations(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+) -> list[Incident]:
+    """Unacknowledged incidents whose escalation timer has run out."""
+    condition = and_(
+        Incident.status == "open",
+        Incident.needs_assignment.is_(False),
+        Incident.next_escalation_at.is_not(None),
+        Incident.next_escalation_at <= now,
+    )
+    return await _claim_incidents(
+        session, condition=condition, order=Incident.next_escalation_at, now=now, lease_until=lease_until, limit=limit
+    )
+
+
+async def release(session: AsyncSession, *, incident_id: uuid.UUID) -> None:
+    await session.execute(update(Incident).where(Incident.id == incident_id).values(claimed_until=None))
+
+
+async def claim_pages(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int, tracking: bool
+) -> list[Page]:
+    """Pages due for sending (`tracking=False`) or for a delivery check (`tracking=True`).
+    Claiming moves `next_attempt_at` to the lease end, so no other replica takes them meanwhile."""
+    condition = Page.tracking.is_(True) if tracking else Page.status == "pending"
+    ids = list(
+        (
+            await session.execute(
+                select(Page.id)
+                .where(condition, Page.next_attempt_at <= now)
+                .order_by(Page.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    if not ids:
+        return []
+    await session.execute(update(Page).where(Page.id.in_(ids)).values(next_attempt_at=lease_until))
+    rows = await session.execute(
+        select(Page).where(Page.id.in_(ids)).order_by(Page.created_at).execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
+async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
+    query = select(Page).where(Page.id == page_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def count_by(
+    session: AsyncSession, *, column: Any, created_after: datetime, created_before: datetime, service: str | None
+) -> dict[str, int]:
+    query = (
+        select(column, func.count())
+        .where(Incident.created_at >= created_after, Incident.created_at < created_before)
+        .group_by(column)
+    )
+    if service:
+        query = query.where(Incident.service == service)
+    return {key: int(count) for key, count in (await session.execute(query)).all()}
+
+
+async def durations(
+    session: AsyncSession, *, column: Any, created_after: datetime, created_before: datetime, service: str | None
+) -> list[float]:
+    query = select(column).where(
+        column.is_not(None), Incident.created_at >= created_after, Incident.created_at < created_before
+    )
+    if service:
+        query = query.where(Incident.service == service)
+    return [float(value) for value in (await session.execute(query)).scalars()]
+
+
+async def timeline_counts(session: AsyncSession, *, incident_id: uuid.UUID) -> dict[str, int]:
+    query = (
+        select(TimelineEntry.event_type, func.count())
+        .where(TimelineEntry.incident_id == incident_id)
+        .group_by(TimelineEntry.event_type)
+    )
+    return {key: int(count) for key, count in (await session.execute(query)).all()}

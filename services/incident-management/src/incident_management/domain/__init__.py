@@ -1,0 +1,1 @@
+"""Pure rules of incidents: no I/O, no framework imports; time is always an argument."""

@@ -1,0 +1,162 @@
+"""The page outbox: what happened to a page, and to the deliveries it became."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident_management.clients.notifications import FINAL_STATUSES
+from incident_management.db import queries
+from incident_management.db.models import Incident, Page
+from incident_management.domain.retry import next_attempt
+from incident_management.domain.state import Status
+from incident_management.services.assignment import ACTOR
+
+
+def still_wanted(page: Page, incident: Incident) -> bool:
+    """A page is pointless once the incident is resolved, and an escalation page
+    once someone acknowledged; a page about a manual assignment still goes out."""
+    if incident.status == Status.RESOLVED:
+        return False
+    return incident.status == Status.OPEN or page.step_key.startswith("assigned-")
+
+
+def incident_payload(incident: Incident, ui_base_url: str) -> dict[str, Any]:
+    """The incident as notification-service's `POST /api/v1/notify` expects it."""
+    return {
+        "id": str(incident.id),
+        "title": incident.title,
+        "service": incident.service,
+        "severity": incident.severity,
+        "status": incident.status,
+        "url": f"{ui_base_url.rstrip('/')}/incidents/{incident.id}",
+    }
+
+
+async def cancel(session: AsyncSession, *, page: Page, now: datetime) -> None:
+    page.status = "cancelled"
+    page.last_error = "incident no longer needs this page"
+    page.updated_at = now
+
+
+async def _record_final(session: AsyncSession, *, page: Page, delivery: dict[str, Any], now: datetime) -> None:
+    channel = f"{delivery.get('channel')}" + (f" ({delivery['target']})" if delivery.get("target") else "")
+    if delivery.get("status") == "delivered":
+        event, message = "notified", f"Page delivered to {page.recipient} via {channel}"
+    else:
+        reason = delivery.get("error") or delivery.get("status")
+        event = "notification_failed"
+        message = f"Page to {page.recipient} via {channel} was not delivered: {delivery.get('status')} ({reason})"
+    await queries.record(
+        session,
+        incident_id=page.incident_id,
+        event_type=event,
+        actor="notification-service",
+        message=message,
+        data={
+            "recipient": page.recipient,
+            "step": page.step_key,
+            "notification_id": delivery.get("id"),
+            "channel": delivery.get("channel"),
+            "status": delivery.get("status"),
+            "error": delivery.get("error"),
+        },
+        now=now,
+    )
+
+
+async def record_sent(
+    session: AsyncSession, *, page: Page, deliveries: list[dict[str, Any]], now: datetime, poll_after: timedelta
+) -> None:
+    """notification-service accepted the page: it is sent, never to be sent again."""
+    page.attempts += 1
+    page.status = "sent"
+    page.sent_at = now
+    page.updated_at = now
+    page.last_error = None
+    page.notifications = deliveries
+    page.tracking = any(d.get("status") not in FINAL_STATUSES for d in deliveries)
+    page.next_attempt_at = now + poll_after
+    channels = ", ".join(sorted({str(d.get("channel")) for d in deliveries})) or "no channel"
+    retried = f" after {page.attempts} attempts" if page.attempts > 1 else ""
+    await queries.record(
+        session,
+        incident_id=page.incident_id,
+        event_type="paged",
+        actor=ACTOR,
+        message=f"Paged {page.recipient} ({page.event}) via {channels}{retried}",
+        data={
+            "recipient": page.recipient,
+            "step": page.step_key,
+            "event": page.event,
+            "idempotency_key": page.idempotency_key,
+            "notification_ids": [d.get("id") for d in deliveries],
+        },
+        now=now,
+    )
+    for delivery in deliveries:
+        if delivery.get("status") in FINAL_STATUSES:
+            await _record_final(session, page=page, delivery=delivery, now=now)
+
+
+async def record_unavailable(session: AsyncSession, *, page: Page, error: str, now: datetime, retry_cap: float) -> None:
+    """notification-service is down: keep the page and try again later (once per outage in the timeline)."""
+    page.attempts += 1
+    page.last_error = error
+    page.updated_at = now
+    page.next_attempt_at = next_attempt(now, page.attempts, cap=retry_cap)
+    if page.attempts == 1:
+        await queries.record(
+            session,
+            incident_id=page.incident_id,
+            event_type="page_failed",
+            actor=ACTOR,
+            message=f"{error}; the page to {page.recipient} is kept and will be sent when it is back",
+            data={"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": True},
+            now=now,
+        )
+
+
+async def record_rejected(session: AsyncSession, *, page: Page, error: str, now: datetime) -> None:
+    """notification-service refused the page for good: give it up, and say so."""
+    page.attempts += 1
+    page.status = "failed"
+    page.last_error = error
+    page.updated_at = now
+    await queries.record(
+        session,
+        incident_id=page.incident_id,
+        event_type="page_failed",
+        actor=ACTOR,
+        message=f"{error}; the page to {page.recipient} was given up",
+        data={"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": False},
+        now=now,
+    )
+
+
+async def record_deliveries(
+    session: AsyncSession,
+    *,
+    page: Page,
+    found: dict[str, dict[str, Any]],
+    now: datetime,
+    poll_after: timedelta,
+    give_up_after: timedelta,
+) -> None:
+    """Fold notification-service's current delivery states into the page; each delivery
+    that became final since the last look gets its one timeline entry."""
+    updated = []
+    for delivery in page.notifications:
+        latest = found.get(str(delivery.get("id")))
+        if latest is not None and delivery.get("status") not in FINAL_STATUSES:
+            status = latest.get("status")
+            delivery = {**delivery, "status": status, "error": latest.get("last_error") or delivery.get("error")}
+            if status in FINAL_STATUSES:
+                await _record_final(session, page=page, delivery=delivery, now=now)
+        updated.append(delivery)
+    page.notifications = updated
+    open_deliveries = any(d.get("status") not in FINAL_STATUSES for d in updated)
+    expired = page.sent_at is not None and now - page.sent_at > give_up_after
+    page.tracking = open_deliveries and not expired
+    page.next_attempt_at = now + poll_after
+    page.updated_at = now

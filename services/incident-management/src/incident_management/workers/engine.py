@@ -1,0 +1,348 @@
+"""The background loop: assigns incidents (retrying while oncall-service is down),
+escalates unacknowledged ones, sends the page outbox and reads delivery results.
+
+Every replica may run it. Work is claimed in the database (`FOR UPDATE SKIP
+LOCKED` on PostgreSQL, plus a lease) and released when done, so no lock is held
+while another service is being called and a crashed replica's claims expire.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from incident_management.clients.notifications import (
+    NotificationClient,
+    NotificationRejected,
+    NotificationUnavailable,
+    PageRequest,
+)
+from incident_management.clients.oncall import OnCall, OncallClient, OncallUnavailable
+from incident_management.config import Settings
+from incident_management.db import queries
+from incident_management.db.models import Incident
+from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, PAGES, WORKER_CYCLE
+from incident_management.services import paging
+from incident_management.services.assignment import apply_oncall, record_oncall_failure
+from incident_management.services.escalation import apply_escalation
+from platform_common.clock import Clock
+from platform_common.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did; tests and logs read it."""
+
+    assigned: int = 0
+    assignment_failures: int = 0
+    escalated: int = 0
+    pages_sent: int = 0
+    pages_retrying: int = 0
+    deliveries_checked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent, self.deliveries_checked))
+
+
+class IncidentEngine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        oncall: OncallClient,
+        notifications: NotificationClient,
+        inline_oncall: OncallClient | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.oncall = oncall
+        self.inline_oncall = inline_oncall or oncall
+        self.notifications = notifications
+        self._wake = asyncio.Event()
+
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.incident_claim_lease_seconds)
+
+    def wake(self) -> None:
+        """Run the next cycle now (e.g. a page was just queued)."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        interval = self.settings.incident_worker_interval_seconds
+        while True:
+            try:
+                report = await self.run_once()
+                if report.busy:
+                    log.info("incident loop cycle", extra=vars(report))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad cycle (database away) must not end the loop
+                log.exception("incident loop cycle failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), interval)
+            self._wake.clear()
+
+    async def run_once(self) -> CycleReport:
+        """One pass over every kind of due work."""
+        started = time.perf_counter()
+        report = CycleReport()
+        await self.assign_due(report)
+        await self.escalate_due(report)
+        await self.send_pages(report)
+        await self.check_deliveries(report)
+        WORKER_CYCLE.observe(time.perf_counter() - started)
+        return report
+
+    # -- assignment ---------------------------------------------------------
+
+    async def assign_now(self, incident_id: uuid.UUID) -> None:
+        """Try the on-call lookup of one new incident at once, with a short budget;
+        on failure the loop retries it later."""
+        report = CycleReport()
+        await self.assign_due(report, incident_id=incident_id, client=self.inline_oncall)
+        if report.assigned:
+            self.wake()
+
+    async def assign_due(
+        self, report: CycleReport, *, incident_id: uuid.UUID | None = None, client: OncallClient | None = None
+    ) -> None:
+        client = client or self.oncall
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            claimed = await queries.claim_unassigned(
+                session,
+                now=now,
+                lease_until=now + self._lease,
+                limit=self.settings.incident_worker_batch_size,
+                incident_id=incident_id,
+            )
+            claimed_ids = [(incident.id, incident.origin, incident.dependency_failures) for incident in claimed]
+            severities = {incident.id: incident.severity for incident in claimed}
+            lookups = {incident.id: (incident.service, incident.team) for incident in claimed}
+        outage: str | None = None
+        for claimed_id, origin, failures in claimed_ids:
+            if origin == "ingestion_fallback" and failures == 0:
+                # Created behind this service's back while it was down: count it now.
+                INCIDENTS_CREATED.labels(severity=severities[claimed_id]).inc()
+            service, team = lookups[claimed_id]
+            oncall: OnCall | None = None
+            error = outage
+            if error is None:
+                try:
+                    oncall = await client.current(service=service, team=team, at=self.clock.now())
+                except OncallUnavailable as exc:
+                    # Do not call a service that just failed again for every claimed incident.
+                    error = outage = str(exc)
+            try:
+                await self._finish_assignment(claimed_id, oncall, error, report)
+            except Exception as exc:
+                log.exception("assignment of an incident failed", extra={"incident_id": str(claimed_id)})
+                report.errors.append(f"assign {claimed_id}: {type(exc).__name__}")
+
+    async def _finish_assignment(
+        self, incident_id: uuid.UUID, oncall: OnCall | None, error: str | None, report: CycleReport
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            incident = await queries.get_incident(session, incident_id=incident_id, for_update=True)
+            if incident is None:
+                return
+            if not incident.needs_assignment:  # a responder assigned it meanwhile
+                await queries.release(session, incident_id=incident_id)
+                return
+            if error is not None:
+                await record_oncall_failure(
+                    session,
+                    incident=incident,
+                    error=error,
+                    now=now,
+                    retry_cap=self.settings.incident_retry_max_seconds,
+                    escalating=False,
+                )
+                report.assignment_failures += 1
+                return
+            await apply_oncall(session, incident=incident, oncall=oncall, now=now)
+            report.assigned += 1
+
+    # -- escalation ---------------------------------------------------------
+
+    async def escalate_due(self, report: CycleReport) -> None:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            claimed = await queries.claim_due_escalations(
+                session, now=now, lease_until=now + self._lease, limit=self.settings.incident_worker_batch_size
+            )
+            work = [(incident.id, incident.service, incident.team, incident.next_escalation_at) for incident in claimed]
+        outage: str | None = None
+        for incident_id, service, team, due_at in work:
+            oncall: OnCall | None = None
+            error = outage
+            if error is None:
+                try:
+                    oncall = await self.oncall.current(service=service, team=team, at=self.clock.now())
+                except OncallUnavailable as exc:
+                    error = outage = str(exc)
+            try:
+                if await self._finish_escalation(incident_id, due_at, oncall, error):
+                    report.escalated += 1
+                    ESCALATIONS.inc()
+            except Exception as exc:
+                log.exception("escalation of an incident failed", extra={"incident_id": str(incident_id)})
+                report.errors.append(f"escalate {incident_id}: {type(exc).__name__}")
+
+    async def _finish_escalation(
+        self, incident_id: uuid.UUID, due_at: object, oncall: OnCall | None, error: str | None
+    ) -> bool:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            incident = await queries.get_incident(session, incident_id=incident_id, for_update=True)
+            if incident is None:
+                return False
+            if incident.status != "open" or incident.next_escalation_at != due_at:
+                # Acknowledged (or re-timed) while oncall-service was being asked: nothing to do.
+                await queries.release(session, incident_id=incident_id)
+                return False
+            if error is not None:
+                await record_oncall_failure(
+                    session,
+                    incident=incident,
+                    error=error,
+                    now=now,
+                    retry_cap=self.settings.incident_retry_max_seconds,
+                    escalating=True,
+                )
+                return False
+            return await apply_escalation(session, incident=incident, oncall=oncall, now=now)
+
+    # -- page outbox --------------------------------------------------------
+
+    async def send_pages(self, report: CycleReport) -> None:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            claimed = await queries.claim_pages(
+                session,
+                now=now,
+                lease_until=now + self._lease,
+                limit=self.settings.incident_worker_batch_size,
+                tracking=False,
+            )
+            requests: list[tuple[uuid.UUID, PageRequest | None]] = []
+            incidents: dict[uuid.UUID, Incident | None] = {}
+            for page in claimed:
+                if page.incident_id not in incidents:
+                    incidents[page.incident_id] = await queries.get_incident(session, incident_id=page.incident_id)
+                incident = incidents[page.incident_id]
+                if incident is None or not paging.still_wanted(page, incident):
+                    await paging.cancel(session, page=page, now=now)
+                    PAGES.labels(result="cancelled").inc()
+                    continue
+                requests.append(
+                    (
+                        page.id,
+                        PageRequest(
+                            idempotency_key=page.idempotency_key,
+                            event=page.event,
+                            user_id=page.recipient,
+                            incident=paging.incident_payload(incident, self.settings.ui_base_url),
+                        ),
+                    )
+                )
+        outage: str | None = None
+        for page_id, request in requests:
+            assert request is not None
+            result: list[dict[str, object]] | Exception
+            if outage is not None:
+                result = NotificationUnavailable(outage)
+            else:
+                try:
+                    result = await self.notifications.notify(request)
+                except (NotificationUnavailable, NotificationRejected) as exc:
+                    result = exc
+                    if isinstance(exc, NotificationUnavailable):
+                        outage = str(exc)
+            try:
+                await self._finish_page(page_id, result, report)
+            except Exception as exc:
+                log.exception("recording a page failed", extra={"page_id": str(page_id)})
+                report.errors.append(f"page {page_id}: {type(exc).__name__}")
+
+    async def _finish_page(self, page_id: uuid.UUID, result: object, report: CycleReport) -> None:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            page = await queries.get_page(session, page_id=page_id)
+            if page is None:
+                return
+            if isinstance(result, NotificationUnavailable):
+                await paging.record_unavailable(
+                    session, page=page, error=str(result), now=now, retry_cap=self.settings.incident_retry_max_seconds
+                )
+                report.pages_retrying += 1
+                PAGES.labels(result="retry").inc()
+            elif isinstance(result, NotificationRejected):
+                await paging.record_rejected(session, page=page, error=str(result), now=now)
+                PAGES.labels(result="failed").inc()
+            else:
+                assert isinstance(result, list)
+                await paging.record_sent(
+                    session,
+                    page=page,
+                    deliveries=result,
+                    now=now,
+                    poll_after=timedelta(seconds=self.settings.incident_delivery_poll_seconds),
+                )
+                report.pages_sent += 1
+                PAGES.labels(result="sent").inc()
+
+    # -- delivery results ---------------------------------------------------
+
+    async def check_deliveries(self, report: CycleReport) -> None:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            claimed = await queries.claim_pages(
+                session,
+                now=now,
+                lease_until=now + self._lease,
+                limit=self.settings.incident_worker_batch_size,
+                tracking=True,
+            )
+            by_incident: dict[uuid.UUID, list[uuid.UUID]] = {}
+            for page in claimed:
+                by_incident.setdefault(page.incident_id, []).append(page.id)
+        for incident_id, page_ids in by_incident.items():
+            try:
+                found = await self.notifications.deliveries(incident_id)
+            except NotificationUnavailable:
+                found = {}  # look again after the poll interval
+            try:
+                await self._finish_tracking(page_ids, found)
+                report.deliveries_checked += len(page_ids)
+            except Exception as exc:
+                log.exception("recording delivery results failed", extra={"incident_id": str(incident_id)})
+                report.errors.append(f"deliveries {incident_id}: {type(exc).__name__}")
+
+    async def _finish_tracking(self, page_ids: list[uuid.UUID], found: dict[str, dict[str, object]]) -> None:
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            for page_id in page_ids:
+                page = await queries.get_page(session, page_id=page_id)
+                if page is None or not page.tracking:
+                    continue
+                await paging.record_deliveries(
+                    session,
+                    page=page,
+                    found=found,
+                    now=now,
+                    poll_after=timedelta(seconds=self.settings.incident_delivery_poll_seconds),
+                    give_up_after=timedelta(hours=self.settings.incident_delivery_tracking_hours),
+                )

@@ -1,0 +1,282 @@
+"""Fixtures of incident-management's tests: the app on a real database, with a
+manual clock, beside small real HTTP servers standing in for oncall-service and
+notification-service (serving the agreed shapes, recording calls, and able to
+go down and come back)."""
+
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from incident_management.config import Settings
+from incident_management.main import create_app
+from incident_management.workers.engine import IncidentEngine
+from platform_common.clock import ManualClock
+from platform_common.testing import free_port, running_app
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class FakeServer:
+    """A real uvicorn server on a free port, in its own thread; stop() and start()
+    again on the same port to simulate an outage."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.port = free_port()
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self) -> None:
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("fake server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self.server and self.thread:
+            self.server.should_exit = True
+            self.thread.join(10)
+            self.thread = None
+
+
+def person(user_id: str) -> dict[str, str]:
+    return {"id": user_id, "name": user_id.title(), "email": f"{user_id}@example.com"}
+
+
+class FakeOncall:
+    """oncall-service's `GET /api/v1/oncall/current` for configured services."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.calls: list[dict[str, str]] = []
+        app = FastAPI()
+
+        @app.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.get("/api/v1/oncall/current")
+        async def current(
+            service: str | None = None, team: str | None = None, at: str | None = Query(None)
+        ) -> JSONResponse:
+            self.calls.append({"service": service or "", "team": team or "", "at": at or ""})
+            answer = self.answers.get(service or "") or self.answers.get(f"team:{team}")
+            if answer is None:
+                return JSONResponse({"detail": "unknown service"}, status_code=404)
+            return JSONResponse(answer)
+
+        self.server = FakeServer(app)
+
+    def reset(self) -> None:
+        self.answers.clear()
+        self.calls.clear()
+        if not self.server.running:
+            self.server.start()
+
+    def configure(
+        self,
+        service: str,
+        *,
+        levels: list[tuple[float, list[str]]],
+        repeat_count: int = 0,
+        primary: str | None = None,
+    ) -> None:
+        """`levels`: (delay_minutes, user ids) per level; primary defaults to level 0's first user."""
+        chain = [
+            {
+                "level": index,
+                "delay_minutes": delay,
+                "targets": [{"type": "user", "id": u, "name": u.title()} for u in users],
+                "users": [person(u) for u in users],
+            }
+            for index, (delay, users) in enumerate(levels)
+        ]
+        first = primary or (levels[0][1][0] if levels and levels[0][1] else None)
+        self.answers[service] = {
+            "at": START.isoformat(),
+            "service": {"id": str(uuid.uuid4()), "name": service},
+            "team": {"id": str(uuid.uuid4()), "name": f"{service}-team"},
+            "escalation_policy": {"id": str(uuid.uuid4()), "name": f"{service} policy", "repeat_count": repeat_count}
+            if levels
+            else None,
+            "primary": person(first) if first else None,
+            "escalation_chain": chain,
+        }
+
+
+class FakeNotifications:
+    """notification-service's `POST /api/v1/notify` (idempotent on the key) and history."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.by_key: dict[str, list[dict[str, Any]]] = {}
+        self.deliveries: dict[str, dict[str, Any]] = {}
+        self.reject = False
+        app = FastAPI()
+
+        @app.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.post("/api/v1/notify")
+        async def notify(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.requests.append(body)
+            if self.reject:
+                return JSONResponse({"detail": "unknown user"}, status_code=422)
+            key = body.get("idempotency_key")
+            if key in self.by_key:
+                return JSONResponse(
+                    {"status": "accepted", "idempotency_key": key, "notifications": self.by_key[key]}, status_code=200
+                )
+            created = []
+            for channel in ("email", "slack"):
+                delivery = {
+                    "id": str(uuid.uuid4()),
+                    "idempotency_key": key,
+                    "incident_id": body["incident"]["id"],
+                    "event": body["event"],
+                    "recipient": body["user_id"],
+                    "channel": channel,
+                    "target": f"{body['user_id']}@{channel}",
+                    "status": "pending",
+                    "attempts": 0,
+                    "last_error": None,
+                }
+                self.deliveries[delivery["id"]] = delivery
+                created.append({k: delivery[k] for k in ("id", "channel", "target", "status")})
+            self.by_key[key] = created
+            return JSONResponse({"status": "accepted", "idempotency_key": key, "notifications": created}, 202)
+
+        @app.get("/api/v1/notifications")
+        async def history(incident_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+            items = [d for d in self.deliveries.values() if incident_id is None or d["incident_id"] == incident_id]
+            return {"items": items[offset : offset + limit], "total": len(items), "limit": limit, "offset": offset}
+
+        self.server = FakeServer(app)
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.by_key.clear()
+        self.deliveries.clear()
+        self.reject = False
+        if not self.server.running:
+            self.server.start()
+
+    def keys(self) -> list[str]:
+        """Idempotency keys of every POST received, repeats included."""
+        return [r["idempotency_key"] for r in self.requests]
+
+    def recipients(self, event: str | None = None) -> list[str]:
+        return [r["user_id"] for r in self.requests if event is None or r["event"] == event]
+
+    def settle(self, user_id: str, status: str, error: str | None = None) -> None:
+        """Mark every delivery to `user_id` as finished with `status`."""
+        for delivery in self.deliveries.values():
+            if delivery["recipient"] == user_id:
+                delivery["status"] = status
+                delivery["last_error"] = error
+
+
+@pytest.fixture(scope="session")
+def _fake_servers() -> Iterator[tuple[FakeOncall, FakeNotifications]]:
+    oncall, notifications = FakeOncall(), FakeNotifications()
+    oncall.server.start()
+    notifications.server.start()
+    yield oncall, notifications
+    oncall.server.stop()
+    notifications.server.stop()
+
+
+@pytest.fixture
+def oncall(_fake_servers: tuple[FakeOncall, FakeNotifications]) -> FakeOncall:
+    _fake_servers[0].reset()
+    return _fake_servers[0]
+
+
+@pytest.fixture
+def notifier(_fake_servers: tuple[FakeOncall, FakeNotifications]) -> FakeNotifications:
+    _fake_servers[1].reset()
+    return _fake_servers[1]
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    app: FastAPI
+    clock: ManualClock
+    oncall: FakeOncall
+    notifier: FakeNotifications
+    database_url: str
+
+    @property
+    def engine(self) -> IncidentEngine:
+        return self.app.state.engine
+
+    async def tick(self, **advance: float):  # noqa: ANN201 - returns the engine's CycleReport
+        """Move the manual clock forward (timedelta keywords), then run one loop cycle."""
+        if advance:
+            self.clock.advance(timedelta(**advance))
+        return await self.engine.run_once()
+
+    async def create(self, **fields: Any) -> dict[str, Any]:
+        body = {"title": "Checkout errors", "service": "payments", "severity": "high", **fields}
+        response = await self.client.post("/api/v1/incidents", json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def patch(self, incident_id: str, **fields: Any) -> httpx.Response:
+        return await self.client.patch(f"/api/v1/incidents/{incident_id}", json=fields)
+
+    async def detail(self, incident_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/api/v1/incidents/{incident_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def events(self, incident_id: str) -> list[str]:
+        return [entry["event_type"] for entry in (await self.detail(incident_id))["timeline"]]
+
+
+def make_settings(database_url: str, oncall_url: str, notification_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        oncall_service_url=oncall_url,
+        notification_service_url=notification_url,
+        incident_worker_enabled=False,
+        http_retries=0,
+        http_timeout_seconds=2.0,
+        readiness_interval_seconds=3600,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def harness(clean_database: str, oncall: FakeOncall, notifier: FakeNotifications) -> AsyncIterator[Harness]:
+    clock = ManualClock(START)
+    app = create_app(make_settings(clean_database, oncall.server.url, notifier.server.url), clock=clock)
+    async with running_app(app) as client:
+        yield Harness(client, app, clock, oncall, notifier, clean_database)
