@@ -143,6 +143,8 @@ def upgrade() -> None:
         "escalation_targets",
         id_column(),
         sa.Column("level_id", sa.Uuid(), sa.ForeignKey("escalation_levels.id", ondelete="CASCADE"), nullable=False),
+        # Targets of a level are paged in the order the policy lists them.
+        sa.Column("position", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("target_type", sa.String(10), nullable=False),
         sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE")),
         sa.Column("schedule_id", sa.Uuid(), sa.ForeignKey("schedules.id", ondelete="CASCADE")),

@@ -1,0 +1,13 @@
+"""The routers of the on-call API, in the order the docs list them."""
+
+from oncall_service.api.routes import oncall, overrides, policies, schedules, services, teams, users
+
+ROUTERS = (
+    oncall.router,
+    users.router,
+    teams.router,
+    services.router,
+    schedules.router,
+    overrides.router,
+    policies.router,
+)

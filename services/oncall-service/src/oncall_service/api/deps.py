@@ -1,0 +1,32 @@
+"""Annotated dependencies the routes share."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from platform_common.clock import Clock
+from platform_common.db import get_session
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+@dataclass(frozen=True)
+class Pagination:
+    limit: int
+    offset: int
+
+
+def _pagination(limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Pagination, Depends(_pagination)]

@@ -1,0 +1,47 @@
+"""Stored rows as response bodies, where the shapes differ from the tables."""
+
+from oncall_service.api.schemas.common import UserRef
+from oncall_service.api.schemas.schedules import LayerRead, OverrideRead, ScheduleRead
+from oncall_service.db.models import Schedule, ScheduleLayer, ScheduleOverride, User
+
+
+def user_ref(user: User) -> UserRef:
+    return UserRef(id=user.id, name=user.name, email=user.email)
+
+
+def layer_read(layer: ScheduleLayer) -> LayerRead:
+    return LayerRead(
+        id=layer.id,
+        name=layer.name,
+        priority=layer.priority,
+        rotation_type=layer.rotation_type,
+        shift_length=layer.shift_length,
+        handoff_time=layer.handoff_time,
+        start_date=layer.start_date,
+        end_at=layer.end_at,
+        members=[user_ref(member.user) for member in layer.members],
+    )
+
+
+def schedule_read(schedule: Schedule) -> ScheduleRead:
+    return ScheduleRead(
+        id=schedule.id,
+        name=schedule.name,
+        description=schedule.description,
+        team_id=schedule.team_id,
+        timezone=schedule.timezone,
+        created_at=schedule.created_at,
+        updated_at=schedule.updated_at,
+        layers=[layer_read(layer) for layer in sorted(schedule.layers, key=lambda layer: -layer.priority)],
+    )
+
+
+def override_read(override: ScheduleOverride) -> OverrideRead:
+    return OverrideRead(
+        id=override.id,
+        schedule_id=override.schedule_id,
+        user=user_ref(override.user),
+        start=override.start_at,
+        end=override.end_at,
+        created_at=override.created_at,
+    )

@@ -1,0 +1,76 @@
+"""/api/v1/schedules/{id}/overrides and /shifts: cover-ups, and the final schedule over a range."""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
+
+from oncall_service.api.deps import ClockDep, PageDep, SessionDep
+from oncall_service.api.presenters import override_read
+from oncall_service.api.schemas.common import Page
+from oncall_service.api.schemas.schedules import OverrideCreate, OverrideRead, ShiftsRead
+from oncall_service.db import queries
+from oncall_service.services import oncall, overrides
+from oncall_service.services.schedules import get_schedule
+from platform_common.errors import Unprocessable
+
+router = APIRouter(prefix="/api/v1/schedules/{schedule_id}", tags=["schedules"])
+
+DEFAULT_SPAN = timedelta(days=7)
+Instant = Annotated[AwareDatetime | None, Query(description="ISO 8601 with an offset, e.g. 2026-03-08T09:00:00Z")]
+
+
+@router.post("/overrides", status_code=status.HTTP_201_CREATED, response_model=OverrideRead)
+async def create_override(schedule_id: uuid.UUID, override_in: OverrideCreate, session: SessionDep) -> OverrideRead:
+    override = await overrides.create_override(session, schedule_id=schedule_id, data=override_in)
+    await session.commit()
+    return override_read(override)
+
+
+@router.get("/overrides", response_model=Page[OverrideRead])
+async def list_overrides(
+    schedule_id: uuid.UUID,
+    session: SessionDep,
+    pagination: PageDep,
+    start: Annotated[Instant, Query(alias="from")] = None,
+    end: Annotated[Instant, Query(alias="to")] = None,
+) -> Page[OverrideRead]:
+    await get_schedule(session, schedule_id=schedule_id)
+    rows, total = await queries.page(
+        session,
+        statement=queries.overrides_of(schedule_id, start=start, end=end),
+        limit=pagination.limit,
+        offset=pagination.offset,
+    )
+    items = [override_read(o) for o in rows]
+    return Page[OverrideRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
+
+
+@router.get("/overrides/{override_id}", response_model=OverrideRead)
+async def get_override(schedule_id: uuid.UUID, override_id: uuid.UUID, session: SessionDep) -> OverrideRead:
+    return override_read(await overrides.get_override(session, schedule_id=schedule_id, override_id=override_id))
+
+
+@router.delete("/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_override(schedule_id: uuid.UUID, override_id: uuid.UUID, session: SessionDep) -> None:
+    await overrides.delete_override(session, schedule_id=schedule_id, override_id=override_id)
+    await session.commit()
+
+
+@router.get("/shifts", response_model=ShiftsRead, response_model_by_alias=True)
+async def list_shifts(
+    schedule_id: uuid.UUID,
+    session: SessionDep,
+    clock: ClockDep,
+    start: Annotated[Instant, Query(alias="from")] = None,
+    end: Annotated[Instant, Query(alias="to")] = None,
+) -> ShiftsRead:
+    """Final shifts over [from, to) (default: the next 7 days from now), and each layer's own."""
+    start = start or clock.now()
+    if end is None:
+        end = start + DEFAULT_SPAN
+    if end <= start:
+        raise Unprocessable("`to` must be after `from`")
+    return await oncall.schedule_shifts(session, schedule_id=schedule_id, start=start, end=end)

@@ -1,0 +1,52 @@
+"""/api/v1/escalation-policies: who is paged, level by level, and after how long."""
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from oncall_service.api.deps import PageDep, SessionDep
+from oncall_service.api.schemas.common import Page
+from oncall_service.api.schemas.policies import PolicyCreate, PolicyRead, PolicyUpdate
+from oncall_service.db import queries
+from oncall_service.services import policies as service
+
+router = APIRouter(prefix="/api/v1/escalation-policies", tags=["escalation policies"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PolicyRead)
+async def create_policy(policy_in: PolicyCreate, session: SessionDep) -> PolicyRead:
+    policy = await service.create_policy(session, data=policy_in)
+    await session.commit()
+    return service.policy_read(policy, await service.target_names(session, policies=[policy]))
+
+
+@router.get("", response_model=Page[PolicyRead])
+async def list_policies(session: SessionDep, pagination: PageDep, team_id: uuid.UUID | None = None) -> Page[PolicyRead]:
+    rows, total = await queries.page(
+        session,
+        statement=service.list_policies_statement(team_id=team_id),
+        limit=pagination.limit,
+        offset=pagination.offset,
+    )
+    names = await service.target_names(session, policies=list(rows))
+    items = [service.policy_read(p, names) for p in rows]
+    return Page[PolicyRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
+
+
+@router.get("/{policy_id}", response_model=PolicyRead)
+async def get_policy(policy_id: uuid.UUID, session: SessionDep) -> PolicyRead:
+    policy = await service.get_policy(session, policy_id=policy_id)
+    return service.policy_read(policy, await service.target_names(session, policies=[policy]))
+
+
+@router.patch("/{policy_id}", response_model=PolicyRead)
+async def update_policy(policy_id: uuid.UUID, policy_in: PolicyUpdate, session: SessionDep) -> PolicyRead:
+    policy = await service.update_policy(session, policy_id=policy_id, data=policy_in)
+    await session.commit()
+    return service.policy_read(policy, await service.target_names(session, policies=[policy]))
+
+
+@router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_policy(policy_id: uuid.UUID, session: SessionDep) -> None:
+    await service.delete_policy(session, policy_id=policy_id)
+    await session.commit()

@@ -1,0 +1,52 @@
+"""/api/v1/services: what alerts name; each owned by a team, paging through a policy."""
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from oncall_service.api.deps import PageDep, SessionDep
+from oncall_service.api.schemas.common import Page
+from oncall_service.api.schemas.teams import ServiceCreate, ServiceRead, ServiceUpdate
+from oncall_service.db import queries
+from oncall_service.services import teams as service
+
+router = APIRouter(prefix="/api/v1/services", tags=["services"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ServiceRead)
+async def create_service(service_in: ServiceCreate, session: SessionDep) -> ServiceRead:
+    created = await service.create_service(session, data=service_in)
+    await session.commit()
+    return ServiceRead.model_validate(created)
+
+
+@router.get("", response_model=Page[ServiceRead])
+async def list_services(
+    session: SessionDep, pagination: PageDep, team_id: uuid.UUID | None = None
+) -> Page[ServiceRead]:
+    rows, total = await queries.page(
+        session,
+        statement=service.list_services_statement(team_id=team_id),
+        limit=pagination.limit,
+        offset=pagination.offset,
+    )
+    items = [ServiceRead.model_validate(s) for s in rows]
+    return Page[ServiceRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
+
+
+@router.get("/{service_id}", response_model=ServiceRead)
+async def get_service(service_id: uuid.UUID, session: SessionDep) -> ServiceRead:
+    return ServiceRead.model_validate(await service.get_service(session, service_id=service_id))
+
+
+@router.patch("/{service_id}", response_model=ServiceRead)
+async def update_service(service_id: uuid.UUID, service_in: ServiceUpdate, session: SessionDep) -> ServiceRead:
+    updated = await service.update_service(session, service_id=service_id, data=service_in)
+    await session.commit()
+    return ServiceRead.model_validate(updated)
+
+
+@router.delete("/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_service(service_id: uuid.UUID, session: SessionDep) -> None:
+    await service.delete_service(session, service_id=service_id)
+    await session.commit()

@@ -1,0 +1,56 @@
+"""Shapes shared by every resource: pages, user references, strict inputs."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from oncall_service.domain.timezones import parse_handoff, zone
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+def _known_zone(value: str) -> str:
+    zone(value)
+    return value
+
+
+def _handoff(value: str) -> str:
+    return parse_handoff(value).strftime("%H:%M")
+
+
+TimezoneName = Annotated[str, AfterValidator(_known_zone)]
+HandoffTime = Annotated[str, AfterValidator(_handoff)]
+
+
+class Input(BaseModel):
+    """Inputs refuse unknown fields, so a typo is a 422 rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserRef(Output):
+    id: uuid.UUID
+    name: str
+    email: str
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Stamped(Output):
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,83 @@
+"""Escalation policies: ordered levels of targets with a delay before the next level."""
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
+
+TargetType = Literal["user", "schedule"]
+
+
+class TargetIn(Input):
+    type: TargetType
+    id: uuid.UUID
+
+
+class LevelIn(Input):
+    delay_minutes: int = Field(ge=1, le=1440)
+    targets: list[TargetIn] = Field(min_length=1, max_length=20)
+
+
+class PolicyCreate(Input):
+    name: Name
+    description: Description = ""
+    team_id: uuid.UUID | None = None
+    repeat_count: int = Field(default=0, ge=0, le=9)
+    levels: list[LevelIn] = Field(min_length=1, max_length=20)
+
+
+class PolicyUpdate(Input):
+    name: Name | None = None
+    description: Description | None = None
+    team_id: uuid.UUID | None = None
+    repeat_count: int | None = Field(default=None, ge=0, le=9)
+    levels: list[LevelIn] | None = Field(default=None, min_length=1, max_length=20)
+
+
+class TargetRead(Output):
+    type: TargetType
+    id: uuid.UUID
+    name: str
+
+
+class LevelRead(Output):
+    position: int
+    delay_minutes: int
+    targets: list[TargetRead]
+
+
+class PolicyRead(Stamped):
+    id: uuid.UUID
+    name: str
+    description: str
+    repeat_count: int
+    team_id: uuid.UUID | None
+    levels: list[LevelRead]
+
+
+class NamedRef(Output):
+    id: uuid.UUID
+    name: str
+
+
+class PolicyRef(NamedRef):
+    repeat_count: int
+
+
+class ChainLevel(Output):
+    level: int
+    delay_minutes: int
+    targets: list[TargetRead]
+    users: list[UserRef]
+
+
+class OnCallRead(Output):
+    at: datetime
+    service: NamedRef | None
+    team: NamedRef | None
+    escalation_policy: PolicyRef | None
+    primary: UserRef | None
+    escalation_chain: list[ChainLevel]

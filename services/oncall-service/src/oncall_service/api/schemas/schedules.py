@@ -1,0 +1,130 @@
+"""Schedules, their rotation layers, overrides and computed shifts."""
+
+import uuid
+from datetime import date, datetime
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from oncall_service.api.schemas.common import (
+    Description,
+    HandoffTime,
+    Input,
+    Name,
+    Output,
+    Stamped,
+    TimezoneName,
+    UserRef,
+)
+
+RotationTypeName = Literal["hourly", "daily", "weekly"]
+
+
+class LayerIn(Input):
+    name: Name | None = None
+    # Higher wins where layers overlap; by default a layer listed later sits higher.
+    priority: int | None = Field(default=None, ge=0, le=1000)
+    rotation_type: RotationTypeName
+    shift_length: int = Field(default=1, ge=1, le=1000)
+    handoff_time: HandoffTime = "09:00"
+    # The first shift starts on this local date at handoff_time; weekly
+    # rotations hand off on this date's weekday.
+    start_date: date
+    end_at: AwareDatetime | None = None
+    members: list[uuid.UUID] = Field(max_length=200)
+
+    @model_validator(mode="after")
+    def _has_members(self) -> Self:
+        if not self.members:
+            raise ValueError("a rotation needs at least one member")
+        return self
+
+
+class LayerRead(Output):
+    id: uuid.UUID
+    name: str
+    priority: int
+    rotation_type: str
+    shift_length: int
+    handoff_time: str
+    start_date: date
+    end_at: datetime | None
+    members: list[UserRef]
+
+
+class ScheduleCreate(Input):
+    name: Name
+    description: Description = ""
+    team_id: uuid.UUID | None = None
+    timezone: TimezoneName
+    layers: list[LayerIn] = Field(default_factory=list, max_length=20)
+
+
+class ScheduleUpdate(Input):
+    name: Name | None = None
+    description: Description | None = None
+    team_id: uuid.UUID | None = None
+    timezone: TimezoneName | None = None
+    # When given, replaces every layer.
+    layers: list[LayerIn] | None = Field(default=None, max_length=20)
+
+
+class ScheduleRead(Stamped):
+    id: uuid.UUID
+    name: str
+    description: str
+    team_id: uuid.UUID | None
+    timezone: str
+    layers: list[LayerRead]
+
+
+class OverrideCreate(Input):
+    user_id: uuid.UUID
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class OverrideRead(Output):
+    id: uuid.UUID
+    schedule_id: uuid.UUID
+    user: UserRef
+    start: datetime
+    end: datetime
+    created_at: datetime
+
+
+class ShiftSource(Output):
+    type: Literal["layer", "override"]
+    id: uuid.UUID
+    name: str | None = None
+
+
+class ShiftRead(Output):
+    user: UserRef
+    start: datetime
+    end: datetime
+    source: ShiftSource
+
+
+class LayerShifts(Output):
+    id: uuid.UUID
+    name: str
+    priority: int
+    shifts: list[ShiftRead]
+
+
+class ShiftsRead(Output):
+    schedule_id: uuid.UUID
+    timezone: str
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    # The final schedule: what pages people. Time nobody covers is absent.
+    shifts: list[ShiftRead]
+    # Each layer on its own, before priorities and overrides (what the UI draws per layer).
+    layers: list[LayerShifts]

@@ -1,0 +1,69 @@
+"""Teams, their members, and the services they own."""
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
+
+Role = Literal["member", "manager"]
+
+
+class TeamMemberIn(Input):
+    user_id: uuid.UUID
+    role: Role = "member"
+
+
+class TeamMemberRole(Input):
+    role: Role = "member"
+
+
+class TeamMemberRead(Output):
+    user: UserRef
+    role: str
+
+
+class TeamCreate(Input):
+    name: Name
+    description: Description = ""
+    escalation_policy_id: uuid.UUID | None = None
+    members: list[TeamMemberIn] = Field(default_factory=list, max_length=500)
+
+
+class TeamUpdate(Input):
+    name: Name | None = None
+    description: Description | None = None
+    # Explicit null detaches the policy; leaving the field out keeps it.
+    escalation_policy_id: uuid.UUID | None = None
+    members: list[TeamMemberIn] | None = Field(default=None, max_length=500)
+
+
+class TeamRead(Stamped):
+    id: uuid.UUID
+    name: str
+    description: str
+    escalation_policy_id: uuid.UUID | None
+    members: list[TeamMemberRead]
+
+
+class ServiceCreate(Input):
+    name: Name
+    description: Description = ""
+    team_id: uuid.UUID | None = None
+    escalation_policy_id: uuid.UUID | None = None
+
+
+class ServiceUpdate(Input):
+    name: Name | None = None
+    description: Description | None = None
+    team_id: uuid.UUID | None = None
+    escalation_policy_id: uuid.UUID | None = None
+
+
+class ServiceRead(Stamped):
+    id: uuid.UUID
+    name: str
+    description: str
+    team_id: uuid.UUID | None
+    escalation_policy_id: uuid.UUID | None

@@ -1,0 +1,98 @@
+"""Users, their contact methods and their mutes."""
+
+import re
+import uuid
+from typing import Literal, Self
+
+from pydantic import EmailStr, Field, HttpUrl, TypeAdapter, ValidationError, field_validator, model_validator
+
+from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
+
+ContactType = Literal["email", "slack", "webhook", "sms", "phone"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_EMAIL = TypeAdapter(EmailStr)
+_URL = TypeAdapter(HttpUrl)
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class ContactMethodIn(Input):
+    type: ContactType
+    address: str = Field(min_length=1, max_length=2048)
+
+    @model_validator(mode="after")
+    def _address_fits_type(self) -> Self:
+        address = self.address.strip()
+        try:
+            if self.type == "email":
+                address = _EMAIL.validate_python(address).lower()
+            elif self.type in ("slack", "webhook"):
+                address = str(_URL.validate_python(address))
+            else:
+                # Phone numbers are kept as data (no SMS/voice channel yet), in E.164.
+                address = re.sub(r"[\s().-]", "", address)
+                if not _E164.match(address):
+                    raise ValueError(f"{self.type} address must be an E.164 number such as +14155550100")
+        except ValidationError as exc:
+            raise ValueError(f"invalid {self.type} address: {exc.errors()[0]['msg']}") from None
+        self.address = address
+        return self
+
+
+class ContactMethodRead(Output):
+    id: uuid.UUID
+    type: str
+    address: str
+
+
+class UserCreate(Input):
+    name: Name
+    email: EmailStr
+    timezone: TimezoneName = "UTC"
+    contact_methods: list[ContactMethodIn] = Field(default_factory=list, max_length=50)
+    muted_channels: list[ContactType] = Field(default_factory=list)
+    muted_severities: list[Severity] = Field(default_factory=list)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("muted_channels", "muted_severities")
+    @classmethod
+    def _dedupe(cls, value: list[str]) -> list[str]:
+        return _unique(value)
+
+
+class UserUpdate(Input):
+    name: Name | None = None
+    email: EmailStr | None = None
+    timezone: TimezoneName | None = None
+    # When given, replaces the whole list.
+    contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=50)
+    muted_channels: list[ContactType] | None = None
+    muted_severities: list[Severity] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.lower() if value else value
+
+    @field_validator("muted_channels", "muted_severities")
+    @classmethod
+    def _dedupe(cls, value: list[str] | None) -> list[str] | None:
+        return _unique(value) if value is not None else None
+
+
+class UserRead(Stamped):
+    id: uuid.UUID
+    name: str
+    email: str
+    timezone: str
+    contact_methods: list[ContactMethodRead]
+    muted_channels: list[str]
+    muted_severities: list[str]

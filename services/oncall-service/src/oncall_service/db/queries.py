@@ -1,0 +1,163 @@
+"""Reads and locks on the on-call tables. Keyword-only; they never commit."""
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall_service.db.models import (
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    LayerMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    Service,
+    Team,
+    User,
+)
+
+M = TypeVar("M")
+
+
+async def page(session: AsyncSession, *, statement: Select[Any], limit: int, offset: int) -> tuple[Sequence[Any], int]:
+    """One page of `statement`'s rows and the total count without paging."""
+    total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = (await session.scalars(statement.limit(limit).offset(offset))).all()
+    return rows, total or 0
+
+
+async def by_id(session: AsyncSession, *, model: type[M], id: uuid.UUID) -> M | None:
+    return await session.get(model, id)
+
+
+async def name_taken(session: AsyncSession, *, model: type[Any], name: str, except_id: uuid.UUID | None = None) -> bool:
+    """Whether another row of `model` already has `name` (names are unique per resource)."""
+    clauses = [model.name == name]
+    if except_id:
+        clauses.append(model.id != except_id)
+    return bool(await session.scalar(select(exists().where(*clauses))))
+
+
+async def email_taken(session: AsyncSession, *, email: str, except_id: uuid.UUID | None = None) -> bool:
+    clauses = [func.lower(User.email) == email.lower()]
+    if except_id:
+        clauses.append(User.id != except_id)
+    return bool(await session.scalar(select(exists().where(*clauses))))
+
+
+async def users_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, User]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(User).where(User.id.in_(set(ids))))
+    return {user.id: user for user in rows}
+
+
+async def existing_ids(session: AsyncSession, *, model: type[Any], ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    return set(await session.scalars(select(model.id).where(model.id.in_(set(ids)))))
+
+
+async def names_by_ids(session: AsyncSession, *, model: type[Any], ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(model.id, model.name).where(model.id.in_(set(ids))))
+    return {row.id: row.name for row in rows}
+
+
+async def service_by_name(session: AsyncSession, *, name: str) -> Service | None:
+    return await session.scalar(select(Service).where(Service.name == name))
+
+
+async def team_by_name_or_id(session: AsyncSession, *, key: str) -> Team | None:
+    try:
+        team_id = uuid.UUID(key)
+    except ValueError:
+        return await session.scalar(select(Team).where(Team.name == key))
+    return await session.scalar(select(Team).where(or_(Team.id == team_id, Team.name == key)))
+
+
+async def team_schedules(session: AsyncSession, *, team_id: uuid.UUID) -> Sequence[Schedule]:
+    rows = await session.scalars(select(Schedule).where(Schedule.team_id == team_id).order_by(Schedule.name))
+    return rows.all()
+
+
+async def schedules_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Schedule).where(Schedule.id.in_(set(ids))))
+    return {schedule.id: schedule for schedule in rows}
+
+
+async def lock_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule | None:
+    """The schedule, row-locked until commit: writers of its overrides queue here, so
+    two overlapping overrides cannot both pass the overlap check (PostgreSQL; SQLite
+    already serialises writers with BEGIN IMMEDIATE)."""
+    return await session.scalar(
+        select(Schedule).where(Schedule.id == schedule_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+async def overrides_between(
+    session: AsyncSession, *, schedule_ids: Collection[uuid.UUID], start: datetime, end: datetime
+) -> Sequence[ScheduleOverride]:
+    """Overrides of these schedules that share any time with [start, end), oldest first."""
+    if not schedule_ids:
+        return []
+    rows = await session.scalars(
+        select(ScheduleOverride)
+        .where(
+            ScheduleOverride.schedule_id.in_(set(schedule_ids)),
+            ScheduleOverride.start_at < end,
+            ScheduleOverride.end_at > start,
+        )
+        .order_by(ScheduleOverride.start_at, ScheduleOverride.created_at)
+    )
+    return rows.all()
+
+
+def overrides_of(schedule_id: uuid.UUID, *, start: datetime | None, end: datetime | None) -> Select[Any]:
+    statement = select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id)
+    if start is not None:
+        statement = statement.where(ScheduleOverride.end_at > start)
+    if end is not None:
+        statement = statement.where(ScheduleOverride.start_at < end)
+    return statement.order_by(ScheduleOverride.start_at, ScheduleOverride.id)
+
+
+async def user_references(session: AsyncSession, *, user_id: uuid.UUID) -> list[str]:
+    """Where a user is still needed: rotations, overrides, escalation targets."""
+    found = []
+    checks = {
+        "a schedule rotation": select(exists().where(LayerMember.user_id == user_id)),
+        "a schedule override": select(exists().where(ScheduleOverride.user_id == user_id)),
+        "an escalation policy": select(exists().where(EscalationTarget.user_id == user_id)),
+    }
+    for label, statement in checks.items():
+        if await session.scalar(statement):
+            found.append(label)
+    return found
+
+
+async def policies_targeting_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        select(EscalationPolicy.name)
+        .join(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
+        .join(EscalationTarget, EscalationTarget.level_id == EscalationLevel.id)
+        .where(EscalationTarget.schedule_id == schedule_id)
+        .distinct()
+        .order_by(EscalationPolicy.name)
+    )
+    return list(rows)
+
+
+async def layer_priorities(session: AsyncSession, *, schedule_id: uuid.UUID) -> dict[int, uuid.UUID]:
+    rows = await session.execute(
+        select(ScheduleLayer.priority, ScheduleLayer.id).where(ScheduleLayer.schedule_id == schedule_id)
+    )
+    return {row.priority: row.id for row in rows}

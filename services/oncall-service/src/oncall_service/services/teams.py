@@ -1,0 +1,149 @@
+"""Teams and their members; the services teams own."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall_service.api.schemas.teams import (
+    ServiceCreate,
+    ServiceUpdate,
+    TeamCreate,
+    TeamMemberIn,
+    TeamUpdate,
+)
+from oncall_service.db import queries
+from oncall_service.db.models import EscalationPolicy, Service, Team, TeamMember, User
+from oncall_service.services.references import require_existing
+from platform_common.errors import Conflict, NotFound, Unprocessable
+
+
+async def get_team(session: AsyncSession, *, team_id: uuid.UUID) -> Team:
+    team = await queries.by_id(session, model=Team, id=team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} not found")
+    return team
+
+
+def list_teams_statement():
+    return select(Team).order_by(Team.name, Team.id)
+
+
+async def _members(session: AsyncSession, members: list[TeamMemberIn]) -> list[TeamMember]:
+    user_ids = [m.user_id for m in members]
+    if len(set(user_ids)) != len(user_ids):
+        raise Unprocessable("a user is listed twice in the team's members")
+    await require_existing(session, model=User, ids=user_ids)
+    users = await queries.users_by_ids(session, ids=user_ids)
+    return [TeamMember(user_id=m.user_id, role=m.role, user=users[m.user_id]) for m in members]
+
+
+async def create_team(session: AsyncSession, *, data: TeamCreate) -> Team:
+    if await queries.name_taken(session, model=Team, name=data.name):
+        raise Conflict(f"a team named {data.name!r} already exists")
+    await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
+    team = Team(
+        id=uuid.uuid4(),
+        name=data.name,
+        description=data.description,
+        escalation_policy_id=data.escalation_policy_id,
+        members=await _members(session, data.members),
+    )
+    session.add(team)
+    await session.flush()
+    return team
+
+
+async def update_team(session: AsyncSession, *, team_id: uuid.UUID, data: TeamUpdate) -> Team:
+    team = await get_team(session, team_id=team_id)
+    given = data.model_fields_set
+    if data.name is not None and await queries.name_taken(session, model=Team, name=data.name, except_id=team_id):
+        raise Conflict(f"a team named {data.name!r} already exists")
+    if data.name is not None:
+        team.name = data.name
+    if data.description is not None:
+        team.description = data.description
+    if "escalation_policy_id" in given:
+        await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
+        team.escalation_policy_id = data.escalation_policy_id
+    if data.members is not None:
+        team.members = await _members(session, data.members)
+    await session.flush()
+    return team
+
+
+async def delete_team(session: AsyncSession, *, team_id: uuid.UUID) -> None:
+    await session.delete(await get_team(session, team_id=team_id))
+    await session.flush()
+
+
+async def put_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: uuid.UUID, role: str) -> Team:
+    team = await get_team(session, team_id=team_id)
+    await require_existing(session, model=User, ids=[user_id])
+    member = next((m for m in team.members if m.user_id == user_id), None)
+    if member is None:
+        user = await queries.by_id(session, model=User, id=user_id)
+        team.members.append(TeamMember(user_id=user_id, role=role, user=user))
+    else:
+        member.role = role
+    await session.flush()
+    return team
+
+
+async def remove_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    team = await get_team(session, team_id=team_id)
+    member = next((m for m in team.members if m.user_id == user_id), None)
+    if member is None:
+        raise NotFound(f"user {user_id} is not a member of team {team_id}")
+    team.members.remove(member)
+    await session.flush()
+
+
+async def get_service(session: AsyncSession, *, service_id: uuid.UUID) -> Service:
+    service = await queries.by_id(session, model=Service, id=service_id)
+    if service is None:
+        raise NotFound(f"service {service_id} not found")
+    return service
+
+
+def list_services_statement(*, team_id: uuid.UUID | None):
+    statement = select(Service).order_by(Service.name, Service.id)
+    if team_id is not None:
+        statement = statement.where(Service.team_id == team_id)
+    return statement
+
+
+async def create_service(session: AsyncSession, *, data: ServiceCreate) -> Service:
+    if await queries.name_taken(session, model=Service, name=data.name):
+        raise Conflict(f"a service named {data.name!r} already exists")
+    await require_existing(session, model=Team, ids=[data.team_id])
+    await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
+    service = Service(id=uuid.uuid4(), **data.model_dump())
+    session.add(service)
+    await session.flush()
+    return service
+
+
+async def update_service(session: AsyncSession, *, service_id: uuid.UUID, data: ServiceUpdate) -> Service:
+    service = await get_service(session, service_id=service_id)
+    given = data.model_fields_set
+    if data.name is not None:
+        if await queries.name_taken(session, model=Service, name=data.name, except_id=service_id):
+            raise Conflict(f"a service named {data.name!r} already exists")
+        service.name = data.name
+    if data.description is not None:
+        service.description = data.description
+    # An explicit null detaches the team or the policy.
+    if "team_id" in given:
+        await require_existing(session, model=Team, ids=[data.team_id])
+        service.team_id = data.team_id
+    if "escalation_policy_id" in given:
+        await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
+        service.escalation_policy_id = data.escalation_policy_id
+    await session.flush()
+    return service
+
+
+async def delete_service(session: AsyncSession, *, service_id: uuid.UUID) -> None:
+    await session.delete(await get_service(session, service_id=service_id))
+    await session.flush()

@@ -1,0 +1,91 @@
+"""Users: create, change, remove; their contact methods."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
+from oncall_service.db import queries
+from oncall_service.db.models import ContactMethod, User
+from platform_common.errors import Conflict, NotFound
+
+
+def _methods(methods: list[ContactMethodIn]) -> list[ContactMethod]:
+    unique = dict.fromkeys((m.type, m.address) for m in methods)
+    return [ContactMethod(type=type_, address=address) for type_, address in unique]
+
+
+async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    user = await queries.by_id(session, model=User, id=user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def list_users_statement(*, search: str | None):
+    statement = select(User).order_by(User.name, User.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        statement = statement.where((User.name.ilike(pattern)) | (User.email.ilike(pattern)))
+    return statement
+
+
+async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
+    if await queries.email_taken(session, email=data.email):
+        raise Conflict(f"a user with email {data.email} already exists")
+    user = User(
+        id=uuid.uuid4(),
+        name=data.name,
+        email=data.email,
+        timezone=data.timezone,
+        muted_channels=data.muted_channels,
+        muted_severities=data.muted_severities,
+        contact_methods=_methods(data.contact_methods),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserUpdate) -> User:
+    user = await get_user(session, user_id=user_id)
+    if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
+        raise Conflict(f"a user with email {data.email} already exists")
+    for field in ("name", "email", "timezone", "muted_channels", "muted_severities"):
+        value = getattr(data, field)
+        if value is not None:
+            setattr(user, field, value)
+    if data.contact_methods is not None:
+        user.contact_methods = _methods(data.contact_methods)
+    await session.flush()
+    return user
+
+
+async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    user = await get_user(session, user_id=user_id)
+    used_in = await queries.user_references(session, user_id=user_id)
+    if used_in:
+        # Removing them silently would leave a rotation turn or a level paging nobody.
+        raise Conflict(f"user {user_id} is still on {', '.join(used_in)}; remove them there first", used_in=used_in)
+    await session.delete(user)
+    await session.flush()
+
+
+async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: ContactMethodIn) -> ContactMethod:
+    user = await get_user(session, user_id=user_id)
+    if any(m.type == data.type and m.address == data.address for m in user.contact_methods):
+        raise Conflict(f"user {user_id} already has this {data.type} contact method")
+    method = ContactMethod(id=uuid.uuid4(), type=data.type, address=data.address)
+    user.contact_methods.append(method)
+    await session.flush()
+    return method
+
+
+async def remove_contact_method(session: AsyncSession, *, user_id: uuid.UUID, method_id: uuid.UUID) -> None:
+    user = await get_user(session, user_id=user_id)
+    method = next((m for m in user.contact_methods if m.id == method_id), None)
+    if method is None:
+        raise NotFound(f"contact method {method_id} not found for user {user_id}")
+    user.contact_methods.remove(method)
+    await session.flush()
