@@ -60,7 +60,7 @@ class Receiver:
 def _start_server(handler_factory: Callable[..., type[BaseHTTPRequestHandler]], *args: Any) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(*args))
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
 
 
@@ -226,12 +226,21 @@ def service_settings(database_url: str, oncall_url: str, **overrides: Any) -> Se
 
 
 @pytest.fixture
-def make_client(clean_database: str, oncall: FakeOncall) -> Callable[..., Any]:
+def settings_for(clean_database: str, oncall: FakeOncall) -> Callable[..., Settings]:
+    """Settings for the test database and the stand-in oncall-service, with overrides."""
+
+    def make(**overrides: Any) -> Settings:
+        return service_settings(clean_database, oncall.url, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def make_client(settings_for: Callable[..., Settings]) -> Callable[..., Any]:
     """`async with make_client(**settings) as client:` the service in-process, worker running."""
 
     def make(**overrides: Any) -> Any:
-        settings = service_settings(clean_database, oncall.url, **overrides)
-        return running_app(create_app(settings))
+        return running_app(create_app(settings_for(**overrides)))
 
     return make
 
