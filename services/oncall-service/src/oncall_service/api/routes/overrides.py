@@ -5,11 +5,10 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.api.presenters import override_read
-from oncall_service.api.schemas.common import Page
+from oncall_service.api.schemas.common import Page, UtcDatetime
 from oncall_service.api.schemas.schedules import OverrideCreate, OverrideRead, ShiftsRead
 from oncall_service.db import queries
 from oncall_service.services import oncall, overrides
@@ -19,7 +18,7 @@ from platform_common.errors import Unprocessable
 router = APIRouter(prefix="/api/v1/schedules/{schedule_id}", tags=["schedules"])
 
 DEFAULT_SPAN = timedelta(days=7)
-Instant = Annotated[AwareDatetime | None, Query(description="ISO 8601 with an offset, e.g. 2026-03-08T09:00:00Z")]
+Instant = Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset, e.g. 2026-03-08T09:00:00Z")]
 
 
 @router.post("/overrides", status_code=status.HTTP_201_CREATED, response_model=OverrideRead)

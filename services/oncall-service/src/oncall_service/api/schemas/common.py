@@ -1,10 +1,10 @@
 """Shapes shared by every resource: pages, user references, strict inputs."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 from oncall_service.domain.timezones import parse_handoff, zone
 
@@ -22,6 +22,8 @@ def _handoff(value: str) -> str:
 
 
 TimezoneName = Annotated[str, AfterValidator(_known_zone)]
+# Any offset in, UTC out: naive times are refused, since "09:00" alone names no instant.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
 HandoffTime = Annotated[str, AfterValidator(_handoff)]
 
 

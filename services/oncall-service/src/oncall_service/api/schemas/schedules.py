@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from oncall_service.api.schemas.common import (
     Description,
@@ -15,6 +15,7 @@ from oncall_service.api.schemas.common import (
     Stamped,
     TimezoneName,
     UserRef,
+    UtcDatetime,
 )
 
 RotationTypeName = Literal["hourly", "daily", "weekly"]
@@ -30,7 +31,7 @@ class LayerIn(Input):
     # The first shift starts on this local date at handoff_time; weekly
     # rotations hand off on this date's weekday.
     start_date: date
-    end_at: AwareDatetime | None = None
+    end_at: UtcDatetime | None = None
     members: list[uuid.UUID] = Field(max_length=200)
 
     @model_validator(mode="after")
@@ -80,8 +81,8 @@ class ScheduleRead(Stamped):
 
 class OverrideCreate(Input):
     user_id: uuid.UUID
-    start: AwareDatetime
-    end: AwareDatetime
+    start: UtcDatetime
+    end: UtcDatetime
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
