@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from incident_management.config import Settings
 from incident_management.main import create_app
-from incident_management.workers.engine import IncidentEngine
+from incident_management.workers.engine import CycleReport, IncidentEngine
 from platform_common.clock import ManualClock
 from platform_common.testing import free_port, running_app
 
@@ -236,7 +236,7 @@ class Harness:
     def engine(self) -> IncidentEngine:
         return self.app.state.engine
 
-    async def tick(self, **advance: float):  # noqa: ANN201 - returns the engine's CycleReport
+    async def tick(self, **advance: float) -> CycleReport:
         """Move the manual clock forward (timedelta keywords), then run one loop cycle."""
         if advance:
             self.clock.advance(timedelta(**advance))

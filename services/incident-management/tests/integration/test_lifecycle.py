@@ -159,7 +159,8 @@ async def test_patch_errors_are_clear(harness):
 
 async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
     incident = await harness.create(assigned_to="alice")
-    note = await harness.client.post(f"/api/v1/incidents/{incident['id']}/notes", json={"body": "Rolled back", "author": "bob"})
+    notes_url = f"/api/v1/incidents/{incident['id']}/notes"
+    note = await harness.client.post(notes_url, json={"body": "Rolled back", "author": "bob"})
     assert note.status_code == 201
     harness.clock.advance(timedelta(minutes=1))
     changed = await harness.patch(incident["id"], assigned_to="carol", note="Handing over", actor="bob")
@@ -176,4 +177,4 @@ async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
         ("note_added", "bob"),
     ]
     assert (await harness.client.post(f"/api/v1/incidents/{uuid.uuid4()}/notes", json={"body": "x"})).status_code == 404
-    assert (await harness.client.post(f"/api/v1/incidents/{incident['id']}/notes", json={"body": ""})).status_code == 422
+    assert (await harness.client.post(notes_url, json={"body": ""})).status_code == 422

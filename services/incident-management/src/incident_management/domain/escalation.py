@@ -33,13 +33,9 @@ def next_step(current: Step, *, level_count: int, repeat_count: int) -> Step | N
     return None
 
 
-def escalation_deadline(
-    step: Step, now: datetime, *, delay_minutes: float, level_count: int, repeat_count: int
-) -> datetime | None:
-    """When an unacknowledged incident at `step` moves on: after the level's delay,
-    or never when there is no step after it."""
-    if next_step(step, level_count=level_count, repeat_count=repeat_count) is None:
-        return None
+def escalation_deadline(now: datetime, *, delay_minutes: float) -> datetime:
+    """When an unacknowledged incident paged at `now` moves on: after the level's
+    delay. After the last step this is when the policy is declared exhausted."""
     return now + timedelta(minutes=max(0.0, delay_minutes))
 
 

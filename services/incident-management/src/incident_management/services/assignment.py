@@ -80,12 +80,9 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
         recipients = [user.id for user in first_level.users]
         step_key = Step(0, 0).key
         incident.next_escalation_at = escalation_deadline(
-            Step(0, 0),
-            now,
             # Nobody at the first level: move on at once instead of waiting its delay.
+            now,
             delay_minutes=first_level.delay_minutes if recipients else 0,
-            level_count=len(oncall.levels),
-            repeat_count=oncall.repeat_count,
         )
     else:
         recipients = [assignee.id] if assignee else []

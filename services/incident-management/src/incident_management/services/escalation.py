@@ -48,7 +48,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
             incident_id=incident.id,
             event_type="escalation_exhausted",
             actor=ACTOR,
-            message="Every level of the escalation policy was paged and nobody acknowledged",
+            message="The escalation policy is exhausted: every level was paged and nobody acknowledged",
             data={"level": incident.escalation_level, "cycle": incident.escalation_cycle},
             now=now,
         )
@@ -58,9 +58,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
     incident.escalation_level = step.level
     incident.escalation_cycle = step.cycle
     incident.assigned_to = level.users[0].id
-    incident.next_escalation_at = escalation_deadline(
-        step, now, delay_minutes=level.delay_minutes, level_count=len(levels), repeat_count=repeat_count
-    )
+    incident.next_escalation_at = escalation_deadline(now, delay_minutes=level.delay_minutes)
     for user in level.users:
         await queries.enqueue_page(
             session, incident_id=incident.id, step_key=step.key, recipient=user.id, event="escalated", now=now

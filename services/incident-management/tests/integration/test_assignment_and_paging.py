@@ -1,0 +1,219 @@
+"""Assignment from oncall-service and paging through notification-service, with
+either of them up or down: nothing lost, nothing sent twice."""
+
+import uuid
+
+import sqlalchemy as sa
+
+
+async def test_a_new_incident_is_assigned_to_whoever_is_on_call_and_paged(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"]), (10, ["bob"])])
+    incident = await harness.create()
+    assert incident["assigned_to"] == "alice"
+    assert incident["needs_assignment"] is False
+    assert incident["next_escalation_at"] is not None
+    assert harness.oncall.calls[0]["service"] == "payments"
+
+    report = await harness.tick()
+    assert report.pages_sent == 1
+    [page] = harness.notifier.requests
+    assert page["user_id"] == "alice"
+    assert page["event"] == "triggered"
+    assert page["incident"]["id"] == incident["id"]
+    assert page["incident"]["url"].endswith(f"/incidents/{incident['id']}")
+    assert page["idempotency_key"] == f"incident:{incident['id']}:level-0-cycle-0:alice"
+
+    await harness.tick(seconds=1)
+    assert len(harness.notifier.requests) == 1, "a sent page is never sent again"
+    events = await harness.events(incident["id"])
+    assert events == ["created", "assigned", "paged"]
+
+
+async def test_with_oncall_down_the_incident_stays_unassigned_says_why_and_is_assigned_later_once(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    harness.oncall.server.stop()
+    incident = await harness.create()
+    assert incident["assigned_to"] is None
+    assert incident["needs_assignment"] is True
+    detail = await harness.detail(incident["id"])
+    failure = detail["timeline"][-1]
+    assert failure["event_type"] == "assignment_failed"
+    assert "oncall-service" in failure["message"]
+    assert "retried" in failure["message"]
+
+    # Still down: retries back off and do not flood the timeline.
+    await harness.tick(minutes=1)
+    await harness.tick(minutes=1)
+    assert (await harness.events(incident["id"])).count("assignment_failed") == 1
+    assert harness.notifier.requests == []
+
+    harness.oncall.server.start()
+    await harness.tick(minutes=10)
+    await harness.tick(seconds=1)
+    detail = await harness.detail(incident["id"])
+    assert detail["assigned_to"] == "alice"
+    assert detail["needs_assignment"] is False
+    assert harness.notifier.recipients() == ["alice"]
+    assigned = next(e for e in detail["timeline"] if e["event_type"] == "assigned")
+    assert "failed attempts" in assigned["message"]
+    await harness.tick(minutes=1)
+    assert harness.notifier.recipients() == ["alice"]
+
+
+async def test_with_notifications_down_the_page_is_kept_and_delivered_exactly_once_when_back(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    harness.notifier.server.stop()
+    incident = await harness.create()
+    assert incident["assigned_to"] == "alice"
+    report = await harness.tick()
+    assert report.pages_retrying == 1
+    detail = await harness.detail(incident["id"])
+    [page] = detail["pages"]
+    assert page["status"] == "pending"
+    assert page["attempts"] == 1
+    assert detail["timeline"][-1]["event_type"] == "page_failed"
+    assert "kept" in detail["timeline"][-1]["message"]
+
+    await harness.tick(minutes=2)
+    await harness.tick(minutes=2)
+    harness.notifier.server.start()
+    await harness.tick(minutes=10)
+    await harness.tick(minutes=10)
+    await harness.tick(minutes=10)
+    assert harness.notifier.recipients() == ["alice"]
+    detail = await harness.detail(incident["id"])
+    assert [p["status"] for p in detail["pages"]] == ["sent"]
+    events = [e["event_type"] for e in detail["timeline"]]
+    assert events.count("page_failed") == 1
+    assert events.count("paged") == 1
+
+
+async def test_a_page_lost_in_flight_is_resent_with_the_same_key_and_not_delivered_twice(harness):
+    """A replica that crashed after notification-service accepted a page but before
+    recording it: the lease runs out, the page is sent again with the same
+    idempotency key, and notification-service returns the deliveries it already has."""
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    incident = await harness.create()
+    await harness.tick()
+    engine = sa.create_engine(harness.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE incident_pages SET status = 'pending', attempts = 0, tracking = false"))
+    engine.dispose()
+    await harness.tick(minutes=2)  # past the claim lease of the "crashed" replica
+    keys = harness.notifier.keys()
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert len(harness.notifier.deliveries) == 2, "one email and one slack delivery, not four"
+    detail = await harness.detail(incident["id"])
+    assert detail["pages"][0]["status"] == "sent"
+
+
+async def test_delivery_results_flow_into_the_timeline(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    incident = await harness.create()
+    await harness.tick()
+    harness.notifier.settle("alice", "delivered")
+    await harness.tick(minutes=1)
+    events = await harness.events(incident["id"])
+    assert events.count("notified") == 2
+    await harness.tick(minutes=1)
+    assert (await harness.events(incident["id"])).count("notified") == 2, "each result is recorded once"
+
+    other = await harness.create(service="payments", title="second")
+    await harness.tick()
+    for delivery in harness.notifier.deliveries.values():
+        if delivery["incident_id"] == other["id"]:
+            delivery["status"] = "failed"
+            delivery["last_error"] = "SMTP 550 mailbox unavailable"
+    await harness.tick(minutes=1)
+    detail = await harness.detail(other["id"])
+    failed = [e for e in detail["timeline"] if e["event_type"] == "notification_failed"]
+    assert len(failed) == 2
+    assert "SMTP 550" in failed[0]["message"]
+    assert detail["pages"][0]["notifications"][0]["status"] == "failed"
+
+
+async def test_a_page_refused_for_good_is_given_up_and_said_so(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    harness.notifier.reject = True
+    incident = await harness.create()
+    await harness.tick()
+    await harness.tick(minutes=30)
+    assert len(harness.notifier.requests) == 1
+    detail = await harness.detail(incident["id"])
+    assert detail["pages"][0]["status"] == "failed"
+    assert detail["timeline"][-1]["event_type"] == "page_failed"
+    assert "given up" in detail["timeline"][-1]["message"]
+
+
+async def test_unknown_service_or_nobody_on_call_leaves_it_unassigned_with_the_reason(harness):
+    unknown = await harness.create(service="nobody-knows")
+    assert unknown["assigned_to"] is None
+    assert unknown["needs_assignment"] is False, "not retried: it is configuration, not an outage"
+    assert "knows no service" in (await harness.detail(unknown["id"]))["timeline"][-1]["message"]
+
+    harness.oncall.configure("search", levels=[])
+    empty = await harness.create(service="search")
+    assert empty["assigned_to"] is None
+    assert "Nobody is on call" in (await harness.detail(empty["id"]))["timeline"][-1]["message"]
+
+
+async def test_acknowledging_before_the_page_goes_out_cancels_it(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    harness.notifier.server.stop()
+    incident = await harness.create()
+    await harness.tick()
+    ack = (await harness.patch(incident["id"], status="acknowledged", actor="alice")).json()
+    assert ack["next_escalation_at"] is None
+    harness.notifier.server.start()
+    await harness.tick(minutes=10)
+    assert harness.notifier.requests == []
+    detail = await harness.detail(incident["id"])
+    assert [p["status"] for p in detail["pages"]] == ["cancelled"]
+
+
+async def test_a_manual_assignee_is_paged_without_asking_oncall(harness):
+    incident = await harness.create(assigned_to="dave")
+    assert harness.oncall.calls == []
+    await harness.tick()
+    assert harness.notifier.recipients() == ["dave"]
+    await harness.patch(incident["id"], status="acknowledged", actor="dave")
+    await harness.patch(incident["id"], assigned_to="erin", actor="dave")
+    await harness.tick()
+    assert harness.notifier.recipients() == ["dave", "erin"], "a handover is paged even after acknowledgement"
+
+
+async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_and_paged(harness):
+    """alert-ingestion inserts straight into the shared database while this service is down."""
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    incident_id = uuid.uuid4()
+    url = harness.database_url.replace("postgresql://", "postgresql+psycopg://")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO incidents (id, title, service, severity, status, origin, needs_assignment, alert_count,"
+                " created_at, updated_at) VALUES (:id, 'Disk full', 'payments', 'critical', 'open',"
+                " 'ingestion_fallback', true, 1, :now, :now)"
+            ),
+            {"id": incident_id if url.startswith("postgresql") else incident_id.hex, "now": harness.clock.now()},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO incident_timeline (incident_id, event_type, actor, message, data, created_at)"
+                " VALUES (:id, 'created', 'alert-ingestion', 'Opened by alert-ingestion (fallback)', '{}', :now)"
+            ),
+            {"id": incident_id if url.startswith("postgresql") else incident_id.hex, "now": harness.clock.now()},
+        )
+    engine.dispose()
+    await harness.tick()
+    await harness.tick(seconds=1)
+    detail = await harness.detail(str(incident_id))
+    assert detail["assigned_to"] == "alice"
+    assert detail["needs_assignment"] is False
+    assert detail["origin"] == "ingestion_fallback"
+    assert harness.notifier.recipients() == ["alice"]
+    assert [(e["event_type"], e["actor"]) for e in detail["timeline"]] == [
+        ("created", "alert-ingestion"),
+        ("assigned", "incident-management"),
+        ("paged", "incident-management"),
+    ]
