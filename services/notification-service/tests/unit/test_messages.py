@@ -1,0 +1,93 @@
+"""What receivers get: Slack blocks, webhook bodies, templates and their overrides, signatures."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from notification_service.domain.messages import message_context, slack_payload, webhook_body
+from notification_service.domain.signing import sign, verify
+from notification_service.rendering import Renderer, TemplateProblem
+
+INCIDENT = {
+    "id": "6f1c2a52-3b7e-4d55-9d0f-7f3f7b0c9a11",
+    "title": "API 5xx > 5%",
+    "service": "api",
+    "severity": "critical",
+    "status": "acknowledged",
+    "url": None,
+}
+
+
+def context(event="triggered", **incident):
+    return message_context(
+        notification_id="n1",
+        event=event,
+        incident={**INCIDENT, **incident},
+        message=None,
+        recipient="u1",
+        ui_base_url="https://pager.example.com/",
+    )
+
+
+def buttons(payload):
+    return [b["text"]["text"] for b in payload["blocks"][-1]["elements"]]
+
+
+def test_slack_buttons_fit_the_event():
+    assert buttons(slack_payload(context("triggered"), "t")) == ["Acknowledge", "Resolve", "Open incident"]
+    assert buttons(slack_payload(context("acknowledged"), "t")) == ["Resolve", "Open incident"]
+    assert buttons(slack_payload(context("resolved"), "t")) == ["Open incident"]
+
+
+def test_slack_respects_its_length_limits():
+    payload = slack_payload(context(title="x" * 500), "y" * 5000)
+    assert len(payload["blocks"][0]["text"]["text"]) == 150
+    assert len(payload["blocks"][2]["text"]["text"]) == 3000
+
+
+def test_links_prefer_the_callers_url_and_point_actions_at_the_ui():
+    links = context(url="https://elsewhere.example.com/i/1")["links"]
+    assert links["incident"] == "https://elsewhere.example.com/i/1"
+    assert links["resolve"] == f"https://pager.example.com/incidents/{INCIDENT['id']}?action=resolve"
+
+
+def test_webhook_body_carries_the_signed_timestamp():
+    sent_at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    body = webhook_body(context(), "summary", sent_at)
+    assert body["timestamp"] == "2026-11-23T12:00:00+00:00"
+    assert body["incident"]["id"] == INCIDENT["id"]
+
+
+def test_signature_is_github_style_hmac_sha256():
+    # Known answer computed independently: echo -n '{}' | openssl dgst -sha256 -hmac key
+    assert sign(b"{}", b"key") == "sha256=a777724d943eb48dc69bca8a4a6d57a04db3f9ec7e1de4e581e860265bdf3032"
+    assert verify(b"{}", b"key", sign(b"{}", b"key"))
+    assert not verify(b"{}", b"other", sign(b"{}", b"key"))
+
+
+def test_every_built_in_template_renders():
+    Renderer().check()
+
+
+def test_html_is_autoescaped_and_text_is_not():
+    renderer = Renderer()
+    ctx = context(title="<b>DB</b> & co")
+    assert "&lt;b&gt;DB&lt;/b&gt; &amp; co" in renderer.render("email", "triggered", "html", ctx)
+    assert "<b>DB</b> & co" in renderer.render("email", "triggered", "txt", ctx)
+    assert "&lt;b&gt;DB&lt;/b&gt; &amp; co" in renderer.render("slack", "triggered", "txt", ctx)
+
+
+def test_override_directory_replaces_one_event_of_one_channel(tmp_path):
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "resolved.subject.txt").write_text("All clear: {{ incident.title }}")
+    renderer = Renderer(tmp_path)
+    assert renderer.render("email", "resolved", "subject.txt", context("resolved")) == "All clear: API 5xx > 5%"
+    assert renderer.render("email", "triggered", "subject.txt", context()).startswith("[CRITICAL] Triggered")
+    renderer.check()
+
+
+def test_broken_override_is_caught_before_any_page(tmp_path):
+    (tmp_path / "slack").mkdir()
+    (tmp_path / "slack" / "escalated.txt").write_text("{{ incident.no_such_field }}")
+    with pytest.raises(TemplateProblem, match=r"slack/escalated\.txt"):
+        Renderer(tmp_path).check()
