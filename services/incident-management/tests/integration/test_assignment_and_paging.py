@@ -137,7 +137,7 @@ async def test_a_page_refused_for_good_is_given_up_and_said_so(harness):
     harness.notifier.reject = True
     incident = await harness.create()
     await harness.tick()
-    await harness.tick(minutes=30)
+    await harness.tick(minutes=20)
     assert len(harness.notifier.requests) == 1
     detail = await harness.detail(incident["id"])
     assert detail["pages"][0]["status"] == "failed"

@@ -8,10 +8,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from incident_management.main import create_app
-from platform_common.clock import ManualClock
 from platform_common.testing import running_app
 
-from ..conftest import START, make_settings  # noqa: TID252 - shared test wiring
+from ..conftest import START, make_settings
 
 
 def escalations_total() -> float:

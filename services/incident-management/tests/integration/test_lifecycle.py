@@ -91,6 +91,14 @@ async def test_mtta_and_mttr_are_measured_from_creation(harness):
     assert metrics["mtta_seconds"] == 240
     assert metrics["mttr_seconds"] == 1800
     assert metrics["open_seconds"] == 1800
+    timeline = [e for e in (await harness.detail(incident["id"]))["timeline"] if "from" in e["data"]]
+    assert [(e["event_type"], e["data"]["from"]) for e in timeline] == [
+        ("acknowledged", "open"),
+        ("in_progress", "acknowledged"),
+        ("resolved", "in_progress"),
+    ]
+    assert timeline[0]["data"]["mtta_seconds"] == 240
+    assert timeline[2]["data"]["mttr_seconds"] == 1800
 
 
 async def test_resolving_straight_from_open_sets_mtta_equal_to_mttr(harness):

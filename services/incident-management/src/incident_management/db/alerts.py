@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import Column, MetaData, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # The raw payload can be large and is ingestion's business; the detail view shows the rest.
@@ -21,8 +21,19 @@ async def _alerts_table(session: AsyncSession) -> Table:
     connection = await session.connection()
     key = str(connection.engine.url)
     if key not in _tables:
-        _tables[key] = await connection.run_sync(lambda sync: Table("alerts", MetaData(), autoload_with=sync))
+        _tables[key] = await connection.run_sync(_reflect)
     return _tables[key]
+
+
+def _reflect(sync_connection: Any) -> Table:
+    # Ids are typed explicitly: SQLite reflects them as plain CHAR(32).
+    return Table(
+        "alerts",
+        MetaData(),
+        Column("id", Uuid, primary_key=True),
+        Column("incident_id", Uuid),
+        autoload_with=sync_connection,
+    )
 
 
 def _plain(value: Any) -> Any:

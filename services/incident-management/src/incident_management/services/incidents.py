@@ -148,6 +148,8 @@ async def change_incident(
             current_status=incident.status,
             version=incident.version,
         )
+    # Read before the UPDATE below: it refreshes `incident` in place.
+    previous_status, previous_assignee, current_version = incident.status, incident.assigned_to, incident.version
     values: dict[str, object] = {}
     lifecycle = None
     if status is not None:
@@ -172,17 +174,17 @@ async def change_incident(
         }
         if not is_paging(lifecycle.status):
             values["next_escalation_at"] = None  # a response stops escalation
-    reassigned = assign and assigned_to != incident.assigned_to
+    reassigned = assign and assigned_to != previous_assignee
     if reassigned:
         values["assigned_to"] = assigned_to
         if assigned_to is not None:
             values["needs_assignment"] = False  # a person chose; on-call lookup no longer decides
-    new_version = incident.version
+    new_version = current_version
     if values:
-        new_version = incident.version + 1
+        new_version = current_version + 1
         result = await session.execute(
             update(Incident)
-            .where(Incident.id == incident_id, Incident.version == incident.version)
+            .where(Incident.id == incident_id, Incident.version == current_version)
             .values(**values, version=new_version, updated_at=now)
         )
         if result.rowcount != 1:
@@ -195,7 +197,6 @@ async def change_incident(
     elif note is not None:
         await session.execute(update(Incident).where(Incident.id == incident_id).values(updated_at=now))
 
-    previous_status = incident.status
     if lifecycle is not None:
         cancelled = 0
         if not is_paging(lifecycle.status):
@@ -224,7 +225,7 @@ async def change_incident(
             event_type="assigned" if assigned_to else "unassigned",
             actor=actor,
             message=f"Assigned to {assigned_to} by {actor}" if assigned_to else f"Unassigned by {actor}",
-            data={"assigned_to": assigned_to, "previous": incident.assigned_to},
+            data={"assigned_to": assigned_to, "previous": previous_assignee},
             now=now,
         )
         final_status = lifecycle.status if lifecycle else Status(previous_status)
