@@ -113,3 +113,28 @@ async def test_duplicate_names_and_emails_conflict_and_unknown_ids_are_404_or_42
     assert unknown_member.json()["missing_ids"] == [missing]
     unknown_team = await client.post("/api/v1/services", json={"name": "api", "team_id": missing})
     assert unknown_team.status_code == 422 and "unknown team" in unknown_team.json()["detail"]
+
+
+async def test_patching_a_team_replaces_its_members_and_policy(api, client):
+    ann, bob, cy = await api.users("Ann", "Bob", "Cy")
+    team = await api.post("/api/v1/teams", {"name": "Web", "members": [{"user_id": ann}, {"user_id": bob}]})
+    policy = await api.post(
+        "/api/v1/escalation-policies",
+        {"name": "Web", "levels": [{"delay_minutes": 5, "targets": [{"type": "user", "id": ann}]}]},
+    )
+    patched = await client.patch(
+        f"/api/v1/teams/{team['id']}",
+        json={
+            "description": "front end",
+            "escalation_policy_id": policy["id"],
+            "members": [{"user_id": bob, "role": "manager"}, {"user_id": cy}],
+        },
+    )
+    assert patched.status_code == 200, patched.text
+    again = (await client.get(f"/api/v1/teams/{team['id']}")).json()
+    assert sorted((m["user"]["name"], m["role"]) for m in again["members"]) == [("Bob", "manager"), ("Cy", "member")]
+    assert again["escalation_policy_id"] == policy["id"] and again["description"] == "front end"
+    cleared = await client.patch(f"/api/v1/teams/{team['id']}", json={"escalation_policy_id": None})
+    assert cleared.json()["escalation_policy_id"] is None and len(cleared.json()["members"]) == 2
+    twice = await client.patch(f"/api/v1/teams/{team['id']}", json={"members": [{"user_id": ann}, {"user_id": ann}]})
+    assert twice.status_code == 422
