@@ -1,0 +1,32 @@
+"""Reading oncall-service's agreed answer."""
+
+from incident_management.clients.oncall import parse_current
+
+
+def test_the_chain_is_read_in_level_order_with_its_users():
+    answer = parse_current(
+        {
+            "at": "2026-03-02T09:00:00+00:00",
+            "service": {"id": "s", "name": "payments"},
+            "escalation_policy": {"id": "6f1c1f3e-0000-4000-8000-000000000001", "name": "p", "repeat_count": 2},
+            "primary": {"id": "u1", "name": "Alice", "email": "a@x"},
+            "escalation_chain": [
+                {"level": 1, "delay_minutes": 10, "targets": [], "users": [{"id": "u2", "name": "Bob"}]},
+                {"level": 0, "delay_minutes": 5, "targets": [], "users": [{"id": "u1", "name": "Alice"}]},
+            ],
+        }
+    )
+    assert answer.primary.id == "u1"
+    assert answer.repeat_count == 2
+    assert [(lvl.level, lvl.delay_minutes, [u.id for u in lvl.users]) for lvl in answer.levels] == [
+        (0, 5.0, ["u1"]),
+        (1, 10.0, ["u2"]),
+    ]
+    assert answer.primary.label == "Alice (u1)"
+
+
+def test_no_policy_means_no_chain():
+    answer = parse_current({"primary": None, "escalation_policy": None, "escalation_chain": []})
+    assert answer.primary is None
+    assert answer.levels == ()
+    assert answer.policy_id is None
