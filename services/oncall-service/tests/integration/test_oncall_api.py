@@ -188,3 +188,9 @@ async def test_people_and_schedules_still_in_use_cannot_be_deleted(client, check
     assert busy_user.status_code == 409 and "rotation" in busy_user.json()["detail"]
     busy_schedule = await client.delete(f"/api/v1/schedules/{checkout['schedule']['id']}")
     assert busy_schedule.status_code == 409 and busy_schedule.json()["policies"] == ["Payments"]
+
+
+async def test_a_hand_typed_offset_whose_plus_became_a_space_still_reads(client, checkout):
+    response = await client.get("/api/v1/oncall/current?service=checkout&at=2026-03-01T13:00:00+01:00")
+    assert response.status_code == 200, response.text
+    assert response.json()["at"] == "2026-03-01T12:00:00Z"

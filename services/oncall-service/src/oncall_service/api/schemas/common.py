@@ -1,10 +1,11 @@
 """Shapes shared by every resource: pages, user references, strict inputs."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from oncall_service.domain.timezones import parse_handoff, zone
 
@@ -22,8 +23,20 @@ def _handoff(value: str) -> str:
 
 
 TimezoneName = Annotated[str, AfterValidator(_known_zone)]
+_PLUS_AS_SPACE = re.compile(r"^(.*\d) (\d{2}:?\d{2})$")
+
+
+def _plus_restored(value: object) -> object:
+    # An unencoded "+01:00" in a hand-typed query string arrives as " 01:00".
+    if isinstance(value, str):
+        return _PLUS_AS_SPACE.sub(r"\1+\2", value)
+    return value
+
+
 # Any offset in, UTC out: naive times are refused, since "09:00" alone names no instant.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+UtcDatetime = Annotated[
+    AwareDatetime, BeforeValidator(_plus_restored), AfterValidator(lambda value: value.astimezone(UTC))
+]
 HandoffTime = Annotated[str, AfterValidator(_handoff)]
 
 
