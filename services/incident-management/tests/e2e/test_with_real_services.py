@@ -1,0 +1,139 @@
+"""The real processes together: oncall-service, notification-service and
+incident-management on their own ports over one database, with a webhook
+receiver standing in for the responders' phones. incident-management runs its
+clock 60x faster so a policy of one-minute levels escalates in seconds."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from platform_common.testing import ServiceProcess
+
+from ..conftest import FakeServer
+
+pytestmark = pytest.mark.e2e
+
+
+class Phones:
+    """Webhook receiver: one path per responder."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        app = FastAPI()
+
+        @app.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.post("/hook/{who}")
+        async def hook(who: str, request: Request) -> dict[str, str]:
+            self.received.append((who, await request.json()))
+            return {"ok": "yes"}
+
+        self.server = FakeServer(app)
+
+    def who(self) -> list[str]:
+        return [who for who, _ in self.received]
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_new_incident_is_assigned_paged_delivered_escalated_and_stopped_by_acknowledgement(clean_database):
+    phones = Phones()
+    phones.server.start()
+    base_env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    oncall = ServiceProcess("oncall_service", base_env).start()
+    notifications = incidents = None
+    try:
+        api = httpx.Client(base_url=oncall.url, timeout=5)
+        users = {}
+        for name in ("alice", "bob"):
+            created = api.post(
+                "/api/v1/users",
+                json={
+                    "name": name.title(),
+                    "email": f"{name}@example.com",
+                    "contact_methods": [{"type": "webhook", "address": f"{phones.server.url}/hook/{name}"}],
+                },
+            )
+            assert created.status_code == 201, created.text
+            users[name] = created.json()["id"]
+        policy = api.post(
+            "/api/v1/escalation-policies",
+            json={
+                "name": "payments",
+                "levels": [
+                    {"delay_minutes": 1, "targets": [{"type": "user", "id": users["alice"]}]},
+                    {"delay_minutes": 1, "targets": [{"type": "user", "id": users["bob"]}]},
+                ],
+            },
+        )
+        assert policy.status_code == 201, policy.text
+        service = api.post("/api/v1/services", json={"name": "payments", "escalation_policy_id": policy.json()["id"]})
+        assert service.status_code == 201, service.text
+
+        notifications = ServiceProcess(
+            "notification_service",
+            {
+                **base_env,
+                "ONCALL_SERVICE_URL": oncall.url,
+                "NOTIFICATION_WEBHOOK_SECRET": "e2e-secret",
+                "NOTIFICATION_POLL_SECONDS": "0.1",
+            },
+        ).start()
+        incidents = ServiceProcess(
+            "incident_management",
+            {
+                **base_env,
+                "ONCALL_SERVICE_URL": oncall.url,
+                "NOTIFICATION_SERVICE_URL": notifications.url,
+                "INCIDENT_CLOCK_SPEED": "60",
+                "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
+                "INCIDENT_DELIVERY_POLL_SECONDS": "6",
+            },
+        ).start()
+        client = httpx.Client(base_url=incidents.url, timeout=10)
+
+        created = client.post(
+            "/api/v1/incidents", json={"title": "Card payments failing", "service": "payments", "severity": "critical"}
+        )
+        assert created.status_code == 201, created.text
+        incident = created.json()
+        assert incident["assigned_to"] == users["alice"]
+
+        wait_until(lambda: "alice" in phones.who())
+        page = phones.received[0][1]
+        assert "Card payments failing" in str(page)
+
+        def events() -> list[str]:
+            return [e["event_type"] for e in client.get(f"/api/v1/incidents/{incident['id']}").json()["timeline"]]
+
+        wait_until(lambda: "notified" in events())
+        # One (accelerated) minute later nobody acknowledged: bob's phone rings.
+        wait_until(lambda: "bob" in phones.who())
+        acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged", "actor": "bob"})
+        assert acked.status_code == 200
+        assert acked.json()["next_escalation_at"] is None
+        time.sleep(2)  # two more accelerated minutes: nothing else may ring
+        assert sorted(phones.who()) == ["alice", "bob"]
+        timeline = events()
+        for expected in ("created", "assigned", "paged", "notified", "escalated", "acknowledged"):
+            assert expected in timeline, (expected, timeline)
+        assert "incidents_open" in client.get("/metrics").text
+    finally:
+        for process in (incidents, notifications, oncall):
+            if process is not None:
+                process.stop()
+        phones.server.stop()
