@@ -14,7 +14,6 @@ from oncall_service.db.models import (
     EscalationTarget,
     LayerMember,
     Schedule,
-    ScheduleLayer,
     ScheduleOverride,
     Service,
     Team,
@@ -154,10 +153,3 @@ async def policies_targeting_schedule(session: AsyncSession, *, schedule_id: uui
         .order_by(EscalationPolicy.name)
     )
     return list(rows)
-
-
-async def layer_priorities(session: AsyncSession, *, schedule_id: uuid.UUID) -> dict[int, uuid.UUID]:
-    rows = await session.execute(
-        select(ScheduleLayer.priority, ScheduleLayer.id).where(ScheduleLayer.schedule_id == schedule_id)
-    )
-    return {row.priority: row.id for row in rows}

@@ -1,8 +1,9 @@
 """Escalation policies: create, change, remove, and read with target names."""
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.policies import LevelIn, LevelRead, PolicyCreate, PolicyRead, PolicyUpdate, TargetRead
@@ -19,7 +20,7 @@ async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> Escalati
     return policy
 
 
-def list_policies_statement(*, team_id: uuid.UUID | None):
+def list_policies_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
     statement = select(EscalationPolicy).order_by(EscalationPolicy.name, EscalationPolicy.id)
     if team_id is not None:
         statement = statement.where(EscalationPolicy.team_id == team_id)

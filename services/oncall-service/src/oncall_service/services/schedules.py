@@ -1,13 +1,15 @@
 """Schedules and their rotation layers: create, change, remove."""
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
 from oncall_service.db import queries
-from oncall_service.db.models import LayerMember, Schedule, ScheduleLayer, Team, User
+from oncall_service.db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, Team, User
 from oncall_service.domain.rotation import Layer, RotationType, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
@@ -22,7 +24,7 @@ async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Sche
     return schedule
 
 
-def list_schedules_statement(*, team_id: uuid.UUID | None):
+def list_schedules_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
     statement = select(Schedule).order_by(Schedule.name, Schedule.id)
     if team_id is not None:
         statement = statement.where(Schedule.team_id == team_id)
@@ -48,7 +50,7 @@ def to_domain_layers(schedule: Schedule) -> list[Layer]:
     return [to_domain_layer(layer, schedule.timezone) for layer in schedule.layers]
 
 
-def to_domain_overrides(overrides) -> list[Override]:
+def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> list[Override]:
     return [Override(str(o.id), str(o.user_id), o.start_at, o.end_at) for o in overrides]
 
 
@@ -71,25 +73,26 @@ def _check_layer(data: LayerIn, timezone: str, label: str) -> None:
 
 
 async def _build_layers(
-    session: AsyncSession, layers: list[LayerIn], timezone: str, *, taken: dict[int, uuid.UUID] | None = None
+    session: AsyncSession, layers: list[LayerIn], timezone: str, *, taken: set[int] | None = None
 ) -> list[ScheduleLayer]:
-    """New layer rows from the request, checked: known members, distinct priorities, sane ranges."""
-    taken = dict(taken or {})
-    await require_existing(session, model=User, ids=[uid for layer in layers for uid in layer.members])
-    users = await queries.users_by_ids(session, ids=[uid for layer in layers for uid in layer.members])
+    """New layer rows from the request, checked: known members, distinct priorities
+    (`taken` are those of the schedule's other layers), sane ranges. A layer without
+    a priority goes above every layer before it."""
+    taken = set(taken or ())
+    member_ids = [uid for layer in layers for uid in layer.members]
+    await require_existing(session, model=User, ids=member_ids)
+    users = await queries.users_by_ids(session, ids=member_ids)
     built = []
-    next_priority = max(taken, default=-1) + 1
     for number, data in enumerate(layers, start=1):
         label = f"layer {data.name or number}"
-        priority = data.priority if data.priority is not None else next_priority
+        priority = data.priority if data.priority is not None else max(taken, default=-1) + 1
         if priority in taken:
             raise Unprocessable(f"{label}: another layer of this schedule already has priority {priority}")
         _check_layer(data, timezone, label)
-        taken[priority] = uuid.uuid4()
-        next_priority = max(taken) + 1
+        taken.add(priority)
         built.append(
             ScheduleLayer(
-                id=taken[priority],
+                id=uuid.uuid4(),
                 name=data.name or f"Layer {priority + 1}",
                 priority=priority,
                 rotation_type=data.rotation_type,
@@ -165,7 +168,7 @@ async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> N
 
 async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, data: LayerIn) -> ScheduleLayer:
     schedule = await get_schedule(session, schedule_id=schedule_id)
-    taken = {layer.priority: layer.id for layer in schedule.layers}
+    taken = {layer.priority for layer in schedule.layers}
     [layer] = await _build_layers(session, [data], schedule.timezone, taken=taken)
     schedule.layers.append(layer)
     await session.flush()
@@ -184,7 +187,7 @@ async def replace_layer(
 ) -> ScheduleLayer:
     schedule = await get_schedule(session, schedule_id=schedule_id)
     old = _find_layer(schedule, layer_id)
-    taken = {layer.priority: layer.id for layer in schedule.layers if layer.id != layer_id}
+    taken = {layer.priority for layer in schedule.layers if layer.id != layer_id}
     keep_priority = data.priority if data.priority is not None else old.priority
     [layer] = await _build_layers(
         session, [data.model_copy(update={"priority": keep_priority})], schedule.timezone, taken=taken

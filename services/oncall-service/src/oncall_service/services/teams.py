@@ -1,8 +1,9 @@
 """Teams and their members; the services teams own."""
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.teams import (
@@ -25,7 +26,7 @@ async def get_team(session: AsyncSession, *, team_id: uuid.UUID) -> Team:
     return team
 
 
-def list_teams_statement():
+def list_teams_statement() -> Select[Any]:
     return select(Team).order_by(Team.name, Team.id)
 
 
@@ -106,7 +107,7 @@ async def get_service(session: AsyncSession, *, service_id: uuid.UUID) -> Servic
     return service
 
 
-def list_services_statement(*, team_id: uuid.UUID | None):
+def list_services_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
     statement = select(Service).order_by(Service.name, Service.id)
     if team_id is not None:
         statement = statement.where(Service.team_id == team_id)

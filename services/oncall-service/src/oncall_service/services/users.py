@@ -1,8 +1,9 @@
 """Users: create, change, remove; their contact methods."""
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
@@ -23,7 +24,7 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
     return user
 
 
-def list_users_statement(*, search: str | None):
+def list_users_statement(*, search: str | None) -> Select[Any]:
     statement = select(User).order_by(User.name, User.id)
     if search:
         pattern = f"%{search.lower()}%"
