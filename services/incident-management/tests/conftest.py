@@ -19,7 +19,8 @@ from fastapi.responses import JSONResponse
 
 from incident_management.config import Settings
 from incident_management.main import create_app
-from incident_management.workers.engine import CycleReport, IncidentEngine
+from incident_management.workers.engine import IncidentEngine
+from incident_management.workers.report import CycleReport
 from platform_common.clock import ManualClock
 from platform_common.testing import free_port, running_app
 

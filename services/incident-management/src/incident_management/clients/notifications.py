@@ -49,7 +49,11 @@ class NotificationClient:
         except httpx.HTTPError as exc:
             raise NotificationUnavailable(f"notification-service unreachable: {type(exc).__name__}") from exc
         if response.status_code in (200, 201, 202):
-            return [_delivery(item) for item in response.json().get("notifications") or []]
+            try:
+                items = response.json().get("notifications") or []
+            except (ValueError, AttributeError):
+                items = []  # accepted all the same: the page must not be sent again
+            return [_delivery(item) for item in items if isinstance(item, dict)]
         if response.status_code == 429 or response.status_code >= 500:
             raise NotificationUnavailable(f"notification-service answered {response.status_code}")
         raise NotificationRejected(

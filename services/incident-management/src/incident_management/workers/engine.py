@@ -11,44 +11,21 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-from incident_management.clients.notifications import (
-    NotificationClient,
-    NotificationRejected,
-    NotificationUnavailable,
-    PageRequest,
-)
+from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OnCall, OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import queries
-from incident_management.db.models import Incident
-from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, PAGES, WORKER_CYCLE
-from incident_management.services import paging
+from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE
 from incident_management.services.assignment import apply_oncall, record_oncall_failure
 from incident_management.services.escalation import apply_escalation
+from incident_management.workers.outbox import PageOutbox
+from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CycleReport:
-    """What one cycle did; tests and logs read it."""
-
-    assigned: int = 0
-    assignment_failures: int = 0
-    escalated: int = 0
-    pages_sent: int = 0
-    pages_retrying: int = 0
-    deliveries_checked: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def busy(self) -> bool:
-        return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent, self.deliveries_checked))
 
 
 class IncidentEngine:
@@ -68,6 +45,7 @@ class IncidentEngine:
         self.oncall = oncall
         self.inline_oncall = inline_oncall or oncall
         self.notifications = notifications
+        self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications)
         self._wake = asyncio.Event()
 
     @property
@@ -99,8 +77,8 @@ class IncidentEngine:
         report = CycleReport()
         await self.assign_due(report)
         await self.escalate_due(report)
-        await self.send_pages(report)
-        await self.check_deliveries(report)
+        await self.outbox.send_pages(report)
+        await self.outbox.check_deliveries(report)
         WORKER_CYCLE.observe(time.perf_counter() - started)
         return report
 
@@ -224,125 +202,3 @@ class IncidentEngine:
                 )
                 return False
             return await apply_escalation(session, incident=incident, oncall=oncall, now=now)
-
-    # -- page outbox --------------------------------------------------------
-
-    async def send_pages(self, report: CycleReport) -> None:
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            claimed = await queries.claim_pages(
-                session,
-                now=now,
-                lease_until=now + self._lease,
-                limit=self.settings.incident_worker_batch_size,
-                tracking=False,
-            )
-            requests: list[tuple[uuid.UUID, PageRequest | None]] = []
-            incidents: dict[uuid.UUID, Incident | None] = {}
-            for page in claimed:
-                if page.incident_id not in incidents:
-                    incidents[page.incident_id] = await queries.get_incident(session, incident_id=page.incident_id)
-                incident = incidents[page.incident_id]
-                if incident is None or not paging.still_wanted(page, incident):
-                    await paging.cancel(session, page=page, now=now)
-                    PAGES.labels(result="cancelled").inc()
-                    continue
-                requests.append(
-                    (
-                        page.id,
-                        PageRequest(
-                            idempotency_key=page.idempotency_key,
-                            event=page.event,
-                            user_id=page.recipient,
-                            incident=paging.incident_payload(incident, self.settings.ui_base_url),
-                        ),
-                    )
-                )
-        outage: str | None = None
-        for page_id, request in requests:
-            assert request is not None
-            result: list[dict[str, object]] | Exception
-            if outage is not None:
-                result = NotificationUnavailable(outage)
-            else:
-                try:
-                    result = await self.notifications.notify(request)
-                except (NotificationUnavailable, NotificationRejected) as exc:
-                    result = exc
-                    if isinstance(exc, NotificationUnavailable):
-                        outage = str(exc)
-            try:
-                await self._finish_page(page_id, result, report)
-            except Exception as exc:
-                log.exception("recording a page failed", extra={"page_id": str(page_id)})
-                report.errors.append(f"page {page_id}: {type(exc).__name__}")
-
-    async def _finish_page(self, page_id: uuid.UUID, result: object, report: CycleReport) -> None:
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            page = await queries.get_page(session, page_id=page_id)
-            if page is None:
-                return
-            if isinstance(result, NotificationUnavailable):
-                await paging.record_unavailable(
-                    session, page=page, error=str(result), now=now, retry_cap=self.settings.incident_retry_max_seconds
-                )
-                report.pages_retrying += 1
-                PAGES.labels(result="retry").inc()
-            elif isinstance(result, NotificationRejected):
-                await paging.record_rejected(session, page=page, error=str(result), now=now)
-                PAGES.labels(result="failed").inc()
-            else:
-                assert isinstance(result, list)
-                await paging.record_sent(
-                    session,
-                    page=page,
-                    deliveries=result,
-                    now=now,
-                    poll_after=timedelta(seconds=self.settings.incident_delivery_poll_seconds),
-                )
-                report.pages_sent += 1
-                PAGES.labels(result="sent").inc()
-
-    # -- delivery results ---------------------------------------------------
-
-    async def check_deliveries(self, report: CycleReport) -> None:
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            claimed = await queries.claim_pages(
-                session,
-                now=now,
-                lease_until=now + self._lease,
-                limit=self.settings.incident_worker_batch_size,
-                tracking=True,
-            )
-            by_incident: dict[uuid.UUID, list[uuid.UUID]] = {}
-            for page in claimed:
-                by_incident.setdefault(page.incident_id, []).append(page.id)
-        for incident_id, page_ids in by_incident.items():
-            try:
-                found = await self.notifications.deliveries(incident_id)
-            except NotificationUnavailable:
-                found = {}  # look again after the poll interval
-            try:
-                await self._finish_tracking(page_ids, found)
-                report.deliveries_checked += len(page_ids)
-            except Exception as exc:
-                log.exception("recording delivery results failed", extra={"incident_id": str(incident_id)})
-                report.errors.append(f"deliveries {incident_id}: {type(exc).__name__}")
-
-    async def _finish_tracking(self, page_ids: list[uuid.UUID], found: dict[str, dict[str, object]]) -> None:
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            for page_id in page_ids:
-                page = await queries.get_page(session, page_id=page_id)
-                if page is None or not page.tracking:
-                    continue
-                await paging.record_deliveries(
-                    session,
-                    page=page,
-                    found=found,
-                    now=now,
-                    poll_after=timedelta(seconds=self.settings.incident_delivery_poll_seconds),
-                    give_up_after=timedelta(hours=self.settings.incident_delivery_tracking_hours),
-                )

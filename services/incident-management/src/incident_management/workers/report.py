@@ -1,0 +1,20 @@
+"""What one cycle of the background loop did."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did; tests and logs read it."""
+
+    assigned: int = 0
+    assignment_failures: int = 0
+    escalated: int = 0
+    pages_sent: int = 0
+    pages_retrying: int = 0
+    deliveries_checked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent, self.deliveries_checked))

@@ -1,0 +1,44 @@
+"""The timeline tells the whole story of an incident, in order, with who and when."""
+
+from datetime import datetime
+
+
+async def test_a_full_incident_story_is_in_the_timeline(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"]), (5, ["bob"])])
+    incident = await harness.create(actor="alert-ingestion")
+    await harness.tick()  # page alice
+    harness.notifier.settle("alice", "delivered")
+    await harness.tick(minutes=1)  # her deliveries are confirmed
+    await harness.tick(minutes=4)  # nobody acknowledged: bob
+    harness.notifier.settle("bob", "failed", "webhook answered 500")
+    await harness.tick(minutes=1)
+    assert (await harness.patch(incident["id"], status="acknowledged", actor="bob")).status_code == 200
+    await harness.client.post(
+        f"/api/v1/incidents/{incident['id']}/notes", json={"body": "Rolling back", "author": "bob"}
+    )
+    assert (await harness.patch(incident["id"], status="in_progress", actor="bob")).status_code == 200
+    await harness.tick(minutes=3)
+    assert (await harness.patch(incident["id"], status="resolved", actor="bob", note="Fixed")).status_code == 200
+
+    timeline = (await harness.detail(incident["id"]))["timeline"]
+    story = [(e["event_type"], e["actor"]) for e in timeline]
+    assert story == [
+        ("created", "alert-ingestion"),
+        ("assigned", "incident-management"),
+        ("paged", "incident-management"),
+        ("notified", "notification-service"),
+        ("notified", "notification-service"),
+        ("escalated", "incident-management"),
+        ("paged", "incident-management"),
+        ("notification_failed", "notification-service"),
+        ("notification_failed", "notification-service"),
+        ("acknowledged", "bob"),
+        ("note_added", "bob"),
+        ("in_progress", "bob"),
+        ("resolved", "bob"),
+        ("note_added", "bob"),
+    ]
+    times = [datetime.fromisoformat(e["created_at"]) for e in timeline]
+    assert times == sorted(times)
+    assert all(e["message"] for e in timeline)
+    assert "webhook answered 500" in timeline[7]["message"]
