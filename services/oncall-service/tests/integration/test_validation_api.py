@@ -29,6 +29,7 @@ def layer(members, **changes):
         ({}, {"rotation_type": "monthly"}, 422, "rotation_type"),
         ({}, {"shift_length": 0}, 422, "shift_length"),
         ({}, {"start_date": "2026-02-30"}, 422, "start_date"),
+        ({}, {"start_date": "0001-01-01"}, 422, "date out of range"),
         ({"team_id": MISSING}, {}, 422, "unknown team"),
         ({"name": "  "}, {}, 422, "name"),
     ],
@@ -57,6 +58,7 @@ async def test_duplicate_layer_priorities_and_schedule_names_are_refused(api, cl
         ({"start": "2026-03-02T00:00:00Z", "end": "2026-03-02T00:00:00Z"}, 422, "end must be after start"),
         ({"start": "2026-03-02T00:00:00", "end": "2026-03-03T00:00:00"}, 422, "timezone"),
         ({"start": "2026-03-02T00:00:00Z", "end": "soon"}, 422, "end"),
+        ({"start": "2026-03-02T00:00:00Z", "end": "9999-12-31T23:59:59-10:00"}, 422, "time out of range"),
         ({"user_id": MISSING, "start": "2026-03-02T00:00:00Z", "end": "2026-03-03T00:00:00Z"}, 422, "unknown user"),
     ],
 )
@@ -80,6 +82,7 @@ async def test_overrides_and_shifts_of_an_unknown_schedule_are_404(client, ann):
         ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "`to` must be after `from`"),
         ({"from": "2026-01-01T00:00:00Z", "to": "2027-06-01T00:00:00Z"}, "at most 366 days"),
         ({"from": "2026-03-02T00:00:00"}, "timezone"),
+        ({"from": "0001-01-01T00:00:00+14:00"}, "time out of range"),
     ],
 )
 async def test_bad_shift_ranges_are_refused(api, client, ann, params, fragment):

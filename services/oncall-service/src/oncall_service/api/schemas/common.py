@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
@@ -33,10 +33,31 @@ def _plus_restored(value: object) -> object:
     return value
 
 
+# Times outside this window are typos, and near the ends of the calendar the
+# rotation arithmetic would run past datetime's range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time out of range: use a time between 1970 and 2199") from None
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("time out of range: use a time between 1970 and 2199")
+    return value
+
+
+def _date_in_range(value: date) -> date:
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise ValueError("date out of range: use a date between 1970 and 2199")
+    return value
+
+
 # Any offset in, UTC out: naive times are refused, since "09:00" alone names no instant.
-UtcDatetime = Annotated[
-    AwareDatetime, BeforeValidator(_plus_restored), AfterValidator(lambda value: value.astimezone(UTC))
-]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_plus_restored), AfterValidator(_utc_in_range)]
+CalendarDate = Annotated[date, AfterValidator(_date_in_range)]
 HandoffTime = Annotated[str, AfterValidator(_handoff)]
 
 

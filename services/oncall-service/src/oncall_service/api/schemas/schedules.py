@@ -7,6 +7,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from oncall_service.api.schemas.common import (
+    CalendarDate,
     Description,
     HandoffTime,
     Input,
@@ -30,7 +31,7 @@ class LayerIn(Input):
     handoff_time: HandoffTime = "09:00"
     # The first shift starts on this local date at handoff_time; weekly
     # rotations hand off on this date's weekday.
-    start_date: date
+    start_date: CalendarDate
     end_at: UtcDatetime | None = None
     members: list[uuid.UUID] = Field(max_length=200)
 
