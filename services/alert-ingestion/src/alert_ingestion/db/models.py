@@ -88,6 +88,8 @@ incidents = Table(
     Column("alert_count", Integer),
     Column("created_at", UTCDateTime),
     Column("updated_at", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
 )
 
 incident_timeline = Table(
