@@ -1,5 +1,6 @@
 """Overrides: someone covers a schedule over a time range, whoever the rotation says."""
 
+import logging
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +10,8 @@ from oncall_service.db import queries
 from oncall_service.db.models import ScheduleOverride, User
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 
 async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> ScheduleOverride:
@@ -36,6 +39,17 @@ async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data
     )
     session.add(override)
     await session.flush()
+    # Who covers whom is worth a trail: overrides change who gets paged.
+    log.info(
+        "override created",
+        extra={
+            "schedule_id": str(schedule_id),
+            "override_id": str(override.id),
+            "user_id": str(data.user_id),
+            "start": data.start.isoformat(),
+            "end": data.end.isoformat(),
+        },
+    )
     return override
 
 
@@ -49,3 +63,4 @@ async def get_override(session: AsyncSession, *, schedule_id: uuid.UUID, overrid
 async def delete_override(session: AsyncSession, *, schedule_id: uuid.UUID, override_id: uuid.UUID) -> None:
     await session.delete(await get_override(session, schedule_id=schedule_id, override_id=override_id))
     await session.flush()
+    log.info("override deleted", extra={"schedule_id": str(schedule_id), "override_id": str(override_id)})
