@@ -194,3 +194,18 @@ async def test_a_hand_typed_offset_whose_plus_became_a_space_still_reads(client,
     response = await client.get("/api/v1/oncall/current?service=checkout&at=2026-03-01T13:00:00+01:00")
     assert response.status_code == 200, response.text
     assert response.json()["at"] == "2026-03-01T12:00:00Z"
+
+
+async def test_the_overview_lists_every_schedule_with_who_is_on_call_and_until_when(api, client, checkout):
+    ann = checkout["ann"]
+    await api.schedule("Empty later", "UTC", [{"rotation_type": "daily", "start_date": "2026-12-01", "members": [ann]}])
+    await api.schedule("Solo", "UTC", [{"rotation_type": "daily", "start_date": "2026-01-01", "members": [ann]}])
+    response = await client.get("/api/v1/oncall", params={"at": "2026-03-01T12:00:00Z"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == 3 and body["at"] == "2026-03-01T12:00:00Z"
+    rows = {row["schedule"]["name"]: row for row in body["items"]}
+    assert rows["Payments primary"]["user"]["name"] == "Ann"
+    assert rows["Payments primary"]["until"] == "2026-03-02T08:00:00Z"  # 09:00 CET handoff
+    assert rows["Empty later"]["user"] is None and rows["Empty later"]["until"] is None
+    assert rows["Solo"]["user"]["name"] == "Ann" and rows["Solo"]["until"] is None  # one member: no end in sight

@@ -1,13 +1,15 @@
 """/api/v1/oncall/current: who is paged for a service or team, now or at any moment."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from oncall_service.api.deps import ClockDep, SessionDep
+from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.api.schemas.common import UtcDatetime
 from oncall_service.api.schemas.policies import OnCallRead
-from oncall_service.services import oncall
+from oncall_service.api.schemas.schedules import OnCallList
+from oncall_service.services import everyone, oncall
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["on call"])
 
@@ -21,3 +23,17 @@ async def current(
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
 ) -> OnCallRead:
     return await oncall.current(session, service=service, team=team, at=at or clock.now())
+
+
+@router.get("", response_model=OnCallList)
+async def everyone_on_call(
+    session: SessionDep,
+    clock: ClockDep,
+    pagination: PageDep,
+    team_id: uuid.UUID | None = None,
+    at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
+) -> OnCallList:
+    """Every schedule (by name) with who is on call at `at` and until when."""
+    return await everyone.on_call_everywhere(
+        session, at=at or clock.now(), team_id=team_id, limit=pagination.limit, offset=pagination.offset
+    )

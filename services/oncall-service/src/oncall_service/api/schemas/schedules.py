@@ -130,3 +130,25 @@ class ShiftsRead(Output):
     shifts: list[ShiftRead]
     # Each layer on its own, before priorities and overrides (what the UI draws per layer).
     layers: list[LayerShifts]
+
+
+class ScheduleRef(Output):
+    id: uuid.UUID
+    name: str
+    timezone: str
+    team_id: uuid.UUID | None
+
+
+class OnCallNow(Output):
+    schedule: ScheduleRef
+    user: UserRef | None
+    # When the current final shift ends; null when it runs past the look-ahead.
+    until: datetime | None
+
+
+class OnCallList(Output):
+    at: datetime
+    items: list[OnCallNow]
+    total: int
+    limit: int
+    offset: int
