@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import Engine
 
@@ -66,7 +67,7 @@ class FakeIncidentService:
             incident_id = uuid.UUID(body["id"])
             with self.engine.begin() as conn:
                 if conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id)).first():
-                    return Response('{"id": "%s"}' % body["id"], 200, media_type="application/json")
+                    return JSONResponse({"id": body["id"]}, 200)
                 conn.execute(
                     insert(incidents).values(
                         id=incident_id,
@@ -90,7 +91,7 @@ class FakeIncidentService:
                         created_at=now,
                     )
                 )
-            return Response('{"id": "%s"}' % body["id"], 201, media_type="application/json")
+            return JSONResponse({"id": body["id"]}, 201)
 
         @app.patch("/api/v1/incidents/{incident_id}")
         def patch(incident_id: uuid.UUID, body: dict[str, Any]) -> Response:
@@ -103,15 +104,14 @@ class FakeIncidentService:
                 if status is None:
                     return Response('{"detail": "not found"}', 404, media_type="application/json")
                 if body["status"] not in TRANSITIONS[status]:
-                    detail = '{"detail": "illegal", "current_status": "%s"}' % status
-                    return Response(detail, 409, media_type="application/json")
+                    return JSONResponse({"detail": "illegal move", "current_status": status}, 409)
                 stamp = "resolved_at" if body["status"] == "resolved" else "acknowledged_at"
                 conn.execute(
                     update(incidents)
                     .where(incidents.c.id == incident_id)
                     .values({"status": body["status"], stamp: now, "updated_at": now})
                 )
-            return Response('{"id": "%s"}' % incident_id, 200, media_type="application/json")
+            return JSONResponse({"id": str(incident_id)}, 200)
 
         return app
 
@@ -246,9 +246,9 @@ def db(db_engine: Engine, clean_database: str) -> Db:
     return Db(db_engine)
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
     """Poll `check` until it returns something truthy (background sends)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = check()
         if result or time.monotonic() > deadline:

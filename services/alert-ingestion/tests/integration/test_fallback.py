@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import httpx
-
 import pytest
 
 ALERT = {"service": "checkout", "severity": "critical", "message": "Checkout down"}
@@ -83,7 +82,7 @@ async def test_resolve_while_incident_management_is_down_is_sent_when_it_returns
     # The retry loop (backoff 2 s after the first failure) delivers it.
     assert await wait_for(
         lambda: db.scalar("SELECT i.status FROM incidents i JOIN alerts a ON a.incident_id = i.id") == "resolved",
-        timeout=10,
+        within=10,
     )
     assert db.scalar("SELECT status FROM alert_incident_actions") == "done"
 

@@ -22,7 +22,8 @@ def action(key: str, event_action: str, dedup_key: str) -> dict:
 
 def incident_of(db, dedup_key: str):
     return db.rows(
-        "SELECT i.* FROM incidents i JOIN alerts a ON a.incident_id = i.id WHERE a.dedup_key = :k ORDER BY a.received_at",
+        "SELECT i.* FROM incidents i JOIN alerts a ON a.incident_id = i.id"
+        " WHERE a.dedup_key = :k ORDER BY a.received_at",
         k=dedup_key,
     )[-1]
 
@@ -83,7 +84,7 @@ async def test_incident_resolves_only_when_every_alert_is_resolved(client, db, i
     assert incident_of(db, "a").id == incident_of(db, "b").id  # correlated: same service and severity
 
     await client.post("/v2/enqueue", json=action(key, "resolve", "a"))
-    await wait_for(lambda: False, timeout=0.5)
+    await wait_for(lambda: False, within=0.5)
     assert incident_of(db, "a").status == "open"
 
     await client.post("/v2/enqueue", json=action(key, "resolve", "b"))
@@ -95,7 +96,7 @@ async def test_auto_resolve_can_be_switched_off(make_client, db, integration_key
         key = await integration_key(client)
         await client.post("/v2/enqueue", json=trigger(key, "manual"))
         await client.post("/v2/enqueue", json=action(key, "resolve", "manual"))
-        await wait_for(lambda: False, timeout=0.5)
+        await wait_for(lambda: False, within=0.5)
     assert db.scalar("SELECT status FROM alerts WHERE dedup_key = 'manual'") == "resolved"
     assert incident_of(db, "manual").status == "open"
 

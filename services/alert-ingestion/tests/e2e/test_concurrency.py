@@ -1,0 +1,79 @@
+"""The race proof: hundreds of concurrent senders against two ingestion
+processes on PostgreSQL still make exactly one incident per problem, with
+exact counts."""
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from platform_common.testing import ServiceProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+PER_SCENARIO = 120
+
+
+@pytest.fixture
+def two_processes(clean_database, incident_service):
+    env = {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": clean_database,
+        "INCIDENT_SERVICE_URL": incident_service.url,
+        "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
+        "READINESS_INTERVAL_SECONDS": "60",
+        "LOG_LEVEL": "WARNING",
+    }
+    processes = [ServiceProcess("alert_ingestion", env) for _ in range(2)]
+    try:
+        for process in processes:
+            process.start()
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()
+
+
+async def test_concurrent_senders_across_two_processes_make_one_incident_each(two_processes, db):
+    a, b = two_processes
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400)) as http:
+        created = await http.post(
+            f"{a.url}/api/v1/integrations", json={"name": "race", "service": "pd-race", "type": "pagerduty"}
+        )
+        key = created.json()["key"]
+        requests = []
+        for i in range(PER_SCENARIO):
+            target = (a, b)[i % 2].url
+            # Same service and severity, every message different: correlation must pick one incident.
+            requests.append(
+                http.post(
+                    f"{target}/api/v1/alerts",
+                    json={"service": "corr-race", "severity": "critical", "message": f"node {uuid.uuid4()} failing"},
+                )
+            )
+            # Same fingerprint (one dedup key) from many senders: dedup must pick one incident.
+            requests.append(
+                http.post(
+                    f"{target}/v2/enqueue",
+                    json={
+                        "routing_key": key,
+                        "event_action": "trigger",
+                        "dedup_key": "same-problem",
+                        "payload": {"summary": "DB primary down", "source": f"probe-{i}", "severity": "critical"},
+                    },
+                )
+            )
+        responses = await asyncio.gather(*requests)
+
+    assert sorted({r.status_code for r in responses}) == [202], [r.text for r in responses if r.status_code != 202][:3]
+    for service in ("corr-race", "pd-race"):
+        incidents = db.rows("SELECT id, alert_count FROM incidents WHERE service = :s", s=service)
+        assert len(incidents) == 1, f"{service}: {len(incidents)} incidents"
+        assert incidents[0].alert_count == PER_SCENARIO
+        actions = db.rows("SELECT action, count(*) AS n FROM alerts WHERE service = :s GROUP BY action", s=service)
+        counts = {row.action: row.n for row in actions}
+        assert counts.pop("created") == 1
+        assert sum(counts.values()) == PER_SCENARIO - 1
+    # Both processes really served.
+    assert all(p.process.poll() is None for p in two_processes)
