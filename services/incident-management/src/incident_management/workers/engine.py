@@ -28,6 +28,31 @@ from platform_common.db import Database
 log = logging.getLogger(__name__)
 
 
+class OncallLookups:
+    """One cycle's answers from oncall-service by (service, team): incidents of one
+    service share their chain, and after a failure the rest of the batch is not
+    tried again (each waits for its own retry time instead)."""
+
+    def __init__(self, client: OncallClient, clock: Clock) -> None:
+        self.client = client
+        self.clock = clock
+        self.answers: dict[tuple[str, str | None], OnCall | None] = {}
+        self.outage: str | None = None
+
+    async def get(self, service: str, team: str | None) -> tuple[OnCall | None, str | None]:
+        """(answer, None), or (None, why oncall-service could not answer)."""
+        if self.outage is not None:
+            return None, self.outage
+        key = (service, team)
+        if key not in self.answers:
+            try:
+                self.answers[key] = await self.client.current(service=service, team=team, at=self.clock.now())
+            except OncallUnavailable as exc:
+                self.outage = str(exc)
+                return None, self.outage
+        return self.answers[key], None
+
+
 class IncidentEngine:
     def __init__(
         self,
@@ -108,20 +133,13 @@ class IncidentEngine:
             claimed_ids = [(incident.id, incident.origin, incident.dependency_failures) for incident in claimed]
             severities = {incident.id: incident.severity for incident in claimed}
             lookups = {incident.id: (incident.service, incident.team) for incident in claimed}
-        outage: str | None = None
+        answers = OncallLookups(client, self.clock)
         for claimed_id, origin, failures in claimed_ids:
             if origin == "ingestion_fallback" and failures == 0:
                 # Created behind this service's back while it was down: count it now.
                 INCIDENTS_CREATED.labels(severity=severities[claimed_id]).inc()
             service, team = lookups[claimed_id]
-            oncall: OnCall | None = None
-            error = outage
-            if error is None:
-                try:
-                    oncall = await client.current(service=service, team=team, at=self.clock.now())
-                except OncallUnavailable as exc:
-                    # Do not call a service that just failed again for every claimed incident.
-                    error = outage = str(exc)
+            oncall, error = await answers.get(service, team)
             try:
                 await self._finish_assignment(claimed_id, oncall, error, report)
             except Exception as exc:
@@ -162,15 +180,9 @@ class IncidentEngine:
                 session, now=now, lease_until=now + self._lease, limit=self.settings.incident_worker_batch_size
             )
             work = [(incident.id, incident.service, incident.team, incident.next_escalation_at) for incident in claimed]
-        outage: str | None = None
+        answers = OncallLookups(self.oncall, self.clock)
         for incident_id, service, team, due_at in work:
-            oncall: OnCall | None = None
-            error = outage
-            if error is None:
-                try:
-                    oncall = await self.oncall.current(service=service, team=team, at=self.clock.now())
-                except OncallUnavailable as exc:
-                    error = outage = str(exc)
+            oncall, error = await answers.get(service, team)
             try:
                 if await self._finish_escalation(incident_id, due_at, oncall, error):
                     report.escalated += 1

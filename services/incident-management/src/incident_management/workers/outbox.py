@@ -2,6 +2,7 @@
 while it is down; never sent twice thanks to each page's idempotency key) and
 folds delivery results back into the timeline."""
 
+import asyncio
 import logging
 import uuid
 from datetime import timedelta
@@ -68,23 +69,31 @@ class PageOutbox:
                         ),
                     )
                 )
-        outage: str | None = None
-        for page_id, request in requests:
-            result: list[dict[str, object]] | Exception
-            if outage is not None:
-                result = NotificationUnavailable(outage)
-            else:
+        # A few pages in flight at once: a burst of escalations is paged in
+        # seconds, without flooding notification-service.
+        limit = asyncio.Semaphore(self.settings.incident_worker_concurrency)
+        outage: list[str] = []
+
+        async def send(page_id: uuid.UUID, request: PageRequest) -> None:
+            async with limit:
+                result: list[dict[str, object]] | Exception
+                if outage:  # it just failed: the rest wait for their retry time
+                    result = NotificationUnavailable(outage[0])
+                else:
+                    try:
+                        result = await self.notifications.notify(request)
+                    except NotificationUnavailable as exc:
+                        outage.append(str(exc))
+                        result = exc
+                    except NotificationRejected as exc:
+                        result = exc
                 try:
-                    result = await self.notifications.notify(request)
-                except (NotificationUnavailable, NotificationRejected) as exc:
-                    result = exc
-                    if isinstance(exc, NotificationUnavailable):
-                        outage = str(exc)
-            try:
-                await self._finish_page(page_id, result, report)
-            except Exception as exc:
-                log.exception("recording a page failed", extra={"page_id": str(page_id)})
-                report.errors.append(f"page {page_id}: {type(exc).__name__}")
+                    await self._finish_page(page_id, result, report)
+                except Exception as exc:
+                    log.exception("recording a page failed", extra={"page_id": str(page_id)})
+                    report.errors.append(f"page {page_id}: {type(exc).__name__}")
+
+        await asyncio.gather(*(send(page_id, request) for page_id, request in requests))
 
     async def _finish_page(self, page_id: uuid.UUID, result: object, report: CycleReport) -> None:
         now = self.clock.now()
