@@ -217,3 +217,22 @@ async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_a
         ("assigned", "incident-management"),
         ("paged", "incident-management"),
     ]
+
+
+async def test_a_service_oncall_does_not_know_falls_back_to_the_incidents_team(harness):
+    harness.oncall.configure("team:storage", levels=[(5, ["frank"])])
+    incident = await harness.create(service="new-service", team="storage")
+    assert incident["assigned_to"] == "frank"
+    assert [(c["service"], c["team"]) for c in harness.oncall.calls] == [("new-service", ""), ("", "storage")]
+
+
+async def test_oncall_is_asked_once_per_service_in_a_cycle(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    harness.oncall.server.stop()
+    for n in range(3):
+        await harness.create(title=f"incident {n}")
+    harness.oncall.server.start()
+    harness.oncall.calls.clear()
+    report = await harness.tick(minutes=1)
+    assert report.assigned == 3
+    assert len(harness.oncall.calls) == 1
