@@ -107,7 +107,8 @@ async def test_duplicate_names_and_emails_conflict_and_unknown_ids_are_404_or_42
     assert (await client.post("/api/v1/teams", json={"name": "Ops"})).status_code == 409
     missing = "00000000-0000-4000-8000-000000000000"
     assert (await client.get(f"/api/v1/users/{missing}")).status_code == 404
-    assert (await client.get("/api/v1/users/not-a-uuid")).status_code == 422
+    assert (await client.get("/api/v1/users/not-a-uuid")).status_code == 404
+    assert (await client.patch("/api/v1/users/not-a-uuid", json={})).status_code == 422
     unknown_member = await client.post("/api/v1/teams", json={"name": "Sec", "members": [{"user_id": missing}]})
     assert unknown_member.status_code == 422
     assert unknown_member.json()["missing_ids"] == [missing]

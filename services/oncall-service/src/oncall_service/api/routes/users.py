@@ -9,6 +9,7 @@ from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.users import ContactMethodIn, ContactMethodRead, UserCreate, UserRead, UserUpdate
 from oncall_service.db import queries
 from oncall_service.services import users as service
+from platform_common.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -32,8 +33,15 @@ async def list_users(
 
 
 @router.get("/{user_id}", response_model=UserRead)
-async def get_user(user_id: uuid.UUID, session: SessionDep) -> UserRead:
-    return UserRead.model_validate(await service.get_user(session, user_id=user_id))
+async def get_user(user_id: str, session: SessionDep) -> UserRead:
+    # Other services look users up by whatever id they hold: an id that is not
+    # a UUID names nobody (404), rather than being a malformed request (422)
+    # that a caller might retry.
+    try:
+        parsed = uuid.UUID(user_id)
+    except ValueError:
+        raise NotFound(f"user {user_id} not found") from None
+    return UserRead.model_validate(await service.get_user(session, user_id=parsed))
 
 
 @router.patch("/{user_id}", response_model=UserRead)
