@@ -236,3 +236,15 @@ async def test_oncall_is_asked_once_per_service_in_a_cycle(harness):
     report = await harness.tick(minutes=1)
     assert report.assigned == 3
     assert len(harness.oncall.calls) == 1
+
+
+async def test_an_incident_resolved_while_oncall_was_down_is_neither_assigned_nor_paged_later(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    harness.oncall.server.stop()
+    incident = await harness.create()
+    resolved = (await harness.patch(incident["id"], status="resolved", actor="bob")).json()
+    assert resolved["needs_assignment"] is False
+    harness.oncall.server.start()
+    await harness.tick(minutes=10)
+    assert harness.oncall.calls == []
+    assert harness.notifier.requests == []

@@ -174,6 +174,8 @@ async def change_incident(
         }
         if not is_paging(lifecycle.status):
             values["next_escalation_at"] = None  # a response stops escalation
+        if lifecycle.status is Status.RESOLVED:
+            values["needs_assignment"] = False  # nobody needs to own a resolved incident
     reassigned = assign and assigned_to != previous_assignee
     if reassigned:
         values["assigned_to"] = assigned_to

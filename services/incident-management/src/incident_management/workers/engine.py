@@ -113,7 +113,11 @@ class IncidentEngine:
         """Try the on-call lookup of one new incident at once, with a short budget;
         on failure the loop retries it later."""
         report = CycleReport()
-        await self.assign_due(report, incident_id=incident_id, client=self.inline_oncall)
+        try:
+            await self.assign_due(report, incident_id=incident_id, client=self.inline_oncall)
+        except Exception:  # the incident is stored already; the loop will assign it
+            log.exception("immediate assignment failed", extra={"incident_id": str(incident_id)})
+            return
         if report.assigned:
             self.wake()
 
