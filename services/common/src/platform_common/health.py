@@ -1,6 +1,7 @@
 """Liveness and readiness. A service serves even while a dependency is down, and says so."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,7 @@ class DependencyMonitor:
         self.timeout = timeout
         self.results: dict[str, CheckResult] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def _run(self, check: Check) -> CheckResult:
         started = time.perf_counter()
@@ -81,9 +83,10 @@ class DependencyMonitor:
         return self.results
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self.check_all()
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     def add(self, check: Check) -> None:
         self.checks.append(check)
@@ -92,7 +95,14 @@ class DependencyMonitor:
         self._task = asyncio.create_task(self._loop(), name="dependency-monitor")
 
     async def stop(self) -> None:
-        if self._task:
+        """Let a check under way finish (each is bounded by the timeout) rather than
+        cancel it: a cancelled driver call can outlive the event loop in its thread."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.timeout + 1)
+        except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
