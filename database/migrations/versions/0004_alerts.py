@@ -117,9 +117,72 @@ def upgrade() -> None:
         sqlite_where=pending,
     )
     op.create_index("ix_alert_incident_actions_incident", "alert_incident_actions", ["incident_id", "status"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(INGEST_ALERT_FUNCTION)
+
+
+# The hot path in one round trip (PostgreSQL): a repeat or a correlated alert is
+# locked, matched, stored and counted by one call. It takes the same advisory
+# locks, in the same order and with the same keys, as the Python path in
+# alert_ingestion/services/ingest.py, so the two exclude each other. Every
+# statement in a VOLATILE function gets a fresh READ COMMITTED snapshot, so the
+# queries after a lock see what the previous holder committed. When a new
+# incident is needed it stores nothing and answers 'create': the caller then
+# takes the Python path (which calls incident-management) under the same locks.
+INGEST_ALERT_FUNCTION = """
+CREATE FUNCTION ingest_alert(
+    p_id uuid, p_integration_id uuid, p_scope text, p_format text, p_source text, p_service text,
+    p_severity text, p_message text, p_labels json, p_fingerprint text, p_dedup_key text,
+    p_event_timestamp timestamptz, p_payload json, p_now timestamptz, p_since timestamptz
+) RETURNS TABLE (action text, incident_id uuid) AS $$
+DECLARE
+    v_incident uuid;
+    v_action text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('fp' || chr(31) || p_scope || chr(31) || p_fingerprint, 0));
+    SELECT a.incident_id INTO v_incident
+      FROM alerts a JOIN incidents i ON i.id = a.incident_id
+     WHERE a.dedup_scope = p_scope AND a.fingerprint = p_fingerprint
+       AND a.status <> 'resolved' AND i.status <> 'resolved'
+     ORDER BY a.received_at DESC LIMIT 1;
+    IF v_incident IS NOT NULL THEN
+        v_action := 'deduplicated';
+    ELSE
+        PERFORM pg_advisory_xact_lock(hashtextextended('svc' || chr(31) || p_service || chr(31) || p_severity, 0));
+        SELECT i.id INTO v_incident
+          FROM incidents i
+         WHERE i.service = p_service AND i.severity = p_severity AND i.status <> 'resolved'
+           AND i.created_at >= p_since
+           AND NOT EXISTS (SELECT 1 FROM alert_incident_actions x
+                            WHERE x.incident_id = i.id AND x.action = 'resolve' AND x.status = 'pending')
+         ORDER BY i.created_at DESC LIMIT 1;
+        IF v_incident IS NULL THEN
+            RETURN QUERY SELECT 'create'::text, NULL::uuid;
+            RETURN;
+        END IF;
+        v_action := 'correlated';
+    END IF;
+    INSERT INTO alerts (id, incident_id, integration_id, dedup_scope, format, source, service, severity, message,
+                        labels, fingerprint, dedup_key, status, action, event_timestamp, received_at, payload)
+    VALUES (p_id, v_incident, p_integration_id, p_scope, p_format, p_source, p_service, p_severity, p_message,
+            p_labels, p_fingerprint, p_dedup_key, 'triggered', v_action, p_event_timestamp, p_now, p_payload);
+    UPDATE incidents SET alert_count = alert_count + 1, updated_at = p_now WHERE id = v_incident;
+    IF v_action = 'correlated' THEN
+        INSERT INTO incident_timeline (incident_id, event_type, actor, message, data, created_at)
+        VALUES (v_incident, 'alert_attached', 'alert-ingestion', p_format || ' alert: ' || left(p_message, 200),
+                json_build_object('alert_id', p_id, 'action', v_action, 'fingerprint', p_fingerprint,
+                                  'source', p_source),
+                p_now);
+    END IF;
+    RETURN QUERY SELECT v_action, v_incident;
+END
+$$ LANGUAGE plpgsql
+"""
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS ingest_alert")
     op.drop_table("alert_incident_actions")
     op.drop_table("alerts")
     op.drop_table("integrations")

@@ -28,6 +28,9 @@ class Settings(BaseServiceSettings):
     # How long a looked-up integration key is trusted before asking the
     # database again (a revoked key stops working on other replicas within this).
     integration_cache_seconds: float = Field(default=5.0, ge=0)
+    # PostgreSQL: handle repeats and correlations with one database call (the
+    # ingest_alert function) instead of the general path; off only to compare.
+    ingest_fast_path: bool = True
     # uvicorn worker processes for `python -m alert_ingestion`.
     ingest_workers: int = Field(default=1, ge=1, le=64)
     # Local runs only: the key of the integration seeded when none exists.

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from alert_ingestion.api.routes import alerts, integrations, pagerduty, webhooks
 from alert_ingestion.config import Settings, get_settings
+from alert_ingestion.db.fast_path import FastPath
 from alert_ingestion.services.incident_actions import IncidentActionSender
 from alert_ingestion.services.incident_gateway import IncidentGateway
 from alert_ingestion.services.ingest import Ingestor, IngestSettings
@@ -43,6 +44,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.clock = clock
         app.state.incident_actions = sender
         app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)
+        fast = None
+        if not db.is_sqlite and settings.ingest_fast_path and settings.database_url is not None:
+            fast = await FastPath.connect(settings.database_url.get_secret_value(), size=settings.db_pool_size)
         app.state.ingestor = Ingestor(
             db,
             gateway,
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ),
             clock.now,
             on_actions=sender.send_soon,
+            fast=fast,
         )
         if settings.environment == "local":
             await _seed(app, settings, clock)
@@ -68,6 +73,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 await asyncio.gather(worker, return_exceptions=True)
             await sender.drain()
             await gateway.aclose()
+            if fast is not None:
+                await fast.close()
 
     return create_service_app(
         settings,

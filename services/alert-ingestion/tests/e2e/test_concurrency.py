@@ -25,7 +25,12 @@ def two_processes(clean_database, incident_service):
         "READINESS_INTERVAL_SECONDS": "60",
         "LOG_LEVEL": "WARNING",
     }
-    processes = [ServiceProcess("alert_ingestion", env) for _ in range(2)]
+    # One process on the one-call PostgreSQL path, one on the general path: the
+    # two must exclude each other as well as themselves.
+    processes = [
+        ServiceProcess("alert_ingestion", env),
+        ServiceProcess("alert_ingestion", env | {"INGEST_FAST_PATH": "false"}),
+    ]
     try:
         for process in processes:
             process.start()

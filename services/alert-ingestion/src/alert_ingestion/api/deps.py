@@ -10,15 +10,15 @@ from alert_ingestion.services.integrations import IntegrationKeys
 from platform_common.clock import Clock
 
 
-def _ingestor(request: Request) -> Ingestor:
+async def _ingestor(request: Request) -> Ingestor:
     return request.app.state.ingestor
 
 
-def _keys(request: Request) -> IntegrationKeys:
+async def _keys(request: Request) -> IntegrationKeys:
     return request.app.state.integration_keys
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 

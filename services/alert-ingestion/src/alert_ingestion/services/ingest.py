@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_ingestion import metrics
 from alert_ingestion.db import queries
+from alert_ingestion.db.fast_path import FastPath
 from alert_ingestion.domain.alert import IncomingAlert, Outcome
 from alert_ingestion.domain.correlation import correlation_cutoff, incident_title
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
@@ -60,8 +61,11 @@ class Ingestor:
         settings: IngestSettings,
         now: Callable[[], datetime],
         on_actions: Callable[[list[uuid.UUID]], None] = lambda _ids: None,
+        fast: FastPath | None = None,
     ) -> None:
         self.db = db
+        # PostgreSQL: repeats and correlations in one round trip; new incidents take the path below.
+        self.fast = fast
         self.incidents = incidents
         self.settings = settings
         self.now = now
@@ -90,6 +94,28 @@ class Ingestor:
     async def _trigger(
         self, alert: IncomingAlert, *, integration_id: uuid.UUID | None, scope: str, fp: str
     ) -> Ingested:
+        if self.fast is not None:
+            now = self.now()
+            alert_id = uuid.uuid4()
+            action, incident_id = await self.fast.ingest(
+                alert_id=alert_id,
+                integration_id=integration_id,
+                scope=scope,
+                format=alert.format,
+                source=alert.source,
+                service=alert.service,
+                severity=alert.severity,
+                message=alert.message,
+                labels=alert.labels,
+                fingerprint=fp,
+                dedup_key=alert.dedup_key,
+                event_timestamp=alert.event_timestamp,
+                payload=alert.payload,
+                now=now,
+                since=correlation_cutoff(now, self.settings.correlation_window_minutes),
+            )
+            if action != "create":
+                return Ingested(result=action, fingerprint=fp, alert_id=alert_id, incident_id=incident_id)
         if self.db.is_sqlite:
             async with self._sqlite_lock:
                 return await self._trigger_locked(alert, integration_id, scope, fp, hold_during_create=False)

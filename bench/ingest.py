@@ -1,0 +1,219 @@
+"""Ingestion throughput: alerts/s and p50/p99 at N concurrent senders, next to
+pgbench running the same writes straight against PostgreSQL.
+
+    .venv/bin/python bench/ingest.py [--seconds 10] [--connections 64] [--workers 2]
+
+Needs `wrk` and `pgbench` (apt-get install -y wrk postgresql-client) and a
+PostgreSQL server (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres).
+It creates a throw-away database there, migrates it, starts alert-ingestion
+itself on a free loopback port, drives it from a separate process (wrk), and
+drops the database at the end. Senders spread over 50 services and 1,000
+dedup keys, so most alerts are repeats and correlations (the common case) and
+a few open incidents. incident-management is not started: the few new
+incidents go through the database fallback.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+from platform_common.migrations import MigrationSettings, upgrade
+from platform_common.testing import free_port
+
+WRK_SCRIPT = r"""
+counter = 0
+request = function()
+  counter = counter + 1
+  local n = math.random(0, 999)
+  local body = string.format(
+    '{"service":"svc-%d","severity":"high","message":"probe failed on node %d","dedup_key":"k-%d","source":"wrk"}',
+    n % 50, n, n)
+  return wrk.format("POST", "/api/v1/alerts", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+# The same writes with no Python at all: pgbench calls the function the
+# service's PostgreSQL path calls (lock, match, store, count) with the same mix.
+PGBENCH_SCRIPT = """
+\\set n random(0, 999)
+SELECT * FROM ingest_alert(gen_random_uuid(), NULL, 'service:svc-' || (:n % 50), 'generic', 'pgbench',
+  'svc-' || (:n % 50), 'high', 'probe failed on node ' || :n, '{}', 'k-' || :n, 'k-' || :n, NULL,
+  '{"source": "pgbench"}', now(), now() - interval '5 minutes');
+"""
+
+
+def need(binary: str) -> str:
+    path = shutil.which(binary)
+    if not path:
+        sys.exit(f"{binary} is not installed (apt-get install -y {binary})")
+    return path
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    def latency_ms(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(rps.group(1)) if rps else float("nan"),
+        "requests": int(total.group(1)) if total else 0,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "p50": latency_ms("50"),
+        "p99": latency_ms("99"),
+        "socket_errors": errors.group(1) if errors else "none",
+    }
+
+
+def parse_pgbench(output: str) -> dict[str, float]:
+    tps = re.search(r"tps = ([\d.]+)", output)
+    latency = re.search(r"latency average = ([\d.]+) ms", output)
+    return {"tps": float(tps.group(1)) if tps else float("nan"), "avg_ms": float(latency.group(1)) if latency else 0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of alert-ingestion")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--pgbench-clients", type=int, default=16)
+    args = parser.parse_args()
+    wrk, pgbench = need("wrk"), need("pgbench")
+
+    server = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    url = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    service = None
+    try:
+        upgrade(MigrationSettings(database_url=url))
+        port = free_port()
+        env = {
+            **os.environ,
+            "ENVIRONMENT": "test",
+            "DATABASE_URL": url,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "INGEST_WORKERS": str(args.workers),
+            "INCIDENT_SERVICE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: database fallback
+            "INCIDENT_CREATE_RETRIES": "0",
+            "LOG_LEVEL": "WARNING",
+            "DB_POOL_SIZE": str(max(10, args.connections // args.workers)),
+        }
+        log = (folder / "service.log").open("wb")
+        service = subprocess.Popen([sys.executable, "-m", "alert_ingestion"], env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if service.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"alert-ingestion did not start:\n{(folder / 'service.log').read_text()}")
+            time.sleep(0.2)
+
+        # Warm-up: opens the incidents (one per service) and the worker's connections.
+        script = folder / "alerts.lua"
+        script.write_text(WRK_SCRIPT)
+        subprocess.run([wrk, "-t1", "-c8", "-d2s", "-s", str(script), base], check=True, capture_output=True)
+
+        with psycopg.connect(url) as conn:
+            before = conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+        run = subprocess.run(
+            [
+                wrk,
+                f"-t{args.threads}",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                "--timeout",
+                "5s",
+                base,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = parse_wrk(run.stdout)
+        if result["non_2xx"] or not result["requests"]:
+            sys.exit(f"the service refused alerts:\n{run.stdout}\n{(folder / 'service.log').read_text()[-3000:]}")
+        with psycopg.connect(url) as conn:
+            stored = conn.execute("SELECT count(*) FROM alerts").fetchone()[0] - before
+            incidents = conn.execute("SELECT count(*), sum(alert_count) FROM incidents").fetchone()
+        service.terminate()
+        service.wait(30)
+        service = None
+
+        (folder / "writes.sql").write_text(PGBENCH_SCRIPT)
+        bench = subprocess.run(
+            [
+                pgbench,
+                "-n",
+                "-M",
+                "simple",
+                "-c",
+                str(args.pgbench_clients),
+                "-j",
+                "2",
+                "-T",
+                str(args.seconds),
+                "-f",
+                str(folder / "writes.sql"),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if bench.returncode != 0:
+            sys.exit(f"pgbench failed:\n{bench.stderr}")
+        pg = parse_pgbench(bench.stdout)
+
+        print(f"alert-ingestion ({args.workers} workers), wrk {args.connections} connections, {args.seconds}s:")
+        print(f"  alerts/s      {result['rps']:.0f}")
+        print(f"  p50 / p99     {result['p50']:.1f} ms / {result['p99']:.1f} ms")
+        print(
+            f"  requests      {result['requests']} (non-2xx: {result['non_2xx']}, socket errors: "
+            f"{result['socket_errors']})"
+        )
+        print(f"  stored        {stored} alerts; {incidents[0]} incidents counting {incidents[1]} alerts")
+        print(f"pgbench, same writes, {args.pgbench_clients} clients, {args.seconds}s:")
+        print(f"  tps           {pg['tps']:.0f}  (latency avg {pg['avg_ms']:.1f} ms)")
+        print(f"  ingestion at  {100 * result['rps'] / pg['tps']:.0f}% of the database's own rate")
+        print("(shared 2-core machine: numbers are noisy)")
+        return 0
+    finally:
+        if service is not None:
+            service.kill()
+            service.wait()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
