@@ -4,7 +4,8 @@ receiver standing in for the responders' phones. incident-management runs its
 clock 60x faster so a policy of one-minute levels escalates in seconds."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -50,40 +51,64 @@ def wait_until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def test_a_new_incident_is_assigned_paged_delivered_escalated_and_stopped_by_acknowledgement(clean_database):
+def seed_oncall(oncall_url: str, phones: Phones) -> dict[str, str]:
+    """Alice then Bob, one minute each, for the service `payments`; pages go to their webhooks."""
+    api = httpx.Client(base_url=oncall_url, timeout=5)
+    users = {}
+    for name in ("alice", "bob"):
+        created = api.post(
+            "/api/v1/users",
+            json={
+                "name": name.title(),
+                "email": f"{name}@example.com",
+                "contact_methods": [{"type": "webhook", "address": f"{phones.server.url}/hook/{name}"}],
+            },
+        )
+        assert created.status_code == 201, created.text
+        users[name] = created.json()["id"]
+    policy = api.post(
+        "/api/v1/escalation-policies",
+        json={
+            "name": "payments",
+            "levels": [
+                {"delay_minutes": 1, "targets": [{"type": "user", "id": users["alice"]}]},
+                {"delay_minutes": 1, "targets": [{"type": "user", "id": users["bob"]}]},
+            ],
+        },
+    )
+    assert policy.status_code == 201, policy.text
+    service = api.post("/api/v1/services", json={"name": "payments", "escalation_policy_id": policy.json()["id"]})
+    assert service.status_code == 201, service.text
+    return users
+
+
+@dataclass
+class Platform:
+    phones: Phones
+    users: dict[str, str]
+    oncall: ServiceProcess
+    notifications: ServiceProcess
+    incidents: ServiceProcess
+
+    @property
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.incidents.url, timeout=10)
+
+    def events(self, incident_id: str) -> list[str]:
+        detail = self.client.get(f"/api/v1/incidents/{incident_id}").json()
+        return [e["event_type"] for e in detail["timeline"]]
+
+
+@pytest.fixture
+def platform(clean_database: str) -> Iterator[Platform]:
     phones = Phones()
     phones.server.start()
     base_env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
-    oncall = ServiceProcess("oncall_service", base_env).start()
-    notifications = incidents = None
+    started: list[ServiceProcess] = []
     try:
-        api = httpx.Client(base_url=oncall.url, timeout=5)
-        users = {}
-        for name in ("alice", "bob"):
-            created = api.post(
-                "/api/v1/users",
-                json={
-                    "name": name.title(),
-                    "email": f"{name}@example.com",
-                    "contact_methods": [{"type": "webhook", "address": f"{phones.server.url}/hook/{name}"}],
-                },
-            )
-            assert created.status_code == 201, created.text
-            users[name] = created.json()["id"]
-        policy = api.post(
-            "/api/v1/escalation-policies",
-            json={
-                "name": "payments",
-                "levels": [
-                    {"delay_minutes": 1, "targets": [{"type": "user", "id": users["alice"]}]},
-                    {"delay_minutes": 1, "targets": [{"type": "user", "id": users["bob"]}]},
-                ],
-            },
-        )
-        assert policy.status_code == 201, policy.text
-        service = api.post("/api/v1/services", json={"name": "payments", "escalation_policy_id": policy.json()["id"]})
-        assert service.status_code == 201, service.text
-
+        oncall = ServiceProcess("oncall_service", base_env).start()
+        started.append(oncall)
+        users = seed_oncall(oncall.url, phones)
         notifications = ServiceProcess(
             "notification_service",
             {
@@ -93,47 +118,64 @@ def test_a_new_incident_is_assigned_paged_delivered_escalated_and_stopped_by_ack
                 "NOTIFICATION_POLL_SECONDS": "0.1",
             },
         ).start()
+        started.append(notifications)
         incidents = ServiceProcess(
             "incident_management",
             {
                 **base_env,
                 "ONCALL_SERVICE_URL": oncall.url,
                 "NOTIFICATION_SERVICE_URL": notifications.url,
+                # A minute passes in a second; retries of outages are capped at 3 (fast) seconds.
                 "INCIDENT_CLOCK_SPEED": "60",
                 "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
                 "INCIDENT_DELIVERY_POLL_SECONDS": "6",
+                "INCIDENT_RETRY_MAX_SECONDS": "20",
+                "HTTP_RETRIES": "0",
             },
         ).start()
-        client = httpx.Client(base_url=incidents.url, timeout=10)
-
-        created = client.post(
-            "/api/v1/incidents", json={"title": "Card payments failing", "service": "payments", "severity": "critical"}
-        )
-        assert created.status_code == 201, created.text
-        incident = created.json()
-        assert incident["assigned_to"] == users["alice"]
-
-        wait_until(lambda: "alice" in phones.who())
-        page = phones.received[0][1]
-        assert "Card payments failing" in str(page)
-
-        def events() -> list[str]:
-            return [e["event_type"] for e in client.get(f"/api/v1/incidents/{incident['id']}").json()["timeline"]]
-
-        wait_until(lambda: "notified" in events())
-        # One (accelerated) minute later nobody acknowledged: bob's phone rings.
-        wait_until(lambda: "bob" in phones.who())
-        acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged", "actor": "bob"})
-        assert acked.status_code == 200
-        assert acked.json()["next_escalation_at"] is None
-        time.sleep(2)  # two more accelerated minutes: nothing else may ring
-        assert sorted(phones.who()) == ["alice", "bob"]
-        timeline = events()
-        for expected in ("created", "assigned", "paged", "notified", "escalated", "acknowledged"):
-            assert expected in timeline, (expected, timeline)
-        assert "incidents_open" in client.get("/metrics").text
+        started.append(incidents)
+        yield Platform(phones, users, oncall, notifications, incidents)
     finally:
-        for process in (incidents, notifications, oncall):
-            if process is not None:
-                process.stop()
+        for process in reversed(started):
+            process.stop()
         phones.server.stop()
+
+
+def test_a_new_incident_is_assigned_paged_delivered_escalated_and_stopped_by_acknowledgement(platform):
+    client, phones, users = platform.client, platform.phones, platform.users
+    body = {"title": "Card payments failing", "service": "payments", "severity": "critical"}
+    created = client.post("/api/v1/incidents", json=body)
+    assert created.status_code == 201, created.text
+    incident = created.json()
+    assert incident["assigned_to"] == users["alice"]
+
+    wait_until(lambda: "alice" in phones.who())
+    assert "Card payments failing" in str(phones.received[0][1])
+    wait_until(lambda: "notified" in platform.events(incident["id"]))
+    # One (accelerated) minute later nobody acknowledged: bob's phone rings.
+    wait_until(lambda: "bob" in phones.who())
+    acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged", "actor": "bob"})
+    assert acked.status_code == 200
+    assert acked.json()["next_escalation_at"] is None
+    time.sleep(2)  # two more accelerated minutes: nothing else may ring
+    assert sorted(phones.who()) == ["alice", "bob"]
+    timeline = platform.events(incident["id"])
+    for expected in ("created", "assigned", "paged", "notified", "escalated", "acknowledged"):
+        assert expected in timeline, (expected, timeline)
+    assert "incidents_open" in client.get("/metrics").text
+
+
+def test_pages_wait_out_a_notification_service_outage_and_ring_once(platform):
+    client, phones = platform.client, platform.phones
+    platform.notifications.stop()
+    body = {"title": "Queue backlog", "service": "payments", "severity": "high"}
+    incident = client.post("/api/v1/incidents", json=body).json()
+    wait_until(lambda: "page_failed" in platform.events(incident["id"]))
+    client.patch(f"/api/v1/incidents/{incident['id']}", json={"note": "pager down?", "actor": "carol"})
+    platform.notifications.start()
+    wait_until(lambda: "alice" in phones.who())
+    acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged", "actor": "alice"})
+    assert acked.status_code == 200
+    time.sleep(1.5)
+    assert phones.who().count("alice") == 1
+    assert platform.events(incident["id"]).count("paged") == 1
