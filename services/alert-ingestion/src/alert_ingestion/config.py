@@ -25,6 +25,9 @@ class Settings(BaseServiceSettings):
     incident_actions_worker_enabled: bool = True
     incident_actions_interval_seconds: float = Field(default=5.0, gt=0)
     incident_actions_max_attempts: int = Field(default=20, ge=1)
+    # Events per minute one integration key may send to one process (a minute's
+    # worth may come at once); over it: 429. 0 turns the limit off.
+    rate_limit_per_minute: float = Field(default=6000, ge=0)
     # How long a looked-up integration key is trusted before asking the
     # database again (a revoked key stops working on other replicas within this).
     integration_cache_seconds: float = Field(default=5.0, ge=0)

@@ -14,6 +14,7 @@ from alert_ingestion.services.incident_actions import IncidentActionSender
 from alert_ingestion.services.incident_gateway import IncidentGateway
 from alert_ingestion.services.ingest import Ingestor, IngestSettings
 from alert_ingestion.services.integrations import IntegrationKeys
+from alert_ingestion.services.rate_limit import RateLimiter
 from platform_common.app import create_service_app
 from platform_common.clock import Clock, SystemClock
 from platform_common.http import ServiceClient
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.clock = clock
         app.state.incident_actions = sender
         app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         fast = None
         if not db.is_sqlite and settings.ingest_fast_path and settings.database_url is not None:
             fast = await FastPath.connect(settings.database_url.get_secret_value(), size=settings.db_pool_size)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_ingestion.services.ingest import Ingestor
 from alert_ingestion.services.integrations import IntegrationKeys
+from alert_ingestion.services.rate_limit import RateLimiter
 from platform_common.clock import Clock
 
 
@@ -16,6 +17,10 @@ async def _ingestor(request: Request) -> Ingestor:
 
 async def _keys(request: Request) -> IntegrationKeys:
     return request.app.state.integration_keys
+
+
+async def _limiter(request: Request) -> RateLimiter:
+    return request.app.state.rate_limiter
 
 
 async def _clock(request: Request) -> Clock:
@@ -30,6 +35,7 @@ async def _connection(request: Request):
 
 IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 KeysDep = Annotated[IntegrationKeys, Depends(_keys)]
+LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 

@@ -1,19 +1,20 @@
 """The platform's own format, and reading stored alerts."""
 
+import math
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from alert_ingestion.api.deps import ConnectionDep, IngestorDep, KeysDep, bearer_key
+from alert_ingestion.api.deps import ConnectionDep, IngestorDep, KeysDep, LimiterDep, bearer_key
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import AlertAccepted, AlertPage, AlertRead
 from alert_ingestion.db import queries
 from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
 from alert_ingestion.formats.generic import GenericAlertIn
-from platform_common.errors import NotFound, Unauthorized, Unprocessable
+from platform_common.errors import NotFound, TooManyRequests, Unauthorized, Unprocessable
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -29,7 +30,7 @@ _BODY = {
     summary="Send an alert (generic format); an integration key (Bearer) is optional",
     openapi_extra=_BODY,
 )
-async def post_alert(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
+async def post_alert(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
     alert_in = parse_body(GenericAlertIn, await request.body())
     key = bearer_key(request)
     integration = None
@@ -37,6 +38,10 @@ async def post_alert(request: Request, ingestor: IngestorDep, keys: KeysDep) -> 
         integration = await keys.resolve(key)
         if integration is None:
             raise Unauthorized("Unknown or revoked integration key")
+        if wait := limiter.check(integration.id):
+            raise TooManyRequests(
+                "Too many alerts for this integration; retry later", retry_after_seconds=max(1, math.ceil(wait))
+            )
     service = alert_in.service or (integration.service if integration else None)
     if service is None:
         raise Unprocessable([{"loc": ["body", "service"], "msg": "Field required", "type": "missing"}])

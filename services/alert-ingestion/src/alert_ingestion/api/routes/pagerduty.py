@@ -1,11 +1,12 @@
 """PagerDuty Events API v2, wire-compatible: point any PagerDuty sender here."""
 
+import math
 import uuid
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from alert_ingestion.api.deps import IngestorDep, KeysDep
+from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep
 from alert_ingestion.api.responses import is_malformed_json, json_response
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
@@ -22,9 +23,13 @@ def _invalid(errors: list[str], status_code: int = 400, message: str = "Event ob
     "/v2/enqueue",
     status_code=202,
     summary="PagerDuty Events API v2: trigger, acknowledge, resolve",
-    responses={400: {"description": "invalid event"}, 413: {"description": "event over 512 KB"}},
+    responses={
+        400: {"description": "invalid event"},
+        413: {"description": "event over 512 KB"},
+        429: {"description": "throttle event: too many events for this routing_key"},
+    },
 )
-async def enqueue(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
+async def enqueue(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
     body = await request.body()
     if len(body) > MAX_EVENT_BYTES:
         return _invalid([f"Event exceeds the {MAX_EVENT_BYTES // 1024} KB limit"], 413, "Event object is too large")
@@ -37,6 +42,13 @@ async def enqueue(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Res
     integration = await keys.resolve(event.routing_key)
     if integration is None:
         return _invalid(["routing_key: unknown or revoked integration key"])
+    if wait := limiter.check(integration.id):
+        # PagerDuty's throttle answer; senders (Alertmanager, pdpyras) retry on 429.
+        return json_response(
+            {"status": "throttle event", "message": "Requests for this integration are arriving too quickly."},
+            429,
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     dedup_key = event.dedup_key or pagerduty.generated_dedup_key(str(uuid.uuid4()))
     alert = pagerduty.to_alert(event, service=integration.service, dedup_key=dedup_key)
     await ingestor.ingest(alert, integration_id=integration.id)

@@ -3,22 +3,30 @@ integration key: `Authorization: Bearer <key>` (Alertmanager's
 `http_config.authorization.credentials`, Grafana's contact point header) or
 `?integration_key=<key>` in the URL."""
 
+import math
+
 from fastapi import APIRouter, Request, Response
 
-from alert_ingestion.api.deps import IngestorDep, KeysDep, bearer_key
+from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep, bearer_key
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.domain.alert import Format
 from alert_ingestion.formats import alertmanager
 from alert_ingestion.formats.alertmanager import AlertmanagerWebhook, GrafanaWebhook
 from alert_ingestion.services.ingest import Ingestor
 from alert_ingestion.services.integrations import IntegrationKeys
-from platform_common.errors import Unauthorized
+from alert_ingestion.services.rate_limit import RateLimiter
+from platform_common.errors import TooManyRequests, Unauthorized
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 
 async def _receive(
-    request: Request, ingestor: Ingestor, keys: IntegrationKeys, model: type[AlertmanagerWebhook], fmt: Format
+    request: Request,
+    ingestor: Ingestor,
+    keys: IntegrationKeys,
+    limiter: RateLimiter,
+    model: type[AlertmanagerWebhook],
+    fmt: Format,
 ) -> Response:
     key = bearer_key(request)
     if key is None:
@@ -28,6 +36,10 @@ async def _receive(
         raise Unauthorized("Unknown or revoked integration key")
     # The whole group is validated before anything is stored.
     webhook = parse_body(model, await request.body())
+    if wait := limiter.check(integration.id, len(webhook.alerts)):
+        raise TooManyRequests(
+            "Too many alerts for this integration; retry later", retry_after_seconds=max(1, math.ceil(wait))
+        )
     results = []
     for alert in alertmanager.to_alerts(webhook, service=integration.service, fmt=fmt):
         outcome = await ingestor.ingest(alert, integration_id=integration.id)
@@ -43,10 +55,10 @@ async def _receive(
 
 
 @router.post("/alertmanager", status_code=202, summary="Prometheus Alertmanager webhook (version 4)")
-async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
-    return await _receive(request, ingestor, keys, AlertmanagerWebhook, "alertmanager")
+async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
+    return await _receive(request, ingestor, keys, limiter, AlertmanagerWebhook, "alertmanager")
 
 
 @router.post("/grafana", status_code=202, summary="Grafana-managed alerting webhook")
-async def grafana_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep) -> Response:
-    return await _receive(request, ingestor, keys, GrafanaWebhook, "grafana")
+async def grafana_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
+    return await _receive(request, ingestor, keys, limiter, GrafanaWebhook, "grafana")
