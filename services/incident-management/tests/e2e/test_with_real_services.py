@@ -178,4 +178,8 @@ def test_pages_wait_out_a_notification_service_outage_and_ring_once(platform):
     assert acked.status_code == 200
     time.sleep(1.5)
     assert phones.who().count("alice") == 1
-    assert platform.events(incident["id"]).count("paged") == 1
+    detail = client.get(f"/api/v1/incidents/{incident['id']}").json()
+    alice = platform.users["alice"]
+    assert [p["status"] for p in detail["pages"] if p["recipient"] == alice] == ["sent"]
+    paged_alice = [e for e in detail["timeline"] if e["event_type"] == "paged" and e["data"]["recipient"] == alice]
+    assert len(paged_alice) == 1
