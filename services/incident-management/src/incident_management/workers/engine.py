@@ -54,6 +54,8 @@ class OncallLookups:
 
 
 class IncidentEngine:
+    """The loop of one replica: assignment, escalation, then the page outbox."""
+
     def __init__(
         self,
         *,

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class PageOutbox:
+    """Sends due pages and follows their deliveries; part of the incident loop."""
+
     def __init__(self, *, db: Database, clock: Clock, settings: Settings, notifications: NotificationClient) -> None:
         self.db = db
         self.clock = clock
@@ -36,9 +38,8 @@ class PageOutbox:
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.incident_claim_lease_seconds)
 
-    # -- page outbox --------------------------------------------------------
-
     async def send_pages(self, report: CycleReport) -> None:
+        """Hand every due page to notification-service (or cancel it if no longer wanted)."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
             claimed = await queries.claim_pages(
@@ -123,6 +124,7 @@ class PageOutbox:
                 PAGES.labels(result="sent").inc()
 
     async def check_deliveries(self, report: CycleReport) -> None:
+        """Read back what became of sent pages' deliveries, one call per incident."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
             claimed = await queries.claim_pages(
