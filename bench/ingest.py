@@ -60,6 +60,20 @@ def need(binary: str) -> str:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (uvicorn workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     def latency_ms(label: str) -> float:
         match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
@@ -142,6 +156,7 @@ def main() -> int:
 
         with psycopg.connect(url) as conn:
             before = conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+        cpu_before = cpu_seconds(service.pid)
         run = subprocess.run(
             [
                 wrk,
@@ -160,6 +175,7 @@ def main() -> int:
             text=True,
         )
         result = parse_wrk(run.stdout)
+        cpu_used = cpu_seconds(service.pid) - cpu_before
         if result["non_2xx"] or not result["requests"]:
             sys.exit(f"the service refused alerts:\n{run.stdout}\n{(folder / 'service.log').read_text()[-3000:]}")
         with psycopg.connect(url) as conn:
@@ -200,6 +216,7 @@ def main() -> int:
             f"  requests      {result['requests']} (non-2xx: {result['non_2xx']}, socket errors: "
             f"{result['socket_errors']})"
         )
+        print(f"  service CPU   {1000 * cpu_used / max(1, result['requests']):.2f} ms per alert")
         print(f"  stored        {stored} alerts; {incidents[0]} incidents counting {incidents[1]} alerts")
         print(f"pgbench, same writes, {args.pgbench_clients} clients, {args.seconds}s:")
         print(f"  tps           {pg['tps']:.0f}  (latency avg {pg['avg_ms']:.1f} ms)")

@@ -34,6 +34,11 @@ class Settings(BaseServiceSettings):
     # PostgreSQL: handle repeats and correlations with one database call (the
     # ingest_alert function) instead of the general path; off only to compare.
     ingest_fast_path: bool = True
+    # ...and write the alerts that arrive together in one transaction (group
+    # commit), at most this many per batch, this many batches at once per process.
+    ingest_group_commit: bool = True
+    ingest_batch_max: int = Field(default=200, ge=1, le=5000)
+    ingest_batches_inflight: int = Field(default=2, ge=1, le=64)
     # uvicorn worker processes for `python -m alert_ingestion`.
     ingest_workers: int = Field(default=1, ge=1, le=64)
     # Local runs only: the key of the integration seeded when none exists.

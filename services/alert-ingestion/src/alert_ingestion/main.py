@@ -48,7 +48,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         fast = None
         if not db.is_sqlite and settings.ingest_fast_path and settings.database_url is not None:
-            fast = await FastPath.connect(settings.database_url.get_secret_value(), size=settings.db_pool_size)
+            fast = await FastPath.connect(
+                settings.database_url.get_secret_value(),
+                size=settings.db_pool_size,
+                max_batch=settings.ingest_batch_max,
+                max_inflight=settings.ingest_batches_inflight,
+                group_commit=settings.ingest_group_commit,
+            )
         app.state.ingestor = Ingestor(
             db,
             gateway,

@@ -19,3 +19,8 @@ INCIDENT_FALLBACKS = Counter(
 INCIDENT_ACTIONS = Counter(
     "alert_incident_actions_total", "Acknowledge/resolve calls to incident-management, by result", ["action", "result"]
 )
+INGEST_BATCH_SIZE = Histogram(
+    "alert_ingest_batch_size",
+    "Alerts written per group-commit transaction (PostgreSQL)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)

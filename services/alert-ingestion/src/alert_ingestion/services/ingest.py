@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_ingestion import metrics
 from alert_ingestion.db import queries
-from alert_ingestion.db.fast_path import FastPath
+from alert_ingestion.db.fast_path import FastPath, Row, to_json
 from alert_ingestion.domain.alert import IncomingAlert, Outcome
 from alert_ingestion.domain.correlation import correlation_cutoff, incident_title
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
@@ -97,7 +97,7 @@ class Ingestor:
         if self.fast is not None:
             now = self.now()
             alert_id = uuid.uuid4()
-            action, incident_id = await self.fast.ingest(
+            row = Row(
                 alert_id=alert_id,
                 integration_id=integration_id,
                 scope=scope,
@@ -106,14 +106,14 @@ class Ingestor:
                 service=alert.service,
                 severity=alert.severity,
                 message=alert.message,
-                labels=alert.labels,
+                labels=to_json(alert.labels),
                 fingerprint=fp,
                 dedup_key=alert.dedup_key,
                 event_timestamp=alert.event_timestamp,
-                payload=alert.payload,
-                now=now,
-                since=correlation_cutoff(now, self.settings.correlation_window_minutes),
+                payload=to_json(alert.payload),
             )
+            since = correlation_cutoff(now, self.settings.correlation_window_minutes)
+            action, incident_id = await self.fast.ingest(row, now=now, since=since)
             if action != "create":
                 return Ingested(result=action, fingerprint=fp, alert_id=alert_id, incident_id=incident_id)
         if self.db.is_sqlite:
