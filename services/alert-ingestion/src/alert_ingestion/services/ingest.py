@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_ingestion import metrics
@@ -31,6 +32,7 @@ from alert_ingestion.domain.correlation import correlation_cutoff, incident_titl
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
 from alert_ingestion.services.incident_gateway import IncidentGateway
 from platform_common.db import Database
+from platform_common.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,12 @@ class Ingestor:
                 payload=to_json(alert.payload),
             )
             since = correlation_cutoff(now, self.settings.correlation_window_minutes)
-            action, incident_id = await self.fast.ingest(row, now=now, since=since)
+            try:
+                action, incident_id = await self.fast.ingest(row, now=now, since=since)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # The sender retries a 503; the alert was not stored (its transaction rolled back).
+                log.exception("database error on the ingest path")
+                raise DependencyUnavailable("The database could not store the alert; retry") from exc
             if action != "create":
                 return Ingested(result=action, fingerprint=fp, alert_id=alert_id, incident_id=incident_id)
         if self.db.is_sqlite:
