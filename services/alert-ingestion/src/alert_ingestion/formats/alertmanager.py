@@ -10,7 +10,7 @@ else `description`, else the `alertname` label.
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -88,6 +88,3 @@ def to_alerts(webhook: AlertmanagerWebhook, *, service: str, fmt: Format) -> lis
         )
     return alerts
 
-
-def payload_dump(webhook: AlertmanagerWebhook) -> dict[str, Any]:
-    return webhook.model_dump(mode="json", exclude_none=True)
