@@ -1,6 +1,7 @@
 """The delivery worker against the real database: leases after a crash, several workers on one queue."""
 
 import asyncio
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,28 +16,31 @@ from platform_common.db import Database
 from platform_common.testing import running_app
 
 
-async def accept_pages(settings, receiver, an_incident, count):
-    """Store `count` webhook pages through the API, with no worker running."""
-    app = create_app(settings.model_copy(update={"notification_worker_enabled": False}))
-    async with running_app(app) as client:
-        ids = []
-        for i in range(count):
-            response = await client.post(
-                "/api/v1/notify",
-                json={
-                    "event": "triggered",
-                    "incident": an_incident(),
-                    "targets": [{"channel": "webhook", "target": f"{receiver.url}/{i}"}],
-                },
-            )
-            ids.append(response.json()["notifications"][0]["id"])
-        return ids
+@asynccontextmanager
+async def api_without_worker(settings):
+    """The service's API only: the tests drive the workers themselves."""
+    async with running_app(create_app(settings.model_copy(update={"notification_worker_enabled": False}))) as client:
+        yield client
 
 
-async def history(settings, notification_id):
-    app = create_app(settings.model_copy(update={"notification_worker_enabled": False}))
-    async with running_app(app) as client:
-        return (await client.get(f"/api/v1/notifications/{notification_id}")).json()
+async def accept_pages(api, receiver, an_incident, count):
+    """Store `count` webhook pages through the API."""
+    ids = []
+    for i in range(count):
+        response = await api.post(
+            "/api/v1/notify",
+            json={
+                "event": "triggered",
+                "incident": an_incident(),
+                "targets": [{"channel": "webhook", "target": f"{receiver.url}/{i}"}],
+            },
+        )
+        ids.append(response.json()["notifications"][0]["id"])
+    return ids
+
+
+async def history(api, notification_id):
+    return (await api.get(f"/api/v1/notifications/{notification_id}")).json()
 
 
 class Workers:
@@ -62,7 +66,19 @@ class Workers:
 
 async def test_page_claimed_by_a_worker_that_died_is_sent_once_its_lease_expires(settings_for, receiver, an_incident):
     settings = settings_for(notification_lease_seconds=60)
-    [notification_id] = await accept_pages(settings, receiver, an_incident, 1)
+    async with api_without_worker(settings) as api:
+        [notification_id] = await accept_pages(api, receiver, an_incident, 1)
+        await run_dead_worker_then_survivor(settings, receiver)
+        row = await history(api, notification_id)
+
+    assert len(receiver.received) == 1
+    assert row["status"] == "delivered"
+    assert row["attempts"] == 2
+    assert [a["result"] for a in row["attempt_history"]] == ["abandoned", "success"]
+    assert "lease expired" in row["attempt_history"][0]["error"]
+
+
+async def run_dead_worker_then_survivor(settings, receiver):
     workers = Workers(settings)
     try:
         # A worker claims the page and dies before sending it (nothing else happens).
@@ -80,29 +96,24 @@ async def test_page_claimed_by_a_worker_that_died_is_sent_once_its_lease_expires
     finally:
         await workers.close()
 
-    assert len(receiver.received) == 1
-    row = await history(settings, notification_id)
-    assert row["status"] == "delivered"
-    assert row["attempts"] == 2
-    assert [a["result"] for a in row["attempt_history"]] == ["abandoned", "success"]
-    assert "lease expired" in row["attempt_history"][0]["error"]
-
 
 async def test_page_that_keeps_killing_its_worker_runs_out_of_attempts(settings_for, receiver, an_incident):
     settings = settings_for(notification_lease_seconds=60, notification_max_attempts=2)
-    [notification_id] = await accept_pages(settings, receiver, an_incident, 1)
-    workers = Workers(settings)
-    try:
-        worker = workers.make()
-        for _ in range(2):
-            async with worker.db.sessionmaker() as session, session.begin():
-                assert len((await claim_due(session, now=workers.clock.now(), limit=10, lease_seconds=60)).claims) == 1
-            workers.clock.advance(timedelta(seconds=61))
-        await worker.run_once()
-    finally:
-        await workers.close()
+    async with api_without_worker(settings) as api:
+        [notification_id] = await accept_pages(api, receiver, an_incident, 1)
+        workers = Workers(settings)
+        try:
+            worker = workers.make()
+            for _ in range(2):
+                async with worker.db.sessionmaker() as session, session.begin():
+                    batch = await claim_due(session, now=workers.clock.now(), limit=10, lease_seconds=60)
+                assert len(batch.claims) == 1
+                workers.clock.advance(timedelta(seconds=61))
+            await worker.run_once()
+        finally:
+            await workers.close()
+        row = await history(api, notification_id)
 
-    row = await history(settings, notification_id)
     assert row["status"] == "failed"
     assert [a["result"] for a in row["attempt_history"]] == ["abandoned", "abandoned"]
     assert receiver.received == []
@@ -110,23 +121,24 @@ async def test_page_that_keeps_killing_its_worker_runs_out_of_attempts(settings_
 
 async def test_workers_racing_on_one_queue_send_every_page_exactly_once(settings_for, receiver, an_incident):
     settings = settings_for(notification_batch_size=4)
-    ids = await accept_pages(settings, receiver, an_incident, 24)
-    workers = Workers(settings)
-    try:
-        racers = [workers.make() for _ in range(3)]
+    async with api_without_worker(settings) as api:
+        ids = await accept_pages(api, receiver, an_incident, 24)
+        workers = Workers(settings)
+        try:
+            racers = [workers.make() for _ in range(3)]
 
-        async def drain(worker: DeliveryWorker) -> int:
-            total = 0
-            while handled := await worker.run_once():
-                total += handled
-            return total
+            async def drain(worker: DeliveryWorker) -> int:
+                total = 0
+                while handled := await worker.run_once():
+                    total += handled
+                return total
 
-        claimed = await asyncio.gather(*(drain(worker) for worker in racers))
-    finally:
-        await workers.close()
+            claimed = await asyncio.gather(*(drain(worker) for worker in racers))
+        finally:
+            await workers.close()
+        rows = [await history(api, notification_id) for notification_id in ids]
 
     assert sum(claimed) == 24
     paths = sorted(r.path for r in receiver.received)
     assert paths == sorted(f"/{i}" for i in range(24))  # each once, none twice
-    rows = [await history(settings, notification_id) for notification_id in ids[:3]]
     assert all(row["status"] == "delivered" and row["attempts"] == 1 for row in rows)
