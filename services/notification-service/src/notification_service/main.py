@@ -1,6 +1,7 @@
 """Notifications: Durable delivery of pages over webhook, Slack, email and log, with retries and history."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -18,7 +19,20 @@ from notification_service.rendering import Renderer
 from notification_service.workers.delivery import DeliveryWorker
 from platform_common.app import create_service_app
 from platform_common.clock import SystemClock
+from platform_common.health import Check
 from platform_common.http import ServiceClient
+
+
+def smtp_probe(host: str, port: int) -> Callable[[], Awaitable[None]]:
+    """Readiness sees whether the mail relay accepts connections (email is one channel of
+    several, so it is reported, not required)."""
+
+    async def probe() -> None:
+        _, writer = await asyncio.open_connection(host, port)
+        writer.close()
+        await writer.wait_closed()
+
+    return probe
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.clock = SystemClock()
         app.state.directory = OncallDirectory(oncall_client)
         app.state.worker = None
+        if settings.smtp_host:
+            app.state.monitor.add(Check("smtp", smtp_probe(settings.smtp_host, settings.smtp_port), critical=False))
         if settings.notification_worker_enabled:
             app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings)
             app.state.worker.start()

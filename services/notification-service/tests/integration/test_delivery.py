@@ -5,6 +5,7 @@ import email.policy
 from datetime import datetime
 
 from notification_service.domain.signing import verify
+from platform_common.testing import free_port
 
 
 async def test_webhook_is_delivered_signed_and_recorded(client, receiver, settled, an_incident):
@@ -117,3 +118,18 @@ async def test_log_channel_delivers_for_local_runs(client, settled, an_incident,
     [notification] = response.json()["notifications"]
     assert (await settled(client, notification["id"]))["status"] == "delivered"
     assert any("Resolved: Checkout latency above 2s" in r.getMessage() for r in caplog.records)
+
+
+async def test_readiness_reports_the_mail_relay_and_oncall_service(client):
+    body = (await client.get("/health/ready")).json()
+    assert body["status"] == "ready"
+    assert body["dependencies"]["smtp"]["status"] == "up"
+    assert body["dependencies"]["oncall-service"]["status"] == "up"
+
+
+async def test_readiness_is_degraded_not_down_without_the_mail_relay(make_client):
+    async with make_client(smtp_port=free_port()) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["dependencies"]["smtp"]["status"] == "down"
