@@ -82,11 +82,13 @@ def upgrade() -> None:
     op.create_index("ix_alerts_received_at", "alerts", ["received_at"])
     op.create_index("ix_alerts_service_received_at", "alerts", ["service", "received_at"])
     open_alerts = sa.text("status <> 'resolved'")
-    # Dedup and acknowledge/resolve look up the unresolved alerts of one fingerprint.
+    # Dedup and acknowledge/resolve look up the unresolved alerts of one
+    # fingerprint; dedup wants the newest, which received_at gives without a
+    # sort even when a flapping alert has thousands of repeats.
     op.create_index(
         "ix_alerts_open_fingerprint",
         "alerts",
-        ["dedup_scope", "fingerprint"],
+        ["dedup_scope", "fingerprint", "received_at"],
         postgresql_where=open_alerts,
         sqlite_where=open_alerts,
     )
