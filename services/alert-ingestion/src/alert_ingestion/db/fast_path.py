@@ -71,6 +71,8 @@ class FastPath:
         self.group_commit = group_commit
         self._pending: list[tuple[Row, datetime, datetime, asyncio.Future[Result]]] = []
         self._inflight = 0
+        # Held so the event loop cannot garbage-collect a batch being written.
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def connect(
@@ -90,7 +92,9 @@ class FastPath:
         self._pending.append((row, now, since, future))
         if self._inflight < self.max_inflight:
             self._inflight += 1
-            asyncio.create_task(self._drain())  # noqa: RUF006 - the futures it settles are awaited by the requests
+            task = asyncio.create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def _drain(self) -> None:
@@ -125,4 +129,6 @@ class FastPath:
                 future.set_result(results[position])
 
     async def close(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.pool.close()

@@ -87,4 +87,3 @@ def to_alerts(webhook: AlertmanagerWebhook, *, service: str, fmt: Format) -> lis
             )
         )
     return alerts
-
