@@ -16,6 +16,10 @@ def main() -> None:
     if settings.ingest_workers == 1:
         serve("alert_ingestion.main:create_app", settings)
         return
+    if settings.is_sqlite:
+        # On SQLite the one gap between deciding and creating an incident is
+        # closed by an in-process lock, which several processes would not share.
+        raise SystemExit("INGEST_WORKERS > 1 needs PostgreSQL (DATABASE_URL); SQLite runs one process")
     configure_logging(settings.service_name, settings.log_level)
     uvicorn.run(
         "alert_ingestion.main:create_app",
