@@ -58,7 +58,10 @@ class Receiver:
 
 
 def _start_server(handler_factory: Callable[..., type[BaseHTTPRequestHandler]], *args: Any) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(*args))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(*args), bind_and_activate=False)
+    server.request_queue_size = 128  # a batch of concurrent deliveries must not overflow the backlog
+    server.server_bind()
+    server.server_activate()
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
