@@ -106,3 +106,14 @@ def test_alertmanager_fingerprint_from_labels_ignores_label_order():
     one = alertmanager.to_alerts(hook(alerts=[a]), service="s", fmt="alertmanager")[0]
     two = alertmanager.to_alerts(hook(alerts=[b]), service="s", fmt="alertmanager")[0]
     assert one.dedup_key == two.dedup_key
+
+
+def test_pagerduty_timestamps_without_offset_are_utc():
+    payload = pagerduty.PagerDutyPayload.model_validate(
+        {"summary": "s", "source": "h", "severity": "info", "timestamp": "2015-07-17T08:42:58.315"}
+    )
+    assert payload.timestamp.utcoffset().total_seconds() == 0
+    offset = pagerduty.PagerDutyPayload.model_validate(
+        {"summary": "s", "source": "h", "severity": "info", "timestamp": "2015-07-17T08:42:58.315+0200"}
+    )
+    assert offset.timestamp.hour == 8

@@ -1,6 +1,6 @@
 """Pieces the wire formats share: field types and readable validation errors."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints, ValidationError
@@ -22,6 +22,14 @@ def real_time(value: datetime | None) -> datetime | None:
     if value is None or value.year < 1970:
         return None
     return value
+
+
+def _assume_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# PagerDuty takes timestamps without an offset as UTC; so do we on /v2/enqueue.
+LenientTimestamp = Annotated[datetime, AfterValidator(_assume_utc)]
 
 
 def error_messages(exc: ValidationError) -> list[str]:

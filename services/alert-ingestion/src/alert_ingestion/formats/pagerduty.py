@@ -10,11 +10,11 @@ characters (as PagerDuty does) rather than refused; the whole event is at most
 import hashlib
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from alert_ingestion.domain import severity
 from alert_ingestion.domain.alert import IncomingAlert
-from alert_ingestion.formats.common import NonBlank
+from alert_ingestion.formats.common import LenientTimestamp, NonBlank
 
 MAX_EVENT_BYTES = 512 * 1024
 MAX_SUMMARY = 1024
@@ -30,7 +30,7 @@ class PagerDutyPayload(BaseModel):
     summary: Annotated[NonBlank(MAX_SUMMARY), BeforeValidator(_cut_summary)]
     source: NonBlank(255)
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: AwareDatetime | None = None
+    timestamp: LenientTimestamp | None = None
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(default=None, alias="class")
