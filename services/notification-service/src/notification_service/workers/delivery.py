@@ -75,6 +75,8 @@ class DeliveryWorker:
     async def _loop(self) -> None:
         log.info("delivery worker started")
         while not self._stopping:
+            # Cleared before the cycle, so a page accepted during it wakes the next one at once.
+            self._wake.clear()
             handled = 0
             try:
                 handled = await self.run_once()
@@ -83,7 +85,6 @@ class DeliveryWorker:
                 log.exception("delivery cycle failed")
             if handled >= self.settings.notification_batch_size:
                 continue  # more may be due: no pause while there is a backlog
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.notification_poll_seconds)
         log.info("delivery worker stopped")
