@@ -1,5 +1,6 @@
 """POST /api/v1/alerts: create, deduplicate, correlate within the window, read back."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -124,3 +125,13 @@ async def test_metrics_count_alerts(client):
     assert 'alerts_received_total{severity="high",source="generic"}' in text
     assert 'alerts_correlated_total{result="deduplicated"}' in text
     assert "alert_processing_seconds_bucket" in text
+
+
+async def test_concurrent_first_alerts_open_one_incident(client, db):
+    """On either database: a burst of first alerts for one service and severity."""
+    burst = [client.post("/api/v1/alerts", json=ALERT | {"message": f"symptom {chr(97 + i)}"}) for i in range(20)]
+    responses = await asyncio.gather(*burst)
+    assert {r.status_code for r in responses} == {202}
+    assert [r.json()["action"] for r in responses].count("created") == 1
+    assert db.scalar("SELECT count(*) FROM incidents") == 1
+    assert db.scalar("SELECT alert_count FROM incidents") == 20
