@@ -5,8 +5,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from notification_service.channels.webhook import WebhookChannel
+from notification_service.db import queries
 from notification_service.main import create_app
 from notification_service.rendering import Renderer
 from notification_service.services.delivery import claim_due
@@ -142,3 +144,24 @@ async def test_workers_racing_on_one_queue_send_every_page_exactly_once(settings
     paths = sorted(r.path for r in receiver.received)
     assert paths == sorted(f"/{i}" for i in range(24))  # each once, none twice
     assert all(row["status"] == "delivered" and row["attempts"] == 1 for row in rows)
+
+
+@pytest.mark.postgres
+async def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(settings_for, receiver, an_incident):
+    settings = settings_for()
+    async with api_without_worker(settings) as api:
+        await accept_pages(api, receiver, an_incident, 3)
+        workers = Workers(settings)
+        try:
+            other = workers.make()
+            worker = workers.make()
+            async with other.db.sessionmaker() as session, session.begin():
+                # Another replica is in the middle of claiming one row.
+                assert len(await queries.lock_due(session, now=workers.clock.now(), limit=1)) == 1
+                handled = await asyncio.wait_for(worker.run_once(), 5)
+                assert handled == 2  # the two free rows, at once, without waiting for the lock
+            assert await worker.run_once() == 1
+        finally:
+            await workers.close()
+    assert len(receiver.received) == 3
+    assert len({r.path for r in receiver.received}) == 3
