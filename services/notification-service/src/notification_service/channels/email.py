@@ -45,7 +45,11 @@ class EmailChannel:
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
         if not self.settings.smtp_host:
             return AttemptResult(Outcome.PERMANENT, "email is not configured here (set SMTP_HOST)")
-        message = self.build_message(target=target, context=context, now=now)
+        try:
+            message = self.build_message(target=target, context=context, now=now)
+        except ValueError as exc:
+            # A line break in an address or header: the same message can never be built.
+            return AttemptResult(Outcome.PERMANENT, short(f"cannot build the email: {exc}"))
         return await asyncio.to_thread(self._send, message, target)
 
     def _tls_context(self) -> ssl.SSLContext:
