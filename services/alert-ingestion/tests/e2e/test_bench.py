@@ -1,0 +1,45 @@
+"""The benchmark runs end to end (briefly): wrk against a started service, and
+pgbench on the same writes. Skips without wrk/pgbench locally; fails in CI."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+BENCH = Path(__file__).resolve().parents[4] / "bench" / "ingest.py"
+
+
+def test_bench_script_reports_alerts_per_second():
+    for binary in ("wrk", "pgbench"):
+        if shutil.which(binary) is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{binary} is required in CI (apt-get install -y {binary})")
+            pytest.skip(f"{binary} is not installed")
+    env = {**os.environ, "BENCH_DATABASE_URL": os.environ["TEST_DATABASE_URL"]}
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--seconds",
+            "2",
+            "--connections",
+            "8",
+            "--workers",
+            "1",
+            "--pgbench-clients",
+            "4",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "alerts/s" in run.stdout
+    assert "tps" in run.stdout
