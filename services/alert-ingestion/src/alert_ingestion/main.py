@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if not db.is_sqlite and settings.ingest_fast_path and settings.database_url is not None:
             fast = await FastPath.connect(
                 settings.database_url.get_secret_value(),
-                size=settings.db_pool_size,
+                # Group commit needs a connection per batch in flight, not per request.
+                size=settings.ingest_batches_inflight + 1 if settings.ingest_group_commit else settings.db_pool_size,
                 max_batch=settings.ingest_batch_max,
                 max_inflight=settings.ingest_batches_inflight,
                 group_commit=settings.ingest_group_commit,
