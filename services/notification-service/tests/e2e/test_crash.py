@@ -100,3 +100,25 @@ def test_killed_in_the_middle_of_a_send_is_resent_after_the_lease(clean_database
     # resend, both with one notification id, so it can keep exactly one.
     assert len(receiver.received) == 2
     assert {r.headers["X-Notification-Id"] for r in receiver.received} == {notification["id"]}
+
+
+def test_sigterm_lets_the_send_in_flight_finish_and_record(clean_database, oncall, receiver):
+    receiver.hold = threading.Event()
+    service = ServiceProcess("notification_service", service_env(clean_database, oncall.url)).start()
+    try:
+        response = httpx.post(f"{service.url}/api/v1/notify", json=page(receiver.url, "term-1"))
+        [notification] = response.json()["notifications"]
+        assert receiver.arrived.wait(10)
+        # The receiver answers a moment after the SIGTERM has arrived.
+        threading.Timer(0.5, receiver.hold.set).start()
+    finally:
+        service.stop()  # SIGTERM; uvicorn drains, runs the lifespan's exit, then re-raises the signal
+
+    reader = ServiceProcess(
+        "notification_service", service_env(clean_database, oncall.url, NOTIFICATION_WORKER_ENABLED="false")
+    )
+    with reader:
+        row = httpx.get(f"{reader.url}/api/v1/notifications/{notification['id']}").json()
+    assert row["status"] == "delivered"
+    assert [a["result"] for a in row["attempt_history"]] == ["success"]
+    assert len(receiver.received) == 1
