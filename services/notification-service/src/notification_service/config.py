@@ -28,6 +28,10 @@ class Settings(BaseServiceSettings):
     notification_retry_max_seconds: float = 600.0
     notification_http_timeout_seconds: float = 10.0
     notification_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
+    # Refuse webhook/Slack targets that resolve to loopback, private or
+    # link-local addresses (users choose their own webhook URLs). Off by
+    # default because local runs page receivers on 127.0.0.1.
+    notification_public_targets_only: bool = False
     # A folder whose `<channel>/<event>.<kind>` files replace the built-in templates.
     notification_templates_dir: Path | None = None
 

@@ -49,8 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # No redirects: a signed body must not be replayed to wherever a 3xx points.
         http = httpx.AsyncClient(timeout=settings.notification_http_timeout_seconds, follow_redirects=False)
         channels: dict[str, Channel] = {
-            "webhook": WebhookChannel(http, renderer, settings.notification_webhook_secret.get_secret_value().encode()),
-            "slack": SlackChannel(http, renderer),
+            "webhook": WebhookChannel(
+                http,
+                renderer,
+                settings.notification_webhook_secret.get_secret_value().encode(),
+                public_only=settings.notification_public_targets_only,
+            ),
+            "slack": SlackChannel(http, renderer, public_only=settings.notification_public_targets_only),
             "email": EmailChannel(settings, renderer),
             "log": LogChannel(renderer),
         }

@@ -2,9 +2,13 @@
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
+from notification_service.channels.slack import SlackChannel
+from notification_service.channels.webhook import WebhookChannel
 from notification_service.domain.messages import message_context, slack_payload, webhook_body
+from notification_service.domain.retry import Outcome
 from notification_service.domain.signing import sign, verify
 from notification_service.rendering import Renderer, TemplateProblem
 
@@ -91,3 +95,36 @@ def test_broken_override_is_caught_before_any_page(tmp_path):
     (tmp_path / "slack" / "escalated.txt").write_text("{{ incident.no_such_field }}")
     with pytest.raises(TemplateProblem, match=r"slack/escalated\.txt"):
         Renderer(tmp_path).check()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://169.254.169.254/latest", "http://10.1.2.3/x"],
+)
+async def test_public_only_refuses_receivers_inside_the_network_without_calling_them(url):
+    async def must_not_be_called(request):
+        raise AssertionError("no request may be sent")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(must_not_be_called))
+    channel = WebhookChannel(http, Renderer(), b"k", public_only=True)
+    result = await channel.send(target=url, context=context(), now=datetime(2026, 1, 1, tzinfo=UTC))
+    await http.aclose()
+    assert result.outcome is Outcome.PERMANENT
+    assert "non-public address" in result.error
+
+
+async def test_public_only_lets_public_addresses_through():
+    seen = []
+
+    def answer(request):
+        seen.append(request)
+        return httpx.Response(204)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    channel = SlackChannel(http, Renderer(), public_only=True)
+    result = await channel.send(
+        target="http://93.184.215.14/hook", context=context(), now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    await http.aclose()
+    assert result.outcome is Outcome.SUCCESS
+    assert len(seen) == 1

@@ -1,8 +1,12 @@
 """What every channel takes and returns."""
 
+import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -30,8 +34,32 @@ def short(text: str) -> str:
     return flat if len(flat) <= ERROR_MAX else flat[: ERROR_MAX - 1] + "…"
 
 
-async def post_json(http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
+async def non_public_address(url: str) -> str | None:
+    """Why `url` must not be called when only public receivers are allowed, or None.
+
+    Webhook addresses come from users' contact methods, so without this a user
+    could make the platform POST into its own network (cloud metadata, admin
+    ports). A name that re-resolves differently at connect time slips through;
+    a network egress policy is the full answer, this is the cheap first one.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return None  # unresolvable: the POST itself fails, and that failure is retried
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            return f"target {host} resolves to a non-public address ({address}); refused"
+    return None
+
+
+async def post_json(
+    http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], *, public_only: bool = False
+) -> AttemptResult:
     """POST a JSON body once and classify the answer (shared by webhook and Slack)."""
+    if public_only and (reason := await non_public_address(url)):
+        return AttemptResult(Outcome.PERMANENT, reason)
     try:
         response = await http.post(url, content=body, headers={"Content-Type": "application/json", **headers})
     except httpx.TimeoutException as exc:

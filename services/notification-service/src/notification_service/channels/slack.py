@@ -12,11 +12,13 @@ from notification_service.rendering import Renderer
 
 
 class SlackChannel:
-    def __init__(self, http: httpx.AsyncClient, renderer: Renderer) -> None:
+    def __init__(self, http: httpx.AsyncClient, renderer: Renderer, *, public_only: bool = False) -> None:
         self.http = http
         self.renderer = renderer
+        self.public_only = public_only
 
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
         text = self.renderer.render("slack", context["event"], "txt", context)
         body = json.dumps(slack_payload(context, text)).encode()
-        return await post_json(self.http, target, body, {"X-Notification-Id": context["notification_id"]})
+        headers = {"X-Notification-Id": context["notification_id"]}
+        return await post_json(self.http, target, body, headers, public_only=self.public_only)

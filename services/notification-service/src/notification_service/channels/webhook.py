@@ -13,10 +13,13 @@ from notification_service.rendering import Renderer
 
 
 class WebhookChannel:
-    def __init__(self, http: httpx.AsyncClient, renderer: Renderer, secret: bytes) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, renderer: Renderer, secret: bytes, *, public_only: bool = False
+    ) -> None:
         self.http = http
         self.renderer = renderer
         self.secret = secret
+        self.public_only = public_only
 
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
         summary = self.renderer.render("webhook", context["event"], "txt", context)
@@ -29,4 +32,4 @@ class WebhookChannel:
             "X-Notification-Id": context["notification_id"],
             "X-Notification-Event": context["event"],
         }
-        return await post_json(self.http, target, body, headers)
+        return await post_json(self.http, target, body, headers, public_only=self.public_only)
