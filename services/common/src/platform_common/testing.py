@@ -59,7 +59,10 @@ def _sync_url(url: str) -> str:
 def reset_database(url: str) -> None:
     """Empty every table but Alembic's, keeping the schema. Live connections
     from server processes may stay open."""
-    engine = create_engine(_sync_url(url))
+    # A server process or a just-stopped app may still hold SQLite's write lock
+    # for a moment: wait for it rather than fail the next test.
+    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+    engine = create_engine(_sync_url(url), connect_args=connect_args)
     try:
         tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
         with engine.begin() as conn:
