@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from alert_ingestion.api.routes import alerts, integrations, pagerduty, webhooks
 from alert_ingestion.config import Settings, get_settings
@@ -20,6 +21,19 @@ from platform_common.clock import Clock, SystemClock
 from platform_common.http import ServiceClient
 
 log = logging.getLogger(__name__)
+
+
+# The two routes most alerts come through, served as plain Starlette routes
+# placed before FastAPI's: no dependency solving, no exit stack, no route
+# lookup through the included routers (measured: about a third of the app's
+# CPU per request). FastAPI's own entries for them stay, unreached, for the
+# OpenAPI document. Their handlers take only the request; errors still go
+# through the app's exception handlers.
+def _hot_routes() -> list[Route]:
+    return [
+        Route("/api/v1/alerts", alerts.post_alert, methods=["POST"]),
+        Route("/v2/enqueue", pagerduty.enqueue, methods=["POST"]),
+    ]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -85,7 +99,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if fast is not None:
                 await fast.close()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Alert ingestion",
         description="Receives alerts in every supported format, deduplicates and correlates them into incidents.",
@@ -93,6 +107,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
         dependencies={"incident-management": settings.incident_service_url},
     )
+    app.router.routes[0:0] = _hot_routes()
+    return app
 
 
 async def _seed(app: FastAPI, settings: Settings, clock: Clock) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from alert_ingestion.api.deps import ConnectionDep, IngestorDep, KeysDep, LimiterDep, bearer_key
+from alert_ingestion.api.deps import ConnectionDep, bearer_key
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import AlertAccepted, AlertPage, AlertRead
 from alert_ingestion.db import queries
@@ -30,7 +30,11 @@ _BODY = {
     summary="Send an alert (generic format); an integration key (Bearer) is optional",
     openapi_extra=_BODY,
 )
-async def post_alert(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
+async def post_alert(request: Request) -> Response:
+    """A hot route: served by a plain Starlette route (main._hot_routes), so it
+    takes only the request and reads the per-process objects from app.state."""
+    state = request.app.state
+    ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
     alert_in = parse_body(GenericAlertIn, await request.body())
     key = bearer_key(request)
     integration = None

@@ -6,7 +6,6 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep
 from alert_ingestion.api.responses import is_malformed_json, json_response
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
@@ -29,7 +28,11 @@ def _invalid(errors: list[str], status_code: int = 400, message: str = "Event ob
         429: {"description": "throttle event: too many events for this routing_key"},
     },
 )
-async def enqueue(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
+async def enqueue(request: Request) -> Response:
+    """A hot route: served by a plain Starlette route (main._hot_routes), so it
+    takes only the request and reads the per-process objects from app.state."""
+    state = request.app.state
+    ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
     body = await request.body()
     if len(body) > MAX_EVENT_BYTES:
         return _invalid([f"Event exceeds the {MAX_EVENT_BYTES // 1024} KB limit"], 413, "Event object is too large")
