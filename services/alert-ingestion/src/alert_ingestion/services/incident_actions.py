@@ -33,6 +33,9 @@ class IncidentActionSender:
         self.now = now
         self.max_attempts = max_attempts
         self._tasks: set[asyncio.Task[int]] = set()
+        # One send at a time, in the order requests committed them (asyncio.Lock
+        # is FIFO): a sender's acknowledge then resolve must not overtake each other.
+        self._in_order = asyncio.Lock()
 
     def send_soon(self, ids: list[uuid.UUID]) -> None:
         """Send just-committed actions in the background; the sender's 202 does not wait."""
@@ -42,12 +45,13 @@ class IncidentActionSender:
 
     async def send_due(self, *, ids: list[uuid.UUID] | None = None, limit: int = 50) -> int:
         """Send what is due (or just `ids`); returns how many were tried."""
-        now = self.now()
-        async with self.db.engine.begin() as conn:
-            claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
-        for action in claimed:
-            await self._send(action.id, action.incident_id, action.action, action.attempts)
-        return len(claimed)
+        async with self._in_order:
+            now = self.now()
+            async with self.db.engine.begin() as conn:
+                claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
+            for action in claimed:
+                await self._send(action.id, action.incident_id, action.action, action.attempts)
+            return len(claimed)
 
     async def _send(self, action_id: uuid.UUID, incident_id: uuid.UUID, action: str, attempts: int) -> None:
         if action == "resolve" and await self._superseded(incident_id):
