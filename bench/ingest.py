@@ -74,6 +74,28 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process on this machine (other users' too: a rough figure)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            fields = tail.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_times() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK"), sum(fields) / os.sysconf("SC_CLK_TCK")
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     def latency_ms(label: str) -> float:
         match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
@@ -156,7 +178,7 @@ def main() -> int:
 
         with psycopg.connect(url) as conn:
             before = conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
-        cpu_before = cpu_seconds(service.pid)
+        cpu_before, pg_before, machine_before = cpu_seconds(service.pid), postgres_cpu_seconds(), machine_times()
         run = subprocess.run(
             [
                 wrk,
@@ -176,6 +198,9 @@ def main() -> int:
         )
         result = parse_wrk(run.stdout)
         cpu_used = cpu_seconds(service.pid) - cpu_before
+        pg_used = postgres_cpu_seconds() - pg_before
+        machine_after = machine_times()
+        busy = (machine_after[0] - machine_before[0]) / max(1e-9, machine_after[1] - machine_before[1])
         if result["non_2xx"] or not result["requests"]:
             sys.exit(f"the service refused alerts:\n{run.stdout}\n{(folder / 'service.log').read_text()[-3000:]}")
         with psycopg.connect(url) as conn:
@@ -217,6 +242,8 @@ def main() -> int:
             f"{result['socket_errors']})"
         )
         print(f"  service CPU   {1000 * cpu_used / max(1, result['requests']):.2f} ms per alert")
+        print(f"  database CPU  {1000 * pg_used / max(1, result['requests']):.2f} ms per alert (all of PostgreSQL)")
+        print(f"  machine busy  {100 * busy:.0f}% of {os.cpu_count()} cores during the run (wrk and others included)")
         print(f"  stored        {stored} alerts; {incidents[0]} incidents counting {incidents[1]} alerts")
         print(f"pgbench, same writes, {args.pgbench_clients} clients, {args.seconds}s:")
         print(f"  tps           {pg['tps']:.0f}  (latency avg {pg['avg_ms']:.1f} ms)")

@@ -41,9 +41,15 @@ ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 
 
 def bearer_key(request: Request) -> str | None:
-    """An integration key from `Authorization: Bearer <key>` or `?integration_key=`."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    """An integration key from `Authorization: Bearer <key>` or `?integration_key=`.
+    Reads the raw ASGI headers (names arrive lower-cased): on the hot path this
+    is a tenth of the cost of building `request.headers` and `query_params`."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            break
+    if not request.scope.get("query_string"):
+        return None
     return request.query_params.get("integration_key") or None
