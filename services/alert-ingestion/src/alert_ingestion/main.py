@@ -1,6 +1,7 @@
 """Alert ingestion: receives alerts in every supported format, deduplicates and correlates them into incidents."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         if settings.environment == "local":
             await _seed(app, settings, clock)
+        if settings.ingest_gc_threshold:
+            # Process-wide, like the event loop: set by the app that serves the process.
+            gc.set_threshold(settings.ingest_gc_threshold, 20, 100)
         worker = None
         if settings.incident_actions_worker_enabled:
             worker = asyncio.create_task(
