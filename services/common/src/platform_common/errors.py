@@ -14,13 +14,15 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """Base of the errors a user can cause; `extra` fields join `detail` in the body."""
+    """Base of the errors a user can cause; `extra` fields join `detail` in the body,
+    `headers` go on the response (e.g. Retry-After on a 429)."""
 
     status_code = 400
 
-    def __init__(self, detail: Any, **extra: Any) -> None:
+    def __init__(self, detail: Any, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -59,7 +61,7 @@ class DependencyUnavailable(DomainError):
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from prometheus_client.parser import text_string_to_metric_families
 
 from platform_common.app import create_service_app
-from platform_common.errors import Conflict
+from platform_common.errors import Conflict, TooManyRequests
 from platform_common.settings import BaseServiceSettings
 from platform_common.testing import free_port, running_app
 
@@ -29,6 +29,10 @@ def _router() -> APIRouter:
     @router.get("/conflict")
     async def conflict() -> None:
         raise Conflict("already acknowledged", current_status="acknowledged")
+
+    @router.get("/slow-down")
+    async def slow_down() -> None:
+        raise TooManyRequests("rate limited", headers={"Retry-After": "7"})
 
     @router.get("/log")
     async def log_something() -> dict[str, bool]:
@@ -101,12 +105,16 @@ async def test_errors_use_one_envelope_and_hide_internals(database_url):
         conflict = await client.get("/conflict")
         boom = await client.get("/boom")
         missing = await client.get("/nope")
+        limited = await client.get("/slow-down")
     assert conflict.status_code == 409
     assert conflict.json() == {"detail": "already acknowledged", "current_status": "acknowledged"}
     assert boom.status_code == 500
     assert "hunter2" not in boom.text and "Traceback" not in boom.text
     assert boom.json()["detail"] == "Internal server error"
     assert missing.status_code == 404
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "7"
+    assert limited.json() == {"detail": "rate limited"}
 
 
 async def test_oversize_bodies_are_refused_with_413(database_url):
