@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 
 
 # The two routes most alerts come through, served as plain Starlette routes
-# placed before FastAPI's: no dependency solving, no exit stack, no route
-# lookup through the included routers (measured: about a third of the app's
-# CPU per request). FastAPI's own entries for them stay, unreached, for the
-# OpenAPI document. Their handlers take only the request; errors still go
-# through the app's exception handlers.
+# placed before FastAPI's: no dependency solving, no per-route exit stack, no
+# lookup through the included routers (measured in-process with the database
+# call stubbed: 220 -> 100 us per request). FastAPI's own entries for them stay,
+# unreached, for the OpenAPI document. Their handlers take only the request;
+# middleware and the app's exception handlers apply as to every route.
 def _hot_routes() -> list[Route]:
     return [
         Route("/api/v1/alerts", alerts.post_alert, methods=["POST"]),
