@@ -41,7 +41,7 @@ class Settings(BaseServiceSettings):
     ingest_batches_inflight: int = Field(default=2, ge=1, le=64)
     # Python's garbage collector: a young-generation collection every this many
     # net container allocations (Python's default, 700, runs one every couple
-    # of requests and a full scan of the ~300k startup objects every few
+    # of requests and a full scan of the ~100k start-up objects every few
     # hundred, which was most of the p99). 0 keeps Python's defaults.
     ingest_gc_threshold: int = Field(default=20_000, ge=0)
     # uvicorn worker processes for `python -m alert_ingestion`.
