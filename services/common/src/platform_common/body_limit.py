@@ -18,8 +18,12 @@ class MaxBodySizeMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send)
+            if name == b"content-length" and value.isdigit():
+                if int(value) > self.max_bytes:
+                    await self._reject(send)
+                    return
+                # The server holds the body to its declared length: nothing to count.
+                await self.app(scope, receive, send)
                 return
 
         received = 0
