@@ -13,7 +13,7 @@ from incident_management.api.routes import incidents, stats
 from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
-from incident_management.metrics import bind_open_incidents
+from incident_management.metrics import OpenIncidentsCollector
 from incident_management.timekeeping import service_clock
 from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
@@ -61,7 +61,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.engine = engine
         # A small synchronous pool for the Prometheus collector, which runs outside the event loop.
         metrics_engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
-        bind_open_incidents(metrics_engine)
+        # On this app's own registry, so each app reads its own database.
+        open_incidents = OpenIncidentsCollector(metrics_engine)
+        app.state.metrics_registry.register(open_incidents)
         worker = None
         if settings.incident_worker_enabled:
             worker = asyncio.create_task(engine.run_forever(), name="incident-loop")
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
-            bind_open_incidents(None)
+            app.state.metrics_registry.unregister(open_incidents)
             metrics_engine.dispose()
             for client in (oncall, inline_oncall, notifications):
                 await client.aclose()

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
@@ -30,15 +30,12 @@ class OpenIncidentsCollector(Collector):
     """`incidents_open{status}` counted in the database at scrape time, so every
     replica reports the same truth instead of a per-process tally."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        engine = self.engine
-        if engine is None:
-            return
         try:
-            with engine.connect() as connection:
+            with self.engine.connect() as connection:
                 rows = connection.execute(
                     text("SELECT status, count(*) FROM incidents WHERE status <> 'resolved' GROUP BY status")
                 ).all()
@@ -50,19 +47,6 @@ class OpenIncidentsCollector(Collector):
         for status in OPEN_STATUSES:
             gauge.add_metric([status], counts.get(status, 0))
         yield gauge
-
-
-OPEN_INCIDENTS = OpenIncidentsCollector()
-_registered = False
-
-
-def bind_open_incidents(engine: Engine | None) -> None:
-    """Point the gauge at a database (None: report nothing); registers it once per process."""
-    global _registered
-    OPEN_INCIDENTS.engine = engine
-    if not _registered:
-        REGISTRY.register(OPEN_INCIDENTS)
-        _registered = True
 
 
 def observe_outcome(*, created_severity: str | None, mtta: float | None, mttr: float | None) -> None:
