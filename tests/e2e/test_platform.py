@@ -3,6 +3,7 @@ responder meet it: a PagerDuty event arrives at the front door, an incident
 opens, the on-call engineer's webhook rings (signed), the sender's acknowledge
 and resolve reach the incident, and MTTA/MTTR and the timeline tell the story."""
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -84,16 +85,11 @@ def platform(clean_database: str) -> Iterator[Platform]:
         "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
         "INCIDENT_DELIVERY_POLL_SECONDS": "0.5",
     }
-    processes = [oncall, notifications, incidents, ingestion]
-    for process in processes:
-        process.env.update(wiring)
-    try:
-        for process in processes:
-            process.start()
+    with contextlib.ExitStack() as stack:
+        for process in (oncall, notifications, incidents, ingestion):
+            process.env.update(wiring)
+            stack.enter_context(process)
         yield Platform(ingestion, incidents, oncall, notifications)
-    finally:
-        for process in reversed(processes):
-            process.stop()
 
 
 def test_an_alert_pages_the_on_call_engineer_and_the_sender_closes_the_loop(platform):

@@ -3,6 +3,7 @@ processes on PostgreSQL still make exactly one incident per problem, with
 exact counts."""
 
 import asyncio
+import contextlib
 import uuid
 
 import httpx
@@ -31,13 +32,8 @@ def two_processes(clean_database, incident_service):
         ServiceProcess("alert_ingestion", env),
         ServiceProcess("alert_ingestion", env | {"INGEST_FAST_PATH": "false"}),
     ]
-    try:
-        for process in processes:
-            process.start()
-        yield processes
-    finally:
-        for process in processes:
-            process.stop()
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(process) for process in processes]
 
 
 async def test_concurrent_senders_across_two_processes_make_one_incident_each(two_processes, db):
@@ -96,13 +92,8 @@ def two_batching_processes(clean_database, incident_service):
         "INGEST_BATCHES_INFLIGHT": "3",
     }
     processes = [ServiceProcess("alert_ingestion", env) for _ in range(2)]
-    try:
-        for process in processes:
-            process.start()
-        yield processes
-    finally:
-        for process in processes:
-            process.stop()
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(process) for process in processes]
 
 
 async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_processes, db):
