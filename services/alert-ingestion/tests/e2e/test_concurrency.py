@@ -36,6 +36,10 @@ def two_processes(clean_database, incident_service):
         yield [stack.enter_context(process) for process in processes]
 
 
+# Once in several full CI runs a connection of the 240-request burst was closed
+# before its response (httpx.ReadError), cause not found; only that error earns
+# one rerun, so a wrong count or any other failure still fails at once.
+@pytest.mark.flaky(reruns=1, only_rerun=["ReadError"])
 async def test_concurrent_senders_across_two_processes_make_one_incident_each(two_processes, db):
     a, b = two_processes
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400)) as http:

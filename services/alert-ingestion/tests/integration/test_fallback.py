@@ -84,7 +84,8 @@ async def test_resolve_while_incident_management_is_down_is_sent_when_it_returns
         lambda: db.scalar("SELECT i.status FROM incidents i JOIN alerts a ON a.incident_id = i.id") == "resolved",
         within=20,
     )
-    assert db.scalar("SELECT status FROM alert_incident_actions") == "done"
+    # Recorded in a transaction of its own just after the call succeeds.
+    assert await wait_for(lambda: db.scalar("SELECT status FROM alert_incident_actions") == "done")
 
 
 async def test_acknowledge_of_incident_a_responder_already_moved_changes_only_the_alert(
