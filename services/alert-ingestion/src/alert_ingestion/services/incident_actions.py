@@ -1,10 +1,16 @@
-"""Sending the acknowledge/resolve calls ingestion owes incident-management.
+"""Sending what ingestion owes incident-management: new incidents, acknowledges, resolves.
 
-Each owed call is a row written with the alert change. It is claimed with a
-short lease (so replicas and the immediate send after commit never send the
-same row at once), sent outside any transaction (on SQLite a held write lock
-would block incident-management's own write), and then marked done, or
-retried later with exponential backoff, or marked failed after too many tries.
+Each owed action is a row written in the transaction that decided it
+(ingest_alerts() / close_alerts()). It is claimed with a short lease (so
+replicas and the immediate send after commit never send the same row at
+once), sent outside any transaction, and then marked done, or retried later
+with backoff, or marked failed after too many tries. One incident's actions
+go in the order they were owed.
+
+A create that incident-management cannot take (down, slow, refusing) is not
+retried later: ingestion opens the incident at once through open_incident(),
+incident-management's own function, and incident-management's engine picks it
+up for assignment and paging.
 """
 
 import asyncio
@@ -15,6 +21,8 @@ from datetime import datetime, timedelta
 
 from alert_ingestion import metrics
 from alert_ingestion.db import queries
+from alert_ingestion.db.models import IncidentAction
+from alert_ingestion.domain.correlation import incident_title
 from alert_ingestion.domain.retry import next_attempt
 from alert_ingestion.services.incident_gateway import IncidentGateway
 from platform_common.db import Database
@@ -50,34 +58,65 @@ class IncidentActionSender:
             async with self.db.engine.begin() as conn:
                 claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
             for action in claimed:
-                await self._send(action.id, action.incident_id, action.action, action.attempts)
+                await self._send(action)
             return len(claimed)
 
-    async def _send(self, action_id: uuid.UUID, incident_id: uuid.UUID, action: str, attempts: int) -> None:
-        if action == "resolve" and await self._superseded(incident_id):
+    async def _send(self, action: IncidentAction) -> None:
+        if action.action == "create":
+            result, error = await self._create(action.incident_id)
+        elif action.action == "resolve" and await self._superseded(action.incident_id):
             result, error = "done", "superseded: a new alert joined the incident"
         else:
-            result, error = await self.incidents.set_status(incident_id=incident_id, action=action)
-        attempts += 1
+            result, error = await self.incidents.set_status(incident_id=action.incident_id, action=action.action)
+        attempts = action.attempts + 1
         now = self.now()
         status = "done" if result == "done" else "failed" if attempts >= self.max_attempts else "pending"
-        metrics.INCIDENT_ACTIONS.labels(action, status if status != "pending" else "retry").inc()
+        metrics.INCIDENT_ACTIONS.labels(action.action, status if status != "pending" else "retry").inc()
         if status != "done":
             log.warning(
                 "incident %s not sent",
-                action,
-                extra={"incident_id": str(incident_id), "error": error, "status": status},
+                action.action,
+                extra={"incident_id": str(action.incident_id), "error": error, "status": status},
             )
         async with self.db.engine.begin() as conn:
             await queries.finish_action(
                 conn,
-                action_id=action_id,
+                action_id=action.id,
                 status=status,
                 attempts=attempts,
                 next_attempt_at=next_attempt(now, attempts),
                 error=error,
                 now=now,
             )
+
+    async def _create(self, incident_id: uuid.UUID) -> tuple[str, str | None]:
+        async with self.db.engine.connect() as conn:
+            opener = await queries.opening_alert(conn, incident_id=incident_id)
+        if opener is None:  # cannot happen while the rule writes both in one transaction
+            return "done", "no opening alert"
+        title = incident_title(service=opener.service, message=opener.message)
+        if await self.incidents.create(
+            incident_id=incident_id,
+            title=title,
+            service=opener.service,
+            severity=opener.severity,
+            description=opener.message,
+        ):
+            return "done", None
+        metrics.INCIDENT_FALLBACKS.inc()
+        async with self.db.engine.begin() as conn:
+            opened = await queries.open_incident(
+                conn,
+                incident_id=incident_id,
+                title=title,
+                description=opener.message,
+                service=opener.service,
+                severity=opener.severity,
+                now=self.now(),
+            )
+        if opened:
+            log.warning("incident opened by the database fallback", extra={"incident_id": str(incident_id)})
+        return "done", "opened by the fallback: incident-management did not take it"
 
     async def _superseded(self, incident_id: uuid.UUID) -> bool:
         async with self.db.engine.connect() as conn:
