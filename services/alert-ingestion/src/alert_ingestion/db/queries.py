@@ -62,12 +62,19 @@ async def open_incident(
 
 
 async def claim_actions(
-    conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int, ids: Sequence[uuid.UUID] | None = None
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    ids: Sequence[uuid.UUID] | None = None,
+    incident_id: uuid.UUID | None = None,
 ) -> list[IncidentAction]:
-    """Take due pending actions for this worker by pushing their next attempt to
-    `lease_until`; SKIP LOCKED lets replicas share the queue without waiting.
-    An action waits while an earlier one of its incident is pending (even
-    leased elsewhere)."""
+    """Take due pending actions for this worker (or just `ids`, or just those of
+    one incident) by pushing their next attempt to `lease_until`; SKIP LOCKED
+    lets replicas share the queue without waiting. An action waits while an
+    earlier one of its incident is pending (even leased elsewhere), so at most
+    one action per incident is claimed at a time."""
     earlier = aliased(IncidentAction)
     query = select(IncidentAction.__table__).where(
         IncidentAction.status == "pending",
@@ -81,6 +88,8 @@ async def claim_actions(
     )
     if ids is not None:
         query = query.where(IncidentAction.id.in_(ids))
+    if incident_id is not None:
+        query = query.where(IncidentAction.incident_id == incident_id)
     query = query.order_by(IncidentAction.seq).limit(limit).with_for_update(skip_locked=True)
     rows = [IncidentAction(**row._mapping) for row in await conn.execute(query)]
     if rows:

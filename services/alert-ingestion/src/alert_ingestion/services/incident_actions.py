@@ -41,9 +41,6 @@ class IncidentActionSender:
         self.now = now
         self.max_attempts = max_attempts
         self._tasks: set[asyncio.Task[int]] = set()
-        # One send at a time, in the order requests committed them (asyncio.Lock
-        # is FIFO): a sender's acknowledge then resolve must not overtake each other.
-        self._in_order = asyncio.Lock()
 
     def send_soon(self, ids: list[uuid.UUID]) -> None:
         """Send just-committed actions in the background; the sender's 202 does not wait."""
@@ -52,14 +49,39 @@ class IncidentActionSender:
         task.add_done_callback(self._tasks.discard)
 
     async def send_due(self, *, ids: list[uuid.UUID] | None = None, limit: int = 50) -> int:
-        """Send what is due (or just `ids`); returns how many were tried."""
-        async with self._in_order:
-            now = self.now()
-            async with self.db.engine.begin() as conn:
-                claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
-            for action in claimed:
+        """Send what is due (or just `ids`); returns how many were tried.
+
+        Different incidents' actions go side by side: a create that waits for
+        a slow incident-management (up to its timeout, then the fallback) must
+        not hold back the other incidents. One incident's go in the order they
+        were owed: claim_actions hands out only its earliest pending action,
+        and whoever finishes one sends the next (an acknowledge whose create
+        was still being sent when it was owed goes right after it, not at the
+        loop's next turn)."""
+        now = self.now()
+        async with self.db.engine.begin() as conn:
+            claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
+        counts = await asyncio.gather(*(self._send_in_turn(action) for action in claimed))
+        return sum(counts)
+
+    async def _send_in_turn(self, action: IncidentAction | None) -> int:
+        """Send `action`, then the incident's next ones while they are due; returns how many were tried."""
+        sent = 0
+        while action is not None:
+            incident_id = action.incident_id
+            try:
                 await self._send(action)
-            return len(claimed)
+                sent += 1
+                now = self.now()
+                async with self.db.engine.begin() as conn:
+                    following = await queries.claim_actions(
+                        conn, now=now, lease_until=now + LEASE, limit=1, incident_id=incident_id
+                    )
+            except Exception:  # a claimed action's lease runs out and the loop retries it; the others go on
+                log.exception("sending an owed incident action failed", extra={"incident_id": str(incident_id)})
+                return sent
+            action = following[0] if following else None
+        return sent
 
     async def _send(self, action: IncidentAction) -> None:
         if action.action == "create":
@@ -103,7 +125,6 @@ class IncidentActionSender:
             description=opener.message,
         ):
             return "done", None
-        metrics.INCIDENT_FALLBACKS.inc()
         async with self.db.engine.begin() as conn:
             opened = await queries.open_incident(
                 conn,
@@ -114,8 +135,10 @@ class IncidentActionSender:
                 severity=opener.severity,
                 now=self.now(),
             )
-        if opened:
-            log.warning("incident opened by the database fallback", extra={"incident_id": str(incident_id)})
+        if not opened:  # incident-management did open it, but its answer was lost or late
+            return "done", "already opened: incident-management took it though its answer did not arrive"
+        metrics.INCIDENT_FALLBACKS.inc()
+        log.warning("incident opened by the database fallback", extra={"incident_id": str(incident_id)})
         return "done", "opened by the fallback: incident-management did not take it"
 
     async def _superseded(self, incident_id: uuid.UUID) -> bool:
