@@ -123,6 +123,7 @@ class IncidentActionSender:
             service=opener.service,
             severity=opener.severity,
             description=opener.message,
+            opened_at=opener.received_at,
         ):
             return "done", None
         async with self.db.engine.begin() as conn:
@@ -133,7 +134,7 @@ class IncidentActionSender:
                 description=opener.message,
                 service=opener.service,
                 severity=opener.severity,
-                now=self.now(),
+                now=opener.received_at,  # MTTA counts from the alert, as through the API
             )
         if not opened:  # incident-management did open it, but its answer was lost or late
             return "done", "already opened: incident-management took it though its answer did not arrive"

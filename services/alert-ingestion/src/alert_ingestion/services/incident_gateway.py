@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Literal
 
 import httpx
@@ -16,7 +17,7 @@ STATUS_OF_ACTION = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 
 class IncidentGateway:
-    """Two clients: a short-fused one for creation (on the alert's hot path,
+    """Two clients: a short-fused one for creation (a new incident waits on it,
     with a database fallback behind it) and a regular one for status updates."""
 
     def __init__(self, create_client: ServiceClient, update_client: ServiceClient) -> None:
@@ -24,7 +25,14 @@ class IncidentGateway:
         self.update_client = update_client
 
     async def create(
-        self, *, incident_id: uuid.UUID, title: str, service: str, severity: str, description: str
+        self,
+        *,
+        incident_id: uuid.UUID,
+        title: str,
+        service: str,
+        severity: str,
+        description: str,
+        opened_at: datetime,
     ) -> bool:
         """True when incident-management holds the incident (201, or 200 for a
         retried id); False when the caller must fall back."""
@@ -34,6 +42,7 @@ class IncidentGateway:
             "service": service,
             "severity": severity,
             "description": description,
+            "opened_at": opened_at.isoformat(),
         }
         try:
             response = await self.create_client.post("/api/v1/incidents", json=body)

@@ -25,6 +25,9 @@ class IncidentCreate(BaseModel):
     assigned_to: Name | None = None
     # Client-chosen id: repeating a create with it returns the existing incident (200).
     id: uuid.UUID | None = None
+    # When the problem was first seen (e.g. the alert that opened it); MTTA and
+    # MTTR count from here. Defaults to now; a moment in the future counts as now.
+    opened_at: datetime | None = None
     actor: Actor = "api"
 
 

@@ -43,6 +43,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
 async def create_incident(
     body: IncidentCreate, response: Response, session: SessionDep, clock: ClockDep, engine: EngineDep
 ) -> IncidentRead:
+    now = clock.now()
     outcome = await use_cases.create_incident(
         session,
         incident_id=body.id,
@@ -53,7 +54,7 @@ async def create_incident(
         team=body.team,
         assigned_to=body.assigned_to,
         actor=body.actor,
-        now=clock.now(),
+        now=min(as_utc(body.opened_at) or now, now),
     )
     await session.commit()
     if not outcome.created:
