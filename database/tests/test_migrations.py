@@ -114,3 +114,67 @@ def test_timeline_is_append_only(clean_database):
             assert conn.execute(sa.text("SELECT message FROM incident_timeline")).scalar_one() == "opened"
     finally:
         engine.dispose()
+
+
+def _insert_schedule_with_user(conn: sa.Connection) -> tuple[uuid.UUID, uuid.UUID]:
+    user_id, schedule_id = uuid.uuid4(), uuid.uuid4()
+    conn.execute(
+        sa.text("INSERT INTO users (id, name, email) VALUES (:id, 'Ann', :email)"),
+        {"id": user_id, "email": f"{user_id}@example.com"},
+    )
+    conn.execute(
+        sa.text("INSERT INTO schedules (id, name, timezone) VALUES (:id, :name, 'UTC')"),
+        {"id": schedule_id, "name": f"schedule {schedule_id}"},
+    )
+    return user_id, schedule_id
+
+
+def _insert_override(conn: sa.Connection, schedule_id: uuid.UUID, user_id: uuid.UUID, start: str, end: str) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO schedule_overrides (id, schedule_id, user_id, start_at, end_at)"
+            " VALUES (:id, :schedule_id, :user_id, :start, :end)"
+        ),
+        {"id": uuid.uuid4(), "schedule_id": schedule_id, "user_id": user_id, "start": start, "end": end},
+    )
+
+
+@pytest.mark.postgres
+def test_database_refuses_overlapping_overrides_of_one_schedule(clean_database):
+    """Written straight in SQL, past oncall-service: the EXCLUDE constraint still holds."""
+    engine = _engine(clean_database)
+    try:
+        with engine.begin() as conn:
+            user_id, schedule_id = _insert_schedule_with_user(conn)
+            _, other_schedule = _insert_schedule_with_user(conn)
+            _insert_override(conn, schedule_id, user_id, "2026-06-02T00:00:00Z", "2026-06-03T00:00:00Z")
+            # Touching is fine ([start, end) ranges), and so is the same time in another schedule.
+            _insert_override(conn, schedule_id, user_id, "2026-06-03T00:00:00Z", "2026-06-04T00:00:00Z")
+            _insert_override(conn, other_schedule, user_id, "2026-06-02T00:00:00Z", "2026-06-03T00:00:00Z")
+        with pytest.raises(sa.exc.IntegrityError, match="ex_overrides_overlap") as refused, engine.begin() as conn:
+            _insert_override(conn, schedule_id, user_id, "2026-06-01T12:00:00Z", "2026-06-02T00:00:01Z")
+        assert refused.value.orig.sqlstate == "23P01"  # exclusion_violation
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM schedule_overrides")).scalar_one() == 3
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_override_exclusion_migration_stops_on_existing_overlaps():
+    with provisioned_database() as url:
+        settings = MigrationSettings(database_url=url)
+        upgrade(settings, "0004_alerts")
+        engine = _engine(url)
+        try:
+            with engine.begin() as conn:
+                user_id, schedule_id = _insert_schedule_with_user(conn)
+                _insert_override(conn, schedule_id, user_id, "2026-06-02T00:00:00Z", "2026-06-03T00:00:00Z")
+                _insert_override(conn, schedule_id, user_id, "2026-06-02T12:00:00Z", "2026-06-04T00:00:00Z")
+            with pytest.raises(RuntimeError, match="overlapping overrides exist"):
+                upgrade(settings, "0005_override_exclusion")
+            with engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM schedule_overrides WHERE start_at > '2026-06-02T00:00:00Z'"))
+            upgrade(settings, "0005_override_exclusion")
+        finally:
+            engine.dispose()

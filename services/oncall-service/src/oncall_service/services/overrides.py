@@ -3,6 +3,7 @@
 import logging
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.schedules import OverrideCreate
@@ -13,32 +14,43 @@ from platform_common.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
+# The EXCLUDE constraint of migration 0005: no two overrides of one schedule
+# share a moment. PostgreSQL reports it as SQLSTATE 23P01 (exclusion_violation).
+OVERLAP_CONSTRAINT = "ex_overrides_overlap"
+EXCLUSION_VIOLATION = "23P01"
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    # asyncpg's own error (the DBAPI adapter's __cause__) names the constraint.
+    driver_error = getattr(error.orig, "__cause__", None)
+    return (
+        getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION
+        and getattr(driver_error, "constraint_name", None) == OVERLAP_CONSTRAINT
+    )
+
 
 async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> ScheduleOverride:
-    # Lock the schedule first: concurrent writers of this schedule's overrides
-    # queue here, so the overlap check below sees every committed override.
-    schedule = await queries.lock_schedule(session, schedule_id=schedule_id)
-    if schedule is None:
+    # Writers of this schedule's overrides queue here. Not for the invariant (the
+    # constraint below holds it for every writer) but because two concurrent inserts
+    # of overlapping overrides can deadlock inside PostgreSQL's exclusion check, and
+    # a deadlock would be a 500 where a 409 is owed.
+    if await queries.lock_schedule(session, schedule_id=schedule_id) is None:
         raise NotFound(f"schedule {schedule_id} not found")
     await require_existing(session, model=User, ids=[data.user_id])
-    clash = await queries.overrides_between(session, schedule_ids=[schedule_id], start=data.start, end=data.end)
-    if clash:
-        other = clash[0]
-        raise Conflict(
-            f"overlaps override {other.id} ({other.start_at.isoformat()} to {other.end_at.isoformat()});"
-            " overrides of one schedule may touch but not overlap",
-            conflicting_override={
-                "id": str(other.id),
-                "start": other.start_at.isoformat(),
-                "end": other.end_at.isoformat(),
-            },
-        )
     user = await queries.by_id(session, model=User, id=data.user_id)
     override = ScheduleOverride(
         id=uuid.uuid4(), schedule_id=schedule_id, user_id=data.user_id, user=user, start_at=data.start, end_at=data.end
     )
-    session.add(override)
-    await session.flush()
+    # The database decides: its EXCLUDE constraint refuses an overlap from any
+    # writer, those outside this service included. The savepoint keeps the
+    # transaction usable to name the override it clashed with.
+    try:
+        async with session.begin_nested():
+            session.add(override)
+    except IntegrityError as error:
+        if not _is_overlap(error):
+            raise
+        raise await _overlap_conflict(session, schedule_id=schedule_id, data=data) from None
     # Who covers whom is worth a trail: overrides change who gets paged.
     log.info(
         "override created",
@@ -64,3 +76,20 @@ async def delete_override(session: AsyncSession, *, schedule_id: uuid.UUID, over
     await session.delete(await get_override(session, schedule_id=schedule_id, override_id=override_id))
     await session.flush()
     log.info("override deleted", extra={"schedule_id": str(schedule_id), "override_id": str(override_id)})
+
+
+async def _overlap_conflict(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> Conflict:
+    """The 409 for an override the constraint refused, naming the stored one it overlaps."""
+    rule = "overrides of one schedule may touch but not overlap"
+    clash = await queries.overrides_between(session, schedule_ids=[schedule_id], start=data.start, end=data.end)
+    if not clash:  # deleted since the refusal: still a conflict, nothing left to name
+        return Conflict(f"overlaps another override; {rule}")
+    other = clash[0]
+    return Conflict(
+        f"overlaps override {other.id} ({other.start_at.isoformat()} to {other.end_at.isoformat()}); {rule}",
+        conflicting_override={
+            "id": str(other.id),
+            "start": other.start_at.isoformat(),
+            "end": other.end_at.isoformat(),
+        },
+    )

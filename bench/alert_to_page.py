@@ -1,0 +1,306 @@
+"""Alert to page: how long from an alert arriving at alert-ingestion until the
+on-call engineer's webhook rings, through all four services as real processes.
+
+    .venv/bin/python bench/alert_to_page.py [--database-url URL] [--alerts 100]
+
+It creates a throw-away database on the PostgreSQL server of --database-url
+(default $TEST_DATABASE_URL; only the server is used), migrates it, starts
+oncall-service, notification-service, incident-management and alert-ingestion
+on free loopback ports, and a webhook receiver of its own. Through the APIs it
+makes a user whose contact method is that webhook, an escalation policy paging
+her, a service using it and a generic integration key for the service. Then it
+sends the alerts one at a time (POST /api/v1/alerts with the key), each with
+its own dedup key, and alert-ingestion runs with CORRELATION_WINDOW_MINUTES=0,
+so every alert opens a new incident (checked: each 202 must say `created`).
+The next alert goes once the previous page has arrived (plus --gap).
+
+For each alert it records the time to the 202 and the time until the page for
+that alert's incident reached the webhook (pages are matched by incident id,
+so a page that lands before the 202 counts too). It prints p50/p95/p99/max of
+both and how many pages arrived, and exits non-zero unless every alert was
+paged. Everything it started is stopped and the database dropped on exit.
+Settings of the services (e.g. NOTIFICATION_POLL_SECONDS) pass through from
+the environment, except the ones it sets below.
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+from platform_common.migrations import MigrationSettings, upgrade
+from platform_common.testing import ServiceProcess
+
+SERVICE = "alert-to-page"
+
+
+class Webhook:
+    """The on-call engineer's phone: a real HTTP server on loopback that notes
+    when each page arrives, keyed by the id of the incident it is about."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, float] = {}
+        self.pages = 0
+        self._changed = threading.Condition()
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                arrived = time.perf_counter()
+                self.send_response(200)
+                self.end_headers()
+                try:
+                    incident_id = str(json.loads(body)["incident"]["id"])
+                except (ValueError, KeyError, TypeError):
+                    return
+                with webhook._changed:
+                    webhook.pages += 1
+                    webhook.arrivals.setdefault(incident_id, arrived)
+                    webhook._changed.notify_all()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/page"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wait_for(self, incident_id: str, timeout: float) -> float | None:
+        """When the page about this incident arrived (perf_counter), or None after `timeout`."""
+        with self._changed:
+            self._changed.wait_for(lambda: incident_id in self.arrivals, timeout)
+            return self.arrivals.get(incident_id)
+
+    def __enter__(self) -> "Webhook":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class Platform:
+    ingestion: ServiceProcess
+    incidents: ServiceProcess
+    oncall: ServiceProcess
+    notifications: ServiceProcess
+
+    def logs(self, tail: int = 2000) -> str:
+        return "\n".join(
+            f"--- {p.module} ---\n{p.output()[-tail:]}"
+            for p in (self.ingestion, self.incidents, self.oncall, self.notifications)
+        )
+
+
+@contextlib.contextmanager
+def throwaway_database(server_url: str) -> Iterator[str]:
+    """A new database on that server, migrated to head, dropped afterwards."""
+    server = make_url(server_url)
+    name = f"bench_page_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    url = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        upgrade(MigrationSettings(database_url=url))
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def running_platform(database_url: str, log_dir: Path) -> Iterator[Platform]:
+    """The four services as processes on a migrated database, stopped (SIGTERM) on exit."""
+    env = {
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+        # Every alert must open its own incident: no joining the previous one.
+        "CORRELATION_WINDOW_MINUTES": "0",
+    }
+    oncall = ServiceProcess("oncall_service", env, log_dir=log_dir)
+    notifications = ServiceProcess("notification_service", env, log_dir=log_dir)
+    incidents = ServiceProcess("incident_management", env, log_dir=log_dir)
+    ingestion = ServiceProcess("alert_ingestion", env, log_dir=log_dir)
+    wiring = {
+        "ALERT_INGESTION_URL": ingestion.url,
+        "INCIDENT_SERVICE_URL": incidents.url,
+        "ONCALL_SERVICE_URL": oncall.url,
+        "NOTIFICATION_SERVICE_URL": notifications.url,
+    }
+    with contextlib.ExitStack() as stack:
+        for process in (oncall, notifications, incidents, ingestion):
+            process.env.update(wiring)
+            # Stop registered before start: an interrupt during start-up stops it too.
+            stack.callback(process.stop)
+            process.start()
+        yield Platform(ingestion, incidents, oncall, notifications)
+
+
+def _created(response: httpx.Response) -> dict:
+    if response.status_code != 201:
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+    return response.json()
+
+
+def integration_key(platform: Platform, webhook_url: str) -> str:
+    """Someone to page (via the webhook), a policy and a service paging her, and a key for it."""
+    with httpx.Client(base_url=platform.oncall.url, timeout=10) as oncall:
+        user = _created(
+            oncall.post(
+                "/api/v1/users",
+                json={
+                    "name": "Bench Responder",
+                    "email": "responder@example.com",
+                    "contact_methods": [{"type": "webhook", "address": webhook_url}],
+                },
+            )
+        )
+        # One level, a long delay: the measured page is the first one, never an escalation.
+        level = {"delay_minutes": 1440, "targets": [{"type": "user", "id": user["id"]}]}
+        policy = _created(oncall.post("/api/v1/escalation-policies", json={"name": SERVICE, "levels": [level]}))
+        _created(oncall.post("/api/v1/services", json={"name": SERVICE, "escalation_policy_id": policy["id"]}))
+    with httpx.Client(base_url=platform.ingestion.url, timeout=10) as ingestion:
+        integration = _created(
+            ingestion.post("/api/v1/integrations", json={"name": "bench", "service": SERVICE, "type": "generic"})
+        )
+    return integration["key"]
+
+
+@dataclass
+class Result:
+    alerts: int = 0
+    paged: int = 0
+    accept_ms: list[float] = field(default_factory=list)  # send -> 202
+    page_ms: list[float] = field(default_factory=list)  # send -> page at the webhook
+    unpaged: list[int] = field(default_factory=list)  # numbers of the alerts no page came for
+    incidents: int = 0  # incidents incident-management lists at the end
+
+
+def send_alerts(
+    platform: Platform, webhook: Webhook, key: str, *, alerts: int, warmup: int, gap: float, timeout: float
+) -> Result:
+    """Send `warmup` + `alerts` alerts one at a time; measure the last `alerts` of them."""
+    result = Result(alerts=alerts)
+    run = uuid.uuid4().hex[:8]
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=platform.ingestion.url, timeout=timeout, headers=headers) as ingestion:
+        for number in range(-warmup, alerts):
+            body = {
+                "severity": "critical",
+                "message": f"alert-to-page probe {number} of run {run}",
+                "dedup_key": f"{run}-{number}",
+                "source": "bench",
+            }
+            sent = time.perf_counter()
+            response = ingestion.post("/api/v1/alerts", json=body)
+            accepted = time.perf_counter()
+            if response.status_code != 202 or response.json().get("action") != "created":
+                raise RuntimeError(f"alert {number} did not open an incident: {response.status_code} {response.text}")
+            arrived = webhook.wait_for(response.json()["incident_id"], timeout)
+            if number >= 0:
+                result.accept_ms.append(1000 * (accepted - sent))
+                if arrived is None:
+                    result.unpaged.append(number)
+                else:
+                    result.paged += 1
+                    result.page_ms.append(1000 * (arrived - sent))
+            if gap:
+                time.sleep(gap)
+    with httpx.Client(base_url=platform.incidents.url, timeout=10) as incidents:
+        listed = incidents.get("/api/v1/incidents", params={"service": SERVICE, "limit": 1})
+        result.incidents = listed.json()["total"] - warmup
+    return result
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank: the smallest value with at least p% of the values at or below it."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def report(result: Result) -> str:
+    def line(label: str, values: list[float]) -> str:
+        figures = " / ".join(f"{percentile(values, p):7.1f}" for p in (50, 95, 99, 100))
+        return f"  {label:<22}{figures} ms"
+
+    lines = [
+        f"alert to page, {result.alerts} alerts one at a time, each opening an incident:",
+        "                        p50     / p95     / p99     / max",
+        line("alert accepted (202)", result.accept_ms),
+        line("page at the webhook", result.page_ms),
+        f"  pages received        {result.paged} of {result.alerts}"
+        + (f" (none for alerts {result.unpaged})" if result.unpaged else ""),
+        f"  incidents opened      {result.incidents}",
+    ]
+    return "\n".join(lines)
+
+
+def measure(database_url: str, *, alerts: int, warmup: int = 2, gap: float = 0.05, timeout: float = 30.0) -> Result:
+    """Start the platform on `database_url` (migrated), send the alerts, stop everything."""
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-page-"))
+    try:
+        with Webhook() as webhook, running_platform(database_url, log_dir) as platform:
+            key = integration_key(platform, webhook.url)
+            result = send_alerts(platform, webhook, key, alerts=alerts, warmup=warmup, gap=gap, timeout=timeout)
+            if result.unpaged:
+                print(platform.logs(), file=sys.stderr)
+            return result
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def _stop_on_sigterm() -> None:
+    # SIGTERM unwinds like Ctrl-C, so the services are stopped and the database dropped.
+    def _raise(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"), help="PostgreSQL server")
+    parser.add_argument("--alerts", type=int, default=100, help="alerts measured")
+    parser.add_argument("--warmup", type=int, default=2, help="alerts sent first and not measured")
+    parser.add_argument("--gap", type=float, default=0.05, help="seconds between a page and the next alert")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each page")
+    args = parser.parse_args()
+    if not args.database_url:
+        parser.error("give --database-url or set TEST_DATABASE_URL (a PostgreSQL server)")
+    _stop_on_sigterm()
+    try:
+        with throwaway_database(args.database_url) as url:
+            result = measure(url, alerts=args.alerts, warmup=args.warmup, gap=args.gap, timeout=args.timeout)
+    except KeyboardInterrupt:
+        print("interrupted: services stopped, database dropped", file=sys.stderr)
+        return 130
+    print(report(result))
+    print(f"(load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; shared machine: noisy)")
+    return 0 if result.paged == result.alerts else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
