@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_one_owner"
-down_revision: str | None = "0004_alerts"  # MERGE: 0005_override_exclusion
+down_revision: str | None = "0005_override_exclusion"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
