@@ -90,7 +90,6 @@ def upgrade() -> None:
         "alerts",
         ["dedup_scope", "fingerprint", "received_at"],
         postgresql_where=open_alerts,
-        sqlite_where=open_alerts,
     )
 
     # Incident changes ingestion owes incident-management (acknowledge/resolve
@@ -116,12 +115,10 @@ def upgrade() -> None:
         "alert_incident_actions",
         ["next_attempt_at"],
         postgresql_where=pending,
-        sqlite_where=pending,
     )
     op.create_index("ix_alert_incident_actions_incident", "alert_incident_actions", ["incident_id", "status"])
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(INGEST_ALERT_FUNCTION)
-        op.execute(INGEST_ALERTS_FUNCTION)
+    op.execute(INGEST_ALERT_FUNCTION)
+    op.execute(INGEST_ALERTS_FUNCTION)
 
 
 # The hot path in one round trip (PostgreSQL): a repeat or a correlated alert is
@@ -262,9 +259,8 @@ $$ LANGUAGE plpgsql
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS ingest_alerts")
-        op.execute("DROP FUNCTION IF EXISTS ingest_alert")
+    op.execute("DROP FUNCTION IF EXISTS ingest_alerts")
+    op.execute("DROP FUNCTION IF EXISTS ingest_alert")
     op.drop_table("alert_incident_actions")
     op.drop_table("alerts")
     op.drop_table("integrations")
