@@ -227,18 +227,13 @@ class Db:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _params(self, params: dict[str, Any]) -> dict[str, Any]:
-        # Uuid columns are CHAR(32) hex on SQLite and native uuid on PostgreSQL.
-        sqlite = self.engine.dialect.name == "sqlite"
-        return {k: (v.hex if sqlite else v) if isinstance(v, uuid.UUID) else v for k, v in params.items()}
-
     def rows(self, sql: str, **params: Any) -> list[Any]:
         with self.engine.connect() as conn:
-            return list(conn.execute(text(sql), self._params(params)))
+            return list(conn.execute(text(sql), params))
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
-            return conn.execute(text(sql), self._params(params)).scalar()
+            return conn.execute(text(sql), params).scalar()
 
 
 @pytest.fixture

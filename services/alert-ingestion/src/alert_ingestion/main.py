@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         fast = None
-        if not db.is_sqlite and settings.ingest_fast_path and settings.database_url is not None:
+        if settings.ingest_fast_path and settings.database_url is not None:
             fast = await FastPath.connect(
                 settings.database_url.get_secret_value(),
                 # Group commit needs a connection per batch in flight, not per request.

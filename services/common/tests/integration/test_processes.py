@@ -2,11 +2,13 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -56,12 +58,30 @@ def test_service_process_serves_health_metrics_docs_and_stops_on_sigterm(module,
     assert any("shutdown complete" in line["message"].lower() for line in lines)
 
 
-def test_local_runner_starts_all_four_and_stops_them_on_ctrl_c(tmp_path):
+def _postgres_serving(folder: Path) -> list[int]:
+    """Pids of postgres processes whose command line names `folder`."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"/postgres") and os.fsencode(folder) in args:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c():
+    """`make dev` with nothing configured: an embedded PostgreSQL, migrated, the
+    four services on it; Ctrl-C stops the services and then the database."""
     base = _free_block(4)
+    # Under the checkout, not /tmp: as root the server runs as its own user,
+    # who cannot pass through pytest's private temporary folder.
+    folder = ROOT / "data" / f"test-dev-{uuid.uuid4().hex[:8]}"
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "DEV_BASE_PORT": str(base),
-        "SQLITE_PATH": str(tmp_path / "platform.db"),
+        "DEV_POSTGRES_DIR": str(folder),
     }
     runner = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "dev.py")],
@@ -71,7 +91,7 @@ def test_local_runner_starts_all_four_and_stops_them_on_ctrl_c(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 60
         healthy: set[int] = set()
         while time.monotonic() < deadline and len(healthy) < 4:
             for port in range(base, base + 4):
@@ -83,11 +103,20 @@ def test_local_runner_starts_all_four_and_stops_them_on_ctrl_c(tmp_path):
             time.sleep(0.2)
         assert len(healthy) == 4
         ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
+        assert ready["dependencies"]["database"]["status"] == "up"
         assert ready["dependencies"]["oncall-service"]["status"] == "up"
-        assert (tmp_path / "platform.db").exists()
+        assert (folder / "PG_VERSION").is_file()
+        assert _postgres_serving(folder)
     finally:
         runner.send_signal(signal.SIGINT)
-        output, _ = runner.communicate(timeout=40)
+        output, _ = runner.communicate(timeout=60)
+        leftover = _postgres_serving(folder)
+        for pid in leftover:
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+        for suffix in (".lock", ".log"):
+            folder.with_name(folder.name + suffix).unlink(missing_ok=True)
     assert runner.returncode == 0, output.decode()
+    assert not leftover, output.decode()
     for port in range(base, base + 4):
         assert _is_free(port)

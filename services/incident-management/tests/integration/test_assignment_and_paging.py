@@ -195,14 +195,14 @@ async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_a
                 " created_at, updated_at) VALUES (:id, 'Disk full', 'payments', 'critical', 'open',"
                 " 'ingestion_fallback', true, 1, :now, :now)"
             ),
-            {"id": incident_id if url.startswith("postgresql") else incident_id.hex, "now": harness.clock.now()},
+            {"id": incident_id, "now": harness.clock.now()},
         )
         conn.execute(
             sa.text(
                 "INSERT INTO incident_timeline (incident_id, event_type, actor, message, data, created_at)"
                 " VALUES (:id, 'created', 'alert-ingestion', 'Opened by alert-ingestion (fallback)', '{}', :now)"
             ),
-            {"id": incident_id if url.startswith("postgresql") else incident_id.hex, "now": harness.clock.now()},
+            {"id": incident_id, "now": harness.clock.now()},
         )
     engine.dispose()
     await harness.tick()

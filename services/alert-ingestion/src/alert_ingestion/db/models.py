@@ -95,7 +95,7 @@ incidents = Table(
 incident_timeline = Table(
     "incident_timeline",
     shared,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("incident_id", Uuid),
     Column("event_type", String(50)),
     Column("actor", String(200)),

@@ -2,8 +2,8 @@
 
 Each owed call is a row written with the alert change. It is claimed with a
 short lease (so replicas and the immediate send after commit never send the
-same row at once), sent outside any transaction (on SQLite a held write lock
-would block incident-management's own write), and then marked done, or
+same row at once), sent outside any transaction (no connection or row lock
+is held for the length of an HTTP call), and then marked done, or
 retried later with exponential backoff, or marked failed after too many tries.
 """
 

@@ -123,9 +123,6 @@ class Ingestor:
                 raise DependencyUnavailable("The database could not store the alert; retry") from exc
             if action != "create":
                 return Ingested(result=action, fingerprint=fp, alert_id=alert_id, incident_id=incident_id)
-        if self.db.is_sqlite:
-            async with self._sqlite_lock:
-                return await self._trigger_locked(alert, integration_id, scope, fp, hold_during_create=False)
         return await self._trigger_locked(alert, integration_id, scope, fp, hold_during_create=True)
 
     async def _trigger_locked(
@@ -156,7 +153,7 @@ class Ingestor:
     async def _decide(
         self, conn: AsyncConnection, alert: IncomingAlert, *, scope: str, fp: str, now: datetime
     ) -> tuple[Outcome, uuid.UUID | None]:
-        postgres = not self.db.is_sqlite
+        postgres = True
         if postgres:
             await queries.advisory_lock(conn, key=f"fp\x1f{scope}\x1f{fp}")
         incident_id = await queries.open_incident_of_fingerprint(conn, scope=scope, fingerprint=fp)
@@ -279,8 +276,7 @@ class Ingestor:
         now = self.now()
         acknowledging = alert.action == "acknowledge"
         async with self.db.engine.begin() as conn:
-            if not self.db.is_sqlite:
-                await queries.advisory_lock(conn, key=f"fp\x1f{scope}\x1f{fp}")
+            await queries.advisory_lock(conn, key=f"fp\x1f{scope}\x1f{fp}")
             rows = await queries.open_alerts_of_fingerprint(
                 conn,
                 scope=scope,

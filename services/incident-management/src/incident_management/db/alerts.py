@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Uuid, select
+from sqlalchemy import MetaData, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # The raw payload can be large and is ingestion's business; the detail view shows the rest.
@@ -26,19 +26,12 @@ async def _alerts_table(session: AsyncSession) -> Table:
 
 
 def _reflect(sync_connection: Any) -> Table:
-    # Ids are typed explicitly: SQLite reflects them as plain CHAR(32).
-    return Table(
-        "alerts",
-        MetaData(),
-        Column("id", Uuid, primary_key=True),
-        Column("incident_id", Uuid),
-        autoload_with=sync_connection,
-    )
+    return Table("alerts", MetaData(), autoload_with=sync_connection)
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        return value.astimezone(UTC)
     if isinstance(value, uuid.UUID):
         return str(value)
     return value

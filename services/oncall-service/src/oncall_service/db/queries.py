@@ -95,8 +95,7 @@ async def schedules_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID])
 
 async def lock_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule | None:
     """The schedule, row-locked until commit: writers of its overrides queue here, so
-    two overlapping overrides cannot both pass the overlap check (PostgreSQL; SQLite
-    already serialises writers with BEGIN IMMEDIATE)."""
+    two overlapping overrides cannot both pass the overlap check."""
     return await session.scalar(
         select(Schedule).where(Schedule.id == schedule_id).with_for_update().execution_options(populate_existing=True)
     )
