@@ -71,7 +71,7 @@ def _postgres_serving(folder: Path) -> list[int]:
     return pids
 
 
-def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c():
+def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c(tmp_path):
     """`make dev` with nothing configured: an embedded PostgreSQL, migrated, the
     four services on it; Ctrl-C stops the services and then the database."""
     base = _free_block(4)
@@ -83,17 +83,23 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c():
         "DEV_BASE_PORT": str(base),
         "DEV_POSTGRES_DIR": str(folder),
     }
-    runner = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "dev.py")],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # A file, not a pipe: five processes log into it, and a full pipe nobody
+    # reads until the end would stall them.
+    log_path = tmp_path / "dev.log"
+    with log_path.open("wb") as log_file:
+        runner = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "dev.py")],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    healthy: set[int] = set()
+    ready: dict = {}
+    serving: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-        healthy: set[int] = set()
-        while time.monotonic() < deadline and len(healthy) < 4:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(healthy) < 4 and runner.poll() is None:
             for port in range(base, base + 4):
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
@@ -101,22 +107,25 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c():
                 except httpx.HTTPError:
                     pass
             time.sleep(0.2)
-        assert len(healthy) == 4
-        ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
-        assert ready["dependencies"]["database"]["status"] == "up"
-        assert ready["dependencies"]["oncall-service"]["status"] == "up"
-        assert (folder / "PG_VERSION").is_file()
-        assert _postgres_serving(folder)
+        if len(healthy) == 4:
+            ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
+            serving = _postgres_serving(folder)
     finally:
         runner.send_signal(signal.SIGINT)
-        output, _ = runner.communicate(timeout=60)
+        runner.wait(timeout=60)
         leftover = _postgres_serving(folder)
         for pid in leftover:
             os.kill(pid, signal.SIGKILL)
+        initialised = (folder / "PG_VERSION").is_file()
         shutil.rmtree(folder, ignore_errors=True)
         for suffix in (".lock", ".log"):
             folder.with_name(folder.name + suffix).unlink(missing_ok=True)
-    assert runner.returncode == 0, output.decode()
-    assert not leftover, output.decode()
+    log = log_path.read_text(errors="replace")
+    assert len(healthy) == 4, log
+    assert ready["dependencies"]["database"]["status"] == "up", ready
+    assert ready["dependencies"]["oncall-service"]["status"] == "up", ready
+    assert initialised and serving, log
+    assert runner.returncode == 0, log
+    assert not leftover, log
     for port in range(base, base + 4):
         assert _is_free(port)
