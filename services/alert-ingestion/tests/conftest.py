@@ -1,149 +1,163 @@
-"""Fixtures of alert-ingestion's tests: a stand-in incident-management served
-over real HTTP against the shared test database (the agreed POST/PATCH
-shapes), the app in-process, and integration keys."""
+"""Fixtures of alert-ingestion's tests: the real incident-management app served
+over real HTTP against the shared test database (behind a thin wrapper that
+records calls and can make it fail or slow down), the app in-process, and
+integration keys."""
 
 import asyncio
+import json
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
-from sqlalchemy import create_engine, insert, select, text, update
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from alert_ingestion.config import Settings
-from alert_ingestion.db.models import incident_timeline, incidents
 from alert_ingestion.main import create_app
+from incident_management.config import Settings as IncidentSettings
+from incident_management.main import create_app as create_incident_app
 from platform_common.clock import Clock
 from platform_common.testing import _sync_url, free_port, running_app
 
-TRANSITIONS = {
-    "open": {"acknowledged", "in_progress", "resolved"},
-    "acknowledged": {"in_progress", "resolved"},
-    "in_progress": {"resolved"},
-    "resolved": set(),
-}
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[Message], Any]
 
 
-class FakeIncidentService:
-    """incident-management's POST/PATCH as agreed, writing the shared tables.
-    `mode` makes it misbehave: "up", "error" (503 to everything), "slow"."""
+class IncidentService:
+    """The real incident-management (its API, its database functions, no engine
+    loop: oncall and notification are left unreachable), served by uvicorn in a
+    thread. A pure-ASGI wrapper in front keeps the test hooks: `calls` records
+    (method, path, JSON body) of every /api/ request; `mode` makes it
+    misbehave: "up", "error" (503 to every /api/ request) or "slow" (waits
+    `delay` seconds, then serves the request for real)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
         self.mode = "up"
         self.delay = 0.0
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, str, Any]] = []
+        # (method, path, status) of the /api/ requests answered, in the order they finished.
+        self.answered: list[tuple[str, str, int]] = []
         self.port = free_port()
+        self.nowhere = f"http://127.0.0.1:{free_port()}"  # a closed port: oncall and notification are down
+        self.app: Any = None
         self.server: uvicorn.Server | None = None
         self.thread: threading.Thread | None = None
-        self.app = self._build()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _build(self) -> FastAPI:
-        app = FastAPI()
+    def settings(self) -> IncidentSettings:
+        return IncidentSettings(
+            environment="test",
+            database_url=self.database_url,
+            oncall_service_url=self.nowhere,
+            notification_service_url=self.nowhere,
+            incident_worker_enabled=False,
+            readiness_interval_seconds=60,
+        )
 
-        @app.get("/health")
-        def health() -> dict[str, str]:
-            return {"status": "ok"}
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = body
+        method, path = scope["method"], scope["path"]
+        self.calls.append((method, path, parsed))
 
-        @app.post("/api/v1/incidents")
-        def create(body: dict[str, Any]) -> Response:
-            self.calls.append(("POST", "/api/v1/incidents", body))
-            if failure := self._misbehave():
-                return failure
-            now = datetime.now(UTC)
-            incident_id = uuid.UUID(body["id"])
-            with self.engine.begin() as conn:
-                if conn.execute(select(incidents.c.id).where(incidents.c.id == incident_id)).first():
-                    return JSONResponse({"id": body["id"]}, 200)
-                conn.execute(
-                    insert(incidents).values(
-                        id=incident_id,
-                        title=body["title"],
-                        description=body.get("description", ""),
-                        service=body["service"],
-                        severity=body["severity"],
-                        status="open",
-                        alert_count=body.get("alert_count", 0),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                conn.execute(
-                    insert(incident_timeline).values(
-                        incident_id=incident_id,
-                        event_type="created",
-                        actor="api",
-                        message="created",
-                        data={},
-                        created_at=now,
-                    )
-                )
-            return JSONResponse({"id": body["id"]}, 201)
+        async def replay() -> Message:
+            nonlocal body
+            if body is not None:
+                message, body = {"type": "http.request", "body": body, "more_body": False}, None
+                return message
+            return await receive()
 
-        @app.patch("/api/v1/incidents/{incident_id}")
-        def patch(incident_id: uuid.UUID, body: dict[str, Any]) -> Response:
-            self.calls.append(("PATCH", f"/api/v1/incidents/{incident_id}", body))
-            if failure := self._misbehave():
-                return failure
-            now = datetime.now(UTC)
-            with self.engine.begin() as conn:
-                status = conn.execute(select(incidents.c.status).where(incidents.c.id == incident_id)).scalar()
-                if status is None:
-                    return Response('{"detail": "not found"}', 404, media_type="application/json")
-                if body["status"] not in TRANSITIONS[status]:
-                    return JSONResponse({"detail": "illegal move", "current_status": status}, 409)
-                stamp = "resolved_at" if body["status"] == "resolved" else "acknowledged_at"
-                conn.execute(
-                    update(incidents)
-                    .where(incidents.c.id == incident_id)
-                    .values({"status": body["status"], stamp: now, "updated_at": now})
-                )
-            return JSONResponse({"id": str(incident_id)}, 200)
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.answered.append((method, path, message["status"]))
+            await send(message)
 
-        return app
-
-    def _misbehave(self) -> Response | None:
         if self.mode == "error":
-            return Response('{"detail": "down"}', 503, media_type="application/json")
+            headers = [(b"content-type", b"application/json")]
+            await record({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": b'{"detail": "down"}'})
+            return
         if self.mode == "slow":
-            time.sleep(self.delay)
-        return None
+            await asyncio.sleep(self.delay)
+        await self.app(scope, replay, record)
 
     def start(self) -> None:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off")
+        # A new app each time: its database pool belongs to the event loop of the server's thread.
+        self.app = create_incident_app(self.settings())
+        config = uvicorn.Config(self, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake incident-management did not start")
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("incident-management did not start")
             time.sleep(0.02)
 
     def stop(self) -> None:
         if self.server:
             self.server.should_exit = True
         if self.thread:
-            self.thread.join(10)
+            self.thread.join(20)
         self.server = self.thread = None
 
     def reset(self) -> None:
         self.mode = "up"
         self.delay = 0.0
         self.calls.clear()
+        self.answered.clear()
+
+    def settle(self, within: float = 20.0) -> None:
+        """Wait until every /api/ request received has been answered (a slow
+        mode's late calls must not land in the next test's database)."""
+        deadline = time.monotonic() + within
+        while len(self.answered) < len(self.calls) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def sent(self, method: str | None = None) -> list[tuple[str, str, Any]]:
+        """The calls that change something (POST, PATCH), or those of one method."""
+        return [c for c in self.calls if (c[0] == method if method else c[0] != "GET")]
+
+    async def incident(self, incident_id: str | uuid.UUID) -> dict[str, Any] | None:
+        """GET /api/v1/incidents/{id} through the real API (alert_count, alerts, timeline): None while absent."""
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.get(f"{self.url}/api/v1/incidents/{incident_id}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    async def incident_eventually(self, incident_id: str | uuid.UUID, within: float = 10.0) -> dict[str, Any]:
+        """The incident once it is open: ingestion opens it just after its 202."""
+        found = await eventually_async(lambda: self.incident(incident_id), within=within)
+        assert found is not None, f"incident {incident_id} was not opened within {within} s"
+        return found
 
 
 @pytest.fixture(scope="session")
@@ -154,24 +168,25 @@ def db_engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def incident_service_session(db_engine: Engine) -> Iterator[FakeIncidentService]:
-    fake = FakeIncidentService(db_engine)
-    fake.start()
-    yield fake
-    fake.stop()
+def incident_service_session(database_url: str) -> Iterator[IncidentService]:
+    service = IncidentService(database_url)
+    service.start()
+    yield service
+    service.stop()
 
 
 @pytest.fixture
-def incident_service(incident_service_session: FakeIncidentService) -> Iterator[FakeIncidentService]:
+def incident_service(incident_service_session: IncidentService, clean_database: str) -> Iterator[IncidentService]:
     """Up at the start of each test (a test may stop it), in its normal mode."""
-    fake = incident_service_session
-    if fake.server is None:
-        fake.start()
-    fake.reset()
-    yield fake
-    if fake.server is None:
-        fake.start()
-    fake.reset()
+    service = incident_service_session
+    if service.server is None:
+        service.start()
+    service.reset()
+    yield service
+    if service.server is None:
+        service.start()
+    service.settle()
+    service.reset()
 
 
 def settings_for(database_url: str, incident_url: str, **overrides: Any) -> Settings:
@@ -189,7 +204,7 @@ def settings_for(database_url: str, incident_url: str, **overrides: Any) -> Sett
 
 
 @pytest.fixture
-def make_client(clean_database: str, incident_service: FakeIncidentService) -> Callable[..., Any]:
+def make_client(clean_database: str, incident_service: IncidentService) -> Callable[..., Any]:
     """`async with make_client(**settings) as client:` the app running in-process."""
 
     @asynccontextmanager
@@ -221,6 +236,14 @@ def integration_key() -> Callable[..., Any]:
     return new_integration
 
 
+# Incidents with the number of alerts ingestion attached to each, counted from
+# the alerts table (what incident-management reports as alert_count).
+INCIDENTS = (
+    "SELECT * FROM (SELECT i.*, (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count"
+    " FROM incidents i) incidents"
+)
+
+
 class Db:
     """Reads of the shared tables, as a test checks them."""
 
@@ -235,6 +258,30 @@ class Db:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
 
+    def incidents(self, where: str = "TRUE", **params: Any) -> list[Any]:
+        """Incidents (each with its alert_count) matching `where`, oldest first."""
+        return self.rows(f"{INCIDENTS} WHERE {where} ORDER BY created_at, id", **params)
+
+    def incident(self, incident_id: str | uuid.UUID) -> Any:
+        """One incident with its alert_count, or None (not opened yet)."""
+        found = self.incidents("id = :id", id=uuid.UUID(str(incident_id)))
+        return found[0] if found else None
+
+    async def incident_eventually(self, incident_id: str | uuid.UUID, within: float = 10.0) -> Any:
+        """The incident once opened (just after the 202 that named its id)."""
+        found = await eventually(lambda: self.incident(incident_id), within=within)
+        assert found is not None, f"incident {incident_id} was not opened within {within} s"
+        return found
+
+    async def all_incidents_opened(self, within: float = 10.0) -> list[Any]:
+        """Every incident the alerts name, once all are opened (none is still being opened)."""
+        missing = (
+            "SELECT count(DISTINCT a.incident_id) FROM alerts a"
+            " WHERE a.incident_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = a.incident_id)"
+        )
+        assert await eventually(lambda: self.scalar(missing) == 0, within=within), "incidents still not opened"
+        return self.incidents()
+
 
 @pytest.fixture
 def db(db_engine: Engine, clean_database: str) -> Db:
@@ -246,6 +293,16 @@ async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
     deadline = time.monotonic() + within
     while True:
         result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
+async def eventually_async(check: Callable[[], Any], within: float = 5.0) -> Any:
+    """`eventually` for a check that is a coroutine function."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
         if result or time.monotonic() > deadline:
             return result
         await asyncio.sleep(0.05)

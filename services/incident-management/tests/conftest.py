@@ -244,10 +244,13 @@ class Harness:
         return await self.engine.run_once()
 
     async def create(self, **fields: Any) -> dict[str, Any]:
+        """Open an incident, then let the engine assign it as its wake-up would
+        (assignment only: pages go out on the next tick), and return it."""
         body = {"title": "Checkout errors", "service": "payments", "severity": "high", **fields}
         response = await self.client.post("/api/v1/incidents", json=body)
         assert response.status_code in (200, 201), response.text
-        return response.json()
+        await self.engine.assign_due(CycleReport())
+        return await self.detail(response.json()["id"])
 
     async def patch(self, incident_id: str, **fields: Any) -> httpx.Response:
         return await self.client.patch(f"/api/v1/incidents/{incident_id}", json=fields)

@@ -31,11 +31,9 @@ class Settings(BaseServiceSettings):
     # How long a looked-up integration key is trusted before asking the
     # database again (a revoked key stops working on other replicas within this).
     integration_cache_seconds: float = Field(default=5.0, ge=0)
-    # PostgreSQL: handle repeats and correlations with one database call (the
-    # ingest_alert function) instead of the general path; off only to compare.
-    ingest_fast_path: bool = True
-    # ...and write the alerts that arrive together in one transaction (group
-    # commit), at most this many per batch, this many batches at once per process.
+    # Write the trigger alerts that arrive together through one call of the rule
+    # (ingest_alerts) in one transaction (group commit), at most this many per
+    # batch, this many batches at once per process.
     ingest_group_commit: bool = True
     ingest_batch_max: int = Field(default=200, ge=1, le=5000)
     ingest_batches_inflight: int = Field(default=2, ge=1, le=64)

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from alert_ingestion.api.routes import alerts, integrations, pagerduty, webhooks
 from alert_ingestion.config import Settings, get_settings
-from alert_ingestion.db.fast_path import FastPath
+from alert_ingestion.db.alert_writer import AlertWriter
 from alert_ingestion.services.incident_actions import IncidentActionSender
 from alert_ingestion.services.incident_gateway import IncidentGateway
 from alert_ingestion.services.ingest import Ingestor, IngestSettings
@@ -19,6 +19,7 @@ from alert_ingestion.services.integrations import IntegrationKeys
 from alert_ingestion.services.rate_limit import RateLimiter
 from platform_common.app import create_service_app
 from platform_common.clock import Clock, SystemClock
+from platform_common.db import database_urls
 from platform_common.http import ServiceClient
 
 log = logging.getLogger(__name__)
@@ -61,26 +62,20 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.incident_actions = sender
         app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-        fast = None
-        if settings.ingest_fast_path and settings.database_url is not None:
-            fast = await FastPath.connect(
-                settings.database_url.get_secret_value(),
-                # Group commit needs a connection per batch in flight, not per request.
-                size=settings.ingest_batches_inflight + 1 if settings.ingest_group_commit else settings.db_pool_size,
-                max_batch=settings.ingest_batch_max,
-                max_inflight=settings.ingest_batches_inflight,
-                group_commit=settings.ingest_group_commit,
-            )
+        writer = await AlertWriter.connect(
+            database_urls(settings)[0],
+            # Without group commit every alert is its own transaction (kept to compare).
+            max_batch=settings.ingest_batch_max if settings.ingest_group_commit else 1,
+            max_inflight=settings.ingest_batches_inflight,
+        )
         app.state.ingestor = Ingestor(
-            db,
-            gateway,
+            writer,
             IngestSettings(
                 correlation_window_minutes=settings.correlation_window_minutes,
                 auto_resolve_incidents=settings.auto_resolve_incidents,
             ),
             clock.now,
             on_actions=sender.send_soon,
-            fast=fast,
         )
         if settings.environment == "local":
             await _seed(app, settings, clock)
@@ -100,8 +95,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 await asyncio.gather(worker, return_exceptions=True)
             await sender.drain()
             await gateway.aclose()
-            if fast is not None:
-                await fast.close()
+            await writer.close()
 
     app = create_service_app(
         settings,

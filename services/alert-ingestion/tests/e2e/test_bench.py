@@ -14,6 +14,15 @@ pytestmark = pytest.mark.e2e
 BENCH = Path(__file__).resolve().parents[4] / "bench" / "ingest.py"
 
 
+# bench/ingest.py (outside this service) still reads incidents.alert_count and
+# has pgbench call ingest_alert(), both removed by migration 0006_one_owner.
+# Strict: once the script is brought up to date this passes, fails as XPASS,
+# and the mark must go.
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bench/ingest.py predates 0006_one_owner (incidents.alert_count, ingest_alert())",
+)
 def test_bench_script_reports_alerts_per_second(database_server):
     for binary in ("wrk", "pgbench"):
         if shutil.which(binary) is None:

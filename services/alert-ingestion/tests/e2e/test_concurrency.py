@@ -17,21 +17,17 @@ PER_SCENARIO = 120
 
 
 @pytest.fixture
-def two_processes(clean_database, incident_service):
+def two_processes(clean_database, incident_process):
     env = {
         "ENVIRONMENT": "test",
         "DATABASE_URL": clean_database,
-        "INCIDENT_SERVICE_URL": incident_service.url,
+        "INCIDENT_SERVICE_URL": incident_process.url,
         "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
         "READINESS_INTERVAL_SECONDS": "60",
         "LOG_LEVEL": "WARNING",
     }
-    # One process on the one-call PostgreSQL path, one on the general path: the
-    # two must exclude each other as well as themselves.
-    processes = [
-        ServiceProcess("alert_ingestion", env),
-        ServiceProcess("alert_ingestion", env | {"INGEST_FAST_PATH": "false"}),
-    ]
+    # Two processes, each batching its own alerts: they must exclude each other as well as themselves.
+    processes = [ServiceProcess("alert_ingestion", env) for _ in range(2)]
     with contextlib.ExitStack() as stack:
         yield [stack.enter_context(process) for process in processes]
 
@@ -40,7 +36,7 @@ def two_processes(clean_database, incident_service):
 # before its response (httpx.ReadError), cause not found; only that error earns
 # one rerun, so a wrong count or any other failure still fails at once.
 @pytest.mark.flaky(reruns=1, only_rerun=["ReadError"])
-async def test_concurrent_senders_across_two_processes_make_one_incident_each(two_processes, db):
+async def test_concurrent_senders_across_two_processes_make_one_incident_each(two_processes, incident_process, db):
     a, b = two_processes
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400)) as http:
         created = await http.post(
@@ -72,24 +68,32 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
         responses = await asyncio.gather(*requests)
 
     assert sorted({r.status_code for r in responses}) == [202], [r.text for r in responses if r.status_code != 202][:3]
+    # Each incident is opened (by incident-management, or the fallback) just after the 202 that named it.
+    incidents = await db.all_incidents_opened(within=30)
     for service in ("corr-race", "pd-race"):
-        incidents = db.rows("SELECT id, alert_count FROM incidents WHERE service = :s", s=service)
-        assert len(incidents) == 1, f"{service}: {len(incidents)} incidents"
-        assert incidents[0].alert_count == PER_SCENARIO
+        opened = [i for i in incidents if i.service == service]
+        assert len(opened) == 1, f"{service}: {len(opened)} incidents"
+        # Every alert of the scenario on it, counted from ingestion's alerts.
+        assert opened[0].alert_count == PER_SCENARIO
+        named = db.rows("SELECT DISTINCT incident_id FROM alerts WHERE service = :s", s=service)
+        assert [row.incident_id for row in named] == [opened[0].id]
         actions = db.rows("SELECT action, count(*) AS n FROM alerts WHERE service = :s GROUP BY action", s=service)
         counts = {row.action: row.n for row in actions}
         assert counts.pop("created") == 1
         assert sum(counts.values()) == PER_SCENARIO - 1
-    # Both processes really served.
-    assert all(p.process.poll() is None for p in two_processes)
+    assert len(incidents) == 2
+    # One create owed per incident, and settled.
+    assert db.scalar("SELECT array_agg(action || ':' || status) FROM alert_incident_actions") == ["create:done"] * 2
+    # The three processes really served.
+    assert all(p.process.poll() is None for p in [*two_processes, incident_process])
 
 
 @pytest.fixture
-def two_batching_processes(clean_database, incident_service):
+def two_batching_processes(clean_database, incident_process):
     env = {
         "ENVIRONMENT": "test",
         "DATABASE_URL": clean_database,
-        "INCIDENT_SERVICE_URL": incident_service.url,
+        "INCIDENT_SERVICE_URL": incident_process.url,
         "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
         "READINESS_INTERVAL_SECONDS": "60",
         "LOG_LEVEL": "WARNING",
@@ -122,10 +126,13 @@ async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_
 
     assert {r.status_code for r in responses} == {202}, [r.text for r in responses if r.status_code != 202][:3]
     assert db.scalar("SELECT count(*) FROM alerts") == 300
-    assert db.scalar("SELECT sum(alert_count) FROM incidents") == 300
+    incidents = await db.all_incidents_opened(within=30)
+    assert sum(i.alert_count for i in incidents) == 300
     # At most one open incident per (service, severity) was created by correlation...
-    per_pair = db.rows("SELECT service, severity, count(*) AS n FROM incidents GROUP BY service, severity")
-    assert all(row.n == 1 for row in per_pair), per_pair
+    pairs = [(i.service, i.severity) for i in incidents]
+    assert len(pairs) == len(set(pairs)), pairs
+    assert set(pairs) == {tuple(row) for row in db.rows("SELECT DISTINCT service, severity FROM alerts")}
+    assert db.scalar("SELECT count(*) FROM alerts WHERE action = 'created'") == len(incidents)
     # ...and every alert of one dedup key landed on one incident.
     keys = db.rows("SELECT dedup_key, count(DISTINCT incident_id) AS n FROM alerts GROUP BY dedup_scope, dedup_key")
     assert all(row.n == 1 for row in keys)

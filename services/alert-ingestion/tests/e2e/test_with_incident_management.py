@@ -3,6 +3,7 @@ incidents stay unassigned, which it records and retries)."""
 
 import asyncio
 import time
+import uuid
 
 import httpx
 import pytest
@@ -47,7 +48,7 @@ async def eventually(check, within: float = 15.0):
         await asyncio.sleep(0.2)
 
 
-async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(services):
+async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(services, db):
     ingestion, incidents = services
     async with httpx.AsyncClient(timeout=10) as http:
         key = (
@@ -66,9 +67,19 @@ async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(se
             assert (await http.post(f"{ingestion.url}/v2/enqueue", json=event("trigger", "co-5xx"))).status_code == 202
         alert = (await http.get(f"{ingestion.url}/api/v1/alerts", params={"limit": 1})).json()["items"][0]
         incident_url = f"{incidents.url}/api/v1/incidents/{alert['incident_id']}"
-        incident = (await http.get(incident_url)).json()
+
+        async def opened(url: str):
+            response = await http.get(url)
+            return response.json() if response.status_code == 200 else None
+
+        # Opened by incident-management just after the first 202.
+        incident = await eventually(lambda: opened(incident_url))
+        assert incident, "the incident was not opened"
         assert (incident["status"], incident["alert_count"], incident["service"]) == ("open", 2, "checkout")
+        assert incident["origin"] == "api"
         assert len(incident["alerts"]) == 2
+        # The repeat is counted but not on the timeline; the alert that opened it is.
+        assert sorted(e["event_type"] for e in incident["timeline"]) == ["alert_attached", "created"]
 
         await http.post(f"{ingestion.url}/v2/enqueue", json=event("acknowledge", "co-5xx"))
 
@@ -82,6 +93,7 @@ async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(se
         await http.post(f"{ingestion.url}/v2/enqueue", json=event("resolve", "co-5xx"))
         resolved = await eventually(lambda: status_is("resolved"))
         assert resolved and resolved["mttr_seconds"] is not None
+        assert [a["status"] for a in resolved["alerts"]] == ["resolved", "resolved"]
 
         # incident-management down: the next incident is opened by the fallback,
         # and is there, whole, when it comes back.
@@ -89,7 +101,22 @@ async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(se
         fallback = await http.post(f"{ingestion.url}/v2/enqueue", json=event("trigger", "co-db", severity="warning"))
         assert fallback.status_code == 202
         alert = (await http.get(f"{ingestion.url}/api/v1/alerts", params={"fingerprint": "co-db"})).json()["items"][0]
+        assert alert["action"] == "created"  # the resolved incident took no more alerts
+
+        async def fallen_back():
+            create = "SELECT status FROM alert_incident_actions WHERE incident_id = :id AND action = 'create'"
+            return db.scalar(create, id=uuid.UUID(alert["incident_id"])) == "done"
+
+        assert await eventually(fallen_back)
         incidents.start()
-        incident = (await http.get(f"{incidents.url}/api/v1/incidents/{alert['incident_id']}")).json()
+        incident = await eventually(lambda: opened(f"{incidents.url}/api/v1/incidents/{alert['incident_id']}"))
+        assert incident, "the fallback did not open the incident"
         assert (incident["status"], incident["alert_count"], incident["severity"]) == ("open", 1, "medium")
-        assert [e["event_type"] for e in incident["timeline"]][:2] == ["created", "alert_attached"]
+        assert incident["origin"] == "ingestion_fallback"
+        entries = sorted((e["event_type"], e["actor"]) for e in incident["timeline"])
+        assert entries == [("alert_attached", "alert-ingestion"), ("created", "alert-ingestion")]
+        # ...and incident-management changes it like any other.
+        moved = await http.patch(
+            f"{incidents.url}/api/v1/incidents/{alert['incident_id']}", json={"status": "acknowledged"}
+        )
+        assert moved.status_code == 200, moved.text

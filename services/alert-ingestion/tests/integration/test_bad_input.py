@@ -27,6 +27,7 @@ async def test_invalid_fields_are_422_with_the_field_named(client, db, body, fie
     assert response.status_code == 422
     assert any(error["loc"][-1] == field for error in response.json()["detail"]), response.json()
     assert db.scalar("SELECT count(*) FROM alerts") == 0
+    assert db.scalar("SELECT count(*) FROM alert_incident_actions") == 0
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"not json", b"\xff\xfe"])
@@ -34,6 +35,7 @@ async def test_malformed_bodies_are_400(client, db, content):
     response = await client.post("/api/v1/alerts", content=content, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert isinstance(response.json()["detail"], str)
+    assert db.scalar("SELECT count(*) FROM alerts") == 0
 
 
 async def test_non_object_body_is_422(client):
@@ -45,6 +47,7 @@ async def test_oversize_body_is_413(client, db):
     assert response.status_code == 413
     assert "detail" in response.json()
     assert db.scalar("SELECT count(*) FROM alerts") == 0
+    assert db.scalar("SELECT count(*) FROM alert_incident_actions") == 0
 
 
 async def test_unknown_integration_key_is_401(client):

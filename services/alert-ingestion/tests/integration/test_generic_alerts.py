@@ -9,31 +9,39 @@ from platform_common.clock import ManualClock
 ALERT = {"service": "checkout", "severity": "high", "message": "Payment API error rate 12% above threshold"}
 
 
-async def test_first_alert_opens_an_incident_through_incident_management(client, db, incident_service):
+OWED = "SELECT array_agg(action || ':' || status ORDER BY seq) FROM alert_incident_actions"
+
+
+async def test_first_alert_opens_an_incident_through_incident_management(client, db, incident_service, wait_for):
     response = await client.post("/api/v1/alerts", json=ALERT | {"source": "prometheus", "labels": {"pod": "a"}})
 
     assert response.status_code == 202
     body = response.json()
     assert body["action"] == "created"
     assert len(body["fingerprint"]) == 64
-    incident = db.rows("SELECT * FROM incidents WHERE id = :id", id=uuid.UUID(body["incident_id"]))[0]
-    assert (incident.service, incident.severity, incident.status, incident.alert_count) == (
+    # The 202 names the incident at once; incident-management opens it just after.
+    incident = await incident_service.incident_eventually(body["incident_id"])
+    assert (incident["service"], incident["severity"], incident["status"], incident["alert_count"]) == (
         "checkout",
         "high",
         "open",
         1,
     )
-    assert incident.origin == "api"  # made by incident-management, not the fallback
-    assert [c[0] for c in incident_service.calls] == ["POST"]
-    assert incident_service.calls[0][2]["id"] == body["incident_id"]
-    events = db.rows(
-        "SELECT event_type, actor FROM incident_timeline WHERE incident_id = :id ORDER BY id",
-        id=uuid.UUID(body["incident_id"]),
-    )
-    assert [(e.event_type, e.actor) for e in events] == [("created", "api"), ("alert_attached", "alert-ingestion")]
+    assert incident["origin"] == "api"  # made by incident-management, not the fallback
+    assert incident["title"] == ALERT["message"]
+    assert [a["id"] for a in incident["alerts"]] == [body["alert_id"]]
+    assert [(c[0], c[1]) for c in incident_service.sent()] == [("POST", "/api/v1/incidents")]
+    assert incident_service.sent()[0][2]["id"] == body["incident_id"]
+    # The owed create is recorded done (in a transaction of its own, just after the call).
+    assert await wait_for(lambda: db.scalar(OWED) == ["create:done"])
+    # The timeline holds incident-management's own entry and the alert that
+    # opened the incident (read from ingestion's alerts, so without an id).
+    # Sorted: entries are in time order, and the alert arrived before the incident opened.
+    entries = [(e["event_type"], e["actor"], e["id"] is None) for e in incident["timeline"]]
+    assert sorted(entries) == [("alert_attached", "alert-ingestion", True), ("created", "api", False)]
 
 
-async def test_repeat_of_same_alert_is_deduplicated_and_counted(client, db):
+async def test_repeat_of_same_alert_is_deduplicated_and_counted(client, db, incident_service):
     first = (await client.post("/api/v1/alerts", json=ALERT)).json()
     # The same problem with another number: the normalised message matches.
     second = (
@@ -44,11 +52,12 @@ async def test_repeat_of_same_alert_is_deduplicated_and_counted(client, db):
     assert second["incident_id"] == first["incident_id"]
     assert second["fingerprint"] == first["fingerprint"]
     incident_id = uuid.UUID(first["incident_id"])
-    assert db.scalar("SELECT alert_count FROM incidents WHERE id = :id", id=incident_id) == 2
     assert db.scalar("SELECT count(*) FROM alerts WHERE incident_id = :id", id=incident_id) == 2
-    # Repeats stay off the timeline.
-    attached = "SELECT count(*) FROM incident_timeline WHERE incident_id = :id AND event_type = 'alert_attached'"
-    assert db.scalar(attached, id=incident_id) == 1
+    assert [r.action for r in db.rows("SELECT action FROM alerts ORDER BY received_at")] == ["created", "deduplicated"]
+    # Counted by incident-management, but repeats stay off the timeline, which people read.
+    incident = await incident_service.incident_eventually(incident_id)
+    assert incident["alert_count"] == 2
+    assert [e["event_type"] for e in incident["timeline"]].count("alert_attached") == 1
 
 
 async def test_explicit_dedup_key_is_the_fingerprint(client):
@@ -73,15 +82,18 @@ async def test_other_alert_of_same_service_and_severity_correlates_within_window
     assert other["action"] == "correlated"
     assert other["incident_id"] == first["incident_id"]
     assert different_severity["action"] == "created"
-    assert db.scalar("SELECT alert_count FROM incidents WHERE id = :id", id=uuid.UUID(first["incident_id"])) == 2
+    assert different_severity["incident_id"] != first["incident_id"]
+    assert (await db.incident_eventually(first["incident_id"])).alert_count == 2
+    assert (await db.incident_eventually(different_severity["incident_id"])).alert_count == 1
+    assert len(await db.all_incidents_opened()) == 2
 
 
 async def test_alert_after_the_window_opens_a_new_incident(make_client, db):
     clock = ManualClock(datetime.now(UTC) - timedelta(minutes=10))
     async with make_client(clock=clock, correlation_window_minutes=5) as client:
         first = (await client.post("/api/v1/alerts", json=ALERT)).json()
-        # The incident's created_at comes from incident-management's own clock (real time),
-        # so move ours well past the window.
+        # The window counts from the opening alert's arrival (ingestion's clock);
+        # move it well past the window.
         clock.set(datetime.now(UTC) + timedelta(minutes=6))
         later = (await client.post("/api/v1/alerts", json=ALERT | {"message": "Checkout latency p99 over 2s"})).json()
         repeat = (await client.post("/api/v1/alerts", json=ALERT)).json()
@@ -91,6 +103,10 @@ async def test_alert_after_the_window_opens_a_new_incident(make_client, db):
     # A repeat of an unresolved alert still deduplicates, whatever its age.
     assert repeat["action"] == "deduplicated"
     assert repeat["incident_id"] == first["incident_id"]
+    incidents = await db.all_incidents_opened()
+    assert sorted((str(i.id), i.alert_count) for i in incidents) == sorted(
+        [(first["incident_id"], 2), (later["incident_id"], 1)]
+    )
 
 
 async def test_list_and_read_alerts_with_filters(client):
@@ -128,10 +144,11 @@ async def test_metrics_count_alerts(client):
 
 
 async def test_concurrent_first_alerts_open_one_incident(client, db):
-    """On either database: a burst of first alerts for one service and severity."""
+    """A burst of first alerts for one service and severity: one incident, opened once."""
     burst = [client.post("/api/v1/alerts", json=ALERT | {"message": f"symptom {chr(97 + i)}"}) for i in range(20)]
     responses = await asyncio.gather(*burst)
     assert {r.status_code for r in responses} == {202}
     assert [r.json()["action"] for r in responses].count("created") == 1
-    assert db.scalar("SELECT count(*) FROM incidents") == 1
-    assert db.scalar("SELECT alert_count FROM incidents") == 20
+    assert len({r.json()["incident_id"] for r in responses}) == 1
+    incidents = await db.all_incidents_opened()
+    assert [(str(i.id), i.alert_count) for i in incidents] == [(responses[0].json()["incident_id"], 20)]

@@ -10,9 +10,10 @@ async def batches_written(client) -> float:
     return float(line.split()[-1])
 
 
-async def test_concurrent_alerts_are_batched_and_counted_exactly(client, db):
+async def test_concurrent_alerts_are_batched_and_counted_exactly(client, db, incident_service):
     # One alert first, so the burst has an incident to join.
-    await client.post("/api/v1/alerts", json={"service": "api", "severity": "high", "message": "first"})
+    first = await client.post("/api/v1/alerts", json={"service": "api", "severity": "high", "message": "first"})
+    first = first.json()
     before = await batches_written(client)
     burst = [
         client.post(
@@ -25,11 +26,16 @@ async def test_concurrent_alerts_are_batched_and_counted_exactly(client, db):
 
     assert {r.status_code for r in responses} == {202}
     assert {r.json()["action"] for r in responses} == {"correlated", "deduplicated"}
-    assert db.scalar("SELECT count(*) FROM incidents") == 1
-    assert db.scalar("SELECT alert_count FROM incidents") == 61
-    assert db.scalar("SELECT count(*) FROM alerts WHERE action = 'correlated'") == 7
+    assert {r.json()["incident_id"] for r in responses} == {first["incident_id"]}
+    incidents = await db.all_incidents_opened()
+    assert [(str(i.id), i.alert_count) for i in incidents] == [(first["incident_id"], 61)]
+    # One opener, one alert per other key correlated, the rest repeats.
+    actions = dict(db.rows("SELECT action, count(*) FROM alerts GROUP BY action"))
+    assert actions == {"created": 1, "correlated": 7, "deduplicated": 53}
     # The timeline has the first alert and the seven correlated ones, no repeats.
-    assert db.scalar("SELECT count(*) FROM incident_timeline WHERE event_type = 'alert_attached'") == 8
+    incident = await incident_service.incident(first["incident_id"])
+    assert [e["event_type"] for e in incident["timeline"]].count("alert_attached") == 8
+    assert incident["alert_count"] == 61
     assert await batches_written(client) - before < 60  # some alerts shared a transaction
 
 
@@ -40,6 +46,9 @@ async def test_burst_needing_new_incidents_creates_one_per_service_and_severity(
     ]
     responses = await asyncio.gather(*burst)
     assert {r.status_code for r in responses} == {202}
-    assert db.scalar("SELECT count(*) FROM incidents") == 3
-    assert db.scalar("SELECT sum(alert_count) FROM incidents") == 45
-    assert sorted(r.json()["action"] for r in responses).count("created") == 3
+    assert [r.json()["action"] for r in responses].count("created") == 3
+    incidents = await db.all_incidents_opened()
+    assert sorted((i.service, i.alert_count) for i in incidents) == [("svc0", 15), ("svc1", 15), ("svc2", 15)]
+    # Every alert names the incident of its service, the one that was opened.
+    named = {(r.json()["incident_id"], f"svc{i % 3}") for i, r in enumerate(responses)}
+    assert named == {(str(i.id), i.service) for i in incidents}

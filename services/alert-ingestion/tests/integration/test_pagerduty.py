@@ -21,11 +21,20 @@ def action(key: str, event_action: str, dedup_key: str) -> dict:
 
 
 def incident_of(db, dedup_key: str):
-    return db.rows(
-        "SELECT i.* FROM incidents i JOIN alerts a ON a.incident_id = i.id"
-        " WHERE a.dedup_key = :k ORDER BY a.received_at",
-        k=dedup_key,
-    )[-1]
+    """The incident of the newest alert of this dedup key (with its alert_count), or None while it is being opened."""
+    incident_id = db.scalar(
+        "SELECT incident_id FROM alerts WHERE dedup_key = :k ORDER BY received_at DESC LIMIT 1", k=dedup_key
+    )
+    return db.incident(incident_id) if incident_id else None
+
+
+async def opened_incident_of(db, dedup_key: str):
+    """incident_of, once incident-management opened it (just after the 202)."""
+    incident_id = db.scalar(
+        "SELECT incident_id FROM alerts WHERE dedup_key = :k ORDER BY received_at DESC LIMIT 1", k=dedup_key
+    )
+    assert incident_id is not None, f"no alert with dedup key {dedup_key}"
+    return await db.incident_eventually(incident_id)
 
 
 async def test_trigger_answers_like_pagerduty_and_opens_incident(client, db, integration_key):
@@ -34,7 +43,7 @@ async def test_trigger_answers_like_pagerduty_and_opens_incident(client, db, int
 
     assert response.status_code == 202
     assert response.json() == {"status": "success", "message": "Event processed", "dedup_key": "disk-db-1"}
-    incident = incident_of(db, "disk-db-1")
+    incident = await opened_incident_of(db, "disk-db-1")
     # The integration names the service; PagerDuty's `error` is our `high`.
     assert (incident.service, incident.severity, incident.alert_count) == ("payments", "high", 1)
 
@@ -46,7 +55,7 @@ async def test_trigger_without_dedup_key_gets_one_to_resolve_with(client, db, in
 
     await client.post("/v2/enqueue", json=action(key, "resolve", generated))
 
-    assert await wait_for(lambda: incident_of(db, generated).status == "resolved")
+    assert await wait_for(lambda: getattr(incident_of(db, generated), "status", None) == "resolved")
 
 
 async def test_acknowledge_and_resolve_move_the_incident_through_incident_management(
@@ -58,14 +67,38 @@ async def test_acknowledge_and_resolve_move_the_incident_through_incident_manage
     ack = await client.post("/v2/enqueue", json=action(key, "acknowledge", "k1"))
     assert ack.status_code == 202
     assert ack.json()["dedup_key"] == "k1"
-    assert await wait_for(lambda: incident_of(db, "k1").status == "acknowledged")
+    assert await wait_for(lambda: getattr(incident_of(db, "k1"), "status", None) == "acknowledged")
     assert db.scalar("SELECT status FROM alerts WHERE dedup_key = 'k1'") == "acknowledged"
 
     await client.post("/v2/enqueue", json=action(key, "resolve", "k1"))
     assert await wait_for(lambda: incident_of(db, "k1").status == "resolved")
     assert db.scalar("SELECT status FROM alerts WHERE dedup_key = 'k1'") == "resolved"
-    patches = [body["status"] for method, _, body in incident_service.calls if method == "PATCH"]
-    assert patches == ["acknowledged", "resolved"]
+    # The create first, then the two moves, each once.
+    calls = [(method, body.get("status")) for method, _, body in incident_service.sent()]
+    assert calls == [("POST", None), ("PATCH", "acknowledged"), ("PATCH", "resolved")]
+    owed = "SELECT array_agg(action || ':' || status ORDER BY seq) FROM alert_incident_actions"
+    assert await wait_for(lambda: db.scalar(owed) == ["create:done", "acknowledge:done", "resolve:done"])
+
+
+async def test_acknowledge_owed_while_the_create_is_in_flight_follows_it_at_once(
+    make_client, db, integration_key, incident_service, wait_for
+):
+    """The acknowledge may not overtake the create of its incident; it is sent
+    as soon as the create is through, without waiting for the retry loop (off here)."""
+    incident_service.mode = "slow"
+    incident_service.delay = 0.5
+    async with make_client(incident_actions_worker_enabled=False) as client:
+        key = await integration_key(client)
+        await client.post("/v2/enqueue", json=trigger(key, "k2"))
+        await client.post("/v2/enqueue", json=action(key, "acknowledge", "k2"))
+        owed = "SELECT array_agg(action || ':' || status ORDER BY seq) FROM alert_incident_actions"
+        assert await wait_for(lambda: db.scalar(owed) == ["create:done", "acknowledge:done"], within=5)
+    assert [(method, body.get("status")) for method, _, body in incident_service.sent()] == [
+        ("POST", None),
+        ("PATCH", "acknowledged"),
+    ]
+    incident = await opened_incident_of(db, "k2")
+    assert (incident.origin, incident.status) == ("api", "acknowledged")
 
 
 async def test_repeated_trigger_is_deduplicated_and_counted(client, db, integration_key):
@@ -74,18 +107,21 @@ async def test_repeated_trigger_is_deduplicated_and_counted(client, db, integrat
         assert (await client.post("/v2/enqueue", json=trigger(key, "flappy"))).status_code == 202
 
     assert db.scalar("SELECT count(DISTINCT incident_id) FROM alerts WHERE dedup_key = 'flappy'") == 1
-    assert incident_of(db, "flappy").alert_count == 3
+    assert (await opened_incident_of(db, "flappy")).alert_count == 3
+    assert len(await db.all_incidents_opened()) == 1
 
 
 async def test_incident_resolves_only_when_every_alert_is_resolved(client, db, integration_key, wait_for):
     key = await integration_key(client)
     await client.post("/v2/enqueue", json=trigger(key, "a"))
     await client.post("/v2/enqueue", json=trigger(key, "b", summary="Replication lag on db-2"))
-    assert incident_of(db, "a").id == incident_of(db, "b").id  # correlated: same service and severity
+    # Correlated: same service and severity.
+    assert (await opened_incident_of(db, "a")).id == (await opened_incident_of(db, "b")).id
 
     await client.post("/v2/enqueue", json=action(key, "resolve", "a"))
     await wait_for(lambda: False, within=0.5)
     assert incident_of(db, "a").status == "open"
+    assert db.scalar("SELECT count(*) FROM alert_incident_actions WHERE action = 'resolve'") == 0
 
     await client.post("/v2/enqueue", json=action(key, "resolve", "b"))
     assert await wait_for(lambda: incident_of(db, "a").status == "resolved")
@@ -98,7 +134,8 @@ async def test_auto_resolve_can_be_switched_off(make_client, db, integration_key
         await client.post("/v2/enqueue", json=action(key, "resolve", "manual"))
         await wait_for(lambda: False, within=0.5)
     assert db.scalar("SELECT status FROM alerts WHERE dedup_key = 'manual'") == "resolved"
-    assert incident_of(db, "manual").status == "open"
+    assert (await opened_incident_of(db, "manual")).status == "open"
+    assert db.scalar("SELECT count(*) FROM alert_incident_actions WHERE action = 'resolve'") == 0
 
 
 async def test_trigger_after_resolve_opens_a_new_incident(client, db, integration_key, wait_for):
@@ -110,6 +147,9 @@ async def test_trigger_after_resolve_opens_a_new_incident(client, db, integratio
     incidents = db.rows("SELECT DISTINCT incident_id FROM alerts WHERE dedup_key = 'again'")
     assert first["dedup_key"] == "again"
     assert len(incidents) == 2
+    opened = await db.all_incidents_opened()
+    assert {i.id for i in opened} == {row.incident_id for row in incidents}
+    assert sorted(i.alert_count for i in opened) == [1, 1]
 
 
 async def test_dedup_key_matches_only_within_its_routing_key(client, db, integration_key):
@@ -157,7 +197,7 @@ async def test_alertmanager_pagerduty_sender_shape_works_unchanged(client, db, i
     response = await client.post("/v2/enqueue", json=event)
     assert response.status_code == 202
     assert response.json()["dedup_key"] == group_key
-    assert incident_of(db, group_key).severity == "high"
+    assert (await opened_incident_of(db, group_key)).severity == "high"
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,14 @@ async def test_alertmanager_group_opens_one_incident_per_service_severity(client
     results = response.json()["alerts"]
     assert [r["action"] for r in results] == ["created", "correlated"]
     assert [r["fingerprint"] for r in results] == ["aaa1", "bbb2"]
-    incident = db.rows("SELECT * FROM incidents")[0]
-    assert (incident.service, incident.severity, incident.alert_count) == ("storage", "critical", 2)
+    assert results[0]["incident_id"] == results[1]["incident_id"]
+    [incident] = await db.all_incidents_opened()
+    assert (str(incident.id), incident.service, incident.severity, incident.alert_count) == (
+        results[0]["incident_id"],
+        "storage",
+        "critical",
+        2,
+    )
     assert incident.title == "DiskFull on db-1"
 
 
@@ -57,7 +63,8 @@ async def test_alertmanager_resend_is_idempotent_and_resolved_resolves(client, d
     # Alertmanager repeats the group (repeat_interval, HA peers): deduplicated.
     again = await client.post("/api/v1/webhooks/alertmanager", json=firing, headers=bearer(key))
     assert again.json()["alerts"][0]["action"] == "deduplicated"
-    assert db.scalar("SELECT count(*) FROM incidents") == 1
+    [incident] = await db.all_incidents_opened()
+    assert incident.alert_count == 2
 
     resolved = am_webhook(am_alert("DiskFull", "resolved", fingerprint="aaa1"), status="resolved")
     response = await client.post("/api/v1/webhooks/alertmanager", json=resolved, headers=bearer(key))
@@ -73,7 +80,8 @@ async def test_alerts_without_fingerprint_are_keyed_by_their_labels(client, db, 
     second = (await client.post("/api/v1/webhooks/alertmanager", json=body, headers=bearer(key))).json()["alerts"][0]
     assert second["fingerprint"] == first["fingerprint"]
     assert second["action"] == "deduplicated"
-    assert db.scalar("SELECT severity FROM incidents") == "medium"
+    [incident] = await db.all_incidents_opened()
+    assert (incident.severity, incident.alert_count) == ("medium", 2)
 
 
 async def test_key_in_query_string_works(client, integration_key):
@@ -121,6 +129,8 @@ async def test_grafana_webhook(client, db, integration_key, wait_for):
     assert response.json()["alerts"][0]["action"] == "created"
     row = db.rows("SELECT format, severity, service, message FROM alerts")[0]
     assert tuple(row) == ("grafana", "medium", "frontend", "5xx above 5%")
+    [incident] = await db.all_incidents_opened()
+    assert (incident.service, incident.severity, incident.status) == ("frontend", "medium", "open")
 
     body["status"] = "resolved"
     body["alerts"][0] = alert | {"status": "resolved", "endsAt": "2026-11-23T10:10:00Z"}

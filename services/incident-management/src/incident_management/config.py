@@ -26,9 +26,6 @@ class Settings(BaseServiceSettings):
     # How often delivery results of sent pages are read from notification-service, and for how long.
     incident_delivery_poll_seconds: float = Field(default=15.0, gt=0)
     incident_delivery_tracking_hours: float = Field(default=24.0, gt=0)
-    # Budget of the on-call lookup made inside POST /incidents; past it the loop retries.
-    # Kept under alert-ingestion's 2 s create timeout so its call does not time out first.
-    incident_inline_timeout_seconds: float = Field(default=1.0, gt=0)
     # >1 runs the service's clock faster than real time (demos, end-to-end tests of escalation).
     incident_clock_speed: float = Field(default=1.0, gt=0)
 

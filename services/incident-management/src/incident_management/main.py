@@ -20,6 +20,7 @@ from platform_common.app import create_service_app
 from platform_common.clock import Clock
 from platform_common.db import database_urls
 from platform_common.http import ServiceClient
+from platform_common.listen import Listener
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +38,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 settings.oncall_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
             )
         )
-        # The lookup inside POST /incidents gets one short try; the loop retries patiently.
-        inline_oncall = OncallClient(
-            ServiceClient(
-                settings.oncall_service_url,
-                timeout=min(settings.http_timeout_seconds, settings.incident_inline_timeout_seconds),
-                retries=0,
-            )
-        )
         notifications = NotificationClient(
             ServiceClient(
                 settings.notification_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
@@ -56,7 +49,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             settings=settings,
             oncall=oncall,
             notifications=notifications,
-            inline_oncall=inline_oncall,
         )
         app.state.engine = engine
         # A small synchronous pool for the Prometheus collector, which runs outside the event loop.
@@ -64,19 +56,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # On this app's own registry, so each app reads its own database.
         open_incidents = OpenIncidentsCollector(metrics_engine)
         app.state.metrics_registry.register(open_incidents)
-        worker = None
+        tasks = []
         if settings.incident_worker_enabled:
-            worker = asyncio.create_task(engine.run_forever(), name="incident-loop")
+            tasks.append(asyncio.create_task(engine.run_forever(), name="incident-loop"))
+            # Incidents opened by any replica or by ingestion's fallback wake this engine at once.
+            listener = Listener(database_urls(settings)[0], "incident_opened", engine.wake)
+            tasks.append(asyncio.create_task(listener.run(), name="incident-listener"))
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                    await task
             app.state.metrics_registry.unregister(open_incidents)
             metrics_engine.dispose()
-            for client in (oncall, inline_oncall, notifications):
+            for client in (oncall, notifications):
                 await client.aclose()
 
     return create_service_app(

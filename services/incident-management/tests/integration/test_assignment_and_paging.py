@@ -183,24 +183,17 @@ async def test_a_manual_assignee_is_paged_without_asking_oncall(harness):
 
 
 async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_and_paged(harness):
-    """alert-ingestion inserts straight into the shared database while this service is down."""
+    """alert-ingestion opens incidents through open_incident() while this service is down."""
     harness.oncall.configure("payments", levels=[(5, ["alice"])])
     incident_id = uuid.uuid4()
     url = harness.database_url.replace("postgresql://", "postgresql+psycopg://")
     engine = sa.create_engine(url)
     with engine.begin() as conn:
+        # The fallback's one way in: open_incident(), the function this service's create uses too.
         conn.execute(
             sa.text(
-                "INSERT INTO incidents (id, title, service, severity, status, origin, needs_assignment, alert_count,"
-                " created_at, updated_at) VALUES (:id, 'Disk full', 'payments', 'critical', 'open',"
-                " 'ingestion_fallback', true, 1, :now, :now)"
-            ),
-            {"id": incident_id, "now": harness.clock.now()},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO incident_timeline (incident_id, event_type, actor, message, data, created_at)"
-                " VALUES (:id, 'created', 'alert-ingestion', 'Opened by alert-ingestion (fallback)', '{}', :now)"
+                "SELECT open_incident(:id, 'Disk full', '', 'payments', NULL, 'critical',"
+                " 'ingestion_fallback', 'alert-ingestion', :now)"
             ),
             {"id": incident_id, "now": harness.clock.now()},
         )

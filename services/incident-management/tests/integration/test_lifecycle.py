@@ -23,13 +23,14 @@ async def test_create_returns_the_incident_and_a_repeat_with_the_same_id_returns
     chosen = str(uuid.uuid4())
     first = await harness.client.post(
         "/api/v1/incidents",
-        json={"id": chosen, "title": "DB down", "service": "payments", "severity": "critical", "alert_count": 3},
+        json={"id": chosen, "title": "DB down", "service": "payments", "severity": "critical"},
     )
     assert first.status_code == 201
     body = first.json()
     assert body["id"] == chosen
     assert body["status"] == "open"
-    assert body["alert_count"] == 3
+    assert body["alert_count"] == 0
+    assert body["needs_assignment"] is True, "answered at once: on-call is asked after, by the engine"
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)
     again = await harness.client.post(
         "/api/v1/incidents", json={"id": chosen, "title": "other", "service": "x", "severity": "low"}

@@ -148,9 +148,9 @@ async def test_detail_shows_alerts_notes_timeline_and_pages(harness):
                 "severity": "high",
                 "message": f"alert {n}",
                 "labels": {"env": "prod"},
-                "fingerprint": "fp",
+                "fingerprint": f"fp{n}",
                 "status": "triggered",
-                "action": "created",
+                "action": "created" if n == 0 else "correlated",
                 "received_at": START + timedelta(seconds=n),
             }
             conn.execute(alerts.insert().values({k: v for k, v in row.items() if k in alerts.c}))
@@ -162,5 +162,14 @@ async def test_detail_shows_alerts_notes_timeline_and_pages(harness):
     assert detail["alerts_truncated"] is False
     assert detail["pages"][0]["recipient"] == "alice"
     assert detail["pages"][0]["status"] == "sent"
-    assert [e["event_type"] for e in detail["timeline"]] == ["created", "assigned", "paged"]
+    # The alerts (read from ingestion's view, id null) take their place by time.
+    timeline = [(e["event_type"], e["id"] is None) for e in detail["timeline"]]
+    assert timeline == [
+        ("created", False),
+        ("assigned", False),
+        ("paged", False),
+        ("alert_attached", True),
+        ("alert_attached", True),
+    ]
+    assert detail["alert_count"] == 2
     assert (await harness.client.get(f"/api/v1/incidents/{uuid.uuid4()}")).status_code == 404

@@ -1,13 +1,11 @@
-"""Tables of alert-ingestion (integrations, alerts, owed incident updates), and
-the columns of incident-management's tables that ingestion reads or writes
-under the shared-database agreement (alert_count, the fallback insert, the
-timeline). The schema itself lives in database/migrations/versions/0004_alerts.py."""
+"""Tables of alert-ingestion (integrations, alerts, owed incident updates).
+The schema itself lives in database/migrations/versions/0004_alerts.py and 0006_one_owner.py."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import JSON, BigInteger, FetchedValue, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platform_common.db import UTCDateTime
@@ -55,11 +53,12 @@ class Alert(Base):
 
 
 class IncidentAction(Base):
-    """An acknowledge/resolve ingestion owes incident-management."""
+    """A create, acknowledge or resolve ingestion owes incident-management."""
 
     __tablename__ = "alert_incident_actions"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
     incident_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     action: Mapped[str] = mapped_column(String(15))
     status: Mapped[str] = mapped_column(String(10))
@@ -68,38 +67,3 @@ class IncidentAction(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-# incident-management owns these tables; only the columns ingestion touches.
-shared = MetaData()
-
-incidents = Table(
-    "incidents",
-    shared,
-    Column("id", Uuid, primary_key=True),
-    Column("title", String(500)),
-    Column("description", Text),
-    Column("service", String(200)),
-    Column("team", String(200)),
-    Column("severity", String(10)),
-    Column("status", String(20)),
-    Column("origin", String(30)),
-    Column("needs_assignment", Boolean),
-    Column("alert_count", Integer),
-    Column("created_at", UTCDateTime),
-    Column("updated_at", UTCDateTime),
-    Column("acknowledged_at", UTCDateTime),
-    Column("resolved_at", UTCDateTime),
-)
-
-incident_timeline = Table(
-    "incident_timeline",
-    shared,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("incident_id", Uuid),
-    Column("event_type", String(50)),
-    Column("actor", String(200)),
-    Column("message", Text),
-    Column("data", JSON),
-    Column("created_at", UTCDateTime),
-)

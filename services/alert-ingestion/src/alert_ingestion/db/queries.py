@@ -7,22 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
-from alert_ingestion.db.models import Alert, IncidentAction, Integration, incident_timeline, incidents
+from alert_ingestion.db.models import Alert, IncidentAction, Integration
 
 OPEN = Alert.status != "resolved"
-
-# hashtextextended gives a 64-bit key; xact locks end with the transaction,
-# so a crash can never leave one behind.
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-
-
-async def advisory_lock(conn: AsyncConnection, *, key: str) -> None:
-    """PostgreSQL only: serialize transactions that share `key` until commit."""
-    await conn.execute(_ADVISORY_LOCK, {"key": key})
 
 
 async def find_integration(conn: AsyncConnection, *, key_hash: str) -> Integration | None:
@@ -30,47 +20,19 @@ async def find_integration(conn: AsyncConnection, *, key_hash: str) -> Integrati
     return Integration(**row._mapping) if row else None
 
 
-async def open_incident_of_fingerprint(conn: AsyncConnection, *, scope: str, fingerprint: str) -> uuid.UUID | None:
-    """The unresolved incident an unresolved alert of this fingerprint belongs to."""
-    query = (
-        select(Alert.incident_id)
-        .join(incidents, incidents.c.id == Alert.incident_id)
-        .where(Alert.dedup_scope == scope, Alert.fingerprint == fingerprint, OPEN, incidents.c.status != "resolved")
-        .order_by(Alert.received_at.desc())
-        .limit(1)
-    )
-    return (await conn.execute(query)).scalar()
+async def has_open_alerts(conn: AsyncConnection, *, incident_id: uuid.UUID) -> bool:
+    query = select(exists().where(Alert.incident_id == incident_id, OPEN))
+    return bool((await conn.execute(query)).scalar())
 
 
-def _resolve_pending(incident_id: Any) -> Any:
-    return exists().where(
-        IncidentAction.incident_id == incident_id,
-        IncidentAction.action == "resolve",
-        IncidentAction.status == "pending",
-    )
+async def opening_alert(conn: AsyncConnection, *, incident_id: uuid.UUID) -> Alert | None:
+    """The alert that reserved this incident (the one ingest_alerts() answered 'created')."""
+    query = select(Alert.__table__).where(Alert.incident_id == incident_id, Alert.action == "created")
+    row = (await conn.execute(query)).first()
+    return Alert(**row._mapping) if row else None
 
 
-async def correlation_candidate(
-    conn: AsyncConnection, *, service: str, severity: str, since: datetime
-) -> uuid.UUID | None:
-    """The newest unresolved incident of this service and severity opened at or
-    after `since`, unless ingestion is already resolving it."""
-    query = (
-        select(incidents.c.id)
-        .where(
-            incidents.c.service == service,
-            incidents.c.severity == severity,
-            incidents.c.status != "resolved",
-            incidents.c.created_at >= since,
-            ~_resolve_pending(incidents.c.id),
-        )
-        .order_by(incidents.c.created_at.desc())
-        .limit(1)
-    )
-    return (await conn.execute(query)).scalar()
-
-
-async def insert_fallback_incident(
+async def open_incident(
     conn: AsyncConnection,
     *,
     incident_id: uuid.UUID,
@@ -80,118 +42,55 @@ async def insert_fallback_incident(
     severity: str,
     now: datetime,
 ) -> bool:
-    """Open the incident directly (incident-management down or slow), flagged
-    for it to assign and page later. False when the id already exists: the API
-    call did land after all."""
-    values = {
-        "id": incident_id,
-        "title": title,
-        "description": description,
-        "service": service,
-        "severity": severity,
-        "status": "open",
-        "origin": "ingestion_fallback",
-        "needs_assignment": True,
-        "alert_count": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    result = await conn.execute(dialect_insert(incidents).values(values).on_conflict_do_nothing())
-    return result.rowcount == 1
-
-
-async def insert_alert(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
-    await conn.execute(insert(Alert), [values])
-
-
-async def count_alert(conn: AsyncConnection, *, incident_id: uuid.UUID, now: datetime) -> None:
-    """Atomic increment: exact under any concurrency (the row lock orders the writers)."""
-    await conn.execute(
-        update(incidents)
-        .where(incidents.c.id == incident_id)
-        .values(alert_count=incidents.c.alert_count + 1, updated_at=now)
+    """The fallback: open the incident through incident-management's own function
+    (database/sql/open_incident.sql). False when it exists already."""
+    result = await conn.execute(
+        text(
+            "SELECT open_incident(:id, :title, :description, :service, NULL, :severity,"
+            " 'ingestion_fallback', 'alert-ingestion', :now)"
+        ),
+        {
+            "id": incident_id,
+            "title": title,
+            "description": description,
+            "service": service,
+            "severity": severity,
+            "now": now,
+        },
     )
-
-
-async def append_timeline(
-    conn: AsyncConnection, *, incident_id: uuid.UUID, event_type: str, message: str, data: dict[str, Any], now: datetime
-) -> None:
-    await conn.execute(
-        insert(incident_timeline).values(
-            incident_id=incident_id,
-            event_type=event_type,
-            actor="alert-ingestion",
-            message=message,
-            data=data,
-            created_at=now,
-        )
-    )
-
-
-async def open_alerts_of_fingerprint(
-    conn: AsyncConnection, *, scope: str, fingerprint: str, statuses: Sequence[str]
-) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
-    """(alert id, incident id) of the alerts of a fingerprint in the given statuses."""
-    query = select(Alert.id, Alert.incident_id).where(
-        Alert.dedup_scope == scope, Alert.fingerprint == fingerprint, Alert.status.in_(statuses)
-    )
-    return [(row.id, row.incident_id) for row in await conn.execute(query)]
-
-
-async def set_alert_status(
-    conn: AsyncConnection, *, alert_ids: Sequence[uuid.UUID], status: str, now: datetime
-) -> None:
-    stamp = {"resolved_at": now} if status == "resolved" else {"acknowledged_at": now}
-    await conn.execute(update(Alert).where(Alert.id.in_(alert_ids)).values(status=status, **stamp))
-
-
-async def lock_incident(conn: AsyncConnection, *, incident_id: uuid.UUID) -> str | None:
-    """The incident's status, with its row locked (PostgreSQL) so alert counting
-    and resolving cannot interleave."""
-    query = select(incidents.c.status).where(incidents.c.id == incident_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await conn.execute(query)).scalar()
-
-
-async def has_open_alerts(conn: AsyncConnection, *, incident_id: uuid.UUID) -> bool:
-    query = select(exists().where(Alert.incident_id == incident_id, OPEN))
-    return bool((await conn.execute(query)).scalar())
-
-
-async def enqueue_incident_action(
-    conn: AsyncConnection, *, incident_id: uuid.UUID, action: str, now: datetime
-) -> uuid.UUID:
-    action_id = uuid.uuid4()
-    await conn.execute(
-        insert(IncidentAction).values(
-            id=action_id,
-            incident_id=incident_id,
-            action=action,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return action_id
+    return bool(result.scalar())
 
 
 async def claim_actions(
-    conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int, ids: Sequence[uuid.UUID] | None = None
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    ids: Sequence[uuid.UUID] | None = None,
+    incident_id: uuid.UUID | None = None,
 ) -> list[IncidentAction]:
-    """Take due pending actions for this worker by pushing their next attempt to
-    `lease_until`; SKIP LOCKED lets replicas share the queue without waiting."""
+    """Take due pending actions for this worker (or just `ids`, or just those of
+    one incident) by pushing their next attempt to `lease_until`; SKIP LOCKED
+    lets replicas share the queue without waiting. An action waits while an
+    earlier one of its incident is pending (even leased elsewhere), so at most
+    one action per incident is claimed at a time."""
+    earlier = aliased(IncidentAction)
     query = select(IncidentAction.__table__).where(
-        IncidentAction.status == "pending", IncidentAction.next_attempt_at <= now
+        IncidentAction.status == "pending",
+        IncidentAction.next_attempt_at <= now,
+        # One incident's actions go in the order they were owed (its create before its acknowledge).
+        ~exists().where(
+            earlier.incident_id == IncidentAction.incident_id,
+            earlier.seq < IncidentAction.seq,
+            earlier.status == "pending",
+        ),
     )
     if ids is not None:
         query = query.where(IncidentAction.id.in_(ids))
-    query = query.order_by(IncidentAction.next_attempt_at).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    if incident_id is not None:
+        query = query.where(IncidentAction.incident_id == incident_id)
+    query = query.order_by(IncidentAction.seq).limit(limit).with_for_update(skip_locked=True)
     rows = [IncidentAction(**row._mapping) for row in await conn.execute(query)]
     if rows:
         await conn.execute(

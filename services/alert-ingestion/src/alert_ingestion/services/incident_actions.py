@@ -1,10 +1,16 @@
-"""Sending the acknowledge/resolve calls ingestion owes incident-management.
+"""Sending what ingestion owes incident-management: new incidents, acknowledges, resolves.
 
-Each owed call is a row written with the alert change. It is claimed with a
-short lease (so replicas and the immediate send after commit never send the
-same row at once), sent outside any transaction (no connection or row lock
-is held for the length of an HTTP call), and then marked done, or
-retried later with exponential backoff, or marked failed after too many tries.
+Each owed action is a row written in the transaction that decided it
+(ingest_alerts() / close_alerts()). It is claimed with a short lease (so
+replicas and the immediate send after commit never send the same row at
+once), sent outside any transaction, and then marked done, or retried later
+with backoff, or marked failed after too many tries. One incident's actions
+go in the order they were owed.
+
+A create that incident-management cannot take (down, slow, refusing) is not
+retried later: ingestion opens the incident at once through open_incident(),
+incident-management's own function, and incident-management's engine picks it
+up for assignment and paging.
 """
 
 import asyncio
@@ -15,6 +21,8 @@ from datetime import datetime, timedelta
 
 from alert_ingestion import metrics
 from alert_ingestion.db import queries
+from alert_ingestion.db.models import IncidentAction
+from alert_ingestion.domain.correlation import incident_title
 from alert_ingestion.domain.retry import next_attempt
 from alert_ingestion.services.incident_gateway import IncidentGateway
 from platform_common.db import Database
@@ -33,9 +41,6 @@ class IncidentActionSender:
         self.now = now
         self.max_attempts = max_attempts
         self._tasks: set[asyncio.Task[int]] = set()
-        # One send at a time, in the order requests committed them (asyncio.Lock
-        # is FIFO): a sender's acknowledge then resolve must not overtake each other.
-        self._in_order = asyncio.Lock()
 
     def send_soon(self, ids: list[uuid.UUID]) -> None:
         """Send just-committed actions in the background; the sender's 202 does not wait."""
@@ -44,40 +49,97 @@ class IncidentActionSender:
         task.add_done_callback(self._tasks.discard)
 
     async def send_due(self, *, ids: list[uuid.UUID] | None = None, limit: int = 50) -> int:
-        """Send what is due (or just `ids`); returns how many were tried."""
-        async with self._in_order:
-            now = self.now()
-            async with self.db.engine.begin() as conn:
-                claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
-            for action in claimed:
-                await self._send(action.id, action.incident_id, action.action, action.attempts)
-            return len(claimed)
+        """Send what is due (or just `ids`); returns how many were tried.
 
-    async def _send(self, action_id: uuid.UUID, incident_id: uuid.UUID, action: str, attempts: int) -> None:
-        if action == "resolve" and await self._superseded(incident_id):
+        Different incidents' actions go side by side: a create that waits for
+        a slow incident-management (up to its timeout, then the fallback) must
+        not hold back the other incidents. One incident's go in the order they
+        were owed: claim_actions hands out only its earliest pending action,
+        and whoever finishes one sends the next (an acknowledge whose create
+        was still being sent when it was owed goes right after it, not at the
+        loop's next turn)."""
+        now = self.now()
+        async with self.db.engine.begin() as conn:
+            claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
+        counts = await asyncio.gather(*(self._send_in_turn(action) for action in claimed))
+        return sum(counts)
+
+    async def _send_in_turn(self, action: IncidentAction | None) -> int:
+        """Send `action`, then the incident's next ones while they are due; returns how many were tried."""
+        sent = 0
+        while action is not None:
+            incident_id = action.incident_id
+            try:
+                await self._send(action)
+                sent += 1
+                now = self.now()
+                async with self.db.engine.begin() as conn:
+                    following = await queries.claim_actions(
+                        conn, now=now, lease_until=now + LEASE, limit=1, incident_id=incident_id
+                    )
+            except Exception:  # a claimed action's lease runs out and the loop retries it; the others go on
+                log.exception("sending an owed incident action failed", extra={"incident_id": str(incident_id)})
+                return sent
+            action = following[0] if following else None
+        return sent
+
+    async def _send(self, action: IncidentAction) -> None:
+        if action.action == "create":
+            result, error = await self._create(action.incident_id)
+        elif action.action == "resolve" and await self._superseded(action.incident_id):
             result, error = "done", "superseded: a new alert joined the incident"
         else:
-            result, error = await self.incidents.set_status(incident_id=incident_id, action=action)
-        attempts += 1
+            result, error = await self.incidents.set_status(incident_id=action.incident_id, action=action.action)
+        attempts = action.attempts + 1
         now = self.now()
         status = "done" if result == "done" else "failed" if attempts >= self.max_attempts else "pending"
-        metrics.INCIDENT_ACTIONS.labels(action, status if status != "pending" else "retry").inc()
+        metrics.INCIDENT_ACTIONS.labels(action.action, status if status != "pending" else "retry").inc()
         if status != "done":
             log.warning(
                 "incident %s not sent",
-                action,
-                extra={"incident_id": str(incident_id), "error": error, "status": status},
+                action.action,
+                extra={"incident_id": str(action.incident_id), "error": error, "status": status},
             )
         async with self.db.engine.begin() as conn:
             await queries.finish_action(
                 conn,
-                action_id=action_id,
+                action_id=action.id,
                 status=status,
                 attempts=attempts,
                 next_attempt_at=next_attempt(now, attempts),
                 error=error,
                 now=now,
             )
+
+    async def _create(self, incident_id: uuid.UUID) -> tuple[str, str | None]:
+        async with self.db.engine.connect() as conn:
+            opener = await queries.opening_alert(conn, incident_id=incident_id)
+        if opener is None:  # cannot happen while the rule writes both in one transaction
+            return "done", "no opening alert"
+        title = incident_title(service=opener.service, message=opener.message)
+        if await self.incidents.create(
+            incident_id=incident_id,
+            title=title,
+            service=opener.service,
+            severity=opener.severity,
+            description=opener.message,
+        ):
+            return "done", None
+        async with self.db.engine.begin() as conn:
+            opened = await queries.open_incident(
+                conn,
+                incident_id=incident_id,
+                title=title,
+                description=opener.message,
+                service=opener.service,
+                severity=opener.severity,
+                now=self.now(),
+            )
+        if not opened:  # incident-management did open it, but its answer was lost or late
+            return "done", "already opened: incident-management took it though its answer did not arrive"
+        metrics.INCIDENT_FALLBACKS.inc()
+        log.warning("incident opened by the database fallback", extra={"incident_id": str(incident_id)})
+        return "done", "opened by the fallback: incident-management did not take it"
 
     async def _superseded(self, incident_id: uuid.UUID) -> bool:
         async with self.db.engine.connect() as conn:

@@ -34,7 +34,6 @@ class IncidentGateway:
             "service": service,
             "severity": severity,
             "description": description,
-            "alert_count": 0,
         }
         try:
             response = await self.create_client.post("/api/v1/incidents", json=body)

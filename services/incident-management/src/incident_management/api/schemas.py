@@ -25,7 +25,6 @@ class IncidentCreate(BaseModel):
     assigned_to: Name | None = None
     # Client-chosen id: repeating a create with it returns the existing incident (200).
     id: uuid.UUID | None = None
-    alert_count: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
     actor: Actor = "api"
 
 
@@ -100,7 +99,8 @@ class NoteRead(BaseModel):
 class TimelineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    # None for the entries that are alerts (read from alert-ingestion, not stored in the timeline).
+    id: int | None
     event_type: str
     actor: str
     message: str

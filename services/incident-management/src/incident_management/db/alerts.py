@@ -1,53 +1,62 @@
-"""Read-only view of the alerts alert-ingestion attached to an incident.
-
-The `alerts` table belongs to alert-ingestion (migration 0004); it is reflected
-rather than modelled here so that this service shows whatever columns it has
-without owning its shape.
-"""
+"""Reading the alerts alert-ingestion attached to an incident, through the
+read-only view `incident_alerts` it publishes (this service never writes them)."""
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# The raw payload can be large and is ingestion's business; the detail view shows the rest.
-HIDDEN_COLUMNS = frozenset({"payload"})
-_tables: dict[str, Table] = {}
+from incident_management.db.models import incident_alerts
+
+# Alerts that show in the timeline: the one that opened the incident and those
+# correlated into it (repeats are counted, not listed, as people read it).
+ATTACHING = ("created", "correlated")
 
 
-async def _alerts_table(session: AsyncSession) -> Table:
-    connection = await session.connection()
-    key = str(connection.engine.url)
-    if key not in _tables:
-        _tables[key] = await connection.run_sync(_reflect)
-    return _tables[key]
+@dataclass(frozen=True)
+class AlertEntry:
+    """A timeline entry derived from an alert: read, never stored here."""
 
-
-def _reflect(sync_connection: Any) -> Table:
-    return Table("alerts", MetaData(), autoload_with=sync_connection)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+    id: None
+    event_type: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+    created_at: datetime
 
 
 async def alerts_of(
     session: AsyncSession, *, incident_id: uuid.UUID, limit: int = 100
 ) -> tuple[list[dict[str, Any]], bool]:
     """The incident's most recent alerts (newest first), and whether there are more than `limit`."""
-    table = await _alerts_table(session)
-    columns = [column for column in table.columns if column.name not in HIDDEN_COLUMNS]
-    order = table.c.received_at.desc() if "received_at" in table.c else table.c.id
-    rows = (
-        await session.execute(
-            select(*columns).where(table.c.incident_id == incident_id).order_by(order).limit(limit + 1)
-        )
-    ).mappings()
-    items = [{name: _plain(value) for name, value in row.items()} for row in rows]
+    query = (
+        select(incident_alerts)
+        .where(incident_alerts.c.incident_id == incident_id)
+        .order_by(incident_alerts.c.received_at.desc())
+        .limit(limit + 1)
+    )
+    items = [dict(row) for row in (await session.execute(query)).mappings()]
     return items[:limit], len(items) > limit
+
+
+async def alert_entries(session: AsyncSession, *, incident_id: uuid.UUID) -> list[AlertEntry]:
+    """The alerts that opened or joined the incident, as timeline entries."""
+    query = (
+        select(incident_alerts)
+        .where(incident_alerts.c.incident_id == incident_id, incident_alerts.c.action.in_(ATTACHING))
+        .order_by(incident_alerts.c.received_at)
+    )
+    return [
+        AlertEntry(
+            id=None,
+            event_type="alert_attached",
+            actor="alert-ingestion",
+            message=f"{row.format} alert: {row.message[:200]}",
+            data={"alert_id": str(row.id), "action": row.action, "fingerprint": row.fingerprint, "source": row.source},
+            created_at=row.received_at,
+        )
+        for row in await session.execute(query)
+    ]

@@ -4,8 +4,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from platform_common.db import UTCDateTime
 
@@ -27,7 +42,6 @@ class Incident(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(200))
     origin: Mapped[str] = mapped_column(String(30), default="api")
     needs_assignment: Mapped[bool] = mapped_column(Boolean, default=False)
-    alert_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     escalation_cycle: Mapped[int] = mapped_column(Integer, default=0)
@@ -88,3 +102,37 @@ class Page(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# alert-ingestion's alerts, through the read-only view it publishes (migration
+# 0006_one_owner). Not a table of this service: never written here.
+incident_alerts = Table(
+    "incident_alerts",
+    MetaData(),
+    Column("id", Uuid, primary_key=True),
+    Column("incident_id", Uuid),
+    Column("integration_id", Uuid),
+    Column("format", String(20)),
+    Column("source", String(255)),
+    Column("service", String(200)),
+    Column("severity", String(10)),
+    Column("message", Text),
+    Column("labels", JSON),
+    Column("fingerprint", String(255)),
+    Column("dedup_key", String(255)),
+    Column("status", String(15)),
+    Column("action", String(15)),
+    Column("event_timestamp", UTCDateTime),
+    Column("received_at", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+)
+
+# Counted from ingestion's alerts when read, not kept by a second writer.
+Incident.alert_count = column_property(
+    select(func.count())
+    .select_from(incident_alerts)
+    .where(incident_alerts.c.incident_id == Incident.id)
+    .correlate_except(incident_alerts)
+    .scalar_subquery()
+)

@@ -5,10 +5,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from incident_management.db.alerts import AlertEntry, alert_entries
 from incident_management.db.models import Incident, IncidentNote, Page, TimelineEntry
 from incident_management.domain.escalation import page_key
 
@@ -90,6 +91,35 @@ async def list_incidents(
     return list(rows.scalars()), int(total or 0)
 
 
+async def open_incident(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    title: str,
+    description: str,
+    service: str,
+    team: str | None,
+    severity: str,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """Insert the incident and its 'created' entry, and NOTIFY the engine; False if the id exists."""
+    result = await session.execute(
+        text("SELECT open_incident(:id, :title, :description, :service, :team, :severity, 'api', :actor, :now)"),
+        {
+            "id": incident_id,
+            "title": title,
+            "description": description,
+            "service": service,
+            "team": team,
+            "severity": severity,
+            "actor": actor,
+            "now": now,
+        },
+    )
+    return bool(result.scalar())
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -113,9 +143,13 @@ async def record(
     )
 
 
-async def timeline(session: AsyncSession, *, incident_id: uuid.UUID) -> list[TimelineEntry]:
+async def timeline(session: AsyncSession, *, incident_id: uuid.UUID) -> list[TimelineEntry | AlertEntry]:
+    """The incident's own entries and the alerts that opened or joined it, oldest first."""
     query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id).order_by(TimelineEntry.id)
-    return list((await session.execute(query)).scalars())
+    entries: list[TimelineEntry | AlertEntry] = list((await session.execute(query)).scalars())
+    entries += await alert_entries(session, incident_id=incident_id)
+    # Stable: entries of one moment keep the order they were written in.
+    return sorted(entries, key=lambda entry: entry.created_at)
 
 
 async def notes(session: AsyncSession, *, incident_id: uuid.UUID) -> list[IncidentNote]:
@@ -183,8 +217,8 @@ async def _claim_incidents(
     session: AsyncSession, *, condition: Any, order: Any, now: datetime, lease_until: datetime, limit: int
 ) -> list[Incident]:
     # SKIP LOCKED lets replicas claim disjoint batches without waiting for each
-    # other; the lease then
-    # keeps the claim without holding a lock during the HTTP calls that follow.
+    # other; the lease then keeps the claim without holding a lock during the
+    # HTTP calls that follow.
     ids = list(
         (
             await session.execute(

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db import queries
@@ -53,62 +52,38 @@ async def create_incident(
     description: str,
     team: str | None,
     assigned_to: str | None,
-    alert_count: int,
     actor: str,
     now: datetime,
 ) -> Outcome:
-    """Open an incident. A client-chosen id that exists already returns that incident
-    unchanged (`created=False`), so a caller may retry a create safely."""
-    if incident_id is not None:
-        existing = await queries.get_incident(session, incident_id=incident_id)
-        if existing is not None:
-            return Outcome(existing)
-    incident = Incident(
-        id=incident_id or uuid.uuid4(),
+    """Open an incident through open_incident() (database/sql/open_incident.sql),
+    the one way incidents are written. A client-chosen id that exists already
+    returns that incident unchanged (`created=False`), so a caller may retry a
+    create safely. Without a chosen assignee the engine asks on-call (woken by
+    the function's NOTIFY); nothing here waits for another service."""
+    incident_id = incident_id or uuid.uuid4()
+    created = await queries.open_incident(
+        session,
+        incident_id=incident_id,
         title=title,
         description=description,
         service=service,
         team=team,
         severity=severity,
-        status=Status.OPEN.value,
-        assigned_to=assigned_to,
-        origin="api",
-        # Without a chosen assignee, on-call decides; the loop (or the route,
-        # right after commit) asks oncall-service.
-        needs_assignment=assigned_to is None,
-        alert_count=alert_count,
-        escalation_level=0,
-        escalation_cycle=0,
-        dependency_failures=0,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(incident)
-    except IntegrityError:
-        # Two retries of the same create raced; the other one won.
-        if incident_id is None:
-            raise
-        existing = await queries.get_incident(session, incident_id=incident_id)
-        if existing is None:
-            raise
-        return Outcome(existing)
-    await queries.record(
-        session,
-        incident_id=incident.id,
-        event_type="created",
         actor=actor,
-        message=f"Incident opened: {title} ({severity}, service {service})",
-        data={"severity": severity, "service": service, "team": team, "origin": "api"},
         now=now,
     )
+    if not created:
+        return Outcome(await _require(session, incident_id))
     paged = False
     if assigned_to is not None:
+        await session.execute(
+            update(Incident)
+            .where(Incident.id == incident_id)
+            .values(assigned_to=assigned_to, needs_assignment=False, updated_at=now)
+        )
         await queries.record(
             session,
-            incident_id=incident.id,
+            incident_id=incident_id,
             event_type="assigned",
             actor=actor,
             message=f"Assigned to {assigned_to}",
@@ -117,13 +92,13 @@ async def create_incident(
         )
         paged = await queries.enqueue_page(
             session,
-            incident_id=incident.id,
+            incident_id=incident_id,
             step_key=assignment_step(1),
             recipient=assigned_to,
             event="triggered",
             now=now,
         )
-    return Outcome(incident, created=True, paged=paged)
+    return Outcome(await _require(session, incident_id), created=True, paged=paged)
 
 
 async def change_incident(

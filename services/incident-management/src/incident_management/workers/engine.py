@@ -64,13 +64,11 @@ class IncidentEngine:
         settings: Settings,
         oncall: OncallClient,
         notifications: NotificationClient,
-        inline_oncall: OncallClient | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.oncall = oncall
-        self.inline_oncall = inline_oncall or oncall
         self.notifications = notifications
         self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications)
         self._wake = asyncio.Event()
@@ -79,8 +77,8 @@ class IncidentEngine:
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.incident_claim_lease_seconds)
 
-    def wake(self) -> None:
-        """Run the next cycle now (e.g. a page was just queued)."""
+    def wake(self, _payload: str = "") -> None:
+        """Run the next cycle now (an incident was opened, a page was queued)."""
         self._wake.set()
 
     async def run_forever(self) -> None:
@@ -110,18 +108,6 @@ class IncidentEngine:
         return report
 
     # -- assignment ---------------------------------------------------------
-
-    async def assign_now(self, incident_id: uuid.UUID) -> None:
-        """Try the on-call lookup of one new incident at once, with a short budget;
-        on failure the loop retries it later."""
-        report = CycleReport()
-        try:
-            await self.assign_due(report, incident_id=incident_id, client=self.inline_oncall)
-        except Exception:  # the incident is stored already; the loop will assign it
-            log.exception("immediate assignment failed", extra={"incident_id": str(incident_id)})
-            return
-        if report.assigned:
-            self.wake()
 
     async def assign_due(
         self, report: CycleReport, *, incident_id: uuid.UUID | None = None, client: OncallClient | None = None

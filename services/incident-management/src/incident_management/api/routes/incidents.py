@@ -52,7 +52,6 @@ async def create_incident(
         description=body.description,
         team=body.team,
         assigned_to=body.assigned_to,
-        alert_count=body.alert_count,
         actor=body.actor,
         now=clock.now(),
     )
@@ -61,15 +60,9 @@ async def create_incident(
         response.status_code = status.HTTP_200_OK
         return IncidentRead.model_validate(outcome.incident)
     observe_outcome(created_severity=body.severity, mtta=None, mttr=None)
-    incident = outcome.incident
-    if incident.needs_assignment:
-        # Ask on-call now so the answer usually carries the assignee; when
-        # oncall-service is slow or down the background loop takes over.
-        await engine.assign_now(incident.id)
-        incident = await queries.get_incident(session, incident_id=incident.id) or incident
-    elif outcome.paged:
-        engine.wake()
-    return IncidentRead.model_validate(incident)
+    # This replica's engine assigns and pages at once (the others hear open_incident's NOTIFY).
+    engine.wake()
+    return IncidentRead.model_validate(outcome.incident)
 
 
 @router.get("", summary="List incidents: filters, sorting, stable pagination")
