@@ -46,16 +46,18 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def database(stack: ExitStack) -> None:
+def database(stack: ExitStack) -> Path | None:
     """DATABASE_URL for this process and the services: the one given, or an
-    embedded server's, stopped when `stack` closes."""
+    embedded server's, stopped when `stack` closes. Returns the embedded
+    server's data folder, if one was started."""
     if os.environ.get("DATABASE_URL"):
         log.info("using DATABASE_URL")
-        return
+        return None
     folder = Path(os.environ.get("DEV_POSTGRES_DIR") or ROOT / "data" / "dev-pg")
     server = stack.enter_context(LocalPostgres(folder))
     os.environ["DATABASE_URL"] = ensure_database(server.url(), DATABASE)
     log.info("embedded PostgreSQL: %s (psql %s)", folder, os.environ["DATABASE_URL"])
+    return folder
 
 
 def serve() -> int:
@@ -112,12 +114,19 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with ExitStack() as stack:
-            database(stack)
+            folder = database(stack)
             settings = MigrationSettings()
             if args.action == "downgrade":
                 downgrade(settings, "base")
                 return 0
-            upgrade(settings)
+            try:
+                upgrade(settings)
+            except Exception:
+                if folder is not None:
+                    # Migrations already applied here may have been edited since
+                    # (nothing is deployed yet, so old ones still change).
+                    log.error("migrating %s failed; local data can be started afresh: rm -rf %s", folder, folder)
+                raise
             if args.action == "migrate":
                 return 0
             return serve()
