@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SERVICES := common alert-ingestion incident-management oncall-service notification-service
 PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 
-.PHONY: install dev migrate downgrade test test-sqlite test-postgres lint format bench clean
+.PHONY: install dev migrate downgrade test lint format bench clean
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,25 +18,21 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 install: $(STAMP)
 
 ## Run the whole platform locally: migrate, then all services on :8001-8004 (Ctrl-C stops them).
-## SQLite file data/platform.db unless DATABASE_URL is set.
+## On DATABASE_URL when set, else on an embedded PostgreSQL (data in data/dev-pg) started and stopped with them.
 dev: install
 	$(BIN)/python scripts/dev.py
 
+## Alembic up to head / down to base on the same database as `make dev`.
 migrate: install
-	$(BIN)/platform-migrate upgrade
+	$(BIN)/python scripts/dev.py migrate
 
 downgrade: install
-	$(BIN)/platform-migrate downgrade base
+	$(BIN)/python scripts/dev.py downgrade
 
-## The whole suite with coverage: PostgreSQL when TEST_DATABASE_URL is set, SQLite otherwise.
+## The whole suite with coverage: on TEST_DATABASE_URL's server when set, else
+## on an embedded PostgreSQL (data in data/test-pg) started and stopped by the run.
 test: install
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
-
-test-sqlite: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
-
-test-postgres: install
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

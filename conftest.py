@@ -1,19 +1,30 @@
-"""Fixtures every service's tests share: one real database per test run,
-migrated once, emptied before each test that asks for it."""
+"""Fixtures every service's tests share: one PostgreSQL server per test run
+(TEST_DATABASE_URL's, or an embedded one under data/test-pg), one database
+of its own on it, migrated once, emptied before each test that asks for it."""
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from platform_common.migrations import MigrationSettings, upgrade
+from platform_common.testing import database_server as start_database_server
 from platform_common.testing import provisioned_database, reset_database
+
+ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A plain URL: postgresql://… when TEST_DATABASE_URL is set, sqlite:///… otherwise."""
-    with provisioned_database() as url:
+def database_server() -> Iterator[str]:
+    """A plain postgresql:// URL of the server's `postgres` database."""
+    with start_database_server(ROOT / "data" / "test-pg") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server: str) -> Iterator[str]:
+    """A plain postgresql:// URL of this run's own, migrated database."""
+    with provisioned_database(database_server) as url:
         upgrade(MigrationSettings(database_url=url))
         yield url
 
@@ -22,17 +33,3 @@ def database_url() -> Iterator[str]:
 def clean_database(database_url: str) -> str:
     reset_database(database_url)
     return database_url
-
-
-@pytest.fixture
-def is_postgres(database_url: str) -> bool:
-    return database_url.startswith("postgresql")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("TEST_DATABASE_URL"):
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
-    for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)

@@ -14,7 +14,7 @@ unavailable() {
 step "lint"
 make lint
 
-step "tests (PostgreSQL when TEST_DATABASE_URL is set)"
+step "tests (on TEST_DATABASE_URL's server, else an embedded PostgreSQL)"
 make test
 
 step "secret scan"

@@ -2,20 +2,34 @@
 127.0.0.1:8001-8004, their JSON logs straight on stdout. Ctrl-C (or SIGTERM)
 stops them all gracefully; if one dies, the rest are stopped too.
 
-DEV_BASE_PORT moves the four ports together (the services are told each
-other's URLs), so a second copy can run beside the first, as the tests do."""
+Without DATABASE_URL it first starts an embedded PostgreSQL (data in
+data/dev-pg, or DEV_POSTGRES_DIR), serves the services from its database
+`platform`, and stops it last, after the services.
 
+DEV_BASE_PORT moves the four ports together (the services are told each
+other's URLs), so a second copy can run beside the first, as the tests do.
+
+`dev.py migrate` / `dev.py downgrade` only migrate the same database (up to
+head / down to base), starting and stopping the embedded server around it."""
+
+import argparse
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
+from platform_common.local_postgres import LocalPostgres, ensure_database
 from platform_common.logging import configure_logging
-from platform_common.migrations import MigrationSettings, upgrade
+from platform_common.migrations import MigrationSettings, downgrade, upgrade
 
 log = logging.getLogger("dev")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "platform"
 
 # (name, module, offset from DEV_BASE_PORT, the env variable other services find it by)
 SERVICES = (
@@ -26,12 +40,27 @@ SERVICES = (
 )
 
 
-def main() -> int:
-    configure_logging("dev", os.environ.get("LOG_LEVEL", "INFO"))
-    settings = MigrationSettings()
-    log.info("migrating %s", "PostgreSQL" if not settings.is_sqlite else f"SQLite file {settings.sqlite_path}")
-    upgrade(settings)
+def _interrupt(_signum: int, _frame: object) -> None:
+    # Until the services run, SIGTERM unwinds like Ctrl-C, so the embedded
+    # server started so far is still stopped on the way out.
+    raise KeyboardInterrupt
 
+
+def database(stack: ExitStack) -> Path | None:
+    """DATABASE_URL for this process and the services: the one given, or an
+    embedded server's, stopped when `stack` closes. Returns the embedded
+    server's data folder, if one was started."""
+    if os.environ.get("DATABASE_URL"):
+        log.info("using DATABASE_URL")
+        return None
+    folder = Path(os.environ.get("DEV_POSTGRES_DIR") or ROOT / "data" / "dev-pg")
+    server = stack.enter_context(LocalPostgres(folder))
+    os.environ["DATABASE_URL"] = ensure_database(server.url(), DATABASE)
+    log.info("embedded PostgreSQL: %s (psql %s)", folder, os.environ["DATABASE_URL"])
+    return folder
+
+
+def serve() -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
@@ -75,6 +104,35 @@ def main() -> int:
             child.wait()
     log.info("all services stopped")
     return exit_code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the platform locally, or only migrate its database.")
+    parser.add_argument("action", choices=["serve", "migrate", "downgrade"], nargs="?", default="serve")
+    args = parser.parse_args()
+    configure_logging("dev", os.environ.get("LOG_LEVEL", "INFO"))
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with ExitStack() as stack:
+            folder = database(stack)
+            settings = MigrationSettings()
+            if args.action == "downgrade":
+                downgrade(settings, "base")
+                return 0
+            try:
+                upgrade(settings)
+            except Exception:
+                if folder is not None:
+                    # Migrations already applied here may have been edited since
+                    # (nothing is deployed yet, so old ones still change).
+                    log.error("migrating %s failed; local data can be started afresh: rm -rf %s", folder, folder)
+                raise
+            if args.action == "migrate":
+                return 0
+            return serve()
+    except KeyboardInterrupt:
+        log.info("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,8 +14,7 @@ def id_column() -> sa.Column:
 
 
 def serial_id_column() -> sa.Column:
-    # BIGINT identity on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
-    return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True)
+    return sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True)
 
 
 def timestamp(name: str, *, nullable: bool = False, default_now: bool = False) -> sa.Column:

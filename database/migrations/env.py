@@ -29,8 +29,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        # render_as_batch lets ALTERs work on SQLite, which rebuilds tables to alter them.
-        context.configure(connection=connection, render_as_batch=True, transaction_per_migration=True)
+        context.configure(connection=connection, transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

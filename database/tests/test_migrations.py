@@ -1,5 +1,5 @@
-"""The one Alembic history upgrades and downgrades cleanly on SQLite and PostgreSQL,
-and the invariants it puts in the database hold."""
+"""The one Alembic history upgrades and downgrades cleanly, and the invariants
+it puts in the database hold."""
 
 import uuid
 from collections.abc import Iterator
@@ -27,19 +27,14 @@ CORE_TABLES = {
 }
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrations.db"
-        return
-    with provisioned_database() as url:
+@pytest.fixture
+def empty_database(database_server) -> Iterator[str]:
+    with provisioned_database(database_server) as url:
         yield url
 
 
 def _engine(url: str) -> sa.Engine:
-    if url.startswith("postgresql"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return sa.create_engine(url)
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
 
 
 def _tables(url: str) -> set[str]:
@@ -74,15 +69,9 @@ def test_history_is_linear():
     assert len(script.get_heads()) == 1
 
 
-def _uuid(conn: sa.Connection) -> uuid.UUID | str:
-    """A new id as the backend stores sa.Uuid: native on PostgreSQL, 32 hex chars on SQLite."""
-    value = uuid.uuid4()
-    return value if conn.dialect.name == "postgresql" else value.hex
-
-
-def _insert_incident(conn: sa.Connection, **values: object) -> uuid.UUID | str:
+def _insert_incident(conn: sa.Connection, **values: object) -> uuid.UUID:
     incidents = sa.Table("incidents", sa.MetaData(), autoload_with=conn)
-    incident_id = _uuid(conn)
+    incident_id = uuid.uuid4()
     row = {"id": incident_id, "title": "disk full", "service": "api", "severity": "high", "status": "open"} | values
     conn.execute(incidents.insert().values(**row))
     return incident_id

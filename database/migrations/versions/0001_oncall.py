@@ -166,21 +166,19 @@ def upgrade() -> None:
         *created_updated(),
     )
     op.create_index("ix_services_team_id", "services", ["team_id"])
-    # Batch mode: PostgreSQL gets an ALTER TABLE, SQLite a copy of the table
-    # with the constraint (SQLite cannot add one in place).
-    with op.batch_alter_table("teams") as batch:
-        batch.create_foreign_key(
-            "fk_teams_escalation_policy_id",
-            "escalation_policies",
-            ["escalation_policy_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
+    # Added once both tables exist: teams and escalation policies refer to each other.
+    op.create_foreign_key(
+        "fk_teams_escalation_policy_id",
+        "teams",
+        "escalation_policies",
+        ["escalation_policy_id"],
+        ["id"],
+        ondelete="SET NULL",
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("teams") as batch:
-        batch.drop_constraint("fk_teams_escalation_policy_id", type_="foreignkey")
+    op.drop_constraint("fk_teams_escalation_policy_id", "teams", type_="foreignkey")
     for table in (
         "services",
         "escalation_targets",

@@ -81,16 +81,11 @@ def upgrade() -> None:
         "incidents",
         ["service", "severity", "created_at"],
         postgresql_where=unresolved,
-        sqlite_where=unresolved,
     )
     due = sa.text("next_escalation_at IS NOT NULL")
-    op.create_index(
-        "ix_incidents_escalation_due", "incidents", ["next_escalation_at"], postgresql_where=due, sqlite_where=due
-    )
+    op.create_index("ix_incidents_escalation_due", "incidents", ["next_escalation_at"], postgresql_where=due)
     pending = sa.text("needs_assignment")
-    op.create_index(
-        "ix_incidents_needs_assignment", "incidents", ["created_at"], postgresql_where=pending, sqlite_where=pending
-    )
+    op.create_index("ix_incidents_needs_assignment", "incidents", ["created_at"], postgresql_where=pending)
 
     op.create_table(
         "incident_notes",
@@ -148,7 +143,6 @@ def upgrade() -> None:
         "incident_pages",
         ["next_attempt_at"],
         postgresql_where=pending_pages,
-        sqlite_where=pending_pages,
     )
     tracking = sa.text("tracking")
     op.create_index(
@@ -156,38 +150,29 @@ def upgrade() -> None:
         "incident_pages",
         ["next_attempt_at"],
         postgresql_where=tracking,
-        sqlite_where=tracking,
     )
 
 
 def _forbid_timeline_changes() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            """
+    op.execute(
+        """
             CREATE FUNCTION incident_timeline_append_only() RETURNS trigger AS $$
             BEGIN
                 RAISE EXCEPTION 'incident_timeline is append-only';
             END
             $$ LANGUAGE plpgsql
             """
-        )
-        op.execute(
-            "CREATE TRIGGER incident_timeline_append_only BEFORE UPDATE OR DELETE ON incident_timeline"
-            " FOR EACH ROW EXECUTE FUNCTION incident_timeline_append_only()"
-        )
-        return
-    for action in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER incident_timeline_no_{action.lower()} BEFORE {action} ON incident_timeline"
-            " BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END"
-        )
+    )
+    op.execute(
+        "CREATE TRIGGER incident_timeline_append_only BEFORE UPDATE OR DELETE ON incident_timeline"
+        " FOR EACH ROW EXECUTE FUNCTION incident_timeline_append_only()"
+    )
 
 
 def downgrade() -> None:
     op.drop_table("incident_pages")
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS incident_timeline_append_only ON incident_timeline")
-        op.execute("DROP FUNCTION IF EXISTS incident_timeline_append_only()")
+    op.execute("DROP TRIGGER IF EXISTS incident_timeline_append_only ON incident_timeline")
+    op.execute("DROP FUNCTION IF EXISTS incident_timeline_append_only()")
     op.drop_table("incident_timeline")
     op.drop_table("incident_notes")
     op.drop_table("incidents")

@@ -91,9 +91,7 @@ def upgrade() -> None:
     )
     due = sa.text("status IN ('pending', 'sending')")
     # The worker's queue: only live rows are indexed, so it stays small however long history grows.
-    op.create_index(
-        "ix_notifications_due", "notifications", ["next_attempt_at"], postgresql_where=due, sqlite_where=due
-    )
+    op.create_index("ix_notifications_due", "notifications", ["next_attempt_at"], postgresql_where=due)
     op.create_index("ix_notifications_incident_id", "notifications", ["incident_id", "created_at"])
     op.create_index("ix_notifications_recipient", "notifications", ["recipient", "created_at"])
     op.create_index("ix_notifications_created_at", "notifications", ["created_at"])

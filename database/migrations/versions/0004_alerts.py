@@ -90,7 +90,6 @@ def upgrade() -> None:
         "alerts",
         ["dedup_scope", "fingerprint", "received_at"],
         postgresql_where=open_alerts,
-        sqlite_where=open_alerts,
     )
 
     # Incident changes ingestion owes incident-management (acknowledge/resolve
@@ -116,7 +115,6 @@ def upgrade() -> None:
         "alert_incident_actions",
         ["next_attempt_at"],
         postgresql_where=pending,
-        sqlite_where=pending,
     )
     op.create_index("ix_alert_incident_actions_incident", "alert_incident_actions", ["incident_id", "status"])
 

@@ -10,10 +10,6 @@ from platform_common.server import serve
 
 def main() -> None:
     settings = get_settings()
-    if settings.ingest_workers > 1 and settings.is_sqlite:
-        # On SQLite the one gap between deciding and creating an incident is
-        # closed by an in-process lock, which several processes would not share.
-        raise SystemExit("INGEST_WORKERS > 1 needs PostgreSQL (DATABASE_URL); SQLite runs one process")
     serve("alert_ingestion.main:create_app", settings, workers=settings.ingest_workers)
 
 

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = pytest.mark.e2e
 
 BENCH = Path(__file__).resolve().parents[4] / "bench" / "ingest.py"
 
 
-def test_bench_script_reports_alerts_per_second():
+def test_bench_script_reports_alerts_per_second(database_server):
     for binary in ("wrk", "pgbench"):
         if shutil.which(binary) is None:
             if os.environ.get("CI") == "true":
                 pytest.fail(f"{binary} is required in CI (apt-get install -y {binary})")
             pytest.skip(f"{binary} is not installed")
-    env = {**os.environ, "BENCH_DATABASE_URL": os.environ["TEST_DATABASE_URL"]}
+    env = {**os.environ, "BENCH_DATABASE_URL": database_server}
     run = subprocess.run(
         [
             sys.executable,

@@ -11,7 +11,7 @@ import pytest
 
 from platform_common.testing import ServiceProcess
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = pytest.mark.e2e
 
 PER_SCENARIO = 120
 

@@ -3,10 +3,6 @@ count exactly, in the order of the rules (dedup, correlate, create)."""
 
 import asyncio
 
-import pytest
-
-pytestmark = pytest.mark.postgres
-
 
 async def batches_written(client) -> float:
     metrics = (await client.get("/metrics")).text

@@ -10,7 +10,7 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _FORMAT = "%(levelname)s %(name)s %(message)s"
 # Libraries whose DEBUG output is per-byte noise even when an operator asks for DEBUG.
-_CHATTY = ("aiosqlite", "httpcore", "asyncio", "hpack", "multipart")
+_CHATTY = ("httpcore", "asyncio", "hpack", "multipart")
 
 
 class _ContextFilter(logging.Filter):

@@ -33,8 +33,11 @@ def alembic_config(settings: BaseServiceSettings) -> Config:
     folder = migrations_dir()
     config = Config(str(folder / "alembic.ini"))
     config.set_main_option("script_location", str(folder / "migrations"))
-    _, sync_url = database_urls(settings)
-    config.set_main_option("sqlalchemy.url", sync_url.replace("%", "%%"))
+    # Without DATABASE_URL the history can still be read; running it fails in
+    # env.py with database_urls' explanation.
+    if settings.database_url is not None:
+        _, sync_url = database_urls(settings)
+        config.set_main_option("sqlalchemy.url", sync_url.replace("%", "%%"))
     return config
 
 
@@ -47,7 +50,7 @@ def downgrade(settings: BaseServiceSettings, revision: str = "base") -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Migrate the platform database (DATABASE_URL, or local SQLite).")
+    parser = argparse.ArgumentParser(description="Migrate the platform database (DATABASE_URL).")
     parser.add_argument("action", choices=["upgrade", "downgrade", "current"], nargs="?", default="upgrade")
     parser.add_argument("revision", nargs="?", help="target revision (default: head / base)")
     args = parser.parse_args()

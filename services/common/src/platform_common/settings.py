@@ -1,6 +1,5 @@
 """Configuration from environment variables, the only source of configuration."""
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -20,9 +19,9 @@ class BaseServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int
 
-    # Unset means the zero-setup embedded SQLite file below.
+    # PostgreSQL. Unset only in local/test runs, where the runner (`make dev`,
+    # `make test`) starts an embedded server and sets it for the processes it runs.
     database_url: SecretStr | None = None
-    sqlite_path: Path = Path("data/platform.db")
     db_pool_size: int = 10
     db_max_overflow: int = 10
 
@@ -53,11 +52,7 @@ class BaseServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "BaseServiceSettings":
         if self.environment in ("dev", "prod") and self.database_url is None:
-            raise ValueError("DATABASE_URL must be set outside local runs (SQLite is for local use only)")
+            raise ValueError("DATABASE_URL must be set outside local and test runs")
         if self.environment == "prod" and self.admin_token is None:
             raise ValueError("ADMIN_TOKEN must be set in prod")
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url is None or self.database_url.get_secret_value().startswith("sqlite")

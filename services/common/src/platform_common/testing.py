@@ -1,5 +1,6 @@
-"""Test support shared by every service's suite: a real database per test run,
-a reset between tests, running apps in-process and real server processes."""
+"""Test support shared by every service's suite: a PostgreSQL server and a
+database of its own per test run, a reset between tests, running apps
+in-process and real server processes."""
 
 import os
 import shutil
@@ -21,22 +22,43 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from platform_common.local_postgres import DataDirInUse, LocalPostgres
+
 
 @contextmanager
-def provisioned_database() -> Iterator[str]:
-    """A new, empty database for one test run, dropped afterwards.
+def database_server(data_dir: Path) -> Iterator[str]:
+    """The PostgreSQL server of one test run, as a URL of its `postgres` database.
 
-    PostgreSQL when TEST_DATABASE_URL names a server (the run creates its own
-    database there, so parallel runs never meet); an SQLite file otherwise.
+    TEST_DATABASE_URL's server when set (CI's); otherwise an embedded server
+    started here with its data in `data_dir`, kept between runs so only the
+    first one pays for initdb, and stopped at the end. A second run beside the
+    first (another terminal) gets a server of its own in a folder removed after.
     """
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        folder = tempfile.mkdtemp(prefix="platform-test-")
-        try:
-            yield f"sqlite:///{folder}/test.db"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
         return
+    # Throw-away data: no fsync, the suite commits thousands of times.
+    try:
+        server = LocalPostgres(data_dir, durable=False).start()
+        folder = None
+    except DataDirInUse:
+        folder = data_dir.with_name(f"{data_dir.name}-{os.getpid()}")
+        server = LocalPostgres(folder, durable=False).start()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            for suffix in (".lock", ".log"):
+                folder.with_name(folder.name + suffix).unlink(missing_ok=True)
+
+
+@contextmanager
+def provisioned_database(server: str) -> Iterator[str]:
+    """A new, empty database on `server` for one test run, dropped afterwards
+    (the run makes its own, so parallel runs on one server never meet)."""
     base = make_url(server)
     name = f"platform_test_{uuid.uuid4().hex[:12]}"
     admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
@@ -50,37 +72,19 @@ def provisioned_database() -> Iterator[str]:
 
 
 def _sync_url(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return url
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 def reset_database(url: str) -> None:
     """Empty every table but Alembic's, keeping the schema. Live connections
     from server processes may stay open."""
-    # A server process or a just-stopped app may still hold SQLite's write lock
-    # for a moment: wait for it rather than fail the next test.
-    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-    engine = create_engine(_sync_url(url), connect_args=connect_args)
+    engine = create_engine(_sync_url(url))
     try:
         tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                if tables:
-                    names = ", ".join(f'"{t}"' for t in tables)
-                    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-                return
-            # SQLite has no TRUNCATE, and DELETE fires the append-only triggers:
-            # lift them for the reset and put them back exactly as they were.
-            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
-            for name, _ in triggers:
-                conn.execute(text(f'DROP TRIGGER "{name}"'))
-            conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-            for _, sql in triggers:
-                conn.execute(text(sql))
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
         engine.dispose()
 

@@ -2,11 +2,13 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -56,24 +58,48 @@ def test_service_process_serves_health_metrics_docs_and_stops_on_sigterm(module,
     assert any("shutdown complete" in line["message"].lower() for line in lines)
 
 
-def test_local_runner_starts_all_four_and_stops_them_on_ctrl_c(tmp_path):
+def _postgres_serving(folder: Path) -> list[int]:
+    """Pids of postgres processes whose command line names `folder`."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"/postgres") and os.fsencode(folder) in args:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c(tmp_path):
+    """`make dev` with nothing configured: an embedded PostgreSQL, migrated, the
+    four services on it; Ctrl-C stops the services and then the database."""
     base = _free_block(4)
+    # Under the checkout, not /tmp: as root the server runs as its own user,
+    # who cannot pass through pytest's private temporary folder.
+    folder = ROOT / "data" / f"test-dev-{uuid.uuid4().hex[:8]}"
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "DEV_BASE_PORT": str(base),
-        "SQLITE_PATH": str(tmp_path / "platform.db"),
+        "DEV_POSTGRES_DIR": str(folder),
     }
-    runner = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "dev.py")],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # A file, not a pipe: five processes log into it, and a full pipe nobody
+    # reads until the end would stall them.
+    log_path = tmp_path / "dev.log"
+    with log_path.open("wb") as log_file:
+        runner = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "dev.py")],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    healthy: set[int] = set()
+    ready: dict = {}
+    serving: list[int] = []
     try:
-        deadline = time.monotonic() + 40
-        healthy: set[int] = set()
-        while time.monotonic() < deadline and len(healthy) < 4:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(healthy) < 4 and runner.poll() is None:
             for port in range(base, base + 4):
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
@@ -81,13 +107,25 @@ def test_local_runner_starts_all_four_and_stops_them_on_ctrl_c(tmp_path):
                 except httpx.HTTPError:
                     pass
             time.sleep(0.2)
-        assert len(healthy) == 4
-        ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
-        assert ready["dependencies"]["oncall-service"]["status"] == "up"
-        assert (tmp_path / "platform.db").exists()
+        if len(healthy) == 4:
+            ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
+            serving = _postgres_serving(folder)
     finally:
         runner.send_signal(signal.SIGINT)
-        output, _ = runner.communicate(timeout=40)
-    assert runner.returncode == 0, output.decode()
+        runner.wait(timeout=60)
+        leftover = _postgres_serving(folder)
+        for pid in leftover:
+            os.kill(pid, signal.SIGKILL)
+        initialised = (folder / "PG_VERSION").is_file()
+        shutil.rmtree(folder, ignore_errors=True)
+        for suffix in (".lock", ".log"):
+            folder.with_name(folder.name + suffix).unlink(missing_ok=True)
+    log = log_path.read_text(errors="replace")
+    assert len(healthy) == 4, log
+    assert ready["dependencies"]["database"]["status"] == "up", ready
+    assert ready["dependencies"]["oncall-service"]["status"] == "up", ready
+    assert initialised and serving, log
+    assert runner.returncode == 0, log
+    assert not leftover, log
     for port in range(base, base + 4):
         assert _is_free(port)

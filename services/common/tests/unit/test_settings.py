@@ -10,13 +10,11 @@ class _Settings(BaseServiceSettings):
     port: int = 1
 
 
-def test_sqlite_is_the_zero_setup_default(tmp_path):
-    settings = _Settings(sqlite_path=tmp_path / "db" / "x.db")
-    async_url, sync_url = database_urls(settings)
-    assert async_url == f"sqlite+aiosqlite:///{tmp_path}/db/x.db"
-    assert sync_url == f"sqlite:///{tmp_path}/db/x.db"
-    assert (tmp_path / "db").is_dir()
-    assert settings.is_sqlite
+def test_local_runs_may_start_without_a_database_url_but_get_no_database_of_their_own():
+    # The runner (`make dev`, the test fixtures) provides one; a service alone says so.
+    settings = _Settings(environment="local")
+    with pytest.raises(RuntimeError, match="DATABASE_URL is not set"):
+        database_urls(settings)
 
 
 @pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+psycopg2"])
@@ -25,7 +23,6 @@ def test_postgres_urls_get_our_drivers(scheme):
     async_url, sync_url = database_urls(settings)
     assert async_url == "postgresql+asyncpg://u:p%40ss@db:5432/app"
     assert sync_url == "postgresql+psycopg://u:p%40ss@db:5432/app"
-    assert not settings.is_sqlite
 
 
 def test_unsupported_backend_is_refused():
@@ -46,9 +43,10 @@ def test_unknown_log_level_fails_fast():
         _Settings(log_level="LOUD")
 
 
-def test_production_refuses_sqlite_and_missing_admin_token():
-    with pytest.raises(ValidationError, match="DATABASE_URL must be set"):
-        _Settings(environment="prod")
+def test_production_refuses_missing_database_url_and_admin_token():
+    for environment in ("dev", "prod"):
+        with pytest.raises(ValidationError, match="DATABASE_URL must be set"):
+            _Settings(environment=environment)
     with pytest.raises(ValidationError, match="ADMIN_TOKEN"):
         _Settings(environment="prod", database_url="postgresql://db/app")
     assert _Settings(environment="prod", database_url="postgresql://db/app", admin_token="t").environment == "prod"

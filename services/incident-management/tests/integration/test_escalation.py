@@ -4,7 +4,6 @@ and driven safely by several replicas at once."""
 import asyncio
 from datetime import timedelta
 
-import pytest
 from prometheus_client import REGISTRY
 
 from incident_management.main import create_app
@@ -106,7 +105,6 @@ async def test_a_level_with_nobody_on_call_is_skipped(harness):
     assert escalated[0]["data"]["skipped_levels"] == [1]
 
 
-@pytest.mark.postgres
 async def test_two_replicas_driving_escalations_page_each_step_once(harness):
     """Two apps on one database, each running its loop at the same moment:
     SKIP LOCKED and the claim lease split the work, nobody is paged twice."""

@@ -6,8 +6,6 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-import pytest
-
 from incident_management.domain.state import Status
 from incident_management.services.incidents import change_incident
 from platform_common.errors import Conflict
@@ -15,7 +13,6 @@ from platform_common.errors import Conflict
 from ..conftest import START
 
 
-@pytest.mark.postgres
 async def test_the_second_of_two_interleaved_acknowledgements_loses_on_the_version(harness):
     incident_id = uuid.UUID((await harness.create())["id"])
     db = harness.app.state.db

@@ -5,7 +5,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 
 from notification_service.channels.webhook import WebhookChannel
 from notification_service.db import queries
@@ -146,7 +145,6 @@ async def test_workers_racing_on_one_queue_send_every_page_exactly_once(settings
     assert all(row["status"] == "delivered" and row["attempts"] == 1 for row in rows)
 
 
-@pytest.mark.postgres
 async def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(settings_for, receiver, an_incident):
     settings = settings_for()
     async with api_without_worker(settings) as api:

@@ -1,4 +1,4 @@
-"""The on-call API in-process against the test database (PostgreSQL with TEST_DATABASE_URL)."""
+"""The on-call API in-process against the test database."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -49,8 +49,8 @@ def clock() -> ManualClock:
 async def client(clean_database: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(database_url=clean_database, environment="test"), clock=clock)
     async with running_app(app) as http:
-        # Let the readiness monitor's first database ping finish: cancelling it
-        # mid-flight at shutdown leaves aiosqlite's thread answering a closed loop.
+        # Let the readiness monitor's first database ping finish rather than
+        # cancel it mid-flight at shutdown.
         for _ in range(500):
             if "database" in app.state.monitor.results:
                 break

@@ -73,9 +73,7 @@ class TimelineEntry(Base):
 
     __tablename__ = "incident_timeline"
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     incident_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("incidents.id"))
     event_type: Mapped[str] = mapped_column(String(50))
     actor: Mapped[str] = mapped_column(String(200))

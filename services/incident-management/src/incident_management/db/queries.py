@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db.alerts import AlertEntry, alert_entries
@@ -176,8 +176,6 @@ async def enqueue_page(
     now: datetime,
 ) -> bool:
     """Put one page in the outbox unless this (incident, step, user) already has one. True if new."""
-    dialect = session.bind.dialect.name if session.bind else "postgresql"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(Page)
         .values(
@@ -219,8 +217,8 @@ async def _claim_incidents(
     session: AsyncSession, *, condition: Any, order: Any, now: datetime, lease_until: datetime, limit: int
 ) -> list[Incident]:
     # SKIP LOCKED lets replicas claim disjoint batches without waiting for each
-    # other (SQLite, one writer at a time, simply ignores it); the lease then
-    # keeps the claim without holding a lock during the HTTP calls that follow.
+    # other; the lease then keeps the claim without holding a lock during the
+    # HTTP calls that follow.
     ids = list(
         (
             await session.execute(

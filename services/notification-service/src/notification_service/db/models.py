@@ -57,7 +57,7 @@ class Notification(Base):
 class NotificationAttempt(Base):
     __tablename__ = "notification_attempts"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
     attempt: Mapped[int] = mapped_column(Integer)
     result: Mapped[str] = mapped_column(String(20))

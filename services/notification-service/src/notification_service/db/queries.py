@@ -73,9 +73,8 @@ async def list_notifications(
 
 async def lock_due(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[Notification]:
     """Due rows (pending and ripe, or sending with an expired lease), locked for
-    this transaction. SKIP LOCKED lets several workers share the queue on
-    PostgreSQL without waiting on each other; SQLite ignores the clause, and
-    its BEGIN IMMEDIATE already lets one writer in at a time."""
+    this transaction. SKIP LOCKED lets several workers share the queue
+    without waiting on each other."""
     rows = await session.scalars(
         select(Notification)
         .where(Notification.status.in_(LIVE_STATUSES), Notification.next_attempt_at <= now)

@@ -43,11 +43,6 @@ class DeliveryWorker:
         self.clock = clock or SystemClock()
         self.rand = rand
         self._wake = asyncio.Event()
-        # SQLite takes one writer at a time; coroutines of one batch queuing on a
-        # lock here beat them polling SQLite's busy handler (which sleeps in steps).
-        self._record_lock: contextlib.AbstractAsyncContextManager[object] = (
-            asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
-        )
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -112,7 +107,7 @@ class DeliveryWorker:
         result = await self._send(claim)
         duration = time.perf_counter() - started
         DELIVERY_SECONDS.labels(claim.channel).observe(duration)
-        async with self._record_lock, self.db.sessionmaker() as session, session.begin():
+        async with self.db.sessionmaker() as session, session.begin():
             step, owned = await record_attempt(
                 session,
                 claim=claim,

@@ -37,8 +37,8 @@ async def notify_route(
         if replay is not None:
             response.status_code = status.HTTP_200_OK
             return _answer(replay)
-        # End the read before calling oncall-service: on SQLite the transaction
-        # holds the write lock, and that call may take a few retries.
+        # End the read before calling oncall-service: no transaction (nor its
+        # pooled connection) is held open across a call that may take a few retries.
         await session.rollback()
     user = None
     if body.user_id is not None:
