@@ -128,7 +128,6 @@ def _insert_override(conn: sa.Connection, schedule_id: uuid.UUID, user_id: uuid.
     )
 
 
-@pytest.mark.postgres
 def test_database_refuses_overlapping_overrides_of_one_schedule(clean_database):
     """Written straight in SQL, past oncall-service: the EXCLUDE constraint still holds."""
     engine = _engine(clean_database)
@@ -149,9 +148,8 @@ def test_database_refuses_overlapping_overrides_of_one_schedule(clean_database):
         engine.dispose()
 
 
-@pytest.mark.postgres
-def test_override_exclusion_migration_stops_on_existing_overlaps():
-    with provisioned_database() as url:
+def test_override_exclusion_migration_stops_on_existing_overlaps(database_server):
+    with provisioned_database(database_server) as url:
         settings = MigrationSettings(database_url=url)
         upgrade(settings, "0004_alerts")
         engine = _engine(url)
