@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SERVICES := common alert-ingestion incident-management oncall-service notification-service
-PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+# database/ is installable too: platform_db, the models every service and the migrations share.
+PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml
 
 .PHONY: install dev migrate downgrade test lint format bench clean
 
@@ -12,7 +13,7 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt \
-		$(foreach s,$(SERVICES),-e services/$(s))
+		$(foreach s,$(SERVICES),-e services/$(s)) -e database
 	touch $(STAMP)
 
 install: $(STAMP)

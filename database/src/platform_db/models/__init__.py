@@ -1,0 +1,51 @@
+"""Every table of the shared database, one module per owning service.
+
+Importing any model imports them all, so `Base.metadata` is always complete:
+foreign keys between domains (alerts -> incidents) resolve, and Alembic
+compares the whole schema.
+"""
+
+from platform_db.models.alerts import Alert, IncidentAction, Integration
+from platform_db.models.base import Base
+from platform_db.models.incidents import Incident, IncidentNote, Page, TimelineEntry
+from platform_db.models.notifications import Notification, NotificationAttempt, NotificationRequest
+from platform_db.models.oncall import (
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    LayerMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    Service,
+    Team,
+    TeamMember,
+    User,
+)
+
+__all__ = [
+    "Alert",
+    "Base",
+    "ContactMethod",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "EscalationTarget",
+    "Incident",
+    "IncidentAction",
+    "IncidentNote",
+    "Integration",
+    "LayerMember",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationRequest",
+    "Page",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
+    "Service",
+    "Team",
+    "TeamMember",
+    "TimelineEntry",
+    "User",
+]

@@ -1,0 +1,242 @@
+"""On-call tables, owned by oncall-service (schema history: migrations/versions/0001_oncall.py,
+0005_override_exclusion.py)."""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, column, func
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from platform_db.enums import CONTACT_TYPES, ROTATION_TYPES, TEAM_ROLES, in_check
+from platform_db.models.base import Base, json_default
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Timestamps:
+    # Also set in Python, not only by the server, so the values are known right
+    # after a flush without another round trip (async sessions cannot lazy-load them).
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=_utcnow, onupdate=_utcnow, server_default=func.current_timestamp()
+    )
+
+
+class User(Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # A user's own mutes: channels and severities they do not want paged on.
+    muted_channels: Mapped[list[Any]] = mapped_column(default=list, server_default=json_default("[]"))
+    muted_severities: Mapped[list[Any]] = mapped_column(default=list, server_default=json_default("[]"))
+
+    contact_methods: Mapped[list["ContactMethod"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ContactMethod.created_at", lazy="selectin"
+    )
+
+
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+    __table_args__ = (
+        CheckConstraint(in_check("type", CONTACT_TYPES), name="ck_contact_methods_type"),
+        UniqueConstraint("user_id", "type", "address", name="uq_contact_methods_user_type_address"),
+        Index("ix_contact_methods_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
+
+    user: Mapped[User] = relationship(back_populates="contact_methods")
+
+
+class Team(Timestamps, Base):
+    __tablename__ = "teams"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The team's default policy, for `oncall/current?team=` and for the team's
+    # services that name none. The two tables reference each other, so this
+    # key is added after both exist (use_alter), under the name 0001 gave it.
+    escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="SET NULL", use_alter=True, name="fk_teams_escalation_policy_id")
+    )
+
+    members: Mapped[list["TeamMember"]] = relationship(
+        back_populates="team", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (
+        CheckConstraint(in_check("role", TEAM_ROLES), name="ck_team_members_role"),
+        Index("ix_team_members_user_id", "user_id"),
+    )
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="member", server_default="member")
+
+    team: Mapped[Team] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(lazy="selectin")
+
+
+class Schedule(Timestamps, Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    # IANA name; shifts are computed in local time so handoffs follow DST.
+    timezone: Mapped[str] = mapped_column(String(64))
+
+    layers: Mapped[list["ScheduleLayer"]] = relationship(
+        back_populates="schedule",
+        cascade="all, delete-orphan",
+        order_by="ScheduleLayer.priority.desc()",
+        lazy="selectin",
+    )
+
+
+class ScheduleLayer(Timestamps, Base):
+    __tablename__ = "schedule_layers"
+    __table_args__ = (
+        CheckConstraint(in_check("rotation_type", ROTATION_TYPES), name="ck_layers_rotation_type"),
+        CheckConstraint("shift_length BETWEEN 1 AND 1000", name="ck_layers_shift_length"),
+        UniqueConstraint("schedule_id", "priority", name="uq_layers_schedule_priority"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # Higher priority wins where layers overlap.
+    priority: Mapped[int]
+    rotation_type: Mapped[str] = mapped_column(String(10))
+    shift_length: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The rotation is anchored at local wall time (start_date, handoff_time) in
+    # the schedule's timezone, so handoffs stay at that local time across DST
+    # changes; the UTC instants are derived, never stored.
+    handoff_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    start_date: Mapped[date] = mapped_column(Date)
+    # Optional instant after which the layer no longer covers anything.
+    end_at: Mapped[datetime | None]
+
+    schedule: Mapped[Schedule] = relationship(back_populates="layers")
+    members: Mapped[list["LayerMember"]] = relationship(
+        cascade="all, delete-orphan", order_by="LayerMember.position", lazy="selectin"
+    )
+
+
+class LayerMember(Base):
+    __tablename__ = "layer_members"
+    __table_args__ = (CheckConstraint("position >= 0", name="ck_layer_members_position"),)
+
+    layer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedule_layers.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+
+    user: Mapped[User] = relationship(lazy="selectin")
+
+
+class ScheduleOverride(Base):
+    __tablename__ = "schedule_overrides"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="ck_overrides_range"),
+        Index("ix_schedule_overrides_window", "schedule_id", "start_at", "end_at"),
+        # Overrides of one schedule never overlap, whoever writes them; half-open
+        # ranges, so back-to-back overrides may touch (btree_gist, installed by 0005).
+        ExcludeConstraint(
+            ("schedule_id", "="),
+            (func.tstzrange(column("start_at"), column("end_at"), "[)"), "&&"),
+            using="gist",
+            name="ex_overrides_overlap",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
+
+    user: Mapped[User] = relationship(lazy="selectin")
+
+
+class EscalationPolicy(Timestamps, Base):
+    __tablename__ = "escalation_policies"
+    __table_args__ = (CheckConstraint("repeat_count BETWEEN 0 AND 9", name="ck_policies_repeat_count"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    # How many more times the whole chain is walked after the last level.
+    repeat_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    levels: Mapped[list["EscalationLevel"]] = relationship(
+        cascade="all, delete-orphan", order_by="EscalationLevel.position", lazy="selectin"
+    )
+
+
+class EscalationLevel(Base):
+    __tablename__ = "escalation_levels"
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="ck_levels_position"),
+        CheckConstraint("delay_minutes >= 1", name="ck_levels_delay"),
+        UniqueConstraint("policy_id", "position", name="uq_levels_policy_position"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("escalation_policies.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    delay_minutes: Mapped[int]
+
+    targets: Mapped[list["EscalationTarget"]] = relationship(
+        cascade="all, delete-orphan", order_by="EscalationTarget.position", lazy="selectin"
+    )
+
+
+class EscalationTarget(Base):
+    __tablename__ = "escalation_targets"
+    __table_args__ = (
+        CheckConstraint(
+            "(target_type = 'user' AND user_id IS NOT NULL AND schedule_id IS NULL)"
+            " OR (target_type = 'schedule' AND schedule_id IS NOT NULL AND user_id IS NULL)",
+            name="ck_targets_one_target",
+        ),
+        Index("ix_escalation_targets_level_id", "level_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    level_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("escalation_levels.id", ondelete="CASCADE"))
+    # Targets of a level are paged in the order the policy lists them.
+    position: Mapped[int] = mapped_column(server_default="0")
+    target_type: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    schedule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+
+
+class Service(Timestamps, Base):
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_team_id", "team_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="SET NULL")
+    )
