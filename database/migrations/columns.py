@@ -2,11 +2,8 @@
 
 import sqlalchemy as sa
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-
-
-def in_check(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+# The value lists of the CHECK constraints, and in_check that spells them, are
+# in platform_db.enums: the models and the services' APIs use the same lists.
 
 
 def id_column() -> sa.Column:
