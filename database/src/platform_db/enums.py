@@ -1,9 +1,10 @@
 """The values each enumerated column accepts, written once.
 
 The migrations and the models build their CHECK constraints from these
-tuples; the services' API schemas and domain types use the Literal types.
-Each tuple is read off its Literal (`typing.get_args`), so what a type checker
-or Pydantic accepts and what the database accepts are one list.
+tuples; the services' API schemas and domain types use the Literal types (or
+the enums, where code names the members). Each tuple is read off its Literal
+(`typing.get_args`) or enum, so what a type checker or Pydantic accepts and
+what the database accepts are one list.
 
 Plain Python on purpose: domain modules import it and must not import a
 database library.
@@ -35,15 +36,23 @@ ContactType = Literal["email", "slack", "webhook", "sms", "phone"]
 CONTACT_TYPES: tuple[ContactType, ...] = get_args(ContactType)
 TeamRole = Literal["member", "manager"]
 TEAM_ROLES: tuple[TeamRole, ...] = get_args(TeamRole)
-RotationType = Literal["hourly", "daily", "weekly"]
-ROTATION_TYPES: tuple[RotationType, ...] = get_args(RotationType)
+
+
+# An enum, not a Literal: the rotation arithmetic in oncall_service.domain.rotation names its members.
+class RotationType(StrEnum):
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+ROTATION_TYPES: tuple[str, ...] = tuple(rotation.value for rotation in RotationType)
 # Which of user_id / schedule_id an escalation target sets (ck_targets_one_target).
 TargetType = Literal["user", "schedule"]
 TARGET_TYPES: tuple[TargetType, ...] = get_args(TargetType)
 
 
-# Incidents (migration 0002). An enum rather than a Literal because the state
-# machine in incident_management.domain.state names its members.
+# Incidents (migration 0002). An enum, not a Literal: the state machine in
+# incident_management.domain.state names its members.
 class IncidentStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

@@ -2,7 +2,7 @@
 
 from oncall_service.api.schemas.common import UserRef
 from oncall_service.api.schemas.schedules import LayerRead, OverrideRead, ScheduleRead
-from oncall_service.db.models import Schedule, ScheduleLayer, ScheduleOverride, User
+from platform_db.models import Schedule, ScheduleLayer, ScheduleOverride, User
 
 
 def user_ref(user: User) -> UserRef:

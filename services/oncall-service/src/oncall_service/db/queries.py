@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.db.models import (
+from platform_db.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,

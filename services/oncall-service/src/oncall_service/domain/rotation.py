@@ -10,15 +10,9 @@ hour that DST skips or repeats.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-
-class RotationType(StrEnum):
-    HOURLY = "hourly"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
+from platform_db.enums import RotationType
 
 _DAYS_PER_UNIT = {RotationType.DAILY: 1, RotationType.WEEKLY: 7}
 

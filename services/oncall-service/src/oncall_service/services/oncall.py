@@ -10,13 +10,13 @@ from oncall_service.api.schemas.common import UserRef
 from oncall_service.api.schemas.policies import ChainLevel, NamedRef, OnCallRead, PolicyRef
 from oncall_service.api.schemas.schedules import LayerShifts, ShiftRead, ShiftSource, ShiftsRead
 from oncall_service.db import queries
-from oncall_service.db.models import EscalationPolicy, Schedule, Service, Team, User
 from oncall_service.domain.escalation import Target, level_users, primary
 from oncall_service.domain.rotation import layer_shifts
 from oncall_service.domain.schedule import LAYER, final_shifts, on_call_at
 from oncall_service.services.policies import target_names, target_read
 from oncall_service.services.schedules import get_schedule, to_domain_layers, to_domain_overrides
 from platform_common.errors import BadRequest, NotFound, Unprocessable
+from platform_db.models import EscalationPolicy, Schedule, Service, Team, User
 
 MAX_RANGE = timedelta(days=366)
 _INSTANT = timedelta(microseconds=1)

@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.schedules import OverrideCreate
 from oncall_service.db import queries
-from oncall_service.db.models import ScheduleOverride, User
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound
+from platform_db.models import ScheduleOverride, User
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.policies import LevelIn, LevelRead, PolicyCreate, PolicyRead, PolicyUpdate, TargetRead
 from oncall_service.db import queries
-from oncall_service.db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, Team, User
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound
+from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, Team, User
 
 
 async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> EscalationPolicy:

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.db.models import EscalationPolicy, Schedule, Team, User
 from platform_common.errors import Unprocessable
+from platform_db.models import EscalationPolicy, Schedule, Team, User
 
 _LABELS: dict[type[Any], str] = {
     User: "user",

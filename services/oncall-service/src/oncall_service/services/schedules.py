@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
 from oncall_service.db import queries
-from oncall_service.db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, Team, User
 from oncall_service.domain.rotation import Layer, RotationType, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound, Unprocessable
+from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, Team, User
 
 
 async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule:

@@ -14,9 +14,9 @@ from oncall_service.api.schemas.teams import (
     TeamUpdate,
 )
 from oncall_service.db import queries
-from oncall_service.db.models import EscalationPolicy, Service, Team, TeamMember, User
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound, Unprocessable
+from platform_db.models import EscalationPolicy, Service, Team, TeamMember, User
 
 
 async def get_team(session: AsyncSession, *, team_id: uuid.UUID) -> Team:

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.db import queries
-from oncall_service.db.models import ContactMethod, User
 from platform_common.errors import Conflict, NotFound
+from platform_db.models import ContactMethod, User
 
 
 def _methods(methods: list[ContactMethodIn]) -> list[ContactMethod]:

@@ -2,13 +2,11 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field
 
 from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-
-TargetType = Literal["user", "schedule"]
+from platform_db.enums import TargetType
 
 
 class TargetIn(Input):

@@ -18,15 +18,14 @@ from oncall_service.api.schemas.common import (
     UserRef,
     UtcDatetime,
 )
-
-RotationTypeName = Literal["hourly", "daily", "weekly"]
+from platform_db.enums import RotationType
 
 
 class LayerIn(Input):
     name: Name | None = None
     # Higher wins where layers overlap; by default a layer listed later sits higher.
     priority: int | None = Field(default=None, ge=0, le=1000)
-    rotation_type: RotationTypeName
+    rotation_type: RotationType
     shift_length: int = Field(default=1, ge=1, le=1000)
     handoff_time: HandoffTime = "09:00"
     # The first shift starts on this local date at handoff_time; weekly

@@ -1,22 +1,20 @@
 """Teams, their members, and the services they own."""
 
 import uuid
-from typing import Literal
 
 from pydantic import Field
 
 from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-
-Role = Literal["member", "manager"]
+from platform_db.enums import TeamRole
 
 
 class TeamMemberIn(Input):
     user_id: uuid.UUID
-    role: Role = "member"
+    role: TeamRole = "member"
 
 
 class TeamMemberRole(Input):
-    role: Role = "member"
+    role: TeamRole = "member"
 
 
 class TeamMemberRead(Output):

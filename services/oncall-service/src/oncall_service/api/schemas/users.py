@@ -2,14 +2,12 @@
 
 import re
 import uuid
-from typing import Literal, Self
+from typing import Self
 
 from pydantic import EmailStr, Field, HttpUrl, TypeAdapter, ValidationError, field_validator, model_validator
 
 from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
-
-ContactType = Literal["email", "slack", "webhook", "sms", "phone"]
-Severity = Literal["critical", "high", "medium", "low", "info"]
+from platform_db.enums import ContactType, Severity
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = TypeAdapter(EmailStr)
