@@ -19,8 +19,8 @@ from jinja2 import (
 )
 
 from notification_service.domain.messages import message_context, slack_escape
+from platform_db.enums import NOTIFICATION_EVENTS
 
-EVENTS = ("triggered", "escalated", "acknowledged", "resolved")
 # What each channel renders: an email has a subject, a text part and an HTML part.
 KINDS = {
     "email": ("subject.txt", "txt", "html"),
@@ -71,7 +71,7 @@ class Renderer:
             "status": "open",
             "url": None,
         }
-        for event in EVENTS:
+        for event in NOTIFICATION_EVENTS:
             context = message_context(
                 notification_id="sample",
                 event=event,

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-Event = Literal["triggered", "escalated", "acknowledged", "resolved"]
-ChannelName = Literal["webhook", "slack", "email", "log"]
-Severity = Literal["critical", "high", "medium", "low", "info"]
-Status = Literal["pending", "sending", "delivered", "failed", "suppressed"]
+from platform_db.enums import Channel as ChannelName
+from platform_db.enums import NotificationEvent as Event
+from platform_db.enums import NotificationStatus as Status
+from platform_db.enums import Severity
 
 
 class IncidentIn(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from notification_service.db.models import Notification, NotificationAttempt, NotificationRequest
+from platform_db.models import Notification, NotificationAttempt, NotificationRequest
 
 LIVE_STATUSES = ("pending", "sending")
 

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.db import queries
-from notification_service.db.models import Notification, NotificationRequest
 from notification_service.domain.recipients import Target, UserProfile, plan_deliveries
+from platform_db.models import Notification, NotificationRequest
 
 
 @dataclass(frozen=True)
