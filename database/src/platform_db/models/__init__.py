@@ -5,7 +5,7 @@ foreign keys between domains (alerts -> incidents) resolve, and Alembic
 compares the whole schema.
 """
 
-from platform_db.models.alerts import Alert, IncidentAction, Integration
+from platform_db.models.alerts import Alert, IncidentAction, Integration, incident_alerts
 from platform_db.models.base import Base
 from platform_db.models.incidents import Incident, IncidentNote, Page, TimelineEntry
 from platform_db.models.notifications import Notification, NotificationAttempt, NotificationRequest
@@ -48,4 +48,5 @@ __all__ = [
     "TeamMember",
     "TimelineEntry",
     "User",
+    "incident_alerts",
 ]

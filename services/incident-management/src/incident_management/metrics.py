@@ -8,11 +8,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
+from platform_db.enums import IncidentStatus
+
 log = logging.getLogger(__name__)
 
 # SRE-sized: from 30 s to a day, dense where acknowledgement targets usually sit.
 SRE_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400)
-OPEN_STATUSES = ("open", "acknowledged", "in_progress")
+OPEN_STATUSES = tuple(status.value for status in IncidentStatus if status is not IncidentStatus.RESOLVED)
 
 INCIDENTS_CREATED = Counter("incidents_created_total", "Incidents opened", ["severity"])
 MTTA = Histogram("incident_mtta_seconds", "Time from opening to the first response", buckets=SRE_BUCKETS)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from incident_management.db.models import incident_alerts
+from platform_db.models import incident_alerts
 
 # Alerts that show in the timeline: the one that opened the incident and those
 # correlated into it (repeats are counted, not listed, as people read it).

@@ -10,10 +10,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db.alerts import AlertEntry, alert_entries
-from incident_management.db.models import Incident, IncidentNote, Page, TimelineEntry
 from incident_management.domain.escalation import page_key
+from platform_db.enums import SEVERITIES
+from platform_db.models import Incident, IncidentNote, Page, TimelineEntry
 
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 SORTS = {
     "created_at": Incident.created_at,
     "updated_at": Incident.updated_at,

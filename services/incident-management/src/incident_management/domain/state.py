@@ -2,15 +2,9 @@
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 
-
-class Status(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-
+# The statuses the incidents table accepts, named once for the database and this machine.
+from platform_db.enums import IncidentStatus as Status
 
 # open -> acknowledged -> in_progress -> resolved; open and acknowledged may
 # resolve directly; resolved is final. A move to the same status is illegal

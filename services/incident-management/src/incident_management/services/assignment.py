@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
-from incident_management.db.models import Incident
 from incident_management.domain.escalation import Step, escalation_deadline
 from incident_management.domain.retry import next_attempt
 from incident_management.domain.state import Status
+from platform_db.models import Incident
 
 ACTOR = "incident-management"
 PRIMARY_STEP = "primary"

@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
-from incident_management.db.models import Incident
 from incident_management.domain.escalation import Step, escalation_deadline, next_step
 from incident_management.services.assignment import ACTOR, policy_uuid
+from platform_db.models import Incident
 
 
 async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall: OnCall | None, now: datetime) -> bool:

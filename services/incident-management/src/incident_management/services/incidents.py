@@ -8,9 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db import queries
-from incident_management.db.models import Incident, IncidentNote
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
 from platform_common.errors import Conflict, NotFound
+from platform_db.models import Incident, IncidentNote
 
 STATUS_EVENTS = {
     Status.ACKNOWLEDGED: "Acknowledged",

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
-from incident_management.db.models import Incident, Page
 from incident_management.domain.retry import next_attempt
 from incident_management.domain.state import Status
 from incident_management.services.assignment import ACTOR
+from platform_db.models import Incident, Page
 
 
 def still_wanted(page: Page, incident: Incident) -> bool:

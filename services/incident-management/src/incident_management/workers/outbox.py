@@ -15,12 +15,12 @@ from incident_management.clients.notifications import (
 )
 from incident_management.config import Settings
 from incident_management.db import queries
-from incident_management.db.models import Incident
 from incident_management.metrics import PAGES
 from incident_management.services import paging
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database
+from platform_db.models import Incident
 
 log = logging.getLogger(__name__)
 

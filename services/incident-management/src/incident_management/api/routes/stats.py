@@ -9,14 +9,14 @@ from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.routes.incidents import as_utc
 from incident_management.api.schemas import DurationSummary, StatsSummary
 from incident_management.db import queries
-from incident_management.db.models import Incident
 from incident_management.domain.state import Status
 from incident_management.domain.stats import summarize
 from platform_common.errors import Unprocessable
+from platform_db.enums import SEVERITIES
+from platform_db.models import Incident
 
 router = APIRouter(prefix="/api/v1/incidents/stats", tags=["incidents"])
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 DEFAULT_RANGE = timedelta(days=30)
 MAX_RANGE = timedelta(days=366)
 
