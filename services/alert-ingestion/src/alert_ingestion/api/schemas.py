@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from alert_ingestion.formats.common import NonBlank
+from platform_db.enums import AlertFormat
 
 
 class AlertAccepted(BaseModel):
@@ -56,7 +57,7 @@ class IntegrationCreate(BaseModel):
 
     name: NonBlank(200)
     service: NonBlank(200)
-    type: Literal["generic", "pagerduty", "alertmanager", "grafana"] = "pagerduty"
+    type: AlertFormat = "pagerduty"
 
 
 class IntegrationRead(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from alert_ingestion.db.models import Alert, IncidentAction, Integration
+from platform_db.models import Alert, IncidentAction, Integration
 
 OPEN = Alert.status != "resolved"
 

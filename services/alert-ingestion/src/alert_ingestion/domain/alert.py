@@ -4,12 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
-Format = Literal["generic", "pagerduty", "alertmanager", "grafana"]
+from platform_db.enums import AlertFormat as Format
+from platform_db.enums import Severity
+
 # trigger opens or joins an incident; acknowledge/resolve act on the alerts of a dedup key.
 EventAction = Literal["trigger", "acknowledge", "resolve"]
-Outcome = Literal["created", "correlated", "deduplicated"]
 
 
 @dataclass(frozen=True)

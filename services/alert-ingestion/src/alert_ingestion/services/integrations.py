@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from alert_ingestion.db import queries
-from alert_ingestion.db.models import Integration
 from platform_common.db import Database
+from platform_db.models import Integration
 
 log = logging.getLogger(__name__)
 

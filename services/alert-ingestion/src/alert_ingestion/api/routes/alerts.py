@@ -3,7 +3,7 @@
 import math
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -15,6 +15,7 @@ from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
 from alert_ingestion.formats.generic import GenericAlertIn
 from platform_common.errors import NotFound, TooManyRequests, Unauthorized, Unprocessable
+from platform_db.enums import AlertFormat, AlertStatus
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -68,11 +69,11 @@ async def list_alerts(
     conn: ConnectionDep,
     service: str | None = None,
     severity: Severity | None = None,
-    status: Literal["triggered", "acknowledged", "resolved"] | None = None,
+    status: AlertStatus | None = None,
     incident_id: uuid.UUID | None = None,
     fingerprint: str | None = None,
     source: Annotated[
-        Literal["generic", "pagerduty", "alertmanager", "grafana"] | None,
+        AlertFormat | None,
         Query(description="the format the alert arrived in"),
     ] = None,
     since: Annotated[datetime | None, Query(description="received at or after (ISO 8601 with offset)")] = None,
