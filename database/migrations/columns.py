@@ -2,8 +2,11 @@
 
 import sqlalchemy as sa
 
-# The value lists of the CHECK constraints, and in_check that spells them, are
-# in platform_db.enums: the models and the services' APIs use the same lists.
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def in_check(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 def id_column() -> sa.Column:

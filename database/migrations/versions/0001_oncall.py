@@ -14,13 +14,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from columns import created_updated, id_column, timestamp
-from platform_db.enums import CONTACT_TYPES, ROTATION_TYPES, TEAM_ROLES, in_check
+from columns import created_updated, id_column, in_check, timestamp
 
 revision: str = "0001_oncall"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+CONTACT_TYPES = ("email", "slack", "webhook", "sms", "phone")
 
 
 def upgrade() -> None:
@@ -63,7 +64,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.Uuid(), sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("role", sa.String(20), nullable=False, server_default="member"),
-        sa.CheckConstraint(in_check("role", TEAM_ROLES), name="ck_team_members_role"),
+        sa.CheckConstraint(in_check("role", ("member", "manager")), name="ck_team_members_role"),
     )
     op.create_index("ix_team_members_user_id", "team_members", ["user_id"])
 
@@ -94,7 +95,7 @@ def upgrade() -> None:
         # Optional instant after which the layer no longer covers anything.
         timestamp("end_at", nullable=True),
         *created_updated(),
-        sa.CheckConstraint(in_check("rotation_type", ROTATION_TYPES), name="ck_layers_rotation_type"),
+        sa.CheckConstraint(in_check("rotation_type", ("hourly", "daily", "weekly")), name="ck_layers_rotation_type"),
         sa.CheckConstraint("shift_length BETWEEN 1 AND 1000", name="ck_layers_shift_length"),
         sa.UniqueConstraint("schedule_id", "priority", name="uq_layers_schedule_priority"),
     )

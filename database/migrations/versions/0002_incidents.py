@@ -14,14 +14,18 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from columns import created_updated, id_column, serial_id_column, timestamp
-from platform_db.enums import INCIDENT_STATUSES as STATUSES
-from platform_db.enums import PAGE_STATUSES, SEVERITIES, in_check
+from columns import SEVERITIES, created_updated, id_column, in_check, serial_id_column, timestamp
 
 revision: str = "0002_incidents"
 down_revision: str | None = "0001_oncall"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+STATUSES = ("open", "acknowledged", "in_progress", "resolved")
+# pending: not yet accepted by notification-service (kept and retried while it is down);
+# sent: accepted; failed: refused for good (4xx); cancelled: the incident was
+# acknowledged or resolved before the page could go out, so it must not go out.
+PAGE_STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 def upgrade() -> None:

@@ -21,15 +21,18 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from columns import id_column, serial_id_column, timestamp
-from platform_db.enums import ATTEMPT_RESULTS, CHANNELS, SEVERITIES, in_check
-from platform_db.enums import NOTIFICATION_EVENTS as EVENTS
-from platform_db.enums import NOTIFICATION_STATUSES as STATUSES
+from columns import SEVERITIES, id_column, in_check, serial_id_column, timestamp
 
 revision: str = "0003_notifications"
 down_revision: str | None = "0002_incidents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+EVENTS = ("triggered", "escalated", "acknowledged", "resolved")
+CHANNELS = ("webhook", "slack", "email", "log")
+STATUSES = ("pending", "sending", "delivered", "failed", "suppressed")
+# `abandoned`: the worker holding the row died (or stalled past its lease) mid-attempt.
+ATTEMPT_RESULTS = ("success", "retryable_error", "permanent_error", "abandoned")
 
 
 def upgrade() -> None:

@@ -18,18 +18,18 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from columns import created_updated, id_column, timestamp
-from platform_db.enums import ACTION_STATUSES, ALERT_ACTIONS, ALERT_STATUSES, SEVERITIES, in_check
-from platform_db.enums import ALERT_FORMATS as INTEGRATION_TYPES
+from columns import SEVERITIES, created_updated, id_column, in_check, timestamp
 
 revision: str = "0004_alerts"
 down_revision: str | None = "0003_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The list as this revision created it; 0006_one_owner adds 'create'
-# (platform_db.enums.INCIDENT_ACTIONS is the current one).
+INTEGRATION_TYPES = ("generic", "pagerduty", "alertmanager", "grafana")
+ALERT_STATUSES = ("triggered", "acknowledged", "resolved")
+ALERT_ACTIONS = ("created", "correlated", "deduplicated")
 INCIDENT_ACTIONS = ("acknowledge", "resolve")
+ACTION_STATUSES = ("pending", "done", "failed")
 
 
 def upgrade() -> None:

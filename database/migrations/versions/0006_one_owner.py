@@ -33,8 +33,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from platform_db.enums import INCIDENT_ACTIONS, INCIDENT_ORIGINS, in_check
-
 revision: str = "0006_one_owner"
 down_revision: str | None = "0005_override_exclusion"
 branch_labels: str | Sequence[str] | None = None
@@ -60,7 +58,7 @@ def upgrade() -> None:
     op.drop_constraint("alert_incident_actions_incident_id_fkey", "alert_incident_actions", type_="foreignkey")
     op.drop_constraint("ck_alert_incident_actions_action", "alert_incident_actions", type_="check")
     op.create_check_constraint(
-        "ck_alert_incident_actions_action", "alert_incident_actions", in_check("action", INCIDENT_ACTIONS)
+        "ck_alert_incident_actions_action", "alert_incident_actions", "action IN ('create', 'acknowledge', 'resolve')"
     )
     op.add_column("alert_incident_actions", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False))
     op.create_index("ix_alert_incident_actions_seq", "alert_incident_actions", ["incident_id", "seq"])
@@ -68,7 +66,7 @@ def upgrade() -> None:
     op.drop_index("ix_incidents_unresolved", "incidents")
     op.drop_constraint("ck_incidents_alert_count", "incidents", type_="check")
     op.drop_column("incidents", "alert_count")
-    op.create_check_constraint("ck_incidents_origin", "incidents", in_check("origin", INCIDENT_ORIGINS))
+    op.create_check_constraint("ck_incidents_origin", "incidents", "origin IN ('api', 'ingestion_fallback')")
 
     opener = sa.text("action = 'created'")
     op.create_index(
