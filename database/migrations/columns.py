@@ -2,6 +2,10 @@
 
 import sqlalchemy as sa
 
+# Migrations are history: they spell the value lists as they were when they
+# ran, never importing the live ones (platform_db.enums), so a later change
+# to a list cannot rewrite what an old migration builds. A list changed in
+# platform_db without a migration is caught by test_models_match_migrations.
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
