@@ -38,8 +38,11 @@ async def test_malformed_bodies_are_400(client, db, content):
     assert db.scalar("SELECT count(*) FROM alerts") == 0
 
 
-async def test_non_object_body_is_422(client):
-    assert (await client.post("/api/v1/alerts", json=[GOOD])).status_code == 422
+async def test_non_object_body_is_422(client, db):
+    response = await client.post("/api/v1/alerts", json=[GOOD])
+    assert response.status_code == 422
+    assert response.json()["detail"]
+    assert db.scalar("SELECT count(*) FROM alerts") == 0
 
 
 async def test_oversize_body_is_413(client, db):
@@ -50,9 +53,11 @@ async def test_oversize_body_is_413(client, db):
     assert db.scalar("SELECT count(*) FROM alert_incident_actions") == 0
 
 
-async def test_unknown_integration_key_is_401(client):
+async def test_unknown_integration_key_is_401(client, db):
     response = await client.post("/api/v1/alerts", json=GOOD, headers={"Authorization": "Bearer wrong"})
     assert response.status_code == 401
+    assert "key" in response.json()["detail"].lower()
+    assert db.scalar("SELECT count(*) FROM alerts") == 0
 
 
 async def test_key_names_the_service_when_the_body_does_not(client, integration_key):

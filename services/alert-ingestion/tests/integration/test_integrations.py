@@ -26,4 +26,7 @@ async def test_create_list_revoke(client, db):
 
 async def test_invalid_integration_input(client):
     for body in ({"name": "x", "service": "y", "type": "nagios"}, {"name": "", "service": "y"}, {"service": "y"}):
-        assert (await client.post("/api/v1/integrations", json=body)).status_code == 422
+        response = await client.post("/api/v1/integrations", json=body)
+        assert response.status_code == 422
+        assert response.json()["detail"]
+    assert (await client.get("/api/v1/integrations")).json()["total"] == 0

@@ -256,9 +256,11 @@ async def test_malformed_json_unknown_key_and_oversize(client, db, integration_k
     assert db.scalar("SELECT count(*) FROM alerts") == 1
 
 
-async def test_revoked_key_is_refused(client, integration_key):
+async def test_revoked_key_is_refused(client, db, integration_key):
     key = await integration_key(client)
     integration = (await client.get("/api/v1/integrations")).json()["items"][0]
     assert (await client.delete(f"/api/v1/integrations/{integration['id']}")).status_code == 204
     response = await client.post("/v2/enqueue", json=trigger(key))
     assert response.status_code == 400
+    assert response.json()["status"] == "invalid event"
+    assert db.scalar("SELECT count(*) FROM alerts") == 0

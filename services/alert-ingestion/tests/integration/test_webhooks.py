@@ -84,12 +84,15 @@ async def test_alerts_without_fingerprint_are_keyed_by_their_labels(client, db, 
     assert (incident.severity, incident.alert_count) == ("medium", 2)
 
 
-async def test_key_in_query_string_works(client, integration_key):
+async def test_key_in_query_string_works(client, db, integration_key):
     key = await integration_key(client, type_="alertmanager")
     response = await client.post(
         "/api/v1/webhooks/alertmanager", params={"integration_key": key}, json=am_webhook(am_alert("X"))
     )
     assert response.status_code == 202
+    # Stored under the key's integration, as with the header.
+    integration = (await client.get("/api/v1/integrations")).json()["items"][0]
+    assert db.scalar("SELECT integration_id::text FROM alerts") == integration["id"]
 
 
 async def test_grafana_webhook(client, db, integration_key, wait_for):

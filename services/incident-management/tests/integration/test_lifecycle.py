@@ -164,6 +164,9 @@ async def test_patch_errors_are_clear(harness):
     assert (await harness.patch(incident["id"])).status_code == 422
     assert (await harness.patch(incident["id"], status="closed")).status_code == 422
     assert (await harness.client.patch("/api/v1/incidents/not-a-uuid", json={"note": "x"})).status_code == 422
+    # Refused changes leave no trace.
+    after = await harness.detail(incident["id"])
+    assert (after["status"], after["version"], after["timeline"]) == ("open", 1, incident["timeline"])
 
 
 async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
