@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from starlette.routing import Route
 
 from alert_ingestion.api.routes import alerts, integrations, pagerduty, webhooks
+from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
 from alert_ingestion.services.incident_actions import IncidentActionSender
-from alert_ingestion.services.incident_gateway import IncidentGateway
 from alert_ingestion.services.ingest import Ingestor, IngestSettings
 from alert_ingestion.services.integrations import IntegrationKeys
 from alert_ingestion.services.rate_limit import RateLimiter

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alert_ingestion import metrics
+from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.db import queries
 from alert_ingestion.domain.correlation import incident_title
 from alert_ingestion.domain.retry import next_attempt
-from alert_ingestion.services.incident_gateway import IncidentGateway
 from platform_common.db import Database
 from platform_db.models import IncidentAction
 
