@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_common.testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[4]
 MODULES = ("alert_ingestion", "incident_management", "oncall_service", "notification_service")
