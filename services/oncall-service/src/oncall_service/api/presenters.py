@@ -1,8 +1,12 @@
 """Stored rows as response bodies, where the shapes differ from the tables."""
 
+import uuid
+
 from oncall_service.api.schemas.common import UserRef
+from oncall_service.api.schemas.policies import LevelRead, PolicyRead, TargetRead
 from oncall_service.api.schemas.schedules import LayerRead, OverrideRead, ScheduleRead
-from platform_db.models import Schedule, ScheduleLayer, ScheduleOverride, User
+from oncall_service.services.policies import target_ref
+from platform_db.models import EscalationPolicy, Schedule, ScheduleLayer, ScheduleOverride, User
 
 
 def user_ref(user: User) -> UserRef:
@@ -44,4 +48,25 @@ def override_read(override: ScheduleOverride) -> OverrideRead:
         start=override.start_at,
         end=override.end_at,
         created_at=override.created_at,
+    )
+
+
+def policy_read(policy: EscalationPolicy, names: dict[uuid.UUID, str]) -> PolicyRead:
+    """A policy with its levels, each target named (`names` from services.policies.target_names())."""
+    return PolicyRead(
+        id=policy.id,
+        name=policy.name,
+        description=policy.description,
+        repeat_count=policy.repeat_count,
+        team_id=policy.team_id,
+        created_at=policy.created_at,
+        updated_at=policy.updated_at,
+        levels=[
+            LevelRead(
+                position=level.position,
+                delay_minutes=level.delay_minutes,
+                targets=[TargetRead.model_validate(target_ref(t, names)) for t in level.targets],
+            )
+            for level in policy.levels
+        ],
     )

@@ -6,8 +6,8 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.schedules import OverrideCreate
 from oncall_service.db import queries
+from oncall_service.services.commands import NewOverride
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ScheduleOverride, User
@@ -29,7 +29,7 @@ def _is_overlap(error: IntegrityError) -> bool:
     )
 
 
-async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> ScheduleOverride:
+async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewOverride) -> ScheduleOverride:
     # Writers of this schedule's overrides queue here. Not for the invariant (the
     # constraint below holds it for every writer) but because two concurrent inserts
     # of overlapping overrides can deadlock inside PostgreSQL's exclusion check, and
@@ -78,7 +78,7 @@ async def delete_override(session: AsyncSession, *, schedule_id: uuid.UUID, over
     log.info("override deleted", extra={"schedule_id": str(schedule_id), "override_id": str(override_id)})
 
 
-async def _overlap_conflict(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> Conflict:
+async def _overlap_conflict(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewOverride) -> Conflict:
     """The 409 for an override the constraint refused, naming the stored one it overlaps."""
     rule = "overrides of one schedule may touch but not overlap"
     clash = await queries.overrides_between(session, schedule_ids=[schedule_id], start=data.start, end=data.end)

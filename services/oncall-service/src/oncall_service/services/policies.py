@@ -6,9 +6,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.policies import LevelIn, LevelRead, PolicyCreate, PolicyRead, PolicyUpdate, TargetRead
 from oncall_service.db import queries
+from oncall_service.services.commands import KEEP, NewLevel, NewPolicy, PolicyChanges
 from oncall_service.services.references import require_existing
+from oncall_service.services.results import TargetRef
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, Team, User
 
@@ -27,7 +28,7 @@ def list_policies_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
     return statement
 
 
-async def _levels(session: AsyncSession, levels: list[LevelIn]) -> list[EscalationLevel]:
+async def _levels(session: AsyncSession, levels: list[NewLevel]) -> list[EscalationLevel]:
     targets = [target for level in levels for target in level.targets]
     await require_existing(session, model=User, ids=[t.id for t in targets if t.type == "user"])
     await require_existing(session, model=Schedule, ids=[t.id for t in targets if t.type == "schedule"])
@@ -54,7 +55,7 @@ async def _levels(session: AsyncSession, levels: list[LevelIn]) -> list[Escalati
     return built
 
 
-async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> EscalationPolicy:
+async def create_policy(session: AsyncSession, *, data: NewPolicy) -> EscalationPolicy:
     if await queries.name_taken(session, model=EscalationPolicy, name=data.name):
         raise Conflict(f"an escalation policy named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
@@ -71,7 +72,7 @@ async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Escalat
     return policy
 
 
-async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: PolicyUpdate) -> EscalationPolicy:
+async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: PolicyChanges) -> EscalationPolicy:
     policy = await get_policy(session, policy_id=policy_id)
     if data.name is not None:
         if await queries.name_taken(session, model=EscalationPolicy, name=data.name, except_id=policy_id):
@@ -79,7 +80,7 @@ async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: Po
         policy.name = data.name
     if data.description is not None:
         policy.description = data.description
-    if "team_id" in data.model_fields_set:
+    if data.team_id is not KEEP:
         await require_existing(session, model=Team, ids=[data.team_id])
         policy.team_id = data.team_id
     if data.repeat_count is not None:
@@ -108,27 +109,8 @@ async def target_names(session: AsyncSession, *, policies: list[EscalationPolicy
     return names
 
 
-def target_read(target: EscalationTarget, names: dict[uuid.UUID, str]) -> TargetRead:
+def target_ref(target: EscalationTarget, names: dict[uuid.UUID, str]) -> TargetRef:
+    """A level's target with its user's or schedule's name (`names` from target_names())."""
     target_id = target.user_id if target.target_type == "user" else target.schedule_id
     assert target_id is not None  # a CHECK constraint guarantees one of the two
-    return TargetRead(type=target.target_type, id=target_id, name=names.get(target_id, ""))
-
-
-def policy_read(policy: EscalationPolicy, names: dict[uuid.UUID, str]) -> PolicyRead:
-    return PolicyRead(
-        id=policy.id,
-        name=policy.name,
-        description=policy.description,
-        repeat_count=policy.repeat_count,
-        team_id=policy.team_id,
-        created_at=policy.created_at,
-        updated_at=policy.updated_at,
-        levels=[
-            LevelRead(
-                position=level.position,
-                delay_minutes=level.delay_minutes,
-                targets=[target_read(t, names) for t in level.targets],
-            )
-            for level in policy.levels
-        ],
-    )
+    return TargetRef(type=target.target_type, id=target_id, name=names.get(target_id, ""))

@@ -6,14 +6,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.teams import (
-    ServiceCreate,
-    ServiceUpdate,
-    TeamCreate,
-    TeamMemberIn,
-    TeamUpdate,
-)
 from oncall_service.db import queries
+from oncall_service.services.commands import KEEP, NewMember, NewService, NewTeam, ServiceChanges, TeamChanges
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import EscalationPolicy, Service, Team, TeamMember, User
@@ -30,7 +24,7 @@ def list_teams_statement() -> Select[Any]:
     return select(Team).order_by(Team.name, Team.id)
 
 
-async def _members(session: AsyncSession, members: list[TeamMemberIn]) -> list[TeamMember]:
+async def _members(session: AsyncSession, members: list[NewMember]) -> list[TeamMember]:
     user_ids = [m.user_id for m in members]
     if len(set(user_ids)) != len(user_ids):
         raise Unprocessable("a user is listed twice in the team's members")
@@ -39,7 +33,7 @@ async def _members(session: AsyncSession, members: list[TeamMemberIn]) -> list[T
     return [TeamMember(user_id=m.user_id, role=m.role, user=users[m.user_id]) for m in members]
 
 
-async def create_team(session: AsyncSession, *, data: TeamCreate) -> Team:
+async def create_team(session: AsyncSession, *, data: NewTeam) -> Team:
     if await queries.name_taken(session, model=Team, name=data.name):
         raise Conflict(f"a team named {data.name!r} already exists")
     await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
@@ -55,16 +49,15 @@ async def create_team(session: AsyncSession, *, data: TeamCreate) -> Team:
     return team
 
 
-async def update_team(session: AsyncSession, *, team_id: uuid.UUID, data: TeamUpdate) -> Team:
+async def update_team(session: AsyncSession, *, team_id: uuid.UUID, data: TeamChanges) -> Team:
     team = await get_team(session, team_id=team_id)
-    given = data.model_fields_set
     if data.name is not None and await queries.name_taken(session, model=Team, name=data.name, except_id=team_id):
         raise Conflict(f"a team named {data.name!r} already exists")
     if data.name is not None:
         team.name = data.name
     if data.description is not None:
         team.description = data.description
-    if "escalation_policy_id" in given:
+    if data.escalation_policy_id is not KEEP:
         await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
         team.escalation_policy_id = data.escalation_policy_id
     if data.members is not None:
@@ -114,20 +107,25 @@ def list_services_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
     return statement
 
 
-async def create_service(session: AsyncSession, *, data: ServiceCreate) -> Service:
+async def create_service(session: AsyncSession, *, data: NewService) -> Service:
     if await queries.name_taken(session, model=Service, name=data.name):
         raise Conflict(f"a service named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
     await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
-    service = Service(id=uuid.uuid4(), **data.model_dump())
+    service = Service(
+        id=uuid.uuid4(),
+        name=data.name,
+        description=data.description,
+        team_id=data.team_id,
+        escalation_policy_id=data.escalation_policy_id,
+    )
     session.add(service)
     await session.flush()
     return service
 
 
-async def update_service(session: AsyncSession, *, service_id: uuid.UUID, data: ServiceUpdate) -> Service:
+async def update_service(session: AsyncSession, *, service_id: uuid.UUID, data: ServiceChanges) -> Service:
     service = await get_service(session, service_id=service_id)
-    given = data.model_fields_set
     if data.name is not None:
         if await queries.name_taken(session, model=Service, name=data.name, except_id=service_id):
             raise Conflict(f"a service named {data.name!r} already exists")
@@ -135,10 +133,10 @@ async def update_service(session: AsyncSession, *, service_id: uuid.UUID, data: 
     if data.description is not None:
         service.description = data.description
     # An explicit null detaches the team or the policy.
-    if "team_id" in given:
+    if data.team_id is not KEEP:
         await require_existing(session, model=Team, ids=[data.team_id])
         service.team_id = data.team_id
-    if "escalation_policy_id" in given:
+    if data.escalation_policy_id is not KEEP:
         await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
         service.escalation_policy_id = data.escalation_policy_id
     await session.flush()

@@ -6,13 +6,13 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.db import queries
+from oncall_service.services.commands import NewContactMethod, NewUser, UserChanges
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ContactMethod, User
 
 
-def _methods(methods: list[ContactMethodIn]) -> list[ContactMethod]:
+def _methods(methods: list[NewContactMethod]) -> list[ContactMethod]:
     unique = dict.fromkeys((m.type, m.address) for m in methods)
     return [ContactMethod(type=type_, address=address) for type_, address in unique]
 
@@ -32,7 +32,7 @@ def list_users_statement(*, search: str | None) -> Select[Any]:
     return statement
 
 
-async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
+async def create_user(session: AsyncSession, *, data: NewUser) -> User:
     if await queries.email_taken(session, email=data.email):
         raise Conflict(f"a user with email {data.email} already exists")
     user = User(
@@ -49,7 +49,7 @@ async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
     return user
 
 
-async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserUpdate) -> User:
+async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserChanges) -> User:
     user = await get_user(session, user_id=user_id)
     if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
         raise Conflict(f"a user with email {data.email} already exists")
@@ -73,7 +73,7 @@ async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     await session.flush()
 
 
-async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: ContactMethodIn) -> ContactMethod:
+async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: NewContactMethod) -> ContactMethod:
     user = await get_user(session, user_id=user_id)
     if any(m.type == data.type and m.address == data.address for m in user.contact_methods):
         raise Conflict(f"user {user_id} already has this {data.type} contact method")
