@@ -3,15 +3,13 @@
 import math
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import ValidationError
 
 from alert_ingestion.api.responses import is_malformed_json, json_response
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
 from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
-
-router = APIRouter(tags=["pagerduty"])
 
 
 def _invalid(errors: list[str], status_code: int = 400, message: str = "Event object is invalid") -> Response:
