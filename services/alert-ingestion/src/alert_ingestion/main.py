@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The alert-ingestion app; `clock` is replaced in tests."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
 

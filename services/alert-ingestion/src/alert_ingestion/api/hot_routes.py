@@ -36,6 +36,8 @@ class Problem(BaseModel):
 
 
 class FieldProblem(BaseModel):
+    """One field in error: where, what, and the error's type."""
+
     loc: list[str | int]
     msg: str
     type: str
@@ -48,6 +50,8 @@ class ValidationProblem(BaseModel):
 
 
 class PagerDutyAccepted(BaseModel):
+    """PagerDuty's answer to an accepted event, with the dedup key to acknowledge or resolve it by."""
+
     status: Literal["success"]
     message: str
     dedup_key: str
@@ -62,6 +66,8 @@ class PagerDutyInvalid(BaseModel):
 
 
 class PagerDutyThrottled(BaseModel):
+    """PagerDuty's answer when a routing_key sends too fast."""
+
     status: Literal["throttle event"]
     message: str
 
@@ -77,6 +83,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class HotRoute:
+    """A hot route: its handler, and what the OpenAPI document says about it."""
+
     path: str
     endpoint: Callable[[Request], Awaitable[Response]]
     operation_id: str

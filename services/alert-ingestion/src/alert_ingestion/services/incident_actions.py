@@ -33,6 +33,8 @@ LEASE = timedelta(seconds=60)
 
 
 class IncidentActionSender:
+    """Sends the acknowledgements and resolutions owed to incident-management, retrying until they land."""
+
     def __init__(
         self, db: Database, incidents: IncidentGateway, now: Callable[[], datetime], *, max_attempts: int
     ) -> None:

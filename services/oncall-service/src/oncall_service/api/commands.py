@@ -18,6 +18,7 @@ def _given(data: BaseModel, name: str) -> Any:
 
 
 def contact_method(data: ContactMethodIn) -> commands.NewContactMethod:
+    """A contact method from the request."""
     return commands.NewContactMethod(type=data.type, address=data.address)
 
 
@@ -26,6 +27,7 @@ def _contact_methods(methods: list[ContactMethodIn] | None) -> list[commands.New
 
 
 def new_user(data: UserCreate) -> commands.NewUser:
+    """A new user from the request."""
     return commands.NewUser(
         name=data.name,
         email=data.email,
@@ -37,6 +39,7 @@ def new_user(data: UserCreate) -> commands.NewUser:
 
 
 def user_changes(data: UserUpdate) -> commands.UserChanges:
+    """A user's changes from a PATCH body."""
     return commands.UserChanges(
         name=data.name,
         email=data.email,
@@ -52,6 +55,7 @@ def _members(members: list[TeamMemberIn] | None) -> list[commands.NewMember] | N
 
 
 def new_team(data: TeamCreate) -> commands.NewTeam:
+    """A new team from the request."""
     return commands.NewTeam(
         name=data.name,
         description=data.description,
@@ -61,6 +65,7 @@ def new_team(data: TeamCreate) -> commands.NewTeam:
 
 
 def team_changes(data: TeamUpdate) -> commands.TeamChanges:
+    """A team's changes from a PATCH body."""
     return commands.TeamChanges(
         name=data.name,
         description=data.description,
@@ -70,6 +75,7 @@ def team_changes(data: TeamUpdate) -> commands.TeamChanges:
 
 
 def new_service(data: ServiceCreate) -> commands.NewService:
+    """A new service from the request."""
     return commands.NewService(
         name=data.name,
         description=data.description,
@@ -79,6 +85,7 @@ def new_service(data: ServiceCreate) -> commands.NewService:
 
 
 def service_changes(data: ServiceUpdate) -> commands.ServiceChanges:
+    """A service's changes from a PATCH body."""
     return commands.ServiceChanges(
         name=data.name,
         description=data.description,
@@ -100,6 +107,7 @@ def _levels(levels: list[LevelIn] | None) -> list[commands.NewLevel] | None:
 
 
 def new_policy(data: PolicyCreate) -> commands.NewPolicy:
+    """A new escalation policy from the request."""
     return commands.NewPolicy(
         name=data.name,
         description=data.description,
@@ -110,6 +118,7 @@ def new_policy(data: PolicyCreate) -> commands.NewPolicy:
 
 
 def policy_changes(data: PolicyUpdate) -> commands.PolicyChanges:
+    """A policy's changes from a PATCH body."""
     return commands.PolicyChanges(
         name=data.name,
         description=data.description,
@@ -120,6 +129,7 @@ def policy_changes(data: PolicyUpdate) -> commands.PolicyChanges:
 
 
 def new_layer(data: LayerIn) -> commands.NewLayer:
+    """A rotation layer from the request."""
     return commands.NewLayer(
         name=data.name,
         priority=data.priority,
@@ -133,6 +143,7 @@ def new_layer(data: LayerIn) -> commands.NewLayer:
 
 
 def new_schedule(data: ScheduleCreate) -> commands.NewSchedule:
+    """A new schedule from the request."""
     return commands.NewSchedule(
         name=data.name,
         description=data.description,
@@ -143,6 +154,7 @@ def new_schedule(data: ScheduleCreate) -> commands.NewSchedule:
 
 
 def schedule_changes(data: ScheduleUpdate) -> commands.ScheduleChanges:
+    """A schedule's changes from a PATCH body."""
     return commands.ScheduleChanges(
         name=data.name,
         description=data.description,
@@ -153,4 +165,5 @@ def schedule_changes(data: ScheduleUpdate) -> commands.ScheduleChanges:
 
 
 def new_override(data: OverrideCreate) -> commands.NewOverride:
+    """A new override from the request."""
     return commands.NewOverride(user_id=data.user_id, start=data.start, end=data.end)

@@ -10,10 +10,12 @@ from platform_db.models import EscalationPolicy, Schedule, ScheduleLayer, Schedu
 
 
 def user_ref(user: User) -> UserRef:
+    """A user as referenced from other resources."""
     return UserRef(id=user.id, name=user.name, email=user.email)
 
 
 def layer_read(layer: ScheduleLayer) -> LayerRead:
+    """A rotation layer with its members."""
     return LayerRead(
         id=layer.id,
         name=layer.name,
@@ -28,6 +30,7 @@ def layer_read(layer: ScheduleLayer) -> LayerRead:
 
 
 def schedule_read(schedule: Schedule) -> ScheduleRead:
+    """A schedule with its layers, highest priority first."""
     return ScheduleRead(
         id=schedule.id,
         name=schedule.name,
@@ -41,6 +44,7 @@ def schedule_read(schedule: Schedule) -> ScheduleRead:
 
 
 def override_read(override: ScheduleOverride) -> OverrideRead:
+    """An override with the user who covers."""
     return OverrideRead(
         id=override.id,
         schedule_id=override.schedule_id,

@@ -18,12 +18,16 @@ KEEP = Keep.KEEP
 
 @dataclass(frozen=True)
 class NewContactMethod:
+    """A way to reach a user: channel type and address."""
+
     type: str
     address: str
 
 
 @dataclass(frozen=True)
 class NewUser:
+    """A user to create."""
+
     name: str
     email: str
     timezone: str = "UTC"
@@ -46,12 +50,16 @@ class UserChanges:
 
 @dataclass(frozen=True)
 class NewMember:
+    """A team member and their role."""
+
     user_id: uuid.UUID
     role: str = "member"
 
 
 @dataclass(frozen=True)
 class NewTeam:
+    """A team to create."""
+
     name: str
     description: str = ""
     escalation_policy_id: uuid.UUID | None = None
@@ -70,6 +78,8 @@ class TeamChanges:
 
 @dataclass(frozen=True)
 class NewService:
+    """A service to create."""
+
     name: str
     description: str = ""
     team_id: uuid.UUID | None = None
@@ -88,18 +98,24 @@ class ServiceChanges:
 
 @dataclass(frozen=True)
 class NewTarget:
+    """A user or schedule an escalation level pages."""
+
     type: str
     id: uuid.UUID
 
 
 @dataclass(frozen=True)
 class NewLevel:
+    """An escalation level: whom it pages, after how many minutes."""
+
     delay_minutes: int
     targets: list[NewTarget]
 
 
 @dataclass(frozen=True)
 class NewPolicy:
+    """An escalation policy to create."""
+
     name: str
     levels: list[NewLevel]
     description: str = ""
@@ -134,6 +150,8 @@ class NewLayer:
 
 @dataclass(frozen=True)
 class NewSchedule:
+    """A schedule to create."""
+
     name: str
     timezone: str
     description: str = ""
@@ -154,6 +172,8 @@ class ScheduleChanges:
 
 @dataclass(frozen=True)
 class NewOverride:
+    """Someone covering a schedule over [start, end)."""
+
     user_id: uuid.UUID
     start: datetime
     end: datetime

@@ -15,6 +15,7 @@ from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarg
 
 
 async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> EscalationPolicy:
+    """A policy by id; 404 when there is none."""
     policy = await queries.by_id(session, model=EscalationPolicy, id=policy_id)
     if policy is None:
         raise NotFound(f"escalation policy {policy_id} not found")
@@ -22,6 +23,7 @@ async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> Escalati
 
 
 def list_policies_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
+    """Policies by name, optionally of one team."""
     statement = select(EscalationPolicy).order_by(EscalationPolicy.name, EscalationPolicy.id)
     if team_id is not None:
         statement = statement.where(EscalationPolicy.team_id == team_id)
@@ -56,6 +58,7 @@ async def _levels(session: AsyncSession, levels: list[NewLevel]) -> list[Escalat
 
 
 async def create_policy(session: AsyncSession, *, data: NewPolicy) -> EscalationPolicy:
+    """Create a policy; 409 when the name is taken, 404 for an unknown team, user or schedule."""
     if await queries.name_taken(session, model=EscalationPolicy, name=data.name):
         raise Conflict(f"an escalation policy named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
@@ -73,6 +76,7 @@ async def create_policy(session: AsyncSession, *, data: NewPolicy) -> Escalation
 
 
 async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: PolicyChanges) -> EscalationPolicy:
+    """Change a policy; levels given replace every level."""
     policy = await get_policy(session, policy_id=policy_id)
     if data.name is not None:
         if await queries.name_taken(session, model=EscalationPolicy, name=data.name, except_id=policy_id):
@@ -97,12 +101,14 @@ async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: Po
 
 
 async def delete_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> None:
+    """Remove a policy."""
     # Services and teams that used it fall back to no policy (ON DELETE SET NULL).
     await session.delete(await get_policy(session, policy_id=policy_id))
     await session.flush()
 
 
 async def target_names(session: AsyncSession, *, policies: list[EscalationPolicy]) -> dict[uuid.UUID, str]:
+    """The names of every user and schedule the policies target, by id."""
     targets = [t for p in policies for level in p.levels for t in level.targets]
     names = await queries.names_by_ids(session, model=User, ids=[t.user_id for t in targets if t.user_id])
     names |= await queries.names_by_ids(session, model=Schedule, ids=[t.schedule_id for t in targets if t.schedule_id])

@@ -8,6 +8,8 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class UserRef:
+    """A user as referenced from other resources."""
+
     id: uuid.UUID
     name: str
     email: str
@@ -15,12 +17,16 @@ class UserRef:
 
 @dataclass(frozen=True)
 class NamedRef:
+    """A service or team, by id and name."""
+
     id: uuid.UUID
     name: str
 
 
 @dataclass(frozen=True)
 class PolicyRef:
+    """The escalation policy that applies, and how often it repeats."""
+
     id: uuid.UUID
     name: str
     repeat_count: int
@@ -68,6 +74,8 @@ class ShiftSource:
 
 @dataclass(frozen=True)
 class Shift:
+    """Someone on call over [start, end), and the layer or override that puts them there."""
+
     user: UserRef
     start: datetime
     end: datetime
@@ -76,6 +84,8 @@ class Shift:
 
 @dataclass(frozen=True)
 class LayerShifts:
+    """One rotation layer's own shifts, before priorities and overrides."""
+
     id: uuid.UUID
     name: str
     priority: int
@@ -96,6 +106,8 @@ class Shifts:
 
 @dataclass(frozen=True)
 class ScheduleRef:
+    """A schedule by id and name, with its time zone and team."""
+
     id: uuid.UUID
     name: str
     timezone: str

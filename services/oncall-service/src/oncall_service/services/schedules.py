@@ -19,6 +19,7 @@ from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOve
 
 
 async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule:
+    """A schedule by id; 404 when there is none."""
     schedule = await queries.by_id(session, model=Schedule, id=schedule_id)
     if schedule is None:
         raise NotFound(f"schedule {schedule_id} not found")
@@ -26,6 +27,7 @@ async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Sche
 
 
 def list_schedules_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
+    """Schedules by name, optionally of one team."""
     statement = select(Schedule).order_by(Schedule.name, Schedule.id)
     if team_id is not None:
         statement = statement.where(Schedule.team_id == team_id)
@@ -48,10 +50,12 @@ def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:
 
 
 def to_domain_layers(schedule: Schedule) -> list[Layer]:
+    """The schedule's layers for the rotation arithmetic."""
     return [to_domain_layer(layer, schedule.timezone) for layer in schedule.layers]
 
 
 def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> list[Override]:
+    """Stored overrides for the rotation arithmetic."""
     return [Override(str(o.id), str(o.user_id), o.start_at, o.end_at) for o in overrides]
 
 
@@ -111,6 +115,7 @@ async def _build_layers(
 
 
 async def create_schedule(session: AsyncSession, *, data: NewSchedule) -> Schedule:
+    """Create a schedule with its layers; 409 when the name is taken."""
     if await queries.name_taken(session, model=Schedule, name=data.name):
         raise Conflict(f"a schedule named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
@@ -136,6 +141,7 @@ async def _replace_layers(session: AsyncSession, schedule: Schedule, layers: lis
 
 
 async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, data: ScheduleChanges) -> Schedule:
+    """Change a schedule; layers given replace every layer."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     if data.name is not None:
         if await queries.name_taken(session, model=Schedule, name=data.name, except_id=schedule_id):
@@ -155,6 +161,7 @@ async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, data
 
 
 async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> None:
+    """Remove a schedule; 409 while an escalation policy targets it."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     policies = await queries.policies_targeting_schedule(session, schedule_id=schedule_id)
     if policies:
@@ -167,6 +174,7 @@ async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> N
 
 
 async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewLayer) -> ScheduleLayer:
+    """Add a layer to a schedule."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     taken = {layer.priority for layer in schedule.layers}
     [layer] = await _build_layers(session, [data], schedule.timezone, taken=taken)
@@ -185,6 +193,7 @@ def _find_layer(schedule: Schedule, layer_id: uuid.UUID) -> ScheduleLayer:
 async def replace_layer(
     session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, data: NewLayer
 ) -> ScheduleLayer:
+    """Replace a layer's content; it keeps its id, and its name and priority unless given."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     old = _find_layer(schedule, layer_id)
     taken = {layer.priority for layer in schedule.layers if layer.id != layer_id}
@@ -204,6 +213,7 @@ async def replace_layer(
 
 
 async def delete_layer(session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID) -> None:
+    """Remove a layer from a schedule."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     schedule.layers.remove(_find_layer(schedule, layer_id))
     await session.flush()

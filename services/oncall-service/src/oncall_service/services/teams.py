@@ -14,6 +14,7 @@ from platform_db.models import EscalationPolicy, Service, Team, TeamMember, User
 
 
 async def get_team(session: AsyncSession, *, team_id: uuid.UUID) -> Team:
+    """A team by id; 404 when there is none."""
     team = await queries.by_id(session, model=Team, id=team_id)
     if team is None:
         raise NotFound(f"team {team_id} not found")
@@ -21,6 +22,7 @@ async def get_team(session: AsyncSession, *, team_id: uuid.UUID) -> Team:
 
 
 def list_teams_statement() -> Select[Any]:
+    """Teams by name."""
     return select(Team).order_by(Team.name, Team.id)
 
 
@@ -34,6 +36,7 @@ async def _members(session: AsyncSession, members: list[NewMember]) -> list[Team
 
 
 async def create_team(session: AsyncSession, *, data: NewTeam) -> Team:
+    """Create a team with its members; 409 when the name is taken."""
     if await queries.name_taken(session, model=Team, name=data.name):
         raise Conflict(f"a team named {data.name!r} already exists")
     await require_existing(session, model=EscalationPolicy, ids=[data.escalation_policy_id])
@@ -50,6 +53,7 @@ async def create_team(session: AsyncSession, *, data: NewTeam) -> Team:
 
 
 async def update_team(session: AsyncSession, *, team_id: uuid.UUID, data: TeamChanges) -> Team:
+    """Change a team; members given replace every member."""
     team = await get_team(session, team_id=team_id)
     if data.name is not None and await queries.name_taken(session, model=Team, name=data.name, except_id=team_id):
         raise Conflict(f"a team named {data.name!r} already exists")
@@ -67,11 +71,13 @@ async def update_team(session: AsyncSession, *, team_id: uuid.UUID, data: TeamCh
 
 
 async def delete_team(session: AsyncSession, *, team_id: uuid.UUID) -> None:
+    """Remove a team."""
     await session.delete(await get_team(session, team_id=team_id))
     await session.flush()
 
 
 async def put_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: uuid.UUID, role: str) -> Team:
+    """Add a user to a team, or change their role there."""
     team = await get_team(session, team_id=team_id)
     await require_existing(session, model=User, ids=[user_id])
     member = next((m for m in team.members if m.user_id == user_id), None)
@@ -85,6 +91,7 @@ async def put_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: uuid
 
 
 async def remove_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Take a user off a team; 404 when they are not on it."""
     team = await get_team(session, team_id=team_id)
     member = next((m for m in team.members if m.user_id == user_id), None)
     if member is None:
@@ -94,6 +101,7 @@ async def remove_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: u
 
 
 async def get_service(session: AsyncSession, *, service_id: uuid.UUID) -> Service:
+    """A service by id; 404 when there is none."""
     service = await queries.by_id(session, model=Service, id=service_id)
     if service is None:
         raise NotFound(f"service {service_id} not found")
@@ -101,6 +109,7 @@ async def get_service(session: AsyncSession, *, service_id: uuid.UUID) -> Servic
 
 
 def list_services_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
+    """Services by name, optionally of one team."""
     statement = select(Service).order_by(Service.name, Service.id)
     if team_id is not None:
         statement = statement.where(Service.team_id == team_id)
@@ -108,6 +117,7 @@ def list_services_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
 
 
 async def create_service(session: AsyncSession, *, data: NewService) -> Service:
+    """Create a service; 409 when the name is taken."""
     if await queries.name_taken(session, model=Service, name=data.name):
         raise Conflict(f"a service named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
@@ -125,6 +135,7 @@ async def create_service(session: AsyncSession, *, data: NewService) -> Service:
 
 
 async def update_service(session: AsyncSession, *, service_id: uuid.UUID, data: ServiceChanges) -> Service:
+    """Change a service; team_id or escalation_policy_id set to None detaches it."""
     service = await get_service(session, service_id=service_id)
     if data.name is not None:
         if await queries.name_taken(session, model=Service, name=data.name, except_id=service_id):
@@ -144,5 +155,6 @@ async def update_service(session: AsyncSession, *, service_id: uuid.UUID, data: 
 
 
 async def delete_service(session: AsyncSession, *, service_id: uuid.UUID) -> None:
+    """Remove a service."""
     await session.delete(await get_service(session, service_id=service_id))
     await session.flush()

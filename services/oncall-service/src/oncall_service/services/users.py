@@ -18,6 +18,7 @@ def _methods(methods: list[NewContactMethod]) -> list[ContactMethod]:
 
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    """A user by id; 404 when there is none."""
     user = await queries.by_id(session, model=User, id=user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
@@ -25,6 +26,7 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
 
 
 def list_users_statement(*, search: str | None) -> Select[Any]:
+    """Users by name, optionally those whose name or email contains `search`."""
     statement = select(User).order_by(User.name, User.id)
     if search:
         pattern = f"%{search.lower()}%"
@@ -33,6 +35,7 @@ def list_users_statement(*, search: str | None) -> Select[Any]:
 
 
 async def create_user(session: AsyncSession, *, data: NewUser) -> User:
+    """Create a user; 409 when the email is taken."""
     if await queries.email_taken(session, email=data.email):
         raise Conflict(f"a user with email {data.email} already exists")
     user = User(
@@ -50,6 +53,7 @@ async def create_user(session: AsyncSession, *, data: NewUser) -> User:
 
 
 async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserChanges) -> User:
+    """Change a user; contact methods given replace every method."""
     user = await get_user(session, user_id=user_id)
     if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
         raise Conflict(f"a user with email {data.email} already exists")
@@ -64,6 +68,7 @@ async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserCh
 
 
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Remove a user; 409 while a rotation or escalation level names them."""
     user = await get_user(session, user_id=user_id)
     used_in = await queries.user_references(session, user_id=user_id)
     if used_in:
@@ -74,6 +79,7 @@ async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
 
 
 async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: NewContactMethod) -> ContactMethod:
+    """Add a contact method; 409 when the user has it already."""
     user = await get_user(session, user_id=user_id)
     if any(m.type == data.type and m.address == data.address for m in user.contact_methods):
         raise Conflict(f"user {user_id} already has this {data.type} contact method")
@@ -84,6 +90,7 @@ async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data:
 
 
 async def remove_contact_method(session: AsyncSession, *, user_id: uuid.UUID, method_id: uuid.UUID) -> None:
+    """Remove one of a user's contact methods."""
     user = await get_user(session, user_id=user_id)
     method = next((m for m in user.contact_methods if m.id == method_id), None)
     if method is None:
