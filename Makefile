@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SERVICES := common alert-ingestion incident-management oncall-service notification-service
 # database/ is installable too: platform_db, the models every service and the migrations share.
-PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml
+# common-testing (platform_testing) is the suites' support: installed here for
+# the tests, a dependency of no service, so it stays out of their images.
+PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml \
+	services/common-testing/pyproject.toml
 
 .PHONY: install dev migrate downgrade test lint format bench clean
 
@@ -13,7 +16,7 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt \
-		$(foreach s,$(SERVICES),-e services/$(s)) -e database
+		$(foreach s,$(SERVICES),-e services/$(s)) -e database -e services/common-testing
 	touch $(STAMP)
 
 install: $(STAMP)

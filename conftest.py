@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from platform_common.migrations import MigrationSettings, upgrade
-from platform_common.testing import database_server as start_database_server
-from platform_common.testing import provisioned_database, reset_database
+from platform_testing import database_server as start_database_server
+from platform_testing import provisioned_database, reset_database
 
 ROOT = Path(__file__).resolve().parent
 

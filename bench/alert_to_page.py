@@ -45,7 +45,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from platform_common.migrations import MigrationSettings, upgrade
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 SERVICE = "alert-to-page"
 

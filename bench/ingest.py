@@ -29,7 +29,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from platform_common.migrations import MigrationSettings, upgrade
-from platform_common.testing import free_port
+from platform_testing import free_port
 
 WRK_SCRIPT = r"""
 counter = 0

@@ -1,6 +1,6 @@
 """Local run mode: migrate, then run every service as its own process on
-127.0.0.1:8001-8004, their JSON logs straight on stdout. Ctrl-C (or SIGTERM)
-stops them all gracefully; if one dies, the rest are stopped too.
+127.0.0.1:8001-8004, their JSON logs straight on stdout. Ctrl-C (or SIGTERM,
+or SIGHUP when its terminal closes) stops them all gracefully; if one dies, the rest are stopped too.
 
 Without DATABASE_URL it first starts an embedded PostgreSQL (data in
 data/dev-pg, or DEV_POSTGRES_DIR), serves the services from its database
@@ -41,8 +41,8 @@ SERVICES = (
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
-    # Until the services run, SIGTERM unwinds like Ctrl-C, so the embedded
-    # server started so far is still stopped on the way out.
+    # Until the services run, SIGTERM and SIGHUP unwind like Ctrl-C, so the
+    # embedded server started so far is still stopped on the way out.
     raise KeyboardInterrupt
 
 
@@ -68,8 +68,10 @@ def serve() -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    # SIGHUP too: a closed terminal (or ssh session) would otherwise kill this
+    # runner alone and leave the services, in their own sessions, running.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, request_stop)
 
     base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
     urls = {url_env: f"http://127.0.0.1:{base_port + offset}" for _, _, offset, url_env in SERVICES}
@@ -112,6 +114,7 @@ def main() -> int:
     args = parser.parse_args()
     configure_logging("dev", os.environ.get("LOG_LEVEL", "INFO"))
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         with ExitStack() as stack:
             folder = database(stack)

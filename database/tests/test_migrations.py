@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from platform_common.migrations import MigrationSettings, alembic_config, downgrade, upgrade
-from platform_common.testing import provisioned_database
+from platform_testing import provisioned_database
 
 CORE_TABLES = {
     "users",

@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from platform_common.testing import _sync_url, provisioned_database
 from platform_db.comparison import COMPARE_OPTIONS
 from platform_db.models import Base
 from platform_db.models.base import views
+from platform_testing import _sync_url, provisioned_database
 
 COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 SECRET = "platform-e2e-secret"

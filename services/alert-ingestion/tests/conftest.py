@@ -23,7 +23,7 @@ from alert_ingestion.main import create_app
 from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from platform_common.clock import Clock
-from platform_common.testing import _sync_url, free_port, running_app
+from platform_testing import _sync_url, free_port, running_app
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

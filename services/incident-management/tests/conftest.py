@@ -22,7 +22,7 @@ from incident_management.main import create_app
 from incident_management.workers.engine import IncidentEngine
 from incident_management.workers.report import CycleReport
 from platform_common.clock import ManualClock
-from platform_common.testing import free_port, running_app
+from platform_testing import free_port, running_app
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

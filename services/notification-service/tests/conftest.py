@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 
 from notification_service.config import Settings
 from notification_service.main import create_app
-from platform_common.testing import free_port, running_app
+from platform_testing import free_port, running_app
 
 TERMINAL = {"delivered", "failed", "suppressed"}
 

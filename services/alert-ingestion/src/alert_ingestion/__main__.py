@@ -9,6 +9,7 @@ from platform_common.server import serve
 
 
 def main() -> None:
+    """Serve the app with uvicorn on the configured port."""
     settings = get_settings()
     serve("alert_ingestion.main:create_app", settings, workers=settings.ingest_workers)
 

@@ -8,6 +8,8 @@ from platform_common.settings import BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
+    """Settings of alert-ingestion, from environment variables."""
+
     service_name: str = "alert-ingestion"
     port: int = 8001
 
@@ -51,4 +53,5 @@ class Settings(BaseServiceSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings of this process, read once."""
     return Settings()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from platform_common.testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_port
 
 
 def incident_management_env(database_url: str) -> dict[str, str]:

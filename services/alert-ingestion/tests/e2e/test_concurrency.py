@@ -9,7 +9,7 @@ import contextlib
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

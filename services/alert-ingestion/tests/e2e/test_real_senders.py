@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_port
 
 with warnings.catch_warnings():
     # pdpyras says it is superseded by "pagerduty"; it is still what many senders run.

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e
 

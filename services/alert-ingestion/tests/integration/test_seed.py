@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 
 async def test_local_run_seeds_the_given_key_once(make_client, db):

@@ -9,11 +9,14 @@ class _BodyTooLarge(Exception):
 
 
 class MaxBodySizeMiddleware:
+    """ASGI middleware answering 413 to a request body over `max_bytes`."""
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, answering 413 as soon as its body is too large."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

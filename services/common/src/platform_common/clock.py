@@ -5,11 +5,17 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    def now(self) -> datetime: ...
+    """Where code reads the time, so tests can set it."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
 
 
 class SystemClock:
+    """The wall clock, in UTC."""
+
     def now(self) -> datetime:
+        """The current time in UTC."""
         return datetime.now(UTC)
 
 
@@ -20,11 +26,14 @@ class ManualClock:
         self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
 
     def now(self) -> datetime:
+        """The time it was set to."""
         return self._now
 
     def advance(self, delta: timedelta) -> datetime:
+        """Move the time forward by `delta`; the new time."""
         self._now += delta
         return self._now
 
     def set(self, moment: datetime) -> None:
+        """Set the time to `moment`."""
         self._now = moment

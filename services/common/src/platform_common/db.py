@@ -50,10 +50,12 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def ping(self) -> None:
+        """Run SELECT 1; raises when the database cannot be reached."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        """Close every pooled connection."""
         await self.engine.dispose()
 
 
@@ -71,6 +73,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse a naive datetime; store the aware one as UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -78,6 +81,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read a stored time back as timezone-aware UTC."""
         if value is None:
             return None
         return value.astimezone(UTC)

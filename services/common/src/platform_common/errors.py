@@ -27,38 +27,56 @@ class DomainError(Exception):
 
 
 class BadRequest(DomainError):
+    """400: the request is malformed."""
+
     status_code = 400
 
 
 class NotFound(DomainError):
+    """404: no such resource."""
+
     status_code = 404
 
 
 class Conflict(DomainError):
+    """409: the change clashes with the current state."""
+
     status_code = 409
 
 
 class Unprocessable(DomainError):
+    """422: the request is well-formed but invalid."""
+
     status_code = 422
 
 
 class TooManyRequests(DomainError):
+    """429: too many requests; retry later."""
+
     status_code = 429
 
 
 class Unauthorized(DomainError):
+    """401: missing or unknown credentials."""
+
     status_code = 401
 
 
 class Forbidden(DomainError):
+    """403: the credentials do not allow this."""
+
     status_code = 403
 
 
 class DependencyUnavailable(DomainError):
+    """503: a dependency this request needs is down."""
+
     status_code = 503
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as {"detail": ...} with its status; no stack trace or SQL in a response."""
+
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code, headers=exc.headers)

@@ -28,6 +28,8 @@ class Check:
 
 @dataclass
 class CheckResult:
+    """A dependency's last check: status, latency, last error."""
+
     status: str
     critical: bool
     latency_ms: float
@@ -79,6 +81,7 @@ class DependencyMonitor:
         return result
 
     async def check_all(self) -> dict[str, CheckResult]:
+        """Check every dependency now, at once."""
         await asyncio.gather(*(self._run(check) for check in self.checks))
         return self.results
 
@@ -89,9 +92,11 @@ class DependencyMonitor:
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     def add(self, check: Check) -> None:
+        """Add a dependency to check."""
         self.checks.append(check)
 
     def start(self) -> None:
+        """Re-check the dependencies in the background, every `interval` seconds."""
         self._task = asyncio.create_task(self._loop(), name="dependency-monitor")
 
     async def stop(self) -> None:
@@ -121,6 +126,7 @@ def readiness_body(service: str, results: dict[str, CheckResult]) -> tuple[int, 
 
 
 def health_router(service: str) -> APIRouter:
+    """GET /health and /health/ready."""
     router = APIRouter(tags=["health"])
 
     @router.get("/health", summary="Liveness: the process serves; no dependency is checked")

@@ -16,6 +16,8 @@ RETRYABLE_STATUS = frozenset({502, 503, 504})
 
 
 class RetryableStatus(Exception):
+    """A 502, 503 or 504 answer, raised so the retry policy retries it."""
+
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(f"{response.request.method} {response.request.url.path} answered {response.status_code}")
         self.response = response
@@ -67,13 +69,17 @@ class ServiceClient:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """GET `path`, retried as configured."""
         return await self.request("GET", path, **kwargs)
 
     async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        """POST to `path`, retried as configured."""
         return await self.request("POST", path, **kwargs)
 
     async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        """PATCH `path`, retried as configured."""
         return await self.request("PATCH", path, **kwargs)
 
     async def aclose(self) -> None:
+        """Close the underlying connection pool."""
         await self.http.aclose()

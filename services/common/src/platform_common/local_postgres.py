@@ -101,11 +101,13 @@ class LocalPostgres:
     # --- the public surface -------------------------------------------------
 
     def url(self, database: str = "postgres") -> str:
+        """The URL of one of the server's databases."""
         if self.port is None:
             raise RuntimeError("the server is not running")
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def start(self, timeout: float = 60.0) -> "LocalPostgres":
+        """Start the server (initdb first when the folder is new) and wait until it accepts connections."""
         bin_dir = binaries()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._take_lock()

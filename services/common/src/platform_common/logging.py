@@ -57,4 +57,5 @@ def set_log_level(level: str) -> str:
 
 
 def current_log_level() -> str:
+    """The root logger's level, by name."""
     return logging.getLevelName(logging.getLogger().level)

@@ -13,6 +13,8 @@ from platform_common.settings import BaseServiceSettings
 
 
 class MigrationSettings(BaseServiceSettings):
+    """What migrations need: only the database URL."""
+
     service_name: str = "migrations"
     port: int = 0
 
@@ -30,6 +32,7 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(settings: BaseServiceSettings) -> Config:
+    """Alembic's configuration for database/, pointed at the settings' database."""
     folder = migrations_dir()
     config = Config(str(folder / "alembic.ini"))
     config.set_main_option("script_location", str(folder / "migrations"))
@@ -42,14 +45,17 @@ def alembic_config(settings: BaseServiceSettings) -> Config:
 
 
 def upgrade(settings: BaseServiceSettings, revision: str = "head") -> None:
+    """Migrate up to `revision`."""
     command.upgrade(alembic_config(settings), revision)
 
 
 def downgrade(settings: BaseServiceSettings, revision: str = "base") -> None:
+    """Migrate down to `revision`."""
     command.downgrade(alembic_config(settings), revision)
 
 
 def main() -> None:
+    """The platform-migrate command: upgrade, downgrade or current."""
     parser = argparse.ArgumentParser(description="Migrate the platform database (DATABASE_URL).")
     parser.add_argument("action", choices=["upgrade", "downgrade", "current"], nargs="?", default="upgrade")
     parser.add_argument("revision", nargs="?", help="target revision (default: head / base)")

@@ -12,6 +12,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def new_request_id() -> str:
+    """A new random request id."""
     return uuid.uuid4().hex
 
 
@@ -29,6 +30,7 @@ class RequestIdMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with its id, and put the id on the response."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_common.testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[4]
 MODULES = ("alert_ingestion", "incident_management", "oncall_service", "notification_service")
@@ -71,9 +71,11 @@ def _postgres_serving(folder: Path) -> list[int]:
     return pids
 
 
-def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGHUP], ids=["ctrl-c", "sighup"])
+def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tmp_path, stop_signal):
     """`make dev` with nothing configured: an embedded PostgreSQL, migrated, the
-    four services on it; Ctrl-C stops the services and then the database."""
+    four services on it; Ctrl-C, or SIGHUP from a closed terminal, stops the
+    services and then the database."""
     base = _free_block(4)
     # Under the checkout, not /tmp: as root the server runs as its own user,
     # who cannot pass through pytest's private temporary folder.
@@ -111,7 +113,7 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_ctrl_c(tmp_
             ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
             serving = _postgres_serving(folder)
     finally:
-        runner.send_signal(signal.SIGINT)
+        runner.send_signal(stop_signal)
         runner.wait(timeout=60)
         leftover = _postgres_serving(folder)
         for pid in leftover:

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from platform_common.app import create_service_app
 from platform_common.errors import Conflict, TooManyRequests
 from platform_common.settings import BaseServiceSettings
-from platform_common.testing import free_port, running_app
+from platform_testing import free_port, running_app
 
 
 class _Settings(BaseServiceSettings):

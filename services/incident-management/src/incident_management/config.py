@@ -8,6 +8,8 @@ from platform_common.settings import BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
+    """Settings of incident-management, from environment variables."""
+
     service_name: str = "incident-management"
     port: int = 8002
 
@@ -38,4 +40,5 @@ class Settings(BaseServiceSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings of this process, read once."""
     return Settings()

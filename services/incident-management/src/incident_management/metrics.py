@@ -36,6 +36,7 @@ class OpenIncidentsCollector(Collector):
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
+        """The gauges, read from the database at scrape time."""
         try:
             with self.engine.connect() as connection:
                 rows = connection.execute(
@@ -52,6 +53,7 @@ class OpenIncidentsCollector(Collector):
 
 
 def observe_outcome(*, created_severity: str | None, mtta: float | None, mttr: float | None) -> None:
+    """Count a created incident, and record MTTA / MTTR when a change measured them."""
     if created_severity is not None:
         INCIDENTS_CREATED.labels(severity=created_severity).inc()
     if mtta is not None:

@@ -14,9 +14,11 @@ class AcceleratedClock:
         self.started = self.base.now()
 
     def now(self) -> datetime:
+        """The current time, running `speed` times faster than the wall clock."""
         elapsed = self.base.now() - self.started
         return (self.started + elapsed * self.speed).astimezone(UTC)
 
 
 def service_clock(speed: float) -> Clock:
+    """The clock the service runs on: the wall clock, or a faster one for demos."""
     return SystemClock() if speed == 1.0 else AcceleratedClock(speed)

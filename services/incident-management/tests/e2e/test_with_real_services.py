@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 from ..conftest import FakeServer
 

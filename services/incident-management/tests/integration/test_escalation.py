@@ -7,7 +7,7 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from incident_management.main import create_app
-from platform_common.testing import running_app
+from platform_testing import running_app
 
 from ..conftest import START, make_settings
 

@@ -12,6 +12,8 @@ LOCAL_WEBHOOK_SECRET = "local-only-webhook-signing-secret"  # noqa: S105 - a doc
 
 
 class Settings(BaseServiceSettings):
+    """Settings of notification-service, from environment variables."""
+
     service_name: str = "notification-service"
     port: int = 8004
 
@@ -70,4 +72,5 @@ class Settings(BaseServiceSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings of this process, read once."""
     return Settings()

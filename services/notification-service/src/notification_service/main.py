@@ -36,6 +36,7 @@ def smtp_probe(host: str, port: int) -> Callable[[], Awaitable[None]]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The notification-service app."""
     settings = settings or get_settings()
     # Fail fast: a broken template override stops the start, not a page at night.
     renderer = Renderer(settings.notification_templates_dir)

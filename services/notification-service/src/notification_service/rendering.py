@@ -45,6 +45,8 @@ def _slack(value: Any) -> str:
 
 
 class Renderer:
+    """Renders notifications from the templates folder, one per channel, event and kind."""
+
     def __init__(self, override_dir: Path | None = None) -> None:
         loaders = [FileSystemLoader(str(override_dir))] if override_dir else []
         loader = ChoiceLoader([*loaders, PackageLoader("notification_service", "templates")])
@@ -53,6 +55,7 @@ class Renderer:
         self._slack = Environment(autoescape=False, finalize=_slack, **common)  # noqa: S701 - mrkdwn, escaped by finalize
 
     def render(self, channel: str, event: str, kind: str, context: dict[str, Any]) -> str:
+        """The text of one notification."""
         env = self._slack if channel == "slack" else self._default
         names = [f"{channel}/{event}.{kind}", f"{channel}/default.{kind}"]
         try:

@@ -5,7 +5,7 @@ import threading
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

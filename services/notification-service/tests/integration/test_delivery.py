@@ -5,7 +5,7 @@ import email.policy
 from datetime import datetime
 
 from notification_service.domain.signing import verify
-from platform_common.testing import free_port
+from platform_testing import free_port
 
 
 async def test_webhook_is_delivered_signed_and_recorded(client, receiver, settled, an_incident):

@@ -9,7 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from platform_common.testing import free_port
+from platform_testing import free_port
 
 
 @pytest.fixture(scope="module")

@@ -91,7 +91,7 @@ async def test_unknown_user_is_refused(client, an_incident):
 
 
 async def test_oncall_down_answers_503_and_stores_nothing(make_client, an_incident):
-    from platform_common.testing import free_port
+    from platform_testing import free_port
 
     async with make_client(oncall_service_url=f"http://127.0.0.1:{free_port()}") as client:
         response = await client.post(

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from platform_common.testing import free_port
+from platform_testing import free_port
 
 
 def webhook(receiver, an_incident, **extra):

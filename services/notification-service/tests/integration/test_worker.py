@@ -14,7 +14,7 @@ from notification_service.services.delivery import claim_due
 from notification_service.workers.delivery import DeliveryWorker
 from platform_common.clock import ManualClock
 from platform_common.db import Database
-from platform_common.testing import running_app
+from platform_testing import running_app
 
 
 @asynccontextmanager

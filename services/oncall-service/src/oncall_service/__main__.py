@@ -5,6 +5,7 @@ from platform_common.server import serve
 
 
 def main() -> None:
+    """Serve the app with uvicorn on the configured port."""
     serve("oncall_service.main:create_app", get_settings())
 
 

@@ -9,6 +9,7 @@ from platform_common.clock import Clock, SystemClock
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The oncall-service app; `clock` is replaced in tests."""
     settings = settings or get_settings()
     app = create_service_app(
         settings,

@@ -11,7 +11,7 @@ import pytest
 from oncall_service.config import Settings
 from oncall_service.main import create_app
 from platform_common.clock import ManualClock
-from platform_common.testing import running_app
+from platform_testing import running_app
 
 
 class Api:

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from platform_common.testing import ServiceProcess
+from platform_testing import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -14,6 +14,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response, serialized by pydantic (models) or orjson (anything else)."""
     body = (
         content.__pydantic_serializer__.to_json(content)
         if isinstance(content, BaseModel)
@@ -23,6 +24,7 @@ def json_response(content: Any, status_code: int = 200, headers: dict[str, str] 
 
 
 def is_malformed_json(exc: ValidationError) -> bool:
+    """True when the body was not JSON at all, rather than JSON of the wrong shape."""
     return any(error["type"] == "json_invalid" for error in exc.errors(include_url=False, include_input=False))
 
 

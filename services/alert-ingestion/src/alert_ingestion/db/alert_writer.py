@@ -31,6 +31,7 @@ _CALL = (
 
 
 def to_json(value: Any) -> str | None:
+    """A value as a JSON string for asyncpg; None stays None."""
     return None if value is None else orjson.dumps(value, default=str).decode()
 
 
@@ -70,6 +71,8 @@ Pending = tuple[Row, datetime, datetime, "asyncio.Future[Written]"]
 
 
 class AlertWriter:
+    """Writes alerts through the database functions, alerts arriving together in one batch (group commit)."""
+
     def __init__(self, pool: asyncpg.Pool, *, max_batch: int, max_inflight: int) -> None:
         self.pool = pool
         self.max_batch = max_batch
@@ -81,6 +84,7 @@ class AlertWriter:
 
     @classmethod
     async def connect(cls, database_url: str, *, max_batch: int, max_inflight: int) -> "AlertWriter":
+        """A writer with its own asyncpg pool, one connection per batch in flight."""
         dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         # A connection per batch in flight; min_size=0: the service starts (and
         # says so in readiness) while PostgreSQL is down.
@@ -125,6 +129,7 @@ class AlertWriter:
                 future.set_result(results[position])
 
     async def close(self) -> None:
+        """Wait for the batches in flight, then close the pool."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.pool.close()
@@ -146,6 +151,8 @@ _CLOSE = "SELECT alert, incident, owed FROM close_alerts($1, $2, $3, $4, $5)"
 
 
 class Closed(NamedTuple):
+    """The alerts and incidents a resolve closed."""
+
     alert_ids: list[uuid.UUID]
     incident_ids: list[uuid.UUID]
     owed_ids: list[uuid.UUID]

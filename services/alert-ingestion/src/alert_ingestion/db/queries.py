@@ -16,11 +16,13 @@ OPEN = Alert.status != "resolved"
 
 
 async def find_integration(conn: AsyncConnection, *, key_hash: str) -> Integration | None:
+    """The integration with this key hash, revoked or not."""
     row = (await conn.execute(select(Integration.__table__).where(Integration.key_hash == key_hash))).first()
     return Integration(**row._mapping) if row else None
 
 
 async def has_open_alerts(conn: AsyncConnection, *, incident_id: uuid.UUID) -> bool:
+    """True while any alert of the incident is still open."""
     query = select(exists().where(Alert.incident_id == incident_id, OPEN))
     return bool((await conn.execute(query)).scalar())
 
@@ -111,6 +113,7 @@ async def finish_action(
     error: str | None,
     now: datetime,
 ) -> None:
+    """Record an owed action's attempt: its status, attempts so far and when to try again."""
     await conn.execute(
         update(IncidentAction)
         .where(IncidentAction.id == action_id)
@@ -142,11 +145,13 @@ async def list_alerts(
 
 
 async def get_alert(conn: AsyncConnection, *, alert_id: uuid.UUID) -> Alert | None:
+    """One alert by id, or None."""
     row = (await conn.execute(select(Alert.__table__).where(Alert.id == alert_id))).first()
     return Alert(**row._mapping) if row else None
 
 
 async def list_integrations(conn: AsyncConnection, *, include_revoked: bool) -> list[Integration]:
+    """Every integration, newest first; revoked ones only when asked."""
     query = select(Integration.__table__).order_by(Integration.created_at, Integration.id)
     if not include_revoked:
         query = query.where(Integration.revoked_at.is_(None))
@@ -154,10 +159,12 @@ async def list_integrations(conn: AsyncConnection, *, include_revoked: bool) -> 
 
 
 async def insert_integration(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
+    """Store a new integration."""
     await conn.execute(insert(Integration), [values])
 
 
 async def revoke_integration(conn: AsyncConnection, *, integration_id: uuid.UUID, now: datetime) -> Integration | None:
+    """Mark an integration revoked; None when there is no such integration."""
     await conn.execute(
         update(Integration)
         .where(Integration.id == integration_id, Integration.revoked_at.is_(None))
@@ -168,4 +175,5 @@ async def revoke_integration(conn: AsyncConnection, *, integration_id: uuid.UUID
 
 
 async def any_integration(conn: AsyncConnection) -> bool:
+    """True when at least one integration exists."""
     return bool((await conn.execute(select(exists().where(Integration.id.is_not(None))))).scalar())

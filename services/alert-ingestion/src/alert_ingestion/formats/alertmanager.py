@@ -22,6 +22,8 @@ MAX_ALERTS = 1000
 
 
 class WebhookAlert(BaseModel):
+    """One alert of an Alertmanager (v4) or Grafana webhook."""
+
     model_config = ConfigDict(extra="ignore")
 
     status: Literal["firing", "resolved"]
@@ -34,6 +36,8 @@ class WebhookAlert(BaseModel):
 
 
 class AlertmanagerWebhook(BaseModel):
+    """Alertmanager's webhook body (version 4): a group of alerts."""
+
     model_config = ConfigDict(extra="ignore")
 
     version: str | None = None
@@ -45,6 +49,8 @@ class AlertmanagerWebhook(BaseModel):
 
 
 class GrafanaWebhook(AlertmanagerWebhook):
+    """Grafana's webhook body: Alertmanager's, with a few fields of its own."""
+
     title: str | None = None
     message: str | None = None
     orgId: int | None = None  # noqa: N815

@@ -9,6 +9,8 @@ from alert_ingestion.formats.common import NonBlank
 
 
 class GenericAlertIn(BaseModel):
+    """The platform's own alert format."""
+
     model_config = ConfigDict(extra="ignore")
 
     # Optional only when the alert comes with an integration key, which names the service.

@@ -25,6 +25,8 @@ def _cut_summary(value: Any) -> Any:
 
 
 class PagerDutyPayload(BaseModel):
+    """The payload of a PagerDuty trigger event."""
+
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     summary: Annotated[NonBlank(MAX_SUMMARY), BeforeValidator(_cut_summary)]
@@ -38,6 +40,8 @@ class PagerDutyPayload(BaseModel):
 
 
 class PagerDutyEvent(BaseModel):
+    """A PagerDuty Events API v2 event: trigger, acknowledge or resolve."""
+
     model_config = ConfigDict(extra="ignore")
 
     routing_key: NonBlank(255)

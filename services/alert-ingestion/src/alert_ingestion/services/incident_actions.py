@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alert_ingestion import metrics
+from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.db import queries
 from alert_ingestion.domain.correlation import incident_title
 from alert_ingestion.domain.retry import next_attempt
-from alert_ingestion.services.incident_gateway import IncidentGateway
 from platform_common.db import Database
 from platform_db.models import IncidentAction
 
@@ -33,6 +33,8 @@ LEASE = timedelta(seconds=60)
 
 
 class IncidentActionSender:
+    """Sends the acknowledgements and resolutions owed to incident-management, retrying until they land."""
+
     def __init__(
         self, db: Database, incidents: IncidentGateway, now: Callable[[], datetime], *, max_attempts: int
     ) -> None:

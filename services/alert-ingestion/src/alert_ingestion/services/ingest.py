@@ -32,6 +32,8 @@ EventResult = Literal["created", "correlated", "deduplicated", "acknowledged", "
 
 @dataclass(frozen=True)
 class Ingested:
+    """What became of an alert, for the response."""
+
     result: EventResult
     fingerprint: str
     alert_id: uuid.UUID | None = None
@@ -40,6 +42,8 @@ class Ingested:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    """The settings ingestion needs from the service's configuration."""
+
     correlation_window_minutes: float
     auto_resolve_incidents: bool
 

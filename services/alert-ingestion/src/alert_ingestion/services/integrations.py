@@ -20,6 +20,7 @@ SEED_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
 def hash_key(key: str) -> str:
+    """The stored form of an integration key (SHA-256, hex)."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -30,6 +31,8 @@ def new_key() -> str:
 
 @dataclass(frozen=True)
 class KnownIntegration:
+    """A valid integration key's integration, as cached."""
+
     id: uuid.UUID
     service: str
     type: str
@@ -46,6 +49,7 @@ class IntegrationKeys:
         self._cache: dict[str, tuple[float, KnownIntegration | None]] = {}
 
     async def resolve(self, key: str) -> KnownIntegration | None:
+        """The integration of a key, or None when unknown or revoked (cached for `ttl` seconds)."""
         digest = hash_key(key)
         cached = self._cache.get(digest)
         if cached and cached[0] > time.monotonic():
@@ -59,6 +63,7 @@ class IntegrationKeys:
         return found
 
     def forget(self) -> None:
+        """Empty the cache, so a revocation counts at once in this process."""
         self._cache.clear()
 
     async def create(

@@ -9,6 +9,8 @@ from alert_ingestion.domain.rate_limit import TokenBucket, new_bucket
 
 
 class RateLimiter:
+    """A token bucket per integration, in this process's memory."""
+
     def __init__(self, per_minute: float) -> None:
         self.per_minute = per_minute
         self._buckets: dict[uuid.UUID, TokenBucket] = {}

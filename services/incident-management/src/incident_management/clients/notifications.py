@@ -21,6 +21,8 @@ class NotificationRejected(Exception):
 
 @dataclass(frozen=True)
 class PageRequest:
+    """A page to send: who, about which incident, at which step."""
+
     idempotency_key: str
     event: str
     user_id: str
@@ -29,6 +31,8 @@ class PageRequest:
 
 
 class NotificationClient:
+    """Calls to notification-service."""
+
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
@@ -82,6 +86,7 @@ class NotificationClient:
                 return found
 
     async def aclose(self) -> None:
+        """Close the HTTP client."""
         await self.client.aclose()
 
 

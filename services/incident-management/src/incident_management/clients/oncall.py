@@ -18,17 +18,22 @@ class OncallUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Person:
+    """A user as oncall-service names them."""
+
     id: str
     name: str
     email: str | None = None
 
     @property
     def label(self) -> str:
+        """How the timeline names them: name, else email, else id."""
         return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
 
 
 @dataclass(frozen=True)
 class ChainLevel:
+    """One level of an escalation chain as oncall-service answers it."""
+
     level: int
     delay_minutes: float
     users: tuple[Person, ...]
@@ -75,6 +80,8 @@ def parse_current(body: dict[str, Any]) -> OnCall:
 
 
 class OncallClient:
+    """Calls to oncall-service."""
+
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
@@ -101,4 +108,5 @@ class OncallClient:
         return None
 
     async def aclose(self) -> None:
+        """Close the HTTP client."""
         await self.client.aclose()

@@ -154,6 +154,7 @@ async def timeline(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Tim
 
 
 async def notes(session: AsyncSession, *, incident_id: uuid.UUID) -> list[IncidentNote]:
+    """An incident's notes, oldest first."""
     query = (
         select(IncidentNote)
         .where(IncidentNote.incident_id == incident_id)
@@ -163,6 +164,7 @@ async def notes(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Incide
 
 
 async def pages(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Page]:
+    """An incident's pages, oldest first."""
     query = select(Page).where(Page.incident_id == incident_id).order_by(Page.created_at, Page.recipient)
     return list((await session.execute(query)).scalars())
 
@@ -271,6 +273,7 @@ async def claim_due_escalations(
 
 
 async def release(session: AsyncSession, *, incident_id: uuid.UUID) -> None:
+    """Give up this process's lease on the incident."""
     await session.execute(update(Incident).where(Incident.id == incident_id).values(claimed_until=None))
 
 
@@ -301,6 +304,7 @@ async def claim_pages(
 
 
 async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
+    """One page by id, or None."""
     query = select(Page).where(Page.id == page_id).with_for_update().execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
 
@@ -308,6 +312,7 @@ async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
 async def count_by(
     session: AsyncSession, *, column: Any, created_after: datetime, created_before: datetime, service: str | None
 ) -> dict[str, int]:
+    """Incident counts grouped by a column, within the filters."""
     query = (
         select(column, func.count())
         .where(Incident.created_at >= created_after, Incident.created_at < created_before)
@@ -321,6 +326,7 @@ async def count_by(
 async def durations(
     session: AsyncSession, *, column: Any, created_after: datetime, created_before: datetime, service: str | None
 ) -> list[float]:
+    """MTTA and MTTR samples of the incidents within the filters."""
     query = select(column).where(
         column.is_not(None), Incident.created_at >= created_after, Incident.created_at < created_before
     )
@@ -330,6 +336,7 @@ async def durations(
 
 
 async def timeline_counts(session: AsyncSession, *, incident_id: uuid.UUID) -> dict[str, int]:
+    """How many timeline entries of each type the incident has."""
     query = (
         select(TimelineEntry.event_type, func.count())
         .where(TimelineEntry.incident_id == incident_id)

@@ -18,6 +18,8 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 
 
 class InvalidTransition(Exception):
+    """The state machine refuses this status change."""
+
     def __init__(self, current: Status, target: Status) -> None:
         allowed = ", ".join(sorted(ALLOWED[current])) or "none (resolved is final)"
         super().__init__(f"Cannot move an incident from {current} to {target}; allowed: {allowed}")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Summary:
+    """Count, mean and percentiles of a set of durations."""
+
     count: int
     mean: float | None
     p50: float | None

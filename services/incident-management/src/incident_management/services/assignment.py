@@ -17,6 +17,7 @@ PRIMARY_STEP = "primary"
 
 
 def policy_uuid(value: str | None) -> uuid.UUID | None:
+    """An escalation policy id as oncall-service sent it, or None when it is not a UUID."""
     try:
         return uuid.UUID(value) if value else None
     except ValueError:

@@ -117,107 +117,176 @@ async def change_incident(
     version check: of two concurrent changes one wins, the other gets 409 with
     the current state."""
     incident = await _require(session, incident_id)
+    _check_version(incident, expected_version)
+    # Read before the UPDATE below: it refreshes `incident` in place.
+    before = _Before(status=incident.status, assignee=incident.assigned_to, version=incident.version)
+    lifecycle = _transition(incident, status, now) if status is not None else None
+    reassigned = assign and assigned_to != before.assignee
+    values = _lifecycle_values(lifecycle) if lifecycle else {}
+    if reassigned:
+        values |= _assignee_values(assigned_to)
+    new_version = before.version
+    if values:
+        new_version = await _write_versioned(session, incident_id, values, before.version, now)
+    elif note is not None:
+        await session.execute(update(Incident).where(Incident.id == incident_id).values(updated_at=now))
+    if lifecycle is not None:
+        await _record_transition(session, incident_id, lifecycle, before.status, actor, now)
+    paged = False
+    if reassigned:
+        final_status = lifecycle.status if lifecycle else Status(before.status)
+        paged = await _reassign(
+            session, incident_id, assigned_to, before.assignee, final_status, new_version, actor, now
+        )
+    if note is not None:
+        await _add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
+    return _outcome(await _require(session, incident_id), lifecycle, before.status, paged)
+
+
+@dataclass(frozen=True)
+class _Before:
+    """The incident as the change found it."""
+
+    status: str
+    assignee: str | None
+    version: int
+
+
+def _check_version(incident: Incident, expected_version: int | None) -> None:
+    """409 when the caller saw another version than the one stored."""
     if expected_version is not None and expected_version != incident.version:
         raise Conflict(
             f"The incident changed since version {expected_version}",
             current_status=incident.status,
             version=incident.version,
         )
-    # Read before the UPDATE below: it refreshes `incident` in place.
-    previous_status, previous_assignee, current_version = incident.status, incident.assigned_to, incident.version
-    values: dict[str, object] = {}
-    lifecycle = None
-    if status is not None:
-        current = Lifecycle(
-            status=Status(incident.status),
-            created_at=incident.created_at,
-            acknowledged_at=incident.acknowledged_at,
-            resolved_at=incident.resolved_at,
-            mtta_seconds=incident.mtta_seconds,
-            mttr_seconds=incident.mttr_seconds,
-        )
-        try:
-            lifecycle = transition(current, status, now)
-        except InvalidTransition as exc:
-            raise Conflict(str(exc), current_status=incident.status, version=incident.version) from exc
-        values |= {
-            "status": lifecycle.status.value,
-            "acknowledged_at": lifecycle.acknowledged_at,
-            "resolved_at": lifecycle.resolved_at,
-            "mtta_seconds": lifecycle.mtta_seconds,
-            "mttr_seconds": lifecycle.mttr_seconds,
-        }
-        if not is_paging(lifecycle.status):
-            values["next_escalation_at"] = None  # a response stops escalation
-        if lifecycle.status is Status.RESOLVED:
-            values["needs_assignment"] = False  # nobody needs to own a resolved incident
-    reassigned = assign and assigned_to != previous_assignee
-    if reassigned:
-        values["assigned_to"] = assigned_to
-        if assigned_to is not None:
-            values["needs_assignment"] = False  # a person chose; on-call lookup no longer decides
-    new_version = current_version
-    if values:
-        new_version = current_version + 1
-        result = await session.execute(
-            update(Incident)
-            .where(Incident.id == incident_id, Incident.version == current_version)
-            .values(**values, version=new_version, updated_at=now)
-        )
-        if result.rowcount != 1:
-            latest = await _require(session, incident_id)
-            raise Conflict(
-                "The incident was changed by someone else at the same time; reload and retry",
-                current_status=latest.status,
-                version=latest.version,
-            )
-    elif note is not None:
-        await session.execute(update(Incident).where(Incident.id == incident_id).values(updated_at=now))
 
-    if lifecycle is not None:
-        cancelled = 0
-        if not is_paging(lifecycle.status):
-            cancelled = await queries.cancel_pending_pages(session, incident_id=incident_id, now=now)
-        data: dict[str, object] = {"from": previous_status, "to": lifecycle.status.value}
-        if lifecycle.mtta_seconds is not None and previous_status == Status.OPEN:
-            data["mtta_seconds"] = lifecycle.mtta_seconds
-        if lifecycle.status is Status.RESOLVED:
-            data["mttr_seconds"] = lifecycle.mttr_seconds
-        if cancelled:
-            data["pages_cancelled"] = cancelled
-        await queries.record(
-            session,
-            incident_id=incident_id,
-            event_type=lifecycle.status.value,
-            actor=actor,
-            message=f"{STATUS_EVENTS[lifecycle.status]} by {actor}",
-            data=data,
-            now=now,
+
+def _transition(incident: Incident, status: Status, now: datetime) -> Lifecycle:
+    """The incident's lifecycle after moving to `status`; 409 when the state machine refuses it."""
+    current = Lifecycle(
+        status=Status(incident.status),
+        created_at=incident.created_at,
+        acknowledged_at=incident.acknowledged_at,
+        resolved_at=incident.resolved_at,
+        mtta_seconds=incident.mtta_seconds,
+        mttr_seconds=incident.mttr_seconds,
+    )
+    try:
+        return transition(current, status, now)
+    except InvalidTransition as exc:
+        raise Conflict(str(exc), current_status=incident.status, version=incident.version) from exc
+
+
+def _lifecycle_values(lifecycle: Lifecycle) -> dict[str, object]:
+    """Columns a status change sets."""
+    values: dict[str, object] = {
+        "status": lifecycle.status.value,
+        "acknowledged_at": lifecycle.acknowledged_at,
+        "resolved_at": lifecycle.resolved_at,
+        "mtta_seconds": lifecycle.mtta_seconds,
+        "mttr_seconds": lifecycle.mttr_seconds,
+    }
+    if not is_paging(lifecycle.status):
+        values["next_escalation_at"] = None  # a response stops escalation
+    if lifecycle.status is Status.RESOLVED:
+        values["needs_assignment"] = False  # nobody needs to own a resolved incident
+    return values
+
+
+def _assignee_values(assigned_to: str | None) -> dict[str, object]:
+    """Columns a reassignment sets."""
+    values: dict[str, object] = {"assigned_to": assigned_to}
+    if assigned_to is not None:
+        values["needs_assignment"] = False  # a person chose; on-call lookup no longer decides
+    return values
+
+
+async def _write_versioned(
+    session: AsyncSession, incident_id: uuid.UUID, values: dict[str, object], version: int, now: datetime
+) -> int:
+    """Write `values` only if the row is still at `version`; the new version, or 409 for the loser of a race."""
+    new_version = version + 1
+    result = await session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.version == version)
+        .values(**values, version=new_version, updated_at=now)
+    )
+    if result.rowcount != 1:
+        latest = await _require(session, incident_id)
+        raise Conflict(
+            "The incident was changed by someone else at the same time; reload and retry",
+            current_status=latest.status,
+            version=latest.version,
         )
-    paged = False
-    if reassigned:
-        await queries.record(
-            session,
-            incident_id=incident_id,
-            event_type="assigned" if assigned_to else "unassigned",
-            actor=actor,
-            message=f"Assigned to {assigned_to} by {actor}" if assigned_to else f"Unassigned by {actor}",
-            data={"assigned_to": assigned_to, "previous": previous_assignee},
-            now=now,
-        )
-        final_status = lifecycle.status if lifecycle else Status(previous_status)
-        if assigned_to is not None and final_status is not Status.RESOLVED:
-            paged = await queries.enqueue_page(
-                session,
-                incident_id=incident_id,
-                step_key=assignment_step(new_version),
-                recipient=assigned_to,
-                event="triggered",
-                now=now,
-            )
-    if note is not None:
-        await _add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
-    changed = await _require(session, incident_id)
+    return new_version
+
+
+async def _record_transition(
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    lifecycle: Lifecycle,
+    previous_status: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Cancel pages a response makes pointless, and put the transition on the timeline."""
+    cancelled = 0
+    if not is_paging(lifecycle.status):
+        cancelled = await queries.cancel_pending_pages(session, incident_id=incident_id, now=now)
+    data: dict[str, object] = {"from": previous_status, "to": lifecycle.status.value}
+    if lifecycle.mtta_seconds is not None and previous_status == Status.OPEN:
+        data["mtta_seconds"] = lifecycle.mtta_seconds
+    if lifecycle.status is Status.RESOLVED:
+        data["mttr_seconds"] = lifecycle.mttr_seconds
+    if cancelled:
+        data["pages_cancelled"] = cancelled
+    await queries.record(
+        session,
+        incident_id=incident_id,
+        event_type=lifecycle.status.value,
+        actor=actor,
+        message=f"{STATUS_EVENTS[lifecycle.status]} by {actor}",
+        data=data,
+        now=now,
+    )
+
+
+async def _reassign(
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    assigned_to: str | None,
+    previous: str | None,
+    final_status: Status,
+    version: int,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """Put the reassignment on the timeline and page the new assignee (not for a resolved incident).
+    True when a page was queued."""
+    await queries.record(
+        session,
+        incident_id=incident_id,
+        event_type="assigned" if assigned_to else "unassigned",
+        actor=actor,
+        message=f"Assigned to {assigned_to} by {actor}" if assigned_to else f"Unassigned by {actor}",
+        data={"assigned_to": assigned_to, "previous": previous},
+        now=now,
+    )
+    if assigned_to is None or final_status is Status.RESOLVED:
+        return False
+    return await queries.enqueue_page(
+        session,
+        incident_id=incident_id,
+        step_key=assignment_step(version),
+        recipient=assigned_to,
+        event="triggered",
+        now=now,
+    )
+
+
+def _outcome(changed: Incident, lifecycle: Lifecycle | None, previous_status: str, paged: bool) -> Outcome:
+    """MTTA only when this change answered an open incident, MTTR only when it resolved one."""
     opened_now = lifecycle is not None and previous_status == Status.OPEN
     return Outcome(
         changed,

@@ -34,6 +34,7 @@ def incident_payload(incident: Incident, ui_base_url: str) -> dict[str, Any]:
 
 
 async def cancel(session: AsyncSession, *, page: Page, now: datetime) -> None:
+    """Cancel a page that has not been sent."""
     page.status = "cancelled"
     page.last_error = "incident no longer needs this page"
     page.updated_at = now

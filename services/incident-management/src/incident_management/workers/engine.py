@@ -82,6 +82,7 @@ class IncidentEngine:
         self._wake.set()
 
     async def run_forever(self) -> None:
+        """Run cycles until cancelled: the next one on wake() or after the interval."""
         interval = self.settings.incident_worker_interval_seconds
         while True:
             try:
@@ -112,6 +113,7 @@ class IncidentEngine:
     async def assign_due(
         self, report: CycleReport, *, incident_id: uuid.UUID | None = None, client: OncallClient | None = None
     ) -> None:
+        """Ask oncall-service for an assignee for incidents that need one."""
         client = client or self.oncall
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
@@ -166,6 +168,7 @@ class IncidentEngine:
     # -- escalation ---------------------------------------------------------
 
     async def escalate_due(self, report: CycleReport) -> None:
+        """Page the next escalation level of incidents whose escalation is due."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
             claimed = await queries.claim_due_escalations(

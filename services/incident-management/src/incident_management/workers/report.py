@@ -17,4 +17,5 @@ class CycleReport:
 
     @property
     def busy(self) -> bool:
+        """True when the cycle did any work."""
         return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent, self.deliveries_checked))

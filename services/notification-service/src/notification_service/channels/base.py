@@ -17,6 +17,8 @@ ERROR_MAX = 500
 
 @dataclass(frozen=True)
 class AttemptResult:
+    """How one delivery attempt went."""
+
     outcome: Outcome
     error: str | None = None
     response_status: int | None = None
@@ -24,6 +26,8 @@ class AttemptResult:
 
 
 class Channel(Protocol):
+    """A way to reach a person: sends one rendered notification to one address."""
+
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
         """Deliver once to `target`; classify every failure instead of raising."""
 

@@ -19,11 +19,14 @@ from notification_service.rendering import Renderer
 
 
 class EmailChannel:
+    """Email over SMTP."""
+
     def __init__(self, settings: Settings, renderer: Renderer) -> None:
         self.settings = settings
         self.renderer = renderer
 
     def build_message(self, *, target: str, context: dict[str, Any], now: datetime) -> EmailMessage:
+        """The email for one notification."""
         event = context["event"]
         subject = self.renderer.render("email", event, "subject.txt", context)
         message = EmailMessage()
@@ -43,6 +46,7 @@ class EmailChannel:
         return message
 
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
+        """Send the email; a refusal or an unreachable server is a failed attempt."""
         if not self.settings.smtp_host:
             return AttemptResult(Outcome.PERMANENT, "email is not configured here (set SMTP_HOST)")
         try:

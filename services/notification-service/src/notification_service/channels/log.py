@@ -12,10 +12,13 @@ log = logging.getLogger("notification_service.pages")
 
 
 class LogChannel:
+    """Writes the notification to the log: local runs and tests."""
+
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
 
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
+        """Log the rendered notification; always delivered."""
         text = self.renderer.render("log", context["event"], "txt", context)
         log.warning(
             text,

@@ -12,12 +12,15 @@ from notification_service.rendering import Renderer
 
 
 class SlackChannel:
+    """Slack through an incoming webhook URL."""
+
     def __init__(self, http: httpx.AsyncClient, renderer: Renderer, *, public_only: bool = False) -> None:
         self.http = http
         self.renderer = renderer
         self.public_only = public_only
 
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
+        """Post the message to the webhook URL."""
         text = self.renderer.render("slack", context["event"], "txt", context)
         body = json.dumps(slack_payload(context, text)).encode()
         headers = {"X-Notification-Id": context["notification_id"]}

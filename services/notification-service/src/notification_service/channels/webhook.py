@@ -13,6 +13,8 @@ from notification_service.rendering import Renderer
 
 
 class WebhookChannel:
+    """A JSON POST to the contact method's URL."""
+
     def __init__(
         self, http: httpx.AsyncClient, renderer: Renderer, secret: bytes, *, public_only: bool = False
     ) -> None:
@@ -22,6 +24,7 @@ class WebhookChannel:
         self.public_only = public_only
 
     async def send(self, *, target: str, context: dict[str, Any], now: datetime) -> AttemptResult:
+        """POST the notification to the URL."""
         summary = self.renderer.render("webhook", context["event"], "txt", context)
         # Serialise once: the signature must cover exactly the bytes sent.
         body = json.dumps(webhook_body(context, summary, now), separators=(",", ":")).encode()

@@ -16,12 +16,14 @@ LIVE_STATUSES = ("pending", "sending")
 
 
 async def get_request_by_key(session: AsyncSession, *, idempotency_key: str) -> NotificationRequest | None:
+    """The request sent with this idempotency key, or None."""
     return await session.scalar(
         select(NotificationRequest).where(NotificationRequest.idempotency_key == idempotency_key)
     )
 
 
 async def request_notifications(session: AsyncSession, *, request_id: uuid.UUID) -> list[Notification]:
+    """The notifications a request created."""
     rows = await session.scalars(
         select(Notification)
         .where(Notification.request_id == request_id)
@@ -32,6 +34,7 @@ async def request_notifications(session: AsyncSession, *, request_id: uuid.UUID)
 
 
 async def get_notification(session: AsyncSession, *, notification_id: uuid.UUID) -> Notification | None:
+    """One notification by id, or None."""
     return await session.scalar(
         select(Notification)
         .where(Notification.id == notification_id)
@@ -96,6 +99,7 @@ def add_attempt(
     duration_ms: float,
     started_at: datetime,
 ) -> None:
+    """Record one delivery attempt of a notification."""
     session.add(
         NotificationAttempt(
             notification_id=notification_id,

@@ -11,12 +11,16 @@ METHOD_CHANNELS = {"email": "email", "slack": "slack", "webhook": "webhook"}
 
 @dataclass(frozen=True)
 class ContactMethod:
+    """One way to reach a user: channel type and address."""
+
     type: str
     address: str
 
 
 @dataclass(frozen=True)
 class UserProfile:
+    """What paging needs to know of a user: contact methods and mutes."""
+
     id: str
     name: str
     contact_methods: tuple[ContactMethod, ...] = ()
@@ -26,6 +30,8 @@ class UserProfile:
 
 @dataclass(frozen=True)
 class Target:
+    """An address a request names itself: a channel and a target."""
+
     channel: str
     target: str
 
@@ -41,6 +47,7 @@ class PlannedDelivery:
 
     @property
     def status(self) -> str:
+        """ "suppressed" when there is a reason not to send, else "pending"."""
         return "suppressed" if self.suppressed_reason else "pending"
 
 

@@ -31,6 +31,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimBatch:
+    """The notifications one worker claimed for one pass."""
+
     claims: list[Claim]
     # Channels of notifications that ran out of attempts through abandonment alone.
     exhausted: list[str]

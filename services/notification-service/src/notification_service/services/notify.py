@@ -14,6 +14,8 @@ from platform_db.models import Notification, NotificationRequest
 
 @dataclass(frozen=True)
 class NotifyCommand:
+    """A request to page someone about an incident."""
+
     idempotency_key: str | None
     event: str
     incident: dict
@@ -24,6 +26,8 @@ class NotifyCommand:
 
 @dataclass(frozen=True)
 class Accepted:
+    """What a notify request created (or found, for a repeated idempotency key)."""
+
     created: bool
     idempotency_key: str | None
     notifications: list[Notification]

@@ -28,6 +28,8 @@ STEP_RESULTS = {"delivered": "delivered", "pending": "retry", "failed": "failed"
 
 
 class DeliveryWorker:
+    """Delivers due notifications in the background, with retries."""
+
     def __init__(
         self,
         *,
@@ -47,6 +49,7 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start the delivery loop as a task."""
         self._task = asyncio.create_task(self._loop(), name="delivery-worker")
 
     def wake(self) -> None:

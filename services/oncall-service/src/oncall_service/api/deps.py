@@ -21,6 +21,8 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 
 @dataclass(frozen=True)
 class Pagination:
+    """limit and offset of a listing."""
+
     limit: int
     offset: int
 

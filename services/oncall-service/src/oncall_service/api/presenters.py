@@ -1,15 +1,21 @@
 """Stored rows as response bodies, where the shapes differ from the tables."""
 
+import uuid
+
 from oncall_service.api.schemas.common import UserRef
+from oncall_service.api.schemas.policies import LevelRead, PolicyRead, TargetRead
 from oncall_service.api.schemas.schedules import LayerRead, OverrideRead, ScheduleRead
-from platform_db.models import Schedule, ScheduleLayer, ScheduleOverride, User
+from oncall_service.services.policies import target_ref
+from platform_db.models import EscalationPolicy, Schedule, ScheduleLayer, ScheduleOverride, User
 
 
 def user_ref(user: User) -> UserRef:
+    """A user as referenced from other resources."""
     return UserRef(id=user.id, name=user.name, email=user.email)
 
 
 def layer_read(layer: ScheduleLayer) -> LayerRead:
+    """A rotation layer with its members."""
     return LayerRead(
         id=layer.id,
         name=layer.name,
@@ -24,6 +30,7 @@ def layer_read(layer: ScheduleLayer) -> LayerRead:
 
 
 def schedule_read(schedule: Schedule) -> ScheduleRead:
+    """A schedule with its layers, highest priority first."""
     return ScheduleRead(
         id=schedule.id,
         name=schedule.name,
@@ -37,6 +44,7 @@ def schedule_read(schedule: Schedule) -> ScheduleRead:
 
 
 def override_read(override: ScheduleOverride) -> OverrideRead:
+    """An override with the user who covers."""
     return OverrideRead(
         id=override.id,
         schedule_id=override.schedule_id,
@@ -44,4 +52,25 @@ def override_read(override: ScheduleOverride) -> OverrideRead:
         start=override.start_at,
         end=override.end_at,
         created_at=override.created_at,
+    )
+
+
+def policy_read(policy: EscalationPolicy, names: dict[uuid.UUID, str]) -> PolicyRead:
+    """A policy with its levels, each target named (`names` from services.policies.target_names())."""
+    return PolicyRead(
+        id=policy.id,
+        name=policy.name,
+        description=policy.description,
+        repeat_count=policy.repeat_count,
+        team_id=policy.team_id,
+        created_at=policy.created_at,
+        updated_at=policy.updated_at,
+        levels=[
+            LevelRead(
+                position=level.position,
+                delay_minutes=level.delay_minutes,
+                targets=[TargetRead.model_validate(target_ref(t, names)) for t in level.targets],
+            )
+            for level in policy.levels
+        ],
     )

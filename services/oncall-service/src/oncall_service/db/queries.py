@@ -31,6 +31,7 @@ async def page(session: AsyncSession, *, statement: Select[Any], limit: int, off
 
 
 async def by_id(session: AsyncSession, *, model: type[M], id: uuid.UUID) -> M | None:
+    """A row of `model` by id, or None."""
     return await session.get(model, id)
 
 
@@ -43,6 +44,7 @@ async def name_taken(session: AsyncSession, *, model: type[Any], name: str, exce
 
 
 async def email_taken(session: AsyncSession, *, email: str, except_id: uuid.UUID | None = None) -> bool:
+    """True when another user (not `except_id`) has this email."""
     clauses = [func.lower(User.email) == email.lower()]
     if except_id:
         clauses.append(User.id != except_id)
@@ -50,6 +52,7 @@ async def email_taken(session: AsyncSession, *, email: str, except_id: uuid.UUID
 
 
 async def users_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """The users of these ids that exist, by id."""
     if not ids:
         return {}
     rows = await session.scalars(select(User).where(User.id.in_(set(ids))))
@@ -57,12 +60,14 @@ async def users_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> 
 
 
 async def existing_ids(session: AsyncSession, *, model: type[Any], ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these ids exist as rows of `model`."""
     if not ids:
         return set()
     return set(await session.scalars(select(model.id).where(model.id.in_(set(ids)))))
 
 
 async def names_by_ids(session: AsyncSession, *, model: type[Any], ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of the rows of `model` with these ids, by id."""
     if not ids:
         return {}
     rows = await session.execute(select(model.id, model.name).where(model.id.in_(set(ids))))
@@ -70,10 +75,12 @@ async def names_by_ids(session: AsyncSession, *, model: type[Any], ids: Collecti
 
 
 async def service_by_name(session: AsyncSession, *, name: str) -> Service | None:
+    """The service of this name, or None."""
     return await session.scalar(select(Service).where(Service.name == name))
 
 
 async def team_by_name_or_id(session: AsyncSession, *, key: str) -> Team | None:
+    """The team with this name or id, or None."""
     try:
         team_id = uuid.UUID(key)
     except ValueError:
@@ -82,11 +89,13 @@ async def team_by_name_or_id(session: AsyncSession, *, key: str) -> Team | None:
 
 
 async def team_schedules(session: AsyncSession, *, team_id: uuid.UUID) -> Sequence[Schedule]:
+    """A team's schedules, by name."""
     rows = await session.scalars(select(Schedule).where(Schedule.team_id == team_id).order_by(Schedule.name))
     return rows.all()
 
 
 async def schedules_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
+    """The schedules of these ids that exist, by id."""
     if not ids:
         return {}
     rows = await session.scalars(select(Schedule).where(Schedule.id.in_(set(ids))))
@@ -122,6 +131,7 @@ async def overrides_between(
 
 
 def overrides_of(schedule_id: uuid.UUID, *, start: datetime | None, end: datetime | None) -> Select[Any]:
+    """A schedule's overrides, optionally only those touching [start, end), by start."""
     statement = select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id)
     if start is not None:
         statement = statement.where(ScheduleOverride.end_at > start)
@@ -145,6 +155,7 @@ async def user_references(session: AsyncSession, *, user_id: uuid.UUID) -> list[
 
 
 async def policies_targeting_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> list[str]:
+    """The names of the escalation policies that target this schedule."""
     rows = await session.scalars(
         select(EscalationPolicy.name)
         .join(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)

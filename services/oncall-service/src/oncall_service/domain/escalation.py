@@ -9,6 +9,8 @@ SCHEDULE = "schedule"
 
 @dataclass(frozen=True)
 class Target:
+    """A target of an escalation level: a user, or a schedule (whoever is on call in it)."""
+
     type: str  # USER or SCHEDULE
     id: str
 

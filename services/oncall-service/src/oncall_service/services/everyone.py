@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.common import UserRef
-from oncall_service.api.schemas.schedules import OnCallList, OnCallNow, ScheduleRef
 from oncall_service.db import queries
 from oncall_service.domain.schedule import final_shifts
+from oncall_service.services.results import OnCallNow, OnCallPage, ScheduleRef, UserRef
 from oncall_service.services.schedules import list_schedules_statement, to_domain_layers, to_domain_overrides
 
 LOOK_AHEAD = timedelta(days=31)
@@ -17,7 +16,7 @@ LOOK_AHEAD = timedelta(days=31)
 
 async def on_call_everywhere(
     session: AsyncSession, *, at: datetime, team_id: uuid.UUID | None, limit: int, offset: int
-) -> OnCallList:
+) -> OnCallPage:
     """One page of schedules (by name) with the person on call at `at` and when their shift ends."""
     schedules, total = await queries.page(
         session, statement=list_schedules_statement(team_id=team_id), limit=limit, offset=offset
@@ -47,4 +46,4 @@ async def on_call_everywhere(
                 until=shift.end if shift and shift.end < horizon else None,
             )
         )
-    return OnCallList(at=at, items=items, total=total, limit=limit, offset=offset)
+    return OnCallPage(at=at, items=items, total=total, limit=limit, offset=offset)

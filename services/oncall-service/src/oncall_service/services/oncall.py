@@ -6,14 +6,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.common import UserRef
-from oncall_service.api.schemas.policies import ChainLevel, NamedRef, OnCallRead, PolicyRef
-from oncall_service.api.schemas.schedules import LayerShifts, ShiftRead, ShiftSource, ShiftsRead
 from oncall_service.db import queries
 from oncall_service.domain.escalation import Target, level_users, primary
 from oncall_service.domain.rotation import layer_shifts
 from oncall_service.domain.schedule import LAYER, final_shifts, on_call_at
-from oncall_service.services.policies import target_names, target_read
+from oncall_service.services.policies import target_names, target_ref
+from oncall_service.services.results import (
+    ChainLevel,
+    LayerShifts,
+    NamedRef,
+    OnCall,
+    PolicyRef,
+    Shift,
+    Shifts,
+    ShiftSource,
+    UserRef,
+)
 from oncall_service.services.schedules import get_schedule, to_domain_layers, to_domain_overrides
 from platform_common.errors import BadRequest, NotFound, Unprocessable
 from platform_db.models import EscalationPolicy, Schedule, Service, Team, User
@@ -27,9 +35,7 @@ def _user_ref(users: dict[uuid.UUID, User], user_id: str) -> UserRef:
     return UserRef(id=user.id, name=user.name, email=user.email)
 
 
-async def schedule_shifts(
-    session: AsyncSession, *, schedule_id: uuid.UUID, start: datetime, end: datetime
-) -> ShiftsRead:
+async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, start: datetime, end: datetime) -> Shifts:
     """The final shifts of a schedule over [start, end), and each layer's own shifts."""
     if end <= start:
         raise Unprocessable("`to` must be after `from`")
@@ -43,13 +49,13 @@ async def schedule_shifts(
     user_ids = {s.user_id for s in final} | {s.user_id for shifts in per_layer.values() for s in shifts}
     users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in user_ids])
     layer_names = {str(layer.id): layer.name for layer in schedule.layers}
-    return ShiftsRead(
+    return Shifts(
         schedule_id=schedule.id,
         timezone=schedule.timezone,
         start=start,
         end=end,
         shifts=[
-            ShiftRead(
+            Shift(
                 user=_user_ref(users, s.user_id),
                 start=s.start,
                 end=s.end,
@@ -67,7 +73,7 @@ async def schedule_shifts(
                 name=layer.name,
                 priority=layer.priority,
                 shifts=[
-                    ShiftRead(
+                    Shift(
                         user=_user_ref(users, s.user_id),
                         start=s.start,
                         end=s.end,
@@ -113,7 +119,7 @@ async def _subject(session: AsyncSession, service: str | None, team: str | None)
     return None, owner
 
 
-async def current(session: AsyncSession, *, service: str | None, team: str | None, at: datetime) -> OnCallRead:
+async def current(session: AsyncSession, *, service: str | None, team: str | None, at: datetime) -> OnCall:
     """Who a service's (or team's) incident pages at `at`: the primary and every level."""
     found_service, found_team = await _subject(session, service, team)
     policy_id = (found_service.escalation_policy_id if found_service else None) or (
@@ -141,7 +147,7 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
         every_user.add(uuid.UUID(primary_id))
     users = await queries.users_by_ids(session, ids=every_user)
     names = await target_names(session, policies=[policy]) if policy else {}
-    return OnCallRead(
+    return OnCall(
         at=at,
         service=NamedRef(id=found_service.id, name=found_service.name) if found_service else None,
         team=NamedRef(id=found_team.id, name=found_team.name) if found_team else None,
@@ -153,7 +159,7 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
             ChainLevel(
                 level=level.position,
                 delay_minutes=level.delay_minutes,
-                targets=[target_read(t, names) for t in level.targets],
+                targets=[target_ref(t, names) for t in level.targets],
                 users=[_user_ref(users, u) for u in level_user_ids],
             )
             for level, level_user_ids in zip(policy.levels, chain_user_ids, strict=True)

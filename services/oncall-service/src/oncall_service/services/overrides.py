@@ -6,8 +6,8 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.schedules import OverrideCreate
 from oncall_service.db import queries
+from oncall_service.services.commands import NewOverride
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ScheduleOverride, User
@@ -29,7 +29,8 @@ def _is_overlap(error: IntegrityError) -> bool:
     )
 
 
-async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> ScheduleOverride:
+async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewOverride) -> ScheduleOverride:
+    """Store an override; 409 naming the override it would overlap."""
     # Writers of this schedule's overrides queue here. Not for the invariant (the
     # constraint below holds it for every writer) but because two concurrent inserts
     # of overlapping overrides can deadlock inside PostgreSQL's exclusion check, and
@@ -66,6 +67,7 @@ async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data
 
 
 async def get_override(session: AsyncSession, *, schedule_id: uuid.UUID, override_id: uuid.UUID) -> ScheduleOverride:
+    """An override of this schedule; 404 otherwise."""
     override = await queries.by_id(session, model=ScheduleOverride, id=override_id)
     if override is None or override.schedule_id != schedule_id:
         raise NotFound(f"override {override_id} not found in schedule {schedule_id}")
@@ -73,12 +75,13 @@ async def get_override(session: AsyncSession, *, schedule_id: uuid.UUID, overrid
 
 
 async def delete_override(session: AsyncSession, *, schedule_id: uuid.UUID, override_id: uuid.UUID) -> None:
+    """Remove an override of this schedule."""
     await session.delete(await get_override(session, schedule_id=schedule_id, override_id=override_id))
     await session.flush()
     log.info("override deleted", extra={"schedule_id": str(schedule_id), "override_id": str(override_id)})
 
 
-async def _overlap_conflict(session: AsyncSession, *, schedule_id: uuid.UUID, data: OverrideCreate) -> Conflict:
+async def _overlap_conflict(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewOverride) -> Conflict:
     """The 409 for an override the constraint refused, naming the stored one it overlaps."""
     rule = "overrides of one schedule may touch but not overlap"
     clash = await queries.overrides_between(session, schedule_ids=[schedule_id], start=data.start, end=data.end)

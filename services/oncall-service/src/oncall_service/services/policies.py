@@ -6,14 +6,16 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.policies import LevelIn, LevelRead, PolicyCreate, PolicyRead, PolicyUpdate, TargetRead
 from oncall_service.db import queries
+from oncall_service.services.commands import KEEP, NewLevel, NewPolicy, PolicyChanges
 from oncall_service.services.references import require_existing
+from oncall_service.services.results import TargetRef
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, Team, User
 
 
 async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> EscalationPolicy:
+    """A policy by id; 404 when there is none."""
     policy = await queries.by_id(session, model=EscalationPolicy, id=policy_id)
     if policy is None:
         raise NotFound(f"escalation policy {policy_id} not found")
@@ -21,13 +23,14 @@ async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> Escalati
 
 
 def list_policies_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
+    """Policies by name, optionally of one team."""
     statement = select(EscalationPolicy).order_by(EscalationPolicy.name, EscalationPolicy.id)
     if team_id is not None:
         statement = statement.where(EscalationPolicy.team_id == team_id)
     return statement
 
 
-async def _levels(session: AsyncSession, levels: list[LevelIn]) -> list[EscalationLevel]:
+async def _levels(session: AsyncSession, levels: list[NewLevel]) -> list[EscalationLevel]:
     targets = [target for level in levels for target in level.targets]
     await require_existing(session, model=User, ids=[t.id for t in targets if t.type == "user"])
     await require_existing(session, model=Schedule, ids=[t.id for t in targets if t.type == "schedule"])
@@ -54,7 +57,8 @@ async def _levels(session: AsyncSession, levels: list[LevelIn]) -> list[Escalati
     return built
 
 
-async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> EscalationPolicy:
+async def create_policy(session: AsyncSession, *, data: NewPolicy) -> EscalationPolicy:
+    """Create a policy; 409 when the name is taken, 404 for an unknown team, user or schedule."""
     if await queries.name_taken(session, model=EscalationPolicy, name=data.name):
         raise Conflict(f"an escalation policy named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
@@ -71,7 +75,8 @@ async def create_policy(session: AsyncSession, *, data: PolicyCreate) -> Escalat
     return policy
 
 
-async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: PolicyUpdate) -> EscalationPolicy:
+async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: PolicyChanges) -> EscalationPolicy:
+    """Change a policy; levels given replace every level."""
     policy = await get_policy(session, policy_id=policy_id)
     if data.name is not None:
         if await queries.name_taken(session, model=EscalationPolicy, name=data.name, except_id=policy_id):
@@ -79,7 +84,7 @@ async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: Po
         policy.name = data.name
     if data.description is not None:
         policy.description = data.description
-    if "team_id" in data.model_fields_set:
+    if data.team_id is not KEEP:
         await require_existing(session, model=Team, ids=[data.team_id])
         policy.team_id = data.team_id
     if data.repeat_count is not None:
@@ -96,39 +101,22 @@ async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: Po
 
 
 async def delete_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> None:
+    """Remove a policy."""
     # Services and teams that used it fall back to no policy (ON DELETE SET NULL).
     await session.delete(await get_policy(session, policy_id=policy_id))
     await session.flush()
 
 
 async def target_names(session: AsyncSession, *, policies: list[EscalationPolicy]) -> dict[uuid.UUID, str]:
+    """The names of every user and schedule the policies target, by id."""
     targets = [t for p in policies for level in p.levels for t in level.targets]
     names = await queries.names_by_ids(session, model=User, ids=[t.user_id for t in targets if t.user_id])
     names |= await queries.names_by_ids(session, model=Schedule, ids=[t.schedule_id for t in targets if t.schedule_id])
     return names
 
 
-def target_read(target: EscalationTarget, names: dict[uuid.UUID, str]) -> TargetRead:
+def target_ref(target: EscalationTarget, names: dict[uuid.UUID, str]) -> TargetRef:
+    """A level's target with its user's or schedule's name (`names` from target_names())."""
     target_id = target.user_id if target.target_type == "user" else target.schedule_id
     assert target_id is not None  # a CHECK constraint guarantees one of the two
-    return TargetRead(type=target.target_type, id=target_id, name=names.get(target_id, ""))
-
-
-def policy_read(policy: EscalationPolicy, names: dict[uuid.UUID, str]) -> PolicyRead:
-    return PolicyRead(
-        id=policy.id,
-        name=policy.name,
-        description=policy.description,
-        repeat_count=policy.repeat_count,
-        team_id=policy.team_id,
-        created_at=policy.created_at,
-        updated_at=policy.updated_at,
-        levels=[
-            LevelRead(
-                position=level.position,
-                delay_minutes=level.delay_minutes,
-                targets=[target_read(t, names) for t in level.targets],
-            )
-            for level in policy.levels
-        ],
-    )
+    return TargetRef(type=target.target_type, id=target_id, name=names.get(target_id, ""))

@@ -2,22 +2,24 @@
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
 from oncall_service.db import queries
 from oncall_service.domain.rotation import Layer, RotationType, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
+from oncall_service.services.commands import KEEP, NewLayer, NewSchedule, ScheduleChanges
 from oncall_service.services.references import require_existing
 from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, Team, User
 
 
 async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule:
+    """A schedule by id; 404 when there is none."""
     schedule = await queries.by_id(session, model=Schedule, id=schedule_id)
     if schedule is None:
         raise NotFound(f"schedule {schedule_id} not found")
@@ -25,6 +27,7 @@ async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Sche
 
 
 def list_schedules_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
+    """Schedules by name, optionally of one team."""
     statement = select(Schedule).order_by(Schedule.name, Schedule.id)
     if team_id is not None:
         statement = statement.where(Schedule.team_id == team_id)
@@ -47,14 +50,16 @@ def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:
 
 
 def to_domain_layers(schedule: Schedule) -> list[Layer]:
+    """The schedule's layers for the rotation arithmetic."""
     return [to_domain_layer(layer, schedule.timezone) for layer in schedule.layers]
 
 
 def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> list[Override]:
+    """Stored overrides for the rotation arithmetic."""
     return [Override(str(o.id), str(o.user_id), o.start_at, o.end_at) for o in overrides]
 
 
-def _check_layer(data: LayerIn, timezone: str, label: str) -> None:
+def _check_layer(data: NewLayer, timezone: str, label: str) -> None:
     if data.end_at is None:
         return
     probe = Layer(
@@ -73,7 +78,7 @@ def _check_layer(data: LayerIn, timezone: str, label: str) -> None:
 
 
 async def _build_layers(
-    session: AsyncSession, layers: list[LayerIn], timezone: str, *, taken: set[int] | None = None
+    session: AsyncSession, layers: list[NewLayer], timezone: str, *, taken: set[int] | None = None
 ) -> list[ScheduleLayer]:
     """New layer rows from the request, checked: known members, distinct priorities
     (`taken` are those of the schedule's other layers), sane ranges. A layer without
@@ -109,7 +114,8 @@ async def _build_layers(
     return built
 
 
-async def create_schedule(session: AsyncSession, *, data: ScheduleCreate) -> Schedule:
+async def create_schedule(session: AsyncSession, *, data: NewSchedule) -> Schedule:
+    """Create a schedule with its layers; 409 when the name is taken."""
     if await queries.name_taken(session, model=Schedule, name=data.name):
         raise Conflict(f"a schedule named {data.name!r} already exists")
     await require_existing(session, model=Team, ids=[data.team_id])
@@ -134,16 +140,16 @@ async def _replace_layers(session: AsyncSession, schedule: Schedule, layers: lis
     schedule.layers.extend(layers)
 
 
-async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, data: ScheduleUpdate) -> Schedule:
+async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, data: ScheduleChanges) -> Schedule:
+    """Change a schedule; layers given replace every layer."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
-    given = data.model_fields_set
     if data.name is not None:
         if await queries.name_taken(session, model=Schedule, name=data.name, except_id=schedule_id):
             raise Conflict(f"a schedule named {data.name!r} already exists")
         schedule.name = data.name
     if data.description is not None:
         schedule.description = data.description
-    if "team_id" in given:
+    if data.team_id is not KEEP:
         await require_existing(session, model=Team, ids=[data.team_id])
         schedule.team_id = data.team_id
     if data.timezone is not None:
@@ -155,6 +161,7 @@ async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, data
 
 
 async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> None:
+    """Remove a schedule; 409 while an escalation policy targets it."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     policies = await queries.policies_targeting_schedule(session, schedule_id=schedule_id)
     if policies:
@@ -166,7 +173,8 @@ async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> N
     await session.flush()
 
 
-async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, data: LayerIn) -> ScheduleLayer:
+async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewLayer) -> ScheduleLayer:
+    """Add a layer to a schedule."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     taken = {layer.priority for layer in schedule.layers}
     [layer] = await _build_layers(session, [data], schedule.timezone, taken=taken)
@@ -183,15 +191,14 @@ def _find_layer(schedule: Schedule, layer_id: uuid.UUID) -> ScheduleLayer:
 
 
 async def replace_layer(
-    session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, data: LayerIn
+    session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, data: NewLayer
 ) -> ScheduleLayer:
+    """Replace a layer's content; it keeps its id, and its name and priority unless given."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     old = _find_layer(schedule, layer_id)
     taken = {layer.priority for layer in schedule.layers if layer.id != layer_id}
     keep_priority = data.priority if data.priority is not None else old.priority
-    [layer] = await _build_layers(
-        session, [data.model_copy(update={"priority": keep_priority})], schedule.timezone, taken=taken
-    )
+    [layer] = await _build_layers(session, [replace(data, priority=keep_priority)], schedule.timezone, taken=taken)
     # Same id, new content: the layer keeps its identity for the UI.
     old_name = old.name
     old.members.clear()
@@ -206,6 +213,7 @@ async def replace_layer(
 
 
 async def delete_layer(session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID) -> None:
+    """Remove a layer from a schedule."""
     schedule = await get_schedule(session, schedule_id=schedule_id)
     schedule.layers.remove(_find_layer(schedule, layer_id))
     await session.flush()

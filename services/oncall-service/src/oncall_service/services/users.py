@@ -6,18 +6,19 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.db import queries
+from oncall_service.services.commands import NewContactMethod, NewUser, UserChanges
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ContactMethod, User
 
 
-def _methods(methods: list[ContactMethodIn]) -> list[ContactMethod]:
+def _methods(methods: list[NewContactMethod]) -> list[ContactMethod]:
     unique = dict.fromkeys((m.type, m.address) for m in methods)
     return [ContactMethod(type=type_, address=address) for type_, address in unique]
 
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    """A user by id; 404 when there is none."""
     user = await queries.by_id(session, model=User, id=user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
@@ -25,6 +26,7 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
 
 
 def list_users_statement(*, search: str | None) -> Select[Any]:
+    """Users by name, optionally those whose name or email contains `search`."""
     statement = select(User).order_by(User.name, User.id)
     if search:
         pattern = f"%{search.lower()}%"
@@ -32,7 +34,8 @@ def list_users_statement(*, search: str | None) -> Select[Any]:
     return statement
 
 
-async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
+async def create_user(session: AsyncSession, *, data: NewUser) -> User:
+    """Create a user; 409 when the email is taken."""
     if await queries.email_taken(session, email=data.email):
         raise Conflict(f"a user with email {data.email} already exists")
     user = User(
@@ -49,7 +52,8 @@ async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
     return user
 
 
-async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserUpdate) -> User:
+async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserChanges) -> User:
+    """Change a user; contact methods given replace every method."""
     user = await get_user(session, user_id=user_id)
     if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
         raise Conflict(f"a user with email {data.email} already exists")
@@ -64,6 +68,7 @@ async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserUp
 
 
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Remove a user; 409 while a rotation or escalation level names them."""
     user = await get_user(session, user_id=user_id)
     used_in = await queries.user_references(session, user_id=user_id)
     if used_in:
@@ -73,7 +78,8 @@ async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     await session.flush()
 
 
-async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: ContactMethodIn) -> ContactMethod:
+async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: NewContactMethod) -> ContactMethod:
+    """Add a contact method; 409 when the user has it already."""
     user = await get_user(session, user_id=user_id)
     if any(m.type == data.type and m.address == data.address for m in user.contact_methods):
         raise Conflict(f"user {user_id} already has this {data.type} contact method")
@@ -84,6 +90,7 @@ async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data:
 
 
 async def remove_contact_method(session: AsyncSession, *, user_id: uuid.UUID, method_id: uuid.UUID) -> None:
+    """Remove one of a user's contact methods."""
     user = await get_user(session, user_id=user_id)
     method = next((m for m in user.contact_methods if m.id == method_id), None)
     if method is None:

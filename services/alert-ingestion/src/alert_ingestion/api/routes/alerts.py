@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from alert_ingestion.api.deps import ConnectionDep, bearer_key
 from alert_ingestion.api.responses import json_response, parse_body
-from alert_ingestion.api.schemas import AlertAccepted, AlertPage, AlertRead
+from alert_ingestion.api.schemas import AlertPage, AlertRead
 from alert_ingestion.db import queries
 from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
@@ -19,21 +19,11 @@ from platform_db.enums import AlertFormat, AlertStatus
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
-_BODY = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": GenericAlertIn.model_json_schema()}}}
-}
 
-
-@router.post(
-    "",
-    status_code=202,
-    response_model=AlertAccepted,
-    summary="Send an alert (generic format); an integration key (Bearer) is optional",
-    openapi_extra=_BODY,
-)
 async def post_alert(request: Request) -> Response:
-    """A hot route: served by a plain Starlette route (main._hot_routes), so it
-    takes only the request and reads the per-process objects from app.state."""
+    """POST /api/v1/alerts, a hot route: a plain Starlette route (api/hot_routes.py,
+    which also documents it), so it takes only the request and reads the
+    per-process objects from app.state."""
     state = request.app.state
     ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
     alert_in = parse_body(GenericAlertIn, await request.body())

@@ -3,7 +3,7 @@
 import math
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import ValidationError
 
 from alert_ingestion.api.responses import is_malformed_json, json_response
@@ -11,26 +11,15 @@ from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
 from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
 
-router = APIRouter(tags=["pagerduty"])
-
 
 def _invalid(errors: list[str], status_code: int = 400, message: str = "Event object is invalid") -> Response:
     return json_response({"status": "invalid event", "message": message, "errors": errors}, status_code=status_code)
 
 
-@router.post(
-    "/v2/enqueue",
-    status_code=202,
-    summary="PagerDuty Events API v2: trigger, acknowledge, resolve",
-    responses={
-        400: {"description": "invalid event"},
-        413: {"description": "event over 512 KB"},
-        429: {"description": "throttle event: too many events for this routing_key"},
-    },
-)
 async def enqueue(request: Request) -> Response:
-    """A hot route: served by a plain Starlette route (main._hot_routes), so it
-    takes only the request and reads the per-process objects from app.state."""
+    """POST /v2/enqueue, a hot route: a plain Starlette route (api/hot_routes.py,
+    which also documents it), so it takes only the request and reads the
+    per-process objects from app.state."""
     state = request.app.state
     ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
     body = await request.body()

@@ -22,7 +22,7 @@ async def current(
     team: Annotated[str | None, Query(max_length=200, description="a team's name or id")] = None,
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
 ) -> OnCallRead:
-    return await oncall.current(session, service=service, team=team, at=at or clock.now())
+    return OnCallRead.model_validate(await oncall.current(session, service=service, team=team, at=at or clock.now()))
 
 
 @router.get("", response_model=OnCallList)
@@ -34,6 +34,8 @@ async def everyone_on_call(
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
 ) -> OnCallList:
     """Every schedule (by name) with who is on call at `at` and until when."""
-    return await everyone.on_call_everywhere(
-        session, at=at or clock.now(), team_id=team_id, limit=pagination.limit, offset=pagination.offset
+    return OnCallList.model_validate(
+        await everyone.on_call_everywhere(
+            session, at=at or clock.now(), team_id=team_id, limit=pagination.limit, offset=pagination.offset
+        )
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from oncall_service.api import commands
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.api.presenters import override_read
 from oncall_service.api.schemas.common import Page, UtcDatetime
@@ -23,7 +24,9 @@ Instant = Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offs
 
 @router.post("/overrides", status_code=status.HTTP_201_CREATED, response_model=OverrideRead)
 async def create_override(schedule_id: uuid.UUID, override_in: OverrideCreate, session: SessionDep) -> OverrideRead:
-    override = await overrides.create_override(session, schedule_id=schedule_id, data=override_in)
+    override = await overrides.create_override(
+        session, schedule_id=schedule_id, data=commands.new_override(override_in)
+    )
     await session.commit()
     return override_read(override)
 
@@ -72,4 +75,6 @@ async def list_shifts(
         end = start + DEFAULT_SPAN
     if end <= start:
         raise Unprocessable("`to` must be after `from`")
-    return await oncall.schedule_shifts(session, schedule_id=schedule_id, start=start, end=end)
+    return ShiftsRead.model_validate(
+        await oncall.schedule_shifts(session, schedule_id=schedule_id, start=start, end=end)
+    )

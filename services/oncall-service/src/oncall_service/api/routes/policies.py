@@ -4,7 +4,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from oncall_service.api import commands
 from oncall_service.api.deps import PageDep, SessionDep
+from oncall_service.api.presenters import policy_read
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.policies import PolicyCreate, PolicyRead, PolicyUpdate
 from oncall_service.db import queries
@@ -15,9 +17,9 @@ router = APIRouter(prefix="/api/v1/escalation-policies", tags=["escalation polic
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PolicyRead)
 async def create_policy(policy_in: PolicyCreate, session: SessionDep) -> PolicyRead:
-    policy = await service.create_policy(session, data=policy_in)
+    policy = await service.create_policy(session, data=commands.new_policy(policy_in))
     await session.commit()
-    return service.policy_read(policy, await service.target_names(session, policies=[policy]))
+    return policy_read(policy, await service.target_names(session, policies=[policy]))
 
 
 @router.get("", response_model=Page[PolicyRead])
@@ -29,21 +31,21 @@ async def list_policies(session: SessionDep, pagination: PageDep, team_id: uuid.
         offset=pagination.offset,
     )
     names = await service.target_names(session, policies=list(rows))
-    items = [service.policy_read(p, names) for p in rows]
+    items = [policy_read(p, names) for p in rows]
     return Page[PolicyRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
 
 
 @router.get("/{policy_id}", response_model=PolicyRead)
 async def get_policy(policy_id: uuid.UUID, session: SessionDep) -> PolicyRead:
     policy = await service.get_policy(session, policy_id=policy_id)
-    return service.policy_read(policy, await service.target_names(session, policies=[policy]))
+    return policy_read(policy, await service.target_names(session, policies=[policy]))
 
 
 @router.patch("/{policy_id}", response_model=PolicyRead)
 async def update_policy(policy_id: uuid.UUID, policy_in: PolicyUpdate, session: SessionDep) -> PolicyRead:
-    policy = await service.update_policy(session, policy_id=policy_id, data=policy_in)
+    policy = await service.update_policy(session, policy_id=policy_id, data=commands.policy_changes(policy_in))
     await session.commit()
-    return service.policy_read(policy, await service.target_names(session, policies=[policy]))
+    return policy_read(policy, await service.target_names(session, policies=[policy]))
 
 
 @router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from oncall_service.api import commands
 from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.presenters import layer_read, schedule_read
 from oncall_service.api.schemas.common import Page
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScheduleRead)
 async def create_schedule(schedule_in: ScheduleCreate, session: SessionDep) -> ScheduleRead:
-    schedule = await service.create_schedule(session, data=schedule_in)
+    schedule = await service.create_schedule(session, data=commands.new_schedule(schedule_in))
     await session.commit()
     return schedule_read(schedule)
 
@@ -42,7 +43,9 @@ async def get_schedule(schedule_id: uuid.UUID, session: SessionDep) -> ScheduleR
 
 @router.patch("/{schedule_id}", response_model=ScheduleRead)
 async def update_schedule(schedule_id: uuid.UUID, schedule_in: ScheduleUpdate, session: SessionDep) -> ScheduleRead:
-    schedule = await service.update_schedule(session, schedule_id=schedule_id, data=schedule_in)
+    schedule = await service.update_schedule(
+        session, schedule_id=schedule_id, data=commands.schedule_changes(schedule_in)
+    )
     await session.commit()
     return schedule_read(schedule)
 
@@ -55,7 +58,7 @@ async def delete_schedule(schedule_id: uuid.UUID, session: SessionDep) -> None:
 
 @router.post("/{schedule_id}/layers", status_code=status.HTTP_201_CREATED, response_model=LayerRead)
 async def add_layer(schedule_id: uuid.UUID, layer_in: LayerIn, session: SessionDep) -> LayerRead:
-    layer = await service.add_layer(session, schedule_id=schedule_id, data=layer_in)
+    layer = await service.add_layer(session, schedule_id=schedule_id, data=commands.new_layer(layer_in))
     await session.commit()
     return layer_read(layer)
 
@@ -64,7 +67,9 @@ async def add_layer(schedule_id: uuid.UUID, layer_in: LayerIn, session: SessionD
 async def replace_layer(
     schedule_id: uuid.UUID, layer_id: uuid.UUID, layer_in: LayerIn, session: SessionDep
 ) -> LayerRead:
-    layer = await service.replace_layer(session, schedule_id=schedule_id, layer_id=layer_id, data=layer_in)
+    layer = await service.replace_layer(
+        session, schedule_id=schedule_id, layer_id=layer_id, data=commands.new_layer(layer_in)
+    )
     await session.commit()
     return layer_read(layer)
 

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from oncall_service.api import commands
 from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.teams import ServiceCreate, ServiceRead, ServiceUpdate
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ServiceRead)
 async def create_service(service_in: ServiceCreate, session: SessionDep) -> ServiceRead:
-    created = await service.create_service(session, data=service_in)
+    created = await service.create_service(session, data=commands.new_service(service_in))
     await session.commit()
     return ServiceRead.model_validate(created)
 
@@ -41,7 +42,7 @@ async def get_service(service_id: uuid.UUID, session: SessionDep) -> ServiceRead
 
 @router.patch("/{service_id}", response_model=ServiceRead)
 async def update_service(service_id: uuid.UUID, service_in: ServiceUpdate, session: SessionDep) -> ServiceRead:
-    updated = await service.update_service(session, service_id=service_id, data=service_in)
+    updated = await service.update_service(session, service_id=service_id, data=commands.service_changes(service_in))
     await session.commit()
     return ServiceRead.model_validate(updated)
 

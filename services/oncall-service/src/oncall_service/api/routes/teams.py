@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from oncall_service.api import commands
 from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.teams import TeamCreate, TeamMemberRole, TeamRead, TeamUpdate
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TeamRead)
 async def create_team(team_in: TeamCreate, session: SessionDep) -> TeamRead:
-    team = await service.create_team(session, data=team_in)
+    team = await service.create_team(session, data=commands.new_team(team_in))
     await session.commit()
     return TeamRead.model_validate(team)
 
@@ -36,7 +37,7 @@ async def get_team(team_id: uuid.UUID, session: SessionDep) -> TeamRead:
 
 @router.patch("/{team_id}", response_model=TeamRead)
 async def update_team(team_id: uuid.UUID, team_in: TeamUpdate, session: SessionDep) -> TeamRead:
-    team = await service.update_team(session, team_id=team_id, data=team_in)
+    team = await service.update_team(session, team_id=team_id, data=commands.team_changes(team_in))
     await session.commit()
     return TeamRead.model_validate(team)
 

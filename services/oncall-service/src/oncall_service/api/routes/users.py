@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Query, status
 
+from oncall_service.api import commands
 from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.users import ContactMethodIn, ContactMethodRead, UserCreate, UserRead, UserUpdate
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
 async def create_user(user_in: UserCreate, session: SessionDep) -> UserRead:
-    user = await service.create_user(session, data=user_in)
+    user = await service.create_user(session, data=commands.new_user(user_in))
     await session.commit()
     return UserRead.model_validate(user)
 
@@ -46,7 +47,7 @@ async def get_user(user_id: str, session: SessionDep) -> UserRead:
 
 @router.patch("/{user_id}", response_model=UserRead)
 async def update_user(user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep) -> UserRead:
-    user = await service.update_user(session, user_id=user_id, data=user_in)
+    user = await service.update_user(session, user_id=user_id, data=commands.user_changes(user_in))
     await session.commit()
     return UserRead.model_validate(user)
 
@@ -59,7 +60,7 @@ async def delete_user(user_id: uuid.UUID, session: SessionDep) -> None:
 
 @router.post("/{user_id}/contact-methods", status_code=status.HTTP_201_CREATED, response_model=ContactMethodRead)
 async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, session: SessionDep) -> ContactMethodRead:
-    method = await service.add_contact_method(session, user_id=user_id, data=method_in)
+    method = await service.add_contact_method(session, user_id=user_id, data=commands.contact_method(method_in))
     await session.commit()
     return ContactMethodRead.model_validate(method)
 

@@ -100,6 +100,7 @@ async def running_app(app: FastAPI, base_url: str = "http://testserver") -> Asyn
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 at the time of asking."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -119,9 +120,11 @@ class ServiceProcess:
 
     @property
     def url(self) -> str:
+        """The base URL the process serves on."""
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> "ServiceProcess":
+        """Start the process and wait until its /health answers."""
         self._log_file = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module], env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT
@@ -163,6 +166,7 @@ class ServiceProcess:
             self._log_file = None
 
     def output(self) -> str:
+        """Everything the process wrote so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def __enter__(self) -> "ServiceProcess":

@@ -72,5 +72,6 @@ class IncidentGateway:
         return "retry", f"{response.status_code}: {response.text[:300]}"
 
     async def aclose(self) -> None:
+        """Close both HTTP clients."""
         await self.create_client.aclose()
         await self.update_client.aclose()

@@ -1,0 +1,1 @@
+"""Calls to incident-management, in the shapes agreed between the services."""
