@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
 from incident_management.domain.escalation import Step, escalation_deadline
-from incident_management.domain.retry import next_attempt
 from incident_management.domain.state import Status
+from platform_common.retry import retry_at as backoff_until
 from platform_db.models import Incident
 
 ACTOR = "incident-management"
@@ -97,12 +97,19 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
 
 
 async def record_oncall_failure(
-    session: AsyncSession, *, incident: Incident, error: str, now: datetime, retry_cap: float, escalating: bool
+    session: AsyncSession,
+    *,
+    incident: Incident,
+    error: str,
+    now: datetime,
+    retry_base: float,
+    retry_cap: float,
+    escalating: bool,
 ) -> None:
     """oncall-service could not answer: keep the incident as it is, retry with backoff,
     and say why in the timeline (once per outage, not on every retry)."""
     incident.dependency_failures += 1
-    retry_at = next_attempt(now, incident.dependency_failures, cap=retry_cap)
+    retry_at = backoff_until(now, incident.dependency_failures, base=retry_base, cap=retry_cap)
     if escalating:
         incident.next_escalation_at = retry_at
     else:

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
-from incident_management.domain.retry import next_attempt
 from incident_management.domain.state import Status
 from incident_management.services.assignment import ACTOR
+from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
 
 
@@ -99,12 +99,14 @@ async def record_sent(
             await _record_final(session, page=page, delivery=delivery, now=now)
 
 
-async def record_unavailable(session: AsyncSession, *, page: Page, error: str, now: datetime, retry_cap: float) -> None:
+async def record_unavailable(
+    session: AsyncSession, *, page: Page, error: str, now: datetime, retry_base: float, retry_cap: float
+) -> None:
     """notification-service is down: keep the page and try again later (once per outage in the timeline)."""
     page.attempts += 1
     page.last_error = error
     page.updated_at = now
-    page.next_attempt_at = next_attempt(now, page.attempts, cap=retry_cap)
+    page.next_attempt_at = retry_at(now, page.attempts, base=retry_base, cap=retry_cap)
     if page.attempts == 1:
         await queries.record(
             session,

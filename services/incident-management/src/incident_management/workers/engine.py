@@ -155,6 +155,7 @@ class IncidentEngine:
                     incident=incident,
                     error=error,
                     now=now,
+                    retry_base=self.settings.incident_retry_base_seconds,
                     retry_cap=self.settings.incident_retry_max_seconds,
                     escalating=False,
                 )
@@ -201,6 +202,7 @@ class IncidentEngine:
                     incident=incident,
                     error=error,
                     now=now,
+                    retry_base=self.settings.incident_retry_base_seconds,
                     retry_cap=self.settings.incident_retry_max_seconds,
                     escalating=True,
                 )

@@ -104,7 +104,12 @@ class PageOutbox:
                 return
             if isinstance(result, NotificationUnavailable):
                 await paging.record_unavailable(
-                    session, page=page, error=str(result), now=now, retry_cap=self.settings.incident_retry_max_seconds
+                    session,
+                    page=page,
+                    error=str(result),
+                    now=now,
+                    retry_base=self.settings.incident_retry_base_seconds,
+                    retry_cap=self.settings.incident_retry_max_seconds,
                 )
                 report.pages_retrying += 1
                 PAGES.labels(result="retry").inc()
