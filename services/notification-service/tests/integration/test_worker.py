@@ -153,11 +153,13 @@ async def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(settings
         try:
             other = workers.make()
             worker = workers.make()
-            async with other.db.sessionmaker() as session, session.begin():
-                # Another replica is in the middle of claiming one row.
-                assert len(await queries.lock_due(session, now=workers.clock.now(), limit=1)) == 1
+            async with other.db.sessionmaker() as session:
+                # Another replica is in the middle of claiming one row (and then gives it up).
+                now = workers.clock.now()
+                assert len(await queries.claim_due(session, now=now, lease_until=now, limit=1)) == 1
                 handled = await asyncio.wait_for(worker.run_once(), 5)
                 assert handled == 2  # the two free rows, at once, without waiting for the lock
+                await session.rollback()
             assert await worker.run_once() == 1
         finally:
             await workers.close()

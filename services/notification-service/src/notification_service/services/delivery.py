@@ -42,7 +42,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_s
     (a poison page) still runs out of attempts instead of looping forever."""
     claims: list[Claim] = []
     exhausted: list[str] = []
-    for row in await queries.lock_due(session, now=now, limit=limit):
+    lease_until = now + timedelta(seconds=lease_seconds)
+    for row in await queries.claim_due(session, now=now, lease_until=lease_until, limit=limit):
         if row.status == "sending":
             started = row.locked_at or now
             queries.add_attempt(
@@ -63,7 +64,6 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_s
         row.attempts += 1
         row.lock_token = uuid.uuid4()
         row.locked_at = now
-        row.next_attempt_at = now + timedelta(seconds=lease_seconds)
         row.updated_at = now
         claims.append(
             Claim(
