@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.schemas.common import UserRef
-from oncall_service.api.schemas.policies import ChainLevel, NamedRef, OnCallRead, PolicyRef
+from oncall_service.api.schemas.policies import ChainLevel, NamedRef, OnCallRead, PagedUser, PolicyRef
 from oncall_service.api.schemas.schedules import LayerShifts, ShiftRead, ShiftSource, ShiftsRead
 from oncall_service.db import queries
 from oncall_service.domain.escalation import Target, level_users, primary
@@ -25,6 +25,18 @@ _INSTANT = timedelta(microseconds=1)
 def _user_ref(users: dict[uuid.UUID, User], user_id: str) -> UserRef:
     user = users[uuid.UUID(user_id)]
     return UserRef(id=user.id, name=user.name, email=user.email)
+
+
+def _paged_user(users: dict[uuid.UUID, User], user_id: str) -> PagedUser:
+    user = users[uuid.UUID(user_id)]
+    return PagedUser(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        contact_methods=user.contact_methods,
+        muted_channels=user.muted_channels,
+        muted_severities=user.muted_severities,
+    )
 
 
 async def schedule_shifts(
@@ -148,13 +160,13 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
         escalation_policy=PolicyRef(id=policy.id, name=policy.name, repeat_count=policy.repeat_count)
         if policy
         else None,
-        primary=_user_ref(users, primary_id) if primary_id else None,
+        primary=_paged_user(users, primary_id) if primary_id else None,
         escalation_chain=[
             ChainLevel(
                 level=level.position,
                 delay_minutes=level.delay_minutes,
                 targets=[target_read(t, names) for t in level.targets],
-                users=[_user_ref(users, u) for u in level_user_ids],
+                users=[_paged_user(users, u) for u in level_user_ids],
             )
             for level, level_user_ids in zip(policy.levels, chain_user_ids, strict=True)
         ]
