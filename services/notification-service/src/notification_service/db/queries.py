@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -122,4 +122,36 @@ async def finish_claim(
         key=notification_id,
         values={"lock_token": None, **values},
         still_ours=[Notification.lock_token == lock_token, Notification.status == "sending"],
+    )
+
+
+def now_if_callback(now: datetime) -> ColumnElement[Any]:
+    """`now` for a row whose caller asked for its result, else NULL (nothing owed)."""
+    return case((Notification.callback_url.is_not(None), now), else_=None)
+
+
+async def claim_reports(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+) -> list[Notification]:
+    """Final results owed to callers, due now; `callback_due_at` is their lease."""
+    return await queue.claim(
+        session,
+        Notification,
+        due=Notification.callback_due_at.is_not(None),
+        order_by=[Notification.updated_at],
+        lease=Notification.callback_due_at,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+    )
+
+
+async def finish_report(
+    session: AsyncSession, *, notification_id: uuid.UUID, attempts: int, due_at: datetime | None
+) -> None:
+    await queue.finish(
+        session,
+        Notification,
+        key=notification_id,
+        values={"callback_attempts": attempts, "callback_due_at": due_at},
     )
