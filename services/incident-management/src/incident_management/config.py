@@ -12,7 +12,7 @@ class Settings(BaseServiceSettings):
     port: int = 8002
 
     # The background loop (assignment retries, escalation timers, the page
-    # outbox, delivery results) runs as an asyncio task in each replica; it is
+    # outbox) runs as an asyncio task in each replica; it is
     # safe to run in several because work is claimed in the database.
     incident_worker_enabled: bool = True
     incident_worker_interval_seconds: float = Field(default=5.0, gt=0)
@@ -25,9 +25,6 @@ class Settings(BaseServiceSettings):
     # about base after the first failure, doubling, capped.
     incident_retry_base_seconds: float = Field(default=5.0, gt=0)
     incident_retry_max_seconds: float = Field(default=300.0, gt=0)
-    # How often delivery results of sent pages are read from notification-service, and for how long.
-    incident_delivery_poll_seconds: float = Field(default=15.0, gt=0)
-    incident_delivery_tracking_hours: float = Field(default=24.0, gt=0)
     # >1 runs the service's clock faster than real time (demos, end-to-end tests of escalation).
     incident_clock_speed: float = Field(default=1.0, gt=0)
 

@@ -176,8 +176,10 @@ async def enqueue_page(
     recipient: str,
     event: str,
     now: datetime,
+    contact: dict[str, Any] | None = None,
 ) -> bool:
-    """Put one page in the outbox unless this (incident, step, user) already has one. True if new."""
+    """Put one page in the outbox unless this (incident, step, user) already has one. True if new.
+    `contact`: the recipient's contact methods and mutes if known (None: looked up before sending)."""
     statement = (
         insert(Page)
         .values(
@@ -190,6 +192,7 @@ async def enqueue_page(
             status="pending",
             attempts=0,
             next_attempt_at=now,
+            contact=contact,
             notifications=[],
             tracking=False,
             created_at=now,
@@ -259,17 +262,13 @@ async def release(session: AsyncSession, *, incident_id: uuid.UUID) -> None:
     await queue.finish(session, Incident, key=incident_id, values={"claimed_until": None})
 
 
-async def claim_pages(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int, tracking: bool
-) -> list[Page]:
-    """Pages due for sending (`tracking=False`) or for a delivery check (`tracking=True`).
-    Claiming moves `next_attempt_at` to the lease end, so no other replica takes them meanwhile."""
-    condition = Page.tracking.is_(True) if tracking else Page.status == "pending"
-    # The lease is `next_attempt_at` itself: a claimed page is simply not due until it runs out.
+async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Page]:
+    """Pages due for sending. The lease is `next_attempt_at` itself: a claimed page
+    is not due again until it runs out (or the send is recorded)."""
     return await queue.claim(
         session,
         Page,
-        due=condition,
+        due=Page.status == "pending",
         order_by=[Page.created_at],
         lease=Page.next_attempt_at,
         now=now,
@@ -280,6 +279,17 @@ async def claim_pages(
 
 async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
     query = select(Page).where(Page.id == page_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:
+    """The page notification-service knows by this key, locked: results of one page are folded in one at a time."""
+    query = (
+        select(Page)
+        .where(Page.incident_id == incident_id, Page.idempotency_key == idempotency_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(query)).scalar_one_or_none()
 
 

@@ -77,7 +77,7 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
         incident.next_escalation_at = None
         return 0
     if first_level is not None:
-        recipients = [user.id for user in first_level.users]
+        recipients = list(first_level.users)
         step_key = Step(0, 0).key
         incident.next_escalation_at = escalation_deadline(
             # Nobody at the first level: move on at once instead of waiting its delay.
@@ -85,13 +85,19 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
             delay_minutes=first_level.delay_minutes if recipients else 0,
         )
     else:
-        recipients = [assignee.id] if assignee else []
+        recipients = [assignee] if assignee else []
         step_key = PRIMARY_STEP
         incident.next_escalation_at = None
     queued = 0
     for recipient in recipients:
         queued += await queries.enqueue_page(
-            session, incident_id=incident.id, step_key=step_key, recipient=recipient, event="triggered", now=now
+            session,
+            incident_id=incident.id,
+            step_key=step_key,
+            recipient=recipient.id,
+            event="triggered",
+            now=now,
+            contact=recipient.contact,
         )
     return queued
 
