@@ -41,7 +41,8 @@ async def engine(clean_database):
         await conn.run_sync(Base.metadata.create_all)
         await conn.execute(
             text(
-                "INSERT INTO queue_test_items SELECT gen_random_uuid(), n, 'pending', :now, NULL FROM generate_series(1, 10) n"
+                "INSERT INTO queue_test_items"
+                " SELECT gen_random_uuid(), n, 'pending', :now, NULL FROM generate_series(1, 10) n"
             ),
             {"now": NOW - timedelta(seconds=1)},
         )
@@ -69,12 +70,12 @@ async def test_two_workers_take_disjoint_batches_without_waiting(engine):
     async with (
         AsyncSession(engine, expire_on_commit=False) as first,
         AsyncSession(engine, expire_on_commit=False) as second,
+        first.begin(),
     ):
-        async with first.begin():
-            mine = await claim(first, limit=4, owner="first")
-            # The first transaction still holds its row locks: the second skips them instead of waiting.
-            async with second.begin():
-                theirs = await asyncio.wait_for(claim(second, owner="second"), 5)
+        mine = await claim(first, limit=4, owner="first")
+        # The first transaction still holds its row locks: the second skips them instead of waiting.
+        async with second.begin():
+            theirs = await asyncio.wait_for(claim(second, owner="second"), 5)
     assert [item.position for item in mine] == [1, 2, 3, 4]
     assert [item.position for item in theirs] == [5, 6, 7, 8, 9, 10]
     assert {item.owner for item in mine} == {"first"}
