@@ -28,9 +28,14 @@ timer ran out, one still waiting for an assignee), and alert-ingestion's rule
 that free a dead worker's rows, idempotency keys (`incident_pages`,
 `notification_requests`) and retries with backoff (`platform_common.retry`)
 are columns and a few lines here; the libraries' heartbeats, periodic tasks
-and dashboards are not needed. Measured with both code paths against
-PostgreSQL 15 (1,000 `notifications` rows, batches of 50, claim + finish):
-see the report in the commit that introduced this module.
+and dashboards are not needed.
+
+Cost: one statement per claim instead of the three (select ids, update,
+select rows) the hand-written loops used. On the 2-core development machine
+(PostgreSQL 15, shared with other work, so noisy), 1,000 due rows claimed in
+batches of 50: claims alone took a median 240 ms with this helper against 323
+ms before; claim plus one finishing transaction per row, 5.7 s against 6.9 s
+(the per-row commits dominate).
 """
 
 from collections.abc import Mapping, Sequence
