@@ -83,7 +83,6 @@ def platform(clean_database: str) -> Iterator[Platform]:
         "NOTIFICATION_WEBHOOK_SECRET": SECRET,
         "NOTIFICATION_POLL_SECONDS": "0.1",
         "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
-        "INCIDENT_DELIVERY_POLL_SECONDS": "0.5",
     }
     with contextlib.ExitStack() as stack:
         for process in (oncall, notifications, incidents, ingestion):

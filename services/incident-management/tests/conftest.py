@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -63,12 +64,20 @@ class FakeServer:
             self.thread = None
 
 
-def person(user_id: str) -> dict[str, str]:
-    return {"id": user_id, "name": user_id.title(), "email": f"{user_id}@example.com"}
+def person(user_id: str) -> dict[str, Any]:
+    """A user as oncall-service's on-call answer names them: with contact methods and mutes."""
+    return {
+        "id": user_id,
+        "name": user_id.title(),
+        "email": f"{user_id}@example.com",
+        "contact_methods": [{"id": str(uuid.uuid4()), "type": "email", "address": f"{user_id}@example.com"}],
+        "muted_channels": [],
+        "muted_severities": ["info"],
+    }
 
 
 class FakeOncall:
-    """oncall-service's `GET /api/v1/oncall/current` for configured services."""
+    """oncall-service's `GET /api/v1/oncall/current` for configured services, and its users."""
 
     def __init__(self) -> None:
         self.answers: dict[str, dict[str, Any]] = {}
@@ -88,6 +97,11 @@ class FakeOncall:
             if answer is None:
                 return JSONResponse({"detail": "unknown service"}, status_code=404)
             return JSONResponse(answer)
+
+        @app.get("/api/v1/users/{user_id}")
+        async def user(user_id: str) -> JSONResponse:
+            self.calls.append({"user": user_id})
+            return JSONResponse(person(user_id))
 
         self.server = FakeServer(app)
 
@@ -129,7 +143,8 @@ class FakeOncall:
 
 
 class FakeNotifications:
-    """notification-service's `POST /api/v1/notify` (idempotent on the key) and history."""
+    """notification-service's `POST /api/v1/notify` (idempotent on the key); `results` are
+    the reports it would push to each page's callback URL (see Harness.settle)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
@@ -166,16 +181,12 @@ class FakeNotifications:
                     "status": "pending",
                     "attempts": 0,
                     "last_error": None,
+                    "callback_url": body.get("callback_url"),
                 }
                 self.deliveries[delivery["id"]] = delivery
                 created.append({k: delivery[k] for k in ("id", "channel", "target", "status")})
             self.by_key[key] = created
             return JSONResponse({"status": "accepted", "idempotency_key": key, "notifications": created}, 202)
-
-        @app.get("/api/v1/notifications")
-        async def history(incident_id: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-            items = [d for d in self.deliveries.values() if incident_id is None or d["incident_id"] == incident_id]
-            return {"items": items[offset : offset + limit], "total": len(items), "limit": limit, "offset": offset}
 
         self.server = FakeServer(app)
 
@@ -194,12 +205,30 @@ class FakeNotifications:
     def recipients(self, event: str | None = None) -> list[str]:
         return [r["user_id"] for r in self.requests if event is None or r["event"] == event]
 
-    def settle(self, user_id: str, status: str, error: str | None = None) -> None:
-        """Mark every delivery to `user_id` as finished with `status`."""
+    def settle(self, status: str, error: str | None = None, **match: str) -> list[dict[str, Any]]:
+        """Finish every delivery matching `match` (e.g. recipient=...) with `status`;
+        returns the reports notification-service would push."""
+        reports = []
         for delivery in self.deliveries.values():
-            if delivery["recipient"] == user_id:
+            if all(delivery.get(key) == value for key, value in match.items()):
                 delivery["status"] = status
                 delivery["last_error"] = error
+                reports.append(
+                    {
+                        "url": delivery["callback_url"],
+                        "body": {
+                            "notification_id": delivery["id"],
+                            "idempotency_key": delivery["idempotency_key"],
+                            "incident_id": delivery["incident_id"],
+                            "recipient": delivery["recipient"],
+                            "channel": delivery["channel"],
+                            "target": delivery["target"],
+                            "status": status,
+                            "error": error,
+                        },
+                    }
+                )
+        return reports
 
 
 @pytest.fixture(scope="session")
@@ -259,6 +288,14 @@ class Harness:
         response = await self.client.get(f"/api/v1/incidents/{incident_id}")
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def settle(self, status: str, error: str | None = None, **match: str) -> list[httpx.Response]:
+        """notification-service finishes the matching deliveries and pushes each result to
+        the callback URL the page gave (its path, here, on the in-process app)."""
+        answers = []
+        for report in self.notifier.settle(status, error, **match):
+            answers.append(await self.client.post(urlsplit(report["url"]).path, json=report["body"]))
+        return answers
 
     async def events(self, incident_id: str) -> list[str]:
         return [entry["event_type"] for entry in (await self.detail(incident_id))["timeline"]]

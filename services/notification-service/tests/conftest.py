@@ -1,10 +1,9 @@
-"""Real local counterparts for the tests: an HTTP receiver (webhook and Slack),
-a stand-in oncall-service serving the agreed user shape, an SMTP server
-(aiosmtpd), and the service itself, in-process, against the test database."""
+"""Real local counterparts for the tests: an HTTP receiver (webhook, Slack and
+result reports), an SMTP server (aiosmtpd), and the service itself, in-process,
+against the test database. No oncall-service: this service calls none."""
 
 import asyncio
 import json
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -103,68 +102,6 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-@dataclass
-class FakeOncall:
-    """oncall-service's `GET /api/v1/users/{id}` in the agreed shape, and /health."""
-
-    server: ThreadingHTTPServer
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    calls: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def add_user(self, user_id: str, methods: list[tuple[str, str]], **prefs: Any) -> dict[str, Any]:
-        self.users[user_id] = {
-            "id": user_id,
-            "name": f"User {user_id[:8]}",
-            "email": "user@example.com",
-            "timezone": "UTC",
-            "contact_methods": [
-                {"id": f"cm-{i}", "type": kind, "address": address} for i, (kind, address) in enumerate(methods)
-            ],
-            "muted_channels": prefs.get("muted_channels", []),
-            "muted_severities": prefs.get("muted_severities", []),
-        }
-        return self.users[user_id]
-
-
-def _oncall_handler(box: list[FakeOncall]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            oncall = box[0]
-            oncall.calls += 1
-            match = re.fullmatch(r"/api/v1/users/([^/]+)", self.path)
-            if self.path == "/health":
-                code, body = 200, {"status": "ok"}
-            elif match and match.group(1) in oncall.users:
-                code, body = 200, oncall.users[match.group(1)]
-            else:
-                code, body = 404, {"detail": "not found"}
-            raw = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-    return Handler
-
-
-@pytest.fixture
-def oncall() -> Iterator[FakeOncall]:
-    box: list[FakeOncall] = []
-    server = _start_server(_oncall_handler, box)
-    box.append(FakeOncall(server))
-    yield box[0]
-    server.shutdown()
-    server.server_close()
-
-
 class MailHandler:
     """Accepts mail, except: `reject*@` gets 550 (no such user), `busy*@` gets 451 (try later)."""
 
@@ -203,12 +140,11 @@ def smtp() -> Iterator[Smtp]:
     controller.stop()
 
 
-def service_settings(database_url: str, oncall_url: str, **overrides: Any) -> Settings:
+def service_settings(database_url: str, **overrides: Any) -> Settings:
     """Fast retries and polling so the tests take seconds, not minutes."""
     values: dict[str, Any] = {
         "environment": "test",
         "database_url": database_url,
-        "oncall_service_url": oncall_url,
         "ui_base_url": "http://ui.test",
         "http_retries": 0,
         "http_timeout_seconds": 2.0,
@@ -229,11 +165,11 @@ def service_settings(database_url: str, oncall_url: str, **overrides: Any) -> Se
 
 
 @pytest.fixture
-def settings_for(clean_database: str, oncall: FakeOncall) -> Callable[..., Settings]:
-    """Settings for the test database and the stand-in oncall-service, with overrides."""
+def settings_for(clean_database: str) -> Callable[..., Settings]:
+    """Settings for the test database, with overrides."""
 
     def make(**overrides: Any) -> Settings:
-        return service_settings(clean_database, oncall.url, **overrides)
+        return service_settings(clean_database, **overrides)
 
     return make
 

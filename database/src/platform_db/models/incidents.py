@@ -123,7 +123,6 @@ class Page(Base):
         CheckConstraint(in_check("status", PAGE_STATUSES), name="ck_incident_pages_status"),
         UniqueConstraint("incident_id", "step_key", "recipient", name="uq_incident_pages_step"),
         Index("ix_incident_pages_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_incident_pages_tracking", "next_attempt_at", postgresql_where=text("tracking")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -136,8 +135,11 @@ class Page(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    # The recipient's name, contact methods and mutes, from oncall-service's
+    # on-call answer; sent with the page. NULL: not known yet (looked up before sending).
+    contact: Mapped[dict[str, Any] | None]
     # The deliveries notification-service created for this page, with their last
-    # known status; `tracking` while some are not final yet.
+    # known status (it reports each final one); `tracking` while some are not final yet.
     notifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default=json_default("[]"))
     tracking: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -53,6 +53,8 @@ class Notification(Base):
         Index("ix_notifications_incident_id", "incident_id", "created_at"),
         Index("ix_notifications_recipient", "recipient", "created_at"),
         Index("ix_notifications_created_at", "created_at"),
+        # The result reports owed to callers: only rows that owe one are indexed.
+        Index("ix_notifications_callback_due", "callback_due_at", postgresql_where=text("callback_due_at IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -81,6 +83,12 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     delivered_at: Mapped[datetime | None]
+    # Where the final result (delivered / failed) is reported, if the caller asked.
+    # `callback_due_at`: a report is owed (the next try, or the lease of the worker
+    # sending it); NULL once it was taken, or when none is owed.
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+    callback_due_at: Mapped[datetime | None]
+    callback_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     attempt_history: Mapped[list["NotificationAttempt"]] = relationship(
         order_by="NotificationAttempt.attempt", lazy="raise", passive_deletes=True

@@ -27,6 +27,9 @@ class Settings(BaseServiceSettings):
     incident_actions_worker_enabled: bool = True
     incident_actions_interval_seconds: float = Field(default=5.0, gt=0)
     incident_actions_max_attempts: int = Field(default=20, ge=1)
+    # Backoff between tries (platform_common.retry): about base after the first failure, doubling, capped.
+    incident_actions_retry_base_seconds: float = Field(default=2.0, gt=0)
+    incident_actions_retry_max_seconds: float = Field(default=300.0, gt=0)
     # Events per minute one integration key may send to one process (a minute's
     # worth may come at once); over it: 429. 0 turns the limit off.
     rate_limit_per_minute: float = Field(default=6000, ge=0)

@@ -45,7 +45,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.incident_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
             ),
         )
-        sender = IncidentActionSender(db, gateway, clock.now, max_attempts=settings.incident_actions_max_attempts)
+        sender = IncidentActionSender(
+            db,
+            gateway,
+            clock.now,
+            max_attempts=settings.incident_actions_max_attempts,
+            retry_base=settings.incident_actions_retry_base_seconds,
+            retry_cap=settings.incident_actions_retry_max_seconds,
+        )
         app.state.clock = clock
         app.state.incident_actions = sender
         app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)

@@ -1,11 +1,10 @@
-"""Pure rules: correlation window, titles, retry backoff; and domain/ stays pure."""
+"""Pure rules: correlation window, titles; and domain/ stays pure (backoff: platform_common.retry)."""
 
 import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alert_ingestion.domain.correlation import correlation_cutoff, incident_title
-from alert_ingestion.domain.retry import next_attempt
 
 NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
@@ -19,11 +18,6 @@ def test_incident_title_is_the_message_cut_to_fit():
     assert incident_title(service="s", message="  disk\n full ") == "disk full"
     assert incident_title(service="s", message="   ") == "Alert on s"
     assert len(incident_title(service="s", message="x" * 600)) == 500
-
-
-def test_backoff_doubles_and_is_capped():
-    delays = [(next_attempt(NOW, n) - NOW).total_seconds() for n in (1, 2, 3, 4, 20)]
-    assert delays == [2, 4, 8, 16, 300]
 
 
 def test_domain_imports_no_framework_and_reads_no_clock():

@@ -14,7 +14,7 @@ class Settings(BaseServiceSettings):
     port: int = 8002
 
     # The background loop (assignment retries, escalation timers, the page
-    # outbox, delivery results) runs as an asyncio task in each replica; it is
+    # outbox) runs as an asyncio task in each replica; it is
     # safe to run in several because work is claimed in the database.
     incident_worker_enabled: bool = True
     incident_worker_interval_seconds: float = Field(default=5.0, gt=0)
@@ -23,11 +23,10 @@ class Settings(BaseServiceSettings):
     incident_worker_concurrency: int = Field(default=8, ge=1, le=100)
     # How long a replica may hold a claimed incident or page before another may take it over.
     incident_claim_lease_seconds: float = Field(default=60.0, gt=0)
-    # Backoff cap for retries of oncall-service / notification-service outages.
+    # Backoff (platform_common.retry) of retries while oncall-service / notification-service are down:
+    # about base after the first failure, doubling, capped.
+    incident_retry_base_seconds: float = Field(default=5.0, gt=0)
     incident_retry_max_seconds: float = Field(default=300.0, gt=0)
-    # How often delivery results of sent pages are read from notification-service, and for how long.
-    incident_delivery_poll_seconds: float = Field(default=15.0, gt=0)
-    incident_delivery_tracking_hours: float = Field(default=24.0, gt=0)
     # >1 runs the service's clock faster than real time (demos, end-to-end tests of escalation).
     incident_clock_speed: float = Field(default=1.0, gt=0)
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from incident_management.api.routes import incidents, stats
+from incident_management.api.routes import deliveries, incidents, stats
 from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings,
         title="Incident management",
         description="Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation.",
-        routers=[stats.router, incidents.router],
+        routers=[stats.router, incidents.router, deliveries.router],
         lifespan=lifespan,
         dependencies={
             "oncall-service": settings.oncall_service_url,

@@ -128,11 +128,13 @@ def platform(clean_database: str) -> Iterator[Platform]:
                 # A minute passes in a second; retries of outages are capped at 3 (fast) seconds.
                 "INCIDENT_CLOCK_SPEED": "60",
                 "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
-                "INCIDENT_DELIVERY_POLL_SECONDS": "6",
                 "INCIDENT_RETRY_MAX_SECONDS": "20",
                 "HTTP_RETRIES": "0",
             },
-        ).start()
+        )
+        # Where notification-service pushes delivery results: this process's own address.
+        incidents.env["INCIDENT_SERVICE_URL"] = incidents.url
+        incidents.start()
         started.append(incidents)
         yield Platform(phones, users, oncall, notifications, incidents)
     finally:

@@ -107,29 +107,84 @@ async def test_a_page_lost_in_flight_is_resent_with_the_same_key_and_not_deliver
     assert detail["pages"][0]["status"] == "sent"
 
 
-async def test_delivery_results_flow_into_the_timeline(harness):
+async def test_delivery_results_are_pushed_into_the_timeline_without_polling(harness):
     harness.oncall.configure("payments", levels=[(30, ["alice"])])
     incident = await harness.create()
     await harness.tick()
-    harness.notifier.settle("alice", "delivered")
-    await harness.tick(minutes=1)
-    events = await harness.events(incident["id"])
+    [request] = harness.notifier.requests
+    assert request["callback_url"].endswith(f"/api/v1/incidents/{incident['id']}/deliveries")
+    # Nothing is asked of notification-service after the page: its results come to us.
+    answers = await harness.settle("delivered", recipient="alice")
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [a.json()["recorded"] for a in answers] == [True, True]
+    events = await harness.events(incident["id"])  # no tick: the push itself recorded them
     assert events.count("notified") == 2
-    await harness.tick(minutes=1)
+    # A report is retried until taken, so it may come twice: recorded once.
+    again = await harness.settle("delivered", recipient="alice")
+    assert [a.json()["recorded"] for a in again] == [False, False]
     assert (await harness.events(incident["id"])).count("notified") == 2, "each result is recorded once"
 
     other = await harness.create(service="payments", title="second")
     await harness.tick()
-    for delivery in harness.notifier.deliveries.values():
-        if delivery["incident_id"] == other["id"]:
-            delivery["status"] = "failed"
-            delivery["last_error"] = "SMTP 550 mailbox unavailable"
-    await harness.tick(minutes=1)
+    await harness.settle("failed", "SMTP 550 mailbox unavailable", incident_id=other["id"])
     detail = await harness.detail(other["id"])
     failed = [e for e in detail["timeline"] if e["event_type"] == "notification_failed"]
     assert len(failed) == 2
     assert "SMTP 550" in failed[0]["message"]
     assert detail["pages"][0]["notifications"][0]["status"] == "failed"
+
+
+async def test_a_result_that_beats_the_notify_answer_is_kept_and_recorded_once(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    incident = await harness.create()
+    [page] = (await harness.detail(incident["id"]))["pages"]
+    delivery_id = "6f1c2a52-3b7e-4d55-9d0f-7f3f7b0c9a11"
+    # notification-service delivered and reported before the page's 202 was recorded here.
+    early = await harness.client.post(
+        f"/api/v1/incidents/{incident['id']}/deliveries",
+        json={"notification_id": delivery_id, "idempotency_key": page_key(incident), "status": "delivered"},
+    )
+    assert early.status_code == 200 and early.json()["recorded"] is True
+    unknown = await harness.client.post(
+        f"/api/v1/incidents/{incident['id']}/deliveries",
+        json={"notification_id": delivery_id, "idempotency_key": "no-such-page", "status": "delivered"},
+    )
+    assert unknown.status_code == 404
+    assert page["status"] == "pending"
+    await harness.tick()
+    detail = await harness.detail(incident["id"])
+    assert detail["pages"][0]["status"] == "sent"
+    assert [e["event_type"] for e in detail["timeline"]].count("notified") == 1
+    assert delivery_id in {d["id"] for d in detail["pages"][0]["notifications"]}
+
+
+def page_key(incident):
+    return f"incident:{incident['id']}:level-0-cycle-0:alice"
+
+
+async def test_pages_carry_the_contact_methods_of_the_on_call_answer(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    await harness.create()
+    await harness.tick()
+    [request] = harness.notifier.requests
+    assert request["user_id"] == "alice"
+    assert request["contact"] == {
+        "name": "Alice",
+        "contact_methods": [{"type": "email", "address": "alice@example.com"}],
+        "muted_channels": [],
+        "muted_severities": ["info"],
+    }
+    assert not [call for call in harness.oncall.calls if "user" in call], "the answer had them: no second lookup"
+
+
+async def test_a_page_to_someone_chosen_by_hand_looks_their_contact_up_first(harness):
+    incident = await harness.create(assigned_to="carol")
+    await harness.tick()
+    [request] = harness.notifier.requests
+    assert request["user_id"] == "carol"
+    assert request["contact"]["contact_methods"] == [{"type": "email", "address": "carol@example.com"}]
+    assert {"user": "carol"} in harness.oncall.calls
+    assert (await harness.detail(incident["id"]))["pages"][0]["status"] == "sent"
 
 
 async def test_a_page_refused_for_good_is_given_up_and_said_so(harness):

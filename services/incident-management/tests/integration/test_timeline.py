@@ -7,11 +7,10 @@ async def test_a_full_incident_story_is_in_the_timeline(harness):
     harness.oncall.configure("payments", levels=[(5, ["alice"]), (5, ["bob"])])
     incident = await harness.create(actor="alert-ingestion")
     await harness.tick()  # page alice
-    harness.notifier.settle("alice", "delivered")
-    await harness.tick(minutes=1)  # her deliveries are confirmed
-    await harness.tick(minutes=4)  # nobody acknowledged: bob
-    harness.notifier.settle("bob", "failed", "webhook answered 500")
-    await harness.tick(minutes=1)
+    await harness.settle("delivered", recipient="alice")  # pushed by notification-service
+    await harness.tick(minutes=5)  # nobody acknowledged: bob
+    await harness.tick()  # page bob
+    await harness.settle("failed", "webhook answered 500", recipient="bob")
     assert (await harness.patch(incident["id"], status="acknowledged", actor="bob")).status_code == 200
     await harness.client.post(
         f"/api/v1/incidents/{incident['id']}/notes", json={"body": "Rolling back", "author": "bob"}

@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incident_management.domain.escalation import Step, escalation_deadline, next_step, page_key
-from incident_management.domain.retry import backoff_seconds, next_attempt
 from incident_management.domain.stats import percentile, summarize
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -43,12 +42,6 @@ def test_deadlines_and_keys():
     assert escalation_deadline(NOW, delay_minutes=5) == NOW + timedelta(minutes=5)
     assert escalation_deadline(NOW, delay_minutes=-3) == NOW
     assert page_key("i-1", Step(1, 2).key, "u-9") == "incident:i-1:level-1-cycle-2:u-9"
-
-
-def test_backoff_grows_exponentially_up_to_the_cap():
-    assert [backoff_seconds(n, base=5, cap=60) for n in range(6)] == [0, 5, 10, 20, 40, 60]
-    assert backoff_seconds(10_000, base=5, cap=300) == 300
-    assert next_attempt(NOW, 2, base=5, cap=300) == NOW + timedelta(seconds=10)
 
 
 def test_summaries():

@@ -29,6 +29,9 @@ class Settings(BaseServiceSettings):
     notification_retry_base_seconds: float = 5.0
     notification_retry_max_seconds: float = 600.0
     notification_http_timeout_seconds: float = 10.0
+    # Reports of final results to a caller's callback_url: retried with the same
+    # backoff as deliveries while the caller is down, at most this many times.
+    notification_callback_max_attempts: int = 50
     notification_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
     # Refuse webhook/Slack targets that resolve to loopback, private or
     # link-local addresses (users choose their own webhook URLs). Off by

@@ -14,13 +14,11 @@ from notification_service.channels.log import LogChannel
 from notification_service.channels.slack import SlackChannel
 from notification_service.channels.webhook import WebhookChannel
 from notification_service.config import Settings, get_settings
-from notification_service.oncall import OncallDirectory
 from notification_service.rendering import Renderer
 from notification_service.workers.delivery import DeliveryWorker
 from platform_common.app import create_service_app
 from platform_common.clock import SystemClock
 from platform_common.health import Check
-from platform_common.http import ServiceClient
 
 
 def smtp_probe(host: str, port: int) -> Callable[[], Awaitable[None]]:
@@ -44,9 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        oncall_client = ServiceClient(
-            settings.oncall_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
-        )
         # No redirects: a signed body must not be replayed to wherever a 3xx points.
         http = httpx.AsyncClient(timeout=settings.notification_http_timeout_seconds, follow_redirects=False)
         channels: dict[str, Channel] = {
@@ -61,12 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "log": LogChannel(renderer),
         }
         app.state.clock = SystemClock()
-        app.state.directory = OncallDirectory(oncall_client)
         app.state.worker = None
         if settings.smtp_host:
             app.state.monitor.add(Check("smtp", smtp_probe(settings.smtp_host, settings.smtp_port), critical=False))
         if settings.notification_worker_enabled:
-            app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings)
+            app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings, callbacks=http)
             app.state.worker.start()
         try:
             yield
@@ -74,7 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.worker is not None:
                 await app.state.worker.stop(grace_seconds=settings.graceful_shutdown_seconds)
             await http.aclose()
-            await oncall_client.aclose()
 
     return create_service_app(
         settings,
@@ -82,5 +75,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Durable delivery of pages over webhook, Slack, email and log, with retries and history.",
         routers=[notify.router, notifications.router],
         lifespan=lifespan,
-        dependencies={"oncall-service": settings.oncall_service_url},
     )

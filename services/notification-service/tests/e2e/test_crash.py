@@ -10,11 +10,10 @@ from platform_testing import ServiceProcess
 pytestmark = pytest.mark.e2e
 
 
-def service_env(database_url: str, oncall_url: str, **extra: str) -> dict[str, str]:
+def service_env(database_url: str, **extra: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "test",
-        "ONCALL_SERVICE_URL": oncall_url,
         "NOTIFICATION_WEBHOOK_SECRET": "e2e-secret",
         "NOTIFICATION_POLL_SECONDS": "0.1",
         "NOTIFICATION_RETRY_BASE_SECONDS": "0.2",
@@ -52,11 +51,11 @@ def settle(url: str, notification_id: str, receiver, count: int) -> dict:
     return row
 
 
-def test_killed_after_accepting_then_restarted_delivers_exactly_once(clean_database, oncall, receiver):
+def test_killed_after_accepting_then_restarted_delivers_exactly_once(clean_database, receiver):
     # The first process accepts and stores the page, then dies before any worker
     # touches it (its worker is off, to make "between accept and send" certain).
     accepting = ServiceProcess(
-        "notification_service", service_env(clean_database, oncall.url, NOTIFICATION_WORKER_ENABLED="false")
+        "notification_service", service_env(clean_database, NOTIFICATION_WORKER_ENABLED="false")
     ).start()
     try:
         response = httpx.post(f"{accepting.url}/api/v1/notify", json=page(receiver.url, "crash-1"))
@@ -66,7 +65,7 @@ def test_killed_after_accepting_then_restarted_delivers_exactly_once(clean_datab
         accepting.kill()
     assert receiver.received == []
 
-    with ServiceProcess("notification_service", service_env(clean_database, oncall.url)) as restarted:
+    with ServiceProcess("notification_service", service_env(clean_database)) as restarted:
         row = settle(restarted.url, notification["id"], receiver, 1)
         # The caller retrying its request after the crash changes nothing.
         repeat = httpx.post(f"{restarted.url}/api/v1/notify", json=page(receiver.url, "crash-1"))
@@ -79,10 +78,10 @@ def test_killed_after_accepting_then_restarted_delivers_exactly_once(clean_datab
     assert len(receiver.received) == 1
 
 
-def test_killed_in_the_middle_of_a_send_is_resent_after_the_lease(clean_database, oncall, receiver):
+def test_killed_in_the_middle_of_a_send_is_resent_after_the_lease(clean_database, receiver):
     # The receiver holds the first request open, so the process dies mid-send.
     receiver.hold = threading.Event()
-    first = ServiceProcess("notification_service", service_env(clean_database, oncall.url)).start()
+    first = ServiceProcess("notification_service", service_env(clean_database)).start()
     try:
         response = httpx.post(f"{first.url}/api/v1/notify", json=page(receiver.url, "crash-2"))
         [notification] = response.json()["notifications"]
@@ -91,7 +90,7 @@ def test_killed_in_the_middle_of_a_send_is_resent_after_the_lease(clean_database
         first.kill()
     receiver.hold.set()
 
-    with ServiceProcess("notification_service", service_env(clean_database, oncall.url)) as second:
+    with ServiceProcess("notification_service", service_env(clean_database)) as second:
         row = settle(second.url, notification["id"], receiver, 2)
 
     assert row["status"] == "delivered"
@@ -102,9 +101,9 @@ def test_killed_in_the_middle_of_a_send_is_resent_after_the_lease(clean_database
     assert {r.headers["X-Notification-Id"] for r in receiver.received} == {notification["id"]}
 
 
-def test_sigterm_lets_the_send_in_flight_finish_and_record(clean_database, oncall, receiver):
+def test_sigterm_lets_the_send_in_flight_finish_and_record(clean_database, receiver):
     receiver.hold = threading.Event()
-    service = ServiceProcess("notification_service", service_env(clean_database, oncall.url)).start()
+    service = ServiceProcess("notification_service", service_env(clean_database)).start()
     try:
         response = httpx.post(f"{service.url}/api/v1/notify", json=page(receiver.url, "term-1"))
         [notification] = response.json()["notifications"]
@@ -114,9 +113,7 @@ def test_sigterm_lets_the_send_in_flight_finish_and_record(clean_database, oncal
     finally:
         service.stop()  # SIGTERM; uvicorn drains, runs the lifespan's exit, then re-raises the signal
 
-    reader = ServiceProcess(
-        "notification_service", service_env(clean_database, oncall.url, NOTIFICATION_WORKER_ENABLED="false")
-    )
+    reader = ServiceProcess("notification_service", service_env(clean_database, NOTIFICATION_WORKER_ENABLED="false"))
     with reader:
         row = httpx.get(f"{reader.url}/api/v1/notifications/{notification['id']}").json()
     assert row["status"] == "delivered"

@@ -1,4 +1,6 @@
-"""The contract with the real oncall-service: a user created there is paged here, mutes included."""
+"""The contract with the real oncall-service: the user its on-call answer names, with
+their contact methods and mutes, is paged here as the caller passes them on, even
+after oncall-service has gone down (this service never asks it)."""
 
 import time
 
@@ -11,11 +13,12 @@ pytestmark = pytest.mark.e2e
 pytest.importorskip("oncall_service")
 
 
-def test_user_from_oncall_service_is_paged_on_their_methods(clean_database, receiver):
+def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_down(clean_database, receiver):
     env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
     with ServiceProcess("oncall_service", env) as oncall:
-        user = httpx.post(
-            f"{oncall.url}/api/v1/users",
+        api = httpx.Client(base_url=oncall.url, timeout=5)
+        user = api.post(
+            "/api/v1/users",
             json={
                 "name": "Grace Hopper",
                 "email": "grace@example.com",
@@ -29,35 +32,53 @@ def test_user_from_oncall_service_is_paged_on_their_methods(clean_database, rece
         )
         assert user.status_code == 201, user.text
         user_id = user.json()["id"]
+        policy = api.post(
+            "/api/v1/escalation-policies",
+            json={"name": "search", "levels": [{"delay_minutes": 5, "targets": [{"type": "user", "id": user_id}]}]},
+        )
+        assert policy.status_code == 201, policy.text
+        service = api.post("/api/v1/services", json={"name": "search", "escalation_policy_id": policy.json()["id"]})
+        assert service.status_code == 201, service.text
+        answer = api.get("/api/v1/oncall/current", params={"service": "search"}).json()
+    # oncall-service is stopped from here on.
+    primary = answer["primary"]
+    assert primary["id"] == user_id
+    assert answer["escalation_chain"][0]["users"][0]["contact_methods"] == primary["contact_methods"]
 
-        notify_env = {**env, "ONCALL_SERVICE_URL": oncall.url, "NOTIFICATION_POLL_SECONDS": "0.1"}
-        with ServiceProcess("notification_service", notify_env) as notifications:
-            response = httpx.post(
-                f"{notifications.url}/api/v1/notify",
-                json={
-                    "idempotency_key": "contract-1",
-                    "event": "triggered",
-                    "incident": {
-                        "id": "6f1c2a52-3b7e-4d55-9d0f-7f3f7b0c9a11",
-                        "title": "Search is down",
-                        "service": "search",
-                        "severity": "critical",
-                    },
-                    "user_id": user_id,
+    notify_env = {**env, "ONCALL_SERVICE_URL": oncall.url, "NOTIFICATION_POLL_SECONDS": "0.1"}
+    with ServiceProcess("notification_service", notify_env) as notifications:
+        response = httpx.post(
+            f"{notifications.url}/api/v1/notify",
+            json={
+                "idempotency_key": "contract-1",
+                "event": "triggered",
+                "incident": {
+                    "id": "6f1c2a52-3b7e-4d55-9d0f-7f3f7b0c9a11",
+                    "title": "Search is down",
+                    "service": "search",
+                    "severity": "critical",
                 },
-            )
-            assert response.status_code == 202, response.text
-            statuses = {n["channel"]: n["status"] for n in response.json()["notifications"]}
-            assert statuses == {"webhook": "pending", "slack": "suppressed"}
+                "user_id": user_id,
+                "contact": {
+                    "name": primary["name"],
+                    "contact_methods": primary["contact_methods"],
+                    "muted_channels": primary["muted_channels"],
+                    "muted_severities": primary["muted_severities"],
+                },
+            },
+        )
+        assert response.status_code == 202, response.text
+        statuses = {n["channel"]: n["status"] for n in response.json()["notifications"]}
+        assert statuses == {"webhook": "pending", "slack": "suppressed"}
 
-            receiver.wait_for(1)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                page = httpx.get(f"{notifications.url}/api/v1/notifications", params={"recipient": user_id}).json()
-                if {item["status"] for item in page["items"]} == {"delivered", "suppressed"}:
-                    break
-                time.sleep(0.1)
-            assert {item["status"] for item in page["items"]} == {"delivered", "suppressed"}
+        receiver.wait_for(1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            page = httpx.get(f"{notifications.url}/api/v1/notifications", params={"recipient": user_id}).json()
+            if {item["status"] for item in page["items"]} == {"delivered", "suppressed"}:
+                break
+            time.sleep(0.1)
+        assert {item["status"] for item in page["items"]} == {"delivered", "suppressed"}
 
     assert [r.path for r in receiver.received] == ["/grace"]
     assert receiver.received[0].json()["incident"]["title"] == "Search is down"

@@ -1,4 +1,4 @@
-"""POST /api/v1/notify: users' contact methods and mutes, idempotency, bad input."""
+"""POST /api/v1/notify: users' contact methods and mutes (sent by the caller), idempotency, bad input."""
 
 import asyncio
 import uuid
@@ -8,11 +8,20 @@ import pytest
 USER = "0b7e4a52-1f7e-4c55-8d0f-1f3f7b0c9a22"
 
 
+def contact(methods, **mutes):
+    """The user as oncall-service's on-call answer describes them, which the caller passes on."""
+    return {
+        "name": "Ada",
+        "contact_methods": [{"type": kind, "address": address} for kind, address in methods],
+        "muted_channels": mutes.get("muted_channels", []),
+        "muted_severities": mutes.get("muted_severities", []),
+    }
+
+
 async def test_user_is_paged_on_each_contact_method_and_mutes_are_kept_as_suppressed(
-    client, oncall, receiver, smtp, settled, an_incident
+    client, receiver, smtp, settled, an_incident
 ):
-    oncall.add_user(
-        USER,
+    ada = contact(
         [
             ("email", "ada@example.com"),
             ("slack", f"{receiver.url}/slack"),
@@ -22,7 +31,7 @@ async def test_user_is_paged_on_each_contact_method_and_mutes_are_kept_as_suppre
         muted_channels=["slack"],
     )
     response = await client.post(
-        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(), "user_id": USER}
+        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(), "user_id": USER, "contact": ada}
     )
     assert response.status_code == 202
     notifications = {n["channel"]: n for n in response.json()["notifications"]}
@@ -41,20 +50,26 @@ async def test_user_is_paged_on_each_contact_method_and_mutes_are_kept_as_suppre
     assert {item["status"] for item in history["items"]} == {"delivered", "suppressed"}
 
 
-async def test_muted_severity_suppresses_every_method(client, oncall, an_incident):
-    oncall.add_user(USER, [("email", "ada@example.com")], muted_severities=["low", "info"])
+async def test_muted_severity_suppresses_every_method(client, an_incident):
+    ada = contact([("email", "ada@example.com")], muted_severities=["low", "info"])
     response = await client.post(
-        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(severity="low"), "user_id": USER}
+        "/api/v1/notify",
+        json={"event": "triggered", "incident": an_incident(severity="low"), "user_id": USER, "contact": ada},
     )
     [notification] = response.json()["notifications"]
     assert notification["status"] == "suppressed"
     assert notification["last_error"] == "severity 'low' is muted by the user"
 
 
-async def test_user_without_deliverable_methods_still_leaves_a_trace(client, oncall, an_incident):
-    oncall.add_user(USER, [("phone", "+15550100")])
+async def test_user_without_deliverable_methods_still_leaves_a_trace(client, an_incident):
     response = await client.post(
-        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(), "user_id": USER}
+        "/api/v1/notify",
+        json={
+            "event": "triggered",
+            "incident": an_incident(),
+            "user_id": USER,
+            "contact": contact([("phone", "+15550100")]),
+        },
     )
     assert response.status_code == 202
     [notification] = response.json()["notifications"]
@@ -67,14 +82,14 @@ async def test_user_without_deliverable_methods_still_leaves_a_trace(client, onc
     assert listed["items"][0]["status"] == "suppressed"
 
 
-async def test_explicit_targets_are_sent_beside_the_users_methods(client, oncall, receiver, an_incident):
-    oncall.add_user(USER, [("email", "ada@example.com")], muted_channels=["email"])
+async def test_explicit_targets_are_sent_beside_the_users_methods(client, receiver, an_incident):
     response = await client.post(
         "/api/v1/notify",
         json={
             "event": "acknowledged",
             "incident": an_incident(),
             "user_id": USER,
+            "contact": contact([("email", "ada@example.com")], muted_channels=["email"]),
             "targets": [{"channel": "webhook", "target": f"{receiver.url}/team"}],
         },
     )
@@ -82,25 +97,35 @@ async def test_explicit_targets_are_sent_beside_the_users_methods(client, oncall
     assert statuses == {"webhook": "pending", "email": "suppressed"}
 
 
-async def test_unknown_user_is_refused(client, an_incident):
+async def test_a_user_without_their_contact_is_refused(client, an_incident):
     response = await client.post(
-        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(), "user_id": str(uuid.uuid4())}
+        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(), "user_id": USER}
     )
     assert response.status_code == 422
-    assert "unknown" in response.json()["detail"]
+    assert "contact" in str(response.json()["detail"])
 
 
-async def test_oncall_down_answers_503_and_stores_nothing(make_client, an_incident):
+async def test_a_page_is_accepted_and_delivered_while_oncall_service_is_down(
+    make_client, receiver, settled, an_incident
+):
     from platform_testing import free_port
 
+    # Nothing listens where oncall-service would be: this service never asks it.
     async with make_client(oncall_service_url=f"http://127.0.0.1:{free_port()}") as client:
         response = await client.post(
             "/api/v1/notify",
-            json={"idempotency_key": "k-down", "event": "triggered", "incident": an_incident(), "user_id": USER},
+            json={
+                "idempotency_key": "k-down",
+                "event": "triggered",
+                "incident": an_incident(),
+                "user_id": USER,
+                "contact": contact([("webhook", f"{receiver.url}/ada")]),
+            },
         )
-        assert response.status_code == 503
-        assert "oncall-service" in response.json()["detail"]
-        assert (await client.get("/api/v1/notifications")).json()["total"] == 0
+        assert response.status_code == 202, response.text
+        [notification] = response.json()["notifications"]
+        assert (await settled(client, notification["id"]))["status"] == "delivered"
+    assert [r.path for r in receiver.received] == ["/ada"]
 
 
 async def test_repeat_with_same_key_returns_the_same_notifications_and_sends_once(

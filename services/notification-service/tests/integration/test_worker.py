@@ -57,7 +57,9 @@ class Workers:
         http = httpx.AsyncClient(timeout=2.0)
         self.resources.append((db, http))
         channel = WebhookChannel(http, Renderer(), b"secret")
-        return DeliveryWorker(db=db, channels={"webhook": channel}, settings=self.settings, clock=self.clock)
+        return DeliveryWorker(
+            db=db, channels={"webhook": channel}, settings=self.settings, clock=self.clock, callbacks=http
+        )
 
     async def close(self):
         for db, http in self.resources:
@@ -153,13 +155,53 @@ async def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(settings
         try:
             other = workers.make()
             worker = workers.make()
-            async with other.db.sessionmaker() as session, session.begin():
-                # Another replica is in the middle of claiming one row.
-                assert len(await queries.lock_due(session, now=workers.clock.now(), limit=1)) == 1
+            async with other.db.sessionmaker() as session:
+                # Another replica is in the middle of claiming one row (and then gives it up).
+                now = workers.clock.now()
+                assert len(await queries.claim_due(session, now=now, lease_until=now, limit=1)) == 1
                 handled = await asyncio.wait_for(worker.run_once(), 5)
                 assert handled == 2  # the two free rows, at once, without waiting for the lock
+                await session.rollback()
             assert await worker.run_once() == 1
         finally:
             await workers.close()
     assert len(receiver.received) == 3
     assert len({r.path for r in receiver.received}) == 3
+
+
+async def test_a_final_result_is_reported_to_the_caller_and_kept_while_the_caller_is_down(
+    settings_for, receiver, an_incident
+):
+    settings = settings_for()
+    async with api_without_worker(settings) as api:
+        response = await api.post(
+            "/api/v1/notify",
+            json={
+                "event": "triggered",
+                "incident": an_incident(),
+                "targets": [{"channel": "webhook", "target": f"{receiver.url}/page"}],
+                "callback_url": f"{receiver.url}/callback",
+            },
+        )
+        [notification] = response.json()["notifications"]
+        # The page goes through; the caller (incident-management) is down when its report is due.
+        receiver.script = [200, 503]
+        workers = Workers(settings)
+        try:
+            worker = workers.make()
+            await worker.run_once()
+            assert [r.path for r in receiver.received] == ["/page", "/callback"]
+            # The report is stored with the result: a later cycle, once the backoff passed, sends it again.
+            assert await worker.run_once() == 0  # not due yet
+            workers.clock.advance(timedelta(seconds=settings.notification_retry_base_seconds + 1))
+            assert await worker.run_once() == 1
+            workers.clock.advance(timedelta(hours=1))
+            assert await worker.run_once() == 0  # taken: nothing more is owed
+        finally:
+            await workers.close()
+    reports = [r.json() for r in receiver.received if r.path == "/callback"]
+    assert len(reports) == 2
+    assert reports[-1]["notification_id"] == notification["id"]
+    assert reports[-1]["status"] == "delivered"
+    assert reports[-1]["channel"] == "webhook"
+    assert reports[-1]["incident_id"] == an_incident()["id"]

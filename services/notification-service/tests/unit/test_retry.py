@@ -3,12 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from notification_service.domain.retry import (
     Outcome,
-    backoff_delay,
     classify_http_status,
     classify_smtp_code,
     next_step,
@@ -45,29 +42,6 @@ def test_http_answers(status, outcome):
 )
 def test_smtp_replies(code, outcome):
     assert classify_smtp_code(code) is outcome
-
-
-def test_waits_double_from_the_base():
-    waits = [backoff_delay(n, base=5, cap=600, rand=0.999999) for n in range(1, 6)]
-    assert [round(w) for w in waits] == [5, 10, 20, 40, 80]
-    assert backoff_delay(3, base=5, cap=600, rand=0.0) == 10  # at least half the step
-
-
-@given(
-    attempt=st.integers(min_value=1, max_value=200),
-    base=st.floats(min_value=0.01, max_value=60),
-    cap=st.floats(min_value=60, max_value=3600),
-    rand=st.floats(min_value=0, max_value=1, exclude_max=True),
-)
-def test_wait_stays_within_half_and_all_of_the_capped_step(attempt, base, cap, rand):
-    step = min(cap, base * 2 ** min(attempt - 1, 62))
-    delay = backoff_delay(attempt, base=base, cap=cap, rand=rand)
-    assert step / 2 <= delay <= step
-
-
-def test_attempt_numbers_are_one_based():
-    with pytest.raises(ValueError, match="1-based"):
-        backoff_delay(0, base=1, cap=10, rand=0.5)
 
 
 def step(outcome, attempts=1, max_attempts=5, retry_after=None):

@@ -74,7 +74,16 @@ async def test_escalation_chain_lists_each_level_with_targets_and_resolved_users
     assert [u["name"] for u in chain[0]["users"]] == ["Ann"]
     assert [u["name"] for u in chain[1]["users"]] == ["Mgr"]
     assert [u["name"] for u in chain[2]["users"]] == ["Mgr", "Ann"]
-    assert set(chain[0]["users"][0]) == {"id", "name", "email"}
+    # Each user comes with where and what they take pages on, so the caller can page them
+    # through notification-service without asking here again.
+    assert set(chain[0]["users"][0]) == {
+        "id",
+        "name",
+        "email",
+        "contact_methods",
+        "muted_channels",
+        "muted_severities",
+    }
     assert chain[0]["users"][0]["email"] == "ann@example.com"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from platform_common import queue
 from platform_db.models import Alert, IncidentAction, Integration
 
 OPEN = Alert.status != "resolved"
@@ -78,29 +79,31 @@ async def claim_actions(
     earlier one of its incident is pending (even leased elsewhere), so at most
     one action per incident is claimed at a time."""
     earlier = aliased(IncidentAction)
-    query = select(IncidentAction.__table__).where(
+    due = [
         IncidentAction.status == "pending",
-        IncidentAction.next_attempt_at <= now,
         # One incident's actions go in the order they were owed (its create before its acknowledge).
         ~exists().where(
             earlier.incident_id == IncidentAction.incident_id,
             earlier.seq < IncidentAction.seq,
             earlier.status == "pending",
         ),
-    )
+    ]
     if ids is not None:
-        query = query.where(IncidentAction.id.in_(ids))
+        due.append(IncidentAction.id.in_(ids))
     if incident_id is not None:
-        query = query.where(IncidentAction.incident_id == incident_id)
-    query = query.order_by(IncidentAction.seq).limit(limit).with_for_update(skip_locked=True)
-    rows = [IncidentAction(**row._mapping) for row in await conn.execute(query)]
-    if rows:
-        await conn.execute(
-            update(IncidentAction)
-            .where(IncidentAction.id.in_([row.id for row in rows]))
-            .values(next_attempt_at=lease_until, updated_at=now)
-        )
-    return rows
+        due.append(IncidentAction.incident_id == incident_id)
+    # The lease is `next_attempt_at` itself: a claimed action is not due again until it runs out.
+    return await queue.claim(
+        conn,
+        IncidentAction,
+        due=due,
+        order_by=[IncidentAction.seq],
+        lease=IncidentAction.next_attempt_at,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+        values={"updated_at": now},
+    )
 
 
 async def finish_action(
@@ -114,10 +117,17 @@ async def finish_action(
     now: datetime,
 ) -> None:
     """Record an owed action's attempt: its status, attempts so far and when to try again."""
-    await conn.execute(
-        update(IncidentAction)
-        .where(IncidentAction.id == action_id)
-        .values(status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_error=error, updated_at=now)
+    await queue.finish(
+        conn,
+        IncidentAction,
+        key=action_id,
+        values={
+            "status": status,
+            "attempts": attempts,
+            "next_attempt_at": next_attempt_at,
+            "last_error": error,
+            "updated_at": now,
+        },
     )
 
 

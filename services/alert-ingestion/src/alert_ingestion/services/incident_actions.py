@@ -23,8 +23,8 @@ from alert_ingestion import metrics
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.db import queries
 from alert_ingestion.domain.correlation import incident_title
-from alert_ingestion.domain.retry import next_attempt
 from platform_common.db import Database
+from platform_common.retry import retry_at
 from platform_db.models import IncidentAction
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,21 @@ class IncidentActionSender:
     """Sends the acknowledgements and resolutions owed to incident-management, retrying until they land."""
 
     def __init__(
-        self, db: Database, incidents: IncidentGateway, now: Callable[[], datetime], *, max_attempts: int
+        self,
+        db: Database,
+        incidents: IncidentGateway,
+        now: Callable[[], datetime],
+        *,
+        max_attempts: int,
+        retry_base: float,
+        retry_cap: float,
     ) -> None:
         self.db = db
         self.incidents = incidents
         self.now = now
         self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
         self._tasks: set[asyncio.Task[int]] = set()
 
     def send_soon(self, ids: list[uuid.UUID]) -> None:
@@ -108,7 +117,7 @@ class IncidentActionSender:
                 action_id=action.id,
                 status=status,
                 attempts=attempts,
-                next_attempt_at=next_attempt(now, attempts),
+                next_attempt_at=retry_at(now, attempts, base=self.retry_base, cap=self.retry_cap),
                 error=error,
                 now=now,
             )

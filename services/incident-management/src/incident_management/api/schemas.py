@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -124,6 +124,22 @@ class PageRead(BaseModel):
     notifications: list[dict[str, Any]]
     created_at: datetime
     sent_at: datetime | None
+
+
+class DeliveryResult(BaseModel):
+    """notification-service's report of one delivery's final result (its callback)."""
+
+    notification_id: uuid.UUID
+    idempotency_key: str = Field(min_length=1, max_length=255)
+    status: Literal["delivered", "failed"]
+    channel: str | None = Field(default=None, max_length=20)
+    target: str | None = Field(default=None, max_length=2048)
+    error: str | None = Field(default=None, max_length=4000)
+
+
+class DeliveryRecorded(BaseModel):
+    # False for a repeat of a result already recorded (reports are retried until taken).
+    recorded: bool
 
 
 class IncidentDetail(IncidentRead):

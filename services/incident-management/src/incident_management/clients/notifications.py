@@ -1,6 +1,6 @@
-"""notification-service: hand a page over, and read back what became of it."""
+"""notification-service: hand a page over (its deliveries' final results come back to
+`POST /api/v1/incidents/{id}/deliveries`)."""
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,8 @@ class PageRequest:
     event: str
     user_id: str
     incident: dict[str, Any]
+    contact: dict[str, Any]
+    callback_url: str
     message: str | None = None
 
 
@@ -43,8 +45,10 @@ class NotificationClient:
             "event": page.event,
             "incident": page.incident,
             "user_id": page.user_id,
+            "contact": page.contact,
             "targets": None,
             "message": page.message,
+            "callback_url": page.callback_url,
         }
         try:
             response = await self.client.post("/api/v1/notify", json=body)
@@ -63,27 +67,6 @@ class NotificationClient:
         raise NotificationRejected(
             f"notification-service refused the page: {response.status_code} {response.text[:300]}"
         )
-
-    async def deliveries(self, incident_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-        """Every delivery notification-service holds for the incident, by id."""
-        found: dict[str, dict[str, Any]] = {}
-        offset, limit = 0, 200
-        while True:
-            try:
-                response = await self.client.get(
-                    "/api/v1/notifications", params={"incident_id": str(incident_id), "limit": limit, "offset": offset}
-                )
-            except (RetryableStatus, httpx.HTTPError) as exc:
-                raise NotificationUnavailable(f"notification-service unavailable: {type(exc).__name__}") from exc
-            if response.status_code != 200:
-                raise NotificationUnavailable(f"notification-service answered {response.status_code}")
-            body = response.json()
-            items = body.get("items") or []
-            for item in items:
-                found[str(item.get("id"))] = item
-            offset += len(items)
-            if not items or offset >= int(body.get("total") or 0):
-                return found
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

@@ -23,6 +23,9 @@ class Person:
     id: str
     name: str
     email: str | None = None
+    # Where and what they take pages on, as oncall-service answered; passed on to
+    # notification-service with each page (None: oncall-service did not say).
+    contact: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -50,10 +53,29 @@ class OnCall:
     levels: tuple[ChainLevel, ...] = field(default_factory=tuple)
 
 
+def contact_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The user's contact methods and mutes in the shape notification-service's `contact` takes."""
+    return {
+        "name": str(data.get("name") or ""),
+        "contact_methods": [
+            {"type": str(m["type"]), "address": str(m["address"])}
+            for m in data.get("contact_methods") or []
+            if isinstance(m, dict) and m.get("type") and m.get("address")
+        ],
+        "muted_channels": [str(c) for c in data.get("muted_channels") or []],
+        "muted_severities": [str(s) for s in data.get("muted_severities") or []],
+    }
+
+
 def _person(data: dict[str, Any] | None) -> Person | None:
     if not data or not data.get("id"):
         return None
-    return Person(id=str(data["id"]), name=str(data.get("name") or data["id"]), email=data.get("email"))
+    return Person(
+        id=str(data["id"]),
+        name=str(data.get("name") or data["id"]),
+        email=data.get("email"),
+        contact=contact_of(data) if "contact_methods" in data else None,
+    )
 
 
 def parse_current(body: dict[str, Any]) -> OnCall:
@@ -106,6 +128,25 @@ class OncallClient:
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise OncallUnavailable(f"oncall-service answered an unreadable body: {exc}") from exc
         return None
+
+    async def contact(self, user_id: str) -> dict[str, Any]:
+        """A user's contact methods and mutes (`GET /api/v1/users/{id}`), for a page whose
+        recipient was chosen by hand; empty for a user oncall-service does not know
+        (notification-service then records that nobody could be paged)."""
+        try:
+            response = await self.client.get(f"/api/v1/users/{user_id}")
+        except RetryableStatus as exc:
+            raise OncallUnavailable(f"oncall-service unavailable: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise OncallUnavailable(f"oncall-service unreachable: {type(exc).__name__}") from exc
+        if response.status_code in (404, 422):
+            return contact_of({})
+        if response.status_code != 200:
+            raise OncallUnavailable(f"oncall-service answered {response.status_code}")
+        try:
+            return contact_of(response.json())
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise OncallUnavailable(f"oncall-service answered an unreadable body: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

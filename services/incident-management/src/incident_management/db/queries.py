@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db.alerts import AlertEntry, alert_entries
 from incident_management.domain.escalation import page_key
+from platform_common import queue
 from platform_db.enums import SEVERITIES
 from platform_db.models import Incident, IncidentNote, Page, TimelineEntry
 
@@ -177,8 +178,10 @@ async def enqueue_page(
     recipient: str,
     event: str,
     now: datetime,
+    contact: dict[str, Any] | None = None,
 ) -> bool:
-    """Put one page in the outbox unless this (incident, step, user) already has one. True if new."""
+    """Put one page in the outbox unless this (incident, step, user) already has one. True if new.
+    `contact`: the recipient's contact methods and mutes if known (None: looked up before sending)."""
     statement = (
         insert(Page)
         .values(
@@ -191,6 +194,7 @@ async def enqueue_page(
             status="pending",
             attempts=0,
             next_attempt_at=now,
+            contact=contact,
             notifications=[],
             tracking=False,
             created_at=now,
@@ -212,36 +216,6 @@ async def cancel_pending_pages(session: AsyncSession, *, incident_id: uuid.UUID,
     return int(result.rowcount or 0)
 
 
-def _claimable(now: datetime) -> Any:
-    return or_(Incident.claimed_until.is_(None), Incident.claimed_until <= now)
-
-
-async def _claim_incidents(
-    session: AsyncSession, *, condition: Any, order: Any, now: datetime, lease_until: datetime, limit: int
-) -> list[Incident]:
-    # SKIP LOCKED lets replicas claim disjoint batches without waiting for each
-    # other; the lease then keeps the claim without holding a lock during the
-    # HTTP calls that follow.
-    ids = list(
-        (
-            await session.execute(
-                select(Incident.id)
-                .where(condition, _claimable(now))
-                .order_by(order)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
-    )
-    if not ids:
-        return []
-    await session.execute(update(Incident).where(Incident.id.in_(ids)).values(claimed_until=lease_until))
-    rows = await session.execute(
-        select(Incident).where(Incident.id.in_(ids)).order_by(order).execution_options(populate_existing=True)
-    )
-    return list(rows.scalars())
-
-
 async def claim_unassigned(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int, incident_id: uuid.UUID | None = None
 ) -> list[Incident]:
@@ -252,8 +226,15 @@ async def claim_unassigned(
     )
     if incident_id is not None:
         condition = and_(condition, Incident.id == incident_id)
-    return await _claim_incidents(
-        session, condition=condition, order=Incident.created_at, now=now, lease_until=lease_until, limit=limit
+    return await queue.claim(
+        session,
+        Incident,
+        due=condition,
+        order_by=[Incident.created_at],
+        lease=Incident.claimed_until,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
     )
 
 
@@ -267,45 +248,52 @@ async def claim_due_escalations(
         Incident.next_escalation_at.is_not(None),
         Incident.next_escalation_at <= now,
     )
-    return await _claim_incidents(
-        session, condition=condition, order=Incident.next_escalation_at, now=now, lease_until=lease_until, limit=limit
+    return await queue.claim(
+        session,
+        Incident,
+        due=condition,
+        order_by=[Incident.next_escalation_at],
+        lease=Incident.claimed_until,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
     )
 
 
 async def release(session: AsyncSession, *, incident_id: uuid.UUID) -> None:
     """Give up this process's lease on the incident."""
-    await session.execute(update(Incident).where(Incident.id == incident_id).values(claimed_until=None))
+    await queue.finish(session, Incident, key=incident_id, values={"claimed_until": None})
 
 
-async def claim_pages(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int, tracking: bool
-) -> list[Page]:
-    """Pages due for sending (`tracking=False`) or for a delivery check (`tracking=True`).
-    Claiming moves `next_attempt_at` to the lease end, so no other replica takes them meanwhile."""
-    condition = Page.tracking.is_(True) if tracking else Page.status == "pending"
-    ids = list(
-        (
-            await session.execute(
-                select(Page.id)
-                .where(condition, Page.next_attempt_at <= now)
-                .order_by(Page.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
+async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Page]:
+    """Pages due for sending. The lease is `next_attempt_at` itself: a claimed page
+    is not due again until it runs out (or the send is recorded)."""
+    return await queue.claim(
+        session,
+        Page,
+        due=Page.status == "pending",
+        order_by=[Page.created_at],
+        lease=Page.next_attempt_at,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
     )
-    if not ids:
-        return []
-    await session.execute(update(Page).where(Page.id.in_(ids)).values(next_attempt_at=lease_until))
-    rows = await session.execute(
-        select(Page).where(Page.id.in_(ids)).order_by(Page.created_at).execution_options(populate_existing=True)
-    )
-    return list(rows.scalars())
 
 
 async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
     """One page by id, or None."""
     query = select(Page).where(Page.id == page_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:
+    """The page notification-service knows by this key, locked: results of one page are folded in one at a time."""
+    query = (
+        select(Page)
+        .where(Page.incident_id == incident_id, Page.idempotency_key == idempotency_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(query)).scalar_one_or_none()
 
 

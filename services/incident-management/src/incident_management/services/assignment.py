@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
 from incident_management.domain.escalation import Step, escalation_deadline
-from incident_management.domain.retry import next_attempt
 from incident_management.domain.state import Status
+from platform_common.retry import retry_at as backoff_until
 from platform_db.models import Incident
 
 ACTOR = "incident-management"
@@ -78,7 +78,7 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
         incident.next_escalation_at = None
         return 0
     if first_level is not None:
-        recipients = [user.id for user in first_level.users]
+        recipients = list(first_level.users)
         step_key = Step(0, 0).key
         incident.next_escalation_at = escalation_deadline(
             # Nobody at the first level: move on at once instead of waiting its delay.
@@ -86,24 +86,37 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
             delay_minutes=first_level.delay_minutes if recipients else 0,
         )
     else:
-        recipients = [assignee.id] if assignee else []
+        recipients = [assignee] if assignee else []
         step_key = PRIMARY_STEP
         incident.next_escalation_at = None
     queued = 0
     for recipient in recipients:
         queued += await queries.enqueue_page(
-            session, incident_id=incident.id, step_key=step_key, recipient=recipient, event="triggered", now=now
+            session,
+            incident_id=incident.id,
+            step_key=step_key,
+            recipient=recipient.id,
+            event="triggered",
+            now=now,
+            contact=recipient.contact,
         )
     return queued
 
 
 async def record_oncall_failure(
-    session: AsyncSession, *, incident: Incident, error: str, now: datetime, retry_cap: float, escalating: bool
+    session: AsyncSession,
+    *,
+    incident: Incident,
+    error: str,
+    now: datetime,
+    retry_base: float,
+    retry_cap: float,
+    escalating: bool,
 ) -> None:
     """oncall-service could not answer: keep the incident as it is, retry with backoff,
     and say why in the timeline (once per outage, not on every retry)."""
     incident.dependency_failures += 1
-    retry_at = next_attempt(now, incident.dependency_failures, cap=retry_cap)
+    retry_at = backoff_until(now, incident.dependency_failures, base=retry_base, cap=retry_cap)
     if escalating:
         incident.next_escalation_at = retry_at
     else:

@@ -61,7 +61,13 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
     incident.next_escalation_at = escalation_deadline(now, delay_minutes=level.delay_minutes)
     for user in level.users:
         await queries.enqueue_page(
-            session, incident_id=incident.id, step_key=step.key, recipient=user.id, event="escalated", now=now
+            session,
+            incident_id=incident.id,
+            step_key=step.key,
+            recipient=user.id,
+            event="escalated",
+            now=now,
+            contact=user.contact,
         )
     names = ", ".join(user.label for user in level.users)
     repeat = f" (repeat {step.cycle} of {repeat_count})" if step.cycle else ""

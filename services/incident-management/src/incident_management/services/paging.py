@@ -1,15 +1,16 @@
-"""The page outbox: what happened to a page, and to the deliveries it became."""
+"""The page outbox: what happened to a page, and to the deliveries it became
+(notification-service reports each delivery's final result as it happens)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
-from incident_management.domain.retry import next_attempt
 from incident_management.domain.state import Status
 from incident_management.services.assignment import ACTOR
+from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
 
 
@@ -66,18 +67,25 @@ async def _record_final(session: AsyncSession, *, page: Page, delivery: dict[str
     )
 
 
-async def record_sent(
-    session: AsyncSession, *, page: Page, deliveries: list[dict[str, Any]], now: datetime, poll_after: timedelta
-) -> None:
-    """notification-service accepted the page: it is sent, never to be sent again."""
+def _is_final(delivery: dict[str, Any]) -> bool:
+    return delivery.get("status") in FINAL_STATUSES
+
+
+async def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dict[str, Any]], now: datetime) -> None:
+    """notification-service accepted the page: it is sent, never to be sent again.
+
+    A delivery may already have reported its result (a fast webhook can beat this
+    transaction): that result is kept, and not written to the timeline twice."""
+    reported = {str(d.get("id")): d for d in page.notifications if _is_final(d)}
+    merged = [reported.get(str(d.get("id")), d) for d in deliveries]
+    merged += [d for key, d in reported.items() if key not in {str(x.get("id")) for x in deliveries}]
     page.attempts += 1
     page.status = "sent"
     page.sent_at = now
     page.updated_at = now
     page.last_error = None
-    page.notifications = deliveries
-    page.tracking = any(d.get("status") not in FINAL_STATUSES for d in deliveries)
-    page.next_attempt_at = now + poll_after
+    page.notifications = merged
+    page.tracking = not all(_is_final(d) for d in merged)
     channels = ", ".join(sorted({str(d.get("channel")) for d in deliveries})) or "no channel"
     retried = f" after {page.attempts} attempts" if page.attempts > 1 else ""
     await queries.record(
@@ -96,16 +104,18 @@ async def record_sent(
         now=now,
     )
     for delivery in deliveries:
-        if delivery.get("status") in FINAL_STATUSES:
+        if _is_final(delivery) and str(delivery.get("id")) not in reported:
             await _record_final(session, page=page, delivery=delivery, now=now)
 
 
-async def record_unavailable(session: AsyncSession, *, page: Page, error: str, now: datetime, retry_cap: float) -> None:
+async def record_unavailable(
+    session: AsyncSession, *, page: Page, error: str, now: datetime, retry_base: float, retry_cap: float
+) -> None:
     """notification-service is down: keep the page and try again later (once per outage in the timeline)."""
     page.attempts += 1
     page.last_error = error
     page.updated_at = now
-    page.next_attempt_at = next_attempt(now, page.attempts, cap=retry_cap)
+    page.next_attempt_at = retry_at(now, page.attempts, base=retry_base, cap=retry_cap)
     if page.attempts == 1:
         await queries.record(
             session,
@@ -135,29 +145,19 @@ async def record_rejected(session: AsyncSession, *, page: Page, error: str, now:
     )
 
 
-async def record_deliveries(
-    session: AsyncSession,
-    *,
-    page: Page,
-    found: dict[str, dict[str, Any]],
-    now: datetime,
-    poll_after: timedelta,
-    give_up_after: timedelta,
-) -> None:
-    """Fold notification-service's current delivery states into the page; each delivery
-    that became final since the last look gets its one timeline entry."""
-    updated = []
-    for delivery in page.notifications:
-        latest = found.get(str(delivery.get("id")))
-        if latest is not None and delivery.get("status") not in FINAL_STATUSES:
-            status = latest.get("status")
-            delivery = {**delivery, "status": status, "error": latest.get("last_error") or delivery.get("error")}
-            if status in FINAL_STATUSES:
-                await _record_final(session, page=page, delivery=delivery, now=now)
-        updated.append(delivery)
-    page.notifications = updated
-    open_deliveries = any(d.get("status") not in FINAL_STATUSES for d in updated)
-    expired = page.sent_at is not None and now - page.sent_at > give_up_after
-    page.tracking = open_deliveries and not expired
-    page.next_attempt_at = now + poll_after
+async def record_result(session: AsyncSession, *, page: Page, delivery: dict[str, Any], now: datetime) -> bool:
+    """One delivery's final result, pushed by notification-service: into the page and,
+    the first time only (reports are retried, so they may come twice), the timeline.
+    Returns whether it was new."""
+    key = str(delivery.get("id"))
+    known = next((d for d in page.notifications if str(d.get("id")) == key), None)
+    if known is not None and _is_final(known):
+        return False
+    merged = {**(known or {}), **delivery}
+    page.notifications = [merged if str(d.get("id")) == key else d for d in page.notifications] + (
+        [] if known is not None else [merged]
+    )
+    page.tracking = page.status == "pending" or not all(_is_final(d) for d in page.notifications)
     page.updated_at = now
+    await _record_final(session, page=page, delivery=merged, now=now)
+    return True

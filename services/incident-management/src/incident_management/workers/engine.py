@@ -1,5 +1,6 @@
 """The background loop: assigns incidents (retrying while oncall-service is down),
-escalates unacknowledged ones, sends the page outbox and reads delivery results.
+escalates unacknowledged ones and sends the page outbox. Delivery results are not
+read here: notification-service pushes them (`POST /api/v1/incidents/{id}/deliveries`).
 
 Every replica may run it. Work is claimed in the database (`FOR UPDATE SKIP
 LOCKED` on PostgreSQL, plus a lease) and released when done, so no lock is held
@@ -70,7 +71,7 @@ class IncidentEngine:
         self.settings = settings
         self.oncall = oncall
         self.notifications = notifications
-        self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications)
+        self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications, oncall=oncall)
         self._wake = asyncio.Event()
 
     @property
@@ -104,7 +105,6 @@ class IncidentEngine:
         await self.assign_due(report)
         await self.escalate_due(report)
         await self.outbox.send_pages(report)
-        await self.outbox.check_deliveries(report)
         WORKER_CYCLE.observe(time.perf_counter() - started)
         return report
 
@@ -157,6 +157,7 @@ class IncidentEngine:
                     incident=incident,
                     error=error,
                     now=now,
+                    retry_base=self.settings.incident_retry_base_seconds,
                     retry_cap=self.settings.incident_retry_max_seconds,
                     escalating=False,
                 )
@@ -204,6 +205,7 @@ class IncidentEngine:
                     incident=incident,
                     error=error,
                     now=now,
+                    retry_base=self.settings.incident_retry_base_seconds,
                     retry_cap=self.settings.incident_retry_max_seconds,
                     escalating=True,
                 )

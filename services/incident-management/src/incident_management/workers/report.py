@@ -12,10 +12,9 @@ class CycleReport:
     escalated: int = 0
     pages_sent: int = 0
     pages_retrying: int = 0
-    deliveries_checked: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
         """True when the cycle did any work."""
-        return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent, self.deliveries_checked))
+        return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent))

@@ -6,7 +6,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.config import Settings
-from notification_service.oncall import OncallDirectory
 from notification_service.workers.delivery import DeliveryWorker
 from platform_common.clock import Clock
 from platform_common.db import get_session
@@ -14,10 +13,6 @@ from platform_common.db import get_session
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def _directory(request: Request) -> OncallDirectory:
-    return request.app.state.directory
 
 
 def _clock(request: Request) -> Clock:
@@ -30,6 +25,5 @@ def _worker(request: Request) -> DeliveryWorker | None:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-DirectoryDep = Annotated[OncallDirectory, Depends(_directory)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 WorkerDep = Annotated[DeliveryWorker | None, Depends(_worker)]

@@ -40,18 +40,43 @@ class TargetIn(BaseModel):
         return self
 
 
+class ContactMethodIn(BaseModel):
+    # Types this service cannot deliver (sms, phone) are accepted and skipped.
+    type: str = Field(min_length=1, max_length=20)
+    address: str = Field(min_length=1, max_length=2048)
+
+
+class ContactIn(BaseModel):
+    """Where and what the user takes pages on, as oncall-service's on-call answer gives it:
+    the caller sends it, so a page is accepted while oncall-service is down."""
+
+    name: str = Field(default="", max_length=200)
+    contact_methods: list[ContactMethodIn] = Field(default_factory=list, max_length=50)
+    muted_channels: list[str] = Field(default_factory=list, max_length=20)
+    muted_severities: list[str] = Field(default_factory=list, max_length=20)
+
+
 class NotifyIn(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
     event: Event
     incident: IncidentIn
     user_id: uuid.UUID | None = None
+    # Required with user_id: this service does not look users up.
+    contact: ContactIn | None = None
     targets: list[TargetIn] | None = Field(default=None, max_length=20)
     message: str | None = Field(default=None, max_length=4000)
+    # Each delivery's final result (delivered, or failed for good) is POSTed here,
+    # retried until the caller takes it.
+    callback_url: HttpUrl | None = None
 
     @model_validator(mode="after")
     def _someone_to_notify(self) -> "NotifyIn":
         if self.user_id is None and not self.targets:
             raise ValueError("give a user_id, targets, or both")
+        if self.user_id is not None and self.contact is None:
+            raise ValueError(
+                "a user_id needs its contact (contact_methods and mutes): this service does not look users up"
+            )
         return self
 
 

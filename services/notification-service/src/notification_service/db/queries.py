@@ -2,14 +2,14 @@
 the request or the worker cycle owns the transaction."""
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from platform_common import queue
 from platform_db.models import Notification, NotificationAttempt, NotificationRequest
 
 LIVE_STATUSES = ("pending", "sending")
@@ -74,18 +74,20 @@ async def list_notifications(
     return list(rows), total
 
 
-async def lock_due(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[Notification]:
-    """Due rows (pending and ripe, or sending with an expired lease), locked for
-    this transaction. SKIP LOCKED lets several workers share the queue
-    without waiting on each other."""
-    rows = await session.scalars(
-        select(Notification)
-        .where(Notification.status.in_(LIVE_STATUSES), Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+async def claim_due(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Notification]:
+    """Due rows (pending and ripe, or sending with an expired lease: a dead
+    worker's), their lease (`next_attempt_at`) moved to `lease_until`. The rows
+    come back as they were otherwise, so the caller sees which were abandoned."""
+    return await queue.claim(
+        session,
+        Notification,
+        due=Notification.status.in_(LIVE_STATUSES),
+        order_by=[Notification.created_at],
+        lease=Notification.next_attempt_at,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
     )
-    return rows.all()
 
 
 def add_attempt(
@@ -118,14 +120,43 @@ async def finish_claim(
 ) -> bool:
     """Write an attempt's outcome if the claim is still ours; False when the lease
     ran out and another worker took the row over (it owns the row now)."""
-    result = await session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.lock_token == lock_token,
-            Notification.status == "sending",
-        )
-        .values(lock_token=None, **values)
-        .execution_options(synchronize_session=False)
+    return await queue.finish(
+        session,
+        Notification,
+        key=notification_id,
+        values={"lock_token": None, **values},
+        still_ours=[Notification.lock_token == lock_token, Notification.status == "sending"],
     )
-    return result.rowcount == 1
+
+
+def now_if_callback(now: datetime) -> ColumnElement[Any]:
+    """`now` for a row whose caller asked for its result, else NULL (nothing owed)."""
+    return case((Notification.callback_url.is_not(None), now), else_=None)
+
+
+async def claim_reports(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+) -> list[Notification]:
+    """Final results owed to callers, due now; `callback_due_at` is their lease."""
+    return await queue.claim(
+        session,
+        Notification,
+        due=Notification.callback_due_at.is_not(None),
+        order_by=[Notification.updated_at],
+        lease=Notification.callback_due_at,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+    )
+
+
+async def finish_report(
+    session: AsyncSession, *, notification_id: uuid.UUID, attempts: int, due_at: datetime | None
+) -> None:
+    """Record a report's attempt: how many so far, and when it is due again (None: sent)."""
+    await queue.finish(
+        session,
+        Notification,
+        key=notification_id,
+        values={"callback_attempts": attempts, "callback_due_at": due_at},
+    )

@@ -1,8 +1,13 @@
-"""When a failed delivery is tried again, and which failures are worth retrying."""
+"""Which delivery failures are worth retrying, and what happens to a notification after an attempt.
+
+The wait itself is the platform's one policy (`platform_common.retry`).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from platform_common.retry import backoff_seconds
 
 
 class Outcome(StrEnum):
@@ -37,21 +42,10 @@ def classify_smtp_code(code: int) -> Outcome:
     return Outcome.PERMANENT
 
 
-def backoff_delay(attempt: int, *, base: float, cap: float, rand: float) -> float:
-    """Seconds to wait after failed attempt number `attempt` (1-based).
-
-    Exponential (base, 2*base, 4*base ... capped) with "equal jitter": half of
-    the step is fixed and half random (`rand` in [0, 1)), so retries of many
-    notifications spread out after an outage yet every wait still grows.
-    """
-    if attempt < 1:
-        raise ValueError("attempt is 1-based")
-    step = min(cap, base * 2 ** min(attempt - 1, 62))
-    return step / 2 + step / 2 * rand
-
-
 @dataclass(frozen=True)
 class NextStep:
+    """What becomes of a delivery after an attempt, and when it is tried again."""
+
     status: str  # delivered | pending | failed
     next_attempt_at: datetime | None = None
 
@@ -76,7 +70,7 @@ def next_step(
         return NextStep("delivered")
     if outcome is Outcome.PERMANENT or attempts >= max_attempts:
         return NextStep("failed")
-    delay = backoff_delay(attempts, base=base, cap=cap, rand=rand)
+    delay = backoff_seconds(attempts, base=base, cap=cap, rand=lambda: rand)
     if retry_after is not None and retry_after > delay:
         delay = min(retry_after, cap)
     return NextStep("pending", now + timedelta(seconds=delay))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notification_service.channels.base import AttemptResult
 from notification_service.db import queries
 from notification_service.domain.retry import NextStep, Outcome, next_step
+from platform_common.retry import retry_at
 
 ABANDONED_ERROR = "the worker stopped before the attempt finished (its lease expired)"
 
@@ -44,7 +45,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_s
     (a poison page) still runs out of attempts instead of looping forever."""
     claims: list[Claim] = []
     exhausted: list[str] = []
-    for row in await queries.lock_due(session, now=now, limit=limit):
+    lease_until = now + timedelta(seconds=lease_seconds)
+    for row in await queries.claim_due(session, now=now, lease_until=lease_until, limit=limit):
         if row.status == "sending":
             started = row.locked_at or now
             queries.add_attempt(
@@ -59,13 +61,14 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_s
             )
             if row.attempts >= row.max_attempts:
                 row.status, row.last_error, row.lock_token, row.updated_at = "failed", ABANDONED_ERROR, None, now
+                if row.callback_url:
+                    row.callback_due_at = now
                 exhausted.append(row.channel or "none")
                 continue
         row.status = "sending"
         row.attempts += 1
         row.lock_token = uuid.uuid4()
         row.locked_at = now
-        row.next_attempt_at = now + timedelta(seconds=lease_seconds)
         row.updated_at = now
         claims.append(
             Claim(
@@ -122,6 +125,7 @@ async def record_attempt(
         started_at=started_at,
     )
     delivered = result.outcome is Outcome.SUCCESS
+    final = step.status in ("delivered", "failed")
     owned = await queries.finish_claim(
         session,
         notification_id=claim.id,
@@ -132,6 +136,70 @@ async def record_attempt(
             "last_error": None if delivered else result.error,
             "delivered_at": now if delivered else None,
             "updated_at": now,
+            # The final result is owed to the caller who asked for it, stored with it (never lost).
+            "callback_due_at": queries.now_if_callback(now) if final else None,
         },
     )
     return step, owned
+
+
+@dataclass(frozen=True)
+class Report:
+    """One final result owed to the caller's callback URL, claimed until the lease ends."""
+
+    notification_id: uuid.UUID
+    url: str
+    attempts: int
+    body: dict[str, Any]
+
+
+async def claim_reports(session: AsyncSession, *, now: datetime, limit: int, lease_seconds: float) -> list[Report]:
+    """Take due result reports (owed to the callers of pages) under a lease."""
+    rows = await queries.claim_reports(
+        session, now=now, lease_until=now + timedelta(seconds=lease_seconds), limit=limit
+    )
+    return [
+        Report(
+            notification_id=row.id,
+            url=row.callback_url or "",
+            attempts=row.callback_attempts,
+            body={
+                "notification_id": str(row.id),
+                "idempotency_key": row.idempotency_key,
+                "incident_id": str(row.incident_id),
+                "recipient": row.recipient,
+                "channel": row.channel,
+                "target": row.target,
+                "status": row.status,
+                "error": row.last_error,
+                "attempts": row.attempts,
+                "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+            },
+        )
+        for row in rows
+        if row.callback_url
+    ]
+
+
+async def record_report(
+    session: AsyncSession,
+    *,
+    report: Report,
+    taken: bool,
+    now: datetime,
+    retry_base: float,
+    retry_cap: float,
+    max_attempts: int,
+) -> bool:
+    """The caller took the report (or refused it for good): nothing more is owed.
+    Otherwise it is tried again with the platform's backoff, up to `max_attempts`.
+    Returns whether another try is due."""
+    attempts = report.attempts + 1
+    again = not taken and attempts < max_attempts
+    await queries.finish_report(
+        session,
+        notification_id=report.notification_id,
+        attempts=attempts,
+        due_at=retry_at(now, attempts, base=retry_base, cap=retry_cap) if again else None,
+    )
+    return again

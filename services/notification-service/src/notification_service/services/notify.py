@@ -22,6 +22,7 @@ class NotifyCommand:
     user_id: str | None
     targets: tuple[Target, ...]
     message: str | None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ async def accept(
             max_attempts=max_attempts,
             next_attempt_at=now,
             last_error=delivery.suppressed_reason,
+            # Suppressed rows are final in the answer itself: nothing to report later.
+            callback_url=command.callback_url if delivery.status == "pending" else None,
             created_at=now,
             updated_at=now,
             attempt_history=[],

@@ -1,4 +1,5 @@
-"""The delivery worker: claims due notifications from the database, sends them, records the outcome.
+"""The delivery worker: claims due notifications from the database, sends them, records the outcome,
+and reports final outcomes to the callers that asked (`callback_url`).
 
 Runs as an asyncio task in the service (NOTIFICATION_WORKER_ENABLED), any
 number of replicas side by side: the database is the queue, so nothing is
@@ -12,13 +13,22 @@ import random
 import time
 from collections.abc import Callable, Mapping
 
+import httpx
+
 from notification_service.channels.base import AttemptResult, Channel, short
 from notification_service.config import Settings
 from notification_service.domain.messages import message_context
 from notification_service.domain.retry import Outcome
 from notification_service.metrics import DELIVERY_SECONDS, NOTIFICATIONS_SENT, WORKER_CYCLE_SECONDS
 from notification_service.rendering import TemplateProblem
-from notification_service.services.delivery import Claim, claim_due, record_attempt
+from notification_service.services.delivery import (
+    Claim,
+    Report,
+    claim_due,
+    claim_reports,
+    record_attempt,
+    record_report,
+)
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import Database
 
@@ -38,12 +48,17 @@ class DeliveryWorker:
         settings: Settings,
         clock: Clock | None = None,
         rand: Callable[[], float] = random.random,
+        callbacks: httpx.AsyncClient | None = None,
     ) -> None:
         self.db = db
         self.channels = channels
         self.settings = settings
         self.clock = clock or SystemClock()
         self.rand = rand
+        # No redirects: a report goes where the caller said, nowhere else.
+        self.callbacks = callbacks or httpx.AsyncClient(
+            timeout=settings.notification_http_timeout_seconds, follow_redirects=False
+        )
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -101,8 +116,44 @@ class DeliveryWorker:
             NOTIFICATIONS_SENT.labels(channel, "failed").inc()
         if batch.claims:
             await asyncio.gather(*(self._deliver(claim) for claim in batch.claims))
+        reported = await self.report_due()
         WORKER_CYCLE_SECONDS.observe(time.perf_counter() - started)
-        return len(batch.claims) + len(batch.exhausted)
+        return len(batch.claims) + len(batch.exhausted) + reported
+
+    async def report_due(self) -> int:
+        """POST owed final results to their callers; a caller that is down gets them later."""
+        async with self.db.sessionmaker() as session, session.begin():
+            reports = await claim_reports(
+                session,
+                now=self.clock.now(),
+                limit=self.settings.notification_batch_size,
+                lease_seconds=self.settings.notification_lease_seconds,
+            )
+        if reports:
+            await asyncio.gather(*(self._report(report) for report in reports))
+        return len(reports)
+
+    async def _report(self, report: Report) -> None:
+        try:
+            response = await self.callbacks.post(report.url, json=report.body)
+            # A 4xx other than 408/429 will not change on a retry (the caller does not know the page).
+            taken = response.status_code < 500 and response.status_code not in (408, 429)
+            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            taken, error = False, type(exc).__name__
+        async with self.db.sessionmaker() as session, session.begin():
+            again = await record_report(
+                session,
+                report=report,
+                taken=taken,
+                now=self.clock.now(),
+                retry_base=self.settings.notification_retry_base_seconds,
+                retry_cap=self.settings.notification_retry_max_seconds,
+                max_attempts=self.settings.notification_callback_max_attempts,
+            )
+        if error is not None:
+            fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
+            log.warning("result report not taken by the caller", extra=fields)
 
     async def _deliver(self, claim: Claim) -> None:
         started_at = self.clock.now()

@@ -16,6 +16,7 @@ from oncall_service.services.results import (
     LayerShifts,
     NamedRef,
     OnCall,
+    PagedUser,
     PolicyRef,
     Shift,
     Shifts,
@@ -33,6 +34,18 @@ _INSTANT = timedelta(microseconds=1)
 def _user_ref(users: dict[uuid.UUID, User], user_id: str) -> UserRef:
     user = users[uuid.UUID(user_id)]
     return UserRef(id=user.id, name=user.name, email=user.email)
+
+
+def _paged_user(users: dict[uuid.UUID, User], user_id: str) -> PagedUser:
+    user = users[uuid.UUID(user_id)]
+    return PagedUser(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        contact_methods=list(user.contact_methods),
+        muted_channels=list(user.muted_channels),
+        muted_severities=list(user.muted_severities),
+    )
 
 
 async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, start: datetime, end: datetime) -> Shifts:
@@ -154,13 +167,13 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
         escalation_policy=PolicyRef(id=policy.id, name=policy.name, repeat_count=policy.repeat_count)
         if policy
         else None,
-        primary=_user_ref(users, primary_id) if primary_id else None,
+        primary=_paged_user(users, primary_id) if primary_id else None,
         escalation_chain=[
             ChainLevel(
                 level=level.position,
                 delay_minutes=level.delay_minutes,
                 targets=[target_ref(t, names) for t in level.targets],
-                users=[_user_ref(users, u) for u in level_user_ids],
+                users=[_paged_user(users, u) for u in level_user_ids],
             )
             for level, level_user_ids in zip(policy.levels, chain_user_ids, strict=True)
         ]

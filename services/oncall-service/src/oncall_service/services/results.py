@@ -4,6 +4,7 @@ bodies (the schemas of the same names, read from these attributes)."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,16 @@ class UserRef:
     id: uuid.UUID
     name: str
     email: str
+
+
+@dataclass(frozen=True)
+class PagedUser(UserRef):
+    """Someone a page goes to, with where and what they take pages on: the caller
+    hands these to notification-service, which then needs nobody else to page."""
+
+    contact_methods: list[Any]  # platform_db ContactMethod rows
+    muted_channels: list[str]
+    muted_severities: list[str]
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class ChainLevel:
     level: int
     delay_minutes: int
     targets: list[TargetRef]
-    users: list[UserRef]
+    users: list[PagedUser]
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class OnCall:
     service: NamedRef | None
     team: NamedRef | None
     escalation_policy: PolicyRef | None
-    primary: UserRef | None
+    primary: PagedUser | None
     escalation_chain: list[ChainLevel]
 
 

@@ -2,12 +2,11 @@
 
 from fastapi import APIRouter, Response, status
 
-from notification_service.api.deps import ClockDep, DirectoryDep, SessionDep, SettingsDep, WorkerDep
+from notification_service.api.deps import ClockDep, SessionDep, SettingsDep, WorkerDep
 from notification_service.api.schemas import AcceptedNotification, NotifyAccepted, NotifyIn
-from notification_service.domain.recipients import Target
+from notification_service.domain.recipients import ContactMethod, Target, UserProfile
 from notification_service.metrics import NOTIFICATIONS_SENT
 from notification_service.services import notify
-from platform_common.errors import Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])
 
@@ -19,8 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["notify"])
     summary="Page a user and/or explicit targets; 202 once stored, 200 for a repeat of an idempotency_key",
     responses={
         200: {"description": "A repeat of an earlier idempotency_key: the same notifications, nothing new"},
-        422: {"description": "Invalid body, or a user_id oncall-service does not know"},
-        503: {"description": "oncall-service is unavailable to resolve user_id; retry later"},
+        422: {"description": "Invalid body (a user_id without its contact, a target that does not fit its channel)"},
     },
 )
 async def notify_route(
@@ -28,7 +26,6 @@ async def notify_route(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    directory: DirectoryDep,
     clock: ClockDep,
     worker: WorkerDep,
 ) -> NotifyAccepted:
@@ -37,14 +34,15 @@ async def notify_route(
         if replay is not None:
             response.status_code = status.HTTP_200_OK
             return _answer(replay)
-        # End the read before calling oncall-service: no transaction (nor its
-        # pooled connection) is held open across a call that may take a few retries.
-        await session.rollback()
     user = None
-    if body.user_id is not None:
-        user = await directory.get_user(str(body.user_id))
-        if user is None:
-            raise Unprocessable(f"user {body.user_id} is unknown to oncall-service", user_id=str(body.user_id))
+    if body.user_id is not None and body.contact is not None:
+        user = UserProfile(
+            id=str(body.user_id),
+            name=body.contact.name,
+            contact_methods=tuple(ContactMethod(m.type, m.address) for m in body.contact.contact_methods),
+            muted_channels=frozenset(body.contact.muted_channels),
+            muted_severities=frozenset(body.contact.muted_severities),
+        )
     command = notify.NotifyCommand(
         idempotency_key=body.idempotency_key,
         event=body.event,
@@ -52,6 +50,7 @@ async def notify_route(
         user_id=str(body.user_id) if body.user_id else None,
         targets=tuple(Target(t.channel, t.target) for t in body.targets or ()),
         message=body.message,
+        callback_url=str(body.callback_url) if body.callback_url else None,
     )
     accepted = await notify.accept(
         session, command=command, user=user, now=clock.now(), max_attempts=settings.notification_max_attempts

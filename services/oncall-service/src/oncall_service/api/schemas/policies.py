@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import Field
 
 from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
+from oncall_service.api.schemas.users import ContactMethodRead
 from platform_db.enums import TargetType
 
 
@@ -65,11 +66,20 @@ class PolicyRef(NamedRef):
     repeat_count: int
 
 
+class PagedUser(UserRef):
+    """Someone a page goes to, with where and what they take pages on: the caller
+    hands these to notification-service, which then needs nobody else to page."""
+
+    contact_methods: list[ContactMethodRead]
+    muted_channels: list[str]
+    muted_severities: list[str]
+
+
 class ChainLevel(Output):
     level: int
     delay_minutes: int
     targets: list[TargetRead]
-    users: list[UserRef]
+    users: list[PagedUser]
 
 
 class OnCallRead(Output):
@@ -77,5 +87,5 @@ class OnCallRead(Output):
     service: NamedRef | None
     team: NamedRef | None
     escalation_policy: PolicyRef | None
-    primary: UserRef | None
+    primary: PagedUser | None
     escalation_chain: list[ChainLevel]
