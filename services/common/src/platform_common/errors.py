@@ -1,6 +1,8 @@
-"""One error envelope: domain errors raised anywhere become `{"detail": ...}` here."""
+"""One error envelope: domain errors raised anywhere become `{"detail": ...}` here,
+and the OpenAPI document says so (`error_responses`, `ErrorEnvelope`)."""
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,7 +45,15 @@ class Unprocessable(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """A 429 always says when to come back: `retry_after` seconds (rounded up,
+    at least 1) go out as the `Retry-After` header and as `retry_after_seconds`
+    in the body, so every sender, header-reading or not, can back off."""
+
     status_code = 429
+
+    def __init__(self, detail: Any, *, retry_after: float, **extra: Any) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(detail, headers={"Retry-After": str(seconds)}, retry_after_seconds=seconds, **extra)
 
 
 class Unauthorized(DomainError):

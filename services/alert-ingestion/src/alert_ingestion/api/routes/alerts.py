@@ -1,6 +1,5 @@
 """The platform's own format, and reading stored alerts."""
 
-import math
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -44,9 +43,7 @@ async def post_alert(request: Request) -> Response:
         if integration is None:
             raise Unauthorized("Unknown or revoked integration key")
         if wait := limiter.check(integration.id):
-            raise TooManyRequests(
-                "Too many alerts for this integration; retry later", retry_after_seconds=max(1, math.ceil(wait))
-            )
+            raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
     service = alert_in.service or (integration.service if integration else None)
     if service is None:
         raise Unprocessable([{"loc": ["body", "service"], "msg": "Field required", "type": "missing"}])

@@ -3,8 +3,6 @@ integration key: `Authorization: Bearer <key>` (Alertmanager's
 `http_config.authorization.credentials`, Grafana's contact point header) or
 `?integration_key=<key>` in the URL."""
 
-import math
-
 from fastapi import APIRouter, Request, Response
 
 from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep, bearer_key
@@ -37,9 +35,7 @@ async def _receive(
     # The whole group is validated before anything is stored.
     webhook = parse_body(model, await request.body())
     if wait := limiter.check(integration.id, len(webhook.alerts)):
-        raise TooManyRequests(
-            "Too many alerts for this integration; retry later", retry_after_seconds=max(1, math.ceil(wait))
-        )
+        raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
     results = []
     for alert in alertmanager.to_alerts(webhook, service=integration.service, fmt=fmt):
         outcome = await ingestor.ingest(alert, integration_id=integration.id)
