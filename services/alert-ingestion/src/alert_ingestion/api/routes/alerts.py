@@ -1,7 +1,6 @@
 """The platform's own format, and reading stored alerts."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,7 +12,8 @@ from alert_ingestion.db import queries
 from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
 from alert_ingestion.formats.generic import GenericAlertIn
-from platform_common.errors import NotFound, TooManyRequests, Unauthorized, Unprocessable
+from platform_common.errors import BadRequest, NotFound, TooManyRequests, Unauthorized, Unprocessable, error_responses
+from platform_common.validation import AwareUtcDatetime, NulFree, Offset
 from platform_db.enums import AlertFormat, AlertStatus
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -29,6 +29,9 @@ _BODY = {
     response_model=AlertAccepted,
     summary="Send an alert (generic format); an integration key (Bearer) is optional",
     openapi_extra=_BODY,
+    responses=error_responses(
+        BadRequest, Unauthorized, 413, Unprocessable, TooManyRequests, s401="unknown or revoked integration key"
+    ),
 )
 async def post_alert(request: Request) -> Response:
     """A hot route: served by a plain Starlette route (main._hot_routes), so it
@@ -64,23 +67,20 @@ async def post_alert(request: Request) -> Response:
 @router.get("", response_model=AlertPage, summary="List alerts, newest first")
 async def list_alerts(
     conn: ConnectionDep,
-    service: str | None = None,
+    service: NulFree | None = None,
     severity: Severity | None = None,
     status: AlertStatus | None = None,
     incident_id: uuid.UUID | None = None,
-    fingerprint: str | None = None,
+    fingerprint: NulFree | None = None,
     source: Annotated[
         AlertFormat | None,
         Query(description="the format the alert arrived in"),
     ] = None,
-    since: Annotated[datetime | None, Query(description="received at or after (ISO 8601 with offset)")] = None,
-    until: Annotated[datetime | None, Query(description="received before (ISO 8601 with offset)")] = None,
+    since: Annotated[AwareUtcDatetime | None, Query(description="received at or after (ISO 8601 with offset)")] = None,
+    until: Annotated[AwareUtcDatetime | None, Query(description="received before (ISO 8601 with offset)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise Unprocessable([{"loc": ["query", name], "msg": "needs a UTC offset", "type": "timezone_aware"}])
     items, total = await queries.list_alerts(
         conn,
         filters={

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from alert_ingestion.api.responses import is_malformed_json, json_response
+from alert_ingestion.api.schemas import PagerDutyAccepted, PagerDutyInvalid, PagerDutyThrottled
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
 from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
+from platform_common.errors import DependencyUnavailable, TooManyRequests, error_responses
 
 router = APIRouter(tags=["pagerduty"])
 
@@ -21,11 +23,37 @@ def _invalid(errors: list[str], status_code: int = 400, message: str = "Event ob
 @router.post(
     "/v2/enqueue",
     status_code=202,
+    response_model=PagerDutyAccepted,
     summary="PagerDuty Events API v2: trigger, acknowledge, resolve",
+    description=(
+        "Wire-compatible with PagerDuty's Events API v2. Its 400, 429 and (up to"
+        " MAX_BODY_BYTES) 413 answers are PagerDuty-shaped"
+        ' (`{"status": "invalid event", "message": ..., "errors": [...]}`), the one'
+        ' deliberate exception to the platform\'s `{"detail": ...}` envelope, so that'
+        " PagerDuty senders (Alertmanager, pdpyras) understand them. A body over"
+        " MAX_BODY_BYTES and a 503 are in the usual envelope."
+    ),
     responses={
-        400: {"description": "invalid event"},
-        413: {"description": "event over 512 KB"},
-        429: {"description": "throttle event: too many events for this routing_key"},
+        400: {"model": PagerDutyInvalid, "description": "invalid event (including an unknown routing_key)"},
+        413: {
+            "description": "event over 512 KB (PagerDuty's shape), or body over MAX_BODY_BYTES (envelope)",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/PagerDutyInvalid"},
+                            {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        ]
+                    }
+                }
+            },
+        },
+        429: {
+            "model": PagerDutyThrottled,
+            "description": "throttle event: too many events for this routing_key; retry after `Retry-After` seconds",
+            "headers": error_responses(TooManyRequests)[429]["headers"],
+        },
+        **error_responses(DependencyUnavailable),
     },
 )
 async def enqueue(request: Request) -> Response:
