@@ -66,7 +66,13 @@ class Forbidden(DomainError):
 
 
 class DependencyUnavailable(DomainError):
+    """503: what is needed is down for now. Like a 429, it says when to try again
+    (`Retry-After`, default 5 s, as the database-down answer below)."""
+
     status_code = 503
+
+    def __init__(self, detail: Any, *, retry_after: float = 5, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))}, **extra)
 
 
 class FieldError(BaseModel):
