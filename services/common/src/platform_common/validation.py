@@ -79,18 +79,18 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _in_window(value: datetime) -> datetime:
-    """Naive times are read as UTC; the value is returned in UTC."""
+    """Naive times are read as UTC; an offset given is kept (senders' payloads are stored as sent)."""
     try:
         utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     except OverflowError:
         utc = None
     if utc is None or not EARLIEST <= utc < LATEST:
         raise PydanticCustomError("datetime_out_of_range", "time out of range: use a time between 1970 and 2199")
-    return utc
+    return value if value.tzinfo else utc
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_in_window)]
-"""A moment between 1970 and 2199, in UTC (one without an offset is read as UTC)."""
+"""A moment between 1970 and 2199; one without an offset is read as UTC."""
 
 AwareUtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_window)]
 """The same, where a time without an offset is refused (it names no instant)."""
