@@ -28,4 +28,5 @@ async def test_webhook_group_over_the_limit_is_refused_whole(make_client, db, in
         )
     assert response.status_code == 429
     assert response.json()["retry_after_seconds"] >= 1
+    assert response.headers["retry-after"] == str(response.json()["retry_after_seconds"])
     assert db.scalar("SELECT count(*) FROM alerts") == 0

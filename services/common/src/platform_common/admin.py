@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
-from platform_common.errors import Forbidden, Unauthorized
+from platform_common.errors import Forbidden, Unauthorized, error_responses
 from platform_common.logging import current_log_level, set_log_level
 
 
@@ -29,7 +29,12 @@ def require_admin(request: Request, authorization: Annotated[str | None, Header(
         raise Unauthorized("A valid admin bearer token is required")
 
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(Unauthorized, Forbidden),
+)
 
 
 @router.get("/log-level", summary="The current log level")

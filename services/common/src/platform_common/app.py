@@ -6,11 +6,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.params import Path
+from fastapi.routing import APIRoute
 
 from platform_common import admin
 from platform_common.body_limit import MaxBodySizeMiddleware
 from platform_common.db import Database
-from platform_common.errors import install_error_handlers
+from platform_common.errors import error_responses, install_error_handlers
 from platform_common.health import Check, DependencyMonitor, health_router, http_probe
 from platform_common.logging import configure_logging
 from platform_common.metrics import install_metrics
@@ -73,9 +76,41 @@ def create_service_app(
     # Ours rather than FastAPI's max_body_size: the 413 keeps the JSON error envelope.
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(health_router(settings.service_name))
-    app.include_router(admin.router)
+    common = [health_router(settings.service_name), admin.router]
+    for router in common:
+        _document_common_errors(router, uses_database=False)
+        app.include_router(router)
     for router in routers:
+        _document_common_errors(router, uses_database=True)
         app.include_router(router)
     install_metrics(app)
     return app
+
+
+def _document_common_errors(router: APIRouter, *, uses_database: bool) -> None:
+    """The answers any route may give whatever it does, documented on each in
+    one place: a body that cannot be read (400) or is too large (413), inputs
+    that fail validation (422, in the envelope rather than FastAPI's own
+    schema, since domain checks answer 422 with a sentence too), an id in the
+    path that names nothing (404), and for the service's own routes, which all
+    use the database, 503 while it is down and 409 when a write clashes with
+    stored data (errors.py turns an IntegrityError into a 409).
+    A route's own `responses=` entry for a status wins; setting an entry again
+    (routers are module-level, apps are built many times) changes nothing."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        params = get_flat_params(route.dependant)
+        statuses = [400, 413] if route.body_field is not None else []
+        if route.body_field is not None or params:
+            statuses.append(422)
+        if any(isinstance(p.field_info, Path) for p in params):
+            # A path parameter names a resource, which may not exist.
+            statuses.append(404)
+        if uses_database:
+            if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+                # A write can clash with stored data (a unique name, a row still referenced).
+                statuses.append(409)
+            statuses.append(503)
+        for status, entry in error_responses(*statuses).items():
+            route.responses.setdefault(status, entry)

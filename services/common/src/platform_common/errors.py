@@ -1,10 +1,13 @@
-"""One error envelope: domain errors raised anywhere become `{"detail": ...}` here."""
+"""One error envelope: domain errors raised anywhere become `{"detail": ...}` here,
+and the OpenAPI document says so (`error_responses`, `ErrorEnvelope`)."""
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -51,9 +54,15 @@ class Unprocessable(DomainError):
 
 
 class TooManyRequests(DomainError):
-    """429: too many requests; retry later."""
+    """A 429 always says when to come back: `retry_after` seconds (rounded up,
+    at least 1) go out as the `Retry-After` header and as `retry_after_seconds`
+    in the body, so every sender, header-reading or not, can back off."""
 
     status_code = 429
+
+    def __init__(self, detail: Any, *, retry_after: float, **extra: Any) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(detail, headers={"Retry-After": str(seconds)}, retry_after_seconds=seconds, **extra)
 
 
 class Unauthorized(DomainError):
@@ -69,9 +78,67 @@ class Forbidden(DomainError):
 
 
 class DependencyUnavailable(DomainError):
-    """503: a dependency this request needs is down."""
+    """503: what is needed is down for now. Like a 429, it says when to try again
+    (`Retry-After`, default 5 s, as the database-down answer below)."""
 
     status_code = 503
+
+    def __init__(self, detail: Any, *, retry_after: float = 5, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))}, **extra)
+
+
+class FieldError(BaseModel):
+    """One invalid input, as FastAPI reports it: where (`loc`), what (`msg`), which rule (`type`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorEnvelope(BaseModel):
+    """The body of every error answer. `detail` is a sentence, or one item per
+    invalid field (422); some errors add fields beside it (`current_status` on a
+    409, `retry_after_seconds` on a 429, `request_id` on a 5xx)."""
+
+    model_config = ConfigDict(extra="allow", title="Error")
+
+    detail: str | list[FieldError]
+
+
+# What each status means to a caller, said once for every route that can answer it.
+_MEANING: dict[int, str] = {
+    400: "Malformed request: the body is empty or not JSON",
+    401: "Missing or unknown credentials",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflicts with the current state or with stored data",
+    413: "Request body over MAX_BODY_BYTES",
+    422: "Invalid input: `detail` names each field and what is wrong with it",
+    429: "Too many requests: retry after `Retry-After` seconds",
+    503: "A dependency (the database) is unavailable: retry after `Retry-After` seconds",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
+
+ErrorKind = type[DomainError] | int
+
+
+def error_responses(*kinds: ErrorKind, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each domain error (or status) it can answer,
+    with the envelope's schema. `descriptions` (`s409="..."`) say what a status
+    means on this route when the general meaning is not enough."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for kind in kinds:
+        status = kind if isinstance(kind, int) else kind.status_code
+        entry: dict[str, Any] = {
+            "model": ErrorEnvelope,
+            "description": descriptions.get(f"s{status}", _MEANING.get(status, "Error")),
+        }
+        if status in (429, 503):
+            entry["headers"] = _RETRY_AFTER
+        responses[status] = entry
+    return responses
 
 
 def install_error_handlers(app: FastAPI) -> None:

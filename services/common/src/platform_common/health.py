@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,25 @@ def readiness_body(service: str, results: dict[str, CheckResult]) -> tuple[int, 
     return (503 if critical_down else 200), body
 
 
+class DependencyRead(BaseModel):
+    """One dependency as readiness reports it."""
+
+    status: str
+    critical: bool
+    latency_ms: float
+    checked_at: str
+    error: str | None
+
+
+class ReadinessRead(BaseModel):
+    """`/health/ready`'s body, the same on 200 and 503 (its own shape, not the error envelope:
+    the 503 says which dependency is down)."""
+
+    status: str
+    service: str
+    dependencies: dict[str, DependencyRead]
+
+
 def health_router(service: str) -> APIRouter:
     """GET /health and /health/ready."""
     router = APIRouter(tags=["health"])
@@ -133,7 +153,12 @@ def health_router(service: str) -> APIRouter:
     async def liveness() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @router.get("/health/ready", summary="Readiness: each dependency with its status")
+    @router.get(
+        "/health/ready",
+        summary="Readiness: each dependency with its status",
+        response_model=ReadinessRead,
+        responses={503: {"model": ReadinessRead, "description": "not_ready: a critical dependency is down"}},
+    )
     async def readiness(request: Request) -> JSONResponse:
         monitor: DependencyMonitor = request.app.state.monitor
         status_code, body = readiness_body(service, await monitor.check_all())

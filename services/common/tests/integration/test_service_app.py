@@ -32,7 +32,7 @@ def _router() -> APIRouter:
 
     @router.get("/slow-down")
     async def slow_down() -> None:
-        raise TooManyRequests("rate limited", headers={"Retry-After": "7"})
+        raise TooManyRequests("rate limited", retry_after=6.2)
 
     @router.get("/log")
     async def log_something() -> dict[str, bool]:
@@ -114,7 +114,7 @@ async def test_errors_use_one_envelope_and_hide_internals(database_url):
     assert missing.status_code == 404
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "7"
-    assert limited.json() == {"detail": "rate limited"}
+    assert limited.json() == {"detail": "rate limited", "retry_after_seconds": 7}
 
 
 async def test_oversize_bodies_are_refused_with_413(database_url):

@@ -15,7 +15,7 @@ the app's schema once, when it is first asked for."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel
@@ -23,54 +23,12 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from starlette.routing import Route
 
 from alert_ingestion.api.routes import alerts, pagerduty
-from alert_ingestion.api.schemas import AlertAccepted
+from alert_ingestion.api.schemas import AlertAccepted, PagerDutyAccepted, PagerDutyInvalid, PagerDutyThrottled
 from alert_ingestion.formats.generic import GenericAlertIn
 from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
+from platform_common.errors import ErrorEnvelope
 
 REF = "#/components/schemas/{model}"
-
-
-class Problem(BaseModel):
-    """The platform's error body."""
-
-    detail: str
-
-
-class FieldProblem(BaseModel):
-    """One field in error: where, what, and the error's type."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ValidationProblem(BaseModel):
-    """The platform's 422 body: one entry per field in error."""
-
-    detail: list[FieldProblem]
-
-
-class PagerDutyAccepted(BaseModel):
-    """PagerDuty's answer to an accepted event, with the dedup key to acknowledge or resolve it by."""
-
-    status: Literal["success"]
-    message: str
-    dedup_key: str
-
-
-class PagerDutyInvalid(BaseModel):
-    """PagerDuty's answer to an event it refuses (400) or finds too large (413)."""
-
-    status: Literal["invalid event"]
-    message: str
-    errors: list[str]
-
-
-class PagerDutyThrottled(BaseModel):
-    """PagerDuty's answer when a routing_key sends too fast."""
-
-    status: Literal["throttle event"]
-    message: str
 
 
 @dataclass(frozen=True)
@@ -112,13 +70,12 @@ HOT_ROUTES = (
         body=GenericAlertIn,
         answers={
             202: Answer("Accepted: the alert is stored, and what became of it", AlertAccepted),
-            400: Answer("Empty or malformed JSON body", Problem),
-            401: Answer("Unknown or revoked integration key", Problem),
-            413: Answer("Body over MAX_BODY_BYTES", Problem),
-            422: Answer(
-                "The alert is invalid, or names no service and came without an integration key", ValidationProblem
-            ),
-            429: Answer("Too many alerts for this integration key", Problem, _RETRY_AFTER),
+            400: Answer("Empty or malformed JSON body", ErrorEnvelope),
+            401: Answer("Unknown or revoked integration key", ErrorEnvelope),
+            413: Answer("Body over MAX_BODY_BYTES", ErrorEnvelope),
+            422: Answer("The alert is invalid, or names no service and came without an integration key", ErrorEnvelope),
+            429: Answer("Too many alerts for this integration key", ErrorEnvelope, _RETRY_AFTER),
+            503: Answer("The database could not store the alert; retry", ErrorEnvelope, _RETRY_AFTER),
         },
     ),
     HotRoute(
@@ -128,7 +85,11 @@ HOT_ROUTES = (
         tag="pagerduty",
         summary="PagerDuty Events API v2: trigger, acknowledge, resolve",
         description=(
-            "Wire-compatible with PagerDuty's Events API v2, errors in its shape; routing_key is an integration key."
+            "Wire-compatible with PagerDuty's Events API v2; routing_key is an integration key. Its 400, 429 and"
+            ' event-size 413 answers are PagerDuty-shaped (`{"status": "invalid event", "message": ...,'
+            ' "errors": [...]}`): the one deliberate exception to the platform\'s `{"detail": ...}` envelope, so'
+            " that PagerDuty senders (Alertmanager, pdpyras) understand them. A body over MAX_BODY_BYTES (413)"
+            " and a 503 come in the usual envelope."
         ),
         body=PagerDutyEvent,
         answers={
@@ -136,6 +97,7 @@ HOT_ROUTES = (
             400: Answer("Invalid event, malformed JSON or unknown routing_key", PagerDutyInvalid),
             413: Answer(f"Event over {MAX_EVENT_BYTES // 1024} KB", PagerDutyInvalid),
             429: Answer("Throttled: too many events for this routing_key", PagerDutyThrottled, _RETRY_AFTER),
+            503: Answer("The database could not store the event; retry", ErrorEnvelope, _RETRY_AFTER),
         },
     ),
 )

@@ -22,6 +22,25 @@ class WebhookAccepted(BaseModel):
     alerts: list[AlertAccepted]
 
 
+class PagerDutyAccepted(BaseModel):
+    status: Literal["success"]
+    message: str
+    dedup_key: str
+
+
+class PagerDutyInvalid(BaseModel):
+    """PagerDuty's own error shape, kept on /v2/enqueue so PagerDuty clients read it."""
+
+    status: Literal["invalid event"]
+    message: str
+    errors: list[str]
+
+
+class PagerDutyThrottled(BaseModel):
+    status: Literal["throttle event"]
+    message: str
+
+
 class AlertRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

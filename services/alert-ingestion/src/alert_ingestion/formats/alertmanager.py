@@ -10,13 +10,14 @@ else `description`, else the `alertname` label.
 import hashlib
 import json
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from alert_ingestion.domain import severity
 from alert_ingestion.domain.alert import Format, IncomingAlert
 from alert_ingestion.formats.common import real_time
+from platform_common.validation import NulFree, StorableJson
 
 MAX_ALERTS = 1000
 
@@ -27,12 +28,13 @@ class WebhookAlert(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str] = Field(min_length=1)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    # Stored with the alert (jsonb, text): no NUL anywhere.
+    labels: Annotated[dict[str, str], StorableJson] = Field(min_length=1)
+    annotations: Annotated[dict[str, str], StorableJson] = Field(default_factory=dict)
     startsAt: AwareDatetime | None = None  # noqa: N815 - the wire name
     endsAt: AwareDatetime | None = None  # noqa: N815
-    generatorURL: str | None = None  # noqa: N815
-    fingerprint: str | None = Field(default=None, max_length=255)
+    generatorURL: NulFree | None = None  # noqa: N815
+    fingerprint: NulFree | None = Field(default=None, max_length=255)
 
 
 class AlertmanagerWebhook(BaseModel):

@@ -1,9 +1,11 @@
 """Pieces the wire formats share: field types and readable validation errors."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints, ValidationError
+from pydantic import AfterValidator, ValidationError
+
+from platform_common.validation import Text, UtcDatetime
 
 
 def _not_blank(value: str) -> str:
@@ -13,8 +15,8 @@ def _not_blank(value: str) -> str:
 
 
 def NonBlank(max_length: int) -> Any:  # noqa: N802 - reads as a type in models
-    """A required string: stripped, not blank, at most `max_length` characters."""
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_not_blank)]
+    """A required string: stripped, not blank, at most `max_length` characters, no NUL (PostgreSQL refuses it)."""
+    return Annotated[Text(max_length), AfterValidator(_not_blank)]
 
 
 def real_time(value: datetime | None) -> datetime | None:
@@ -24,12 +26,8 @@ def real_time(value: datetime | None) -> datetime | None:
     return value
 
 
-def _assume_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-# PagerDuty takes timestamps without an offset as UTC; so do we on /v2/enqueue.
-LenientTimestamp = Annotated[datetime, AfterValidator(_assume_utc)]
+# PagerDuty takes timestamps without an offset as UTC; so do we on /v2/enqueue (1970-2199).
+LenientTimestamp = UtcDatetime
 
 
 def error_messages(exc: ValidationError) -> list[str]:

@@ -1,11 +1,12 @@
 """The platform's own alert format: `POST /api/v1/alerts`."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from alert_ingestion.domain.alert import IncomingAlert, Severity
 from alert_ingestion.formats.common import NonBlank
+from platform_common.validation import AwareUtcDatetime, StorableJson
 
 
 class GenericAlertIn(BaseModel):
@@ -18,8 +19,8 @@ class GenericAlertIn(BaseModel):
     severity: Severity
     message: NonBlank(10_000)
     source: NonBlank(255) | None = None
-    labels: dict[str, Any] = Field(default_factory=dict)
-    timestamp: AwareDatetime | None = None
+    labels: Annotated[dict[str, Any], StorableJson] = Field(default_factory=dict)
+    timestamp: AwareUtcDatetime | None = None
     dedup_key: NonBlank(255) | None = None
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from alert_ingestion.domain import severity
 from alert_ingestion.domain.alert import IncomingAlert
 from alert_ingestion.formats.common import LenientTimestamp, NonBlank
+from platform_common.validation import NulFree, StorableJson
 
 MAX_EVENT_BYTES = 512 * 1024
 MAX_SUMMARY = 1024
@@ -33,10 +34,11 @@ class PagerDutyPayload(BaseModel):
     source: NonBlank(255)
     severity: Literal["critical", "error", "warning", "info"]
     timestamp: LenientTimestamp | None = None
-    component: str | None = None
-    group: str | None = None
-    class_: str | None = Field(default=None, alias="class")
-    custom_details: Any = None
+    # Stored with the alert (jsonb): no NUL, integers within 64 bits.
+    component: NulFree | None = None
+    group: NulFree | None = None
+    class_: NulFree | None = Field(default=None, alias="class")
+    custom_details: Annotated[Any, StorableJson] = None
 
 
 class PagerDutyEvent(BaseModel):
@@ -48,10 +50,10 @@ class PagerDutyEvent(BaseModel):
     event_action: Literal["trigger", "acknowledge", "resolve"]
     dedup_key: NonBlank(255) | None = None
     payload: PagerDutyPayload | None = None
-    images: list[Any] | None = None
-    links: list[Any] | None = None
-    client: str | None = None
-    client_url: str | None = None
+    images: Annotated[list[Any] | None, StorableJson] = None
+    links: Annotated[list[Any] | None, StorableJson] = None
+    client: NulFree | None = None
+    client_url: NulFree | None = None
 
     @model_validator(mode="after")
     def _action_needs(self) -> "PagerDutyEvent":

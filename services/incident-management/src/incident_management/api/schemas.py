@@ -4,30 +4,31 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from incident_management.domain.state import Status
+from platform_common.validation import Text, UtcDatetime
 from platform_db.enums import Severity
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-NoteBody = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Name = Text(200, min_length=1, strip=True)
+Actor = Text(200, min_length=1, strip=True)
+NoteBody = Text(20_000, min_length=1, strip=True)
 
 
 class IncidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    title: Text(500, min_length=1, strip=True)
     service: Name
     severity: Severity
-    description: Annotated[str, Field(max_length=20_000)] = ""
+    description: Text(20_000) = ""
     team: Name | None = None
     assigned_to: Name | None = None
     # Client-chosen id: repeating a create with it returns the existing incident (200).
     id: uuid.UUID | None = None
     # When the problem was first seen (e.g. the alert that opened it); MTTA and
     # MTTR count from here. Defaults to now; a moment in the future counts as now.
-    opened_at: datetime | None = None
+    opened_at: UtcDatetime | None = None
     actor: Actor = "api"
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from platform_common.validation import Text
 from platform_db.enums import Channel as ChannelName
 from platform_db.enums import NotificationEvent as Event
 from platform_db.enums import NotificationStatus as Status
@@ -16,16 +17,16 @@ from platform_db.enums import Severity
 
 class IncidentIn(BaseModel):
     id: uuid.UUID
-    title: str = Field(min_length=1, max_length=500)
-    service: str = Field(min_length=1, max_length=200)
+    title: Text(500, min_length=1)
+    service: Text(200, min_length=1)
     severity: Severity
-    status: str | None = Field(default=None, max_length=20)
+    status: Text(20) | None = None
     url: HttpUrl | None = None
 
 
 class TargetIn(BaseModel):
     channel: ChannelName
-    target: str = Field(min_length=1, max_length=2048)
+    target: Text(2048, min_length=1)
 
     @model_validator(mode="after")
     def _address_fits_channel(self) -> "TargetIn":
@@ -57,14 +58,14 @@ class ContactIn(BaseModel):
 
 
 class NotifyIn(BaseModel):
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: Text(255, min_length=1) | None = None
     event: Event
     incident: IncidentIn
     user_id: uuid.UUID | None = None
     # Required with user_id: this service does not look users up.
     contact: ContactIn | None = None
     targets: list[TargetIn] | None = Field(default=None, max_length=20)
-    message: str | None = Field(default=None, max_length=4000)
+    message: Text(4000) | None = None
     # Each delivery's final result (delivered, or failed for good) is POSTed here,
     # retried until the caller takes it.
     callback_url: HttpUrl | None = None

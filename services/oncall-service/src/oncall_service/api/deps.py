@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from platform_common.clock import Clock
 from platform_common.db import get_session
+from platform_common.validation import Offset
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
@@ -27,7 +28,7 @@ class Pagination:
     offset: int
 
 
-def _pagination(limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> Pagination:
+def _pagination(limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Offset = 0) -> Pagination:
     return Pagination(limit=limit, offset=offset)
 
 

@@ -1,8 +1,6 @@
 """The platform's own format, and reading stored alerts."""
 
-import math
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,6 +13,7 @@ from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
 from alert_ingestion.formats.generic import GenericAlertIn
 from platform_common.errors import NotFound, TooManyRequests, Unauthorized, Unprocessable
+from platform_common.validation import AwareUtcDatetime, NulFree, Offset
 from platform_db.enums import AlertFormat, AlertStatus
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -34,9 +33,7 @@ async def post_alert(request: Request) -> Response:
         if integration is None:
             raise Unauthorized("Unknown or revoked integration key")
         if wait := limiter.check(integration.id):
-            raise TooManyRequests(
-                "Too many alerts for this integration; retry later", retry_after_seconds=max(1, math.ceil(wait))
-            )
+            raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
     service = alert_in.service or (integration.service if integration else None)
     if service is None:
         raise Unprocessable([{"loc": ["body", "service"], "msg": "Field required", "type": "missing"}])
@@ -57,23 +54,20 @@ async def post_alert(request: Request) -> Response:
 @router.get("", response_model=AlertPage, summary="List alerts, newest first")
 async def list_alerts(
     conn: ConnectionDep,
-    service: str | None = None,
+    service: NulFree | None = None,
     severity: Severity | None = None,
     status: AlertStatus | None = None,
     incident_id: uuid.UUID | None = None,
-    fingerprint: str | None = None,
+    fingerprint: NulFree | None = None,
     source: Annotated[
         AlertFormat | None,
         Query(description="the format the alert arrived in"),
     ] = None,
-    since: Annotated[datetime | None, Query(description="received at or after (ISO 8601 with offset)")] = None,
-    until: Annotated[datetime | None, Query(description="received before (ISO 8601 with offset)")] = None,
+    since: Annotated[AwareUtcDatetime | None, Query(description="received at or after (ISO 8601 with offset)")] = None,
+    until: Annotated[AwareUtcDatetime | None, Query(description="received before (ISO 8601 with offset)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise Unprocessable([{"loc": ["query", name], "msg": "needs a UTC offset", "type": "timezone_aware"}])
     items, total = await queries.list_alerts(
         conn,
         filters={

@@ -3,19 +3,20 @@ integration key: `Authorization: Bearer <key>` (Alertmanager's
 `http_config.authorization.credentials`, Grafana's contact point header) or
 `?integration_key=<key>` in the URL."""
 
-import math
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep, bearer_key
 from alert_ingestion.api.responses import json_response, parse_body
+from alert_ingestion.api.schemas import WebhookAccepted
 from alert_ingestion.domain.alert import Format
 from alert_ingestion.formats import alertmanager
 from alert_ingestion.formats.alertmanager import AlertmanagerWebhook, GrafanaWebhook
 from alert_ingestion.services.ingest import Ingestor
 from alert_ingestion.services.integrations import IntegrationKeys
 from alert_ingestion.services.rate_limit import RateLimiter
-from platform_common.errors import TooManyRequests, Unauthorized
+from platform_common.errors import BadRequest, TooManyRequests, Unauthorized, Unprocessable, error_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -37,9 +38,7 @@ async def _receive(
     # The whole group is validated before anything is stored.
     webhook = parse_body(model, await request.body())
     if wait := limiter.check(integration.id, len(webhook.alerts)):
-        raise TooManyRequests(
-            "Too many alerts for this integration; retry later", retry_after_seconds=max(1, math.ceil(wait))
-        )
+        raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
     results = []
     for alert in alertmanager.to_alerts(webhook, service=integration.service, fmt=fmt):
         outcome = await ingestor.ingest(alert, integration_id=integration.id)
@@ -54,11 +53,35 @@ async def _receive(
     return json_response({"status": "accepted", "alerts": results}, 202)
 
 
-@router.post("/alertmanager", status_code=202, summary="Prometheus Alertmanager webhook (version 4)")
+def _documented(model: type[AlertmanagerWebhook]) -> dict[str, Any]:
+    """The body and answers of a webhook route, which reads its body itself (so
+    that the integration key is checked before the body is parsed)."""
+    return {
+        "response_model": WebhookAccepted,
+        "openapi_extra": {
+            "requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}
+        },
+        "responses": error_responses(
+            BadRequest,
+            Unauthorized,
+            413,
+            Unprocessable,
+            TooManyRequests,
+            s401="missing, unknown or revoked integration key",
+        ),
+    }
+
+
+@router.post(
+    "/alertmanager",
+    status_code=202,
+    summary="Prometheus Alertmanager webhook (version 4)",
+    **_documented(AlertmanagerWebhook),
+)
 async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
     return await _receive(request, ingestor, keys, limiter, AlertmanagerWebhook, "alertmanager")
 
 
-@router.post("/grafana", status_code=202, summary="Grafana-managed alerting webhook")
+@router.post("/grafana", status_code=202, summary="Grafana-managed alerting webhook", **_documented(GrafanaWebhook))
 async def grafana_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
     return await _receive(request, ingestor, keys, limiter, GrafanaWebhook, "grafana")

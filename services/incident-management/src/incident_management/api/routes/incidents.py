@@ -26,6 +26,7 @@ from incident_management.domain.state import Status
 from incident_management.metrics import observe_outcome
 from incident_management.services import incidents as use_cases
 from platform_common.errors import NotFound
+from platform_common.validation import NulFree, Offset, UtcDatetime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -71,14 +72,14 @@ async def list_incidents(
     session: SessionDep,
     status_in: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006 - FastAPI copies defaults
     severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
-    service: str | None = None,
-    team: str | None = None,
-    assignee: Annotated[str | None, Query(description="a user id, or `none` for unassigned")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after")] = None,
-    until: Annotated[datetime | None, Query(description="created before")] = None,
+    service: NulFree | None = None,
+    team: NulFree | None = None,
+    assignee: Annotated[NulFree | None, Query(description="a user id, or `none` for unassigned")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
     sort: Sort = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentPage:
     items, total = await queries.list_incidents(
         session,

@@ -1,6 +1,6 @@
 """Summary of incidents over a time range: counts, MTTA and MTTR (mean, p50, p95)."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +12,7 @@ from incident_management.db import queries
 from incident_management.domain.state import Status
 from incident_management.domain.stats import summarize
 from platform_common.errors import Unprocessable
+from platform_common.validation import NulFree, UtcDatetime
 from platform_db.enums import SEVERITIES
 from platform_db.models import Incident
 
@@ -25,9 +26,9 @@ MAX_RANGE = timedelta(days=366)
 async def summary(
     session: SessionDep,
     clock: ClockDep,
-    since: Annotated[datetime | None, Query(description="default: 30 days before `until`")] = None,
-    until: Annotated[datetime | None, Query(description="default: now")] = None,
-    service: str | None = None,
+    since: Annotated[UtcDatetime | None, Query(description="default: 30 days before `until`")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="default: now")] = None,
+    service: NulFree | None = None,
 ) -> StatsSummary:
     end = as_utc(until) or clock.now()
     start = as_utc(since) or end - DEFAULT_RANGE

@@ -9,6 +9,7 @@ from notification_service.api.deps import SessionDep
 from notification_service.api.schemas import ChannelName, NotificationPage, NotificationRead, Status
 from notification_service.db import queries
 from platform_common.errors import NotFound
+from platform_common.validation import NulFree, Offset
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -17,11 +18,11 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 async def list_notifications(
     session: SessionDep,
     incident_id: uuid.UUID | None = None,
-    recipient: Annotated[str | None, Query(max_length=2048)] = None,
+    recipient: Annotated[NulFree | None, Query(max_length=2048)] = None,
     status: Status | None = None,
     channel: ChannelName | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> NotificationPage:
     items, total = await queries.list_notifications(
         session,

@@ -10,16 +10,24 @@ from oncall_service.api.schemas.common import UtcDatetime
 from oncall_service.api.schemas.policies import OnCallRead
 from oncall_service.api.schemas.schedules import OnCallList
 from oncall_service.services import everyone, oncall
+from platform_common.errors import BadRequest, NotFound, error_responses
+from platform_common.validation import NulFree
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["on call"])
 
 
-@router.get("/current", response_model=OnCallRead)
+@router.get(
+    "/current",
+    response_model=OnCallRead,
+    responses=error_responses(
+        BadRequest, NotFound, s400="give exactly one of ?service= or ?team=", s404="unknown service or team"
+    ),
+)
 async def current(
     session: SessionDep,
     clock: ClockDep,
-    service: Annotated[str | None, Query(max_length=200, description="a service's name")] = None,
-    team: Annotated[str | None, Query(max_length=200, description="a team's name or id")] = None,
+    service: Annotated[NulFree | None, Query(max_length=200, description="a service's name")] = None,
+    team: Annotated[NulFree | None, Query(max_length=200, description="a team's name or id")] = None,
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
 ) -> OnCallRead:
     return OnCallRead.model_validate(await oncall.current(session, service=service, team=team, at=at or clock.now()))

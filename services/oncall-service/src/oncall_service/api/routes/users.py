@@ -1,6 +1,7 @@
 """/api/v1/users: people who can be paged, their contact methods and mutes."""
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
@@ -11,6 +12,7 @@ from oncall_service.api.schemas.users import ContactMethodIn, ContactMethodRead,
 from oncall_service.db import queries
 from oncall_service.services import users as service
 from platform_common.errors import NotFound
+from platform_common.validation import NulFree
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -24,7 +26,7 @@ async def create_user(user_in: UserCreate, session: SessionDep) -> UserRead:
 
 @router.get("", response_model=Page[UserRead])
 async def list_users(
-    session: SessionDep, pagination: PageDep, q: str | None = Query(None, max_length=200)
+    session: SessionDep, pagination: PageDep, q: Annotated[NulFree | None, Query(max_length=200)] = None
 ) -> Page[UserRead]:
     rows, total = await queries.page(
         session, statement=service.list_users_statement(search=q), limit=pagination.limit, offset=pagination.offset

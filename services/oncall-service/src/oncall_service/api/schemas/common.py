@@ -5,12 +5,13 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from oncall_service.domain.timezones import parse_handoff, zone
+from platform_common.validation import Text
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Name = Text(200, min_length=1, strip=True)
+Description = Text(10_000)
 
 
 def _known_zone(value: str) -> str:

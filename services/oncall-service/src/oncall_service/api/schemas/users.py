@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import EmailStr, Field, HttpUrl, TypeAdapter, ValidationError, field_validator, model_validator
 
 from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
+from platform_common.validation import Text
 from platform_db.enums import ContactType, Severity
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -20,7 +21,7 @@ def _unique(values: list[str]) -> list[str]:
 
 class ContactMethodIn(Input):
     type: ContactType
-    address: str = Field(min_length=1, max_length=2048)
+    address: Text(2048, min_length=1)
 
     @model_validator(mode="after")
     def _address_fits_type(self) -> Self:

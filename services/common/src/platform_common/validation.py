@@ -1,0 +1,100 @@
+"""Input types every service shares, for what PostgreSQL cannot store or count.
+
+A bad input must be a 422 naming the field, never a 500 from the database:
+PostgreSQL refuses the NUL character (\\u0000) in `text` and `jsonb`, and
+OFFSET/LIMIT take 64-bit integers (as does our JSON encoder), so these are
+refused at validation here.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+# Deep enough for any real page (and bounded: each skipped row is still read).
+MAX_OFFSET = 1_000_000
+
+NUL_FREE_PATTERN = r"^[^\x00]*$"
+
+
+def _nul_error() -> PydanticCustomError:
+    return PydanticCustomError("nul_character", "must not contain the NUL character (\\u0000)")
+
+
+def no_nul(value: str) -> str:
+    """Refuse the NUL character, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise _nul_error()
+    return value
+
+
+# JSON numbers are unbounded; the services' JSON encoder (orjson) stops at 64 bits.
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+def _storable_json(value: Any) -> Any:
+    """Any JSON value, keys included, down every nesting level."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise _nul_error()
+        elif isinstance(item, int) and not isinstance(item, bool) and item not in _INT_RANGE:
+            raise PydanticCustomError("int_too_large", "integers in JSON must fit in 64 bits")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+# The pattern tells clients (and the OpenAPI document); the validator says what is wrong in plain words.
+_NUL_FREE_SCHEMA = Field(json_schema_extra={"pattern": NUL_FREE_PATTERN})
+
+NulFree = Annotated[str, AfterValidator(no_nul), _NUL_FREE_SCHEMA]
+"""Any string PostgreSQL can store as text."""
+
+StorableJson = AfterValidator(_storable_json)
+"""Put on a JSON-valued field stored as jsonb (`Annotated[dict[str, Any], StorableJson]`):
+no NUL anywhere, integers within 64 bits."""
+
+
+def Text(max_length: int, *, min_length: int = 0, strip: bool = False) -> Any:  # noqa: N802 - reads as a type
+    """A string PostgreSQL can store, of bounded length (stripped first when `strip`)."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        AfterValidator(no_nul),
+        _NUL_FREE_SCHEMA,
+    ]
+
+
+# Times outside this window are typos; near the ends of the calendar, converting
+# to UTC or adding a range runs past what datetime can hold (a 500, not a 422).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_window(value: datetime) -> datetime:
+    """Naive times are read as UTC; an offset given is kept (senders' payloads are stored as sent)."""
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise PydanticCustomError("datetime_out_of_range", "time out of range: use a time between 1970 and 2199")
+    return value if value.tzinfo else utc
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_window)]
+"""A moment between 1970 and 2199; one without an offset is read as UTC."""
+
+AwareUtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_window)]
+"""The same, where a time without an offset is refused (it names no instant)."""
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip, at most {MAX_OFFSET}")]
+"""The `offset` query parameter of every paged list."""
