@@ -36,7 +36,7 @@ from notification_service.config import Settings as NotificationSettings
 from notification_service.main import create_app as create_notification_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
-from platform_common.testing import free_port, reset_database
+from platform_testing import free_port, reset_database
 
 pytestmark = pytest.mark.fuzz
 
