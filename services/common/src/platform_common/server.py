@@ -22,4 +22,5 @@ def serve(app_factory: str, settings: BaseServiceSettings, *, workers: int = 1) 
         server_header=False,
         proxy_headers=True,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        timeout_keep_alive=settings.http_keepalive_seconds,
     )

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "dev", "prod"]
@@ -34,6 +34,12 @@ class BaseServiceSettings(BaseSettings):
     readiness_interval_seconds: float = 10.0
     max_body_bytes: int = 1_048_576
     graceful_shutdown_seconds: int = 15
+    # How long an idle keep-alive connection stays open. Longer than any client's
+    # or proxy's idle expiry (httpx 5 s, nginx's upstream keepalive_timeout 60 s),
+    # so the client always closes first: when both sides expire together, a
+    # request sent on a connection the server is just closing is reset
+    # (httpx.ReadError, a 502 behind a proxy). uvicorn's default is 5 s.
+    http_keepalive_seconds: int = Field(default=75, ge=1)
 
     alert_ingestion_url: str = "http://127.0.0.1:8001"
     incident_service_url: str = "http://127.0.0.1:8002"

@@ -131,3 +131,28 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tm
     assert not leftover, log
     for port in range(base, base + 4):
         assert _is_free(port)
+
+
+def _request_on(sock: socket.socket) -> bytes:
+    """One GET /health on an open connection; b"" when the server has closed it."""
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+    try:
+        return sock.recv(4096)
+    except ConnectionResetError:
+        return b""
+
+
+@pytest.mark.parametrize(("keepalive", "idle", "still_open"), [(None, 5.5, True), ("1", 2.0, False)])
+def test_idle_connections_outlive_the_clients_own_expiry(database_url, tmp_path, keepalive, idle, still_open):
+    """A client that reuses a connection after up to 5 s idle (httpx's expiry; uvicorn's
+    own default was also 5 s, so the two raced and the request was reset) finds it open."""
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+    if keepalive:
+        env["HTTP_KEEPALIVE_SECONDS"] = keepalive
+    with (
+        ServiceProcess("oncall_service", env, log_dir=tmp_path) as service,
+        socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock,
+    ):
+        assert _request_on(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(idle)
+        assert _request_on(sock).startswith(b"HTTP/1.1 200") is still_open
