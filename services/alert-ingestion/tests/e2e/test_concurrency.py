@@ -26,6 +26,32 @@ def _word(n: int) -> str:
             return letters
 
 
+def burst_client() -> httpx.AsyncClient:
+    """A client for a burst of hundreds of requests at once.
+
+    The burst rides on reused connections. httpx keeps an idle connection for
+    5 s, and uvicorn's own default closed it at 5 s too, so a request sent just
+    as the server closed was reset (httpx.ReadError): the services now keep idle
+    connections for HTTP_KEEPALIVE_SECONDS (75 s). The pool also keeps every
+    connection it opened (its default keeps 20, closing and reopening the rest
+    in the middle of the burst), so connections are opened once and reused."""
+    return httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400))
+
+
+async def send_all(requests: list, processes: list[ServiceProcess]) -> list[httpx.Response]:
+    """The responses of all requests; a transport error fails the test with what
+    each server process printed, so a dropped connection says where it came from."""
+    results = await asyncio.gather(*requests, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        logs = "\n".join(
+            f"--- {p.module} on {p.port}, exit code {p.process.poll() if p.process else None}:\n{p.output()[-3000:]}"
+            for p in processes
+        )
+        pytest.fail(f"{len(failed)} of {len(results)} requests failed, first: {failed[0]!r}\n{logs}")
+    return results
+
+
 @pytest.fixture
 def two_processes(clean_database, incident_process):
     env = {
@@ -42,13 +68,9 @@ def two_processes(clean_database, incident_process):
         yield [stack.enter_context(process) for process in processes]
 
 
-# The connections of the burst are reused by later requests of it (360 requests ride on a
-# few dozen connections). Under load a connection can sit idle for the 5 s that httpx keeps
-# it; uvicorn's own default closed it at 5 s too, and a request sent as it closed was reset
-# (httpx.ReadError). Services keep idle connections for HTTP_KEEPALIVE_SECONDS (75 s).
 async def test_concurrent_senders_across_two_processes_make_one_incident_each(two_processes, incident_process, db):
     a, b = two_processes
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400)) as http:
+    async with burst_client() as http:
         created = await http.post(
             f"{a.url}/api/v1/integrations", json={"name": "race", "service": "pd-race", "type": "pagerduty"}
         )
@@ -90,7 +112,7 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
                     },
                 )
             )
-        responses = await asyncio.gather(*requests)
+        responses = await send_all(requests, [*two_processes, incident_process])
 
     assert sorted({r.status_code for r in responses}) == [202], [r.text for r in responses if r.status_code != 202][:3]
     # Each incident is opened (by incident-management, or the fallback) just after the 202 that named it.
@@ -153,7 +175,7 @@ async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_
     every order; all must commit (a deadlock would be a 5xx), counts exact."""
     a, b = two_batching_processes
     severities = ("critical", "high", "low")
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400)) as http:
+    async with burst_client() as http:
         requests = [
             http.post(
                 f"{(a, b)[i % 2].url}/api/v1/alerts",
@@ -166,7 +188,7 @@ async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_
             )
             for i in range(300)
         ]
-        responses = await asyncio.gather(*requests)
+        responses = await send_all(requests, two_batching_processes)
 
     assert {r.status_code for r in responses} == {202}, [r.text for r in responses if r.status_code != 202][:3]
     assert db.scalar("SELECT count(*) FROM alerts") == 300
