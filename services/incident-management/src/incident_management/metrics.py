@@ -37,7 +37,9 @@ WORKER_CYCLE = Histogram(
 # Per process: the rule "escalation loop stalled" takes the newest over all replicas,
 # so a replica with its loop switched off (0 here) does not raise it.
 WORKER_LAST_CYCLE = Gauge(
-    "incident_worker_last_cycle_timestamp_seconds", "Unix time this process's engine last finished a cycle"
+    "incident_worker_last_cycle_timestamp_seconds",
+    "Unix time this process's engine last finished a cycle",
+    multiprocess_mode="max",
 )
 for _severity in SEVERITIES:  # every series exists from the start, so rates and quantiles see zeros, not gaps
     INCIDENTS_CREATED.labels(severity=_severity)
