@@ -4,6 +4,7 @@ labels stay bounded (status, severity, result: fixed lists)."""
 import logging
 import time
 from collections.abc import Iterator
+from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -57,7 +58,10 @@ _STATE_SQL = text(
          WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= :now AND status = 'open'),
       (SELECT count(*) FROM incident_pages WHERE status = 'pending'),
       (SELECT min(created_at) FROM incident_pages WHERE status = 'pending' OR tracking),
-      (SELECT min(created_at) FROM incidents WHERE status = 'open' AND assigned_to IS NULL)
+      (SELECT min(created_at) FROM incidents WHERE status = 'open' AND assigned_to IS NULL),
+      (SELECT coalesce(json_object_agg(severity, oldest), '{}')
+         FROM (SELECT severity, min(created_at) AS oldest FROM incidents WHERE status = 'open' GROUP BY severity)
+           AS open_by_severity)
     """
 )
 
@@ -80,7 +84,7 @@ class IncidentStateCollector(Collector):
         now = self.clock.now()
         try:
             with self.engine.connect() as connection:
-                counts, escalation_due, outbox, oldest_page, oldest_unassigned = connection.execute(
+                counts, escalation_due, outbox, oldest_page, oldest_unassigned, oldest_open = connection.execute(
                     _STATE_SQL, {"now": now}
                 ).one()
         except Exception:  # a scrape must not fail because the database is briefly away
@@ -117,6 +121,15 @@ class IncidentStateCollector(Collector):
             "Age of the oldest open incident nobody is assigned to (0: none)",
             value=_age(now_ts, oldest_unassigned),
         )
+        unanswered = GaugeMetricFamily(
+            "incident_oldest_open_age_seconds",
+            "Age of the oldest incident nobody has acknowledged yet, by severity (0: none)",
+            labels=["severity"],
+        )
+        for severity in SEVERITIES:
+            oldest = oldest_open.get(severity)
+            unanswered.add_metric([severity], _age(now_ts, datetime.fromisoformat(oldest) if oldest else None))
+        yield unanswered
 
 
 def observe_outcome(*, severity: str, created: bool, mtta: float | None, mttr: float | None) -> None:

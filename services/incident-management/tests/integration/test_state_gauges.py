@@ -35,6 +35,11 @@ async def test_incidents_by_status_and_severity_include_resolved(harness):
     assert sum(v for (name, _), v in samples.items() if name == "incidents") == 3
     assert _value(samples, "incidents_open", status="open") == 1
 
+    harness.clock.advance(timedelta(minutes=20))
+    samples = await _scrape(harness)
+    assert _value(samples, "incident_oldest_open_age_seconds", severity="critical") == 20 * 60
+    assert _value(samples, "incident_oldest_open_age_seconds", severity="low") == 0, "resolved is not waiting"
+
 
 async def test_engine_health_gauges_follow_the_outbox_escalations_and_assignment(harness):
     samples = await _scrape(harness)
