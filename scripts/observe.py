@@ -28,13 +28,18 @@ JOBS = (("alert-ingestion", 0), ("incident-management", 1), ("oncall-service", 2
 INSTALL = "apt-get install -y --no-install-recommends prometheus"
 
 
-def write_config(folder: Path, *, base_port: int, scrape_interval: str = "15s") -> Path:
-    """monitoring/prometheus.yml with the local services' ports and the rules' absolute path."""
+def local_targets(base_port: int) -> dict[str, str]:
+    """job -> host:port of the services `make dev` runs from `base_port`."""
+    return {job: f"127.0.0.1:{base_port + offset}" for job, offset in JOBS}
+
+
+def write_config(folder: Path, *, targets: dict[str, str], scrape_interval: str = "15s") -> Path:
+    """monitoring/prometheus.yml with these targets (job -> host:port) and the rules' absolute path."""
     config = yaml.safe_load((ROOT / "monitoring" / "prometheus.yml").read_text())
     config["global"] = {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval}
     config["rule_files"] = [str(RULES / "*.yml")]
     config["scrape_configs"] = [
-        {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{base_port + offset}"]}]} for job, offset in JOBS
+        {"job_name": job, "static_configs": [{"targets": [target]}]} for job, target in targets.items()
     ]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "prometheus.yml"
@@ -64,9 +69,11 @@ def find_or_install() -> str | None:
     return None
 
 
-def command(binary: str, *, base_port: int, port: int, data: Path = DATA, scrape_interval: str = "15s") -> list[str]:
-    """The command line of a Prometheus serving on 127.0.0.1:`port` with its TSDB under `data`."""
-    config = write_config(data, base_port=base_port, scrape_interval=scrape_interval)
+def command(
+    binary: str, *, targets: dict[str, str], port: int, data: Path = DATA, scrape_interval: str = "15s"
+) -> list[str]:
+    """The command line of a Prometheus scraping `targets`, serving on 127.0.0.1:`port`, its TSDB under `data`."""
+    config = write_config(data, targets=targets, scrape_interval=scrape_interval)
     return [
         binary,
         f"--config.file={config}",
@@ -86,7 +93,7 @@ def local_command() -> list[str] | None:
     # Moves with DEV_BASE_PORT, so a second copy of the platform gets a Prometheus of its own.
     port = int(os.environ.get("DEV_PROMETHEUS_PORT") or 9090 + base_port - 8001)
     log.info("Prometheus on http://127.0.0.1:%d (rules: monitoring/rules, data: %s)", port, DATA)
-    return command(binary, base_port=base_port, port=port)
+    return command(binary, targets=local_targets(base_port), port=port)
 
 
 def main() -> int:
