@@ -58,7 +58,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
     ingestion = f"http://127.0.0.1:{base_port}"
-    env = {**os.environ, "ALERTGEN_TARGET": ingestion, "PORT": os.environ.get("ALERTGEN_PORT", str(base_port + 89))}
+    env = {**os.environ, "ALERTGEN_TARGET": ingestion, "PORT": os.environ.get("ALERTGEN_PORT") or str(base_port + 89)}
     if not os.environ.get("ALERTGEN_KEYS"):
         try:
             keys = stored_keys(ingestion) or create_keys(ingestion)

@@ -16,9 +16,11 @@ def serve(app_factory: str, settings: BaseServiceSettings, *, workers: int = 1) 
     """`app_factory` is "package.main:create_app"; uvicorn's own signal handling
     gives the graceful shutdown (stop accepting, finish requests, run lifespan exit).
     `workers` > 1 runs that many processes on the one port (uvicorn supervises them),
-    their metrics shared through prometheus_client's multiprocess files."""
+    their metrics shared through prometheus_client's multiprocess files (as are a single
+    process's when PROMETHEUS_MULTIPROC_DIR is set, so that folder is emptied then too)."""
     configure_logging(settings.service_name, settings.log_level)
-    made_dir = _prepare_multiprocess_metrics() if workers > 1 else None
+    shared = workers > 1 or bool(os.environ.get(MULTIPROCESS_DIR_ENV))
+    made_dir = _prepare_multiprocess_metrics() if shared else None
     try:
         uvicorn.run(
             app_factory,

@@ -35,9 +35,9 @@ def default_mix(services: list[str]) -> Mix:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, then serve the API and send until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default=os.environ.get("ALERTGEN_TARGET", "http://127.0.0.1:8001"))
+    parser.add_argument("--target", default=os.environ.get("ALERTGEN_TARGET") or "http://127.0.0.1:8001")
     parser.add_argument("--key", action="append", default=[], metavar="SERVICE=KEY")
-    parser.add_argument("--rate", type=float, default=float(os.environ.get("ALERTGEN_RATE", "5")))
+    parser.add_argument("--rate", type=float, default=float(os.environ.get("ALERTGEN_RATE") or "5"))
     parser.add_argument("--seed", type=int, default=None, help="repeatable traffic")
     parser.add_argument("--paused", action="store_true", help="wait for POST /generator/start")
     args = parser.parse_args(argv)
