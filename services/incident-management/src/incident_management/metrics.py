@@ -66,8 +66,8 @@ _STATE_SQL = text(
 )
 
 
-def _age(now_ts: float, since: object) -> float:
-    return max(0.0, now_ts - since.timestamp()) if since is not None else 0.0  # type: ignore[attr-defined]
+def _age(now_ts: float, since: datetime | None) -> float:
+    return max(0.0, now_ts - since.timestamp()) if since is not None else 0.0
 
 
 class IncidentStateCollector(Collector):
