@@ -8,15 +8,16 @@ SERVICES := common alert-ingestion incident-management oncall-service notificati
 # common-testing (platform_testing) is the suites' support: installed here for
 # the tests, a dependency of no service, so it stays out of their images.
 PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml \
-	services/common-testing/pyproject.toml
+	services/common-testing/pyproject.toml tools/alert-generator/pyproject.toml
 
-.PHONY: install dev migrate downgrade test lint format bench clean
+.PHONY: install dev observe demo dashboards migrate downgrade test lint format bench clean
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt \
-		$(foreach s,$(SERVICES),-e services/$(s)) -e database -e services/common-testing
+		$(foreach s,$(SERVICES),-e services/$(s)) -e database -e services/common-testing \
+		-e tools/alert-generator
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +26,19 @@ install: $(STAMP)
 ## On DATABASE_URL when set, else on an embedded PostgreSQL (data in data/dev-pg) started and stopped with them.
 dev: install
 	$(BIN)/python scripts/dev.py
+
+## Prometheus alone (Debian's package, monitoring/rules) against a `make dev` already running;
+## `make dev` starts it too unless DEV_PROMETHEUS=0. UI on http://127.0.0.1:9090.
+observe: install
+	$(BIN)/python scripts/observe.py
+
+## Synthetic alert traffic into a `make dev` running (tools/alert-generator); its API on :8090/docs.
+demo: install
+	$(BIN)/python scripts/demo.py
+
+## Regenerate monitoring/grafana/dashboards/*.json from monitoring/dashboards.py.
+dashboards: install
+	$(BIN)/python monitoring/dashboards.py
 
 ## Alembic up to head / down to base on the same database as `make dev`.
 migrate: install

@@ -1,5 +1,6 @@
 """Local run mode: migrate, then run every service as its own process on
-127.0.0.1:8001-8004, their JSON logs straight on stdout. Ctrl-C (or SIGTERM,
+127.0.0.1:8001-8004, their JSON logs straight on stdout, and Prometheus beside
+them when it is installed or can be (scripts/observe.py; DEV_PROMETHEUS=0 leaves it out). Ctrl-C (or SIGTERM,
 or SIGHUP when its terminal closes) stops them all gracefully; if one dies, the rest are stopped too.
 
 Without DATABASE_URL it first starts an embedded PostgreSQL (data in
@@ -21,6 +22,9 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+
+from observe import DATA as PROMETHEUS_DATA
+from observe import local_command as prometheus_command
 
 from platform_common.local_postgres import LocalPostgres, ensure_database
 from platform_common.logging import configure_logging
@@ -82,6 +86,11 @@ def serve() -> int:
         # the children in order with SIGTERM (graceful) instead of all at once.
         children[name] = subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
         log.info("started %s on http://127.0.0.1:%d (pid %d)", name, port, children[name].pid)
+    # Optional: the services run the same without it, and go on if it stops.
+    prometheus = None
+    if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
+        with (PROMETHEUS_DATA / "prometheus.log").open("ab") as prometheus_log:
+            prometheus = subprocess.Popen(argv, start_new_session=True, stdout=prometheus_log, stderr=subprocess.STDOUT)
 
     exit_code = 0
     while not stopping:
@@ -91,8 +100,17 @@ def serve() -> int:
                 exit_code = 1
                 stopping = True
                 break
+        if prometheus is not None and prometheus.poll() is not None:
+            log.warning(
+                "Prometheus exited with %s (its log: %s); the services go on without it",
+                prometheus.returncode,
+                PROMETHEUS_DATA / "prometheus.log",
+            )
+            prometheus = None
         time.sleep(0.3)
 
+    if prometheus is not None:
+        children["prometheus"] = prometheus
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

@@ -54,3 +54,12 @@ def test_prometheus_scrapes_every_service():
     config = yaml.safe_load((ROOT / "monitoring" / "prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
     assert targets == {f"{name}:{port}" for name, port in PORTS.items()}
+
+
+def test_compose_mounts_the_alert_rules_beside_the_prometheus_config():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    volumes = compose["services"]["prometheus"]["volumes"]
+    config = yaml.safe_load((ROOT / "monitoring" / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["rules/*.yml"]
+    assert "./monitoring/rules:/etc/prometheus/rules:ro" in volumes
+    assert "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes

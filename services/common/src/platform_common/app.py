@@ -14,7 +14,7 @@ from platform_common import admin
 from platform_common.body_limit import MaxBodySizeMiddleware
 from platform_common.db import Database
 from platform_common.errors import error_responses, install_error_handlers
-from platform_common.health import Check, DependencyMonitor, health_router, http_probe
+from platform_common.health import Check, DependencyGauges, DependencyMonitor, health_router, http_probe
 from platform_common.logging import configure_logging
 from platform_common.metrics import install_metrics
 from platform_common.request_id import RequestIdMiddleware
@@ -54,6 +54,8 @@ def create_service_app(
             for name, url in (dependencies or {}).items()
         ]
         app.state.monitor = DependencyMonitor(checks, interval=settings.readiness_interval_seconds)
+        dependency_gauges = DependencyGauges(app.state.monitor)
+        app.state.metrics_registry.register(dependency_gauges)
         try:
             async with lifespan(app) if lifespan else nullcontext():
                 app.state.monitor.start()
@@ -61,6 +63,7 @@ def create_service_app(
                 yield
                 log.info("%s stopping", settings.service_name)
         finally:
+            app.state.metrics_registry.unregister(dependency_gauges)
             await app.state.monitor.stop()
             await probe_client.aclose()
             await app.state.db.dispose()

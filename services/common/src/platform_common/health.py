@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,25 @@ class DependencyMonitor:
         except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+class DependencyGauges(Collector):
+    """`service_dependency_up{dependency,critical}`: the monitor's last answer for each
+    dependency (1 up, 0 down), so an alert can name a database that is not ready."""
+
+    def __init__(self, monitor: DependencyMonitor) -> None:
+        self.monitor = monitor
+
+    def collect(self) -> Iterator[Metric]:
+        """One sample per dependency checked so far."""
+        gauge = GaugeMetricFamily(
+            "service_dependency_up",
+            "1 while the dependency answered its last check, 0 while it did not",
+            labels=["dependency", "critical"],
+        )
+        for name, result in sorted(self.monitor.results.items()):
+            gauge.add_metric([name, str(result.critical).lower()], 1 if result.status == "up" else 0)
+        yield gauge
 
 
 def readiness_body(service: str, results: dict[str, CheckResult]) -> tuple[int, dict[str, Any]]:

@@ -53,6 +53,7 @@ async def test_liveness_and_readiness_with_database_up(database_url):
         ready = await client.get("/health/ready")
         assert ready.status_code == 200
         assert ready.json()["dependencies"]["database"]["status"] == "up"
+        assert 'service_dependency_up{critical="true",dependency="database"} 1.0' in (await client.get("/metrics")).text
 
 
 async def test_service_starts_and_reports_while_database_is_down():
@@ -63,6 +64,7 @@ async def test_service_starts_and_reports_while_database_is_down():
         assert ready.status_code == 503
         assert ready.json()["status"] == "not_ready"
         assert ready.json()["dependencies"]["database"]["status"] == "down"
+        assert 'service_dependency_up{critical="true",dependency="database"} 0.0' in (await client.get("/metrics")).text
 
 
 async def test_sibling_service_down_is_degraded_not_unready(database_url):
@@ -72,6 +74,8 @@ async def test_sibling_service_down_is_degraded_not_unready(database_url):
     )
     async with running_app(app) as client:
         body = (await client.get("/health/ready")).json()
+        metrics = (await client.get("/metrics")).text
+    assert 'service_dependency_up{critical="false",dependency="oncall-service"} 0.0' in metrics
     assert body["status"] == "degraded"
     assert body["dependencies"]["oncall-service"] == body["dependencies"]["oncall-service"] | {
         "status": "down",

@@ -13,7 +13,7 @@ from incident_management.api.routes import deliveries, incidents, stats
 from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
-from incident_management.metrics import OpenIncidentsCollector
+from incident_management.metrics import IncidentStateCollector
 from incident_management.timekeeping import service_clock
 from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
@@ -54,8 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # A small synchronous pool for the Prometheus collector, which runs outside the event loop.
         metrics_engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
         # On this app's own registry, so each app reads its own database.
-        open_incidents = OpenIncidentsCollector(metrics_engine)
-        app.state.metrics_registry.register(open_incidents)
+        state_gauges = IncidentStateCollector(metrics_engine, clock)
+        app.state.metrics_registry.register(state_gauges)
         tasks = []
         if settings.incident_worker_enabled:
             tasks.append(asyncio.create_task(engine.run_forever(), name="incident-loop"))
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            app.state.metrics_registry.unregister(open_incidents)
+            app.state.metrics_registry.unregister(state_gauges)
             metrics_engine.dispose()
             for client in (oncall, notifications):
                 await client.aclose()

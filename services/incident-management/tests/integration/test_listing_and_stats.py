@@ -89,19 +89,25 @@ async def test_prometheus_metrics(harness):
         return REGISTRY.get_sample_value(name, labels) or 0.0
 
     created_before = sample("incidents_created_total", severity="critical")
-    mtta_count = sample("incident_mtta_seconds_count")
-    mttr_count = sample("incident_mttr_seconds_count")
-    mttr_under_5m = sample("incident_mttr_seconds_bucket", le="300.0")
+    mtta_high = sample("incident_mtta_seconds_count", severity="high")
+    mtta_info = sample("incident_mtta_seconds_count", severity="info")
+    mttr_count = sum(sample("incident_mttr_seconds_count", severity=s) for s in ("low", "medium"))
+    mttr_under_5m = sum(sample("incident_mttr_seconds_bucket", severity=s, le="300.0") for s in ("low", "medium"))
     await _seed(harness)
     text = (await harness.client.get("/metrics")).text
     assert 'incidents_open{status="open"} 2.0' in text
     assert 'incidents_open{status="acknowledged"} 2.0' in text
     assert 'incidents_open{status="in_progress"} 0.0' in text
     assert sample("incidents_created_total", severity="critical") - created_before == 2
-    assert sample("incident_mtta_seconds_count") - mtta_count == 4
-    assert sample("incident_mttr_seconds_count") - mttr_count == 2
-    assert sample("incident_mttr_seconds_bucket", le="300.0") - mttr_under_5m == 2  # 180 s and 240 s
-    assert 'incident_mtta_seconds_bucket{le="86400.0"}' in text
+    # MTTA and MTTR are labelled with the incident's severity.
+    assert sample("incident_mtta_seconds_count", severity="high") - mtta_high == 1
+    assert sample("incident_mtta_seconds_count", severity="info") - mtta_info == 1
+    assert sum(sample("incident_mttr_seconds_count", severity=s) for s in ("low", "medium")) - mttr_count == 2
+    # 180 s and 240 s, both under five minutes
+    assert sum(sample("incident_mttr_seconds_bucket", severity=s, le="300.0") for s in ("low", "medium")) == (
+        mttr_under_5m + 2
+    )
+    assert 'incident_mtta_seconds_bucket{le="86400.0",severity="critical"}' in text, "every severity from the start"
 
 
 async def test_the_open_gauge_counts_rows_other_processes_wrote(harness):

@@ -2,7 +2,9 @@
 
 from prometheus_client import Counter, Histogram
 
-# result: delivered | retry | failed | suppressed
+from platform_db.enums import CHANNELS
+
+RESULTS = ("delivered", "retry", "failed", "suppressed")
 NOTIFICATIONS_SENT = Counter(
     "notifications_sent_total", "Delivery attempts and their outcome, by channel", ["channel", "result"]
 )
@@ -17,3 +19,6 @@ WORKER_CYCLE_SECONDS = Histogram(
     "Time of one delivery worker cycle (claim, send, record)",
     buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60),
 )
+for _channel in CHANNELS:  # every series exists from the start, so increase() sees the first failure
+    for _result in RESULTS:
+        NOTIFICATIONS_SENT.labels(_channel, _result)

@@ -18,7 +18,7 @@ from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OnCall, OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import queries
-from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE
+from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE, cycle_finished
 from incident_management.services.assignment import apply_oncall, record_oncall_failure
 from incident_management.services.escalation import apply_escalation
 from incident_management.workers.outbox import PageOutbox
@@ -106,6 +106,7 @@ class IncidentEngine:
         await self.escalate_due(report)
         await self.outbox.send_pages(report)
         WORKER_CYCLE.observe(time.perf_counter() - started)
+        cycle_finished()
         return report
 
     # -- assignment ---------------------------------------------------------

@@ -115,3 +115,15 @@ def on_call_at(layers: Sequence[Layer], overrides: Sequence[Override], at: datet
     """The final shift running at `at` (clipped to that instant), or None when nobody covers it."""
     shifts = final_shifts(layers, overrides, at, at + timedelta(microseconds=1))
     return shifts[0] if shifts else None
+
+
+def first_gap(
+    layers: Sequence[Layer], overrides: Sequence[Override], start: datetime, end: datetime
+) -> datetime | None:
+    """The first moment of [start, end) nobody is on call, or None when someone always is."""
+    covered_until = start
+    for shift in final_shifts(layers, overrides, start, end):
+        if shift.start > covered_until:
+            return covered_until
+        covered_until = max(covered_until, shift.end)
+    return covered_until if covered_until < end else None

@@ -61,7 +61,7 @@ async def create_incident(
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
         return IncidentRead.model_validate(outcome.incident)
-    observe_outcome(created_severity=body.severity, mtta=None, mttr=None)
+    observe_outcome(severity=body.severity, created=True, mtta=None, mttr=None)
     # This replica's engine assigns and pages at once (the others hear open_incident's NOTIFY).
     engine.wake()
     return IncidentRead.model_validate(outcome.incident)
@@ -133,7 +133,9 @@ async def update_incident(
         now=clock.now(),
     )
     await session.commit()
-    observe_outcome(created_severity=None, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds)
+    observe_outcome(
+        severity=outcome.incident.severity, created=False, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds
+    )
     if outcome.paged:
         engine.wake()
     return IncidentRead.model_validate(outcome.incident)

@@ -1,0 +1,109 @@
+"""Prometheus for the local run: Debian's `prometheus` with the repository's rules
+(monitoring/rules), scraping the services of `make dev` (their ports follow
+DEV_BASE_PORT), its data under data/prometheus/.
+
+`make dev` starts it beside the services when the binary is there (installing the
+Debian package first when run as root with apt-get; otherwise it prints the command and
+the services run without it). `make observe` runs it alone, against a `make dev`
+already running. UI and API on http://127.0.0.1:$DEV_PROMETHEUS_PORT (default 9090, moved with
+DEV_BASE_PORT); DEV_PROMETHEUS_DIR moves its data; DEV_PROMETHEUS=0 leaves it out of
+`make dev`."""
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger("observe")
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "monitoring" / "rules"
+DATA = Path(os.environ.get("DEV_PROMETHEUS_DIR") or ROOT / "data" / "prometheus")
+# job name and port offset from DEV_BASE_PORT, as in scripts/dev.py and monitoring/prometheus.yml
+JOBS = (("alert-ingestion", 0), ("incident-management", 1), ("oncall-service", 2), ("notification-service", 3))
+INSTALL = "apt-get install -y --no-install-recommends prometheus"
+
+
+def local_targets(base_port: int) -> dict[str, str]:
+    """job -> host:port of the services `make dev` runs from `base_port`."""
+    return {job: f"127.0.0.1:{base_port + offset}" for job, offset in JOBS}
+
+
+def write_config(folder: Path, *, targets: dict[str, str], scrape_interval: str = "15s") -> Path:
+    """monitoring/prometheus.yml with these targets (job -> host:port) and the rules' absolute path."""
+    config = yaml.safe_load((ROOT / "monitoring" / "prometheus.yml").read_text())
+    config["global"] = {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval}
+    config["rule_files"] = [str(RULES / "*.yml")]
+    config["scrape_configs"] = [
+        {"job_name": job, "static_configs": [{"targets": [target]}]} for job, target in targets.items()
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "prometheus.yml"
+    path.write_text("# Written by scripts/observe.py from monitoring/prometheus.yml; changes are overwritten.\n")
+    with path.open("a") as out:
+        yaml.safe_dump(config, out, sort_keys=False)
+    return path
+
+
+def find_or_install() -> str | None:
+    """The prometheus binary: found, or installed from Debian when we are root with apt-get, else None."""
+    found = shutil.which("prometheus")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log.info("installing Prometheus: %s", INSTALL)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        installed = subprocess.run([*INSTALL.split(), "-qq"], env=env, check=False)
+        if installed.returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+            subprocess.run([*INSTALL.split(), "-qq"], env=env, check=False)
+        # The package starts a Prometheus of its own on :9090; ours replaces it.
+        subprocess.run(["/etc/init.d/prometheus", "stop"], capture_output=True, check=False)
+        subprocess.run(["update-rc.d", "prometheus", "disable"], capture_output=True, check=False)
+        return shutil.which("prometheus")
+    log.warning("Prometheus is not installed; the platform runs without it. To add it: sudo %s", INSTALL)
+    return None
+
+
+def command(
+    binary: str, *, targets: dict[str, str], port: int, data: Path = DATA, scrape_interval: str = "15s"
+) -> list[str]:
+    """The command line of a Prometheus scraping `targets`, serving on 127.0.0.1:`port`, its TSDB under `data`."""
+    config = write_config(data, targets=targets, scrape_interval=scrape_interval)
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--storage.tsdb.retention.time=15d",
+        "--web.enable-lifecycle",
+    ]
+
+
+def local_command() -> list[str] | None:
+    """The Prometheus of `make dev` / `make observe`, from DEV_BASE_PORT and DEV_PROMETHEUS_PORT."""
+    binary = find_or_install()
+    if binary is None:
+        return None
+    base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
+    # Moves with DEV_BASE_PORT, so a second copy of the platform gets a Prometheus of its own.
+    port = int(os.environ.get("DEV_PROMETHEUS_PORT") or 9090 + base_port - 8001)
+    log.info("Prometheus on http://127.0.0.1:%d (rules: monitoring/rules, data: %s)", port, DATA)
+    return command(binary, targets=local_targets(base_port), port=port)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    argv = local_command()
+    if argv is None:
+        return 1
+    os.execv(argv[0], argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""`make dev` runs Prometheus beside the services: with the repository's rules, scraping
+the local ports (which follow DEV_BASE_PORT), stopped with them."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from platform_testing import free_port
+
+from .test_observability import JOBS, RULE_FILES, _rule_exprs
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _base_port() -> int:
+    """A base with four free ports after it."""
+    for _ in range(50):
+        base = free_port()
+        if base + 4 < 65535 and all(_refused(base + i) for i in range(4)):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _refused(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+    except httpx.ConnectError:
+        return True
+    except httpx.HTTPError:
+        pass
+    return False
+
+
+def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clean_database, tmp_path):
+    assert RULE_FILES
+    base, port = _base_port(), free_port()
+    if shutil.which("prometheus") is None:
+        pytest.fail("prometheus not installed: apt-get install prometheus (.ci/run does)")
+    env = {
+        **os.environ,
+        "DATABASE_URL": clean_database,
+        "DEV_BASE_PORT": str(base),
+        "DEV_PROMETHEUS_PORT": str(port),
+        "DEV_PROMETHEUS_DIR": str(tmp_path / "prometheus"),
+        "LOG_LEVEL": "WARNING",
+    }
+    prometheus = f"http://127.0.0.1:{port}"
+    with (tmp_path / "dev.log").open("wb") as log:
+        runner = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "dev.py")], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 90
+        targets: dict[str, str] = {}
+        while time.monotonic() < deadline and len(targets) < len(JOBS):
+            assert runner.poll() is None, (tmp_path / "dev.log").read_text()
+            try:
+                active = httpx.get(f"{prometheus}/api/v1/targets", timeout=1).json()["data"]["activeTargets"]
+                targets = {t["labels"]["job"]: t["scrapeUrl"] for t in active}
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    finally:
+        runner.send_signal(signal.SIGINT)
+        runner.wait(timeout=60)
+    log_text = (tmp_path / "dev.log").read_text(errors="replace")
+    assert targets == {job: f"http://127.0.0.1:{base + offset}/metrics" for offset, job in enumerate(JOBS)}, log_text
+    assert sorted(r["name"] for g in groups for r in g["rules"]) == sorted(name for name, _ in _rule_exprs())
+    assert (tmp_path / "prometheus" / "tsdb").is_dir()
+    assert _refused(port), "Prometheus stops with the services"
