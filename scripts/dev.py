@@ -1,6 +1,8 @@
 """Local run mode: migrate, then run every service as its own process on
-127.0.0.1:8001-8004, their JSON logs straight on stdout, and Prometheus beside
-them when it is installed or can be (scripts/observe.py; DEV_PROMETHEUS=0 leaves it out). Ctrl-C (or SIGTERM,
+127.0.0.1:8001-8004, their JSON logs straight on stdout, with the nginx front door
+on :8080/:8443 (scripts/frontdoor.py; DEV_NGINX=0 leaves it out) and Prometheus
+beside them when each is installed or can be (scripts/observe.py; DEV_PROMETHEUS=0
+leaves it out). Ctrl-C (or SIGTERM,
 or SIGHUP when its terminal closes) stops them all gracefully; if one dies, the rest are stopped too.
 
 Without DATABASE_URL it first starts an embedded PostgreSQL (data in
@@ -23,9 +25,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from frontdoor import DATA as NGINX_DATA
+from frontdoor import local_command as nginx_command
+from frontdoor import local_ports as nginx_ports
 from observe import DATA as PROMETHEUS_DATA
 from observe import local_command as prometheus_command
-
 from platform_common.local_postgres import LocalPostgres, ensure_database
 from platform_common.logging import configure_logging
 from platform_common.migrations import MigrationSettings, downgrade, upgrade
@@ -64,6 +68,13 @@ def database(stack: ExitStack) -> Path | None:
     return folder
 
 
+def _start_helper(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A tool beside the services (nginx, Prometheus) in its own session, its output in `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as output:
+        return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
+
+
 def serve() -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
@@ -86,11 +97,15 @@ def serve() -> int:
         # the children in order with SIGTERM (graceful) instead of all at once.
         children[name] = subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
         log.info("started %s on http://127.0.0.1:%d (pid %d)", name, port, children[name].pid)
-    # Optional: the services run the same without it, and go on if it stops.
-    prometheus = None
+    # Optional: the services run the same without them, and go on if one stops.
+    helpers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    if os.environ.get("DEV_NGINX", "1") != "0" and (argv := nginx_command(base_port)) is not None:
+        helpers["nginx"] = (_start_helper(argv, NGINX_DATA / "nginx.log"), NGINX_DATA / "error.log")
+        http_port, https_port = nginx_ports(base_port)
+        log.info("the front door (nginx): http://127.0.0.1:%d and https://127.0.0.1:%d", http_port, https_port)
     if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
-        with (PROMETHEUS_DATA / "prometheus.log").open("ab") as prometheus_log:
-            prometheus = subprocess.Popen(argv, start_new_session=True, stdout=prometheus_log, stderr=subprocess.STDOUT)
+        log_path = PROMETHEUS_DATA / "prometheus.log"
+        helpers["Prometheus"] = (_start_helper(argv, log_path), log_path)
 
     exit_code = 0
     while not stopping:
@@ -100,17 +115,15 @@ def serve() -> int:
                 exit_code = 1
                 stopping = True
                 break
-        if prometheus is not None and prometheus.poll() is not None:
-            log.warning(
-                "Prometheus exited with %s (its log: %s); the services go on without it",
-                prometheus.returncode,
-                PROMETHEUS_DATA / "prometheus.log",
-            )
-            prometheus = None
+        for name, (helper, log_path) in list(helpers.items()):
+            if helper.poll() is not None:
+                log.warning(
+                    "%s exited with %s (its log: %s); the services go on without it", name, helper.returncode, log_path
+                )
+                del helpers[name]
         time.sleep(0.3)
 
-    if prometheus is not None:
-        children["prometheus"] = prometheus
+    children.update({name: helper for name, (helper, _) in helpers.items()})
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

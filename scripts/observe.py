@@ -11,12 +11,12 @@ DEV_BASE_PORT); DEV_PROMETHEUS_DIR moves its data; DEV_PROMETHEUS=0 leaves it ou
 
 import logging
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from system_packages import find_or_install
 
 log = logging.getLogger("observe")
 
@@ -25,7 +25,6 @@ RULES = ROOT / "monitoring" / "rules"
 DATA = Path(os.environ.get("DEV_PROMETHEUS_DIR") or ROOT / "data" / "prometheus")
 # job name and port offset from DEV_BASE_PORT, as in scripts/dev.py and monitoring/prometheus.yml
 JOBS = (("alert-ingestion", 0), ("incident-management", 1), ("oncall-service", 2), ("notification-service", 3))
-INSTALL = "apt-get install -y --no-install-recommends prometheus"
 
 
 def local_targets(base_port: int) -> dict[str, str]:
@@ -49,26 +48,6 @@ def write_config(folder: Path, *, targets: dict[str, str], scrape_interval: str 
     return path
 
 
-def find_or_install() -> str | None:
-    """The prometheus binary: found, or installed from Debian when we are root with apt-get, else None."""
-    found = shutil.which("prometheus")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log.info("installing Prometheus: %s", INSTALL)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        installed = subprocess.run([*INSTALL.split(), "-qq"], env=env, check=False)
-        if installed.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-            subprocess.run([*INSTALL.split(), "-qq"], env=env, check=False)
-        # The package starts a Prometheus of its own on :9090; ours replaces it.
-        subprocess.run(["/etc/init.d/prometheus", "stop"], capture_output=True, check=False)
-        subprocess.run(["update-rc.d", "prometheus", "disable"], capture_output=True, check=False)
-        return shutil.which("prometheus")
-    log.warning("Prometheus is not installed; the platform runs without it. To add it: sudo %s", INSTALL)
-    return None
-
-
 def command(
     binary: str, *, targets: dict[str, str], port: int, data: Path = DATA, scrape_interval: str = "15s"
 ) -> list[str]:
@@ -86,7 +65,7 @@ def command(
 
 def local_command() -> list[str] | None:
     """The Prometheus of `make dev` / `make observe`, from DEV_BASE_PORT and DEV_PROMETHEUS_PORT."""
-    binary = find_or_install()
+    binary = find_or_install("prometheus", "prometheus", service="prometheus")
     if binary is None:
         return None
     base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))

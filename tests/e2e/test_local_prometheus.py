@@ -1,5 +1,6 @@
-"""`make dev` runs Prometheus beside the services: with the repository's rules, scraping
-the local ports (which follow DEV_BASE_PORT), stopped with them."""
+"""`make dev` runs Prometheus and the nginx front door beside the services: Prometheus
+with the repository's rules, scraping the local ports (which follow DEV_BASE_PORT),
+nginx in front of the same ports; both stopped with them."""
 
 import os
 import shutil
@@ -41,7 +42,7 @@ def _refused(port: int) -> bool:
 
 def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clean_database, tmp_path):
     assert RULE_FILES
-    base, port = _base_port(), free_port()
+    base, port, http_port, https_port = _base_port(), free_port(), free_port(), free_port()
     if shutil.which("prometheus") is None:
         pytest.fail("prometheus not installed: apt-get install prometheus (.ci/run does)")
     env = {
@@ -50,6 +51,9 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
         "DEV_BASE_PORT": str(base),
         "DEV_PROMETHEUS_PORT": str(port),
         "DEV_PROMETHEUS_DIR": str(tmp_path / "prometheus"),
+        "DEV_HTTP_PORT": str(http_port),
+        "DEV_HTTPS_PORT": str(https_port),
+        "DEV_NGINX_DIR": str(tmp_path / "nginx"),
         "LOG_LEVEL": "WARNING",
     }
     prometheus = f"http://127.0.0.1:{port}"
@@ -69,6 +73,8 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
                 pass
             time.sleep(0.3)
         groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+        # The runner's nginx, in front of the same services.
+        through_nginx = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/incidents", timeout=5)
     finally:
         runner.send_signal(signal.SIGINT)
         runner.wait(timeout=60)
@@ -77,3 +83,5 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
     assert sorted(r["name"] for g in groups for r in g["rules"]) == sorted(name for name, _ in _rule_exprs())
     assert (tmp_path / "prometheus" / "tsdb").is_dir()
     assert _refused(port), "Prometheus stops with the services"
+    assert through_nginx.status_code == 200 and through_nginx.json()["items"] == [], log_text
+    assert _refused(http_port), "nginx stops with the services"

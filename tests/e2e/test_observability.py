@@ -7,7 +7,6 @@ every query of every dashboard panel and every rule expression goes through
 Prometheus' HTTP API: each parses, names only metrics the services export, and each
 panel returns data. Rules are also seen evaluated by Prometheus without error."""
 
-import importlib.util
 import json
 import math
 import re
@@ -23,6 +22,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+import observe
 from platform_testing import ServiceProcess, free_port
 
 from .test_platform import Phone, Platform, platform, wait_for  # noqa: F401 - `platform` is a fixture
@@ -41,13 +41,6 @@ JOBS = {
 # Made by Prometheus itself, not by a service.
 PROMETHEUS_SERIES = {"up"}
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"}
-
-
-def _observe_module() -> Any:
-    spec = importlib.util.spec_from_file_location("observe", ROOT / "scripts" / "observe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Smoke:
@@ -140,9 +133,7 @@ def prometheus(platform: Platform, tmp_path: Path) -> Iterator[Prometheus]:  # n
         pytest.fail("prometheus not installed: apt-get install prometheus (.ci/run does)")
     targets = {job: getattr(platform, attr).url.removeprefix("http://") for job, attr in JOBS.items()}
     port = free_port()
-    argv = _observe_module().command(
-        binary, targets=targets, port=port, data=tmp_path / "prometheus", scrape_interval="1s"
-    )
+    argv = observe.command(binary, targets=targets, port=port, data=tmp_path / "prometheus", scrape_interval="1s")
     server = Prometheus(argv, port, tmp_path / "prometheus.log")
     # Scraping every service before the flow starts, so its changes land between samples.
     wait_for(lambda: len(server.instant("up == 1")) == len(JOBS), timeout=60)

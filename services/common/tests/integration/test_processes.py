@@ -85,6 +85,7 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tm
         "DEV_BASE_PORT": str(base),
         "DEV_POSTGRES_DIR": str(folder),
         "DEV_PROMETHEUS": "0",  # tests/e2e/test_observability.py runs Prometheus
+        "DEV_NGINX": "0",  # and tests/e2e/test_local_prometheus.py the runner's nginx
     }
     # A file, not a pipe: five processes log into it, and a full pipe nobody
     # reads until the end would stall them.
