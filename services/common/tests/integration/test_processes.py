@@ -1,5 +1,6 @@
 """The four services as real processes: what `make dev` runs, over real HTTP."""
 
+import http.client
 import json
 import os
 import shutil
@@ -135,13 +136,15 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tm
         assert _is_free(port)
 
 
-def _request_on(sock: socket.socket) -> bytes:
-    """One GET /health on an open connection; b"" when the server has closed it."""
-    sock.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+def _health_on(connection: http.client.HTTPConnection) -> bool:
+    """GET /health on the connection as it is; False when the server has closed it."""
     try:
-        return sock.recv(4096)
-    except ConnectionResetError:
-        return b""
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return False
 
 
 @pytest.mark.parametrize(("keepalive", "idle", "still_open"), [(None, 5.5, True), ("1", 2.0, False)])
@@ -151,10 +154,14 @@ def test_idle_connections_outlive_the_clients_own_expiry(database_url, tmp_path,
     env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test"}
     if keepalive:
         env["HTTP_KEEPALIVE_SECONDS"] = keepalive
-    with (
-        ServiceProcess("oncall_service", env, log_dir=tmp_path) as service,
-        socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock,
-    ):
-        assert _request_on(sock).startswith(b"HTTP/1.1 200")
-        time.sleep(idle)
-        assert _request_on(sock).startswith(b"HTTP/1.1 200") is still_open
+    with ServiceProcess("oncall_service", env, log_dir=tmp_path) as service:
+        connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=5)
+        try:
+            assert _health_on(connection)
+            first = connection.sock
+            time.sleep(idle)
+            # The same socket, not a new one (http.client would reconnect only after a close it saw).
+            assert connection.sock is first
+            assert _health_on(connection) is still_open
+        finally:
+            connection.close()
