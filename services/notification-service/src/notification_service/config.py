@@ -8,7 +8,7 @@ from pydantic import SecretStr, model_validator
 from platform_common.settings import BaseServiceSettings
 
 # Good enough to sign webhooks on a laptop; refused anywhere else (see below).
-LOCAL_WEBHOOK_SECRET = "local-only-webhook-signing-secret"  # noqa: S105 - a documented local default, refused in dev/prod
+LOCAL_WEBHOOK_SECRET = "local-only-webhook-signing-secret"  # noqa: S105 - a documented local default, refused in dev/prod  # nosec B105
 
 
 class Settings(BaseServiceSettings):

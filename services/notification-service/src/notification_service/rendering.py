@@ -52,7 +52,7 @@ class Renderer:
         loader = ChoiceLoader([*loaders, PackageLoader("notification_service", "templates")])
         common = {"loader": loader, "undefined": StrictUndefined, "keep_trailing_newline": False}
         self._default = Environment(autoescape=select_autoescape(["html"]), finalize=_text, **common)
-        self._slack = Environment(autoescape=False, finalize=_slack, **common)  # noqa: S701 - mrkdwn, escaped by finalize
+        self._slack = Environment(autoescape=False, finalize=_slack, **common)  # noqa: S701 - mrkdwn, escaped by finalize  # nosec B701
 
     def render(self, channel: str, event: str, kind: str, context: dict[str, Any]) -> str:
         """The text of one notification."""

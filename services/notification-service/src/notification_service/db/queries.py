@@ -124,7 +124,7 @@ async def finish_claim(
         session,
         Notification,
         key=notification_id,
-        values={"lock_token": None, **values},
+        values={"lock_token": None, **values},  # a column name, not a password  # nosec B105
         still_ours=[Notification.lock_token == lock_token, Notification.status == "sending"],
     )
 
