@@ -25,9 +25,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from frontdoor import DATA as NGINX_DATA
-from frontdoor import local_command as nginx_command
-from frontdoor import local_ports as nginx_ports
+import frontdoor
 from observe import DATA as PROMETHEUS_DATA
 from observe import local_command as prometheus_command
 from platform_common.local_postgres import LocalPostgres, ensure_database
@@ -68,6 +66,23 @@ def database(stack: ExitStack) -> Path | None:
     return folder
 
 
+def front_door(base_port: int) -> frontdoor.FrontDoor | None:
+    """nginx in front of the services, started; None (and why, logged) when it cannot run."""
+    # The UI build (web-ui/dist, served at /) goes here, before nginx starts;
+    # without it nginx serves the API and says at / that the UI is not built.
+    door = frontdoor.local_front_door(base_port)
+    if frontdoor.find_nginx() is None and frontdoor.install_nginx() is None:
+        log.warning("nginx is not installed, so no UI on :%d; run: %s", door.http_port, frontdoor.INSTALL_COMMAND)
+        return None
+    try:
+        door.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+        log.error("nginx did not start; the services run without it: %s", getattr(error, "stderr", None) or error)
+        return None
+    log.info("web UI and API: %s and %s (self-signed: %s)", door.http_url, door.https_url, door.certificate)
+    return door
+
+
 def _start_helper(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     """A tool beside the services (nginx, Prometheus) in its own session, its output in `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +105,8 @@ def serve() -> int:
 
     base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
     urls = {url_env: f"http://127.0.0.1:{base_port + offset}" for _, _, offset, url_env in SERVICES}
+    # Signed links in pages point at the UI behind the front door.
+    urls["UI_BASE_URL"] = f"http://127.0.0.1:{os.environ.get('DEV_HTTP_PORT', '8080')}"
     for name, module, offset, _ in SERVICES:
         port = base_port + offset
         env = {**urls, **os.environ, "PORT": str(port)}
@@ -99,10 +116,9 @@ def serve() -> int:
         log.info("started %s on http://127.0.0.1:%d (pid %d)", name, port, children[name].pid)
     # Optional: the services run the same without them, and go on if one stops.
     helpers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
-    if os.environ.get("DEV_NGINX", "1") != "0" and (argv := nginx_command(base_port)) is not None:
-        helpers["nginx"] = (_start_helper(argv, NGINX_DATA / "nginx.log"), NGINX_DATA / "error.log")
-        http_port, https_port = nginx_ports(base_port)
-        log.info("the front door (nginx): http://127.0.0.1:%d and https://127.0.0.1:%d", http_port, https_port)
+    door = front_door(base_port) if os.environ.get("DEV_NGINX", "1") != "0" else None
+    if door is not None and door.process is not None:
+        helpers["nginx"] = (door.process, door.error_log)
     if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
         log_path = PROMETHEUS_DATA / "prometheus.log"
         helpers["Prometheus"] = (_start_helper(argv, log_path), log_path)

@@ -1,163 +1,276 @@
-"""nginx for the local run: the repository's front door (web-ui/nginx/
-platform.conf.template, the file Compose and K3s render too) in front of the
-services of `make dev`, HTTP on :8080 and HTTPS on :8443 (both move with
-DEV_BASE_PORT; DEV_HTTP_PORT / DEV_HTTPS_PORT set them), its files under
-data/nginx/ and a self-signed certificate made once under data/tls/.
+"""The front door of local runs: real nginx with the shipped configuration
+(web-ui/nginx/default.conf.template) rendered for local ports, HTTP and
+HTTPS, run as the current user with everything it writes under one folder
+(data/nginx by default): configuration, pid, temp files, logs.
 
-`make dev` starts it beside the services when nginx is there (installing
-Debian's package first when run as root with apt-get; otherwise it prints the
-command and the services run without it); DEV_NGINX=0 leaves it out."""
+`make dev` starts it beside the services (scripts/dev.py); the tests in
+tests/frontdoor use the same class. A self-signed certificate for localhost
+and 127.0.0.1 is made under data/tls when none is there.
 
-import datetime
-import ipaddress
+    python scripts/frontdoor.py check    # render for local ports and run `nginx -t`
+"""
+
+import argparse
+import logging
 import os
+import pwd
 import re
+import shutil
+import signal
 import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from system_packages import find_or_install
 
+log = logging.getLogger("frontdoor")
+
 ROOT = Path(__file__).resolve().parents[1]
-NGINX_DIR = ROOT / "web-ui" / "nginx"
-TEMPLATE = NGINX_DIR / "platform.conf.template"
-DATA = Path(os.environ.get("DEV_NGINX_DIR") or ROOT / "data" / "nginx")
-TLS = ROOT / "data" / "tls"
+TEMPLATE = ROOT / "web-ui" / "nginx" / "default.conf.template"
 STATIC_ROOT = ROOT / "web-ui" / "dist"
-# Above the services' MAX_BODY_BYTES (1 MiB), so an oversize body gets their 413 envelope.
-MAX_BODY_SIZE = "2m"
-PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
+TLS_DIR = ROOT / "data" / "tls"
+INSTALL_COMMAND = "sudo apt-get install -y nginx"
+PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+# The services' MAX_BODY_BYTES default (1 MiB), in nginx's units.
+MAX_BODY_SIZE = "1m"
+
+
+class MissingValues(ValueError):
+    """The template names placeholders that were given no value."""
 
 
 def render(template: str, values: dict[str, str]) -> str:
-    """`template` with each ${NAME} replaced, as the nginx images' envsubst does;
-    a ${NAME} with no value is an error here (envsubst would leave it, and nginx fail later)."""
-    missing = sorted({name for name in PLACEHOLDER.findall(template) if name not in values})
+    """Substitute ${NAME} placeholders as envsubst does, refusing any left without a value."""
+    missing = sorted(set(PLACEHOLDER.findall(template)) - values.keys())
     if missing:
-        raise ValueError(f"no value for {', '.join(missing)}")
+        raise MissingValues(f"no value for {', '.join(missing)}")
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
-def ensure_certificate(folder: Path = TLS) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost and 127.0.0.1 (made once, kept
-    under data/, never committed): its certificate and key paths."""
+def ensure_certificate(folder: Path = TLS_DIR) -> tuple[Path, Path]:
+    """A self-signed certificate and key for localhost/127.0.0.1 in `folder`,
+    made with the openssl CLI when either is missing. Never committed: data/ is ignored."""
     cert, key = folder / "localhost.crt", folder / "localhost.key"
     if cert.exists() and key.exists():
         return cert, key
-    # Imported here: only the local run makes certificates.
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=825))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(private_key, hashes.SHA256())
-    )
     folder.mkdir(parents=True, exist_ok=True)
-    key.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "825",
+            "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
     key.chmod(0o600)
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    log.info("made a self-signed certificate for localhost: %s", cert)
     return cert, key
 
 
-def write_config(
-    folder: Path,
-    *,
-    http_port: int,
-    https_port: int,
-    upstreams: dict[str, str],
-    static_root: Path = STATIC_ROOT,
-    tls: tuple[Path, Path] | None = None,
-) -> Path:
-    """A whole nginx.conf around the rendered template, every file nginx writes
-    kept under `folder`. `upstreams` maps INGESTION/INCIDENTS/ONCALL/NOTIFICATIONS to base URLs."""
-    cert, key = tls or ensure_certificate()
-    site = render(
-        TEMPLATE.read_text(),
-        {
-            "LISTEN_HTTP": f"127.0.0.1:{http_port}",
-            "LISTEN_HTTPS": f"127.0.0.1:{https_port}",
-            "TLS_CERTIFICATE": str(cert),
-            "TLS_CERTIFICATE_KEY": str(key),
-            "STATIC_ROOT": str(static_root),
-            "MAX_BODY_SIZE": MAX_BODY_SIZE,
-            "SNIPPETS_DIR": str(NGINX_DIR),
-            **{f"{name}_UPSTREAM": url.rstrip("/") for name, url in upstreams.items()},
-        },
+def find_nginx() -> str | None:
+    """The nginx binary, also where a non-root PATH lacks /usr/sbin."""
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+
+
+def install_nginx() -> str | None:
+    """Install nginx with apt when running as root on Debian/Ubuntu (Debian's own
+    nginx service, started on port 80 by the package, is stopped); the binary, or None."""
+    return find_or_install("nginx", "nginx", service="nginx")
+
+
+def _mime_types(nginx: str) -> Path:
+    """mime.types beside the binary's compiled-in nginx.conf (/etc/nginx on Debian)."""
+    built = subprocess.run([nginx, "-V"], capture_output=True, text=True, check=True).stderr
+    conf = re.search(r"--conf-path=(\S+)", built)
+    return Path(conf.group(1)).parent / "mime.types" if conf else Path("/etc/nginx/mime.types")
+
+
+@dataclass
+class Upstreams:
+    """host:port of each service nginx passes to."""
+
+    alert_ingestion: str
+    incident_management: str
+    oncall_service: str
+    notification_service: str
+
+    @classmethod
+    def from_base_port(cls, host: str, base_port: int) -> "Upstreams":
+        """The four services on consecutive ports, as `make dev` runs them."""
+        return cls(*(f"{host}:{base_port + offset}" for offset in range(4)))
+
+
+class FrontDoor:
+    """nginx with the shipped configuration on `http_port`/`https_port`, its
+    files under `folder`; `start()` checks the configuration (`nginx -t`) first."""
+
+    def __init__(
+        self,
+        folder: Path,
+        upstreams: Upstreams,
+        *,
+        http_port: int,
+        https_port: int,
+        host: str = "127.0.0.1",
+        static_root: Path = STATIC_ROOT,
+        tls_dir: Path = TLS_DIR,
+        nginx: str | None = None,
+    ):
+        self.folder = folder.resolve()
+        self.upstreams = upstreams
+        self.http_port, self.https_port, self.host = http_port, https_port, host
+        self.static_root = static_root.resolve()
+        self.tls_dir = tls_dir
+        self.nginx = nginx or find_nginx() or "nginx"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://{self.host}:{self.https_port}"
+
+    @property
+    def certificate(self) -> Path:
+        return self.tls_dir / "localhost.crt"
+
+    @property
+    def conf(self) -> Path:
+        return self.folder / "conf" / "nginx.conf"
+
+    @property
+    def error_log(self) -> Path:
+        return self.folder / "logs" / "error.log"
+
+    def values(self) -> dict[str, str]:
+        """The template's placeholders, for this local run."""
+        cert, key = ensure_certificate(self.tls_dir)
+        return {
+            "NGINX_HTTP_LISTEN": f"{self.host}:{self.http_port}",
+            "NGINX_HTTPS_LISTEN": f"{self.host}:{self.https_port}",
+            "NGINX_TLS_CERTIFICATE": str(cert.resolve()),
+            "NGINX_TLS_CERTIFICATE_KEY": str(key.resolve()),
+            "NGINX_STATIC_ROOT": str(self.static_root),
+            "NGINX_ACCESS_LOG": str(self.folder / "logs" / "access.log"),
+            "NGINX_MAX_BODY_SIZE": MAX_BODY_SIZE,
+            "NGINX_ALERT_INGESTION_UPSTREAM": self.upstreams.alert_ingestion,
+            "NGINX_INCIDENT_MANAGEMENT_UPSTREAM": self.upstreams.incident_management,
+            "NGINX_ONCALL_SERVICE_UPSTREAM": self.upstreams.oncall_service,
+            "NGINX_NOTIFICATION_SERVICE_UPSTREAM": self.upstreams.notification_service,
+        }
+
+    def write_config(self) -> Path:
+        """Render the shipped template, and a main nginx.conf around it that
+        keeps pid, temp files and logs in this run's folder."""
+        for sub in ("conf", "logs", "tmp"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        (self.folder / "conf" / "frontdoor.conf").write_text(render(TEMPLATE.read_text(), self.values()))
+        tmp = self.folder / "tmp"
+        # As root, nginx would hand its workers to `nobody`, who can neither
+        # write these folders nor read a checkout under /root: run as ourselves.
+        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+        self.conf.write_text(
+            f"{user}worker_processes 1;\n"
+            f"pid {self.folder / 'nginx.pid'};\n"
+            f"error_log {self.error_log} warn;\n"
+            "events { worker_connections 1024; }\n"
+            "http {\n"
+            f"    include {_mime_types(self.nginx)};\n"
+            "    default_type application/octet-stream;\n"
+            "    sendfile on;\n"
+            f"    client_body_temp_path {tmp / 'body'};\n"
+            f"    proxy_temp_path {tmp / 'proxy'};\n"
+            f"    fastcgi_temp_path {tmp / 'fastcgi'};\n"
+            f"    uwsgi_temp_path {tmp / 'uwsgi'};\n"
+            f"    scgi_temp_path {tmp / 'scgi'};\n"
+            "    include frontdoor.conf;\n"
+            "}\n"
+        )
+        return self.conf
+
+    def _command(self, *args: str) -> list[str]:
+        return [self.nginx, "-p", str(self.folder), "-c", str(self.conf), "-e", str(self.error_log), *args]
+
+    def check(self) -> str:
+        """`nginx -t` on the rendered configuration; its report, or CalledProcessError."""
+        self.write_config()
+        result = subprocess.run(self._command("-t"), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise subprocess.CalledProcessError(result.returncode, result.args, result.stdout, result.stderr)
+        return result.stderr
+
+    def start(self, timeout: float = 10.0) -> "FrontDoor":
+        """Check, start in the foreground of its own session, and wait for /health."""
+        self.check()
+        self.process = subprocess.Popen(self._command("-g", "daemon off;"), start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited with {self.process.returncode}: {self.error_log.read_text()}")
+            try:
+                if httpx.get(f"{self.http_url}/health", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nginx did not answer on {self.http_url}: {self.error_log.read_text()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGQUIT: nginx finishes the requests in flight, then exits."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "FrontDoor":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def local_front_door(base_port: int) -> FrontDoor:
+    """The front door `make dev` runs: DEV_HTTP_PORT/DEV_HTTPS_PORT (8080/8443) on HOST,
+    to the services on DEV_BASE_PORT.., its files in DEV_NGINX_DIR (data/nginx)."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    return FrontDoor(
+        Path(os.environ.get("DEV_NGINX_DIR") or ROOT / "data" / "nginx"),
+        Upstreams.from_base_port(host, base_port),
+        http_port=int(os.environ.get("DEV_HTTP_PORT", "8080")),
+        https_port=int(os.environ.get("DEV_HTTPS_PORT", "8443")),
+        host=host,
     )
-    temp = folder / "tmp"
-    for part in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (temp / part).mkdir(parents=True, exist_ok=True)
-    # As root, the workers would otherwise drop to `nobody`, who may read neither
-    # the checkout nor these folders; this nginx serves one developer's machine.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    config = folder / "nginx.conf"
-    config.write_text(
-        "# Written by scripts/frontdoor.py from web-ui/nginx/platform.conf.template; changes are overwritten.\n"
-        f"{user}worker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'} warn;\n"
-        "events { worker_connections 1024; }\n"
-        "http {\n"
-        "    include /etc/nginx/mime.types;\n"
-        "    default_type application/octet-stream;\n"
-        f"    access_log {folder / 'access.log'};\n"
-        "    sendfile on;\n"
-        + "".join(f"    {part}_temp_path {temp / part};\n" for part in ("fastcgi", "uwsgi", "scgi", "proxy"))
-        + f"    client_body_temp_path {temp / 'body'};\n"
-        + site
-        + "}\n"
-    )
-    return config
 
 
-def check(binary: str, config: Path) -> None:
-    """`nginx -t` on `config`; raises with nginx's own words when it is refused."""
-    result = subprocess.run([binary, "-t", "-q", "-c", str(config)], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"nginx -t refused {config}:\n{result.stderr}")
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Render the front door for local ports and check it with nginx -t.")
+    parser.add_argument("action", choices=["check"])
+    parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    if find_nginx() is None:
+        log.error("nginx is not installed; run: %s", INSTALL_COMMAND)
+        return 1
+    try:
+        report = local_front_door(int(os.environ.get("DEV_BASE_PORT", "8001"))).check()
+    except subprocess.CalledProcessError as failure:
+        sys.stderr.write(failure.stderr)
+        return 1
+    sys.stderr.write(report)
+    return 0
 
 
-def command(binary: str, config: Path) -> list[str]:
-    """The command line of nginx in the foreground with `config`."""
-    return [binary, "-c", str(config), "-g", "daemon off;"]
-
-
-def local_ports(base_port: int) -> tuple[int, int]:
-    """HTTP and HTTPS ports of `make dev`: 8080 and 8443, moved with DEV_BASE_PORT."""
-    offset = base_port - 8001
-    return (
-        int(os.environ.get("DEV_HTTP_PORT") or 8080 + offset),
-        int(os.environ.get("DEV_HTTPS_PORT") or 8443 + offset),
-    )
-
-
-def local_command(base_port: int) -> list[str] | None:
-    """The nginx of `make dev`, in front of its services from `base_port`; None without nginx."""
-    binary = find_or_install("nginx", "nginx", service="nginx")
-    if binary is None:
-        return None
-    http_port, https_port = local_ports(base_port)
-    upstreams = {
-        name: f"http://127.0.0.1:{base_port + offset}"
-        for offset, name in enumerate(("INGESTION", "INCIDENTS", "ONCALL", "NOTIFICATIONS"))
-    }
-    config = write_config(DATA, http_port=http_port, https_port=https_port, upstreams=upstreams)
-    check(binary, config)
-    return command(binary, config)
+if __name__ == "__main__":
+    sys.exit(main())
