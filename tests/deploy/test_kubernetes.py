@@ -1,0 +1,129 @@
+"""Run mode 3 as files: every kustomize overlay renders with `kubectl kustomize`,
+and every rendered object is valid by the Kubernetes schemas (kubernetes-validate,
+Kubernetes 1.32, strict: no unknown fields) and has what running it safely needs."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "k8s"
+KUBERNETES_VERSION = "1.32.0"
+SERVICES = {"alert-ingestion": 8001, "incident-management": 8002, "oncall-service": 8003, "notification-service": 8004}
+# Objects of the CloudNativePG operator's own kinds: no schema of theirs ships in a package here.
+CNPG = "postgresql.cnpg.io/v1"
+
+
+def render(overlay: str) -> list[dict]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.fail("kubectl is required to render k8s/ (it comes with this kind of machine)")
+    out = subprocess.run(
+        [kubectl, "kustomize", str(K8S / "overlays" / overlay)], capture_output=True, text=True, check=True
+    )
+    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+
+
+def by_kind(objects: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def overlay(request) -> tuple[str, list[dict]]:
+    return request.param, render(request.param)
+
+
+def test_every_object_is_valid_by_the_kubernetes_schemas(overlay):
+    _, objects = overlay
+    checked = 0
+    for obj in objects:
+        if obj["apiVersion"] == CNPG:
+            continue
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        checked += 1
+    assert checked >= 25
+
+
+def test_the_validation_refuses_a_broken_object(overlay):
+    _, objects = overlay
+    deployment = dict(by_kind(objects, "Deployment")["alert-ingestion"])
+    deployment["spec"] = {**deployment["spec"], "replicas": "two"}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_pod_is_probed_limited_non_root_read_only_and_ends_cleanly(overlay):
+    _, objects = overlay
+    pods = [o["spec"]["template"] for o in objects if o["kind"] in ("Deployment", "StatefulSet", "Job")]
+    assert len(pods) >= 6
+    for pod in pods:
+        spec = pod["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        for container in spec["containers"]:
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    for name, port in SERVICES.items():
+        deployment = by_kind(objects, "Deployment")[name]
+        pod = deployment["spec"]["template"]
+        container = pod["spec"]["containers"][0]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert container["lifecycle"]["preStop"]
+        # Longer than the service's own drain (GRACEFUL_SHUTDOWN_SECONDS 15) plus preStop.
+        assert pod["spec"]["terminationGracePeriodSeconds"] > 20
+        service = by_kind(objects, "Service")[name]
+        assert service["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+        assert service["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+        assert by_kind(objects, "PodDisruptionBudget")[name]
+
+
+def test_ingress_networkpolicies_autoscaling_and_the_migration_job(overlay):
+    _, objects = overlay
+    ingress = by_kind(objects, "Ingress")["incident-platform"]
+    assert ingress["spec"]["ingressClassName"] == "traefik" and ingress["spec"]["tls"]
+    assert set(by_kind(objects, "HorizontalPodAutoscaler")) == {"alert-ingestion", "incident-management"}
+    policies = by_kind(objects, "NetworkPolicy")
+    assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
+    database = policies["database-from-services"]["spec"]["ingress"][0]["from"]
+    assert database == [{"podSelector": {"matchLabels": {"platform.io/db-client": "true"}}}]
+    job = by_kind(objects, "Job")["migrate"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["platform-migrate", "upgrade"]
+    # No Secret is part of the manifests: it is made outside the repository.
+    assert by_kind(objects, "Secret") == {}
+
+
+def test_dev_runs_one_of_each_and_its_own_postgres():
+    objects = render("dev")
+    assert all(d["spec"]["replicas"] == 1 for d in by_kind(objects, "Deployment").values())
+    postgres = by_kind(objects, "StatefulSet")["postgres"]
+    assert postgres["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "local-path"
+    nodeport = by_kind(objects, "Service")["web-ui-nodeport"]
+    assert nodeport["spec"]["type"] == "NodePort" and nodeport["spec"]["ports"][0]["nodePort"] == 30080
+
+
+def test_prod_runs_replicas_on_a_cloudnativepg_cluster_with_backups():
+    objects = render("prod")
+    assert all(d["spec"]["replicas"] >= 2 for d in by_kind(objects, "Deployment").values())
+    assert all(h["spec"]["minReplicas"] >= 2 for h in by_kind(objects, "HorizontalPodAutoscaler").values())
+    assert by_kind(objects, "StatefulSet") == {}
+    cluster = next(o for o in objects if o["apiVersion"] == CNPG and o["kind"] == "Cluster")
+    assert cluster["spec"]["instances"] == 3
+    assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
+    scheduled = next(o for o in objects if o["apiVersion"] == CNPG and o["kind"] == "ScheduledBackup")
+    assert scheduled["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    # The services and the migration read the operator's connection Secret.
+    for workload in [*by_kind(objects, "Deployment").values(), by_kind(objects, "Job")["migrate"]]:
+        env = workload["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        if workload["metadata"]["name"] == "web-ui":
+            continue
+        assert {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "platform-db-app", "key": "uri"}}} in env
+
+
+def test_the_secret_template_holds_no_value():
+    secret = yaml.safe_load((K8S / "secret.example.yaml").read_text())
+    assert secret["kind"] == "Secret" and all(value == "" for value in secret["stringData"].values())
