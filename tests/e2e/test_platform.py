@@ -8,16 +8,14 @@ import hashlib
 import hmac
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess
+from platform_testing import ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
 SECRET = "platform-e2e-secret"
@@ -45,15 +43,6 @@ class Phone:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/page"
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.1)
-    raise AssertionError("not reached in time")
 
 
 def _events(client: httpx.Client, incident_id: str) -> list[str]:

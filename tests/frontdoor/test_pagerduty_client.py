@@ -1,24 +1,14 @@
 """The official `pagerduty` client, which only speaks https, pages the platform through the TLS front door."""
 
 import ssl
-import time
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pagerduty
 import pytest
 
+from platform_testing import wait_for
+
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.1)
-    raise AssertionError("not reached in time")
 
 
 def test_trigger_acknowledge_and_resolve_reach_the_incident(front_door):

@@ -11,10 +11,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 import psycopg
@@ -174,3 +174,13 @@ class ServiceProcess:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """The first truthy answer of `check`, polled every 0.1 s; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.1)
+    raise AssertionError("not reached in time")
