@@ -2,6 +2,7 @@
 (TEST_DATABASE_URL's, or an embedded one under data/test-pg), one database
 of its own on it, migrated once, emptied before each test that asks for it."""
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +10,15 @@ from pathlib import Path
 import pytest
 
 from platform_common.migrations import MigrationSettings, upgrade
+from platform_testing import INTERNAL_TOKEN, provisioned_database, reset_database
 from platform_testing import database_server as start_database_server
-from platform_testing import provisioned_database, reset_database
 
 ROOT = Path(__file__).resolve().parent
 # The local run's tools (scripts/observe.py, scripts/frontdoor.py) are what the
 # tests start Prometheus and nginx with: importable as they are for scripts/dev.py.
 sys.path.insert(0, str(ROOT / "scripts"))
+# Every app and service process of the run shares the platform's internal credential.
+os.environ.setdefault("INTERNAL_TOKENS", INTERNAL_TOKEN)
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,19 @@ data/dev-pg, or DEV_POSTGRES_DIR), serves the services from its database
 DEV_BASE_PORT moves the four ports together (the services are told each
 other's URLs), so a second copy can run beside the first, as the tests do.
 
+Secrets of the local run (INTERNAL_TOKENS, LINK_SIGNING_KEY, the first admin's
+ADMIN_PASSWORD) are made on the first run and kept in data/dev-secrets.json
+(DEV_SECRETS_FILE), so logins, API tokens and page links survive a restart;
+a variable already set wins. The admin's login is printed at start.
+
 `dev.py migrate` / `dev.py downgrade` only migrate the same database (up to
 head / down to base), starting and stopping the embedded server around it."""
 
 import argparse
+import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -66,6 +73,27 @@ def database(stack: ExitStack) -> Path | None:
     return folder
 
 
+def local_secrets() -> dict[str, str]:
+    """The local run's secrets, made once and kept (mode 0600), into os.environ
+    where not set already. Nothing here is ever committed or used outside local runs."""
+    path = Path(os.environ.get("DEV_SECRETS_FILE") or ROOT / "data" / "dev-secrets.json")
+    kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    made = {
+        "INTERNAL_TOKENS": lambda: secrets.token_urlsafe(32),
+        "LINK_SIGNING_KEY": lambda: secrets.token_urlsafe(32),
+        "ADMIN_EMAIL": lambda: "admin@example.com",
+        "ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
+    }
+    if any(name not in kept for name in made):
+        kept = {name: kept.get(name) or make() for name, make in made.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(json.dumps(kept, indent=2) + "\n")
+    for name, value in kept.items():
+        os.environ.setdefault(name, value)
+    return {name: os.environ[name] for name in made}
+
+
 def front_door(base_port: int) -> frontdoor.FrontDoor | None:
     """nginx in front of the services, started; None (and why, logged) when it cannot run."""
     # The UI build (web-ui/dist, served at /) goes here, before nginx starts;
@@ -104,6 +132,7 @@ def serve() -> int:
         signal.signal(signum, request_stop)
 
     base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
+    local = local_secrets()
     urls = {url_env: f"http://127.0.0.1:{base_port + offset}" for _, _, offset, url_env in SERVICES}
     # Signed links in pages point at the UI behind the front door.
     urls["UI_BASE_URL"] = f"http://127.0.0.1:{os.environ.get('DEV_HTTP_PORT', '8080')}"
@@ -119,6 +148,12 @@ def serve() -> int:
     door = front_door(base_port) if os.environ.get("DEV_NGINX", "1") != "0" else None
     if door is not None and door.process is not None:
         helpers["nginx"] = (door.process, door.error_log)
+    log.info(
+        "log in at %s as %s with password %s (ADMIN_PASSWORD; kept in data/dev-secrets.json)",
+        door.http_url if door else f"http://127.0.0.1:{base_port + 2}/api/v1/auth/login",
+        local["ADMIN_EMAIL"],
+        local["ADMIN_PASSWORD"],
+    )
     if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
         log_path = PROMETHEUS_DATA / "prometheus.log"
         helpers["Prometheus"] = (_start_helper(argv, log_path), log_path)

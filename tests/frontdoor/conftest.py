@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_testing import ServiceProcess, free_port, reset_database
+from platform_testing import ServiceProcess, free_port, reset_database, user_with_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +27,8 @@ frontdoor = _load_frontdoor()
 # A hashed asset big enough for gzip (over gzip_min_length).
 ASSET = "assets/index-3f2a9c1b.js"
 ASSET_BODY = "export const pages = [" + ",".join(f'"page-{i}"' for i in range(400)) + "];\n"
+ADMIN_EMAIL = "door-admin@example.com"
+ADMIN_PASSWORD = "front-door-password"
 INDEX = '<!doctype html><html><head><script type="module" src="/assets/index-3f2a9c1b.js"></script></head>\n'
 
 
@@ -50,7 +52,14 @@ def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def services(database_url: str) -> Iterator[dict[str, ServiceProcess]]:
     """The four services, wired to each other, on one emptied database."""
     reset_database(database_url)
-    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    env = {
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        # The first admin, as `make dev` makes one: the login tests sign in as them.
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     processes = {
         "alert_ingestion": ServiceProcess("alert_ingestion", env),
         "incident_management": ServiceProcess("incident_management", env),
@@ -69,6 +78,12 @@ def services(database_url: str) -> Iterator[dict[str, ServiceProcess]]:
             process.env.update(wiring)
             stack.enter_context(process)
         yield processes
+
+
+@pytest.fixture(scope="module")
+def admin_headers(services, database_url: str) -> dict[str, str]:
+    """An admin's API token, as a script behind the front door would send it."""
+    return user_with_token(database_url, "token-admin", role="admin")[1]
 
 
 def upstreams_of(services: dict[str, ServiceProcess]):

@@ -9,7 +9,7 @@ import pytest
 
 from platform_testing import free_port
 
-from .conftest import ASSET, ASSET_BODY, INDEX, frontdoor, upstreams_of
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ASSET, ASSET_BODY, INDEX, frontdoor, upstreams_of
 
 pytestmark = pytest.mark.e2e
 
@@ -33,16 +33,16 @@ ROUTES = [
 
 
 @pytest.fixture(scope="module")
-def http(front_door):
-    with httpx.Client(base_url=front_door.http_url, timeout=10) as client:
+def http(front_door, admin_headers):
+    with httpx.Client(base_url=front_door.http_url, headers=admin_headers, timeout=10) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def https(front_door):
+def https(front_door, admin_headers):
     # Trusts exactly the self-signed certificate the front door made.
     context = ssl.create_default_context(cafile=str(front_door.certificate))
-    with httpx.Client(base_url=front_door.https_url, verify=context, timeout=10) as client:
+    with httpx.Client(base_url=front_door.https_url, headers=admin_headers, verify=context, timeout=10) as client:
         yield client
 
 
@@ -159,7 +159,7 @@ def test_a_body_over_the_services_limit_is_a_json_413(http):
     assert "detail" in answer.json()
 
 
-def test_without_a_built_ui_the_api_is_still_served(nginx, services, tmp_path):
+def test_without_a_built_ui_the_api_is_still_served(nginx, services, admin_headers, tmp_path):
     door = frontdoor.FrontDoor(
         tmp_path / "nginx",
         upstreams_of(services),
@@ -169,14 +169,14 @@ def test_without_a_built_ui_the_api_is_still_served(nginx, services, tmp_path):
         tls_dir=tmp_path / "tls",
         nginx=nginx,
     )
-    with door, httpx.Client(base_url=door.http_url, timeout=10) as client:
+    with door, httpx.Client(base_url=door.http_url, headers=admin_headers, timeout=10) as client:
         home = client.get("/")
         assert home.status_code == 404
         assert "not built" in home.text
         assert client.get("/api/v1/incidents").status_code == 200
 
 
-def test_a_service_that_is_down_is_a_json_502(nginx, services, tmp_path):
+def test_a_service_that_is_down_is_a_json_502(nginx, services, admin_headers, tmp_path):
     dead = f"127.0.0.1:{free_port()}"
     upstreams = upstreams_of(services)
     upstreams.notification_service = dead
@@ -188,8 +188,31 @@ def test_a_service_that_is_down_is_a_json_502(nginx, services, tmp_path):
         tls_dir=tmp_path / "tls",
         nginx=nginx,
     )
-    with door, httpx.Client(base_url=door.http_url, timeout=10) as client:
+    with door, httpx.Client(base_url=door.http_url, headers=admin_headers, timeout=10) as client:
         answer = client.get("/api/v1/notifications")
         assert answer.status_code == 502
         assert answer.json() == {"detail": "The service behind this path is unavailable"}
         assert client.get("/api/v1/incidents").status_code == 200
+
+
+def test_a_browser_session_through_the_front_door_is_same_origin(front_door):
+    """Logging in through nginx sets the cookie; a change sent with it from the
+    front door's own origin passes the CSRF check (nginx passes Host with its
+    port), one from another origin does not."""
+    context = ssl.create_default_context(cafile=str(front_door.certificate))
+    with httpx.Client(base_url=front_door.https_url, verify=context, timeout=10) as browser:
+        login = browser.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert login.status_code == 200, login.text
+        cookie = login.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+        assert browser.get("/api/v1/auth/me").json()["email"] == ADMIN_EMAIL
+
+        own = browser.post(
+            "/api/v1/auth/tokens", json={"name": "from the UI"}, headers={"Origin": front_door.https_url}
+        )
+        assert own.status_code == 201, own.text
+        elsewhere = browser.post(
+            "/api/v1/auth/tokens", json={"name": "forged"}, headers={"Origin": "https://evil.example.com"}
+        )
+        assert elsewhere.status_code == 403
+        assert browser.post("/api/v1/auth/tokens", json={"name": "no origin"}).status_code == 403

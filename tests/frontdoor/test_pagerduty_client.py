@@ -11,9 +11,9 @@ from platform_testing import wait_for
 pytestmark = pytest.mark.e2e
 
 
-def test_trigger_acknowledge_and_resolve_reach_the_incident(front_door):
+def test_trigger_acknowledge_and_resolve_reach_the_incident(front_door, admin_headers):
     context = ssl.create_default_context(cafile=str(front_door.certificate))
-    api = httpx.Client(base_url=front_door.https_url, verify=context, timeout=10)
+    api = httpx.Client(base_url=front_door.https_url, headers=admin_headers, verify=context, timeout=10)
     created = api.post("/api/v1/integrations", json={"name": "pd-client", "service": "payments", "type": "pagerduty"})
     assert created.status_code == 201, created.text
     events = pagerduty.EventsApiV2Client(created.json()["key"], base_url=front_door.https_url, verify=context)

@@ -45,7 +45,14 @@ def test_compose_runs_each_service_on_its_contract_port_after_migrations():
 
 def test_compose_takes_secrets_from_env_and_insists_on_them():
     text = (ROOT / "docker-compose.yml").read_text()
-    for secret in ("POSTGRES_PASSWORD", "ADMIN_TOKEN", "NOTIFICATION_WEBHOOK_SECRET"):
+    for secret in (
+        "POSTGRES_PASSWORD",
+        "INTERNAL_TOKENS",
+        "LINK_SIGNING_KEY",
+        "ADMIN_EMAIL",
+        "ADMIN_PASSWORD",
+        "NOTIFICATION_WEBHOOK_SECRET",
+    ):
         assert re.search(rf"\$\{{{secret}:\?", text), f"{secret} must be required with ${{{secret}:?...}}"
         assert secret in _documented()
 

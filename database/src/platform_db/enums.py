@@ -21,6 +21,8 @@ scratch, cannot tell.
 from enum import StrEnum
 from typing import Literal, get_args
 
+from platform_common.roles import ROLES, Role  # noqa: F401 - re-exported, see below
+
 
 def in_check(column: str, values: tuple[str, ...]) -> str:
     """The SQL of a CHECK constraint that admits only `values` in `column`."""
@@ -36,6 +38,16 @@ ContactType = Literal["email", "slack", "webhook", "sms", "phone"]
 CONTACT_TYPES: tuple[ContactType, ...] = get_args(ContactType)
 TeamRole = Literal["member", "manager"]
 TEAM_ROLES: tuple[TeamRole, ...] = get_args(TeamRole)
+
+
+# Who may do what (migration 0008): users.role takes one of ROLES, written
+# once in platform_common.roles (the auth checks read it there) and re-exported here.
+# A session is the UI's cookie, a token a script's Bearer.
+CredentialKind = Literal["session", "token"]
+CREDENTIAL_KINDS: tuple[CredentialKind, ...] = get_args(CredentialKind)
+# What a signed link in a page may do.
+LinkAction = Literal["acknowledge", "resolve"]
+LINK_ACTIONS: tuple[LinkAction, ...] = get_args(LinkAction)
 
 
 # An enum, not a Literal: the rotation arithmetic in oncall_service.domain.rotation names its members.

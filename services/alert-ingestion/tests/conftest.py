@@ -23,7 +23,7 @@ from alert_ingestion.main import create_app
 from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from platform_common.clock import Clock
-from platform_testing import _sync_url, free_port, running_app
+from platform_testing import PLATFORM_HEADERS, _sync_url, free_port, running_app
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -146,7 +146,7 @@ class IncidentService:
 
     async def incident(self, incident_id: str | uuid.UUID) -> dict[str, Any] | None:
         """GET /api/v1/incidents/{id} through the real API (alert_count, alerts, timeline): None while absent."""
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=PLATFORM_HEADERS) as http:
             response = await http.get(f"{self.url}/api/v1/incidents/{incident_id}")
         if response.status_code == 404:
             return None
@@ -203,15 +203,45 @@ def settings_for(database_url: str, incident_url: str, **overrides: Any) -> Sett
     return Settings(**(values | overrides))
 
 
+def sender_keys(app: Any) -> Callable[[httpx.Request], Any]:
+    """An httpx request hook: senders need an integration key, and a key speaks
+    for one service, so the suite's client sends each generic alert with a key
+    of the service its body names (an integration made on first use). Only
+    requests still carrying the client's platform credential are changed: a
+    test that sets Authorization itself (a wrong key, none) keeps it."""
+    keys: dict[str, str] = {}
+
+    async def hook(request: httpx.Request) -> None:
+        if request.method != "POST" or request.url.path != "/api/v1/alerts":
+            return
+        if request.headers.get("authorization") != PLATFORM_HEADERS["Authorization"]:
+            return
+        try:
+            service = json.loads(request.content).get("service")
+        except (ValueError, AttributeError):
+            return
+        if not isinstance(service, str) or not service.strip():
+            return
+        if service not in keys:
+            _, keys[service] = await app.state.integration_keys.create(
+                name=f"{service} test sender", service=service, type_="generic", now=app.state.clock.now()
+            )
+        request.headers["Authorization"] = f"Bearer {keys[service]}"
+
+    return hook
+
+
 @pytest.fixture
 def make_client(clean_database: str, incident_service: IncidentService) -> Callable[..., Any]:
-    """`async with make_client(**settings) as client:` the app running in-process."""
+    """`async with make_client(**settings) as client:` the app running in-process,
+    alerts sent with their service's key (sender_keys)."""
 
     @asynccontextmanager
     async def factory(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(settings_for(clean_database, incident_service.url, **overrides), clock=clock)
         async with running_app(app) as client:
             client.app = app  # type: ignore[attr-defined]
+            client.event_hooks["request"].append(sender_keys(app))
             yield client
 
     return factory

@@ -23,7 +23,7 @@ from incident_management.main import create_app
 from incident_management.workers.engine import IncidentEngine
 from incident_management.workers.report import CycleReport
 from platform_common.clock import ManualClock
-from platform_testing import free_port, running_app
+from platform_testing import free_port, running_app, user_with_token
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -272,17 +272,29 @@ class Harness:
             self.clock.advance(timedelta(**advance))
         return await self.engine.run_once()
 
-    async def create(self, **fields: Any) -> dict[str, Any]:
-        """Open an incident, then let the engine assign it as its wake-up would
-        (assignment only: pages go out on the next tick), and return it."""
+    async def create(self, *, actor: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Open an incident (as the platform, or as the responder `actor`), then let
+        the engine assign it as its wake-up would (assignment only: pages go out
+        on the next tick), and return it."""
         body = {"title": "Checkout errors", "service": "payments", "severity": "high", **fields}
-        response = await self.client.post("/api/v1/incidents", json=body)
+        response = await self.client.post("/api/v1/incidents", json=body, headers=self.as_user(actor))
         assert response.status_code in (200, 201), response.text
         await self.engine.assign_due(CycleReport())
         return await self.detail(response.json()["id"])
 
-    async def patch(self, incident_id: str, **fields: Any) -> httpx.Response:
-        return await self.client.patch(f"/api/v1/incidents/{incident_id}", json=fields)
+    async def patch(self, incident_id: str, *, actor: str | None = None, **fields: Any) -> httpx.Response:
+        """PATCH as the platform, or as the responder named `actor` (a user made for it)."""
+        return await self.client.patch(f"/api/v1/incidents/{incident_id}", json=fields, headers=self.as_user(actor))
+
+    def user_id(self, name: str) -> uuid.UUID:
+        """The id of the user `as_user(name)` acts as."""
+        return user_with_token(self.database_url, name)[0]
+
+    def as_user(self, name: str | None) -> dict[str, str]:
+        """The headers of a request made by the responder `name` (None: the platform)."""
+        if name is None:
+            return {}
+        return user_with_token(self.database_url, name)[1]
 
     async def detail(self, incident_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/api/v1/incidents/{incident_id}")

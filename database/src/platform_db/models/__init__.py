@@ -7,10 +7,11 @@ compares the whole schema.
 
 from platform_db.models.alerts import Alert, IncidentAction, Integration, incident_alerts
 from platform_db.models.base import Base
-from platform_db.models.incidents import Incident, IncidentNote, Page, TimelineEntry
+from platform_db.models.incidents import Incident, IncidentNote, LinkUse, Page, TimelineEntry
 from platform_db.models.notifications import Notification, NotificationAttempt, NotificationRequest
 from platform_db.models.oncall import (
     ContactMethod,
+    Credential,
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -28,6 +29,7 @@ __all__ = [
     "Alert",
     "Base",
     "ContactMethod",
+    "Credential",
     "EscalationLevel",
     "EscalationPolicy",
     "EscalationTarget",
@@ -36,6 +38,7 @@ __all__ = [
     "IncidentNote",
     "Integration",
     "LayerMember",
+    "LinkUse",
     "Notification",
     "NotificationAttempt",
     "NotificationRequest",

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from platform_db.enums import INCIDENT_ORIGINS, INCIDENT_STATUSES, PAGE_STATUSES, SEVERITIES, in_check
+from platform_db.enums import INCIDENT_ORIGINS, INCIDENT_STATUSES, LINK_ACTIONS, PAGE_STATUSES, SEVERITIES, in_check
 from platform_db.models.alerts import incident_alerts
 from platform_db.models.base import Base, json_default
 
@@ -94,6 +94,8 @@ class IncidentNote(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     author: Mapped[str] = mapped_column(String(200))
+    # The authenticated user who wrote it (NULL before migration 0008).
+    author_id: Mapped[uuid.UUID | None]
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 
@@ -108,7 +110,9 @@ class TimelineEntry(Base):
     # RESTRICT: an incident with history cannot be deleted out from under it.
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="RESTRICT"))
     event_type: Mapped[str] = mapped_column(String(50))
+    # Who did it, by name; actor_id is the user or integration (NULL: the platform itself).
     actor: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[uuid.UUID | None]
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=json_default("{}"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
@@ -146,3 +150,16 @@ class Page(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     sent_at: Mapped[datetime | None]
+
+
+class LinkUse(Base):
+    """A signed page link that was used: a link acts once (the nonce is its key)."""
+
+    __tablename__ = "incident_link_uses"
+    __table_args__ = (CheckConstraint(in_check("action", LINK_ACTIONS), name="ck_incident_link_uses_action"),)
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID]
+    action: Mapped[str] = mapped_column(String(20))
+    used_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())

@@ -1,15 +1,15 @@
 """On-call tables, owned by oncall-service (schema history: migrations/versions/0001_oncall.py,
-0005_override_exclusion.py)."""
+0005_override_exclusion.py, 0008_auth.py)."""
 
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, column, func
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, column, false, func
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_db.enums import CONTACT_TYPES, ROTATION_TYPES, TEAM_ROLES, in_check
+from platform_db.enums import CONTACT_TYPES, CREDENTIAL_KINDS, ROLES, ROTATION_TYPES, TEAM_ROLES, in_check
 from platform_db.models.base import Base, json_default
 
 
@@ -28,6 +28,7 @@ class Timestamps:
 
 class User(Timestamps, Base):
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint(in_check("role", ROLES), name="ck_users_role"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
@@ -36,6 +37,14 @@ class User(Timestamps, Base):
     # A user's own mutes: channels and severities they do not want paged on.
     muted_channels: Mapped[list[Any]] = mapped_column(default=list, server_default=json_default("[]"))
     muted_severities: Mapped[list[Any]] = mapped_column(default=list, server_default=json_default("[]"))
+    role: Mapped[str] = mapped_column(String(20), default="responder", server_default="responder")
+    # A disabled user cannot log in, and every credential of theirs stops working.
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Argon2 (argon2-cffi's encoded form); NULL: no password set, so no login.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    # Failed logins in a row, and the lock they earned: on the row, so it holds on every replica.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
     contact_methods: Mapped[list["ContactMethod"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactMethod.created_at", lazy="selectin"
@@ -240,3 +249,25 @@ class Service(Timestamps, Base):
     escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("escalation_policies.id", ondelete="SET NULL")
     )
+
+
+class Credential(Base):
+    """A session (the UI's cookie) or an API token (a script's Bearer), stored as
+    the SHA-256 of its secret. Every service checks one through
+    authenticate_credential() (database/sql/authenticate_credential.sql)."""
+
+    __tablename__ = "auth_credentials"
+    __table_args__ = (
+        CheckConstraint(in_check("kind", CREDENTIAL_KINDS), name="ck_auth_credentials_kind"),
+        Index("ix_auth_credentials_user", "user_id", "kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -33,6 +33,9 @@ class Settings(BaseServiceSettings):
     # Events per minute one integration key may send to one process (a minute's
     # worth may come at once); over it: 429. 0 turns the limit off.
     rate_limit_per_minute: float = Field(default=6000, ge=0)
+    # The same per client address, whatever keys it sends with (a runaway
+    # forwarder with many keys, a scanner trying keys). 0 turns it off.
+    rate_limit_per_client_per_minute: float = Field(default=60_000, ge=0)
     # How long a looked-up integration key is trusted before asking the
     # database again (a revoked key stops working on other replicas within this).
     integration_cache_seconds: float = Field(default=5.0, ge=0)

@@ -18,6 +18,7 @@ from alert_ingestion.services.ingest import Ingestor, IngestSettings
 from alert_ingestion.services.integrations import IntegrationKeys
 from alert_ingestion.services.rate_limit import RateLimiter
 from platform_common.app import create_service_app
+from platform_common.auth import internal_headers
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import database_urls
 from platform_common.http import ServiceClient
@@ -36,13 +37,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         gateway = IncidentGateway(
             ServiceClient(
                 settings.incident_service_url,
+                headers=internal_headers(settings.internal_tokens),
                 timeout=settings.incident_create_timeout_seconds,
                 retries=settings.incident_create_retries,
                 backoff_initial=0.05,
                 backoff_max=0.2,
             ),
             ServiceClient(
-                settings.incident_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+                settings.incident_service_url,
+                headers=internal_headers(settings.internal_tokens),
+                timeout=settings.http_timeout_seconds,
+                retries=settings.http_retries,
             ),
         )
         sender = IncidentActionSender(
@@ -57,6 +62,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.incident_actions = sender
         app.state.integration_keys = IntegrationKeys(db, ttl=settings.integration_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        app.state.client_limiter = RateLimiter(settings.rate_limit_per_client_per_minute)
         writer = await AlertWriter.connect(
             database_urls(settings)[0],
             # Without group commit every alert is its own transaction (kept to compare).

@@ -9,7 +9,7 @@ import contextlib
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,20 @@ def burst_client() -> httpx.AsyncClient:
     connections for HTTP_KEEPALIVE_SECONDS (75 s). The pool also keeps every
     connection it opened (its default keeps 20, closing and reopening the rest
     in the middle of the burst), so connections are opened once and reused."""
-    return httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400))
+    return httpx.AsyncClient(
+        headers=PLATFORM_HEADERS, timeout=60, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    )
+
+
+async def sender_headers(http: httpx.AsyncClient, url: str, services: list[str]) -> dict[str, dict[str, str]]:
+    """An integration key per service (senders need one; a key speaks for one service), as headers."""
+    headers = {}
+    for service in services:
+        created = await http.post(
+            f"{url}/api/v1/integrations", json={"name": service, "service": service, "type": "generic"}
+        )
+        headers[service] = {"Authorization": f"Bearer {created.json()['key']}"}
+    return headers
 
 
 async def send_all(requests: list, processes: list[ServiceProcess]) -> list[httpx.Response]:
@@ -75,6 +88,7 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
             f"{a.url}/api/v1/integrations", json={"name": "race", "service": "pd-race", "type": "pagerduty"}
         )
         key = created.json()["key"]
+        senders = await sender_headers(http, a.url, ["corr-race", "mixed-race"])
         requests = []
         for i in range(PER_SCENARIO):
             target = (a, b)[i % 2].url
@@ -84,6 +98,7 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
                 http.post(
                     f"{target}/api/v1/alerts",
                     json={"service": "corr-race", "severity": "critical", "message": f"check {_word(i)} failing"},
+                    headers=senders["corr-race"],
                 )
             )
             # Same fingerprint (one dedup key) from many senders: dedup must pick one incident.
@@ -110,6 +125,7 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
                         "message": f"mixed {i}",
                         "dedup_key": f"mixed-{i % 6}",
                     },
+                    headers=senders["mixed-race"],
                 )
             )
         responses = await send_all(requests, [*two_processes, incident_process])
@@ -176,6 +192,7 @@ async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_
     a, b = two_batching_processes
     severities = ("critical", "high", "low")
     async with burst_client() as http:
+        senders = await sender_headers(http, a.url, [f"svc-{n}" for n in range(5)])
         requests = [
             http.post(
                 f"{(a, b)[i % 2].url}/api/v1/alerts",
@@ -185,6 +202,7 @@ async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_
                     "message": f"problem {(i * 13) % 17}",
                     "dedup_key": f"key-{(i * 13) % 17}",
                 },
+                headers=senders[f"svc-{(i * 7) % 5}"],
             )
             for i in range(300)
         ]

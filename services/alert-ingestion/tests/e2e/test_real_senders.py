@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess, free_port
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port
 
 with warnings.catch_warnings():
     # pdpyras says it is superseded by "pagerduty"; it is still what many senders run.
@@ -54,7 +54,11 @@ def ingestion(clean_database, incident_service):
 
 
 def new_key(base_url: str, service: str, type_: str) -> str:
-    response = httpx.post(f"{base_url}/api/v1/integrations", json={"name": type_, "service": service, "type": type_})
+    response = httpx.post(
+        f"{base_url}/api/v1/integrations",
+        json={"name": type_, "service": service, "type": type_},
+        headers=PLATFORM_HEADERS,
+    )
     response.raise_for_status()
     return response.json()["key"]
 

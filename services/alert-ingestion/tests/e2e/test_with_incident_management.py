@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess, free_port
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +50,7 @@ async def eventually(check, within: float = 15.0):
 
 async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(services, db):
     ingestion, incidents = services
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(headers=PLATFORM_HEADERS, timeout=10) as http:
         key = (
             await http.post(
                 f"{ingestion.url}/api/v1/integrations", json={"name": "pd", "service": "checkout", "type": "pagerduty"}

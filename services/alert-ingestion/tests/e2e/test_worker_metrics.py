@@ -7,7 +7,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_testing import ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -35,10 +35,20 @@ async def test_every_scrape_counts_the_alerts_of_all_workers(clean_database, inc
         "LOG_LEVEL": "WARNING",
     }
     with ServiceProcess("alert_ingestion", env) as ingestion:
+        async with httpx.AsyncClient(headers=PLATFORM_HEADERS, timeout=30) as http:
+            keys = [
+                (
+                    await http.post(
+                        f"{ingestion.url}/api/v1/integrations",
+                        json={"name": f"svc-{n}", "service": f"svc-{n}", "type": "generic"},
+                    )
+                ).json()["key"]
+                for n in range(7)
+            ]
 
         async def send(i: int) -> None:
             # A connection each, so the kernel spreads them over both workers.
-            async with httpx.AsyncClient(timeout=30) as http:
+            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {keys[i % 7]}"}, timeout=30) as http:
                 body = {"service": f"svc-{i % 7}", "severity": "high", "message": f"alert {i}"}
                 response = await http.post(f"{ingestion.url}/api/v1/alerts", json=body)
                 assert response.status_code == 202, response.text
@@ -46,7 +56,7 @@ async def test_every_scrape_counts_the_alerts_of_all_workers(clean_database, inc
         await asyncio.gather(*(send(i) for i in range(ALERTS)))
         for _ in range(12):
             # A new connection per scrape: each may land on either worker.
-            async with httpx.AsyncClient(timeout=10) as http:
+            async with httpx.AsyncClient(headers=PLATFORM_HEADERS, timeout=10) as http:
                 text = (await http.get(f"{ingestion.url}/metrics")).text
             assert _total(text, "alerts_received", severity="high") == ALERTS
             assert _total(text, "http_requests", handler="/api/v1/alerts", method="POST") == ALERTS

@@ -5,13 +5,18 @@ import pytest
 GOOD = {"service": "checkout", "severity": "high", "message": "boom"}
 
 
+@pytest.fixture
+async def sender(client, integration_key):
+    """The headers of a sender with checkout's key."""
+    return {"Authorization": f"Bearer {await integration_key(client, service='checkout', type_='generic')}"}
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({k: v for k, v in GOOD.items() if k != "message"}, "message"),
         (GOOD | {"message": "   "}, "message"),
         (GOOD | {"service": ""}, "service"),
-        ({k: v for k, v in GOOD.items() if k != "service"}, "service"),
         (GOOD | {"severity": "urgent"}, "severity"),
         (GOOD | {"severity": None}, "severity"),
         (GOOD | {"labels": ["a"]}, "labels"),
@@ -22,8 +27,8 @@ GOOD = {"service": "checkout", "severity": "high", "message": "boom"}
         (GOOD | {"dedup_key": "k" * 256}, "dedup_key"),
     ],
 )
-async def test_invalid_fields_are_422_with_the_field_named(client, db, body, field):
-    response = await client.post("/api/v1/alerts", json=body)
+async def test_invalid_fields_are_422_with_the_field_named(client, db, sender, body, field):
+    response = await client.post("/api/v1/alerts", json=body, headers=sender)
     assert response.status_code == 422
     assert any(error["loc"][-1] == field for error in response.json()["detail"]), response.json()
     assert db.scalar("SELECT count(*) FROM alerts") == 0
@@ -31,15 +36,17 @@ async def test_invalid_fields_are_422_with_the_field_named(client, db, body, fie
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"not json", b"\xff\xfe"])
-async def test_malformed_bodies_are_400(client, db, content):
-    response = await client.post("/api/v1/alerts", content=content, headers={"content-type": "application/json"})
+async def test_malformed_bodies_are_400(client, db, sender, content):
+    response = await client.post(
+        "/api/v1/alerts", content=content, headers=sender | {"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert isinstance(response.json()["detail"], str)
     assert db.scalar("SELECT count(*) FROM alerts") == 0
 
 
-async def test_non_object_body_is_422(client, db):
-    response = await client.post("/api/v1/alerts", json=[GOOD])
+async def test_non_object_body_is_422(client, db, sender):
+    response = await client.post("/api/v1/alerts", json=[GOOD], headers=sender)
     assert response.status_code == 422
     assert response.json()["detail"]
     assert db.scalar("SELECT count(*) FROM alerts") == 0
@@ -51,6 +58,21 @@ async def test_oversize_body_is_413(client, db):
     assert "detail" in response.json()
     assert db.scalar("SELECT count(*) FROM alerts") == 0
     assert db.scalar("SELECT count(*) FROM alert_incident_actions") == 0
+
+
+async def test_no_integration_key_is_401_before_the_body_is_read(client, db):
+    # No key at all: refused, even with a body that would not parse.
+    response = await client.post("/api/v1/alerts", content=b"{", headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert "integration key is required" in response.json()["detail"]
+    assert db.scalar("SELECT count(*) FROM alerts") == 0
+
+
+async def test_a_key_speaks_for_its_own_service_only(client, db, sender):
+    response = await client.post("/api/v1/alerts", json=GOOD | {"service": "payments"}, headers=sender)
+    assert response.status_code == 403
+    assert "'checkout'" in response.json()["detail"]
+    assert db.scalar("SELECT count(*) FROM alerts") == 0
 
 
 async def test_unknown_integration_key_is_401(client, db):

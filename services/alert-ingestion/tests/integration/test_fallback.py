@@ -11,6 +11,8 @@ import uuid
 import httpx
 import pytest
 
+from platform_testing import PLATFORM_HEADERS, user_with_token
+
 ALERT = {"service": "checkout", "severity": "critical", "message": "Checkout down"}
 OWED = "SELECT array_agg(action || ':' || status ORDER BY seq) FROM alert_incident_actions"
 
@@ -40,9 +42,10 @@ async def assert_served_by_incident_management(incident_service, incident_id: st
     entries = [(e["event_type"], e["actor"]) for e in incident["timeline"]]
     expected = [("created", "alert-ingestion")] + [("alert_attached", "alert-ingestion")] * alerts
     assert sorted(entries) == sorted(expected)
-    async with httpx.AsyncClient() as http:
+    _, ana = user_with_token(incident_service.database_url, "ana")
+    async with httpx.AsyncClient(headers=ana) as http:
         moved = await http.patch(
-            f"{incident_service.url}/api/v1/incidents/{incident_id}", json={"status": "acknowledged", "actor": "ana"}
+            f"{incident_service.url}/api/v1/incidents/{incident_id}", json={"status": "acknowledged"}
         )
     assert moved.status_code == 200, moved.text
     assert (moved.json()["status"], moved.json()["version"]) == ("acknowledged", 2)
@@ -150,7 +153,7 @@ async def test_acknowledge_of_incident_a_responder_already_moved_changes_only_th
     incident_id = (await client.get("/api/v1/alerts")).json()["items"][0]["incident_id"]
     await incident_service.incident_eventually(incident_id)
     assert await wait_for(lambda: db.scalar(OWED) == ["create:done"])
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(headers=PLATFORM_HEADERS) as http:
         for status in ("acknowledged", "in_progress"):
             moved = await http.patch(f"{incident_service.url}/api/v1/incidents/{incident_id}", json={"status": status})
             assert moved.status_code == 200, moved.text

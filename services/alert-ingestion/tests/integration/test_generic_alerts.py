@@ -38,7 +38,11 @@ async def test_first_alert_opens_an_incident_through_incident_management(client,
     # opened the incident (read from ingestion's alerts, so without an id).
     # Sorted: entries are in time order, and the alert arrived before the incident opened.
     entries = [(e["event_type"], e["actor"], e["id"] is None) for e in incident["timeline"]]
-    assert sorted(entries) == [("alert_attached", "alert-ingestion", True), ("created", "api", False)]
+    # The incident's opening is recorded under the integration the alert came through.
+    assert sorted(entries) == [
+        ("alert_attached", "alert-ingestion", True),
+        ("created", "integration checkout test sender", False),
+    ]
 
 
 async def test_repeat_of_same_alert_is_deduplicated_and_counted(client, db, incident_service):

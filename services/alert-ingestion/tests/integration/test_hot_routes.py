@@ -34,7 +34,7 @@ async def test_other_methods_on_a_hot_path(client):
 
 HANDLERS = {"/api/v1/alerts": alerts.post_alert, "/v2/enqueue": pagerduty.enqueue}
 STATUSES = {
-    "/api/v1/alerts": {"202", "400", "401", "413", "422", "429", "503"},
+    "/api/v1/alerts": {"202", "400", "401", "403", "413", "422", "429", "503"},
     "/v2/enqueue": {"202", "400", "413", "429", "503"},
 }
 BODIES = {"/api/v1/alerts": "GenericAlertIn", "/v2/enqueue": "PagerDutyEvent"}

@@ -89,14 +89,51 @@ def reset_database(url: str) -> None:
         engine.dispose()
 
 
+# The platform's internal credential in test runs (INTERNAL_TOKENS, set for
+# every test by the root conftest): test-only, never a deployment's.
+INTERNAL_TOKEN = "test-internal-credential"  # noqa: S105
+PLATFORM_HEADERS = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+
+
 @asynccontextmanager
-async def running_app(app: FastAPI, base_url: str = "http://testserver") -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan run, and a client that calls it in-process."""
+async def running_app(
+    app: FastAPI, base_url: str = "http://testserver", *, as_platform: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan run, and a client that calls it in-process:
+    as the platform itself (the internal credential, which every rule admits)
+    unless `as_platform` is False, for tests of who may do what."""
     async with app.router.lifespan_context(app):
         # Like a real server: an unhandled error becomes the 500 response, not a raise in the test.
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        headers = PLATFORM_HEADERS if as_platform else {}
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, headers=headers) as client:
             yield client
+
+
+def user_with_token(database_url: str, name: str, *, role: str = "responder") -> tuple[uuid.UUID, dict[str, str]]:
+    """A user of `role` (named `name`, email `<name>@example.com`) and the
+    Authorization header of a fresh API token of theirs, written straight into
+    the test database: for suites that need a signed-in actor without running
+    oncall-service's login (whose own tests cover it). An existing user of that
+    email gets a new token."""
+    from platform_common.auth import TOKEN_PREFIX, new_secret, secret_hash
+
+    secret = new_secret(TOKEN_PREFIX)
+    email = f"{name.lower().replace(' ', '.')}@example.com"
+    with psycopg.connect(
+        make_url(_sync_url(database_url)).set(drivername="postgresql").render_as_string(False)
+    ) as conn:
+        user_id = conn.execute(
+            "INSERT INTO users (id, name, email, role) VALUES (gen_random_uuid(), %s, %s, %s)"
+            " ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role RETURNING id",
+            (name, email, role),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO auth_credentials (id, user_id, kind, name, secret_hash)"
+            " VALUES (gen_random_uuid(), %s, 'token', 'test', %s)",
+            (user_id, secret_hash(secret)),
+        )
+    return user_id, {"Authorization": f"Bearer {secret}"}
 
 
 def free_port() -> int:

@@ -1,12 +1,11 @@
-"""Operator endpoints: read and change the log level of a running process."""
+"""Operator endpoints: read and change the log level of a running process (admins)."""
 
-import secrets
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from platform_common.errors import Forbidden, Unauthorized, error_responses
+from platform_common.auth import ADMIN
 from platform_common.logging import current_log_level, set_log_level
 
 
@@ -16,25 +15,7 @@ class LogLevel(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Bearer ADMIN_TOKEN when one is configured; open only in local and test runs."""
-    settings = request.app.state.settings
-    token = settings.admin_token
-    if token is None:
-        if settings.environment in ("local", "test"):
-            return
-        raise Forbidden("Admin endpoints are disabled: set ADMIN_TOKEN")
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise Unauthorized("A valid admin bearer token is required")
-
-
-router = APIRouter(
-    prefix="/admin",
-    tags=["admin"],
-    dependencies=[Depends(require_admin)],
-    responses=error_responses(Unauthorized, Forbidden),
-)
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(ADMIN)])
 
 
 @router.get("/log-level", summary="The current log level")

@@ -7,10 +7,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.utils import get_flat_params
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.params import Path
 from fastapi.routing import APIRoute
 
 from platform_common import admin
+from platform_common.auth import Authenticator, route_rules, rule_statuses
 from platform_common.body_limit import MaxBodySizeMiddleware
 from platform_common.db import Database
 from platform_common.errors import error_responses, install_error_handlers
@@ -47,6 +49,12 @@ def create_service_app(
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.db = Database(settings)
+        app.state.auth = Authenticator(
+            app.state.db,
+            internal_tokens=settings.internal_tokens,
+            cache_seconds=settings.auth_cache_seconds,
+            trusted_origins=(_origin(settings.ui_base_url),),
+        )
         probe_client = httpx.AsyncClient(timeout=2.0)
         checks = [Check("database", app.state.db.ping)]
         checks += [
@@ -79,6 +87,16 @@ def create_service_app(
     # Ours rather than FastAPI's max_body_size: the 413 keeps the JSON error envelope.
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Only the UI's origin may call from a browser; through nginx it is the same
+    # origin and CORS never comes into it.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[_origin(settings.ui_base_url)],
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
     common = [health_router(settings.service_name), admin.router]
     for router in common:
         _document_common_errors(router, uses_database=False)
@@ -110,10 +128,17 @@ def _document_common_errors(router: APIRouter, *, uses_database: bool) -> None:
         if any(isinstance(p.field_info, Path) for p in params):
             # A path parameter names a resource, which may not exist.
             statuses.append(404)
+        statuses += rule_statuses(route_rules(route.dependant))
         if uses_database:
             if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
                 # A write can clash with stored data (a unique name, a row still referenced).
                 statuses.append(409)
             statuses.append(503)
-        for status, entry in error_responses(*statuses).items():
+        for status, entry in error_responses(*sorted(set(statuses))).items():
             route.responses.setdefault(status, entry)
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as browsers send it in Origin."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pydantic import BaseModel
+
+from platform_common.auth import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,8 @@ class ReadinessRead(BaseModel):
 
 def health_router(service: str) -> APIRouter:
     """GET /health and /health/ready."""
-    router = APIRouter(tags=["health"])
+    # Open to anyone: probes and load balancers carry no credentials.
+    router = APIRouter(tags=["health"], dependencies=[Depends(OPEN)])
 
     @router.get("/health", summary="Liveness: the process serves; no dependency is checked")
     async def liveness() -> dict[str, str]:

@@ -2,6 +2,7 @@
 exponential backoff and jitter, and the caller's X-Request-ID forwarded."""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -41,12 +42,14 @@ class ServiceClient:
         backoff_initial: float = 0.2,
         backoff_max: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+        # `headers` go on every request: the platform's internal credential (auth.internal_headers).
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport, headers=headers)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send with retries; raises httpx.HTTPError (or RetryableStatus) once they run out."""

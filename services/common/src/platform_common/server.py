@@ -32,6 +32,7 @@ def serve(app_factory: str, settings: BaseServiceSettings, *, workers: int = 1) 
             access_log=False,
             server_header=False,
             proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
             timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
             timeout_keep_alive=settings.http_keepalive_seconds,
         )

@@ -26,8 +26,18 @@ class BaseServiceSettings(BaseSettings):
     db_max_overflow: int = 10
 
     log_level: str = "INFO"
-    # Guards the run-time log level endpoint; required outside local/test.
-    admin_token: SecretStr | None = None
+
+    # The platform's own credential on calls between services: "current" or
+    # "current,previous". The first is sent, all are accepted, so it rotates
+    # without downtime (add the new one second everywhere, then first, then
+    # drop the old). Required outside local and test runs.
+    internal_tokens: SecretStr | None = None
+    # How long a service trusts a looked-up session or API token; logging out,
+    # revoking or disabling counts everywhere within this.
+    auth_cache_seconds: float = Field(default=2.0, ge=0, le=5)
+    # The client addresses whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed (the front door's), for per-client limits; uvicorn's setting.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     http_timeout_seconds: float = 5.0
     http_retries: int = 3
@@ -59,6 +69,6 @@ class BaseServiceSettings(BaseSettings):
     def _refuse_unsafe_production(self) -> "BaseServiceSettings":
         if self.environment in ("dev", "prod") and self.database_url is None:
             raise ValueError("DATABASE_URL must be set outside local and test runs")
-        if self.environment == "prod" and self.admin_token is None:
-            raise ValueError("ADMIN_TOKEN must be set in prod")
+        if self.environment in ("dev", "prod") and self.internal_tokens is None:
+            raise ValueError("INTERNAL_TOKENS must be set outside local and test runs")
         return self

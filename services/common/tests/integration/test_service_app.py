@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from platform_common.app import create_service_app
 from platform_common.errors import Conflict, TooManyRequests
 from platform_common.settings import BaseServiceSettings
-from platform_testing import free_port, running_app
+from platform_testing import INTERNAL_TOKEN, PLATFORM_HEADERS, free_port, running_app, user_with_token
 
 
 class _Settings(BaseServiceSettings):
@@ -147,16 +147,16 @@ async def test_log_level_changes_while_running(database_url):
     assert invalid.status_code == 422
 
 
-@pytest.mark.parametrize(("header", "status"), [(None, 401), ("Bearer wrong", 401), ("Bearer s3cret-token", 200)])
-async def test_admin_endpoints_need_the_token_when_configured(database_url, header, status):
-    app = _app(database_url, environment="dev", admin_token="s3cret-token")
-    headers = {"Authorization": header} if header else {}
-    async with running_app(app) as client:
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [(None, 401), ("wrong", 401), ("viewer", 403), ("responder", 403), ("admin", 200), ("platform", 200)],
+)
+async def test_the_log_level_is_for_admins_and_the_platform(clean_database, who, status):
+    if who in ("viewer", "responder", "admin"):
+        headers = user_with_token(clean_database, who, role=who)[1]
+    else:
+        headers = {None: {}, "wrong": {"Authorization": "Bearer ipt_not-a-token"}, "platform": PLATFORM_HEADERS}[who]
+    app = _app(clean_database, environment="dev", internal_tokens=INTERNAL_TOKEN)
+    async with running_app(app, as_platform=False) as client:
         response = await client.get("/admin/log-level", headers=headers)
-    assert response.status_code == status
-
-
-async def test_admin_endpoints_are_closed_outside_local_without_a_token(database_url):
-    async with running_app(_app(database_url, environment="dev")) as client:
-        response = await client.get("/admin/log-level")
-    assert response.status_code == 403
+    assert response.status_code == status, response.text

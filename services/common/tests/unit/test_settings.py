@@ -43,13 +43,15 @@ def test_unknown_log_level_fails_fast():
         _Settings(log_level="LOUD")
 
 
-def test_production_refuses_missing_database_url_and_admin_token():
+def test_outside_local_runs_a_database_url_and_internal_tokens_are_required(monkeypatch):
+    monkeypatch.delenv("INTERNAL_TOKENS", raising=False)
     for environment in ("dev", "prod"):
         with pytest.raises(ValidationError, match="DATABASE_URL must be set"):
             _Settings(environment=environment)
-    with pytest.raises(ValidationError, match="ADMIN_TOKEN"):
-        _Settings(environment="prod", database_url="postgresql://db/app")
-    assert _Settings(environment="prod", database_url="postgresql://db/app", admin_token="t").environment == "prod"
+        with pytest.raises(ValidationError, match="INTERNAL_TOKENS"):
+            _Settings(environment=environment, database_url="postgresql://db/app")
+    settings = _Settings(environment="prod", database_url="postgresql://db/app", internal_tokens="t")
+    assert settings.environment == "prod"
 
 
 def test_database_url_is_never_printed():

@@ -1,8 +1,9 @@
 """Settings of incident-management, from environment variables."""
 
+import secrets
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from platform_common.settings import BaseServiceSettings
 
@@ -30,10 +31,20 @@ class Settings(BaseServiceSettings):
     # >1 runs the service's clock faster than real time (demos, end-to-end tests of escalation).
     incident_clock_speed: float = Field(default=1.0, gt=0)
 
+    # Signs the one-click acknowledge/resolve links in pages; the same in every
+    # replica. Required outside local and test runs; there, unset means a key
+    # made at start (links die with the process).
+    link_signing_key: SecretStr | None = None
+    link_ttl_hours: float = Field(default=24, gt=0, le=24 * 14)
+
     @model_validator(mode="after")
     def _real_time_in_production(self) -> "Settings":
         if self.environment == "prod" and self.incident_clock_speed != 1.0:
             raise ValueError("INCIDENT_CLOCK_SPEED must be 1 in prod")
+        if self.link_signing_key is None:
+            if self.environment in ("dev", "prod"):
+                raise ValueError("LINK_SIGNING_KEY must be set outside local and test runs")
+            self.link_signing_key = SecretStr(secrets.token_urlsafe(32))
         return self
 
 

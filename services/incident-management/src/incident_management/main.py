@@ -10,13 +10,16 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine
 
 from incident_management.api.routes import deliveries, incidents, stats
+from incident_management.api.routes import links as link_routes
 from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
 from incident_management.metrics import IncidentStateCollector
+from incident_management.services import links
 from incident_management.timekeeping import service_clock
 from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
+from platform_common.auth import internal_headers
 from platform_common.clock import Clock
 from platform_common.db import database_urls
 from platform_common.http import ServiceClient
@@ -35,12 +38,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.clock = clock
         oncall = OncallClient(
             ServiceClient(
-                settings.oncall_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+                settings.oncall_service_url,
+                headers=internal_headers(settings.internal_tokens),
+                timeout=settings.http_timeout_seconds,
+                retries=settings.http_retries,
             )
         )
         notifications = NotificationClient(
             ServiceClient(
-                settings.notification_service_url, timeout=settings.http_timeout_seconds, retries=settings.http_retries
+                settings.notification_service_url,
+                headers=internal_headers(settings.internal_tokens),
+                timeout=settings.http_timeout_seconds,
+                retries=settings.http_retries,
             )
         )
         engine = IncidentEngine(
@@ -74,14 +83,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             for client in (oncall, notifications):
                 await client.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Incident management",
         description="Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation.",
-        routers=[stats.router, incidents.router, deliveries.router],
+        # stats and links first: their fixed segments must win over /{incident_id}.
+        routers=[stats.router, link_routes.router, incidents.router, deliveries.router],
         lifespan=lifespan,
         dependencies={
             "oncall-service": settings.oncall_service_url,
             "notification-service": settings.notification_service_url,
         },
     )
+    app.state.link_signer = links.signer_for(settings)
+    return app

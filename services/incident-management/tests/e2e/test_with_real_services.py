@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from platform_testing import ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess
 
 from ..conftest import FakeServer
 
@@ -53,7 +53,7 @@ def wait_until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 def seed_oncall(oncall_url: str, phones: Phones) -> dict[str, str]:
     """Alice then Bob, one minute each, for the service `payments`; pages go to their webhooks."""
-    api = httpx.Client(base_url=oncall_url, timeout=5)
+    api = httpx.Client(headers=PLATFORM_HEADERS, base_url=oncall_url, timeout=5)
     users = {}
     for name in ("alice", "bob"):
         created = api.post(
@@ -92,7 +92,7 @@ class Platform:
 
     @property
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.incidents.url, timeout=10)
+        return httpx.Client(headers=PLATFORM_HEADERS, base_url=self.incidents.url, timeout=10)
 
     def events(self, incident_id: str) -> list[str]:
         detail = self.client.get(f"/api/v1/incidents/{incident_id}").json()
@@ -157,7 +157,7 @@ def test_a_new_incident_is_assigned_paged_delivered_escalated_and_stopped_by_ack
     wait_until(lambda: "notified" in platform.events(incident["id"]))
     # One (accelerated) minute later nobody acknowledged: bob's phone rings.
     wait_until(lambda: "bob" in phones.who())
-    acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged", "actor": "bob"})
+    acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged"})
     assert acked.status_code == 200
     assert acked.json()["next_escalation_at"] is None
     time.sleep(2)  # two more accelerated minutes: nothing else may ring
@@ -174,10 +174,10 @@ def test_pages_wait_out_a_notification_service_outage_and_ring_once(platform):
     body = {"title": "Queue backlog", "service": "payments", "severity": "high"}
     incident = client.post("/api/v1/incidents", json=body).json()
     wait_until(lambda: "page_failed" in platform.events(incident["id"]))
-    client.patch(f"/api/v1/incidents/{incident['id']}", json={"note": "pager down?", "actor": "carol"})
+    client.patch(f"/api/v1/incidents/{incident['id']}", json={"note": "pager down?"})
     platform.notifications.start()
     wait_until(lambda: "alice" in phones.who())
-    acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged", "actor": "alice"})
+    acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"status": "acknowledged"})
     assert acked.status_code == 200
     time.sleep(1.5)
     assert phones.who().count("alice") == 1

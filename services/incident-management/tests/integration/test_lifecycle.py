@@ -172,7 +172,7 @@ async def test_patch_errors_are_clear(harness):
 async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
     incident = await harness.create(assigned_to="alice")
     notes_url = f"/api/v1/incidents/{incident['id']}/notes"
-    note = await harness.client.post(notes_url, json={"body": "Rolled back", "author": "bob"})
+    note = await harness.client.post(notes_url, json={"body": "Rolled back"}, headers=harness.as_user("bob"))
     assert note.status_code == 201
     harness.clock.advance(timedelta(minutes=1))
     changed = await harness.patch(incident["id"], assigned_to="carol", note="Handing over", actor="bob")
@@ -182,11 +182,15 @@ async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
     assert [n["body"] for n in detail["notes"]] == ["Rolled back", "Handing over"]
     events = [(e["event_type"], e["actor"]) for e in detail["timeline"]]
     assert events == [
-        ("created", "api"),
-        ("assigned", "api"),
+        ("created", "platform"),
+        ("assigned", "platform"),
         ("note_added", "bob"),
         ("assigned", "bob"),
         ("note_added", "bob"),
     ]
+    # Who did it is the signed-in user, by id too; nobody can name someone else in the body.
+    bob = harness.user_id("bob")
+    assert {e["actor_id"] for e in detail["timeline"] if e["actor"] == "bob"} == {str(bob)}
+    assert {n["author_id"] for n in detail["notes"]} == {str(bob)}
     assert (await harness.client.post(f"/api/v1/incidents/{uuid.uuid4()}/notes", json={"body": "x"})).status_code == 404
     assert (await harness.client.post(notes_url, json={"body": ""})).status_code == 422

@@ -5,7 +5,8 @@ from datetime import datetime
 
 async def test_a_full_incident_story_is_in_the_timeline(harness):
     harness.oncall.configure("payments", levels=[(5, ["alice"]), (5, ["bob"])])
-    incident = await harness.create(actor="alert-ingestion")
+    integration = {"id": "5b0a3f57-0c4e-4d8e-9a55-4d1f3e0f2b10", "name": "prometheus"}
+    incident = await harness.create(acting_integration=integration)
     await harness.tick()  # page alice
     await harness.settle("delivered", recipient="alice")  # pushed by notification-service
     await harness.tick(minutes=5)  # nobody acknowledged: bob
@@ -13,7 +14,7 @@ async def test_a_full_incident_story_is_in_the_timeline(harness):
     await harness.settle("failed", "webhook answered 500", recipient="bob")
     assert (await harness.patch(incident["id"], status="acknowledged", actor="bob")).status_code == 200
     await harness.client.post(
-        f"/api/v1/incidents/{incident['id']}/notes", json={"body": "Rolling back", "author": "bob"}
+        f"/api/v1/incidents/{incident['id']}/notes", json={"body": "Rolling back"}, headers=harness.as_user("bob")
     )
     assert (await harness.patch(incident["id"], status="in_progress", actor="bob")).status_code == 200
     await harness.tick(minutes=3)
@@ -22,7 +23,7 @@ async def test_a_full_incident_story_is_in_the_timeline(harness):
     timeline = (await harness.detail(incident["id"]))["timeline"]
     story = [(e["event_type"], e["actor"]) for e in timeline]
     assert story == [
-        ("created", "alert-ingestion"),
+        ("created", "integration prometheus"),
         ("assigned", "incident-management"),
         ("paged", "incident-management"),
         ("notified", "notification-service"),

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+from incident_management.domain.actor import Actor
 from incident_management.domain.state import Status
 from incident_management.services.incidents import change_incident
 from platform_common.errors import Conflict
@@ -27,7 +28,7 @@ async def test_the_second_of_two_interleaved_acknowledgements_loses_on_the_versi
                 assign=False,
                 assigned_to=None,
                 note=None,
-                actor=actor,
+                actor=Actor(actor),
                 expected_version=None,
                 now=START + timedelta(minutes=2),
             )

@@ -34,9 +34,18 @@ class Settings(BaseServiceSettings):
     notification_callback_max_attempts: int = 50
     notification_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
     # Refuse webhook/Slack targets that resolve to loopback, private or
-    # link-local addresses (users choose their own webhook URLs). Off by
-    # default because local runs page receivers on 127.0.0.1.
-    notification_public_targets_only: bool = False
+    # link-local addresses (users choose their own webhook URLs, and must not
+    # reach the platform's own network through them). Unset: refused outside
+    # local and test runs, allowed in them (they page receivers on 127.0.0.1).
+    notification_public_targets_only: bool | None = None
+
+    @property
+    def public_targets_only(self) -> bool:
+        """Whether private and loopback targets are refused."""
+        if self.notification_public_targets_only is None:
+            return self.environment not in ("local", "test")
+        return self.notification_public_targets_only
+
     # A folder whose `<channel>/<event>.<kind>` files replace the built-in templates.
     notification_templates_dir: Path | None = None
 

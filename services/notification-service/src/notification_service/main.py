@@ -49,9 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 http,
                 renderer,
                 settings.notification_webhook_secret.get_secret_value().encode(),
-                public_only=settings.notification_public_targets_only,
+                public_only=settings.public_targets_only,
             ),
-            "slack": SlackChannel(http, renderer, public_only=settings.notification_public_targets_only),
+            "slack": SlackChannel(http, renderer, public_only=settings.public_targets_only),
             "email": EmailChannel(settings, renderer),
             "log": LogChannel(renderer),
         }
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.smtp_host:
             app.state.monitor.add(Check("smtp", smtp_probe(settings.smtp_host, settings.smtp_port), critical=False))
         if settings.notification_worker_enabled:
-            app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings, callbacks=http)
+            app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings)
             app.state.worker.start()
         try:
             yield

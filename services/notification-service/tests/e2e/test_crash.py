@@ -5,7 +5,7 @@ import threading
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ def page(receiver_url: str, key: str) -> dict:
 def settle(url: str, notification_id: str, receiver, count: int) -> dict:
     receiver.wait_for(count)
     for _ in range(100):
-        row = httpx.get(f"{url}/api/v1/notifications/{notification_id}").json()
+        row = httpx.get(f"{url}/api/v1/notifications/{notification_id}", headers=PLATFORM_HEADERS).json()
         if row["status"] in ("delivered", "failed"):
             return row
         threading.Event().wait(0.1)
@@ -58,7 +58,9 @@ def test_killed_after_accepting_then_restarted_delivers_exactly_once(clean_datab
         "notification_service", service_env(clean_database, NOTIFICATION_WORKER_ENABLED="false")
     ).start()
     try:
-        response = httpx.post(f"{accepting.url}/api/v1/notify", json=page(receiver.url, "crash-1"))
+        response = httpx.post(
+            f"{accepting.url}/api/v1/notify", json=page(receiver.url, "crash-1"), headers=PLATFORM_HEADERS
+        )
         assert response.status_code == 202
         [notification] = response.json()["notifications"]
     finally:
@@ -68,7 +70,9 @@ def test_killed_after_accepting_then_restarted_delivers_exactly_once(clean_datab
     with ServiceProcess("notification_service", service_env(clean_database)) as restarted:
         row = settle(restarted.url, notification["id"], receiver, 1)
         # The caller retrying its request after the crash changes nothing.
-        repeat = httpx.post(f"{restarted.url}/api/v1/notify", json=page(receiver.url, "crash-1"))
+        repeat = httpx.post(
+            f"{restarted.url}/api/v1/notify", json=page(receiver.url, "crash-1"), headers=PLATFORM_HEADERS
+        )
         assert repeat.status_code == 200
         assert repeat.json()["notifications"][0]["id"] == notification["id"]
         receiver.wait_for(2, timeout=1.0)
@@ -83,7 +87,9 @@ def test_killed_in_the_middle_of_a_send_is_resent_after_the_lease(clean_database
     receiver.hold = threading.Event()
     first = ServiceProcess("notification_service", service_env(clean_database)).start()
     try:
-        response = httpx.post(f"{first.url}/api/v1/notify", json=page(receiver.url, "crash-2"))
+        response = httpx.post(
+            f"{first.url}/api/v1/notify", json=page(receiver.url, "crash-2"), headers=PLATFORM_HEADERS
+        )
         [notification] = response.json()["notifications"]
         assert receiver.arrived.wait(10)
     finally:
@@ -105,7 +111,9 @@ def test_sigterm_lets_the_send_in_flight_finish_and_record(clean_database, recei
     receiver.hold = threading.Event()
     service = ServiceProcess("notification_service", service_env(clean_database)).start()
     try:
-        response = httpx.post(f"{service.url}/api/v1/notify", json=page(receiver.url, "term-1"))
+        response = httpx.post(
+            f"{service.url}/api/v1/notify", json=page(receiver.url, "term-1"), headers=PLATFORM_HEADERS
+        )
         [notification] = response.json()["notifications"]
         assert receiver.arrived.wait(10)
         # The receiver answers a moment after the SIGTERM has arrived.
@@ -115,7 +123,7 @@ def test_sigterm_lets_the_send_in_flight_finish_and_record(clean_database, recei
 
     reader = ServiceProcess("notification_service", service_env(clean_database, NOTIFICATION_WORKER_ENABLED="false"))
     with reader:
-        row = httpx.get(f"{reader.url}/api/v1/notifications/{notification['id']}").json()
+        row = httpx.get(f"{reader.url}/api/v1/notifications/{notification['id']}", headers=PLATFORM_HEADERS).json()
     assert row["status"] == "delivered"
     assert [a["result"] for a in row["attempt_history"]] == ["success"]
     assert len(receiver.received) == 1

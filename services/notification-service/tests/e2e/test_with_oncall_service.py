@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("oncall_service")
@@ -16,7 +16,7 @@ pytest.importorskip("oncall_service")
 def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_down(clean_database, receiver):
     env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
     with ServiceProcess("oncall_service", env) as oncall:
-        api = httpx.Client(base_url=oncall.url, timeout=5)
+        api = httpx.Client(headers=PLATFORM_HEADERS, base_url=oncall.url, timeout=5)
         user = api.post(
             "/api/v1/users",
             json={
@@ -66,6 +66,7 @@ def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_
                     "muted_severities": primary["muted_severities"],
                 },
             },
+            headers=PLATFORM_HEADERS,
         )
         assert response.status_code == 202, response.text
         statuses = {n["channel"]: n["status"] for n in response.json()["notifications"]}
@@ -74,7 +75,9 @@ def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_
         receiver.wait_for(1)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            page = httpx.get(f"{notifications.url}/api/v1/notifications", params={"recipient": user_id}).json()
+            page = httpx.get(
+                f"{notifications.url}/api/v1/notifications", params={"recipient": user_id}, headers=PLATFORM_HEADERS
+            ).json()
             if {item["status"] for item in page["items"]} == {"delivered", "suppressed"}:
                 break
             time.sleep(0.1)

@@ -7,6 +7,9 @@ from datetime import datetime
 from notification_service.domain.signing import verify
 from platform_testing import free_port
 
+# The signed one-click links incident-management makes for each recipient (opaque here).
+ACTIONS = {"acknowledge": "http://ui.test/act/ack.token", "resolve": "http://ui.test/act/resolve.token"}
+
 
 async def test_webhook_is_delivered_signed_and_recorded(client, receiver, settled, an_incident):
     response = await client.post(
@@ -16,6 +19,7 @@ async def test_webhook_is_delivered_signed_and_recorded(client, receiver, settle
             "incident": an_incident(),
             "targets": [{"channel": "webhook", "target": f"{receiver.url}/hooks/pager"}],
             "message": "p99 at 2.4s for 5 minutes",
+            "actions": ACTIONS,
         },
     )
     assert response.status_code == 202
@@ -44,7 +48,7 @@ async def test_webhook_is_delivered_signed_and_recorded(client, receiver, settle
     assert body["message"] == "p99 at 2.4s for 5 minutes"
     assert body["summary"].startswith("[CRITICAL] Triggered: Checkout latency above 2s (checkout)")
     incident_id = an_incident()["id"]
-    assert body["links"]["acknowledge"] == f"http://ui.test/incidents/{incident_id}?action=acknowledge"
+    assert body["links"] == {**ACTIONS, "incident": f"http://ui.test/incidents/{incident_id}"}
 
     metrics = (await client.get("/metrics")).text
     assert 'notifications_sent_total{channel="webhook",result="delivered"}' in metrics
@@ -58,6 +62,7 @@ async def test_slack_gets_blocks_with_ack_and_resolve_links(client, receiver, se
             "event": "escalated",
             "incident": an_incident(title="Disk <!channel> & full", severity="high"),
             "targets": [{"channel": "slack", "target": f"{receiver.url}/services/T000/B000/XXX"}],
+            "actions": ACTIONS,
         },
     )
     [notification] = response.json()["notifications"]
@@ -76,8 +81,8 @@ async def test_slack_gets_blocks_with_ack_and_resolve_links(client, receiver, se
     buttons = {b["text"]["text"]: b["url"] for b in actions["elements"]}
     incident_id = an_incident()["id"]
     assert buttons == {
-        "Acknowledge": f"http://ui.test/incidents/{incident_id}?action=acknowledge",
-        "Resolve": f"http://ui.test/incidents/{incident_id}?action=resolve",
+        "Acknowledge": ACTIONS["acknowledge"],
+        "Resolve": ACTIONS["resolve"],
         "Open incident": f"http://ui.test/incidents/{incident_id}",
     }
 
@@ -90,6 +95,7 @@ async def test_email_has_text_and_escaped_html_parts(client, smtp, settled, an_i
             "incident": an_incident(title="<script>alert(1)</script> login down"),
             "targets": [{"channel": "email", "target": "oncall@example.com"}],
             "message": "Runbook: https://runbooks.example.com/login",
+            "actions": ACTIONS,
         },
     )
     [notification] = response.json()["notifications"]
@@ -107,7 +113,7 @@ async def test_email_has_text_and_escaped_html_parts(client, smtp, settled, an_i
     assert "A new incident needs a responder." in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; login down" in html
     assert "<script>" not in html
-    assert f'href="http://ui.test/incidents/{an_incident()["id"]}?action=acknowledge"' in html
+    assert f'href="{ACTIONS["acknowledge"]}"' in html
 
 
 async def test_log_channel_delivers_for_local_runs(client, settled, an_incident, caplog):

@@ -13,8 +13,8 @@ DOMAIN = Path(__file__).parents[2] / "src" / "notification_service" / "domain"
 
 def test_default_webhook_secret_is_refused_outside_local_runs():
     with pytest.raises(ValidationError, match="NOTIFICATION_WEBHOOK_SECRET"):
-        Settings(environment="prod", database_url="postgresql://db/x", admin_token="t")
-    Settings(environment="prod", database_url="postgresql://db/x", admin_token="t", notification_webhook_secret="s")
+        Settings(environment="prod", database_url="postgresql://db/x", internal_tokens="t")
+    Settings(environment="prod", database_url="postgresql://db/x", internal_tokens="t", notification_webhook_secret="s")
 
 
 def test_lease_must_outlast_a_send():

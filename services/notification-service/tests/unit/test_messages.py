@@ -52,7 +52,24 @@ def test_slack_respects_its_length_limits():
 def test_links_prefer_the_callers_url_and_point_actions_at_the_ui():
     links = context(url="https://elsewhere.example.com/i/1")["links"]
     assert links["incident"] == "https://elsewhere.example.com/i/1"
-    assert links["resolve"] == f"https://pager.example.com/incidents/{INCIDENT['id']}?action=resolve"
+    # Without signed links from the caller (bare targets, no user), the buttons open the incident.
+    assert links["resolve"] == f"https://pager.example.com/incidents/{INCIDENT['id']}"
+
+
+def test_the_buttons_carry_the_callers_signed_links():
+    actions = {"acknowledge": "https://pager.example.com/act/a.b.c", "resolve": "https://pager.example.com/act/d.e.f"}
+    ctx = message_context(
+        notification_id="n1",
+        event="triggered",
+        incident=INCIDENT,
+        message=None,
+        recipient="u1",
+        ui_base_url="https://pager.example.com/",
+        actions=actions,
+    )
+    assert ctx["links"]["acknowledge"] == actions["acknowledge"]
+    urls = [b["url"] for b in slack_payload(ctx, "t")["blocks"][-1]["elements"]]
+    assert urls[:2] == [actions["acknowledge"], actions["resolve"]]
 
 
 def test_webhook_body_carries_the_signed_timestamp():

@@ -2,7 +2,11 @@
 
 from functools import lru_cache
 
+from pydantic import Field, SecretStr, model_validator
+
 from platform_common.settings import BaseServiceSettings
+
+MIN_PASSWORD_LENGTH = 12
 
 
 class Settings(BaseServiceSettings):
@@ -10,6 +14,25 @@ class Settings(BaseServiceSettings):
 
     service_name: str = "oncall-service"
     port: int = 8003
+
+    # The first admin, created on start when no user has this email yet (an
+    # existing user's password is never overwritten, so a changed one stays).
+    # No default: nothing is created without them.
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    # A login lasts this long (the session cookie and its row).
+    session_ttl_hours: float = Field(default=168, gt=0)
+    # Failed logins per client address (any account) before 429, in the `limits`
+    # library's notation; per account, the lock grows from the 5th failure on.
+    login_failures_per_client: str = "30/10minutes"
+
+    @model_validator(mode="after")
+    def _admin_password_strength(self) -> "Settings":
+        if self.admin_password is not None and len(self.admin_password.get_secret_value()) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"ADMIN_PASSWORD must be at least {MIN_PASSWORD_LENGTH} characters")
+        if (self.admin_email is None) != (self.admin_password is None):
+            raise ValueError("set ADMIN_EMAIL and ADMIN_PASSWORD together")
+        return self
 
 
 @lru_cache

@@ -3,14 +3,17 @@
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_running_service_answers_who_is_on_call_for_a_service(clean_database, tmp_path):
     env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test"}
-    with ServiceProcess("oncall_service", env, log_dir=tmp_path) as service, httpx.Client(base_url=service.url) as http:
+    with (
+        ServiceProcess("oncall_service", env, log_dir=tmp_path) as service,
+        httpx.Client(headers=PLATFORM_HEADERS, base_url=service.url) as http,
+    ):
         ann = http.post("/api/v1/users", json={"name": "Ann", "email": "ann@example.com"}).json()["id"]
         schedule = http.post(
             "/api/v1/schedules",

@@ -53,3 +53,9 @@ def bearer_key(request: Request) -> str | None:
     if not request.scope.get("query_string"):
         return None
     return request.query_params.get("integration_key") or None
+
+
+def client_wait(request: Request, events: int = 1) -> float:
+    """0.0 when this client address may send `events` more, else the seconds to wait."""
+    client = request.scope.get("client")
+    return request.app.state.client_limiter.check(client[0] if client else "unknown", events)

@@ -26,6 +26,7 @@ from alert_ingestion.api.routes import alerts, pagerduty
 from alert_ingestion.api.schemas import AlertAccepted, PagerDutyAccepted, PagerDutyInvalid, PagerDutyThrottled
 from alert_ingestion.formats.generic import GenericAlertIn
 from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
+from platform_common.auth import INTEGRATION_KEY
 from platform_common.errors import ErrorEnvelope
 
 REF = "#/components/schemas/{model}"
@@ -62,19 +63,20 @@ HOT_ROUTES = (
         endpoint=alerts.post_alert,
         operation_id="post_alert",
         tag="alerts",
-        summary="Send an alert (generic format); an integration key (Bearer) is optional",
+        summary="Send an alert (generic format) with an integration key (Bearer or ?integration_key=)",
         description=(
             "Stores the alert, then deduplicates it onto an open incident, correlates it with a recent one "
-            "or opens a new one. Without an integration key the body must name the service."
+            "or opens a new one. The key names the service; a body naming another one is refused (403)."
         ),
         body=GenericAlertIn,
         answers={
             202: Answer("Accepted: the alert is stored, and what became of it", AlertAccepted),
             400: Answer("Empty or malformed JSON body", ErrorEnvelope),
-            401: Answer("Unknown or revoked integration key", ErrorEnvelope),
+            401: Answer("No integration key, or an unknown or revoked one", ErrorEnvelope),
+            403: Answer("The body names a service other than the key's", ErrorEnvelope),
             413: Answer("Body over MAX_BODY_BYTES", ErrorEnvelope),
-            422: Answer("The alert is invalid, or names no service and came without an integration key", ErrorEnvelope),
-            429: Answer("Too many alerts for this integration key", ErrorEnvelope, _RETRY_AFTER),
+            422: Answer("The alert is invalid", ErrorEnvelope),
+            429: Answer("Too many alerts for this integration key or from this address", ErrorEnvelope, _RETRY_AFTER),
             503: Answer("The database could not store the alert; retry", ErrorEnvelope, _RETRY_AFTER),
         },
     ),
@@ -104,8 +106,15 @@ HOT_ROUTES = (
 
 
 def routes() -> list[Route]:
-    """The Starlette routes, to be placed before FastAPI's."""
-    return [Route(hot.path, hot.endpoint, methods=["POST"]) for hot in HOT_ROUTES]
+    """The Starlette routes, to be placed before FastAPI's. Each says who may
+    call it as FastAPI routes do with a dependency (`access`, read by the
+    route-table test): a sender with an integration key, checked by the handler."""
+    made = []
+    for hot in HOT_ROUTES:
+        route = Route(hot.path, hot.endpoint, methods=["POST"])
+        route.access = INTEGRATION_KEY  # type: ignore[attr-defined]
+        made.append(route)
+    return made
 
 
 def _operation(hot: HotRoute, refs: dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]]) -> dict[str, Any]:

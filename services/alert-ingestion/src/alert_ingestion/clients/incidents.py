@@ -33,6 +33,7 @@ class IncidentGateway:
         severity: str,
         description: str,
         opened_at: datetime,
+        integration: dict[str, str] | None,
     ) -> bool:
         """True when incident-management holds the incident (201, or 200 for a
         retried id); False when the caller must fall back."""
@@ -43,6 +44,7 @@ class IncidentGateway:
             "severity": severity,
             "description": description,
             "opened_at": opened_at.isoformat(),
+            "acting_integration": integration,
         }
         try:
             response = await self.create_client.post("/api/v1/incidents", json=body)
@@ -57,10 +59,12 @@ class IncidentGateway:
         )
         return False
 
-    async def set_status(self, *, incident_id: uuid.UUID, action: str) -> tuple[PatchResult, str | None]:
-        """Acknowledge or resolve. A 409 (already moved further, e.g. resolved
-        by a responder) or 404 is final: nothing left to do."""
-        body = {"status": STATUS_OF_ACTION[action], "actor": "alert-ingestion"}
+    async def set_status(
+        self, *, incident_id: uuid.UUID, action: str, integration: dict[str, str] | None
+    ) -> tuple[PatchResult, str | None]:
+        """Acknowledge or resolve, recorded under `integration`. A 409 (already
+        moved further, e.g. resolved by a responder) or 404 is final: nothing left to do."""
+        body = {"status": STATUS_OF_ACTION[action], "acting_integration": integration}
         try:
             response = await self.update_client.patch(f"/api/v1/incidents/{incident_id}", json=body)
         except (httpx.HTTPError, RetryableStatus) as exc:

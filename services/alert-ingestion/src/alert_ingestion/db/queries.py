@@ -35,6 +35,21 @@ async def opening_alert(conn: AsyncConnection, *, incident_id: uuid.UUID) -> Ale
     return Alert(**row._mapping) if row else None
 
 
+async def acting_integration(conn: AsyncConnection, *, incident_id: uuid.UUID) -> dict[str, str] | None:
+    """The integration an incident change is recorded under: that of the
+    incident's most recently received alert (the one whose trigger, acknowledge
+    or resolve is being sent); None for alerts sent before keys were required."""
+    query = (
+        select(Integration.id, Integration.name)
+        .join(Alert, Alert.integration_id == Integration.id)
+        .where(Alert.incident_id == incident_id)
+        .order_by(Alert.received_at.desc())
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return {"id": str(row.id), "name": row.name} if row else None
+
+
 async def open_incident(
     conn: AsyncConnection,
     *,

@@ -100,7 +100,11 @@ class IncidentActionSender:
         elif action.action == "resolve" and await self._superseded(action.incident_id):
             result, error = "done", "superseded: a new alert joined the incident"
         else:
-            result, error = await self.incidents.set_status(incident_id=action.incident_id, action=action.action)
+            async with self.db.engine.connect() as conn:
+                integration = await queries.acting_integration(conn, incident_id=action.incident_id)
+            result, error = await self.incidents.set_status(
+                incident_id=action.incident_id, action=action.action, integration=integration
+            )
         attempts = action.attempts + 1
         now = self.now()
         status = "done" if result == "done" else "failed" if attempts >= self.max_attempts else "pending"
@@ -125,6 +129,7 @@ class IncidentActionSender:
     async def _create(self, incident_id: uuid.UUID) -> tuple[str, str | None]:
         async with self.db.engine.connect() as conn:
             opener = await queries.opening_alert(conn, incident_id=incident_id)
+            integration = await queries.acting_integration(conn, incident_id=incident_id)
         if opener is None:  # cannot happen while the rule writes both in one transaction
             return "done", "no opening alert"
         title = incident_title(service=opener.service, message=opener.message)
@@ -135,6 +140,7 @@ class IncidentActionSender:
             severity=opener.severity,
             description=opener.message,
             opened_at=opener.received_at,
+            integration=integration,
         ):
             return "done", None
         async with self.db.engine.begin() as conn:

@@ -11,8 +11,18 @@ from platform_common.validation import Text, UtcDatetime
 from platform_db.enums import Severity
 
 Name = Text(200, min_length=1, strip=True)
-Actor = Text(200, min_length=1, strip=True)
 NoteBody = Text(20_000, min_length=1, strip=True)
+
+
+class ActingIntegration(BaseModel):
+    """The integration on whose behalf the platform (alert-ingestion) acts; only
+    the platform's own credential may name one. A user's change is recorded
+    under the signed-in user, never under a name from the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    name: Name
 
 
 class IncidentCreate(BaseModel):
@@ -29,7 +39,7 @@ class IncidentCreate(BaseModel):
     # When the problem was first seen (e.g. the alert that opened it); MTTA and
     # MTTR count from here. Defaults to now; a moment in the future counts as now.
     opened_at: UtcDatetime | None = None
-    actor: Actor = "api"
+    acting_integration: ActingIntegration | None = None
 
 
 class IncidentUpdate(BaseModel):
@@ -38,7 +48,7 @@ class IncidentUpdate(BaseModel):
     status: Status | None = None
     assigned_to: Name | None = None
     note: NoteBody | None = None
-    actor: Actor = "api"
+    acting_integration: ActingIntegration | None = None
     # Optional optimistic check: 409 unless the incident is still at this version.
     version: Annotated[int, Field(ge=1)] | None = None
 
@@ -53,7 +63,6 @@ class NoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: NoteBody
-    author: Actor = "api"
 
 
 class IncidentRead(BaseModel):
@@ -96,6 +105,8 @@ class NoteRead(BaseModel):
     id: uuid.UUID
     incident_id: uuid.UUID
     author: str
+    # The user who wrote it; None for notes older than sign-in.
+    author_id: uuid.UUID | None = None
     body: str
     created_at: datetime
 
@@ -107,6 +118,8 @@ class TimelineRead(BaseModel):
     id: int | None
     event_type: str
     actor: str
+    # The user or integration behind `actor`; None for the platform itself.
+    actor_id: uuid.UUID | None = None
     message: str
     data: dict[str, Any]
     created_at: datetime
@@ -185,3 +198,19 @@ class StatsSummary(BaseModel):
     by_severity: dict[str, int]
     mtta_seconds: DurationSummary
     mttr_seconds: DurationSummary
+
+
+class LinkUser(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class LinkPreview(BaseModel):
+    """What a signed page link would do; `usable` false with `reason` when it no longer can."""
+
+    action: Literal["acknowledge", "resolve"]
+    incident: IncidentRead
+    user: LinkUser
+    expires_at: datetime
+    usable: bool
+    reason: str | None

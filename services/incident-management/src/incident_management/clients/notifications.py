@@ -30,6 +30,8 @@ class PageRequest:
     contact: dict[str, Any]
     callback_url: str
     message: str | None = None
+    # The recipient's signed acknowledge/resolve links (services/links.page_actions).
+    actions: dict[str, str] | None = None
 
 
 class NotificationClient:
@@ -49,6 +51,7 @@ class NotificationClient:
             "targets": None,
             "message": page.message,
             "callback_url": page.callback_url,
+            "actions": page.actions,
         }
         try:
             response = await self.client.post("/api/v1/notify", json=body)

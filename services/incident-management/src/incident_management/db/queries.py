@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db.alerts import AlertEntry, alert_entries
+from incident_management.domain.actor import Actor
 from incident_management.domain.escalation import page_key
 from platform_common import queue
 from platform_db.enums import SEVERITIES
@@ -102,10 +103,11 @@ async def open_incident(
     service: str,
     team: str | None,
     severity: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> bool:
-    """Insert the incident and its 'created' entry, and NOTIFY the engine; False if the id exists."""
+    """Insert the incident and its 'created' entry, and NOTIFY the engine; False if the id exists.
+    The function records the actor by name (its signature predates actor ids)."""
     result = await session.execute(
         text("SELECT open_incident(:id, :title, :description, :service, :team, :severity, 'api', :actor, :now)"),
         {
@@ -115,7 +117,7 @@ async def open_incident(
             "service": service,
             "team": team,
             "severity": severity,
-            "actor": actor,
+            "actor": actor.name,
             "now": now,
         },
     )
@@ -127,7 +129,7 @@ async def record(
     *,
     incident_id: uuid.UUID,
     event_type: str,
-    actor: str,
+    actor: Actor,
     message: str,
     now: datetime,
     data: dict[str, Any] | None = None,
@@ -137,7 +139,8 @@ async def record(
         TimelineEntry(
             incident_id=incident_id,
             event_type=event_type,
-            actor=actor,
+            actor=actor.name,
+            actor_id=actor.id,
             message=message,
             data=data or {},
             created_at=now,

@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
+from incident_management.domain.actor import ENGINE
 from incident_management.domain.escalation import Step, escalation_deadline
 from incident_management.domain.state import Status
 from platform_common.retry import retry_at as backoff_until
 from platform_db.models import Incident
 
-ACTOR = "incident-management"
 PRIMARY_STEP = "primary"
 
 
@@ -39,7 +39,7 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
             session,
             incident_id=incident.id,
             event_type="assignment_failed",
-            actor=ACTOR,
+            actor=ENGINE,
             message=f"oncall-service knows no service {incident.service!r}"
             + (f" nor team {incident.team!r}" if incident.team else "")
             + "; the incident stays unassigned",
@@ -55,7 +55,7 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
             session,
             incident_id=incident.id,
             event_type="assigned",
-            actor=ACTOR,
+            actor=ENGINE,
             message=f"Assigned to {assignee.label}, on call for {incident.service}{after}",
             data={"assigned_to": assignee.id, "policy_id": oncall.policy_id},
             now=now,
@@ -65,7 +65,7 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
             session,
             incident_id=incident.id,
             event_type="assignment_failed",
-            actor=ACTOR,
+            actor=ENGINE,
             message=f"Nobody is on call for {incident.service}; the incident stays unassigned",
             data={"reason": "nobody_on_call"},
             now=now,
@@ -132,7 +132,7 @@ async def record_oncall_failure(
             session,
             incident_id=incident.id,
             event_type="escalation_failed" if escalating else "assignment_failed",
-            actor=ACTOR,
+            actor=ENGINE,
             message=f"{error}; {what}",
             data={"reason": "oncall_unavailable", "error": error, "retry_at": retry_at.isoformat()},
             now=now,

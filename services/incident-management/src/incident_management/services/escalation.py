@@ -6,8 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
+from incident_management.domain.actor import ENGINE
 from incident_management.domain.escalation import Step, escalation_deadline, next_step
-from incident_management.services.assignment import ACTOR, policy_uuid
+from incident_management.services.assignment import policy_uuid
 from platform_db.models import Incident
 
 
@@ -25,7 +26,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
             session,
             incident_id=incident.id,
             event_type="escalation_stopped",
-            actor=ACTOR,
+            actor=ENGINE,
             message=f"No escalation policy applies to {incident.service} any more; escalation stopped",
             data={},
             now=now,
@@ -47,7 +48,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
             session,
             incident_id=incident.id,
             event_type="escalation_exhausted",
-            actor=ACTOR,
+            actor=ENGINE,
             message="The escalation policy is exhausted: every level was paged and nobody acknowledged",
             data={"level": incident.escalation_level, "cycle": incident.escalation_cycle},
             now=now,
@@ -75,7 +76,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
         session,
         incident_id=incident.id,
         event_type="escalated",
-        actor=ACTOR,
+        actor=ENGINE,
         message=f"Not acknowledged: escalated to level {step.level + 1}{repeat}: {names}",
         data={
             "level": step.level,

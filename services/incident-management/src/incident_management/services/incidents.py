@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db import queries
+from incident_management.domain.actor import Actor
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import Incident, IncidentNote
@@ -52,7 +53,7 @@ async def create_incident(
     description: str,
     team: str | None,
     assigned_to: str | None,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> Outcome:
     """Open an incident through open_incident() (database/sql/open_incident.sql),
@@ -109,7 +110,7 @@ async def change_incident(
     assign: bool,
     assigned_to: str | None,
     note: str | None,
-    actor: str,
+    actor: Actor,
     expected_version: int | None,
     now: datetime,
 ) -> Outcome:
@@ -227,7 +228,7 @@ async def _record_transition(
     incident_id: uuid.UUID,
     lifecycle: Lifecycle,
     previous_status: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> None:
     """Cancel pages a response makes pointless, and put the transition on the timeline."""
@@ -246,7 +247,7 @@ async def _record_transition(
         incident_id=incident_id,
         event_type=lifecycle.status.value,
         actor=actor,
-        message=f"{STATUS_EVENTS[lifecycle.status]} by {actor}",
+        message=f"{STATUS_EVENTS[lifecycle.status]} by {actor.name}",
         data=data,
         now=now,
     )
@@ -259,7 +260,7 @@ async def _reassign(
     previous: str | None,
     final_status: Status,
     version: int,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> bool:
     """Put the reassignment on the timeline and page the new assignee (not for a resolved incident).
@@ -269,7 +270,7 @@ async def _reassign(
         incident_id=incident_id,
         event_type="assigned" if assigned_to else "unassigned",
         actor=actor,
-        message=f"Assigned to {assigned_to} by {actor}" if assigned_to else f"Unassigned by {actor}",
+        message=f"Assigned to {assigned_to} by {actor.name}" if assigned_to else f"Unassigned by {actor.name}",
         data={"assigned_to": assigned_to, "previous": previous},
         now=now,
     )
@@ -297,9 +298,11 @@ def _outcome(changed: Incident, lifecycle: Lifecycle | None, previous_status: st
 
 
 async def _add_note(
-    session: AsyncSession, *, incident_id: uuid.UUID, author: str, body: str, now: datetime
+    session: AsyncSession, *, incident_id: uuid.UUID, author: Actor, body: str, now: datetime
 ) -> IncidentNote:
-    note = IncidentNote(id=uuid.uuid4(), incident_id=incident_id, author=author, body=body, created_at=now)
+    note = IncidentNote(
+        id=uuid.uuid4(), incident_id=incident_id, author=author.name, author_id=author.id, body=body, created_at=now
+    )
     session.add(note)
     preview = body if len(body) <= 200 else body[:197] + "..."
     await queries.record(
@@ -307,7 +310,7 @@ async def _add_note(
         incident_id=incident_id,
         event_type="note_added",
         actor=author,
-        message=f"Note by {author}: {preview}",
+        message=f"Note by {author.name}: {preview}",
         data={"note_id": str(note.id)},
         now=now,
     )
@@ -315,7 +318,7 @@ async def _add_note(
 
 
 async def add_note(
-    session: AsyncSession, *, incident_id: uuid.UUID, author: str, body: str, now: datetime
+    session: AsyncSession, *, incident_id: uuid.UUID, author: Actor, body: str, now: datetime
 ) -> IncidentNote:
     """Add a note (allowed on resolved incidents too: postmortem findings)."""
     await _require(session, incident_id)

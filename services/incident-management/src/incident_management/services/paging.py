@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
+from incident_management.domain.actor import ENGINE, NOTIFICATIONS
 from incident_management.domain.state import Status
-from incident_management.services.assignment import ACTOR
 from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
 
@@ -53,7 +53,7 @@ async def _record_final(session: AsyncSession, *, page: Page, delivery: dict[str
         session,
         incident_id=page.incident_id,
         event_type=event,
-        actor="notification-service",
+        actor=NOTIFICATIONS,
         message=message,
         data={
             "recipient": page.recipient,
@@ -92,7 +92,7 @@ async def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dic
         session,
         incident_id=page.incident_id,
         event_type="paged",
-        actor=ACTOR,
+        actor=ENGINE,
         message=f"Paged {page.recipient} ({page.event}) via {channels}{retried}",
         data={
             "recipient": page.recipient,
@@ -121,7 +121,7 @@ async def record_unavailable(
             session,
             incident_id=page.incident_id,
             event_type="page_failed",
-            actor=ACTOR,
+            actor=ENGINE,
             message=f"{error}; the page to {page.recipient} is kept and will be sent when it is back",
             data={"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": True},
             now=now,
@@ -138,7 +138,7 @@ async def record_rejected(session: AsyncSession, *, page: Page, error: str, now:
         session,
         incident_id=page.incident_id,
         event_type="page_failed",
-        actor=ACTOR,
+        actor=ENGINE,
         message=f"{error}; the page to {page.recipient} was given up",
         data={"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": False},
         now=now,

@@ -19,7 +19,7 @@ from incident_management.clients.oncall import OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import queries
 from incident_management.metrics import PAGES
-from incident_management.services import paging
+from incident_management.services import links, paging
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database
@@ -45,6 +45,17 @@ class PageOutbox:
         self.settings = settings
         self.notifications = notifications
         self.oncall = oncall
+        self.links = links.signer_for(settings)
+
+    def _actions(self, request: PageRequest) -> dict[str, str] | None:
+        # Made as the page goes out, so each send's links are fresh for LINK_TTL_HOURS.
+        return links.page_actions(
+            self.links,
+            incident_id=uuid.UUID(request.incident["id"]),
+            recipient=request.user_id,
+            contact=request.contact,
+            ui_base_url=self.settings.ui_base_url,
+        )
 
     def _callback_url(self, incident_id: uuid.UUID) -> str:
         return f"{self.settings.incident_service_url.rstrip('/')}/api/v1/incidents/{incident_id}/deliveries"
@@ -102,6 +113,7 @@ class PageOutbox:
                         if lookup:
                             # Chosen by hand: the on-call answer did not bring the contact methods.
                             request = replace(request, contact=await self.oncall.contact(request.user_id))
+                        request = replace(request, actions=self._actions(request))
                         result = await self.notifications.notify(request)
                     except OncallUnavailable as exc:
                         result = NotificationUnavailable(str(exc))

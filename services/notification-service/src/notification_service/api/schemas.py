@@ -57,6 +57,13 @@ class ContactIn(BaseModel):
     muted_severities: list[str] = Field(default_factory=list, max_length=20)
 
 
+class PageActions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    acknowledge: HttpUrl
+    resolve: HttpUrl
+
+
 class NotifyIn(BaseModel):
     idempotency_key: Text(255, min_length=1) | None = None
     event: Event
@@ -69,6 +76,9 @@ class NotifyIn(BaseModel):
     # Each delivery's final result (delivered, or failed for good) is POSTed here,
     # retried until the caller takes it.
     callback_url: HttpUrl | None = None
+    # The recipient's signed one-click links (incident-management signs them,
+    # bound to incident, user and action); the page's buttons use them.
+    actions: PageActions | None = None
 
     @model_validator(mode="after")
     def _someone_to_notify(self) -> "NotifyIn":

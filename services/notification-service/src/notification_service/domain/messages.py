@@ -15,13 +15,15 @@ SLACK_HEADER_MAX = 150
 SLACK_TEXT_MAX = 3000
 
 
-def incident_links(incident: dict[str, Any], ui_base_url: str) -> dict[str, str]:
-    """Where a responder goes from a page: the incident, and its acknowledge/resolve actions in the UI."""
+def incident_links(incident: dict[str, Any], ui_base_url: str, actions: dict[str, str] | None) -> dict[str, str]:
+    """Where a responder goes from a page: the incident in the UI, and the signed
+    one-click acknowledge/resolve links the caller made for this recipient.
+    Without them (a page to bare targets, no user) the buttons open the incident."""
     base = f"{ui_base_url.rstrip('/')}/incidents/{incident['id']}"
     return {
         "incident": incident.get("url") or base,
-        "acknowledge": f"{base}?action=acknowledge",
-        "resolve": f"{base}?action=resolve",
+        "acknowledge": (actions or {}).get("acknowledge") or base,
+        "resolve": (actions or {}).get("resolve") or base,
     }
 
 
@@ -33,6 +35,7 @@ def message_context(
     message: str | None,
     recipient: str,
     ui_base_url: str,
+    actions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything a template may use; the same for every channel."""
     return {
@@ -43,7 +46,7 @@ def message_context(
         "severity_mark": SEVERITY_MARKS.get(incident.get("severity", ""), ""),
         "message": message,
         "recipient": recipient,
-        "links": incident_links(incident, ui_base_url),
+        "links": incident_links(incident, ui_base_url, actions),
     }
 
 

@@ -23,6 +23,8 @@ class NotifyCommand:
     targets: tuple[Target, ...]
     message: str | None
     callback_url: str | None = None
+    # Signed one-click acknowledge/resolve URLs for this recipient, made by the caller.
+    actions: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ async def accept(
         return replay
 
     plan = plan_deliveries(user=user, targets=command.targets, severity=command.incident["severity"])
-    payload = {"incident": command.incident, "message": command.message}
+    payload = {"incident": command.incident, "message": command.message, "actions": command.actions}
     notifications = [
         Notification(
             id=uuid.uuid4(),

@@ -29,6 +29,7 @@ from notification_service.services.delivery import (
     record_attempt,
     record_report,
 )
+from platform_common.auth import internal_headers
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import Database
 
@@ -55,9 +56,13 @@ class DeliveryWorker:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.rand = rand
-        # No redirects: a report goes where the caller said, nowhere else.
+        # No redirects: a report goes where the caller said, nowhere else. Its
+        # own client, never the channels': it carries the internal credential,
+        # which only the platform's services (the callers of /notify) may see.
         self.callbacks = callbacks or httpx.AsyncClient(
-            timeout=settings.notification_http_timeout_seconds, follow_redirects=False
+            timeout=settings.notification_http_timeout_seconds,
+            follow_redirects=False,
+            headers=internal_headers(settings.internal_tokens),
         )
         self._wake = asyncio.Event()
         self._stopping = False
@@ -76,14 +81,14 @@ class DeliveryWorker:
         re-sent by whichever worker finds its lease expired."""
         self._stopping = True
         self._wake.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self.callbacks.aclose()
 
     async def _loop(self) -> None:
         log.info("delivery worker started")
@@ -198,6 +203,7 @@ class DeliveryWorker:
             message=claim.payload.get("message"),
             recipient=claim.recipient,
             ui_base_url=self.settings.ui_base_url,
+            actions=claim.payload.get("actions"),
         )
         try:
             return await channel.send(target=claim.target, context=context, now=self.clock.now())

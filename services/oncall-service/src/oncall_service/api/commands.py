@@ -35,6 +35,8 @@ def new_user(data: UserCreate) -> commands.NewUser:
         contact_methods=[contact_method(m) for m in data.contact_methods],
         muted_channels=list(data.muted_channels),
         muted_severities=list(data.muted_severities),
+        role=data.role,
+        password=data.password.get_secret_value() if data.password else None,
     )
 
 
@@ -47,6 +49,8 @@ def user_changes(data: UserUpdate) -> commands.UserChanges:
         contact_methods=_contact_methods(data.contact_methods),
         muted_channels=data.muted_channels,
         muted_severities=data.muted_severities,
+        role=data.role,
+        disabled=data.disabled,
     )
 
 

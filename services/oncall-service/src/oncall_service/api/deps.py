@@ -6,11 +6,19 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oncall_service.config import Settings
 from platform_common.clock import Clock
 from platform_common.db import get_session
 from platform_common.validation import Offset
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 def _clock(request: Request) -> Clock:

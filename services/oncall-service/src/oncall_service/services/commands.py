@@ -34,6 +34,8 @@ class NewUser:
     contact_methods: list[NewContactMethod] = field(default_factory=list)
     muted_channels: list[str] = field(default_factory=list)
     muted_severities: list[str] = field(default_factory=list)
+    role: str = "responder"
+    password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class UserChanges:
     contact_methods: list[NewContactMethod] | None = None
     muted_channels: list[str] | None = None
     muted_severities: list[str] | None = None
+    role: str | None = None
+    disabled: bool | None = None
 
 
 @dataclass(frozen=True)

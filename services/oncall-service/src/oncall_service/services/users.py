@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
+from oncall_service.services import accounts
 from oncall_service.services.commands import NewContactMethod, NewUser, UserChanges
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ContactMethod, User
@@ -46,6 +47,8 @@ async def create_user(session: AsyncSession, *, data: NewUser) -> User:
         muted_channels=data.muted_channels,
         muted_severities=data.muted_severities,
         contact_methods=_methods(data.contact_methods),
+        role=data.role,
+        password_hash=await accounts.hash_password(data.password) if data.password else None,
     )
     session.add(user)
     await session.flush()
@@ -57,7 +60,8 @@ async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserCh
     user = await get_user(session, user_id=user_id)
     if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
         raise Conflict(f"a user with email {data.email} already exists")
-    for field in ("name", "email", "timezone", "muted_channels", "muted_severities"):
+    await accounts.refuse_losing_last_admin(session, user=user, role=data.role, disabled=data.disabled)
+    for field in ("name", "email", "timezone", "muted_channels", "muted_severities", "role", "disabled"):
         value = getattr(data, field)
         if value is not None:
             setattr(user, field, value)
@@ -70,6 +74,7 @@ async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserCh
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     """Remove a user; 409 while a rotation or escalation level names them."""
     user = await get_user(session, user_id=user_id)
+    await accounts.refuse_losing_last_admin(session, user=user, role=None, disabled=True)
     used_in = await queries.user_references(session, user_id=user_id)
     if used_in:
         # Removing them silently would leave a rotation turn or a level paging nobody.

@@ -3,16 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from alert_ingestion.api.deps import ConnectionDep, bearer_key
+from alert_ingestion.api.deps import ConnectionDep, bearer_key, client_wait
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import AlertPage, AlertRead
 from alert_ingestion.db import queries
 from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
 from alert_ingestion.formats.generic import GenericAlertIn
-from platform_common.errors import NotFound, TooManyRequests, Unauthorized, Unprocessable
+from platform_common.auth import VIEWER
+from platform_common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from platform_common.validation import AwareUtcDatetime, NulFree, Offset
 from platform_db.enums import AlertFormat, AlertStatus
 
@@ -25,20 +26,23 @@ async def post_alert(request: Request) -> Response:
     per-process objects from app.state."""
     state = request.app.state
     ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
-    alert_in = parse_body(GenericAlertIn, await request.body())
+    if wait := client_wait(request):
+        raise TooManyRequests("Too many alerts from this address; retry later", retry_after=wait)
+    # The key before the body: a sender without one learns that first, and nothing of it is parsed.
     key = bearer_key(request)
-    integration = None
-    if key is not None:
-        integration = await keys.resolve(key)
-        if integration is None:
-            raise Unauthorized("Unknown or revoked integration key")
-        if wait := limiter.check(integration.id):
-            raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
-    service = alert_in.service or (integration.service if integration else None)
-    if service is None:
-        raise Unprocessable([{"loc": ["body", "service"], "msg": "Field required", "type": "missing"}])
+    if key is None:
+        raise Unauthorized("An integration key is required: Authorization: Bearer <key> or ?integration_key=")
+    integration = await keys.resolve(key)
+    if integration is None:
+        raise Unauthorized("Unknown or revoked integration key")
+    alert_in = parse_body(GenericAlertIn, await request.body())
+    if alert_in.service is not None and alert_in.service != integration.service:
+        # A key speaks for its own service only; otherwise any key could page any team.
+        raise Forbidden(f"This integration key sends alerts for service {integration.service!r} only")
+    if wait := limiter.check(integration.id):
+        raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
     outcome = await ingestor.ingest(
-        generic.to_alert(alert_in, service=service), integration_id=integration.id if integration else None
+        generic.to_alert(alert_in, service=integration.service), integration_id=integration.id
     )
     return json_response(
         {
@@ -51,7 +55,7 @@ async def post_alert(request: Request) -> Response:
     )
 
 
-@router.get("", response_model=AlertPage, summary="List alerts, newest first")
+@router.get("", response_model=AlertPage, summary="List alerts, newest first", dependencies=[Depends(VIEWER)])
 async def list_alerts(
     conn: ConnectionDep,
     service: NulFree | None = None,
@@ -87,7 +91,12 @@ async def list_alerts(
     return json_response(page)
 
 
-@router.get("/{alert_id}", response_model=AlertRead, summary="One alert, with the payload it came with")
+@router.get(
+    "/{alert_id}",
+    response_model=AlertRead,
+    summary="One alert, with the payload it came with",
+    dependencies=[Depends(VIEWER)],
+)
 async def get_alert(alert_id: uuid.UUID, conn: ConnectionDep) -> Response:
     alert = await queries.get_alert(conn, alert_id=alert_id)
     if alert is None:

@@ -2,31 +2,48 @@
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from alert_ingestion.api.deps import ClockDep, ConnectionDep, KeysDep
 from alert_ingestion.api.responses import json_response
 from alert_ingestion.api.schemas import IntegrationCreate, IntegrationCreated, IntegrationPage, IntegrationRead
 from alert_ingestion.db import queries
+from platform_common.auth import ADMIN, VIEWER
 from platform_common.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
 
 
-@router.post("", status_code=201, response_model=IntegrationCreated, summary="Issue a key (shown once)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=IntegrationCreated,
+    summary="Issue a key (shown once)",
+    dependencies=[Depends(ADMIN)],
+)
 async def create_integration(body: IntegrationCreate, keys: KeysDep, clock: ClockDep) -> Response:
     integration, key = await keys.create(name=body.name, service=body.service, type_=body.type, now=clock.now())
     created = IntegrationCreated(**IntegrationRead.model_validate(integration).model_dump(), key=key)
     return json_response(created, 201)
 
 
-@router.get("", response_model=IntegrationPage, summary="List integrations (keys are never shown again)")
+@router.get(
+    "",
+    response_model=IntegrationPage,
+    summary="List integrations (keys are never shown again)",
+    dependencies=[Depends(VIEWER)],
+)
 async def list_integrations(conn: ConnectionDep, include_revoked: bool = False) -> Response:
     items = await queries.list_integrations(conn, include_revoked=include_revoked)
     return json_response(IntegrationPage(items=[IntegrationRead.model_validate(i) for i in items], total=len(items)))
 
 
-@router.delete("/{integration_id}", status_code=204, summary="Revoke a key; alerts sent with it are refused")
+@router.delete(
+    "/{integration_id}",
+    status_code=204,
+    summary="Revoke a key; alerts sent with it are refused",
+    dependencies=[Depends(ADMIN)],
+)
 async def revoke_integration(integration_id: uuid.UUID, conn: ConnectionDep, keys: KeysDep, clock: ClockDep) -> None:
     async with conn.begin():
         integration = await queries.revoke_integration(conn, integration_id=integration_id, now=clock.now())

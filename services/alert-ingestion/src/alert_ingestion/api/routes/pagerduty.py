@@ -6,6 +6,7 @@ import uuid
 from fastapi import Request, Response
 from pydantic import ValidationError
 
+from alert_ingestion.api.deps import client_wait
 from alert_ingestion.api.responses import is_malformed_json, json_response
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
@@ -22,6 +23,8 @@ async def enqueue(request: Request) -> Response:
     per-process objects from app.state."""
     state = request.app.state
     ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
+    if wait := client_wait(request):
+        return _throttled(wait)
     body = await request.body()
     if len(body) > MAX_EVENT_BYTES:
         return _invalid([f"Event exceeds the {MAX_EVENT_BYTES // 1024} KB limit"], 413, "Event object is too large")
@@ -35,13 +38,17 @@ async def enqueue(request: Request) -> Response:
     if integration is None:
         return _invalid(["routing_key: unknown or revoked integration key"])
     if wait := limiter.check(integration.id):
-        # PagerDuty's throttle answer; senders (Alertmanager, pdpyras) retry on 429.
-        return json_response(
-            {"status": "throttle event", "message": "Requests for this integration are arriving too quickly."},
-            429,
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
+        return _throttled(wait)
     dedup_key = event.dedup_key or pagerduty.generated_dedup_key(str(uuid.uuid4()))
     alert = pagerduty.to_alert(event, service=integration.service, dedup_key=dedup_key)
     await ingestor.ingest(alert, integration_id=integration.id)
     return json_response({"status": "success", "message": "Event processed", "dedup_key": dedup_key}, 202)
+
+
+def _throttled(wait: float) -> Response:
+    # PagerDuty's throttle answer; senders (Alertmanager, pdpyras) retry on 429.
+    return json_response(
+        {"status": "throttle event", "message": "Requests for this integration are arriving too quickly."},
+        429,
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )

@@ -5,9 +5,9 @@ integration key: `Authorization: Bearer <key>` (Alertmanager's
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep, bearer_key
+from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep, bearer_key, client_wait
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import WebhookAccepted
 from alert_ingestion.domain.alert import Format
@@ -16,6 +16,7 @@ from alert_ingestion.formats.alertmanager import AlertmanagerWebhook, GrafanaWeb
 from alert_ingestion.services.ingest import Ingestor
 from alert_ingestion.services.integrations import IntegrationKeys
 from alert_ingestion.services.rate_limit import RateLimiter
+from platform_common.auth import INTEGRATION_KEY
 from platform_common.errors import BadRequest, TooManyRequests, Unauthorized, Unprocessable, error_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -29,6 +30,8 @@ async def _receive(
     model: type[AlertmanagerWebhook],
     fmt: Format,
 ) -> Response:
+    if wait := client_wait(request):
+        raise TooManyRequests("Too many alerts from this address; retry later", retry_after=wait)
     key = bearer_key(request)
     if key is None:
         raise Unauthorized("An integration key is required: Authorization: Bearer <key> or ?integration_key=")
@@ -76,12 +79,19 @@ def _documented(model: type[AlertmanagerWebhook]) -> dict[str, Any]:
     "/alertmanager",
     status_code=202,
     summary="Prometheus Alertmanager webhook (version 4)",
+    dependencies=[Depends(INTEGRATION_KEY)],
     **_documented(AlertmanagerWebhook),
 )
 async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
     return await _receive(request, ingestor, keys, limiter, AlertmanagerWebhook, "alertmanager")
 
 
-@router.post("/grafana", status_code=202, summary="Grafana-managed alerting webhook", **_documented(GrafanaWebhook))
+@router.post(
+    "/grafana",
+    status_code=202,
+    summary="Grafana-managed alerting webhook",
+    dependencies=[Depends(INTEGRATION_KEY)],
+    **_documented(GrafanaWebhook),
+)
 async def grafana_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
     return await _receive(request, ingestor, keys, limiter, GrafanaWebhook, "grafana")

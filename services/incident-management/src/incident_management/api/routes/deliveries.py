@@ -7,12 +7,13 @@ service is down, and a repeat is recognised and not recorded twice.
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.schemas import DeliveryRecorded, DeliveryResult
 from incident_management.db import queries
 from incident_management.services import paging
+from platform_common.auth import PLATFORM_ONLY
 from platform_common.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
     status_code=status.HTTP_200_OK,
     summary="A delivery's final result, from notification-service; into the page and the timeline",
     responses={404: {"description": "No page of this incident has that idempotency key"}},
+    dependencies=[Depends(PLATFORM_ONLY)],
 )
 async def record_delivery(
     incident_id: uuid.UUID, body: DeliveryResult, session: SessionDep, clock: ClockDep

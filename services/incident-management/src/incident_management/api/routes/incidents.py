@@ -4,9 +4,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from incident_management.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
+from incident_management.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep, actor_of
 from incident_management.api.schemas import (
     IncidentCreate,
     IncidentDetail,
@@ -25,6 +25,7 @@ from incident_management.db.alerts import alerts_of
 from incident_management.domain.state import Status
 from incident_management.metrics import observe_outcome
 from incident_management.services import incidents as use_cases
+from platform_common.auth import VIEWER, Responder
 from platform_common.errors import NotFound
 from platform_common.validation import NulFree, Offset, UtcDatetime
 
@@ -42,7 +43,12 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Open an incident (idempotent on a client-chosen id)")
 async def create_incident(
-    body: IncidentCreate, response: Response, session: SessionDep, clock: ClockDep, engine: EngineDep
+    body: IncidentCreate,
+    principal: Responder,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    engine: EngineDep,
 ) -> IncidentRead:
     now = clock.now()
     outcome = await use_cases.create_incident(
@@ -54,7 +60,7 @@ async def create_incident(
         description=body.description,
         team=body.team,
         assigned_to=body.assigned_to,
-        actor=body.actor,
+        actor=actor_of(principal, body.acting_integration),
         now=min(as_utc(body.opened_at) or now, now),
     )
     await session.commit()
@@ -67,7 +73,7 @@ async def create_incident(
     return IncidentRead.model_validate(outcome.incident)
 
 
-@router.get("", summary="List incidents: filters, sorting, stable pagination")
+@router.get("", summary="List incidents: filters, sorting, stable pagination", dependencies=[Depends(VIEWER)])
 async def list_incidents(
     session: SessionDep,
     status_in: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006 - FastAPI copies defaults
@@ -97,7 +103,9 @@ async def list_incidents(
     return IncidentPage(items=[IncidentRead.model_validate(i) for i in items], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{incident_id}", summary="An incident with its alerts, notes, timeline and pages")
+@router.get(
+    "/{incident_id}", summary="An incident with its alerts, notes, timeline and pages", dependencies=[Depends(VIEWER)]
+)
 async def read_incident(incident_id: uuid.UUID, session: SessionDep) -> IncidentDetail:
     incident = await queries.get_incident(session, incident_id=incident_id)
     if incident is None:
@@ -119,7 +127,12 @@ async def read_incident(incident_id: uuid.UUID, session: SessionDep) -> Incident
     responses={409: {"description": "Illegal transition or a concurrent change; body has current_status"}},
 )
 async def update_incident(
-    incident_id: uuid.UUID, body: IncidentUpdate, session: SessionDep, clock: ClockDep, engine: EngineDep
+    incident_id: uuid.UUID,
+    body: IncidentUpdate,
+    principal: Responder,
+    session: SessionDep,
+    clock: ClockDep,
+    engine: EngineDep,
 ) -> IncidentRead:
     outcome = await use_cases.change_incident(
         session,
@@ -128,7 +141,7 @@ async def update_incident(
         assign="assigned_to" in body.model_fields_set,
         assigned_to=body.assigned_to,
         note=body.note,
-        actor=body.actor,
+        actor=actor_of(principal, body.acting_integration),
         expected_version=body.version,
         now=clock.now(),
     )
@@ -142,36 +155,44 @@ async def update_incident(
 
 
 @router.post("/{incident_id}/notes", status_code=status.HTTP_201_CREATED, summary="Add a note")
-async def add_note(incident_id: uuid.UUID, body: NoteCreate, session: SessionDep, clock: ClockDep) -> NoteRead:
+async def add_note(
+    incident_id: uuid.UUID, body: NoteCreate, principal: Responder, session: SessionDep, clock: ClockDep
+) -> NoteRead:
     note = await use_cases.add_note(
-        session, incident_id=incident_id, author=body.author, body=body.body, now=clock.now()
+        session, incident_id=incident_id, author=actor_of(principal), body=body.body, now=clock.now()
     )
     await session.commit()
     return NoteRead.model_validate(note)
 
 
-@router.get("/{incident_id}/notes", summary="The incident's notes, oldest first")
+@router.get("/{incident_id}/notes", summary="The incident's notes, oldest first", dependencies=[Depends(VIEWER)])
 async def list_notes(incident_id: uuid.UUID, session: SessionDep) -> list[NoteRead]:
     if await queries.get_incident(session, incident_id=incident_id) is None:
         raise NotFound(f"Incident {incident_id} not found")
     return [NoteRead.model_validate(n) for n in await queries.notes(session, incident_id=incident_id)]
 
 
-@router.get("/{incident_id}/timeline", summary="The incident's timeline, oldest first")
+@router.get("/{incident_id}/timeline", summary="The incident's timeline, oldest first", dependencies=[Depends(VIEWER)])
 async def list_timeline(incident_id: uuid.UUID, session: SessionDep) -> list[TimelineRead]:
     if await queries.get_incident(session, incident_id=incident_id) is None:
         raise NotFound(f"Incident {incident_id} not found")
     return [TimelineRead.model_validate(t) for t in await queries.timeline(session, incident_id=incident_id)]
 
 
-@router.get("/{incident_id}/pages", summary="Pages sent (or waiting to be sent) for the incident")
+@router.get(
+    "/{incident_id}/pages",
+    summary="Pages sent (or waiting to be sent) for the incident",
+    dependencies=[Depends(VIEWER)],
+)
 async def list_pages(incident_id: uuid.UUID, session: SessionDep) -> list[PageRead]:
     if await queries.get_incident(session, incident_id=incident_id) is None:
         raise NotFound(f"Incident {incident_id} not found")
     return [PageRead.model_validate(p) for p in await queries.pages(session, incident_id=incident_id)]
 
 
-@router.get("/{incident_id}/metrics", summary="Response times and activity of one incident")
+@router.get(
+    "/{incident_id}/metrics", summary="Response times and activity of one incident", dependencies=[Depends(VIEWER)]
+)
 async def incident_metrics(
     incident_id: uuid.UUID, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> IncidentMetrics:

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.routes.incidents import as_utc
@@ -11,12 +11,13 @@ from incident_management.api.schemas import DurationSummary, StatsSummary
 from incident_management.db import queries
 from incident_management.domain.state import Status
 from incident_management.domain.stats import summarize
+from platform_common.auth import VIEWER
 from platform_common.errors import Unprocessable
 from platform_common.validation import NulFree, UtcDatetime
 from platform_db.enums import SEVERITIES
 from platform_db.models import Incident
 
-router = APIRouter(prefix="/api/v1/incidents/stats", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents/stats", tags=["incidents"], dependencies=[Depends(VIEWER)])
 
 DEFAULT_RANGE = timedelta(days=30)
 MAX_RANGE = timedelta(days=366)

@@ -3,18 +3,24 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from notification_service.api.deps import SessionDep
 from notification_service.api.schemas import ChannelName, NotificationPage, NotificationRead, Status
 from notification_service.db import queries
+from platform_common.auth import VIEWER
 from platform_common.errors import NotFound
 from platform_common.validation import NulFree, Offset
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=NotificationPage, summary="Delivery history, newest first, with every attempt")
+@router.get(
+    "",
+    response_model=NotificationPage,
+    summary="Delivery history, newest first, with every attempt",
+    dependencies=[Depends(VIEWER)],
+)
 async def list_notifications(
     session: SessionDep,
     incident_id: uuid.UUID | None = None,
@@ -38,7 +44,12 @@ async def list_notifications(
     )
 
 
-@router.get("/{notification_id}", response_model=NotificationRead, summary="One notification with its attempts")
+@router.get(
+    "/{notification_id}",
+    response_model=NotificationRead,
+    summary="One notification with its attempts",
+    dependencies=[Depends(VIEWER)],
+)
 async def get_notification(notification_id: uuid.UUID, session: SessionDep) -> NotificationRead:
     notification = await queries.get_notification(session, notification_id=notification_id)
     if notification is None:

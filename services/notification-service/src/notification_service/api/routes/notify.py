@@ -1,12 +1,13 @@
 """`POST /api/v1/notify`: accept a page for delivery (stored before any attempt)."""
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from notification_service.api.deps import ClockDep, SessionDep, SettingsDep, WorkerDep
 from notification_service.api.schemas import AcceptedNotification, NotifyAccepted, NotifyIn
 from notification_service.domain.recipients import ContactMethod, Target, UserProfile
 from notification_service.metrics import NOTIFICATIONS_SENT
 from notification_service.services import notify
+from platform_common.auth import PLATFORM_ONLY
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])
 
@@ -20,6 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["notify"])
         200: {"description": "A repeat of an earlier idempotency_key: the same notifications, nothing new"},
         422: {"description": "Invalid body (a user_id without its contact, a target that does not fit its channel)"},
     },
+    # Only the platform pages: nobody may make this service mail or post to an address of their choosing.
+    dependencies=[Depends(PLATFORM_ONLY)],
 )
 async def notify_route(
     body: NotifyIn,
@@ -51,6 +54,7 @@ async def notify_route(
         targets=tuple(Target(t.channel, t.target) for t in body.targets or ()),
         message=body.message,
         callback_url=str(body.callback_url) if body.callback_url else None,
+        actions=body.actions.model_dump(mode="json") if body.actions else None,
     )
     accepted = await notify.accept(
         session, command=command, user=user, now=clock.now(), max_attempts=settings.notification_max_attempts

@@ -3,13 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.api.schemas.common import UtcDatetime
 from oncall_service.api.schemas.policies import OnCallRead
 from oncall_service.api.schemas.schedules import OnCallList
 from oncall_service.services import everyone, oncall
+from platform_common.auth import VIEWER
 from platform_common.errors import BadRequest, NotFound, error_responses
 from platform_common.validation import NulFree
 
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api/v1/oncall", tags=["on call"])
     responses=error_responses(
         BadRequest, NotFound, s400="give exactly one of ?service= or ?team=", s404="unknown service or team"
     ),
+    dependencies=[Depends(VIEWER)],
 )
 async def current(
     session: SessionDep,
@@ -33,7 +35,7 @@ async def current(
     return OnCallRead.model_validate(await oncall.current(session, service=service, team=team, at=at or clock.now()))
 
 
-@router.get("", response_model=OnCallList)
+@router.get("", response_model=OnCallList, dependencies=[Depends(VIEWER)])
 async def everyone_on_call(
     session: SessionDep,
     clock: ClockDep,

@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from oncall_service.api import commands
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
@@ -14,7 +14,9 @@ from oncall_service.api.schemas.schedules import OverrideCreate, OverrideRead, S
 from oncall_service.db import queries
 from oncall_service.services import oncall, overrides
 from oncall_service.services.schedules import get_schedule
-from platform_common.errors import Unprocessable
+from platform_common.auth import VIEWER, Principal, Responder
+from platform_common.errors import Forbidden, Unprocessable
+from platform_common.roles import Role
 
 router = APIRouter(prefix="/api/v1/schedules/{schedule_id}", tags=["schedules"])
 
@@ -22,8 +24,19 @@ DEFAULT_SPAN = timedelta(days=7)
 Instant = Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset, e.g. 2026-03-08T09:00:00Z")]
 
 
-@router.post("/overrides", status_code=status.HTTP_201_CREATED, response_model=OverrideRead)
-async def create_override(schedule_id: uuid.UUID, override_in: OverrideCreate, session: SessionDep) -> OverrideRead:
+def _own_unless_admin(principal: Principal, user_id: uuid.UUID) -> None:
+    # Responders cover for others only by taking a shift themselves; admins arrange anyone's.
+    if not principal.may(Role.ADMIN) and principal.user_id != user_id:
+        raise Forbidden("Responders make and remove their own overrides only; ask an admin for anyone else's")
+
+
+@router.post(
+    "/overrides", status_code=status.HTTP_201_CREATED, response_model=OverrideRead, summary="Cover a time range"
+)
+async def create_override(
+    schedule_id: uuid.UUID, override_in: OverrideCreate, principal: Responder, session: SessionDep
+) -> OverrideRead:
+    _own_unless_admin(principal, override_in.user_id)
     override = await overrides.create_override(
         session, schedule_id=schedule_id, data=commands.new_override(override_in)
     )
@@ -31,7 +44,7 @@ async def create_override(schedule_id: uuid.UUID, override_in: OverrideCreate, s
     return override_read(override)
 
 
-@router.get("/overrides", response_model=Page[OverrideRead])
+@router.get("/overrides", response_model=Page[OverrideRead], dependencies=[Depends(VIEWER)])
 async def list_overrides(
     schedule_id: uuid.UUID,
     session: SessionDep,
@@ -50,18 +63,22 @@ async def list_overrides(
     return Page[OverrideRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
 
 
-@router.get("/overrides/{override_id}", response_model=OverrideRead)
+@router.get("/overrides/{override_id}", response_model=OverrideRead, dependencies=[Depends(VIEWER)])
 async def get_override(schedule_id: uuid.UUID, override_id: uuid.UUID, session: SessionDep) -> OverrideRead:
     return override_read(await overrides.get_override(session, schedule_id=schedule_id, override_id=override_id))
 
 
 @router.delete("/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_override(schedule_id: uuid.UUID, override_id: uuid.UUID, session: SessionDep) -> None:
+async def delete_override(
+    schedule_id: uuid.UUID, override_id: uuid.UUID, principal: Responder, session: SessionDep
+) -> None:
+    found = await overrides.get_override(session, schedule_id=schedule_id, override_id=override_id)
+    _own_unless_admin(principal, found.user_id)
     await overrides.delete_override(session, schedule_id=schedule_id, override_id=override_id)
     await session.commit()
 
 
-@router.get("/shifts", response_model=ShiftsRead, response_model_by_alias=True)
+@router.get("/shifts", response_model=ShiftsRead, response_model_by_alias=True, dependencies=[Depends(VIEWER)])
 async def list_shifts(
     schedule_id: uuid.UUID,
     session: SessionDep,

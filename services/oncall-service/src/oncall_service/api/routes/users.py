@@ -3,28 +3,37 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from oncall_service.api import commands
-from oncall_service.api.deps import PageDep, SessionDep
+from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
-from oncall_service.api.schemas.users import ContactMethodIn, ContactMethodRead, UserCreate, UserRead, UserUpdate
+from oncall_service.api.schemas.users import (
+    ContactMethodIn,
+    ContactMethodRead,
+    PasswordSet,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from oncall_service.db import queries
+from oncall_service.services import accounts
 from oncall_service.services import users as service
-from platform_common.errors import NotFound
+from platform_common.auth import ADMIN, SELF_OR_ADMIN, VIEWER, Authenticator, SelfOrAdmin
+from platform_common.errors import Forbidden, NotFound
 from platform_common.validation import NulFree
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead, dependencies=[Depends(ADMIN)])
 async def create_user(user_in: UserCreate, session: SessionDep) -> UserRead:
     user = await service.create_user(session, data=commands.new_user(user_in))
     await session.commit()
     return UserRead.model_validate(user)
 
 
-@router.get("", response_model=Page[UserRead])
+@router.get("", response_model=Page[UserRead], dependencies=[Depends(VIEWER)])
 async def list_users(
     session: SessionDep, pagination: PageDep, q: Annotated[NulFree | None, Query(max_length=200)] = None
 ) -> Page[UserRead]:
@@ -35,7 +44,7 @@ async def list_users(
     return Page[UserRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
 
 
-@router.get("/{user_id}", response_model=UserRead)
+@router.get("/{user_id}", response_model=UserRead, dependencies=[Depends(VIEWER)])
 async def get_user(user_id: str, session: SessionDep) -> UserRead:
     # Other services look users up by whatever id they hold: an id that is not
     # a UUID names nobody (404), rather than being a malformed request (422)
@@ -47,27 +56,60 @@ async def get_user(user_id: str, session: SessionDep) -> UserRead:
     return UserRead.model_validate(await service.get_user(session, user_id=parsed))
 
 
-@router.patch("/{user_id}", response_model=UserRead)
-async def update_user(user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep) -> UserRead:
+@router.patch("/{user_id}", response_model=UserRead, summary="Change a user (their own profile, or any as admin)")
+async def update_user(
+    user_id: uuid.UUID, user_in: UserUpdate, principal: SelfOrAdmin, request: Request, session: SessionDep
+) -> UserRead:
+    if (user_in.role is not None or user_in.disabled is not None) and not principal.may(ADMIN.role):
+        raise Forbidden("Only an admin changes roles or disables users")
     user = await service.update_user(session, user_id=user_id, data=commands.user_changes(user_in))
     await session.commit()
+    _auth(request).forget()
     return UserRead.model_validate(user)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: uuid.UUID, session: SessionDep) -> None:
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
+async def delete_user(user_id: uuid.UUID, request: Request, session: SessionDep) -> None:
     await service.delete_user(session, user_id=user_id)
     await session.commit()
+    _auth(request).forget()
 
 
-@router.post("/{user_id}/contact-methods", status_code=status.HTTP_201_CREATED, response_model=ContactMethodRead)
+@router.post(
+    "/{user_id}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set a user's password (admins); their sessions end",
+    dependencies=[Depends(ADMIN)],
+)
+async def set_password(
+    user_id: uuid.UUID, body: PasswordSet, request: Request, session: SessionDep, clock: ClockDep
+) -> None:
+    await accounts.set_password(session, user_id=user_id, password=body.password.get_secret_value(), now=clock.now())
+    await session.commit()
+    _auth(request).forget()
+
+
+def _auth(request: Request) -> Authenticator:
+    return request.app.state.auth
+
+
+@router.post(
+    "/{user_id}/contact-methods",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContactMethodRead,
+    dependencies=[Depends(SELF_OR_ADMIN)],
+)
 async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, session: SessionDep) -> ContactMethodRead:
     method = await service.add_contact_method(session, user_id=user_id, data=commands.contact_method(method_in))
     await session.commit()
     return ContactMethodRead.model_validate(method)
 
 
-@router.delete("/{user_id}/contact-methods/{method_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{user_id}/contact-methods/{method_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(SELF_OR_ADMIN)],
+)
 async def remove_contact_method(user_id: uuid.UUID, method_id: uuid.UUID, session: SessionDep) -> None:
     await service.remove_contact_method(session, user_id=user_id, method_id=method_id)
     await session.commit()

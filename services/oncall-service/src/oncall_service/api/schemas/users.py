@@ -2,11 +2,13 @@
 
 import re
 import uuid
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import EmailStr, Field, HttpUrl, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import EmailStr, Field, HttpUrl, SecretStr, TypeAdapter, ValidationError, field_validator, model_validator
 
 from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
+from oncall_service.config import MIN_PASSWORD_LENGTH
+from platform_common.roles import Role
 from platform_common.validation import Text
 from platform_db.enums import ContactType, Severity
 
@@ -17,6 +19,9 @@ _URL = TypeAdapter(HttpUrl)
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+Password = Annotated[SecretStr, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
 
 
 class ContactMethodIn(Input):
@@ -55,6 +60,9 @@ class UserCreate(Input):
     contact_methods: list[ContactMethodIn] = Field(default_factory=list, max_length=50)
     muted_channels: list[ContactType] = Field(default_factory=list)
     muted_severities: list[Severity] = Field(default_factory=list)
+    role: Role = Role.RESPONDER
+    # Optional: without one the user cannot log in until an admin sets one.
+    password: Password | None = None
 
     @field_validator("email")
     @classmethod
@@ -75,6 +83,9 @@ class UserUpdate(Input):
     contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=50)
     muted_channels: list[ContactType] | None = None
     muted_severities: list[Severity] | None = None
+    # Admins only.
+    role: Role | None = None
+    disabled: bool | None = None
 
     @field_validator("email")
     @classmethod
@@ -95,3 +106,11 @@ class UserRead(Stamped):
     contact_methods: list[ContactMethodRead]
     muted_channels: list[str]
     muted_severities: list[str]
+    role: Role
+    disabled: bool
+
+
+class PasswordSet(Input):
+    """An admin sets a user's password."""
+
+    password: Password

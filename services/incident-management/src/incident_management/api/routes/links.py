@@ -1,0 +1,57 @@
+"""`/api/v1/incidents/links/{token}`: the signed one-click links in pages.
+
+No login: the token is the credential, bound to one incident, user and action
+(domain/links.py). The UI's confirmation page (/act/{token}) shows the GET and
+sends the POST, so a link preview bot that fetches the URL changes nothing.
+"""
+
+from fastapi import APIRouter, Depends, Request
+
+from incident_management.api.deps import ClockDep, EngineDep, SessionDep
+from incident_management.api.schemas import IncidentRead, LinkPreview, LinkUser
+from incident_management.domain.links import LinkSigner
+from incident_management.metrics import observe_outcome
+from incident_management.services import links
+from platform_common.auth import SIGNED_LINK
+from platform_common.errors import error_responses
+
+router = APIRouter(prefix="/api/v1/incidents/links", tags=["incidents"], dependencies=[Depends(SIGNED_LINK)])
+
+_ANSWERS = error_responses(401, 404, s401="the link is not valid or has expired", s404="the incident is gone")
+
+
+def _signer(request: Request) -> LinkSigner:
+    return request.app.state.link_signer
+
+
+@router.get("/{token}", summary="What a page's link would do, and whether it still can", responses=_ANSWERS)
+async def preview_link(token: str, request: Request, session: SessionDep) -> LinkPreview:
+    found = await links.preview(session, signer=_signer(request), token=token)
+    return LinkPreview(
+        action=found.claim.action,
+        incident=IncidentRead.model_validate(found.incident),
+        user=LinkUser(id=found.claim.user_id, name=found.claim.user_name),
+        expires_at=found.claim.expires_at,
+        usable=found.reason is None,
+        reason=found.reason,
+    )
+
+
+@router.post(
+    "/{token}",
+    summary="Acknowledge or resolve as the link's user (once)",
+    responses=error_responses(
+        401, 404, 409, s401="the link is not valid or has expired", s409="used already, or nothing left to do"
+    ),
+)
+async def use_link(
+    token: str, request: Request, session: SessionDep, clock: ClockDep, engine: EngineDep
+) -> IncidentRead:
+    outcome = await links.use(session, signer=_signer(request), token=token, now=clock.now())
+    await session.commit()
+    observe_outcome(
+        severity=outcome.incident.severity, created=False, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds
+    )
+    if outcome.paged:
+        engine.wake()
+    return IncidentRead.model_validate(outcome.incident)

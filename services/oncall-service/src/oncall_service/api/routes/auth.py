@@ -1,0 +1,163 @@
+"""/api/v1/auth: log in and out, the signed-in user, their password and API tokens."""
+
+import time
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from oncall_service.api.deps import ClockDep, SessionDep, SettingsDep
+from oncall_service.api.schemas.auth import (
+    LoginIn,
+    LoginOut,
+    Me,
+    PasswordChange,
+    TokenCreate,
+    TokenCreated,
+    TokenPage,
+    TokenRead,
+)
+from oncall_service.services import accounts
+from oncall_service.services.accounts import Refused
+from platform_common.auth import OPEN, SESSION_COOKIE, Authenticator, SignedIn
+from platform_common.errors import TooManyRequests, error_responses
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class ClientThrottle:
+    """Failed logins per client address, whatever account they try: in this
+    process (`limits`' moving window). The per-account lock, on the user's
+    row, is what holds across replicas."""
+
+    def __init__(self, rule: str) -> None:
+        self.rule = parse(rule)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def check(self, client: str) -> None:
+        """429 while this client has used up its failures."""
+        if not await self.limiter.test(self.rule, client):
+            stats = await self.limiter.get_window_stats(self.rule, client)
+            wait = max(1.0, stats.reset_time - time.time())
+            raise TooManyRequests(f"Too many failed logins from here; try again in {round(wait)} s", retry_after=wait)
+
+    async def failed(self, client: str) -> None:
+        """Count one failed login of this client."""
+        await self.limiter.hit(self.rule, client)
+
+
+def _throttle(request: Request) -> ClientThrottle:
+    return request.app.state.login_throttle
+
+
+def _client(request: Request) -> str:
+    # uvicorn puts the front door's X-Forwarded-For here for FORWARDED_ALLOW_IPS.
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/login",
+    summary="Log in with email and password; sets the session cookie",
+    responses=error_responses(401, 403, 429, s403="the account is disabled"),
+    dependencies=[Depends(OPEN)],
+)
+async def log_in(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    throttle: ClientThrottle = Depends(_throttle),  # noqa: B008 - FastAPI's way
+) -> LoginOut:
+    client = _client(request)
+    await throttle.check(client)
+    outcome = await accounts.log_in(
+        session,
+        email=body.email,
+        password=body.password.get_secret_value(),
+        now=clock.now(),
+        ttl=timedelta(hours=settings.session_ttl_hours),
+    )
+    await session.commit()
+    if isinstance(outcome, Refused):
+        await throttle.failed(client)
+        raise outcome.error
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.secret,
+        max_age=int(settings.session_ttl_hours * 3600),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        # Behind TLS (the front door says so in X-Forwarded-Proto) the cookie never travels in clear.
+        secure=request.url.scheme == "https",
+    )
+    return LoginOut(user=Me.model_validate(outcome.user), expires_at=outcome.expires_at)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session (or revoke this token)")
+async def log_out(
+    principal: SignedIn, request: Request, response: Response, session: SessionDep, clock: ClockDep
+) -> None:
+    if principal.credential_id is not None:
+        await accounts.end_credential(session, credential_id=principal.credential_id, now=clock.now())
+        await session.commit()
+    _auth(request).forget()
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+@router.get("/me", summary="The signed-in user and their role")
+async def me(principal: SignedIn, session: SessionDep) -> Me:
+    user = await accounts.get_account(session, user_id=_user_id(principal))
+    return Me.model_validate(user)
+
+
+@router.put("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change your own password")
+async def change_password(body: PasswordChange, principal: SignedIn, session: SessionDep, clock: ClockDep) -> None:
+    await accounts.change_password(
+        session,
+        user_id=_user_id(principal),
+        current=body.current_password.get_secret_value(),
+        new=body.new_password.get_secret_value(),
+        keep_session=principal.credential_id if principal.via == "session" else None,
+        now=clock.now(),
+    )
+    await session.commit()
+
+
+@router.get("/tokens", summary="Your API tokens (their secrets are never shown again)")
+async def list_tokens(principal: SignedIn, session: SessionDep) -> TokenPage:
+    tokens = await accounts.tokens_of(session, user_id=_user_id(principal))
+    return TokenPage(items=[TokenRead.model_validate(t) for t in tokens], total=len(tokens))
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, summary="Make an API token (its secret is shown once)")
+async def create_token(body: TokenCreate, principal: SignedIn, session: SessionDep, clock: ClockDep) -> TokenCreated:
+    token, secret = await accounts.create_token(
+        session, user_id=_user_id(principal), name=body.name, expires_at=body.expires_at, now=clock.now()
+    )
+    await session.commit()
+    return TokenCreated(**TokenRead.model_validate(token).model_dump(), token=secret)
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke one of your API tokens")
+async def revoke_token(
+    token_id: uuid.UUID, principal: SignedIn, request: Request, session: SessionDep, clock: ClockDep
+) -> None:
+    await accounts.revoke_token(session, user_id=_user_id(principal), token_id=token_id, now=clock.now())
+    await session.commit()
+    _auth(request).forget()
+
+
+def _auth(request: Request) -> Authenticator:
+    return request.app.state.auth
+
+
+def _user_id(principal: SignedIn) -> uuid.UUID:
+    # SIGNED_IN admits users only (not the platform's credential), so there is one.
+    assert principal.user_id is not None
+    return principal.user_id

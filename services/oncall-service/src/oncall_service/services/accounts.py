@@ -1,0 +1,212 @@
+"""Accounts: passwords, logins, sessions and API tokens of the platform's users.
+
+oncall-service owns users, so it owns their credentials; every other service
+checks a credential through authenticate_credential() (platform_common.auth).
+Passwords are Argon2id (argon2-cffi's defaults); session and token secrets
+are random and stored as SHA-256 (platform_common.auth.secret_hash).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from oncall_service.domain.lockout import lock_for
+from platform_common.auth import TOKEN_PREFIX, new_secret, secret_hash
+from platform_common.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
+from platform_common.roles import Role
+from platform_db.models import Credential, User
+
+_HASHER = PasswordHasher()
+# Checked when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("an unknown account's stand-in password")
+WRONG_LOGIN = "Email or password is wrong"
+
+
+async def hash_password(password: str) -> str:
+    """Argon2id of `password`, off the event loop (it takes tens of milliseconds on purpose)."""
+    return await run_in_threadpool(_HASHER.hash, password)
+
+
+async def _verify(encoded: str, password: str) -> bool:
+    try:
+        return await run_in_threadpool(_HASHER.verify, encoded, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class Login:
+    """A successful login: who, and the session secret for the cookie (shown once)."""
+
+    user: User
+    secret: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A failed login: the error to answer, raised by the caller after it
+    commits, so the failure's count is kept."""
+
+    error: DomainError
+
+
+async def log_in(session: AsyncSession, *, email: str, password: str, now: datetime, ttl: timedelta) -> Login | Refused:
+    """Check a password and open a session. Failed logins in a row lock the
+    account for a growing while (domain.lockout); the count lives on the
+    user's row, locked for the update, so it holds across replicas and
+    concurrent tries."""
+    user = await session.scalar(select(User).where(User.email == email.lower()).with_for_update())
+    if user is None:
+        await _verify(_DUMMY_HASH, password)
+        return Refused(Unauthorized(WRONG_LOGIN))
+    if user.locked_until is not None and user.locked_until > now:
+        wait = (user.locked_until - now).total_seconds()
+        return Refused(
+            TooManyRequests(
+                f"Too many failed logins for this account; try again in {max(1, round(wait))} s", retry_after=wait
+            )
+        )
+    if user.password_hash is None or not await _verify(user.password_hash, password):
+        user.failed_logins += 1
+        lock = lock_for(user.failed_logins)
+        user.locked_until = now + lock if lock else None
+        await session.flush()
+        return Refused(Unauthorized(WRONG_LOGIN))
+    if user.disabled:
+        return Refused(Forbidden("This account is disabled; ask an admin"))
+    user.failed_logins = 0
+    user.locked_until = None
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+    secret = new_secret()
+    expires_at = now + ttl
+    session.add(
+        Credential(user_id=user.id, kind="session", name="web", secret_hash=secret_hash(secret), expires_at=expires_at)
+    )
+    await session.flush()
+    return Login(user=user, secret=secret, expires_at=expires_at)
+
+
+async def end_credential(session: AsyncSession, *, credential_id: uuid.UUID, now: datetime) -> None:
+    """Log out (a session) or revoke (a token): at once here, within the auth cache elsewhere."""
+    await session.execute(
+        update(Credential).where(Credential.id == credential_id, Credential.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+async def _end_sessions(session: AsyncSession, *, user_id: uuid.UUID, now: datetime, keep: uuid.UUID | None) -> None:
+    statement = update(Credential).where(
+        Credential.user_id == user_id, Credential.kind == "session", Credential.revoked_at.is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(Credential.id != keep)
+    await session.execute(statement.values(revoked_at=now))
+
+
+async def change_password(
+    session: AsyncSession, *, user_id: uuid.UUID, current: str, new: str, keep_session: uuid.UUID | None, now: datetime
+) -> None:
+    """A user's own change: the current password first. Their other sessions end."""
+    user = await get_account(session, user_id=user_id)
+    if user.password_hash is None or not await _verify(user.password_hash, current):
+        raise Forbidden("The current password is wrong")
+    user.password_hash = await hash_password(new)
+    await _end_sessions(session, user_id=user_id, now=now, keep=keep_session)
+
+
+async def set_password(session: AsyncSession, *, user_id: uuid.UUID, password: str, now: datetime) -> None:
+    """An admin's reset: every session of the user ends and a lock is lifted."""
+    user = await get_account(session, user_id=user_id)
+    user.password_hash = await hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    await _end_sessions(session, user_id=user_id, now=now, keep=None)
+
+
+async def get_account(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    """A user by id, for their own account; 404 when gone."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def tokens_of(session: AsyncSession, *, user_id: uuid.UUID) -> list[Credential]:
+    """A user's API tokens that are not revoked, newest first (expired ones too, marked by expires_at)."""
+    rows = await session.scalars(
+        select(Credential)
+        .where(Credential.user_id == user_id, Credential.kind == "token", Credential.revoked_at.is_(None))
+        .order_by(Credential.created_at.desc(), Credential.id)
+    )
+    return list(rows)
+
+
+async def create_token(
+    session: AsyncSession, *, user_id: uuid.UUID, name: str, expires_at: datetime | None, now: datetime
+) -> tuple[Credential, str]:
+    """A new personal API token and its secret (shown once)."""
+    if expires_at is not None and expires_at <= now:
+        raise Conflict("expires_at must be in the future")
+    secret = new_secret(TOKEN_PREFIX)
+    token = Credential(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        kind="token",
+        name=name,
+        secret_hash=secret_hash(secret),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    await session.flush()
+    return token, secret
+
+
+async def revoke_token(session: AsyncSession, *, user_id: uuid.UUID, token_id: uuid.UUID, now: datetime) -> None:
+    """Revoke one of the user's own tokens; 404 for anyone else's."""
+    token = await session.get(Credential, token_id)
+    if token is None or token.user_id != user_id or token.kind != "token" or token.revoked_at is not None:
+        raise NotFound(f"API token {token_id} not found")
+    token.revoked_at = now
+    await session.flush()
+
+
+async def refuse_losing_last_admin(
+    session: AsyncSession, *, user: User, role: str | None, disabled: bool | None
+) -> None:
+    """A change that would leave no active admin is refused: nobody could set the platform up any more."""
+    demoted = role is not None and role != Role.ADMIN
+    if user.role != Role.ADMIN or user.disabled or not (demoted or disabled):
+        return
+    others = await session.scalar(
+        select(func.count()).where(User.role == Role.ADMIN, User.disabled.is_(False), User.id != user.id)
+    )
+    if not others:
+        raise Conflict("This is the last active admin; make another admin first")
+
+
+async def ensure_admin(session: AsyncSession, *, email: str, password: str) -> bool:
+    """The first admin from ADMIN_EMAIL / ADMIN_PASSWORD, when no user has that
+    email yet; True when created. An existing user is left alone, so a
+    password changed since is kept."""
+    email = email.lower()
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        return False
+    session.add(
+        User(
+            id=uuid.uuid4(),
+            name="Admin",
+            email=email,
+            role=Role.ADMIN,
+            password_hash=await hash_password(password),
+        )
+    )
+    await session.flush()
+    return True
