@@ -144,7 +144,11 @@ stage_deploy() {
   printf 'BASE=%s\nHTTP_PORT=%s\nHTTPS_PORT=%s\n' "$BASE" "$HTTP_PORT" "$HTTPS_PORT" >"$STATE/ports"
   # Up when nginx and the four services answer (like compose's --wait).
   for _ in $(seq 1 120); do
+    # Every one of them: they start side by side, so the last port up says nothing of the others.
     if curl -fsS "http://127.0.0.1:$HTTP_PORT/health" >/dev/null 2>&1 &&
+      curl -fsS "http://127.0.0.1:$BASE/health" >/dev/null 2>&1 &&
+      curl -fsS "http://127.0.0.1:$((BASE + 1))/health" >/dev/null 2>&1 &&
+      curl -fsS "http://127.0.0.1:$((BASE + 2))/health" >/dev/null 2>&1 &&
       curl -fsS "http://127.0.0.1:$((BASE + 3))/health" >/dev/null 2>&1; then
       note "deployed locally: nginx on http://127.0.0.1:$HTTP_PORT, services on $BASE-$((BASE + 3)) (log: $STATE/dev.log)"
       return 0
@@ -170,8 +174,10 @@ stop_local() {
 
 stage_verify() {
   if have_docker; then
-    .venv/bin/python scripts/pipeline/smoke.py --front "http://127.0.0.1:8080" \
-      --service-ports 8001 8002 8003 8004
+    # The admin Compose made from .env (ADMIN_EMAIL / ADMIN_PASSWORD) logs in.
+    env $(grep -E '^ADMIN_(EMAIL|PASSWORD)=' .env 2>/dev/null | xargs) \
+      .venv/bin/python scripts/pipeline/smoke.py --front "http://127.0.0.1:8080" \
+        --service-ports 8001 8002 8003 8004
     return
   fi
   [[ -f $STATE/ports ]] || { echo "nothing deployed: run the deploy stage first" >&2; return 1; }

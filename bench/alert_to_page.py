@@ -28,6 +28,7 @@ import contextlib
 import json
 import math
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -48,6 +49,10 @@ from platform_common.migrations import MigrationSettings, upgrade
 from platform_testing import ServiceProcess
 
 SERVICE = "alert-to-page"
+# The bench sets the platform up as the platform itself (the internal
+# credential between services), so it needs no account of its own.
+INTERNAL_TOKEN = secrets.token_urlsafe(24)
+PLATFORM = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
 
 class Webhook:
@@ -134,6 +139,7 @@ def running_platform(database_url: str, log_dir: Path) -> Iterator[Platform]:
     env = {
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "test",
+        "INTERNAL_TOKENS": INTERNAL_TOKEN,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         # Every alert must open its own incident: no joining the previous one.
         "CORRELATION_WINDOW_MINUTES": "0",
@@ -165,7 +171,7 @@ def _created(response: httpx.Response) -> dict:
 
 def integration_key(platform: Platform, webhook_url: str) -> str:
     """Someone to page (via the webhook), a policy and a service paging her, and a key for it."""
-    with httpx.Client(base_url=platform.oncall.url, timeout=10) as oncall:
+    with httpx.Client(base_url=platform.oncall.url, timeout=10, headers=PLATFORM) as oncall:
         user = _created(
             oncall.post(
                 "/api/v1/users",
@@ -180,7 +186,7 @@ def integration_key(platform: Platform, webhook_url: str) -> str:
         level = {"delay_minutes": 1440, "targets": [{"type": "user", "id": user["id"]}]}
         policy = _created(oncall.post("/api/v1/escalation-policies", json={"name": SERVICE, "levels": [level]}))
         _created(oncall.post("/api/v1/services", json={"name": SERVICE, "escalation_policy_id": policy["id"]}))
-    with httpx.Client(base_url=platform.ingestion.url, timeout=10) as ingestion:
+    with httpx.Client(base_url=platform.ingestion.url, timeout=10, headers=PLATFORM) as ingestion:
         integration = _created(
             ingestion.post("/api/v1/integrations", json={"name": "bench", "service": SERVICE, "type": "generic"})
         )
@@ -227,7 +233,7 @@ def send_alerts(
                     result.page_ms.append(1000 * (arrived - sent))
             if gap:
                 time.sleep(gap)
-    with httpx.Client(base_url=platform.incidents.url, timeout=10) as incidents:
+    with httpx.Client(base_url=platform.incidents.url, timeout=10, headers=PLATFORM) as incidents:
         listed = incidents.get("/api/v1/incidents", params={"service": SERVICE, "limit": 1})
         result.incidents = listed.json()["total"] - warmup
     return result

@@ -57,6 +57,7 @@ def app_under_test(fastapi_routes: bool) -> FastAPI:
     app.state.ingestor = StubIngestor()
     app.state.integration_keys = StubKeys()
     app.state.rate_limiter = RateLimiter(10**9)
+    app.state.client_limiter = RateLimiter(10**9)
     return app
 
 

@@ -16,6 +16,7 @@ incidents go through the database fallback.
 import argparse
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,17 +32,19 @@ from sqlalchemy.engine import make_url
 from platform_common.migrations import MigrationSettings, upgrade
 from platform_testing import free_port
 
+# One integration key per service (a key speaks for its own service only);
+# the bench fills in KEYS with the keys it issued.
 WRK_SCRIPT = r"""
-counter = 0
+local keys = {KEYS}
 request = function()
-  counter = counter + 1
   local n = math.random(0, 999)
   local body = string.format(
-    '{"service":"svc-%d","severity":"high","message":"probe failed on node %d","dedup_key":"k-%d","source":"wrk"}',
-    n % 50, n, n)
-  return wrk.format("POST", "/api/v1/alerts", {["Content-Type"] = "application/json"}, body)
+    '{"severity":"high","message":"probe failed on node %d","dedup_key":"k-%d","source":"wrk"}', n, n)
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. keys[n % 50 + 1]}
+  return wrk.format("POST", "/api/v1/alerts", headers, body)
 end
 """
+SERVICES = 50
 
 # The same writes with no Python at all: pgbench calls the rule the service
 # calls (ingest_alerts: lock, match, store), one alert per call, with the same mix.
@@ -146,6 +149,7 @@ def main() -> int:
     try:
         upgrade(MigrationSettings(database_url=url))
         port = free_port()
+        internal = secrets.token_urlsafe(24)
         env = {
             **os.environ,
             "ENVIRONMENT": "test",
@@ -155,6 +159,10 @@ def main() -> int:
             "INGEST_WORKERS": str(args.workers),
             "INCIDENT_SERVICE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: database fallback
             "INCIDENT_CREATE_RETRIES": "0",
+            "INTERNAL_TOKENS": internal,  # the bench issues its keys as the platform
+            # One sender address sends everything here: only the per-key limit applies.
+            "RATE_LIMIT_PER_CLIENT_PER_MINUTE": "0",
+            "RATE_LIMIT_PER_MINUTE": "0",
             "LOG_LEVEL": "WARNING",
             "DB_POOL_SIZE": str(max(10, args.connections // args.workers)),
         }
@@ -174,7 +182,18 @@ def main() -> int:
 
         # Warm-up: opens the incidents (one per service) and the worker's connections.
         script = folder / "alerts.lua"
-        script.write_text(WRK_SCRIPT)
+        keys = [
+            httpx.post(
+                f"{base}/api/v1/integrations",
+                json={"name": f"bench svc-{n}", "service": f"svc-{n}", "type": "generic"},
+                headers={"Authorization": f"Bearer {internal}"},
+                timeout=10,
+            )
+            .raise_for_status()
+            .json()["key"]
+            for n in range(SERVICES)
+        ]
+        script.write_text(WRK_SCRIPT.replace("{KEYS}", "{" + ", ".join(f'"{k}"' for k in keys) + "}"))
         subprocess.run([wrk, "-t1", "-c8", "-d2s", "-s", str(script), base], check=True, capture_output=True)
 
         with psycopg.connect(url) as conn:

@@ -1,12 +1,15 @@
 """`make demo`: synthetic alert traffic into the local platform (`make dev` running), so
 the dashboards and the UI have something to show.
 
-It takes integration keys from ALERTGEN_KEYS ("payments=KEY,..."), or creates one
-PagerDuty integration per demo service through alert-ingestion's API and keeps the
+It takes integration keys from ALERTGEN_KEYS ("payments=KEY,..."), or logs in as the
+local admin (ADMIN_EMAIL / ADMIN_PASSWORD, else the ones `make dev` keeps in
+data/dev-secrets.json), creates one PagerDuty integration per demo service through
+alert-ingestion's API and keeps the
 keys in data/alert-generator/keys.json for the next run (made anew when the platform's
 database no longer has them). Then it runs the generator (tools/alert-generator) in the
 foreground; its control API is on :DEV_BASE_PORT+89 (http://127.0.0.1:8090/docs by default)."""
 
+import contextlib
 import json
 import logging
 import os
@@ -14,6 +17,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from dev import secrets_file
 
 log = logging.getLogger("demo")
 
@@ -22,12 +26,28 @@ KEYS_FILE = ROOT / "data" / "alert-generator" / "keys.json"
 SERVICES = ("checkout", "payments", "search", "auth", "inventory")
 
 
-def stored_keys(ingestion: str) -> dict[str, str] | None:
+def admin_session(oncall: str) -> httpx.Client:
+    """A client logged in as the local admin (its session cookie), whose changes
+    carry the origin they are made at, as the UI's do."""
+    email, password = os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD")
+    if not (email and password) and secrets_file().exists():
+        made = json.loads(secrets_file().read_text())
+        email, password = made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"]
+    if not (email and password):
+        sys.exit("no admin to log in as: set ADMIN_EMAIL and ADMIN_PASSWORD, or pass ALERTGEN_KEYS=service=KEY,...")
+    client = httpx.Client(timeout=10)
+    login = client.post(f"{oncall}/api/v1/auth/login", json={"email": email, "password": password})
+    if login.status_code != 200:
+        sys.exit(f"logging in as {email} was refused ({login.status_code}): {login.text}")
+    return client
+
+
+def stored_keys(ingestion: str, admin: httpx.Client) -> dict[str, str] | None:
     """The keys of an earlier run, if every one of their integrations still exists."""
     if not KEYS_FILE.exists():
         return None
     stored = json.loads(KEYS_FILE.read_text())
-    listed = httpx.get(f"{ingestion}/api/v1/integrations", timeout=10)  # revoked ones are not listed
+    listed = admin.get(f"{ingestion}/api/v1/integrations")  # revoked ones are not listed
     listed.raise_for_status()
     live = {item["id"] for item in listed.json()["items"]}
     if all(entry["id"] in live for entry in stored.values()):
@@ -35,14 +55,14 @@ def stored_keys(ingestion: str) -> dict[str, str] | None:
     return None
 
 
-def create_keys(ingestion: str) -> dict[str, str]:
+def create_keys(ingestion: str, admin: httpx.Client) -> dict[str, str]:
     """One PagerDuty integration per demo service; the keys are shown only now, so they are kept."""
     stored = {}
     for service in SERVICES:
-        response = httpx.post(
+        response = admin.post(
             f"{ingestion}/api/v1/integrations",
             json={"name": f"demo generator: {service}", "service": service, "type": "pagerduty"},
-            timeout=10,
+            headers={"Origin": ingestion},
         )
         if response.status_code in (401, 403):
             sys.exit(f"creating integrations was refused ({response.status_code}): pass ALERTGEN_KEYS=service=KEY,...")
@@ -61,7 +81,8 @@ def main() -> int:
     env = {**os.environ, "ALERTGEN_TARGET": ingestion, "PORT": os.environ.get("ALERTGEN_PORT") or str(base_port + 89)}
     if not os.environ.get("ALERTGEN_KEYS"):
         try:
-            keys = stored_keys(ingestion) or create_keys(ingestion)
+            with contextlib.closing(admin_session(f"http://127.0.0.1:{base_port + 2}")) as admin:
+                keys = stored_keys(ingestion, admin) or create_keys(ingestion, admin)
         except httpx.HTTPError as exc:
             sys.exit(f"alert-ingestion is not answering on {ingestion} ({exc}): start the platform with `make dev`")
         env["ALERTGEN_KEYS"] = ",".join(f"{service}={key}" for service, key in keys.items())

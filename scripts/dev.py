@@ -73,10 +73,14 @@ def database(stack: ExitStack) -> Path | None:
     return folder
 
 
+def secrets_file() -> Path:
+    return Path(os.environ.get("DEV_SECRETS_FILE") or ROOT / "data" / "dev-secrets.json")
+
+
 def local_secrets() -> dict[str, str]:
     """The local run's secrets, made once and kept (mode 0600), into os.environ
     where not set already. Nothing here is ever committed or used outside local runs."""
-    path = Path(os.environ.get("DEV_SECRETS_FILE") or ROOT / "data" / "dev-secrets.json")
+    path = secrets_file()
     kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     made = {
         "INTERNAL_TOKENS": lambda: secrets.token_urlsafe(32),
@@ -148,11 +152,12 @@ def serve() -> int:
     door = front_door(base_port) if os.environ.get("DEV_NGINX", "1") != "0" else None
     if door is not None and door.process is not None:
         helpers["nginx"] = (door.process, door.error_log)
-    log.info(
-        "log in at %s as %s with password %s (ADMIN_PASSWORD; kept in data/dev-secrets.json)",
-        door.http_url if door else f"http://127.0.0.1:{base_port + 2}/api/v1/auth/login",
-        local["ADMIN_EMAIL"],
-        local["ADMIN_PASSWORD"],
+    # Printed, not logged: the developer needs it whatever LOG_LEVEL is.
+    print(
+        f"log in at {door.http_url if door else f'http://127.0.0.1:{base_port + 2}/api/v1/auth/login'}"
+        f" as {local['ADMIN_EMAIL']} with password {local['ADMIN_PASSWORD']}"
+        f" (ADMIN_PASSWORD; kept in {secrets_file()})",
+        flush=True,
     )
     if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
         log_path = PROMETHEUS_DATA / "prometheus.log"

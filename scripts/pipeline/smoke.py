@@ -1,19 +1,26 @@
 """The pipeline's verify stage: every health endpoint, then one incident's whole
 life through the front door (nginx), as a sender and a responder would see it.
 
-An integration key is made, a PagerDuty event posted with it opens an incident,
-the incident is acknowledged and resolved through the API, and its MTTA and
-MTTR are read back. Exit status 0 only if every step did what it should."""
+The admin logs in (ADMIN_EMAIL / ADMIN_PASSWORD from the environment, else the
+local run's data/dev-secrets.json), anonymous reads are refused, an integration
+key is made, a PagerDuty event posted with it opens an incident, the incident
+is acknowledged and resolved through the API, and its MTTA and MTTR are read
+back. Exit status 0 only if every step did what it should."""
 
 import argparse
+import json
+import os
 import ssl
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+LOCAL_SECRETS = Path(__file__).resolve().parents[2] / "data" / "dev-secrets.json"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -28,6 +35,16 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
 
 def step(text: str) -> None:
     print(f"    ok  {text}", flush=True)
+
+
+def admin_credentials() -> tuple[str, str]:
+    email, password = os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD")
+    if not (email and password) and LOCAL_SECRETS.exists():
+        made = json.loads(LOCAL_SECRETS.read_text())
+        email, password = made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"]
+    if not (email and password):
+        raise SystemExit("FAILED: no admin to log in as: set ADMIN_EMAIL and ADMIN_PASSWORD")
+    return email, password
 
 
 def main() -> int:
@@ -53,6 +70,16 @@ def main() -> int:
         if httpx.get(f"{args.https}/health", verify=verify, timeout=5).status_code != 200:
             raise SystemExit("FAILED: nginx's /health over HTTPS")
         step("nginx /health over HTTPS")
+
+    if (anonymous := front.get("/api/v1/incidents")).status_code != 401:
+        raise SystemExit(f"FAILED: an anonymous read answered {anonymous.status_code}, not 401")
+    email, password = admin_credentials()
+    login = front.post("/api/v1/auth/login", json={"email": email, "password": password})
+    if login.status_code != 200:
+        raise SystemExit(f"FAILED: logging in as {email} answered {login.status_code}: {login.text}")
+    # The session cookie from here on; changes carry the front door's own Origin, as the UI's do.
+    front.headers["Origin"] = args.front.rstrip("/")
+    step(f"anonymous reads refused; logged in as {email} through nginx")
 
     service = f"pipeline-{uuid.uuid4().hex[:8]}"
     created = front.post("/api/v1/integrations", json={"name": service, "service": service, "type": "pagerduty"})

@@ -2,6 +2,7 @@
 with the repository's rules, scraping the local ports (which follow DEV_BASE_PORT),
 nginx in front of the same ports; both stopped with them."""
 
+import json
 import os
 import shutil
 import signal
@@ -54,8 +55,11 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
         "DEV_HTTP_PORT": str(http_port),
         "DEV_HTTPS_PORT": str(https_port),
         "DEV_NGINX_DIR": str(tmp_path / "nginx"),
+        "DEV_SECRETS_FILE": str(tmp_path / "dev-secrets.json"),
         "LOG_LEVEL": "WARNING",
     }
+    for name in ("ADMIN_EMAIL", "ADMIN_PASSWORD", "INTERNAL_TOKENS", "LINK_SIGNING_KEY"):
+        env.pop(name, None)  # the runner makes its own, as on a developer's first run
     prometheus = f"http://127.0.0.1:{port}"
     with (tmp_path / "dev.log").open("wb") as log:
         runner = subprocess.Popen(
@@ -73,8 +77,12 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
                 pass
             time.sleep(0.3)
         groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
-        # The runner's nginx, in front of the same services.
-        through_nginx = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/incidents", timeout=5)
+        # The runner's nginx, in front of the same services, and the admin it made and printed.
+        door = httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=5)
+        anonymous = door.get("/api/v1/incidents")
+        made = json.loads((tmp_path / "dev-secrets.json").read_text())
+        login = door.post("/api/v1/auth/login", json={"email": made["ADMIN_EMAIL"], "password": made["ADMIN_PASSWORD"]})
+        through_nginx = door.get("/api/v1/incidents")  # with the session cookie
     finally:
         runner.send_signal(signal.SIGINT)
         runner.wait(timeout=60)
@@ -83,5 +91,9 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
     assert sorted(r["name"] for g in groups for r in g["rules"]) == sorted(name for name, _ in _rule_exprs())
     assert (tmp_path / "prometheus" / "tsdb").is_dir()
     assert _refused(port), "Prometheus stops with the services"
+    assert anonymous.status_code == 401, anonymous.text
+    assert login.status_code == 200, login.text
+    assert f"as {made['ADMIN_EMAIL']} with password {made['ADMIN_PASSWORD']}" in log_text
+    assert oct((tmp_path / "dev-secrets.json").stat().st_mode & 0o777) == "0o600"
     assert through_nginx.status_code == 200 and through_nginx.json()["items"] == [], log_text
     assert _refused(http_port), "nginx stops with the services"

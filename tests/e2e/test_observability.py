@@ -23,9 +23,9 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 import observe
-from platform_testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_port, login_token
 
-from .test_platform import Phone, Platform, platform, wait_for  # noqa: F401 - `platform` is a fixture
+from .test_platform import ADMIN, Phone, Platform, platform, wait_for  # noqa: F401 - `platform` is a fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -218,7 +218,8 @@ def _steady_traffic(platform: Platform, key: str) -> None:  # noqa: F811
 
 
 def test_every_panel_and_rule_runs_on_prometheus_against_the_live_platform(platform, prometheus):  # noqa: F811
-    key = _smoke_flow(Smoke(platform), Phone())
+    admin = login_token(platform.oncall.url, ADMIN["ADMIN_EMAIL"], ADMIN["ADMIN_PASSWORD"])
+    key = _smoke_flow(Smoke(platform, admin), Phone())
     _steady_traffic(platform, key)
     # Scraped after the flow: the resolve's MTTR and the delivered page are in Prometheus.
     wait_for(lambda: prometheus.instant("sum(incident_mttr_seconds_count) >= 1"), timeout=30)

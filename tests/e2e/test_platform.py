@@ -15,10 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess, wait_for
+from platform_testing import ServiceProcess, login_token, wait_for
 
 pytestmark = pytest.mark.e2e
 SECRET = "platform-e2e-secret"
+# The first admin, made by oncall-service on its first start (test-only password).
+ADMIN = {"ADMIN_EMAIL": "admin@example.com", "ADMIN_PASSWORD": "e2e-admin-password"}
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Platform:
 @pytest.fixture
 def platform(clean_database: str) -> Iterator[Platform]:
     env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
-    oncall = ServiceProcess("oncall_service", env)
+    oncall = ServiceProcess("oncall_service", {**env, **ADMIN})
     notifications = ServiceProcess("notification_service", env)
     incidents = ServiceProcess("incident_management", env)
     ingestion = ServiceProcess("alert_ingestion", env)
@@ -82,9 +84,11 @@ def platform(clean_database: str) -> Iterator[Platform]:
 
 def test_an_alert_pages_the_on_call_engineer_and_the_sender_closes_the_loop(platform):
     phone = Phone()
-    oncall = httpx.Client(base_url=platform.oncall.url, timeout=10)
-    incidents = httpx.Client(base_url=platform.incidents.url, timeout=10)
-    ingestion = httpx.Client(base_url=platform.ingestion.url, timeout=10)
+    # The admin logs in and makes a token for their script; one token works on every service.
+    admin = login_token(platform.oncall.url, ADMIN["ADMIN_EMAIL"], ADMIN["ADMIN_PASSWORD"])
+    oncall = httpx.Client(base_url=platform.oncall.url, timeout=10, headers=admin)
+    incidents = httpx.Client(base_url=platform.incidents.url, timeout=10, headers=admin)
+    ingestion = httpx.Client(base_url=platform.ingestion.url, timeout=10, headers=admin)
 
     alice = oncall.post(
         "/api/v1/users",

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_testing import ServiceProcess, free_port
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +47,7 @@ def test_changing_the_rate_while_running_changes_what_the_platform_receives(clea
             created = httpx.post(
                 f"{ingestion.url}/api/v1/integrations",
                 json={"name": f"gen-{service}", "service": service, "type": "pagerduty"},
+                headers=PLATFORM_HEADERS,
             )
             assert created.status_code == 201, created.text
             keys.append(f"{service}={created.json()['key']}")

@@ -43,3 +43,17 @@ def test_bench_script_reports_alerts_per_second(database_server):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "alerts/s" in run.stdout
     assert "tps" in run.stdout
+
+
+def test_hot_routes_bench_runs_both_routes_in_process():
+    # It stubs the app's per-process objects; a new one the handlers read must be stubbed too.
+    run = subprocess.run(
+        [sys.executable, str(BENCH.with_name("hot_routes.py")), "--requests", "20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "POST /api/v1/alerts (served):" in run.stdout
+    assert "POST /v2/enqueue (served):" in run.stdout

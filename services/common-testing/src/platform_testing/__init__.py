@@ -136,6 +136,20 @@ def user_with_token(database_url: str, name: str, *, role: str = "responder") ->
     return user_id, {"Authorization": f"Bearer {secret}"}
 
 
+def login_token(oncall_url: str, email: str, password: str) -> dict[str, str]:
+    """The Authorization header of a new API token, got as a person gets one:
+    log in to oncall-service with email and password (the session cookie),
+    then make a token with that session (same-origin, as from the UI)."""
+    with httpx.Client(base_url=oncall_url, timeout=10) as client:
+        login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        if login.status_code != 200:
+            raise RuntimeError(f"login as {email}: {login.status_code} {login.text}")
+        created = client.post("/api/v1/auth/tokens", json={"name": "tests"}, headers={"Origin": oncall_url})
+        if created.status_code != 201:
+            raise RuntimeError(f"token for {email}: {created.status_code} {created.text}")
+    return {"Authorization": f"Bearer {created.json()['token']}"}
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 at the time of asking."""
     with socket.socket() as sock:
