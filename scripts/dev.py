@@ -153,12 +153,12 @@ def serve() -> int:
     if door is not None and door.process is not None:
         helpers["nginx"] = (door.process, door.error_log)
     # Printed, not logged: the developer needs it whatever LOG_LEVEL is.
-    print(
+    sys.stdout.write(
         f"log in at {door.http_url if door else f'http://127.0.0.1:{base_port + 2}/api/v1/auth/login'}"
         f" as {local['ADMIN_EMAIL']} with password {local['ADMIN_PASSWORD']}"
-        f" (ADMIN_PASSWORD; kept in {secrets_file()})",
-        flush=True,
+        f" (ADMIN_PASSWORD; kept in {secrets_file()})\n"
     )
+    sys.stdout.flush()
     if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
         log_path = PROMETHEUS_DATA / "prometheus.log"
         helpers["Prometheus"] = (_start_helper(argv, log_path), log_path)
