@@ -31,3 +31,14 @@ LANGUAGE sql VOLATILE AS $$
     )
     SELECT id, kind::text, uid, name::text, email::text, role::text FROM found
 $$;
+
+-- acting_user(user_id): the user, as they are now, if they may still act: a
+-- responder or admin who is not disabled. For credentials that name a user
+-- without being looked up above (the signed links in pages): a link sent
+-- before its user was disabled or made a viewer acts no more.
+CREATE OR REPLACE FUNCTION acting_user(p_user_id uuid)
+RETURNS TABLE (user_id uuid, name text, role text)
+LANGUAGE sql STABLE AS $$
+    SELECT id, name::text, role::text FROM users
+     WHERE id = p_user_id AND NOT disabled AND role IN ('responder', 'admin')
+$$;

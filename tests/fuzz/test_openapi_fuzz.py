@@ -3,7 +3,11 @@
 Each of the four apps runs in-process (ASGI) on this run's migrated test
 database; the services it calls are pointed at a closed port, so their
 fallbacks answer. Valid and invalid requests are generated per operation, and
-every answer must be: no server error (a 503 is allowed only where documented,
+every request is sent as the caller its route admits (an admin's API token;
+the internal credential for the platform's own routes; an integration key for
+the senders' routes; a fresh token for the logout, which ends it), so the
+fuzzer reaches the handlers (checked: valid requests of every operation get
+past the access check), and every answer must be: no server error (a 503 is allowed only where documented,
 and the database is up here), a status code the operation documents, a body
 matching the documented schema, and the documented content type.
 
@@ -12,9 +16,11 @@ operation and mode, derandomized so a run is repeatable) is FUZZ_EXAMPLES, defau
 """
 
 import os
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -28,15 +34,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from alert_ingestion.config import Settings as IngestionSettings
-from alert_ingestion.main import create_app as create_ingestion_app
-from incident_management.config import Settings as IncidentSettings
-from incident_management.main import create_app as create_incident_app
-from notification_service.config import Settings as NotificationSettings
-from notification_service.main import create_app as create_notification_app
-from oncall_service.config import Settings as OncallSettings
-from oncall_service.main import create_app as create_oncall_app
-from platform_testing import free_port, reset_database
+from alert_ingestion.services.integrations import hash_key, new_key
+from platform_common.auth import INTEGRATION_KEY, PLATFORM_ONLY
+from platform_testing import PLATFORM_HEADERS, reset_database, route_table, user_with_token
 
 pytestmark = pytest.mark.fuzz
 
@@ -61,6 +61,13 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
 ]
+# Operations no generated request can open: a signed link needs the signer's key,
+# a password change the current password (tests/auth covers both).
+SEALED = {
+    "GET /api/v1/incidents/links/{token}",
+    "POST /api/v1/incidents/links/{token}",
+    "PUT /api/v1/auth/password",
+}
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -70,62 +77,62 @@ FUZZ_SETTINGS = settings(
 )
 
 
-def _apps(database_url: str) -> dict[str, Any]:
-    # Nothing listens there: every call to another service fails at once and its fallback answers.
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    common: dict[str, Any] = {"environment": "test", "database_url": database_url, "readiness_interval_seconds": 600}
-    return {
-        "alert-ingestion": create_ingestion_app(
-            IngestionSettings(
-                **common,
-                incident_service_url=nowhere,
-                incident_actions_worker_enabled=False,
-                incident_create_timeout_seconds=0.5,
-                http_retries=0,
-                integration_cache_seconds=0,
-            )
-        ),
-        "incident-management": create_incident_app(
-            IncidentSettings(
-                **common,
-                oncall_service_url=nowhere,
-                notification_service_url=nowhere,
-                incident_worker_enabled=False,
-                http_retries=0,
-            )
-        ),
-        "oncall-service": create_oncall_app(OncallSettings(**common)),
-        "notification-service": create_notification_app(
-            NotificationSettings(
-                **common,
-                oncall_service_url=nowhere,
-                notification_worker_enabled=False,
-                notification_webhook_secret="fuzz-webhook-secret",
-                http_retries=0,
-            )
-        ),
-    }
-
-
 @pytest.fixture(scope="module")
-def fuzz_schemas(database_url: str) -> Iterator[dict[str, Any]]:
+def fuzz_schemas(database_url: str, service_apps: dict[str, Any]) -> Iterator[dict[str, Any]]:
     reset_database(database_url)
-    apps = _apps(database_url)
-    yield {name: schemathesis.openapi.from_asgi("/openapi.json", app) for name, app in apps.items()}
+    yield {name: schemathesis.openapi.from_asgi("/openapi.json", app) for name, app in service_apps.items()}
     # The lifespans run in schemathesis' own event loop thread; end them (pools, tasks) here.
     shutdown_lifespans()
 
 
-def _fuzz(schema: Any, mode: GenerationMode) -> None:
+@pytest.fixture(scope="module")
+def credentials(database_url: str, service_apps: dict[str, Any], fuzz_schemas: Any) -> Callable[[str, str, str], dict]:
+    """The headers to send an operation of a service with (after the reset above)."""
+    platform_only = {
+        (name, row.method, row.path)
+        for name, app in service_apps.items()
+        for row in route_table(app)
+        if row.rules == (PLATFORM_ONLY,)
+    }
+    senders = {
+        (name, row.method, row.path)
+        for name, app in service_apps.items()
+        for row in route_table(app)
+        if row.rules == (INTEGRATION_KEY,)
+    }
+    _, admin = user_with_token(database_url, "Fuzz Admin", role="admin")
+    key = new_key()
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO integrations (id, name, service, type, key_hash, key_prefix, created_at)"
+            " VALUES (gen_random_uuid(), 'fuzz', 'fuzz', 'generic', %s, %s, now())",
+            (hash_key(key), key[:8]),
+        )
+
+    def headers(service: str, method: str, path: str) -> dict[str, str]:
+        if (service, method, path) in platform_only:
+            return PLATFORM_HEADERS
+        if (service, method, path) in senders:
+            return {"Authorization": f"Bearer {key}"}
+        if path == "/api/v1/auth/logout":
+            return user_with_token(database_url, "Fuzz Admin", role="admin")[1]
+        return admin
+
+    return headers
+
+
+def _fuzz(schema: Any, mode: GenerationMode, headers: Callable[[str, str], dict[str, str]]) -> None:
     """Every operation gets its own budget; every failing operation is reported, not just the first."""
-    failures = []
+    failures, locked_out = [], []
+    statuses: dict[str, set[int]] = defaultdict(set)  # by operation: what its requests were answered
     for result in schema.get_all_operations():
         operation = result.ok()
 
         @FUZZ_SETTINGS
         @given(case=operation.as_strategy(generation_mode=mode))
         def run(case: Any) -> None:
-            case.call_and_validate(checks=CHECKS)
+            sent = headers(case.operation.method.upper(), case.operation.path)
+            statuses[case.operation.label].add(case.call_and_validate(checks=CHECKS, headers=sent).status_code)
 
         try:
             run()
@@ -134,10 +141,17 @@ def _fuzz(schema: Any, mode: GenerationMode) -> None:
             assert mode is GenerationMode.NEGATIVE, operation.label
         except (Exception, BaseExceptionGroup) as exc:  # schemathesis reports failures as a group
             failures.append(f"{operation.label}:\n{exc}")
+        refused_only = statuses[operation.label] <= {401, 403}
+        if mode is GenerationMode.POSITIVE and refused_only and operation.label not in SEALED:
+            locked_out.append(operation.label)
     assert not failures, "\n\n".join(failures)
+    # Valid requests that were all refused at the door tested nothing behind it.
+    assert not locked_out, f"never got past the access check: {locked_out}"
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_answers_as_documented(fuzz_schemas: dict[str, Any], service: str, mode: GenerationMode) -> None:
-    _fuzz(fuzz_schemas[service], mode)
+def test_service_answers_as_documented(
+    fuzz_schemas: dict[str, Any], credentials: Callable[[str, str, str], dict], service: str, mode: GenerationMode
+) -> None:
+    _fuzz(fuzz_schemas[service], mode, lambda method, path: credentials(service, method, path))

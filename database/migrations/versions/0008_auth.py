@@ -75,6 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS acting_user(uuid)")
     op.execute("DROP FUNCTION IF EXISTS authenticate_credential(text, timestamptz)")
     op.drop_table("incident_link_uses")
     op.drop_column("incident_notes", "author_id")

@@ -13,15 +13,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
 import psycopg
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from platform_common.auth import Access, route_rules
 from platform_common.local_postgres import DataDirInUse, LocalPostgres
 
 
@@ -235,3 +238,33 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
             return result
         time.sleep(0.1)
     raise AssertionError("not reached in time")
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """One method of one route of an app, and the Access rules it declares."""
+
+    method: str
+    path: str
+    rules: tuple[Access, ...]
+
+
+# FastAPI's own documentation routes and the metrics scrape: open by design
+# (ARCHITECTURE.md), and declared by no dependency of ours.
+OPEN_BY_DESIGN = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics"})
+
+
+def route_table(app: FastAPI) -> list[RouteRule]:
+    """Every method of every route the app serves (included routers flattened),
+    with its rules: an APIRoute's from its dependencies, a hot route's from the
+    `access` it carries."""
+    table = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            rules = tuple(dict.fromkeys(route_rules(route.dependant)))
+        else:
+            rules = (route.access,) if getattr(route, "access", None) else ()
+        for method in sorted((context.methods or set()) - {"HEAD"}) or ["GET"]:
+            table.append(RouteRule(method, context.path, rules))
+    return table

@@ -21,6 +21,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -77,6 +78,27 @@ class Principal:
 
 # The platform's own calls act with every right; what it does is recorded under its own name.
 PLATFORM = Principal(kind="platform", name="platform", role=Role.ADMIN)
+
+# The caller of the request being served, set by its Access rule: for answers
+# that show a field to some callers only (may_see_secrets_of). Unset outside a request.
+_caller: ContextVar[Principal | None] = ContextVar("caller", default=None)
+
+
+def may_see_secrets_of(user_id: uuid.UUID | None) -> bool:
+    """Whether the current caller may read that user's secrets (e.g. the URL of
+    their Slack or webhook contact method, which is a credential): admins, the
+    platform and the user themself. Outside a request (no caller): yes."""
+    caller = _caller.get()
+    return caller is None or caller.may(Role.ADMIN) or (user_id is not None and caller.user_id == user_id)
+
+
+def secret_url_shown(url: str, owner_id: uuid.UUID | None) -> str:
+    """A URL that is a credential (a Slack incoming webhook, a webhook with its
+    token), as the current caller may see it: whole, or only scheme and host."""
+    if may_see_secrets_of(owner_id):
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0]}/…"
 
 
 def internal_headers(tokens: SecretStr | None) -> dict[str, str]:
@@ -223,9 +245,11 @@ class Access:
         if self.user_only and principal.is_platform:
             raise Forbidden("This is about a user's own account; call it with that user's credentials")
         if self.self_param is not None and _is_self(principal, request.path_params.get(self.self_param)):
+            _caller.set(principal)
             return principal
         if self.role is not None and not principal.may(self.role):
             raise Forbidden(f"This needs the {self.role} role; you are a {principal.role}")
+        _caller.set(principal)
         return principal
 
 

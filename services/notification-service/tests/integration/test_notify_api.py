@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from platform_testing import user_with_token
+
 USER = "0b7e4a52-1f7e-4c55-8d0f-1f3f7b0c9a22"
 
 
@@ -210,3 +212,23 @@ async def test_history_filters_and_paginates(client, an_incident):
     assert (await client.get("/api/v1/notifications", params={"incident_id": "nope"})).status_code == 422
     assert (await client.get("/api/v1/notifications", params={"limit": 1000})).status_code == 422
     assert (await client.get(f"/api/v1/notifications/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_a_pages_slack_or_webhook_target_is_shown_whole_only_to_admins_and_its_recipient(
+    client, an_incident, clean_database
+):
+    _, viewer = user_with_token(clean_database, "Vic", role="viewer")
+    _, admin = user_with_token(clean_database, "Ada Admin", role="admin")
+    hook = "https://hooks.example.com/services/T0/B0/s3cr3t"
+    ada = contact([("webhook", hook), ("email", "ada@example.com")])
+    sent = await client.post(
+        "/api/v1/notify", json={"event": "triggered", "incident": an_incident(), "user_id": USER, "contact": ada}
+    )
+    assert sent.status_code == 202
+
+    def targets(answer) -> dict[str, str]:
+        return {n["channel"]: n["target"] for n in answer.json()["items"]}
+
+    as_viewer = targets(await client.get("/api/v1/notifications", headers=viewer))
+    assert as_viewer == {"webhook": "https://hooks.example.com/…", "email": "ada@example.com"}
+    assert targets(await client.get("/api/v1/notifications", headers=admin))["webhook"] == hook

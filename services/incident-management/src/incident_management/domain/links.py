@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from platform_db.enums import LinkAction
+from platform_db.enums import LINK_ACTIONS, LinkAction
 
 SALT = "incident-page-link"
 
@@ -58,6 +58,8 @@ class LinkSigner:
         except BadSignature:
             raise LinkInvalid("This link is not valid (it was changed or not made by this platform)") from None
         try:
+            if payload["a"] not in LINK_ACTIONS:
+                raise ValueError("unknown action")
             return LinkClaim(
                 incident_id=uuid.UUID(payload["i"]),
                 user_id=uuid.UUID(payload["u"]),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from incident_management.domain.actor import Actor
 from incident_management.domain.links import LinkClaim, LinkInvalid, LinkSigner
 from incident_management.domain.state import Status
 from incident_management.services import incidents
-from platform_common.errors import Conflict, NotFound, Unauthorized
+from platform_common.errors import Conflict, Forbidden, NotFound, Unauthorized
 from platform_db.models import Incident, LinkUse
 
 TARGET = {"acknowledge": Status.ACKNOWLEDGED, "resolve": Status.RESOLVED}
@@ -82,7 +83,20 @@ async def preview(session: AsyncSession, *, signer: LinkSigner, token: str) -> P
     claim = _claim(signer, token)
     incident = await _incident(session, claim)
     used = await session.get(LinkUse, claim.nonce) is not None
-    return Preview(claim=claim, incident=incident, reason=_stale(incident, claim, used))
+    reason = _stale(incident, claim, used)
+    if reason is None and await _acting_user(session, claim) is None:
+        reason = NO_LONGER_MAY
+    return Preview(claim=claim, incident=incident, reason=reason)
+
+
+NO_LONGER_MAY = "This link's user may no longer acknowledge or resolve incidents"
+
+
+async def _acting_user(session: AsyncSession, claim: LinkClaim) -> Actor | None:
+    """The link's user as they are now (acting_user(), owned by oncall-service):
+    None when disabled, removed or made a viewer since the page went out."""
+    row = (await session.execute(text("SELECT * FROM acting_user(:id)"), {"id": claim.user_id})).first()
+    return Actor(row.name, row.user_id) if row else None
 
 
 async def use(session: AsyncSession, *, signer: LinkSigner, token: str, now: datetime) -> incidents.Outcome:
@@ -90,6 +104,9 @@ async def use(session: AsyncSession, *, signer: LinkSigner, token: str, now: dat
     change: of two taps at once one acts and the other is told it was used."""
     claim = _claim(signer, token)
     incident = await _incident(session, claim)
+    actor = await _acting_user(session, claim)
+    if actor is None:
+        raise Forbidden(NO_LONGER_MAY)
     reason = _stale(incident, claim, used=False)
     if reason is not None:
         raise Conflict(reason, current_status=incident.status)
@@ -109,7 +126,7 @@ async def use(session: AsyncSession, *, signer: LinkSigner, token: str, now: dat
         assign=False,
         assigned_to=None,
         note=None,
-        actor=Actor(claim.user_name, claim.user_id),
+        actor=actor,
         expected_version=None,
         now=now,
     )

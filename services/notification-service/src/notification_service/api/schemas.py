@@ -6,8 +6,9 @@ from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer, model_validator
 
+from platform_common.auth import secret_url_shown
 from platform_common.validation import Text
 from platform_db.enums import Channel as ChannelName
 from platform_db.enums import NotificationEvent as Event
@@ -119,6 +120,13 @@ class AttemptRead(BaseModel):
     started_at: datetime
 
 
+def _user_id(recipient: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(recipient)
+    except ValueError:
+        return None
+
+
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -139,6 +147,13 @@ class NotificationRead(BaseModel):
     updated_at: datetime
     delivered_at: datetime | None
     attempt_history: list[AttemptRead]
+
+    @field_serializer("target")
+    def _secret_hidden(self, target: str | None) -> str | None:
+        # A Slack or webhook target is the recipient's credential (see platform_common.auth).
+        if target is None or self.channel not in ("slack", "webhook"):
+            return target
+        return secret_url_shown(target, _user_id(self.recipient))
 
     @model_validator(mode="after")
     def _next_attempt_only_while_live(self) -> "NotificationRead":

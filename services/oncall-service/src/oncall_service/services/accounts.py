@@ -18,7 +18,15 @@ from starlette.concurrency import run_in_threadpool
 
 from oncall_service.domain.lockout import lock_for
 from platform_common.auth import TOKEN_PREFIX, new_secret, secret_hash
-from platform_common.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
+from platform_common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+)
 from platform_common.roles import Role
 from platform_db.models import Credential, User
 
@@ -153,7 +161,7 @@ async def create_token(
 ) -> tuple[Credential, str]:
     """A new personal API token and its secret (shown once)."""
     if expires_at is not None and expires_at <= now:
-        raise Conflict("expires_at must be in the future")
+        raise Unprocessable("expires_at must be in the future")
     secret = new_secret(TOKEN_PREFIX)
     token = Credential(
         id=uuid.uuid4(),

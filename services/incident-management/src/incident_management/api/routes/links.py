@@ -41,7 +41,13 @@ async def preview_link(token: str, request: Request, session: SessionDep) -> Lin
     "/{token}",
     summary="Acknowledge or resolve as the link's user (once)",
     responses=error_responses(
-        401, 404, 409, s401="the link is not valid or has expired", s409="used already, or nothing left to do"
+        401,
+        403,
+        404,
+        409,
+        s401="the link is not valid or has expired",
+        s403="the link's user may no longer act (disabled, or no longer a responder)",
+        s409="used already, or nothing left to do",
     ),
 )
 async def use_link(

@@ -117,7 +117,9 @@ async def me(principal: SignedIn, session: SessionDep) -> Me:
 
 
 @router.put("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change your own password")
-async def change_password(body: PasswordChange, principal: SignedIn, session: SessionDep, clock: ClockDep) -> None:
+async def change_password(
+    body: PasswordChange, principal: SignedIn, request: Request, session: SessionDep, clock: ClockDep
+) -> None:
     await accounts.change_password(
         session,
         user_id=_user_id(principal),
@@ -127,6 +129,8 @@ async def change_password(body: PasswordChange, principal: SignedIn, session: Se
         now=clock.now(),
     )
     await session.commit()
+    # The other sessions end here at once (as with an admin's reset), elsewhere within the auth cache.
+    _auth(request).forget()
 
 
 @router.get("/tokens", summary="Your API tokens (their secrets are never shown again)")

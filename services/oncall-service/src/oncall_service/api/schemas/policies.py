@@ -3,10 +3,10 @@
 import uuid
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, field_serializer
 
 from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-from oncall_service.api.schemas.users import ContactMethodRead
+from oncall_service.api.schemas.users import ContactMethodRead, shown_contact_methods
 from platform_db.enums import TargetType
 
 
@@ -73,6 +73,10 @@ class PagedUser(UserRef):
     contact_methods: list[ContactMethodRead]
     muted_channels: list[str]
     muted_severities: list[str]
+
+    @field_serializer("contact_methods", mode="wrap")
+    def _secrets_hidden(self, methods: list[ContactMethodRead], handler: SerializerFunctionWrapHandler) -> list[dict]:
+        return shown_contact_methods(self.id, handler(methods))
 
 
 class ChainLevel(Output):

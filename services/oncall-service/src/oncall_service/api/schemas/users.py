@@ -4,10 +4,23 @@ import re
 import uuid
 from typing import Annotated, Self
 
-from pydantic import EmailStr, Field, HttpUrl, SecretStr, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    HttpUrl,
+    SecretStr,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
 from oncall_service.config import MIN_PASSWORD_LENGTH
+from platform_common.auth import secret_url_shown
 from platform_common.roles import Role
 from platform_common.validation import Text
 from platform_db.enums import ContactType, Severity
@@ -21,7 +34,17 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Password = Annotated[SecretStr, Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+def _password_length(value: SecretStr) -> SecretStr:
+    # Our own words: pydantic's length rule on a SecretStr speaks of "items".
+    length = len(value.get_secret_value())
+    if length < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if length > 1024:
+        raise ValueError("a password must be at most 1024 characters long")
+    return value
+
+
+Password = Annotated[SecretStr, AfterValidator(_password_length)]
 
 
 class ContactMethodIn(Input):
@@ -51,6 +74,20 @@ class ContactMethodRead(Output):
     id: uuid.UUID
     type: str
     address: str
+
+
+# Slack incoming-webhook and webhook URLs carry their credential in the URL.
+_SECRET_ADDRESSES = frozenset({"slack", "webhook"})
+
+
+def shown_contact_methods(owner_id: uuid.UUID, methods: list[dict]) -> list[dict]:
+    """A user's contact methods as the current caller may see them: to anyone
+    but admins, the platform and the user themself, a secret address shows
+    only its scheme and host."""
+    return [
+        {**m, "address": secret_url_shown(m["address"], owner_id)} if m["type"] in _SECRET_ADDRESSES else m
+        for m in methods
+    ]
 
 
 class UserCreate(Input):
@@ -108,6 +145,10 @@ class UserRead(Stamped):
     muted_severities: list[str]
     role: Role
     disabled: bool
+
+    @field_serializer("contact_methods", mode="wrap")
+    def _secrets_hidden(self, methods: list[ContactMethodRead], handler: SerializerFunctionWrapHandler) -> list[dict]:
+        return shown_contact_methods(self.id, handler(methods))
 
 
 class PasswordSet(Input):

@@ -1,0 +1,175 @@
+"""Who may call what, over every route of every service: the table is built
+from the apps' own route lists, so a route added without a rule fails here.
+
+Each route is called by each kind of caller: nobody, a viewer, a responder,
+an admin (each with a fresh API token of their own), the platform itself (the
+internal credential), and for "self or admin" routes the user the path names.
+A caller the rule admits gets past the check (any answer but 401/403: with
+made-up ids and empty bodies that is mostly a 404 or a 422); a caller it
+refuses gets 401 when they sent no credential and 403 when they did."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from platform_common.auth import (
+    ADMIN,
+    INTEGRATION_KEY,
+    OPEN,
+    PLATFORM_ONLY,
+    RESPONDER,
+    SELF_OR_ADMIN,
+    SIGNED_IN,
+    SIGNED_LINK,
+    VIEWER,
+    Access,
+)
+from platform_testing import (
+    OPEN_BY_DESIGN,
+    PLATFORM_HEADERS,
+    RouteRule,
+    reset_database,
+    route_table,
+    running_app,
+    user_with_token,
+)
+
+CALLERS = ("anonymous", "viewer", "responder", "admin", "platform")
+# Who each rule lets past; the rest are refused. "self" is the user the path's
+# {user_id} names, whatever their role (a viewer here).
+ADMITS: dict[Access, set[str]] = {
+    OPEN: set(CALLERS),
+    VIEWER: {"viewer", "responder", "admin", "platform"},
+    RESPONDER: {"responder", "admin", "platform"},
+    ADMIN: {"admin", "platform"},
+    SELF_OR_ADMIN: {"self", "admin", "platform"},
+    SIGNED_IN: {"viewer", "responder", "admin"},  # a person's own account: not the platform's
+    PLATFORM_ONLY: {"platform"},
+    # The credential is the key or the link itself: no login stands in for it.
+    INTEGRATION_KEY: set(),
+    SIGNED_LINK: set(),
+}
+# The senders' routes get a well-formed alert, so only the missing key can refuse it.
+SENDER_BODIES = {
+    "/api/v1/alerts": {"severity": "critical", "message": "disk full"},
+    "/v2/enqueue": {
+        "routing_key": "not-a-key",
+        "event_action": "trigger",
+        "payload": {"summary": "disk full", "source": "db-1", "severity": "critical"},
+    },
+}
+SERVICES = ("alert-ingestion", "incident-management", "oncall-service", "notification-service")
+
+
+def _table(service_apps) -> list[tuple[str, RouteRule]]:
+    return [(name, row) for name in SERVICES for row in route_table(service_apps[name])]
+
+
+def test_every_route_of_every_service_declares_exactly_one_rule(service_apps):
+    rows = _table(service_apps)
+    assert len(rows) > 80  # the four apps' routes were found at all
+    missing = [f"{name}: {r.method} {r.path}" for name, r in rows if not r.rules and r.path not in OPEN_BY_DESIGN]
+    assert not missing, "routes without an Access rule:\n" + "\n".join(missing)
+    several = [f"{name}: {r.method} {r.path} {r.rules}" for name, r in rows if len(r.rules) > 1]
+    assert not several, "routes with more than one rule (which one holds?):\n" + "\n".join(several)
+    unknown = {rule for _, r in rows for rule in r.rules} - set(ADMITS)
+    assert not unknown, f"rules this table does not know: {unknown}"
+
+
+def test_the_open_routes_are_only_health_docs_metrics_and_login(service_apps):
+    opened = {r.path for _, r in _table(service_apps) if r.rules == (OPEN,) or not r.rules}
+    assert opened == {"/health", "/health/ready", "/api/v1/auth/login"} | OPEN_BY_DESIGN
+
+
+class Callers:
+    """Headers per kind of caller, for the users made in this run's database."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.ids: dict[str, uuid.UUID] = {}
+
+    def headers(self, caller: str) -> dict[str, str]:
+        if caller == "anonymous":
+            return {}
+        if caller == "platform":
+            return PLATFORM_HEADERS
+        role = "viewer" if caller == "self" else caller
+        # A fresh token per call: a route that ends the caller's credential (logout) ends only that one.
+        user_id, headers = user_with_token(self.database_url, f"Table {role.title()}", role=role)
+        self.ids[role] = user_id
+        return headers
+
+
+def _url(path: str, caller: str, callers: Callers) -> str:
+    """The path with its parameters filled: made-up ids, or the caller's own id for {user_id}."""
+    url = path
+    if "{user_id}" in url:
+        url = url.replace("{user_id}", str(callers.ids["viewer"] if caller == "self" else uuid.uuid4()))
+    if "{token}" in url:
+        url = url.replace("{token}", "not-a-signed-link")
+    while "{" in url:
+        start, end = url.index("{"), url.index("}")
+        url = url[:start] + str(uuid.uuid4()) + url[end + 1 :]
+    return url
+
+
+@pytest.fixture
+async def running(service_apps, database_url) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    reset_database(database_url)
+    async with (
+        running_app(service_apps["alert-ingestion"], as_platform=False) as ingestion,
+        running_app(service_apps["incident-management"], as_platform=False) as incidents,
+        running_app(service_apps["oncall-service"], as_platform=False) as oncall,
+        running_app(service_apps["notification-service"], as_platform=False) as notifications,
+    ):
+        yield {
+            "alert-ingestion": ingestion,
+            "incident-management": incidents,
+            "oncall-service": oncall,
+            "notification-service": notifications,
+        }
+
+
+async def test_each_rule_admits_exactly_its_callers_on_every_route(service_apps, running, database_url):
+    callers = Callers(database_url)
+    callers.headers("self")  # the viewer whose own id "self" routes are called with
+    wrong = []
+    for name, row in _table(service_apps):
+        rule = row.rules[0] if row.rules else OPEN
+        kinds = (*CALLERS, "self") if rule is SELF_OR_ADMIN else CALLERS
+        for caller in kinds:
+            headers = callers.headers(caller)
+            url = _url(row.path, caller, callers)
+            body = SENDER_BODIES.get(row.path, {}) if row.method in ("POST", "PUT", "PATCH") else None
+            answer = await running[name].request(row.method, url, headers=headers, json=body)
+            admitted = caller in ADMITS[rule]
+            if admitted:
+                ok = answer.status_code not in (401, 403)
+            elif rule is INTEGRATION_KEY and row.path == "/v2/enqueue":
+                # PagerDuty's Events API answers an unknown routing_key with its own 400.
+                ok = answer.status_code == 400 and "routing_key" in answer.text
+            elif caller == "anonymous" or rule in (INTEGRATION_KEY, SIGNED_LINK):
+                ok = answer.status_code == 401
+            else:
+                ok = answer.status_code == 403
+            if answer.status_code >= 500:
+                ok = False
+            if not ok:
+                verdict = "admitted" if admitted else "refused"
+                wrong.append(
+                    f"{name}: {row.method} {row.path} [{rule.name}] as {caller}: {answer.status_code}"
+                    f" (should be {verdict}) {answer.text[:160]}"
+                )
+    assert not wrong, f"{len(wrong)} answers break the table:\n" + "\n".join(wrong)
+
+
+async def test_a_refusal_says_why_and_how_to_sign_in(running):
+    oncall = running["oncall-service"]
+    anonymous = await oncall.get("/api/v1/users")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert "Log in" in anonymous.json()["detail"]
+    wrong_token = await oncall.get("/api/v1/users", headers={"Authorization": "Bearer ipt_made-up"})
+    assert wrong_token.status_code == 401 and "unknown, expired or revoked" in wrong_token.json()["detail"]

@@ -1,0 +1,56 @@
+"""Fixtures of the cross-service suites (tests/): the four apps side by side."""
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from alert_ingestion.config import Settings as IngestionSettings
+from alert_ingestion.main import create_app as create_ingestion_app
+from incident_management.config import Settings as IncidentSettings
+from incident_management.main import create_app as create_incident_app
+from notification_service.config import Settings as NotificationSettings
+from notification_service.main import create_app as create_notification_app
+from oncall_service.config import Settings as OncallSettings
+from oncall_service.main import create_app as create_oncall_app
+from platform_testing import free_port
+
+
+@pytest.fixture(scope="module")
+def service_apps(database_url: str) -> dict[str, FastAPI]:
+    """The four apps, built (not started) on this run's database, by service
+    name. The services they call are pointed at a closed port, so every such
+    call fails at once and its fallback answers; no background workers run."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    common: dict[str, Any] = {"environment": "test", "database_url": database_url, "readiness_interval_seconds": 600}
+    return {
+        "alert-ingestion": create_ingestion_app(
+            IngestionSettings(
+                **common,
+                incident_service_url=nowhere,
+                incident_actions_worker_enabled=False,
+                incident_create_timeout_seconds=0.5,
+                http_retries=0,
+                integration_cache_seconds=0,
+            )
+        ),
+        "incident-management": create_incident_app(
+            IncidentSettings(
+                **common,
+                oncall_service_url=nowhere,
+                notification_service_url=nowhere,
+                incident_worker_enabled=False,
+                http_retries=0,
+            )
+        ),
+        "oncall-service": create_oncall_app(OncallSettings(**common)),
+        "notification-service": create_notification_app(
+            NotificationSettings(
+                **common,
+                oncall_service_url=nowhere,
+                notification_worker_enabled=False,
+                notification_webhook_secret="test-webhook-secret",
+                http_retries=0,
+            )
+        ),
+    }
