@@ -3,7 +3,9 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
+from pydantic import ValidationError
 
 from alert_ingestion.config import Settings as IngestionSettings
 from incident_management.config import Settings as IncidentSettings
@@ -70,3 +72,21 @@ def test_compose_mounts_the_alert_rules_beside_the_prometheus_config():
     assert config["rule_files"] == ["rules/*.yml"]
     assert "./monitoring/rules:/etc/prometheus/rules:ro" in volumes
     assert "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
+
+
+def test_placeholder_secrets_from_env_example_are_refused_outside_local_runs():
+    db = {"database_url": "postgresql://u:p@db:5432/platform"}
+    with pytest.raises(ValidationError, match="INTERNAL_TOKENS is still"):
+        OncallSettings(environment="prod", internal_tokens="real-one,change-me", **db)
+    with pytest.raises(ValidationError, match="LINK_SIGNING_KEY is still"):
+        IncidentSettings(environment="dev", internal_tokens="real", link_signing_key="change-me", **db)
+    with pytest.raises(ValidationError, match="ADMIN_PASSWORD is still"):
+        OncallSettings(
+            environment="prod",
+            internal_tokens="real",
+            admin_email="a@example.com",
+            admin_password="change-me-now",
+            **db,
+        )
+    # Local runs may keep them: nothing there is a deployment.
+    assert OncallSettings(environment="local", internal_tokens="change-me").internal_tokens is not None

@@ -7,6 +7,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "dev", "prod"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# How .env.example's placeholder secrets begin: a deployment that kept one has no secret at all.
+PLACEHOLDER = "change-me"
+
+
+def refuse_placeholder(environment: str, name: str, secret: SecretStr | None) -> None:
+    """Outside local and test runs, a secret left at .env.example's placeholder is an error."""
+    values = secret.get_secret_value().split(",") if secret is not None else []
+    if environment in ("dev", "prod") and any(v.strip().startswith(PLACEHOLDER) for v in values):
+        raise ValueError(f"{name} is still .env.example's placeholder; set a secret of your own")
 
 
 class BaseServiceSettings(BaseSettings):
@@ -71,4 +80,5 @@ class BaseServiceSettings(BaseSettings):
             raise ValueError("DATABASE_URL must be set outside local and test runs")
         if self.environment in ("dev", "prod") and self.internal_tokens is None:
             raise ValueError("INTERNAL_TOKENS must be set outside local and test runs")
+        refuse_placeholder(self.environment, "INTERNAL_TOKENS", self.internal_tokens)
         return self

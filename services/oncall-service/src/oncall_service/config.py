@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr, model_validator
 
-from platform_common.settings import BaseServiceSettings
+from platform_common.settings import BaseServiceSettings, refuse_placeholder
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -32,6 +32,7 @@ class Settings(BaseServiceSettings):
             raise ValueError(f"ADMIN_PASSWORD must be at least {MIN_PASSWORD_LENGTH} characters")
         if (self.admin_email is None) != (self.admin_password is None):
             raise ValueError("set ADMIN_EMAIL and ADMIN_PASSWORD together")
+        refuse_placeholder(self.environment, "ADMIN_PASSWORD", self.admin_password)
         return self
 
 
