@@ -57,3 +57,9 @@ def test_this_repository_history_has_no_secret_and_the_binary_is_the_pinned_one(
 def test_an_unknown_stage_is_refused():
     run = _pipeline("deploy-to-prod")
     assert run.returncode == 2 and "unknown stage" in run.stderr
+
+
+def test_bandit_finds_nothing_with_the_repositorys_configuration():
+    run = _pipeline("bandit")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "bandit    passed" in run.stdout

@@ -114,7 +114,7 @@ async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(se
         assert (incident["status"], incident["alert_count"], incident["severity"]) == ("open", 1, "medium")
         assert incident["origin"] == "ingestion_fallback"
         entries = sorted((e["event_type"], e["actor"]) for e in incident["timeline"])
-        assert entries == [("alert_attached", "alert-ingestion"), ("created", "alert-ingestion")]
+        assert entries == [("alert_attached", "alert-ingestion"), ("created", "integration pd")]
         # ...and incident-management changes it like any other.
         moved = await http.patch(
             f"{incidents.url}/api/v1/incidents/{alert['incident_id']}", json={"status": "acknowledged"}

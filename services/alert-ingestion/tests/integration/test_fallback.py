@@ -27,7 +27,8 @@ async def assert_fallback_incident(db, wait_for, incident_id: str, alerts: int =
         "SELECT event_type, actor, data FROM incident_timeline WHERE incident_id = :id ORDER BY id",
         id=uuid.UUID(incident_id),
     )
-    assert [(e.event_type, e.actor) for e in events] == [("created", "alert-ingestion")]
+    # Recorded under the integration the alert came with, as incident-management names it.
+    assert [(e.event_type, e.actor) for e in events] == [("created", "integration checkout test sender")]
     assert events[0].data["origin"] == "ingestion_fallback"
     # The owed create is settled (recorded just after the incident is opened): the fallback did it.
     owed = "SELECT status, last_error FROM alert_incident_actions WHERE action = 'create'"
@@ -40,7 +41,7 @@ async def assert_served_by_incident_management(incident_service, incident_id: st
     incident = await incident_service.incident(incident_id)
     assert (incident["origin"], incident["status"], incident["alert_count"]) == ("ingestion_fallback", "open", alerts)
     entries = [(e["event_type"], e["actor"]) for e in incident["timeline"]]
-    expected = [("created", "alert-ingestion")] + [("alert_attached", "alert-ingestion")] * alerts
+    expected = [("created", "integration checkout test sender")] + [("alert_attached", "alert-ingestion")] * alerts
     assert sorted(entries) == sorted(expected)
     _, ana = user_with_token(incident_service.database_url, "ana")
     async with httpx.AsyncClient(headers=ana) as http:

@@ -58,6 +58,7 @@ async def open_incident(
     description: str,
     service: str,
     severity: str,
+    actor: str,
     now: datetime,
 ) -> bool:
     """The fallback: open the incident through incident-management's own function
@@ -65,7 +66,7 @@ async def open_incident(
     result = await conn.execute(
         text(
             "SELECT open_incident(:id, :title, :description, :service, NULL, :severity,"
-            " 'ingestion_fallback', 'alert-ingestion', :now)"
+            " 'ingestion_fallback', :actor, :now)"
         ),
         {
             "id": incident_id,
@@ -73,6 +74,7 @@ async def open_incident(
             "description": description,
             "service": service,
             "severity": severity,
+            "actor": actor,
             "now": now,
         },
     )

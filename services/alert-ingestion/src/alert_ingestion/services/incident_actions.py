@@ -151,6 +151,9 @@ class IncidentActionSender:
                 description=opener.message,
                 service=opener.service,
                 severity=opener.severity,
+                # Named as incident-management names an integration it acts for (its id is not
+                # recorded on this path: open_incident() takes a name only).
+                actor=f"integration {integration['name']}" if integration else "alert-ingestion",
                 now=opener.received_at,  # MTTA counts from the alert, as through the API
             )
         if not opened:  # incident-management did open it, but its answer was lost or late
