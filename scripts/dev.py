@@ -33,6 +33,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import frontdoor
+import webui
 from observe import DATA as PROMETHEUS_DATA
 from observe import local_command as prometheus_command
 from platform_common.local_postgres import LocalPostgres, ensure_database
@@ -100,8 +101,14 @@ def local_secrets() -> dict[str, str]:
 
 def front_door(base_port: int) -> frontdoor.FrontDoor | None:
     """nginx in front of the services, started; None (and why, logged) when it cannot run."""
-    # The UI build (web-ui/dist, served at /) goes here, before nginx starts;
-    # without it nginx serves the API and says at / that the UI is not built.
+    # The UI first (web-ui/dist, served at /); without it nginx serves the API
+    # and says at / that the UI is not built.
+    if os.environ.get("DEV_UI_BUILD", "1") != "0":
+        try:
+            if not webui.build():
+                log.warning("npm is not installed, so the UI is not built; run: sudo apt-get install -y npm")
+        except (RuntimeError, subprocess.CalledProcessError) as error:
+            log.error("the UI did not build; the API runs without it: %s", getattr(error, "stderr", None) or error)
     door = frontdoor.local_front_door(base_port)
     if frontdoor.find_nginx() is None and frontdoor.install_nginx() is None:
         log.warning("nginx is not installed, so no UI on :%d; run: %s", door.http_port, frontdoor.INSTALL_COMMAND)

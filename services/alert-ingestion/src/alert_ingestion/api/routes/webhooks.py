@@ -56,13 +56,36 @@ async def _receive(
     return json_response({"status": "accepted", "alerts": results}, 202)
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` put where they are referred to:
+    pydantic's `#/$defs/...` refers to the root of a standalone schema, which
+    inside an OpenAPI document is the document itself, where they are not.
+    (The webhook models are not recursive.)"""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
 def _documented(model: type[AlertmanagerWebhook]) -> dict[str, Any]:
     """The body and answers of a webhook route, which reads its body itself (so
     that the integration key is checked before the body is parsed)."""
     return {
         "response_model": WebhookAccepted,
         "openapi_extra": {
-            "requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _inlined(model.model_json_schema())}},
+            }
         },
         "responses": error_responses(
             BadRequest,

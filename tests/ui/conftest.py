@@ -1,0 +1,193 @@
+"""The web UI in a real browser against the real platform: `make dev`'s runner
+(scripts/dev.py: the four services, the UI built and served by nginx) on free
+ports and a database of its own, and headless Chromium (Debian's, driven by
+Playwright). Screenshots of every page go to data/ui-screenshots/."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from platform_testing import free_port, login_token, provisioned_database
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "data" / "ui-screenshots"
+CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _required(what: str, ok: bool, how: str) -> None:
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{what} is required in CI ({how})")
+        pytest.skip(f"{what} is not installed ({how})")
+
+
+@dataclass
+class RunningPlatform:
+    url: str  # the front door (nginx, plain HTTP)
+    services: dict[str, str]  # service name -> its own base URL
+    admin_email: str
+    admin_password: str
+    log: Path
+
+    def admin_api(self) -> httpx.Client:
+        """An admin's API client through the front door, for setting data up fast."""
+        headers = login_token(self.services["oncall-service"], self.admin_email, self.admin_password)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+
+def _base_port() -> int:
+    for _ in range(50):
+        base = free_port()
+        if base + 4 < 65535:
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+@pytest.fixture(scope="session")
+def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatform]:
+    _required("nginx", bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists()), "apt-get install nginx")
+    _required("npm", bool(shutil.which("npm")), "apt-get install npm")
+    folder = tmp_path_factory.mktemp("ui-platform")
+    base, http_port, https_port = _base_port(), free_port(), free_port()
+    with provisioned_database(database_server) as database_url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEV_BASE_PORT": str(base),
+            "DEV_HTTP_PORT": str(http_port),
+            "DEV_HTTPS_PORT": str(https_port),
+            "DEV_NGINX_DIR": str(folder / "nginx"),
+            "DEV_PROMETHEUS": "0",
+            "DEV_SECRETS_FILE": str(folder / "secrets.json"),
+            "LOG_LEVEL": "WARNING",
+            # Pages arrive in the test's time, and escalations wait.
+            "NOTIFICATION_POLL_SECONDS": "0.2",
+            "INCIDENT_WORKER_INTERVAL_SECONDS": "0.5",
+        }
+        for name in ("ADMIN_EMAIL", "ADMIN_PASSWORD", "INTERNAL_TOKENS", "LINK_SIGNING_KEY"):
+            env.pop(name, None)  # the runner makes its own, as on a developer's first run
+        log = folder / "dev.log"
+        with log.open("wb") as out:
+            runner = subprocess.Popen(
+                [sys.executable, str(ROOT / "scripts" / "dev.py")],
+                env=env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{http_port}"
+        services = dict(
+            zip(
+                ("alert-ingestion", "incident-management", "oncall-service", "notification-service"),
+                (f"http://127.0.0.1:{base + i}" for i in range(4)),
+                strict=True,
+            )
+        )
+        try:
+            deadline = time.monotonic() + 240  # a fresh machine installs and builds the UI first
+            while True:
+                assert runner.poll() is None, log.read_text(errors="replace")
+                try:
+                    up = httpx.get(f"{url}/", timeout=1).status_code == 200 and all(
+                        httpx.get(f"{s}/health", timeout=1).status_code == 200 for s in services.values()
+                    )
+                except httpx.HTTPError:
+                    up = False
+                if up:
+                    break
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.3)
+            made = json.loads((folder / "secrets.json").read_text())
+            yield RunningPlatform(url, services, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], log)
+        finally:
+            runner.send_signal(signal.SIGINT)
+            try:
+                runner.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _required("chromium", Path(CHROMIUM).exists(), "apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, ui_platform):
+    """A fresh browser tab on the front door, under the real CSP. What the page
+    logs as an error (a CSP refusal, an exception) fails the test at the end."""
+    context = browser.new_context(base_url=ui_platform.url, viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    # A refused request (401/403/404/409 on purpose) is logged by the browser too: not a page error.
+    unexpected = [e for e in errors if "Failed to load resource" not in e]
+    assert not unexpected, f"the page logged errors: {unexpected}"
+
+
+@pytest.fixture
+def axe_page(browser, ui_platform):
+    """A tab for axe-core's check, which it injects as a script: the one place the CSP is bypassed."""
+    context = browser.new_context(base_url=ui_platform.url, viewport=DESKTOP, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page, email: str, password: str, *, expect_success: bool = True) -> None:
+    """Log in through the login page, as a person does."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if expect_success:
+        expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def screenshot(page, name: str) -> None:
+    """The page as it is now, at desktop and at phone width, into data/ui-screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(100)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+AXE = ROOT / "web-ui" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]

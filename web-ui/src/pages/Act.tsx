@@ -1,0 +1,3 @@
+export function Act() {
+  return <section><h1>Act</h1></section>;
+}

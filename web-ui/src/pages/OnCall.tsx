@@ -1,0 +1,3 @@
+export function OnCall() {
+  return <section><h1>OnCall</h1></section>;
+}
