@@ -244,7 +244,8 @@ class FrontDoor:
 
 def local_front_door(base_port: int) -> FrontDoor:
     """The front door `make dev` runs: DEV_HTTP_PORT/DEV_HTTPS_PORT (8080/8443) on HOST,
-    to the services on DEV_BASE_PORT.., its files in DEV_NGINX_DIR (data/nginx)."""
+    to the services on DEV_BASE_PORT.., its files in DEV_NGINX_DIR (data/nginx),
+    serving the UI built in DEV_UI_DIST (web-ui/dist)."""
     host = os.environ.get("HOST", "127.0.0.1")
     return FrontDoor(
         Path(os.environ.get("DEV_NGINX_DIR") or ROOT / "data" / "nginx"),
@@ -252,6 +253,7 @@ def local_front_door(base_port: int) -> FrontDoor:
         http_port=int(os.environ.get("DEV_HTTP_PORT", "8080")),
         https_port=int(os.environ.get("DEV_HTTPS_PORT", "8443")),
         host=host,
+        static_root=Path(os.environ.get("DEV_UI_DIST") or STATIC_ROOT),
     )
 
 

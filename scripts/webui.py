@@ -7,7 +7,9 @@ runs with the API only and nginx says at / that the UI is not built.
     .venv/bin/python scripts/webui.py      (build now if needed)
 """
 
+import fcntl
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,13 @@ log = logging.getLogger("web-ui")
 
 ROOT = Path(__file__).resolve().parents[1]
 UI = ROOT / "web-ui"
-BUILT = UI / "dist" / "index.html"
+
+
+def dist() -> Path:
+    """Where the UI is built: DEV_UI_DIST, else web-ui/dist (what nginx serves)."""
+    return Path(os.environ.get("DEV_UI_DIST") or UI / "dist").resolve()
+
+
 SOURCES = ("src", "openapi", "index.html", "package-lock.json", "tsconfig.json", "vite.config.ts", "scripts")
 
 
@@ -35,20 +43,25 @@ def _sources() -> list[Path]:
 
 
 def build(*, force: bool = False) -> bool:
-    """Build the UI if it is missing or older than its sources; whether a build is there."""
+    """Build the UI if it is missing or older than its sources; whether a build is there.
+    One build at a time per checkout (a lock file): runs side by side share node_modules."""
+    built = dist() / "index.html"
     npm = find_or_install("npm", "npm")
     if npm is None:
-        return BUILT.exists()
-    installed = UI / "node_modules" / ".package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < (UI / "package-lock.json").stat().st_mtime:
-        log.info("installing the UI's packages (npm ci)")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=UI, check=True, capture_output=True)
-    if force or not BUILT.exists() or BUILT.stat().st_mtime < _newest(_sources()):
-        log.info("building the UI (npm run build)")
-        done = subprocess.run([npm, "run", "build"], cwd=UI, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"the UI did not build:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return BUILT.exists()
+        return built.exists()
+    with (UI / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        installed = UI / "node_modules" / ".package-lock.json"
+        if not installed.exists() or installed.stat().st_mtime < (UI / "package-lock.json").stat().st_mtime:
+            log.info("installing the UI's packages (npm ci)")
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=UI, check=True, capture_output=True)
+        if force or not built.exists() or built.stat().st_mtime < _newest(_sources()):
+            log.info("building the UI (npm run build) into %s", dist())
+            command = [npm, "run", "build", "--", "--outDir", str(dist())]
+            done = subprocess.run(command, cwd=UI, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"the UI did not build:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return built.exists()
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatf
             "DEV_NGINX_DIR": str(folder / "nginx"),
             "DEV_PROMETHEUS": "0",
             "DEV_SECRETS_FILE": str(folder / "secrets.json"),
+            # A build of this run's own: what the tests see is the checkout's sources now.
+            "DEV_UI_DIST": str(folder / "dist"),
             "LOG_LEVEL": "WARNING",
             # Pages arrive in the test's time, and escalations wait.
             "NOTIFICATION_POLL_SECONDS": "0.2",
