@@ -1,0 +1,125 @@
+"""The incident list at scale: how long the UI's first page takes to come back
+from incident-management with N incidents stored (default 100,000), next to
+/health on the same process (the HTTP and auth overhead alone) measured in the
+same run.
+
+    .venv/bin/python bench/incident_list.py [--incidents 100000] [--requests 40]
+
+Needs a PostgreSQL server (BENCH_DATABASE_URL, default
+postgresql://postgres@127.0.0.1:5432/postgres). It creates a throw-away
+database there, migrates it, fills it with incidents spread over 30 days, 20
+services and every status (one INSERT ... SELECT generate_series), starts
+incident-management as a process, and asks for what the list page asks for:
+the newest 50 with the total, the open ones, one service's, the second page.
+Prints p50/p95 per query and the ratio to /health's p50.
+"""
+
+import argparse
+import math
+import os
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+from platform_common.migrations import MigrationSettings, upgrade
+from platform_testing import ServiceProcess
+
+FILL = """
+INSERT INTO incidents (id, title, description, service, team, severity, status, origin, needs_assignment,
+                       escalation_level, escalation_cycle, dependency_failures, version, created_at, updated_at,
+                       acknowledged_at, resolved_at)
+SELECT gen_random_uuid(), 'Synthetic incident ' || n, '', 'svc-' || (n %% 20), NULL,
+       (ARRAY['critical','high','medium','low','info'])[1 + n %% 5],
+       s.status, 'api', false, 0, 0, 0, 1, t.created, t.created,
+       CASE WHEN s.status <> 'open' THEN t.created + interval '4 minutes' END,
+       CASE WHEN s.status = 'resolved' THEN t.created + interval '40 minutes' END
+  FROM generate_series(1, %(n)s) AS n,
+       LATERAL (SELECT now() - (n * interval '30 days' / %(n)s) AS created) AS t,
+       LATERAL (SELECT CASE WHEN n %% 50 = 0 THEN 'open' WHEN n %% 50 = 1 THEN 'acknowledged'
+                            ELSE 'resolved' END AS status) AS s
+"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per query")
+    args = parser.parse_args()
+    server = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    name = f"bench_list_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    url = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        upgrade(MigrationSettings(database_url=url))
+        started = time.perf_counter()
+        with psycopg.connect(url) as conn:
+            conn.execute(FILL, {"n": args.incidents})
+            conn.execute("ANALYZE incidents")
+        filled = time.perf_counter() - started
+        token = secrets.token_urlsafe(24)
+        env = {
+            "DATABASE_URL": url,
+            "ENVIRONMENT": "test",
+            "INTERNAL_TOKENS": token,
+            "LOG_LEVEL": "WARNING",
+            "INCIDENT_WORKER_ENABLED": "false",
+            "READINESS_INTERVAL_SECONDS": "600",
+        }
+        queries = {
+            "/health (reference)": ("/health", {}),
+            "newest 50 + total": ("/api/v1/incidents", {"limit": 50}),
+            "open ones": ("/api/v1/incidents", {"status": ["open", "acknowledged", "in_progress"], "limit": 50}),
+            "one service": ("/api/v1/incidents", {"service": "svc-7", "limit": 50}),
+            "page 2": ("/api/v1/incidents", {"limit": 50, "offset": 50}),
+            "critical, last 24 h": (
+                "/api/v1/incidents",
+                {"severity": "critical", "limit": 50, "since": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
+            ),
+        }
+        results: dict[str, list[float]] = {}
+        with (
+            ServiceProcess("incident_management", env, log_dir=Path(tempfile.mkdtemp())) as service,
+            httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
+        ):
+            for label, (path, params) in queries.items():
+                for _ in range(3):  # warm-up
+                    client.get(path, params=params).raise_for_status()
+                times = []
+                for _ in range(args.requests):
+                    begun = time.perf_counter()
+                    client.get(path, params=params).raise_for_status()
+                    times.append(1000 * (time.perf_counter() - begun))
+                results[label] = times
+        reference = percentile(results["/health (reference)"], 50)
+        print(
+            f"incident list with {args.incidents:,} incidents (filled in {filled:.1f} s),"
+            f" {args.requests} requests each:"
+        )
+        print(f"  {'query':<24}{'p50 ms':>9}{'p95 ms':>9}{'x /health':>11}")
+        for label, times in results.items():
+            p50, p95 = percentile(times, 50), percentile(times, 95)
+            print(f"  {label:<24}{p50:9.1f}{p95:9.1f}{p50 / reference:11.1f}")
+        print("(shared machine: numbers are noisy; the ratio is what to compare)")
+        return 0
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
