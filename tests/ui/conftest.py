@@ -42,6 +42,7 @@ class RunningPlatform:
     admin_email: str
     admin_password: str
     log: Path
+    secrets: dict[str, str]  # what the runner made (data/dev-secrets.json's fields)
 
     def admin_api(self) -> httpx.Client:
         """An admin's API client through the front door, for setting data up fast."""
@@ -114,7 +115,7 @@ def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatf
                 assert time.monotonic() < deadline, log.read_text(errors="replace")
                 time.sleep(0.3)
             made = json.loads((folder / "secrets.json").read_text())
-            yield RunningPlatform(url, services, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], log)
+            yield RunningPlatform(url, services, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], log, made)
         finally:
             runner.send_signal(signal.SIGINT)
             try:

@@ -50,6 +50,9 @@ function App() {
           <Route path="/login" component={Login} />
           {/* A page's one-click link: the token is the credential, no login needed. */}
           <Route path="/act/:token" component={Act} />
+          {/* "/*", not only default: a default route hands its nested Router an empty
+              path (preact-iso), so every signed-in page would be "Not found". */}
+          <Route path="/*" component={SignedIn} />
           <Route default component={SignedIn} />
         </Router>
       </SessionProvider>

@@ -21,7 +21,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
       </a>
       <header class="top">
         <a class="brand" href="/incidents">
-          Incidents
+          Incident platform
         </a>
         <nav aria-label="Main">
           {links.map((link) => (

@@ -1,3 +1,266 @@
-export function IncidentDetail() {
-  return <section><h1>IncidentDetail</h1></section>;
+// One incident: what it is, where it stands, MTTA/MTTR so far, its alerts (labels,
+// details, links, images), timeline and notes; the responder's actions, only those
+// allowed now. A change someone else made first (409) is said plainly and the view
+// reloads.
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { ApiError, incidents, ingestion, must, type IncidentTypes, type IngestionTypes } from "../api/client";
+import { ErrorNote, Loading } from "../components/states";
+import { duration, label, when } from "../format";
+import { useSession } from "../session";
+import { nameOf, useUsers } from "../users";
+import { ACTION_LABEL, nextStatuses } from "./incident-actions";
+import "./incidents.css";
+
+type Detail = IncidentTypes["schemas"]["IncidentDetail"];
+type Alert = IngestionTypes["schemas"]["AlertRead"];
+type Link = { href: string; text?: string };
+type Image = { src: string; href?: string; alt?: string };
+
+const REFRESH_MS = 5000;
+
+function since(from: string, to: string | null | undefined): number {
+  return ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000;
+}
+
+/** custom_details, links and images of an alert, wherever its format keeps them. */
+function extras(alert: Alert): { details: unknown; links: Link[]; images: Image[] } {
+  const payload = (alert.payload ?? {}) as Record<string, unknown>;
+  const inner = (payload.payload ?? {}) as Record<string, unknown>;
+  const details = inner.custom_details ?? payload.custom_details ?? payload.details ?? null;
+  const links = (Array.isArray(payload.links) ? payload.links : []).filter(
+    (l): l is Link => typeof (l as Link)?.href === "string" && /^https?:/.test((l as Link).href),
+  );
+  const images = (Array.isArray(payload.images) ? payload.images : []).filter(
+    (i): i is Image => typeof (i as Image)?.src === "string" && /^https:/.test((i as Image).src),
+  );
+  return { details, links, images };
+}
+
+export function IncidentDetail({ id }: { id: string }) {
+  const { can } = useSession();
+  const users = useUsers();
+  const [incident, setIncident] = useState<Detail | null>(null);
+  const [alerts, setAlerts] = useState<Alert[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [, tick] = useState(0);
+
+  const load = useCallback(async () => {
+    try {
+      const [found, listed] = await Promise.all([
+        must(incidents.GET("/api/v1/incidents/{incident_id}", { params: { path: { incident_id: id } } })),
+        must(ingestion.GET("/api/v1/alerts", { params: { query: { incident_id: id, limit: 50 } } })),
+      ]);
+      setIncident(found);
+      setAlerts(listed.items);
+      setError(null);
+    } catch (failure) {
+      setError(failure);
+    }
+  }, [id]);
+
+  useEffect(() => {
+    load();
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === "visible") load();
+      tick((n) => n + 1); // "so far" keeps counting
+    }, REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [load]);
+
+  async function change(body: IncidentTypes["schemas"]["IncidentUpdate"]) {
+    if (!incident) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      await must(
+        incidents.PATCH("/api/v1/incidents/{incident_id}", {
+          params: { path: { incident_id: incident.id } },
+          body: { ...body, version: incident.version },
+        }),
+      );
+    } catch (failure) {
+      setNotice(
+        failure instanceof ApiError && failure.status === 409
+          ? "Someone else changed this incident first. It now shows as it is; check before acting again."
+          : failure instanceof ApiError
+            ? failure.message
+            : "The change failed.",
+      );
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
+  async function addNote(event: Event) {
+    event.preventDefault();
+    if (!note.trim()) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      await must(
+        incidents.POST("/api/v1/incidents/{incident_id}/notes", {
+          params: { path: { incident_id: id } },
+          body: { body: note.trim() },
+        }),
+      );
+      setNote("");
+    } catch (failure) {
+      setNotice(failure instanceof ApiError ? failure.message : "The note was not saved.");
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
+  if (incident === null) return error ? <ErrorNote error={error} retry={load} /> : <Loading what="Loading the incident" />;
+  const responder = can("responder");
+  const mtta = incident.mtta_seconds ?? (incident.status === "open" ? since(incident.created_at, null) : null);
+  const mttr = incident.mttr_seconds ?? (incident.status !== "resolved" ? since(incident.created_at, null) : null);
+
+  return (
+    <article aria-labelledby="incident-title">
+      <p>
+        <a href="/incidents">← Incidents</a>
+      </p>
+      <div class="detail-head">
+        <span class={`sev sev-${incident.severity}`}>{incident.severity}</span>
+        <h1 id="incident-title">{incident.title}</h1>
+        <span class={`status status-${incident.status}`}>{label(incident.status)}</span>
+      </div>
+      {notice && (
+        <p class="notice warn" role="alert">
+          {notice}
+        </p>
+      )}
+      {error !== null && <ErrorNote error={error} retry={load} />}
+      <div class="grid">
+        <section class="card" aria-label="Summary">
+          <dl class="facts">
+            <dt>Service</dt>
+            <dd>{incident.service}</dd>
+            <dt>Assignee</dt>
+            <dd>{nameOf(users, incident.assigned_to)}</dd>
+            <dt>Opened</dt>
+            <dd>{when(incident.created_at)}</dd>
+            <dt>{incident.mtta_seconds === null ? "Unacknowledged for" : "Time to acknowledge"}</dt>
+            <dd>{duration(mtta)}</dd>
+            <dt>{incident.mttr_seconds === null ? "Open for" : "Time to resolve"}</dt>
+            <dd>{duration(mttr)}</dd>
+            <dt>Alerts</dt>
+            <dd>{incident.alert_count}</dd>
+          </dl>
+          {incident.description && <p>{incident.description}</p>}
+        </section>
+        {responder && incident.status !== "resolved" && (
+          <section class="card" aria-label="Actions">
+            <h2>Act</h2>
+            <div class="actions">
+              {nextStatuses(incident.status).map((s) => (
+                <button
+                  key={s}
+                  type="button"
+                  class={s === "resolved" ? "primary" : undefined}
+                  disabled={busy}
+                  onClick={() => change({ status: s })}
+                >
+                  {ACTION_LABEL[s]}
+                </button>
+              ))}
+            </div>
+            <label>
+              Reassign to
+              <select
+                value={incident.assigned_to ?? ""}
+                disabled={busy}
+                onChange={(e) => e.currentTarget.value && change({ assigned_to: e.currentTarget.value })}
+              >
+                <option value="">{incident.assigned_to ? "—" : "nobody yet"}</option>
+                {users.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </section>
+        )}
+      </div>
+
+      <h2>Alerts</h2>
+      {alerts.length === 0 ? (
+        <p class="muted">No alerts are attached.</p>
+      ) : (
+        alerts.map((alert) => {
+          const { details, links, images } = extras(alert);
+          return (
+            <div class="alert-item" key={alert.id}>
+              <strong>{alert.message}</strong>{" "}
+              <span class="muted">
+                {alert.status} · {alert.format} from {alert.source} · {when(alert.received_at)}
+              </span>
+              {Object.keys(alert.labels ?? {}).length > 0 && (
+                <ul class="labels" aria-label="Labels">
+                  {Object.entries(alert.labels).map(([k, v]) => (
+                    <li key={k}>
+                      {k}={String(v)}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {details !== null && details !== undefined && <pre>{JSON.stringify(details, null, 2)}</pre>}
+              {links.map((l) => (
+                <p key={l.href}>
+                  <a href={l.href} rel="noopener noreferrer" target="_blank">
+                    {l.text || l.href}
+                  </a>
+                </p>
+              ))}
+              {images.map((i) => (
+                <a key={i.src} href={i.href ?? i.src} rel="noopener noreferrer" target="_blank">
+                  <img src={i.src} alt={i.alt ?? "alert image"} loading="lazy" />
+                </a>
+              ))}
+            </div>
+          );
+        })
+      )}
+
+      <h2>Notes</h2>
+      {incident.notes.length === 0 && <p class="muted">No notes yet.</p>}
+      <ul class="timeline" aria-label="Notes">
+        {incident.notes.map((n) => (
+          <li key={n.id}>
+            <strong>{n.author}</strong> <span class="muted">{when(n.created_at)}</span>
+            <p>{n.body}</p>
+          </li>
+        ))}
+      </ul>
+      {responder && (
+        <form class="note-form" onSubmit={addNote}>
+          <label>
+            Add a note
+            <textarea rows={3} value={note} maxLength={20000} onInput={(e) => setNote(e.currentTarget.value)} />
+          </label>
+          <div>
+            <button type="submit" disabled={busy || !note.trim()}>
+              Add note
+            </button>
+          </div>
+        </form>
+      )}
+
+      <h2>Timeline</h2>
+      <ol class="timeline" aria-label="Timeline">
+        {incident.timeline.map((entry) => (
+          <li key={entry.id}>
+            <span class="muted">{when(entry.created_at)}</span> <strong>{entry.actor}</strong> {entry.message}
+          </li>
+        ))}
+      </ol>
+    </article>
+  );
 }

@@ -1,3 +1,248 @@
+// Who is on call now for each service and team, with the escalation chain; a
+// schedule's final shifts for the next two weeks as a timeline (overrides
+// marked); an override made by picking a person and a time range.
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { ApiError, must, oncall, type OncallTypes } from "../api/client";
+import { Empty, ErrorNote, Loading } from "../components/states";
+import { when } from "../format";
+import { useSession } from "../session";
+import { useUsers } from "../users";
+import "./oncall.css";
+
+type OnCallRead = OncallTypes["schemas"]["OnCallRead"];
+type Schedule = OncallTypes["schemas"]["ScheduleRead"];
+type Shifts = OncallTypes["schemas"]["ShiftsRead"];
+
+const DAYS = 14;
+const DAY_MS = 86_400_000;
+
+type Service = OncallTypes["schemas"]["ServiceRead"];
+type ScheduleNow = OncallTypes["schemas"]["OnCallList"]["items"][number];
+
+function Now() {
+  const [services, setServices] = useState<OnCallRead[] | null>(null);
+  const [schedules, setSchedules] = useState<ScheduleNow[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const load = useCallback(async () => {
+    try {
+      const [listed, bySchedule] = await Promise.all([
+        must(oncall.GET("/api/v1/services", { params: { query: { limit: 200 } } })),
+        must(oncall.GET("/api/v1/oncall", { params: { query: { limit: 200 } } })),
+      ]);
+      const withPolicy = listed.items.filter((s: Service) => s.escalation_policy_id);
+      const answers = await Promise.all(
+        withPolicy.map((s: Service) =>
+          must(oncall.GET("/api/v1/oncall/current", { params: { query: { service: s.name } } })),
+        ),
+      );
+      setServices(answers);
+      setSchedules(bySchedule.items);
+      setError(null);
+    } catch (failure) {
+      setError(failure);
+    }
+  }, []);
+  useEffect(() => {
+    load();
+  }, [load]);
+  if (error) return <ErrorNote error={error} retry={load} />;
+  if (services === null) return <Loading what="Asking who is on call" />;
+  return (
+    <>
+      {services.length === 0 ? (
+        <Empty>No service has an escalation policy yet.</Empty>
+      ) : (
+        <div class="grid">
+          {services.map((item) => (
+            <div class="card oncall-card" key={item.service?.id}>
+              <h3>Service {item.service?.name}</h3>
+              <p>
+                On call now: <strong data-testid="primary">{item.primary?.name ?? "nobody"}</strong>
+              </p>
+              {item.escalation_policy && <p class="muted">Policy {item.escalation_policy.name}</p>}
+              <ol class="chain" aria-label={`Escalation chain of ${item.service?.name}`}>
+                {item.escalation_chain.map((level) => (
+                  <li key={level.level}>
+                    after {level.delay_minutes} min: {level.users.map((u) => u.name).join(", ") || "nobody"}
+                  </li>
+                ))}
+              </ol>
+            </div>
+          ))}
+        </div>
+      )}
+      {schedules.length > 0 && (
+        <ul class="timeline" aria-label="On call by schedule">
+          {schedules.map((item) => (
+            <li key={item.schedule.id}>
+              {item.schedule.name}: <strong>{item.user?.name ?? "nobody"}</strong>
+              {item.until && <span class="muted"> until {when(item.until)}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function Timeline({ shifts, from }: { shifts: Shifts; from: number }) {
+  const span = DAYS * DAY_MS;
+  const people = [...new Set(shifts.shifts.map((s) => s.user.name))];
+  return (
+    <div class="schedule-timeline" role="img" aria-label={`Shifts for the next ${DAYS} days`}>
+      <div class="days">
+        {Array.from({ length: DAYS }, (_, i) => (
+          <span key={i}>{new Date(from + i * DAY_MS).toLocaleDateString(undefined, { weekday: "short", day: "numeric" })}</span>
+        ))}
+      </div>
+      {people.map((person) => (
+        <div class="track" key={person}>
+          <span class="who">{person}</span>
+          <div class="bar">
+            {shifts.shifts
+              .filter((s) => s.user.name === person)
+              .map((s) => {
+                const start = Math.max(Date.parse(s.start), from);
+                const end = Math.min(Date.parse(s.end), from + span);
+                return (
+                  <span
+                    key={`${s.start}-${s.source.id}`}
+                    class={`shift shift-${s.source.type}`}
+                    title={`${person}: ${when(s.start)} – ${when(s.end)}${s.source.type === "override" ? " (override)" : ""}`}
+                    style={{ left: `${((start - from) / span) * 100}%`, width: `${((end - start) / span) * 100}%` }}
+                  />
+                );
+              })}
+          </div>
+        </div>
+      ))}
+      <p class="muted legend">
+        <span class="shift shift-layer swatch" /> rotation <span class="shift shift-override swatch" /> override
+      </p>
+    </div>
+  );
+}
+
+function ScheduleView() {
+  const { me, can } = useSession();
+  const users = useUsers();
+  const [schedules, setSchedules] = useState<Schedule[] | null>(null);
+  const [chosen, setChosen] = useState("");
+  const [shifts, setShifts] = useState<Shifts | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [who, setWho] = useState("");
+  const [start, setStart] = useState("");
+  const [end, setEnd] = useState("");
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [from] = useState(() => {
+    const d = new Date();
+    d.setHours(0, 0, 0, 0);
+    return d.getTime();
+  });
+
+  useEffect(() => {
+    must(oncall.GET("/api/v1/schedules", { params: { query: { limit: 200 } } }))
+      .then((page) => {
+        setSchedules(page.items);
+        if (page.items[0]) setChosen(page.items[0].id);
+      })
+      .catch(setError);
+  }, []);
+
+  const load = useCallback(() => {
+    if (!chosen) return;
+    must(
+      oncall.GET("/api/v1/schedules/{schedule_id}/shifts", {
+        params: {
+          path: { schedule_id: chosen },
+          query: { from: new Date(from).toISOString(), to: new Date(from + DAYS * DAY_MS).toISOString() },
+        },
+      }),
+    )
+      .then((found) => {
+        setShifts(found);
+        setError(null);
+      })
+      .catch(setError);
+  }, [chosen, from]);
+  useEffect(load, [load]);
+
+  async function override(event: Event) {
+    event.preventDefault();
+    setMessage(null);
+    try {
+      await must(
+        oncall.POST("/api/v1/schedules/{schedule_id}/overrides", {
+          params: { path: { schedule_id: chosen } },
+          body: { user_id: who || me!.id, start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+        }),
+      );
+      setMessage({ ok: true, text: "Override saved." });
+      load();
+    } catch (failure) {
+      setMessage({ ok: false, text: failure instanceof ApiError ? failure.message : "The override was not saved." });
+    }
+  }
+
+  if (error) return <ErrorNote error={error} retry={load} />;
+  if (schedules === null) return <Loading />;
+  if (schedules.length === 0) return <Empty>No schedules yet.</Empty>;
+  const people = can("admin") ? users : users.filter((u) => u.id === me?.id);
+  return (
+    <>
+      <label>
+        Schedule
+        <select value={chosen} onChange={(e) => setChosen(e.currentTarget.value)}>
+          {schedules.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {shifts === null ? <Loading what="Loading shifts" /> : <Timeline shifts={shifts} from={from} />}
+      {can("responder") && (
+        <form class="filters" onSubmit={override} aria-label="New override">
+          <label>
+            Who
+            <select value={who || me?.id} onChange={(e) => setWho(e.currentTarget.value)}>
+              {people.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            From
+            <input type="datetime-local" required value={start} onInput={(e) => setStart(e.currentTarget.value)} />
+          </label>
+          <label>
+            Until
+            <input type="datetime-local" required value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
+          </label>
+          <button type="submit" class="primary">
+            Add override
+          </button>
+        </form>
+      )}
+      {message && (
+        <p class={message.ok ? "notice ok" : "form-error"} role={message.ok ? "status" : "alert"}>
+          {message.text}
+        </p>
+      )}
+    </>
+  );
+}
+
 export function OnCall() {
-  return <section><h1>OnCall</h1></section>;
+  return (
+    <section aria-labelledby="oncall-title">
+      <h1 id="oncall-title">On call</h1>
+      <h2>Now</h2>
+      <Now />
+      <h2>Next two weeks</h2>
+      <ScheduleView />
+    </section>
+  );
 }
