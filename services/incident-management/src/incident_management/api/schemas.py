@@ -1,7 +1,7 @@
 """Request and response bodies of the incident API."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -198,6 +198,35 @@ class StatsSummary(BaseModel):
     by_severity: dict[str, int]
     mtta_seconds: DurationSummary
     mttr_seconds: DurationSummary
+
+
+class DayDurations(BaseModel):
+    """MTTA or MTTR of one day's incidents: how many had one, their mean and median (seconds)."""
+
+    count: int
+    mean: float | None
+    p50: float | None
+
+
+class DayStats(BaseModel):
+    """The incidents created on one calendar day (in the series' time zone)."""
+
+    day: date
+    total: int
+    by_severity: dict[str, int]
+    mtta_seconds: DayDurations
+    mttr_seconds: DayDurations
+
+
+class DailyStats(BaseModel):
+    """One entry per calendar day in [since, until), days without incidents included."""
+
+    since: datetime
+    until: datetime
+    timezone: str
+    service: str | None
+    severity: Severity | None
+    days: list[DayStats]
 
 
 class LinkUser(BaseModel):

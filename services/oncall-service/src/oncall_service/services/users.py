@@ -66,7 +66,10 @@ async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserCh
         if value is not None:
             setattr(user, field, value)
     if data.contact_methods is not None:
-        user.contact_methods = _methods(data.contact_methods)
+        # Methods kept are kept as they are: replacing them with new rows would
+        # insert before the old ones are deleted, against the unique constraint (409).
+        existing = {(m.type, m.address): m for m in user.contact_methods}
+        user.contact_methods = [existing.get((m.type, m.address), m) for m in _methods(data.contact_methods)]
     await session.flush()
     return user
 

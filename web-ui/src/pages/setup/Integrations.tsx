@@ -1,0 +1,277 @@
+// Integration keys: what monitoring sends alerts with. A key is shown once, when
+// made, with settings ready to paste; the list shows only its first characters.
+import { useState } from "preact/hooks";
+import { ingestion, must, oncall, type IngestionTypes } from "../../api/client";
+import { ErrorNote, Empty, Loading } from "../../components/states";
+import { when } from "../../format";
+import { ConfirmButton, Field, FormError, messageOf, Notice, PAGE, useLoad, useSave } from "./forms";
+
+type Created = IngestionTypes["schemas"]["IntegrationCreated"];
+type Format = IngestionTypes["schemas"]["IntegrationCreate"]["type"];
+
+const FORMATS: { value: Format; text: string }[] = [
+  { value: "pagerduty", text: "PagerDuty Events API v2" },
+  { value: "alertmanager", text: "Prometheus Alertmanager" },
+  { value: "grafana", text: "Grafana" },
+  { value: "generic", text: "Generic (this platform's own format)" },
+];
+
+export function Integrations() {
+  const [showRevoked, setShowRevoked] = useState(false);
+  const integrations = useLoad(() =>
+    must(ingestion.GET("/api/v1/integrations", { params: { query: { include_revoked: true } } })),
+  );
+  const services = useLoad(() => must(oncall.GET("/api/v1/services", { params: { query: { limit: PAGE } } })));
+  const [created, setCreated] = useState<Created | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [listError, setListError] = useState<unknown>(null);
+  const shown = (integrations.data?.items ?? []).filter((i) => showRevoked || i.revoked_at === null);
+
+  return (
+    <div class="setup-section">
+      <h2>Integration keys</h2>
+      <Notice text={notice} />
+      {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
+      {listError ? (
+        <p class="form-error" role="alert">
+          {messageOf(listError)}
+        </p>
+      ) : null}
+      <label class="inline">
+        <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.currentTarget.checked)} />
+        Show revoked keys
+      </label>
+      {integrations.error ? (
+        <ErrorNote error={integrations.error} retry={integrations.reload} />
+      ) : !integrations.data ? (
+        <Loading what="Loading integration keys" />
+      ) : shown.length === 0 ? (
+        <Empty>No integration keys yet.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Service</th>
+                <th scope="col">Format</th>
+                <th scope="col">Key</th>
+                <th scope="col" class="hide-narrow">
+                  Created
+                </th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((integration) => (
+                <tr key={integration.id}>
+                  <td>{integration.name}</td>
+                  <td>{integration.service}</td>
+                  <td>{integration.type}</td>
+                  <td>
+                    <code>{integration.key_prefix}…</code>
+                  </td>
+                  <td class="hide-narrow">{when(integration.created_at)}</td>
+                  <td>
+                    {integration.revoked_at ? (
+                      <span class="muted">revoked {when(integration.revoked_at)}</span>
+                    ) : (
+                      <ConfirmButton
+                        label="Revoke"
+                        confirm="Yes, revoke"
+                        question={`Revoke ${integration.name}? Alerts sent with it are refused from then on.`}
+                        onConfirm={async () => {
+                          setListError(null);
+                          try {
+                            await must(
+                              ingestion.DELETE("/api/v1/integrations/{integration_id}", {
+                                params: { path: { integration_id: integration.id } },
+                              }),
+                            );
+                            setNotice(`${integration.name} revoked.`);
+                            if (created?.id === integration.id) setCreated(null);
+                            integrations.reload();
+                          } catch (failure) {
+                            setListError(failure);
+                          }
+                        }}
+                      />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <IntegrationForm
+        services={(services.data?.items ?? []).map((s) => s.name)}
+        onCreated={(made) => {
+          setCreated(made);
+          setNotice(null);
+          integrations.reload();
+        }}
+      />
+    </div>
+  );
+}
+
+function IntegrationForm({ services, onCreated }: { services: string[]; onCreated: (made: Created) => void }) {
+  const [name, setName] = useState("");
+  const [service, setService] = useState("");
+  const [type, setType] = useState<Format>("pagerduty");
+  const save = useSave();
+  const errors = save.fields;
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    let made: Created | null = null;
+    const ok = await save.run(async () => {
+      made = await must(ingestion.POST("/api/v1/integrations", { body: { name, service, type } }));
+    });
+    if (ok && made) {
+      setName("");
+      onCreated(made);
+    }
+  }
+
+  return (
+    <form class="card setup-form" onSubmit={submit} aria-labelledby="integration-new-title" noValidate>
+      <h3 id="integration-new-title">New integration key</h3>
+      <div class="form-grid">
+        <Field label="Key name" name="name" errors={errors} hint="Where it is used, e.g. “prod Alertmanager”.">
+          <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field label="Service" name="service" errors={errors} hint="Alerts sent with the key belong to it.">
+          <select required value={service} onChange={(e) => setService(e.currentTarget.value)}>
+            <option value="">Pick a service…</option>
+            {services.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Sender" name="type" errors={errors}>
+          <select value={type} onChange={(e) => setType(e.currentTarget.value as Format)}>
+            {FORMATS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.text}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      {services.length === 0 && <p class="muted">No services yet: create one under Services first.</p>}
+      <FormError error={save.error} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={save.busy}>
+          {save.busy ? "Creating…" : "Create key"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Settings for each sender, with the key filled in. */
+export function senderSettings(key: string, origin: string, name: string) {
+  const receiver = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "incident-platform";
+  return {
+    alertmanagerPagerduty: [
+      "receivers:",
+      `  - name: ${receiver}`,
+      "    pagerduty_configs:",
+      `      - routing_key: ${key}`,
+      `        url: ${origin}/v2/enqueue`,
+    ].join("\n"),
+    alertmanagerWebhook: [
+      "receivers:",
+      `  - name: ${receiver}-webhook`,
+      "    webhook_configs:",
+      `      - url: ${origin}/api/v1/webhooks/alertmanager`,
+      "        http_config:",
+      "          authorization:",
+      `            credentials: ${key}`,
+    ].join("\n"),
+    grafanaUrl: `${origin}/api/v1/webhooks/grafana`,
+    grafanaHeader: `Authorization: Bearer ${key}`,
+    pagerduty: [
+      `curl -X POST ${origin}/v2/enqueue \\`,
+      "  -H 'Content-Type: application/json' \\",
+      `  -d '{"routing_key": "${key}", "event_action": "trigger",`,
+      `       "payload": {"summary": "Test alert", "source": "my-host", "severity": "critical"}}'`,
+    ].join("\n"),
+    generic: [
+      `curl -X POST ${origin}/api/v1/alerts \\`,
+      `  -H 'Authorization: Bearer ${key}' \\`,
+      "  -H 'Content-Type: application/json' \\",
+      `  -d '{"severity": "critical", "message": "Test alert"}'`,
+    ].join("\n"),
+  };
+}
+
+function Snippet({ title, text }: { title: string; text: string }) {
+  const [copied, setCopied] = useState<string | null>(null);
+  return (
+    <div class="snippet">
+      <div class="snippet-head">
+        <h4>{title}</h4>
+        <button
+          type="button"
+          aria-label={`Copy: ${title}`}
+          onClick={async () => {
+            try {
+              await navigator.clipboard.writeText(text);
+              setCopied("Copied.");
+            } catch {
+              setCopied("Copying is not allowed here: select the text instead.");
+            }
+          }}
+        >
+          Copy
+        </button>
+        <span class="muted" role="status">
+          {copied}
+        </span>
+      </div>
+      <pre tabIndex={0}>
+        <code>{text}</code>
+      </pre>
+    </div>
+  );
+}
+
+function NewKey({ created, onDismiss }: { created: Created; onDismiss: () => void }) {
+  const settings = senderSettings(created.key, window.location.origin, created.name);
+  return (
+    <section class="card new-key" aria-labelledby="new-key-title">
+      <h3 id="new-key-title">Key for {created.name} (service {created.service})</h3>
+      <p class="notice warn">
+        This is the only time the key is shown: copy it now. If it is lost, revoke it and create another.
+      </p>
+      <p class="key-line">
+        <span>Integration key:</span>{" "}
+        <code id="new-key" class="secret-key">
+          {created.key}
+        </code>
+      </p>
+      <Snippet title="Alertmanager (PagerDuty receiver)" text={settings.alertmanagerPagerduty} />
+      <Snippet title="Alertmanager (webhook receiver)" text={settings.alertmanagerWebhook} />
+      <p class="snippet-intro">
+        Grafana: add a contact point of type <strong>Webhook</strong> with this URL and an Authorization header
+        (scheme Bearer, credentials the key).
+      </p>
+      <Snippet
+        title="Grafana (webhook contact point)"
+        text={`URL: ${settings.grafanaUrl}\nHTTP method: POST\n${settings.grafanaHeader}`}
+      />
+      <Snippet title="PagerDuty Events API v2" text={settings.pagerduty} />
+      <Snippet title="This platform's alert API" text={settings.generic} />
+      <div class="actions">
+        <button type="button" onClick={onDismiss}>
+          I have copied the key
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,389 @@
+// Schedules: a time zone and rotation layers, each taking its members in turn.
+import { useState } from "preact/hooks";
+import { must, oncall, type OncallTypes } from "../../api/client";
+import { ErrorNote, Empty, Loading } from "../../components/states";
+import {
+  ConfirmButton,
+  Field,
+  FormError,
+  GroupError,
+  localZone,
+  messageOf,
+  moved,
+  Notice,
+  PAGE,
+  TimezoneList,
+  useLoad,
+  useEditFocus,
+  useSave,
+  type Errors,
+} from "./forms";
+
+type Schedule = OncallTypes["schemas"]["ScheduleRead"];
+type User = OncallTypes["schemas"]["UserRead"];
+type RotationType = OncallTypes["schemas"]["RotationType"];
+type Layer = {
+  name: string;
+  rotation_type: RotationType;
+  shift_length: string;
+  handoff_time: string;
+  start_date: string;
+  end_at: string | null;
+  members: string[];
+};
+
+const ROTATIONS: RotationType[] = ["hourly", "daily", "weekly"];
+const UNIT: Record<RotationType, string> = { hourly: "hours", daily: "days", weekly: "weeks" };
+
+function today(): string {
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+function newLayer(): Layer {
+  return {
+    name: "",
+    rotation_type: "weekly",
+    shift_length: "1",
+    handoff_time: "09:00",
+    start_date: today(),
+    end_at: null,
+    members: [],
+  };
+}
+
+export function Schedules() {
+  const schedules = useLoad(() => must(oncall.GET("/api/v1/schedules", { params: { query: { limit: PAGE } } })));
+  const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
+  const [round, setRound] = useState(0);
+  const [editing, setEditing] = useState<Schedule | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [listError, setListError] = useState<unknown>(null);
+
+  return (
+    <div class="setup-section">
+      <h2>Schedules</h2>
+      <Notice text={notice} />
+      {listError ? (
+        <p class="form-error" role="alert">
+          {messageOf(listError)}
+        </p>
+      ) : null}
+      {schedules.error ? (
+        <ErrorNote error={schedules.error} retry={schedules.reload} />
+      ) : !schedules.data ? (
+        <Loading what="Loading schedules" />
+      ) : schedules.data.items.length === 0 ? (
+        <Empty>No schedules yet.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Time zone</th>
+                <th scope="col">Layers</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {schedules.data.items.map((schedule) => (
+                <tr key={schedule.id}>
+                  <td>{schedule.name}</td>
+                  <td>{schedule.timezone}</td>
+                  <td>
+                    {schedule.layers.length === 0 ? (
+                      <span class="muted">none</span>
+                    ) : (
+                      <ul class="plain">
+                        {schedule.layers.map((layer) => (
+                          <li key={layer.id}>
+                            <strong>{layer.name}</strong>: {layer.rotation_type}
+                            {layer.shift_length > 1 ? ` ×${layer.shift_length}` : ""} from {layer.start_date}{" "}
+                            {layer.handoff_time} — {layer.members.map((m) => m.name).join(" → ")}
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
+                  <td>
+                    <div class="actions">
+                      <button type="button" aria-label={`Edit ${schedule.name}`} onClick={() => setEditing(schedule)}>
+                        Edit
+                      </button>
+                      <ConfirmButton
+                        label="Delete"
+                        question={`Delete schedule ${schedule.name}?`}
+                        onConfirm={async () => {
+                          setListError(null);
+                          try {
+                            await must(
+                              oncall.DELETE("/api/v1/schedules/{schedule_id}", {
+                                params: { path: { schedule_id: schedule.id } },
+                              }),
+                            );
+                            setNotice(`Schedule ${schedule.name} deleted.`);
+                            schedules.reload();
+                          } catch (failure) {
+                            setListError(failure);
+                          }
+                        }}
+                      />
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ScheduleForm
+        key={`${editing?.id ?? "new"}-${round}`}
+        schedule={editing}
+        users={users.data?.items ?? []}
+        onDone={(what) => {
+          setEditing(null);
+          setRound((n) => n + 1);
+          setNotice(what);
+          schedules.reload();
+        }}
+        onCancel={() => setEditing(null)}
+      />
+    </div>
+  );
+}
+
+function ScheduleForm({
+  schedule,
+  users,
+  onDone,
+  onCancel,
+}: {
+  schedule: Schedule | null;
+  users: User[];
+  onDone: (what: string) => void;
+  onCancel: () => void;
+}) {
+  const [name, setName] = useState(schedule?.name ?? "");
+  const [timezone, setTimezone] = useState(schedule?.timezone ?? localZone());
+  const [layers, setLayers] = useState<Layer[]>(
+    schedule
+      ? schedule.layers.map((l) => ({
+          name: l.name,
+          rotation_type: l.rotation_type as RotationType,
+          shift_length: String(l.shift_length),
+          handoff_time: l.handoff_time,
+          start_date: l.start_date,
+          end_at: l.end_at,
+          members: l.members.map((m) => m.id),
+        }))
+      : [newLayer()],
+  );
+  const save = useSave();
+  const errors = save.fields;
+  const formRef = useEditFocus(schedule !== null);
+  const id = schedule ? `schedule-${schedule.id}` : "schedule-new";
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const body = {
+      name,
+      timezone,
+      layers: layers.map((l) => ({
+        name: l.name.trim() || null,
+        rotation_type: l.rotation_type,
+        shift_length: Number(l.shift_length),
+        handoff_time: l.handoff_time,
+        start_date: l.start_date,
+        end_at: l.end_at,
+        members: l.members,
+      })),
+    };
+    const ok = await save.run(() =>
+      schedule
+        ? must(
+            oncall.PATCH("/api/v1/schedules/{schedule_id}", {
+              params: { path: { schedule_id: schedule.id } },
+              body,
+            }),
+          )
+        : must(oncall.POST("/api/v1/schedules", { body: { ...body, description: "" } })),
+    );
+    if (ok) onDone(schedule ? `Schedule ${name} saved.` : `Schedule ${name} created.`);
+  }
+
+  function change(index: number, next: Partial<Layer>) {
+    setLayers(layers.map((l, i) => (i === index ? { ...l, ...next } : l)));
+  }
+
+  return (
+    <form ref={formRef} class="card setup-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
+      <h3 id={`${id}-title`}>{schedule ? `Edit schedule ${schedule.name}` : "New schedule"}</h3>
+      <div class="form-grid">
+        <Field label="Schedule name" name="name" errors={errors}>
+          <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field label="Time zone" name="timezone" errors={errors}>
+          <input list={`${id}-zones`} value={timezone} onInput={(e) => setTimezone(e.currentTarget.value)} />
+        </Field>
+      </div>
+      <TimezoneList id={`${id}-zones`} />
+      <GroupError errors={errors} name="layers" />
+      {layers.map((layer, index) => (
+        <LayerEditor
+          key={index}
+          index={index}
+          layer={layer}
+          users={users}
+          errors={errors}
+          onChange={(next) => change(index, next)}
+          onRemove={() => setLayers(layers.filter((_, i) => i !== index))}
+        />
+      ))}
+      <div class="actions">
+        <button type="button" onClick={() => setLayers([...layers, newLayer()])}>
+          Add layer
+        </button>
+      </div>
+      <FormError error={save.error} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={save.busy}>
+          {save.busy ? "Saving…" : schedule ? "Save schedule" : "Create schedule"}
+        </button>
+        {schedule && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function LayerEditor({
+  index,
+  layer,
+  users,
+  errors,
+  onChange,
+  onRemove,
+}: {
+  index: number;
+  layer: Layer;
+  users: User[];
+  errors: Errors;
+  onChange: (next: Partial<Layer>) => void;
+  onRemove: () => void;
+}) {
+  const [adding, setAdding] = useState("");
+  const at = `layers.${index}`;
+  const n = index + 1;
+  const nameOf = (userId: string) => users.find((u) => u.id === userId)?.name ?? userId;
+  return (
+    <fieldset class="sub-list layer">
+      <legend>Layer {n}</legend>
+      <GroupError errors={errors} name={at} />
+      <div class="form-grid">
+        <Field label={`Layer ${n} name`} name={`${at}.name`} errors={errors} hint="Optional">
+          <input value={layer.name} onInput={(e) => onChange({ name: e.currentTarget.value })} />
+        </Field>
+        <Field label={`Layer ${n} rotation`} name={`${at}.rotation_type`} errors={errors}>
+          <select
+            value={layer.rotation_type}
+            onChange={(e) => onChange({ rotation_type: e.currentTarget.value as RotationType })}
+          >
+            {ROTATIONS.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field
+          label={`Layer ${n} shift length (${UNIT[layer.rotation_type]})`}
+          name={`${at}.shift_length`}
+          errors={errors}
+        >
+          <input
+            type="number"
+            min={1}
+            max={1000}
+            value={layer.shift_length}
+            onInput={(e) => onChange({ shift_length: e.currentTarget.value })}
+          />
+        </Field>
+        <Field label={`Layer ${n} start date`} name={`${at}.start_date`} errors={errors}>
+          <input type="date" value={layer.start_date} onInput={(e) => onChange({ start_date: e.currentTarget.value })} />
+        </Field>
+        <Field label={`Layer ${n} handoff time`} name={`${at}.handoff_time`} errors={errors}>
+          <input
+            type="time"
+            value={layer.handoff_time}
+            onInput={(e) => onChange({ handoff_time: e.currentTarget.value })}
+          />
+        </Field>
+      </div>
+      <GroupError errors={errors} name={`${at}.members`} />
+      <ol class="members">
+        {layer.members.map((member, position) => (
+          <li key={member} class="row">
+            <span class="row-name">{nameOf(member)}</span>
+            <button
+              type="button"
+              aria-label={`Move ${nameOf(member)} up`}
+              disabled={position === 0}
+              onClick={() => onChange({ members: moved(layer.members, position, -1) })}
+            >
+              ↑
+            </button>
+            <button
+              type="button"
+              aria-label={`Move ${nameOf(member)} down`}
+              disabled={position === layer.members.length - 1}
+              onClick={() => onChange({ members: moved(layer.members, position, 1) })}
+            >
+              ↓
+            </button>
+            <button
+              type="button"
+              class="danger"
+              aria-label={`Remove ${nameOf(member)} from layer ${n}`}
+              onClick={() => onChange({ members: layer.members.filter((m) => m !== member) })}
+            >
+              Remove
+            </button>
+          </li>
+        ))}
+      </ol>
+      {layer.members.length === 0 && <p class="muted">No members yet: a rotation needs at least one.</p>}
+      <div class="row">
+        <Field label={`Add to layer ${n}`} name={`${at}.adding`} errors={{}}>
+          <select value={adding} onChange={(e) => setAdding(e.currentTarget.value)}>
+            <option value="">Pick a user…</option>
+            {users
+              .filter((u) => !layer.members.includes(u.id))
+              .map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.name} ({u.email})
+                </option>
+              ))}
+          </select>
+        </Field>
+        <button
+          type="button"
+          disabled={!adding}
+          onClick={() => {
+            onChange({ members: [...layer.members, adding] });
+            setAdding("");
+          }}
+        >
+          Add to rotation
+        </button>
+        <button type="button" class="danger" onClick={onRemove}>
+          Remove layer {n}
+        </button>
+      </div>
+    </fieldset>
+  );
+}
