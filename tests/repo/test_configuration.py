@@ -11,6 +11,7 @@ from alert_ingestion.config import Settings as IngestionSettings
 from incident_management.config import Settings as IncidentSettings
 from notification_service.config import Settings as NotificationSettings
 from oncall_service.config import Settings as OncallSettings
+from platform_common.settings import PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"alert-ingestion": 8001, "incident-management": 8002, "oncall-service": 8003, "notification-service": 8004}
@@ -77,16 +78,16 @@ def test_compose_mounts_the_alert_rules_beside_the_prometheus_config():
 def test_placeholder_secrets_from_env_example_are_refused_outside_local_runs():
     db = {"database_url": "postgresql://u:p@db:5432/platform"}
     with pytest.raises(ValidationError, match="INTERNAL_TOKENS is still"):
-        OncallSettings(environment="prod", internal_tokens="real-one,change-me", **db)
+        OncallSettings(environment="prod", internal_tokens=f"real-one,{PLACEHOLDER}", **db)
     with pytest.raises(ValidationError, match="LINK_SIGNING_KEY is still"):
-        IncidentSettings(environment="dev", internal_tokens="real", link_signing_key="change-me", **db)
+        IncidentSettings(environment="dev", internal_tokens="real", link_signing_key=PLACEHOLDER, **db)
     with pytest.raises(ValidationError, match="ADMIN_PASSWORD is still"):
         OncallSettings(
             environment="prod",
             internal_tokens="real",
             admin_email="a@example.com",
-            admin_password="change-me-now",
+            admin_password=f"{PLACEHOLDER}-now",  # .env.example's placeholder, built from the rule's own constant
             **db,
         )
     # Local runs may keep them: nothing there is a deployment.
-    assert OncallSettings(environment="local", internal_tokens="change-me").internal_tokens is not None
+    assert OncallSettings(environment="local", internal_tokens=PLACEHOLDER).internal_tokens is not None
