@@ -2,10 +2,12 @@
 and every rendered object is valid by the Kubernetes schemas (kubernetes-validate,
 Kubernetes 1.32, strict: no unknown fields) and has what running it safely needs."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -14,8 +16,37 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
 KUBERNETES_VERSION = "1.32.0"
 SERVICES = {"alert-ingestion": 8001, "incident-management": 8002, "oncall-service": 8003, "notification-service": 8004}
-# Objects of the CloudNativePG operator's own kinds: no schema of theirs ships in a package here.
+# Objects of the CloudNativePG operator's own kinds, validated against its published
+# CRDs (k8s/crds/README.md), the version k8s/README.md installs.
 CNPG = "postgresql.cnpg.io/v1"
+CNPG_CRDS = K8S / "crds" / "cloudnative-pg-1.25.1"
+
+
+def strict(schema: dict) -> dict:
+    """The CRD's OpenAPI schema with unknown fields refused where the API server
+    would refuse them under strict validation: every object that lists its
+    properties and does not keep unknown fields. Kubernetes' own extensions
+    (x-kubernetes-*) mean nothing to jsonschema and are left as they are."""
+    if isinstance(schema, dict):
+        schema = {key: strict(value) for key, value in schema.items()}
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            schema["additionalProperties"] = False
+    elif isinstance(schema, list):
+        schema = [strict(item) for item in schema]
+    return schema
+
+
+def cnpg_validator(kind: str) -> jsonschema.Draft4Validator:
+    crd = json.loads((CNPG_CRDS / f"{kind.lower()}s.postgresql.cnpg.io.json").read_text())
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
+    schema = strict(version["schema"]["openAPIV3Schema"])
+    # metadata is the API server's, checked by it, not by the CRD.
+    schema["properties"]["metadata"] = {"type": "object"}
+    return jsonschema.Draft4Validator(schema)
 
 
 def render(overlay: str) -> list[dict]:
@@ -46,6 +77,24 @@ def test_every_object_is_valid_by_the_kubernetes_schemas(overlay):
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
         checked += 1
     assert checked >= 25
+
+
+def test_the_cloudnativepg_objects_are_valid_by_the_operators_published_crds():
+    objects = [o for o in render("prod") if o["apiVersion"] == CNPG]
+    assert {o["kind"] for o in objects} == {"Cluster", "ScheduledBackup"}
+    for obj in objects:
+        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in cnpg_validator(obj["kind"]).iter_errors(obj)]
+        assert errors == [], f"{obj['kind']} {obj['metadata']['name']}"
+
+
+def test_the_crd_validation_refuses_a_misspelt_or_mistyped_field():
+    cluster = next(o for o in render("prod") if o["kind"] == "Cluster")
+    validator = cnpg_validator("Cluster")
+    misspelt = {**cluster, "spec": {**cluster["spec"], "instance": 3}}
+    mistyped = {**cluster, "spec": {**cluster["spec"], "instances": "three"}}
+    nested = {**cluster, "spec": {**cluster["spec"], "storage": {"sise": "20Gi"}}}
+    for broken in (misspelt, mistyped, nested):
+        assert not validator.is_valid(broken)
 
 
 def test_the_validation_refuses_a_broken_object(overlay):
