@@ -83,7 +83,9 @@ def test_the_cloudnativepg_objects_are_valid_by_the_operators_published_crds():
     objects = [o for o in render("prod") if o["apiVersion"] == CNPG]
     assert {o["kind"] for o in objects} == {"Cluster", "ScheduledBackup"}
     for obj in objects:
-        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in cnpg_validator(obj["kind"]).iter_errors(obj)]
+        errors = [
+            f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in cnpg_validator(obj["kind"]).iter_errors(obj)
+        ]
         assert errors == [], f"{obj['kind']} {obj['metadata']['name']}"
 
 
