@@ -76,9 +76,64 @@ def test_the_detail_page_takes_a_note_and_says_when_someone_acted_first(page, ui
     with ui_platform.admin_api() as api:
         api.patch(f"/api/v1/incidents/{incident_id}", json={"status": "acknowledged"}).raise_for_status()
     page.get_by_role("button", name="Acknowledge").click()
-    expect(page.get_by_role("alert")).to_contain_text("Someone else changed this incident first")
+    expect(page.get_by_role("alert")).to_contain_text("Someone else changed “Payments latency")
     expect(page.locator(".detail-head .status")).to_have_text("acknowledged")  # and the view caught up
     expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+
+
+def test_a_grafana_alert_shows_its_details_links_and_snapshot_and_work_starts_after_acknowledging(page, ui_platform):
+    # A service of its own: alerts of one service close together fold into one incident.
+    with ui_platform.admin_api() as api:
+        made = api.post("/api/v1/integrations", json={"name": "grafana ui", "service": "storefront", "type": "grafana"})
+        assert made.status_code == 201, made.text
+    grafana = "https://grafana.example.com"
+    body = {
+        "receiver": "incident-platform",
+        "status": "firing",
+        "title": "[FIRING:1] CheckoutLatency",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "CheckoutLatency", "severity": "high", "team": "payments"},
+                "annotations": {"summary": f"Checkout p99 above 2 s ({uuid.uuid4().hex[:6]})", "runbook": "restart"},
+                "startsAt": "2026-12-04T10:00:00Z",
+                "generatorURL": f"{grafana}/alerting/grafana/abc/view",
+                "dashboardURL": f"{grafana}/d/checkout",
+                "panelURL": f"{grafana}/d/checkout?viewPanel=2",
+                "silenceURL": f"{grafana}/alerting/silence/new",
+                "imageURL": f"{grafana}/render/checkout.png",
+                "fingerprint": uuid.uuid4().hex[:16],
+            }
+        ],
+    }
+    sent = httpx.post(
+        f"{ui_platform.url}/api/v1/webhooks/grafana",
+        json=body,
+        headers={"Authorization": f"Bearer {made.json()['key']}"},
+        timeout=10,
+    )
+    assert sent.status_code == 202, sent.text
+    incident_id = sent.json()["alerts"][0]["incident_id"]
+    rita_id, _, _ = _user(ui_platform, "Rita", "responder")
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto(f"/incidents/{incident_id}")
+    alert = page.locator(".alert-item")
+    expect(alert).to_contain_text("runbook")  # the annotations, as the alert's details
+    for text, href in (("Source", "/alerting/grafana/abc/view"), ("Dashboard", "/d/checkout"), ("Silence", "/silence")):
+        expect(alert.get_by_role("link", name=text)).to_have_attribute("href", re.compile(re.escape(href)))
+    expect(alert.locator("img")).to_have_attribute("src", f"{grafana}/render/checkout.png")
+    # Work starts once someone has acknowledged: the state machine's rule, offered as it says.
+    expect(page.get_by_role("button", name="Start work")).to_have_count(0)
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".detail-head .status")).to_have_text("acknowledged")
+    page.get_by_role("button", name="Start work").click()
+    expect(page.locator(".detail-head .status")).to_have_text("in progress")
+    # Reassigning takes a choice and a click, not a slip of the select.
+    page.get_by_label("Reassign to").select_option(rita_id)
+    expect(page.locator(".facts")).not_to_contain_text("Rita")
+    page.get_by_role("button", name="Reassign").click()
+    expect(page.locator(".facts")).to_contain_text("Rita")
+    expect(page.get_by_label("Timeline")).to_contain_text("Rita")
 
 
 def test_a_viewer_sees_no_action_buttons(page, ui_platform, sender):

@@ -3,7 +3,7 @@ draws its charts; a person makes, uses and revokes an API token."""
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -26,8 +26,10 @@ def rota(ui_platform):
             )
             assert made.status_code == 201, made.text
             ids.append(made.json()["id"])
-        # A weekly rotation that started today: the first member is on call all week.
-        layer = {"rotation_type": "weekly", "start_date": datetime.now().date().isoformat(), "members": ids}
+        # A weekly rotation whose first shift began yesterday at the 09:00 handoff: the
+        # first member is on call now, whatever the time of day (today's 09:00 may be ahead).
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+        layer = {"rotation_type": "weekly", "start_date": yesterday, "members": ids}
         schedule = api.post("/api/v1/schedules", json={"name": f"rota {tag}", "timezone": "UTC", "layers": [layer]})
         assert schedule.status_code == 201, schedule.text
         levels = [{"delay_minutes": 10, "targets": [{"type": "schedule", "id": schedule.json()["id"]}]}]
@@ -78,9 +80,19 @@ def test_the_metrics_page_draws_its_charts(page, ui_platform):
             api.patch(f"/api/v1/incidents/{made.json()['id']}", json={"status": "resolved"}).raise_for_status()
     log_in(page, ui_platform.admin_email, ui_platform.admin_password)
     page.goto("/metrics")
-    expect(page.locator("figure.chart canvas")).to_have_count(2)
+    # Time to acknowledge and resolve, incidents per day, and both times split by severity.
+    expect(page.locator("figure.chart canvas")).to_have_count(4)
     expect(page.locator("figure.chart").first).to_contain_text("MTTA")
+    expect(page.locator("figure.chart", has_text="by severity").first).to_contain_text("critical")
     screenshot(page, "metrics")
+    page.goto("/metrics?service=metrics")  # a shared link; `metrics` is no configured service
+    expect(page.get_by_label("Service")).to_have_value("metrics")
+    page.get_by_label("Severity").select_option("high")
+    expect(page).to_have_url(re.compile(r"service=metrics.*severity=high|severity=high.*service=metrics"))
+    expect(page.locator("figure.chart canvas")).to_have_count(2)
+    expect(page.locator("figure.chart").first).to_contain_text("metrics, high")
+    page.reload()  # the view is in the URL
+    expect(page.locator("figure.chart").first).to_contain_text("metrics, high")
 
 
 def test_a_token_is_shown_once_works_and_is_revoked(page, ui_platform):

@@ -8,7 +8,7 @@ import { ErrorNote, Loading } from "../components/states";
 import { duration, label, when } from "../format";
 import { useSession } from "../session";
 import { nameOf, useUsers } from "../users";
-import { ACTION_LABEL, nextStatuses } from "./incident-actions";
+import { ACTION_LABEL, change as changeIncident, failureNotice } from "./incident-actions";
 import "./incidents.css";
 
 type Detail = IncidentTypes["schemas"]["IncidentDetail"];
@@ -22,17 +22,33 @@ function since(from: string, to: string | null | undefined): number {
   return ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000;
 }
 
-/** custom_details, links and images of an alert, wherever its format keeps them. */
+const web = (href: unknown): href is string => typeof href === "string" && /^https?:/.test(href);
+
+/** custom_details, links and images of an alert, wherever its format keeps them:
+ * PagerDuty events (payload.custom_details, links, images), Alertmanager and
+ * Grafana alerts (annotations, generatorURL; Grafana's dashboard, panel, silence
+ * links and snapshot image), the generic format (details). Only http(s) links are
+ * shown, images only over https (the page's CSP allows no other). */
 function extras(alert: Alert): { details: unknown; links: Link[]; images: Image[] } {
   const payload = (alert.payload ?? {}) as Record<string, unknown>;
   const inner = (payload.payload ?? {}) as Record<string, unknown>;
-  const details = inner.custom_details ?? payload.custom_details ?? payload.details ?? null;
-  const links = (Array.isArray(payload.links) ? payload.links : []).filter(
-    (l): l is Link => typeof (l as Link)?.href === "string" && /^https?:/.test((l as Link).href),
-  );
+  const annotations = payload.annotations as Record<string, string> | undefined;
+  const hasAnnotations = annotations && Object.keys(annotations).length > 0;
+  const details =
+    inner.custom_details ?? payload.custom_details ?? payload.details ?? (hasAnnotations ? annotations : null);
+  const links = (Array.isArray(payload.links) ? payload.links : []).filter((l): l is Link => web((l as Link)?.href));
+  const named: [string, unknown][] = [
+    ["Source", payload.generatorURL],
+    ["Dashboard", payload.dashboardURL],
+    ["Panel", payload.panelURL],
+    ["Silence", payload.silenceURL],
+  ];
+  for (const [text, href] of named) if (web(href)) links.push({ href, text });
   const images = (Array.isArray(payload.images) ? payload.images : []).filter(
-    (i): i is Image => typeof (i as Image)?.src === "string" && /^https:/.test((i as Image).src),
+    (i): i is Image => web((i as Image)?.src) && (i as Image).src.startsWith("https:"),
   );
+  if (web(payload.imageURL) && payload.imageURL.startsWith("https:"))
+    images.push({ src: payload.imageURL, alt: "Grafana panel snapshot" });
   return { details, links, images };
 }
 
@@ -45,6 +61,7 @@ export function IncidentDetail({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
+  const [assignee, setAssignee] = useState("");
   const [, tick] = useState(0);
 
   const load = useCallback(async () => {
@@ -70,25 +87,15 @@ export function IncidentDetail({ id }: { id: string }) {
     return () => window.clearInterval(timer);
   }, [load]);
 
-  async function change(body: IncidentTypes["schemas"]["IncidentUpdate"]) {
+  async function change(body: Parameters<typeof changeIncident>[1]) {
     if (!incident) return;
     setBusy(true);
     setNotice(null);
     try {
-      await must(
-        incidents.PATCH("/api/v1/incidents/{incident_id}", {
-          params: { path: { incident_id: incident.id } },
-          body: { ...body, version: incident.version },
-        }),
-      );
+      await changeIncident(incident, body);
+      setAssignee("");
     } catch (failure) {
-      setNotice(
-        failure instanceof ApiError && failure.status === 409
-          ? "Someone else changed this incident first. It now shows as it is; check before acting again."
-          : failure instanceof ApiError
-            ? failure.message
-            : "The change failed.",
-      );
+      setNotice(failureNotice(failure, incident.title));
     } finally {
       setBusy(false);
       await load();
@@ -159,7 +166,7 @@ export function IncidentDetail({ id }: { id: string }) {
           <section class="card" aria-label="Actions">
             <h2>Act</h2>
             <div class="actions">
-              {nextStatuses(incident.status).map((s) => (
+              {incident.next_statuses.map((s) => (
                 <button
                   key={s}
                   type="button"
@@ -171,21 +178,30 @@ export function IncidentDetail({ id }: { id: string }) {
                 </button>
               ))}
             </div>
-            <label>
-              Reassign to
-              <select
-                value={incident.assigned_to ?? ""}
-                disabled={busy}
-                onChange={(e) => e.currentTarget.value && change({ assigned_to: e.currentTarget.value })}
-              >
-                <option value="">{incident.assigned_to ? "—" : "nobody yet"}</option>
-                {users.map((u) => (
-                  <option key={u.id} value={u.id}>
-                    {u.name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <form
+              class="reassign"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (assignee) change({ assigned_to: assignee });
+              }}
+            >
+              <label>
+                Reassign to
+                <select value={assignee} disabled={busy} onChange={(e) => setAssignee(e.currentTarget.value)}>
+                  <option value="">Choose a person</option>
+                  {users
+                    .filter((u) => u.id !== incident.assigned_to)
+                    .map((u) => (
+                      <option key={u.id} value={u.id}>
+                        {u.name}
+                      </option>
+                    ))}
+                </select>
+              </label>
+              <button type="submit" disabled={busy || !assignee}>
+                Reassign
+              </button>
+            </form>
           </section>
         )}
       </div>

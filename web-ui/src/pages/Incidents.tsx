@@ -3,12 +3,12 @@
 // acknowledge and resolve, server-side pages.
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
-import { ApiError, incidents, must, type IncidentTypes } from "../api/client";
+import { incidents, must, type IncidentTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
 import { age, label, SEVERITIES, STATUSES } from "../format";
 import { useSession } from "../session";
 import { nameOf, useUsers } from "../users";
-import { ACTION_LABEL, move, nextStatuses, type Incident } from "./incident-actions";
+import { ACTION_LABEL, change, failureNotice, type Incident } from "./incident-actions";
 import "./incidents.css";
 
 const PAGE = 50;
@@ -42,7 +42,7 @@ export function Incidents() {
   const load = useCallback(async () => {
     const range = RANGES[query.range ?? ""] ?? null;
     const statuses =
-      status === "active" ? (["open", "acknowledged", "in_progress"] as const) : status ? [status as Incident["status"]] : [];
+      status === "active" ? (["open", "acknowledged", "in_progress"] as const) : status === "any" ? [] : [status as Incident["status"]];
     try {
       const [listed, summary] = await Promise.all([
         must(
@@ -82,15 +82,9 @@ export function Incidents() {
     setBusy(incident.id);
     setNotice(null);
     try {
-      await move(incident, next);
+      await change(incident, { status: next });
     } catch (failure) {
-      setNotice(
-        failure instanceof ApiError && failure.status === 409
-          ? `Someone else changed “${incident.title}” first; the list shows it as it is now.`
-          : failure instanceof ApiError
-            ? failure.message
-            : "The change failed.",
-      );
+      setNotice(failureNotice(failure, incident.title));
     } finally {
       setBusy(null);
       await load();
@@ -113,7 +107,7 @@ export function Incidents() {
           Status
           <select value={status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
             <option value="active">Not resolved</option>
-            <option value="">Any</option>
+            <option value="any">Any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {label(s)}
@@ -213,7 +207,7 @@ export function Incidents() {
                     </td>
                     {can("responder") && (
                       <td class="actions">
-                        {nextStatuses(incident.status)
+                        {incident.next_statuses
                           .filter((s) => s !== "in_progress")
                           .map((s) => (
                             <button

@@ -36,6 +36,12 @@ async def test_filters_sorting_and_pagination(harness):
     rest = (await client.get("/api/v1/incidents", params={"limit": 4, "offset": 4})).json()
     ids = [i["id"] for i in page["items"] + rest["items"]]
     assert ids == [i["id"] for i in reversed(made)], "newest first, no overlap, nothing missed"
+    offered = {i["status"]: i["next_statuses"] for i in page["items"] + rest["items"]}
+    assert offered == {
+        "open": ["acknowledged", "resolved"],
+        "acknowledged": ["in_progress", "resolved"],
+        "resolved": [],
+    }
 
     unresolved = (await client.get("/api/v1/incidents?status=open&status=acknowledged")).json()
     assert unresolved["total"] == 4
@@ -82,6 +88,42 @@ async def test_summary_counts_and_response_times(harness):
         "/api/v1/incidents/stats/summary", params={"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}
     )
     assert backwards.status_code == 422
+
+
+async def test_daily_series_fills_every_day_and_counts_days_in_the_time_zone(harness):
+    await _seed(harness)  # six incidents on 2026-03-02 from 09:00 UTC
+    harness.clock.advance(timedelta(hours=14, minutes=30))  # 23:51 UTC: already 03-03 in Berlin (UTC+1)
+    late = await harness.create(title="late", service="payments", severity="critical")
+    harness.clock.advance(timedelta(minutes=4))
+    assert (await harness.patch(late["id"], status="acknowledged")).status_code == 200
+    window = {"since": "2026-03-01T00:00:00Z", "until": "2026-03-04T00:00:00Z"}
+
+    utc = (await harness.client.get("/api/v1/incidents/stats/daily", params=window)).json()
+    assert [d["day"] for d in utc["days"]] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    assert [d["total"] for d in utc["days"]] == [0, 7, 0]
+    second = utc["days"][1]
+    assert second["by_severity"] == {"critical": 3, "high": 1, "medium": 1, "low": 1, "info": 1}
+    assert second["mtta_seconds"]["count"] == 5 and second["mtta_seconds"]["p50"] == 240
+    assert second["mttr_seconds"] == {"count": 2, "mean": 210.0, "p50": 210.0}
+    assert utc["days"][0]["mtta_seconds"] == {"count": 0, "mean": None, "p50": None}
+
+    berlin = (
+        await harness.client.get("/api/v1/incidents/stats/daily", params={**window, "timezone": "Europe/Berlin"})
+    ).json()
+    # 2026-03-01T00:00Z is 01:00 in Berlin: the range touches four Berlin days.
+    assert [d["total"] for d in berlin["days"]] == [0, 6, 1, 0]
+
+    critical = (
+        await harness.client.get(
+            "/api/v1/incidents/stats/daily", params={**window, "severity": "critical", "service": "payments"}
+        )
+    ).json()
+    assert [d["total"] for d in critical["days"]] == [0, 2, 0]
+    assert critical["days"][1]["mtta_seconds"]["p50"] == 240.0
+
+    for bad, named in (({"timezone": "Mars/Olympus"}, "time zone"), ({"severity": "urgent"}, "severity")):
+        response = await harness.client.get("/api/v1/incidents/stats/daily", params={**window, **bad})
+        assert response.status_code == 422 and named in response.text, bad
 
 
 async def test_prometheus_metrics(harness):

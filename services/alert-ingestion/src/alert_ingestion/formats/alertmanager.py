@@ -34,6 +34,12 @@ class WebhookAlert(BaseModel):
     startsAt: AwareDatetime | None = None  # noqa: N815 - the wire name
     endsAt: AwareDatetime | None = None  # noqa: N815
     generatorURL: NulFree | None = None  # noqa: N815
+    # Grafana's own: kept with the alert so a responder can follow them from the UI.
+    dashboardURL: NulFree | None = None  # noqa: N815
+    panelURL: NulFree | None = None  # noqa: N815
+    silenceURL: NulFree | None = None  # noqa: N815
+    imageURL: NulFree | None = None  # noqa: N815
+    valueString: NulFree | None = None  # noqa: N815
     fingerprint: NulFree | None = Field(default=None, max_length=255)
 
 

@@ -4,9 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from incident_management.domain.state import Status
+from incident_management.domain.state import ALLOWED, Status
 from platform_common.validation import Text, UtcDatetime
 from platform_db.enums import Severity
 
@@ -90,6 +90,13 @@ class IncidentRead(BaseModel):
     resolved_at: datetime | None
     mtta_seconds: float | None
     mttr_seconds: float | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def next_statuses(self) -> list[Status]:
+        """The statuses the incident may move to now (the state machine's rule), so
+        a client offers only those actions."""
+        return sorted(ALLOWED[Status(self.status)], key=list(Status).index)
 
 
 class IncidentPage(BaseModel):

@@ -3,6 +3,8 @@
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,12 @@ def summarize(values: Sequence[float]) -> Summary:
         p50=percentile(ordered, 0.5),
         p95=percentile(ordered, 0.95),
     )
+
+
+def calendar_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    """The calendar days in `zone` that [start, end) touches, in order: the day
+    series a chart draws, so days without incidents are there too."""
+    first = start.astimezone(zone).date()
+    # `end` is exclusive: a range ending at local midnight does not touch that day.
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
