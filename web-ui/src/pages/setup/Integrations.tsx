@@ -2,9 +2,9 @@
 // made, with settings ready to paste; the list shows only its first characters.
 import { useState } from "preact/hooks";
 import { ingestion, must, oncall, type IngestionTypes } from "../../api/client";
-import { ErrorNote, Empty, Loading } from "../../components/states";
 import { when } from "../../format";
-import { ConfirmButton, Field, FormError, messageOf, Notice, PAGE, useLoad, useSave } from "./forms";
+import { Field, PAGE, SetupForm, useLoad, useSave } from "./forms";
+import { SetupSection } from "./Section";
 
 type Created = IngestionTypes["schemas"]["IntegrationCreated"];
 type Format = IngestionTypes["schemas"]["IntegrationCreate"]["type"];
@@ -23,96 +23,61 @@ export function Integrations() {
   );
   const services = useLoad(() => must(oncall.GET("/api/v1/services", { params: { query: { limit: PAGE } } })));
   const [created, setCreated] = useState<Created | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
-  const shown = (integrations.data?.items ?? []).filter((i) => showRevoked || i.revoked_at === null);
-
   return (
-    <div class="setup-section">
-      <h2>Integration keys</h2>
-      <Notice text={notice} />
-      {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
-      {listError ? (
-        <p class="form-error" role="alert">
-          {messageOf(listError)}
-        </p>
-      ) : null}
-      <label class="inline">
-        <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.currentTarget.checked)} />
-        Show revoked keys
-      </label>
-      {integrations.error ? (
-        <ErrorNote error={integrations.error} retry={integrations.reload} />
-      ) : !integrations.data ? (
-        <Loading what="Loading integration keys" />
-      ) : shown.length === 0 ? (
-        <Empty>No integration keys yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Service</th>
-                <th scope="col">Format</th>
-                <th scope="col">Key</th>
-                <th scope="col" class="hide-narrow">
-                  Created
-                </th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((integration) => (
-                <tr key={integration.id}>
-                  <td>{integration.name}</td>
-                  <td>{integration.service}</td>
-                  <td>{integration.type}</td>
-                  <td>
-                    <code>{integration.key_prefix}…</code>
-                  </td>
-                  <td class="hide-narrow">{when(integration.created_at)}</td>
-                  <td>
-                    {integration.revoked_at ? (
-                      <span class="muted">revoked {when(integration.revoked_at)}</span>
-                    ) : (
-                      <ConfirmButton
-                        label="Revoke"
-                        confirm="Yes, revoke"
-                        question={`Revoke ${integration.name}? Alerts sent with it are refused from then on.`}
-                        onConfirm={async () => {
-                          setListError(null);
-                          try {
-                            await must(
-                              ingestion.DELETE("/api/v1/integrations/{integration_id}", {
-                                params: { path: { integration_id: integration.id } },
-                              }),
-                            );
-                            setNotice(`${integration.name} revoked.`);
-                            if (created?.id === integration.id) setCreated(null);
-                            integrations.reload();
-                          } catch (failure) {
-                            setListError(failure);
-                          }
-                        }}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <SetupSection
+      title="Integration keys"
+      noun="integration keys"
+      list={integrations}
+      shown={(items) => items.filter((i) => showRevoked || i.revoked_at === null)}
+      above={
+        <>
+          {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
+          <label class="inline">
+            <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.currentTarget.checked)} />
+            Show revoked keys
+          </label>
+        </>
+      }
+      columns={[
+        { head: "Name", cell: (integration) => integration.name },
+        { head: "Service", cell: (integration) => integration.service },
+        { head: "Format", cell: (integration) => integration.type },
+        { head: "Key", cell: (integration) => <code>{integration.key_prefix}…</code> },
+        { head: "Created", narrow: true, cell: (integration) => when(integration.created_at) },
+      ]}
+      // A key is revoked, never edited: a changed key would be a new secret.
+      editable={false}
+      actions={(integration) =>
+        integration.revoked_at && <span class="muted">revoked {when(integration.revoked_at)}</span>
+      }
+      remove={(integration) =>
+        integration.revoked_at
+          ? null
+          : {
+              label: "Revoke",
+              confirm: "Yes, revoke",
+              question: `Revoke ${integration.name}? Alerts sent with it are refused from then on.`,
+              done: `${integration.name} revoked.`,
+              call: async () => {
+                await must(
+                  ingestion.DELETE("/api/v1/integrations/{integration_id}", {
+                    params: { path: { integration_id: integration.id } },
+                  }),
+                );
+                if (created?.id === integration.id) setCreated(null);
+              },
+            }
+      }
+      form={({ onDone }) => (
+        <IntegrationForm
+          services={(services.data?.items ?? []).map((s) => s.name)}
+          onCreated={(made) => {
+            setCreated(made);
+            onDone(null);
+          }}
+        />
       )}
-      <IntegrationForm
-        services={(services.data?.items ?? []).map((s) => s.name)}
-        onCreated={(made) => {
-          setCreated(made);
-          setNotice(null);
-          integrations.reload();
-        }}
-      />
-    </div>
+    />
   );
 }
 
@@ -136,8 +101,7 @@ function IntegrationForm({ services, onCreated }: { services: string[]; onCreate
   }
 
   return (
-    <form class="card setup-form" onSubmit={submit} aria-labelledby="integration-new-title" noValidate>
-      <h3 id="integration-new-title">New integration key</h3>
+    <SetupForm title="New integration key" noun="key" editing={false} save={save} onSubmit={submit}>
       <div class="form-grid">
         <Field label="Key name" name="name" errors={errors} hint="Where it is used, e.g. “prod Alertmanager”.">
           <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
@@ -163,13 +127,7 @@ function IntegrationForm({ services, onCreated }: { services: string[]; onCreate
         </Field>
       </div>
       {services.length === 0 && <p class="muted">No services yet: create one under Services first.</p>}
-      <FormError error={save.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {save.busy ? "Creating…" : "Create key"}
-        </button>
-      </div>
-    </form>
+    </SetupForm>
   );
 }
 

@@ -2,20 +2,16 @@
 // before the next, the whole repeated a number of times.
 import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
-import { ErrorNote, Empty, Loading } from "../../components/states";
 import {
-  ConfirmButton,
-  Field,
-  FormError,
-  GroupError,
-  messageOf,
-  Notice,
-  PAGE,
-  useLoad,
-  useEditFocus,
-  useSave,
   type Errors,
+  Field,
+  GroupError,
+  PAGE,
+  SetupForm,
+  useLoad,
+  useSave,
 } from "./forms";
+import { SetupSection } from "./Section";
 
 type Policy = OncallTypes["schemas"]["PolicyRead"];
 type Target = OncallTypes["schemas"]["TargetIn"];
@@ -36,96 +32,40 @@ export function Policies() {
       ...users.items.filter((u) => !u.disabled).map((u) => ({ type: "user" as const, id: u.id, name: u.name })),
     ];
   });
-  const [round, setRound] = useState(0);
-  const [editing, setEditing] = useState<Policy | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
-
   return (
-    <div class="setup-section">
-      <h2>Escalation policies</h2>
-      <Notice text={notice} />
-      {listError ? (
-        <p class="form-error" role="alert">
-          {messageOf(listError)}
-        </p>
-      ) : null}
-      {policies.error ? (
-        <ErrorNote error={policies.error} retry={policies.reload} />
-      ) : !policies.data ? (
-        <Loading what="Loading escalation policies" />
-      ) : policies.data.items.length === 0 ? (
-        <Empty>No escalation policies yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Levels</th>
-                <th scope="col">Repeats</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {policies.data.items.map((policy) => (
-                <tr key={policy.id}>
-                  <td>{policy.name}</td>
-                  <td>
-                    <ol class="plain-numbered">
-                      {policy.levels.map((level) => (
-                        <li key={level.position}>
-                          {level.targets.map((t) => `${t.name} (${t.type})`).join(", ")}
-                          <span class="muted"> — then after {level.delay_minutes} min</span>
-                        </li>
-                      ))}
-                    </ol>
-                  </td>
-                  <td>{policy.repeat_count}</td>
-                  <td>
-                    <div class="actions">
-                      <button type="button" aria-label={`Edit ${policy.name}`} onClick={() => setEditing(policy)}>
-                        Edit
-                      </button>
-                      <ConfirmButton
-                        label="Delete"
-                        question={`Delete escalation policy ${policy.name}?`}
-                        onConfirm={async () => {
-                          setListError(null);
-                          try {
-                            await must(
-                              oncall.DELETE("/api/v1/escalation-policies/{policy_id}", {
-                                params: { path: { policy_id: policy.id } },
-                              }),
-                            );
-                            setNotice(`Escalation policy ${policy.name} deleted.`);
-                            policies.reload();
-                          } catch (failure) {
-                            setListError(failure);
-                          }
-                        }}
-                      />
-                    </div>
-                  </td>
-                </tr>
+    <SetupSection
+      title="Escalation policies"
+      noun="escalation policies"
+      list={policies}
+      columns={[
+        { head: "Name", cell: (policy) => policy.name },
+        {
+          head: "Levels",
+          cell: (policy) => (
+            <ol class="plain-numbered">
+              {policy.levels.map((level) => (
+                <li key={level.position}>
+                  {level.targets.map((t) => `${t.name} (${t.type})`).join(", ")}
+                  <span class="muted"> — then after {level.delay_minutes} min</span>
+                </li>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </ol>
+          ),
+        },
+        { head: "Repeats", cell: (policy) => policy.repeat_count },
+      ]}
+      remove={(policy) => ({
+        question: `Delete escalation policy ${policy.name}?`,
+        done: `Escalation policy ${policy.name} deleted.`,
+        call: () =>
+          must(
+            oncall.DELETE("/api/v1/escalation-policies/{policy_id}", { params: { path: { policy_id: policy.id } } }),
+          ),
+      })}
+      form={({ item, onDone, onCancel }) => (
+        <PolicyForm policy={item} choices={choices.data ?? []} onDone={onDone} onCancel={onCancel} />
       )}
-      <PolicyForm
-        key={`${editing?.id ?? "new"}-${round}`}
-        policy={editing}
-        choices={choices.data ?? []}
-        onDone={(what) => {
-          setEditing(null);
-          setRound((n) => n + 1);
-          setNotice(what);
-          policies.reload();
-        }}
-        onCancel={() => setEditing(null)}
-      />
-    </div>
+    />
   );
 }
 
@@ -152,8 +92,6 @@ function PolicyForm({
   );
   const save = useSave();
   const errors = save.fields;
-  const formRef = useEditFocus(policy !== null);
-  const id = policy ? `policy-${policy.id}` : "policy-new";
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -176,8 +114,14 @@ function PolicyForm({
   }
 
   return (
-    <form ref={formRef} class="card setup-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
-      <h3 id={`${id}-title`}>{policy ? `Edit escalation policy ${policy.name}` : "New escalation policy"}</h3>
+    <SetupForm
+      title={policy ? `Edit escalation policy ${policy.name}` : "New escalation policy"}
+      noun="policy"
+      editing={policy !== null}
+      save={save}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <div class="form-grid">
         <Field label="Policy name" name="name" errors={errors}>
           <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
@@ -208,18 +152,7 @@ function PolicyForm({
           Add level
         </button>
       </div>
-      <FormError error={save.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {save.busy ? "Saving…" : policy ? "Save policy" : "Create policy"}
-        </button>
-        {policy && (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </SetupForm>
   );
 }
 

@@ -1,23 +1,19 @@
 // Schedules: a time zone and rotation layers, each taking its members in turn.
 import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
-import { ErrorNote, Empty, Loading } from "../../components/states";
 import {
-  ConfirmButton,
+  type Errors,
   Field,
-  FormError,
   GroupError,
   localZone,
-  messageOf,
   moved,
-  Notice,
   PAGE,
+  SetupForm,
   TimezoneList,
   useLoad,
-  useEditFocus,
   useSave,
-  type Errors,
 } from "./forms";
+import { SetupSection, None } from "./Section";
 
 type Schedule = OncallTypes["schemas"]["ScheduleRead"];
 type User = OncallTypes["schemas"]["UserRead"];
@@ -56,101 +52,42 @@ function newLayer(): Layer {
 export function Schedules() {
   const schedules = useLoad(() => must(oncall.GET("/api/v1/schedules", { params: { query: { limit: PAGE } } })));
   const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
-  const [round, setRound] = useState(0);
-  const [editing, setEditing] = useState<Schedule | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
-
   return (
-    <div class="setup-section">
-      <h2>Schedules</h2>
-      <Notice text={notice} />
-      {listError ? (
-        <p class="form-error" role="alert">
-          {messageOf(listError)}
-        </p>
-      ) : null}
-      {schedules.error ? (
-        <ErrorNote error={schedules.error} retry={schedules.reload} />
-      ) : !schedules.data ? (
-        <Loading what="Loading schedules" />
-      ) : schedules.data.items.length === 0 ? (
-        <Empty>No schedules yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Time zone</th>
-                <th scope="col">Layers</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {schedules.data.items.map((schedule) => (
-                <tr key={schedule.id}>
-                  <td>{schedule.name}</td>
-                  <td>{schedule.timezone}</td>
-                  <td>
-                    {schedule.layers.length === 0 ? (
-                      <span class="muted">none</span>
-                    ) : (
-                      <ul class="plain">
-                        {schedule.layers.map((layer) => (
-                          <li key={layer.id}>
-                            <strong>{layer.name}</strong>: {layer.rotation_type}
-                            {layer.shift_length > 1 ? ` ×${layer.shift_length}` : ""} from {layer.start_date}{" "}
-                            {layer.handoff_time} — {layer.members.map((m) => m.name).join(" → ")}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                  <td>
-                    <div class="actions">
-                      <button type="button" aria-label={`Edit ${schedule.name}`} onClick={() => setEditing(schedule)}>
-                        Edit
-                      </button>
-                      <ConfirmButton
-                        label="Delete"
-                        question={`Delete schedule ${schedule.name}?`}
-                        onConfirm={async () => {
-                          setListError(null);
-                          try {
-                            await must(
-                              oncall.DELETE("/api/v1/schedules/{schedule_id}", {
-                                params: { path: { schedule_id: schedule.id } },
-                              }),
-                            );
-                            setNotice(`Schedule ${schedule.name} deleted.`);
-                            schedules.reload();
-                          } catch (failure) {
-                            setListError(failure);
-                          }
-                        }}
-                      />
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <SetupSection
+      title="Schedules"
+      noun="schedules"
+      list={schedules}
+      columns={[
+        { head: "Name", cell: (schedule) => schedule.name },
+        { head: "Time zone", cell: (schedule) => schedule.timezone },
+        {
+          head: "Layers",
+          cell: (schedule) =>
+            schedule.layers.length === 0 ? (
+              <None />
+            ) : (
+              <ul class="plain">
+                {schedule.layers.map((layer) => (
+                  <li key={layer.id}>
+                    <strong>{layer.name}</strong>: {layer.rotation_type}
+                    {layer.shift_length > 1 ? ` ×${layer.shift_length}` : ""} from {layer.start_date}{" "}
+                    {layer.handoff_time} — {layer.members.map((m) => m.name).join(" → ")}
+                  </li>
+                ))}
+              </ul>
+            ),
+        },
+      ]}
+      remove={(schedule) => ({
+        question: `Delete schedule ${schedule.name}?`,
+        done: `Schedule ${schedule.name} deleted.`,
+        call: () =>
+          must(oncall.DELETE("/api/v1/schedules/{schedule_id}", { params: { path: { schedule_id: schedule.id } } })),
+      })}
+      form={({ item, onDone, onCancel }) => (
+        <ScheduleForm schedule={item} users={users.data?.items ?? []} onDone={onDone} onCancel={onCancel} />
       )}
-      <ScheduleForm
-        key={`${editing?.id ?? "new"}-${round}`}
-        schedule={editing}
-        users={users.data?.items ?? []}
-        onDone={(what) => {
-          setEditing(null);
-          setRound((n) => n + 1);
-          setNotice(what);
-          schedules.reload();
-        }}
-        onCancel={() => setEditing(null)}
-      />
-    </div>
+    />
   );
 }
 
@@ -182,7 +119,6 @@ function ScheduleForm({
   );
   const save = useSave();
   const errors = save.fields;
-  const formRef = useEditFocus(schedule !== null);
   const id = schedule ? `schedule-${schedule.id}` : "schedule-new";
 
   async function submit(event: Event) {
@@ -218,8 +154,14 @@ function ScheduleForm({
   }
 
   return (
-    <form ref={formRef} class="card setup-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
-      <h3 id={`${id}-title`}>{schedule ? `Edit schedule ${schedule.name}` : "New schedule"}</h3>
+    <SetupForm
+      title={schedule ? `Edit schedule ${schedule.name}` : "New schedule"}
+      noun="schedule"
+      editing={schedule !== null}
+      save={save}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <div class="form-grid">
         <Field label="Schedule name" name="name" errors={errors}>
           <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
@@ -246,18 +188,7 @@ function ScheduleForm({
           Add layer
         </button>
       </div>
-      <FormError error={save.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {save.busy ? "Saving…" : schedule ? "Save schedule" : "Create schedule"}
-        </button>
-        {schedule && (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </SetupForm>
   );
 }
 

@@ -1,8 +1,8 @@
 // Services: what alerts are about; each names the escalation policy that pages for it and its team.
 import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
-import { ErrorNote, Empty, Loading } from "../../components/states";
-import { ConfirmButton, Field, FormError, messageOf, Notice, PAGE, useEditFocus, useLoad, useSave } from "./forms";
+import { Field, PAGE, SetupForm, useLoad, useSave } from "./forms";
+import { SetupSection, None } from "./Section";
 
 type Service = OncallTypes["schemas"]["ServiceRead"];
 type Named = { id: string; name: string };
@@ -13,92 +13,30 @@ export function Services() {
     must(oncall.GET("/api/v1/escalation-policies", { params: { query: { limit: PAGE } } })),
   );
   const teams = useLoad(() => must(oncall.GET("/api/v1/teams", { params: { query: { limit: PAGE } } })));
-  const [round, setRound] = useState(0);
-  const [editing, setEditing] = useState<Service | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
   const policyList: Named[] = policies.data?.items ?? [];
   const teamList: Named[] = teams.data?.items ?? [];
   const nameIn = (list: Named[], id: string | null) =>
-    id === null ? <span class="muted">none</span> : (list.find((x) => x.id === id)?.name ?? id);
-
+    id === null ? <None /> : (list.find((x) => x.id === id)?.name ?? id);
   return (
-    <div class="setup-section">
-      <h2>Services</h2>
-      <Notice text={notice} />
-      {listError ? (
-        <p class="form-error" role="alert">
-          {messageOf(listError)}
-        </p>
-      ) : null}
-      {services.error ? (
-        <ErrorNote error={services.error} retry={services.reload} />
-      ) : !services.data ? (
-        <Loading what="Loading services" />
-      ) : services.data.items.length === 0 ? (
-        <Empty>No services yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Escalation policy</th>
-                <th scope="col">Team</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {services.data.items.map((service) => (
-                <tr key={service.id}>
-                  <td>{service.name}</td>
-                  <td>{nameIn(policyList, service.escalation_policy_id)}</td>
-                  <td>{nameIn(teamList, service.team_id)}</td>
-                  <td>
-                    <div class="actions">
-                      <button type="button" aria-label={`Edit ${service.name}`} onClick={() => setEditing(service)}>
-                        Edit
-                      </button>
-                      <ConfirmButton
-                        label="Delete"
-                        question={`Delete service ${service.name}?`}
-                        onConfirm={async () => {
-                          setListError(null);
-                          try {
-                            await must(
-                              oncall.DELETE("/api/v1/services/{service_id}", {
-                                params: { path: { service_id: service.id } },
-                              }),
-                            );
-                            setNotice(`Service ${service.name} deleted.`);
-                            services.reload();
-                          } catch (failure) {
-                            setListError(failure);
-                          }
-                        }}
-                      />
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <SetupSection
+      title="Services"
+      noun="services"
+      list={services}
+      columns={[
+        { head: "Name", cell: (service) => service.name },
+        { head: "Escalation policy", cell: (service) => nameIn(policyList, service.escalation_policy_id) },
+        { head: "Team", cell: (service) => nameIn(teamList, service.team_id) },
+      ]}
+      remove={(service) => ({
+        question: `Delete service ${service.name}?`,
+        done: `Service ${service.name} deleted.`,
+        call: () =>
+          must(oncall.DELETE("/api/v1/services/{service_id}", { params: { path: { service_id: service.id } } })),
+      })}
+      form={({ item, onDone, onCancel }) => (
+        <ServiceForm service={item} policies={policyList} teams={teamList} onDone={onDone} onCancel={onCancel} />
       )}
-      <ServiceForm
-        key={`${editing?.id ?? "new"}-${round}`}
-        service={editing}
-        policies={policyList}
-        teams={teamList}
-        onDone={(what) => {
-          setEditing(null);
-          setRound((n) => n + 1);
-          setNotice(what);
-          services.reload();
-        }}
-        onCancel={() => setEditing(null)}
-      />
-    </div>
+    />
   );
 }
 
@@ -121,8 +59,6 @@ function ServiceForm({
   const [team, setTeam] = useState(service?.team_id ?? "");
   const save = useSave();
   const errors = save.fields;
-  const formRef = useEditFocus(service !== null);
-  const id = service ? `service-${service.id}` : "service-new";
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -138,8 +74,14 @@ function ServiceForm({
   }
 
   return (
-    <form ref={formRef} class="card setup-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
-      <h3 id={`${id}-title`}>{service ? `Edit service ${service.name}` : "New service"}</h3>
+    <SetupForm
+      title={service ? `Edit service ${service.name}` : "New service"}
+      noun="service"
+      editing={service !== null}
+      save={save}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <div class="form-grid">
         <Field
           label="Service name"
@@ -173,17 +115,6 @@ function ServiceForm({
           <input value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
       </div>
-      <FormError error={save.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {save.busy ? "Saving…" : service ? "Save service" : "Create service"}
-        </button>
-        {service && (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </SetupForm>
   );
 }

@@ -1,8 +1,15 @@
 // Teams: a name and its members, each a member or a manager.
 import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
-import { ErrorNote, Empty, Loading } from "../../components/states";
-import { ConfirmButton, Field, FormError, GroupError, messageOf, Notice, PAGE, useEditFocus, useLoad, useSave } from "./forms";
+import {
+  Field,
+  GroupError,
+  PAGE,
+  SetupForm,
+  useLoad,
+  useSave,
+} from "./forms";
+import { SetupSection, None } from "./Section";
 
 type Team = OncallTypes["schemas"]["TeamRead"];
 type User = OncallTypes["schemas"]["UserRead"];
@@ -12,87 +19,32 @@ type Member = { user_id: string; role: TeamRole };
 export function Teams() {
   const teams = useLoad(() => must(oncall.GET("/api/v1/teams", { params: { query: { limit: PAGE } } })));
   const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
-  const [round, setRound] = useState(0);
-  const [editing, setEditing] = useState<Team | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
-
   return (
-    <div class="setup-section">
-      <h2>Teams</h2>
-      <Notice text={notice} />
-      {listError ? (
-        <p class="form-error" role="alert">
-          {messageOf(listError)}
-        </p>
-      ) : null}
-      {teams.error ? (
-        <ErrorNote error={teams.error} retry={teams.reload} />
-      ) : !teams.data ? (
-        <Loading what="Loading teams" />
-      ) : teams.data.items.length === 0 ? (
-        <Empty>No teams yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Members</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {teams.data.items.map((team) => (
-                <tr key={team.id}>
-                  <td>{team.name}</td>
-                  <td>
-                    {team.members.length === 0 ? (
-                      <span class="muted">none</span>
-                    ) : (
-                      team.members.map((m) => `${m.user.name}${m.role === "manager" ? " (manager)" : ""}`).join(", ")
-                    )}
-                  </td>
-                  <td>
-                    <div class="actions">
-                      <button type="button" aria-label={`Edit ${team.name}`} onClick={() => setEditing(team)}>
-                        Edit
-                      </button>
-                      <ConfirmButton
-                        label="Delete"
-                        question={`Delete team ${team.name}?`}
-                        onConfirm={async () => {
-                          setListError(null);
-                          try {
-                            await must(oncall.DELETE("/api/v1/teams/{team_id}", { params: { path: { team_id: team.id } } }));
-                            setNotice(`Team ${team.name} deleted.`);
-                            teams.reload();
-                          } catch (failure) {
-                            setListError(failure);
-                          }
-                        }}
-                      />
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <SetupSection
+      title="Teams"
+      noun="teams"
+      list={teams}
+      columns={[
+        { head: "Name", cell: (team) => team.name },
+        {
+          head: "Members",
+          cell: (team) =>
+            team.members.length === 0 ? (
+              <None />
+            ) : (
+              team.members.map((m) => `${m.user.name}${m.role === "manager" ? " (manager)" : ""}`).join(", ")
+            ),
+        },
+      ]}
+      remove={(team) => ({
+        question: `Delete team ${team.name}?`,
+        done: `Team ${team.name} deleted.`,
+        call: () => must(oncall.DELETE("/api/v1/teams/{team_id}", { params: { path: { team_id: team.id } } })),
+      })}
+      form={({ item, onDone, onCancel }) => (
+        <TeamForm team={item} users={users.data?.items ?? []} onDone={onDone} onCancel={onCancel} />
       )}
-      <TeamForm
-        key={`${editing?.id ?? "new"}-${round}`}
-        team={editing}
-        users={users.data?.items ?? []}
-        onDone={(what) => {
-          setEditing(null);
-          setRound((n) => n + 1);
-          setNotice(what);
-          teams.reload();
-        }}
-        onCancel={() => setEditing(null)}
-      />
-    </div>
+    />
   );
 }
 
@@ -114,8 +66,6 @@ function TeamForm({
   const [adding, setAdding] = useState("");
   const save = useSave();
   const errors = save.fields;
-  const formRef = useEditFocus(team !== null);
-  const id = team ? `team-${team.id}` : "team-new";
   const nameOf = (userId: string) => users.find((u) => u.id === userId)?.name ?? userId;
   const choices = users.filter((u) => !members.some((m) => m.user_id === u.id));
 
@@ -132,8 +82,14 @@ function TeamForm({
   }
 
   return (
-    <form ref={formRef} class="card setup-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
-      <h3 id={`${id}-title`}>{team ? `Edit team ${team.name}` : "New team"}</h3>
+    <SetupForm
+      title={team ? `Edit team ${team.name}` : "New team"}
+      noun="team"
+      editing={team !== null}
+      save={save}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <Field label="Team name" name="name" errors={errors}>
         <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
@@ -190,17 +146,6 @@ function TeamForm({
           </button>
         </div>
       </fieldset>
-      <FormError error={save.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {save.busy ? "Saving…" : team ? "Save team" : "Create team"}
-        </button>
-        {team && (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </SetupForm>
   );
 }

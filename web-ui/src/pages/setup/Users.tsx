@@ -1,22 +1,18 @@
 // Users: who can log in and be paged, their role, time zone and contact methods.
 import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
-import { ErrorNote, Empty, Loading } from "../../components/states";
 import { useSession } from "../../session";
 import {
-  ConfirmButton,
   Field,
-  FormError,
   GroupError,
   localZone,
-  messageOf,
-  Notice,
   PAGE,
+  SetupForm,
   TimezoneList,
   useLoad,
-  useEditFocus,
   useSave,
 } from "./forms";
+import { SetupSection, None } from "./Section";
 
 type User = OncallTypes["schemas"]["UserRead"];
 type Role = OncallTypes["schemas"]["Role"];
@@ -38,133 +34,74 @@ const CONTACT_TYPES: { value: ContactType; text: string; placeholder: string }[]
 export function Users() {
   const { me } = useSession();
   const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
-  const [round, setRound] = useState(0);
-  const [editing, setEditing] = useState<User | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
-
-  async function act(what: string, call: () => Promise<unknown>) {
-    setListError(null);
-    try {
-      await call();
-      setNotice(what);
-      users.reload();
-    } catch (failure) {
-      setListError(failure);
-    }
-  }
-
   return (
-    <div class="setup-section">
-      <h2>Users</h2>
-      <Notice text={notice} />
-      {listError ? (
-        <p class="form-error" role="alert">
-          {messageOf(listError)}
-        </p>
-      ) : null}
-      {users.error ? (
-        <ErrorNote error={users.error} retry={users.reload} />
-      ) : !users.data ? (
-        <Loading what="Loading users" />
-      ) : users.data.items.length === 0 ? (
-        <Empty>No users yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col" class="hide-narrow">
-                  Time zone
-                </th>
-                <th scope="col" class="hide-narrow">
-                  Contact methods
-                </th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.items.map((user) => (
-                <tr key={user.id} class={user.disabled ? "disabled-row" : undefined}>
-                  <td>
-                    {user.name}
-                    {user.disabled && <span class="tag">disabled</span>}
-                  </td>
-                  <td>{user.email}</td>
-                  <td>
-                    <span class={`role role-${user.role}`}>{user.role}</span>
-                  </td>
-                  <td class="hide-narrow">{user.timezone}</td>
-                  <td class="hide-narrow">
-                    {user.contact_methods.length === 0 ? (
-                      <span class="muted">none</span>
-                    ) : (
-                      <ul class="plain">
-                        {contactsOf(user).map((c) => (
-                          <li key={c.id}>
-                            <span class="muted">{c.type}:</span> <span class="address">{c.address}</span>
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                  <td>
-                    <div class="actions">
-                      <button type="button" onClick={() => setEditing(user)} aria-label={`Edit ${user.name}`}>
-                        Edit
-                      </button>
-                      {user.id !== me?.id && (
-                        <button
-                          type="button"
-                          aria-label={`${user.disabled ? "Enable" : "Disable"} ${user.name}`}
-                          onClick={() =>
-                            act(`${user.name} ${user.disabled ? "enabled" : "disabled"}.`, () =>
-                              must(
-                                oncall.PATCH("/api/v1/users/{user_id}", {
-                                  params: { path: { user_id: user.id } },
-                                  body: { disabled: !user.disabled },
-                                }),
-                              ),
-                            )
-                          }
-                        >
-                          {user.disabled ? "Enable" : "Disable"}
-                        </button>
-                      )}
-                      {user.id !== me?.id && (
-                        <ConfirmButton
-                          label="Delete"
-                          question={`Delete ${user.name}?`}
-                          onConfirm={() =>
-                            act(`${user.name} deleted.`, () =>
-                              must(oncall.DELETE("/api/v1/users/{user_id}", { params: { path: { user_id: user.id } } })),
-                            )
-                          }
-                        />
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <UserForm
-        key={`${editing?.id ?? "new"}-${round}`}
-        user={editing}
-        onDone={(what) => {
-          setEditing(null);
-          setRound((n) => n + 1);
-          setNotice(what);
-          users.reload();
-        }}
-        onCancel={() => setEditing(null)}
-      />
-    </div>
+    <SetupSection
+      title="Users"
+      noun="users"
+      list={users}
+      rowClass={(user) => (user.disabled ? "disabled-row" : undefined)}
+      columns={[
+        {
+          head: "Name",
+          cell: (user) => (
+            <>
+              {user.name}
+              {user.disabled && <span class="tag">disabled</span>}
+            </>
+          ),
+        },
+        { head: "Email", cell: (user) => user.email },
+        { head: "Role", cell: (user) => <span class={`role role-${user.role}`}>{user.role}</span> },
+        { head: "Time zone", narrow: true, cell: (user) => user.timezone },
+        {
+          head: "Contact methods",
+          narrow: true,
+          cell: (user) =>
+            user.contact_methods.length === 0 ? (
+              <None />
+            ) : (
+              <ul class="plain">
+                {contactsOf(user).map((c) => (
+                  <li key={c.id}>
+                    <span class="muted">{c.type}:</span> <span class="address">{c.address}</span>
+                  </li>
+                ))}
+              </ul>
+            ),
+        },
+      ]}
+      // Nobody disables or deletes themselves: the last admin would lock everyone out.
+      actions={(user, act) =>
+        user.id !== me?.id && (
+          <button
+            type="button"
+            aria-label={`${user.disabled ? "Enable" : "Disable"} ${user.name}`}
+            onClick={() =>
+              act(`${user.name} ${user.disabled ? "enabled" : "disabled"}.`, () =>
+                must(
+                  oncall.PATCH("/api/v1/users/{user_id}", {
+                    params: { path: { user_id: user.id } },
+                    body: { disabled: !user.disabled },
+                  }),
+                ),
+              )
+            }
+          >
+            {user.disabled ? "Enable" : "Disable"}
+          </button>
+        )
+      }
+      remove={(user) =>
+        user.id === me?.id
+          ? null
+          : {
+              question: `Delete ${user.name}?`,
+              done: `${user.name} deleted.`,
+              call: () => must(oncall.DELETE("/api/v1/users/{user_id}", { params: { path: { user_id: user.id } } })),
+            }
+      }
+      form={({ item, onDone, onCancel }) => <UserForm user={item} onDone={onDone} onCancel={onCancel} />}
+    />
   );
 }
 
@@ -187,7 +124,6 @@ function UserForm({
   );
   const save = useSave();
   const errors = save.fields;
-  const formRef = useEditFocus(user !== null);
   const id = user ? `user-${user.id}` : "user-new";
 
   async function submit(event: Event) {
@@ -225,8 +161,14 @@ function UserForm({
   }
 
   return (
-    <form ref={formRef} class="card setup-form" onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
-      <h3 id={`${id}-title`}>{user ? `Edit ${user.name}` : "New user"}</h3>
+    <SetupForm
+      title={user ? `Edit ${user.name}` : "New user"}
+      noun="user"
+      editing={user !== null}
+      save={save}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <div class="form-grid">
         <Field label="Name" name="name" errors={errors}>
           <input required value={name} onInput={(e) => setName(e.currentTarget.value)} autocomplete="off" />
@@ -302,17 +244,6 @@ function UserForm({
           Add contact method
         </button>
       </fieldset>
-      <FormError error={save.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {save.busy ? "Saving…" : user ? "Save user" : "Create user"}
-        </button>
-        {user && (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </SetupForm>
   );
 }

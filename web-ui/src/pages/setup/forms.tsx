@@ -13,11 +13,9 @@ const plain = (message: string | undefined) => message?.replace(/^Value error, /
 export const PAGE = 200;
 
 /** Something loaded from the API, with its error and a way to load it again. */
-export function useLoad<T>(load: () => Promise<T>): {
-  data: T | undefined;
-  error: unknown;
-  reload: () => void;
-} {
+export type Loaded<T> = { data: T | undefined; error: unknown; reload: () => void };
+
+export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [round, setRound] = useState(0);
@@ -126,6 +124,48 @@ export function FormError({ error }: { error: unknown }) {
   );
 }
 
+/** A setup form: a card titled for a new item or the one edited (which it scrolls
+ * to and focuses), the fields, the API's refusal under them, then Create or Save,
+ * and Cancel while editing. */
+export function SetupForm({
+  title,
+  noun,
+  editing,
+  save,
+  onSubmit,
+  onCancel,
+  children,
+}: {
+  title: string;
+  /** What the button names: "Create team", "Save team". */
+  noun: string;
+  editing: boolean;
+  save: { busy: boolean; error: unknown };
+  onSubmit: (event: Event) => void;
+  onCancel?: () => void;
+  children: ComponentChildren;
+}) {
+  const formRef = useEditFocus(editing);
+  const id = useId();
+  return (
+    <form ref={formRef} class="card setup-form" onSubmit={onSubmit} aria-labelledby={id} noValidate>
+      <h3 id={id}>{title}</h3>
+      {children}
+      <FormError error={save.error} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={save.busy}>
+          {save.busy ? "Saving…" : `${editing ? "Save" : "Create"} ${noun}`}
+        </button>
+        {editing && onCancel && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
 /** A delete (or revoke) button that asks first. */
 export function ConfirmButton({
   label,
@@ -222,7 +262,7 @@ export function Notice({ text }: { text: string | null }) {
 }
 
 /** A form's ref that, when the form opens to edit something, scrolls it into view and focuses its first input. */
-export function useEditFocus(editing: boolean) {
+function useEditFocus(editing: boolean) {
   const ref = useRef<HTMLFormElement>(null);
   useEffect(() => {
     if (!editing || !ref.current) return;
