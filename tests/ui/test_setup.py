@@ -209,3 +209,21 @@ def test_every_setup_section_has_no_serious_accessibility_violations_at_either_w
             assert serious_accessibility_violations(axe_page) == [], (section, viewport)
         if section in ("teams", "policies", "services"):  # the others are taken mid-flow above
             screenshot(axe_page, f"setup-{section}")
+
+
+def test_a_long_list_pages_through_the_api(page, ui_platform):
+    tag = uuid.uuid4().hex[:6]
+    with ui_platform.admin_api() as admin:
+        for n in range(201):
+            admin.post("/api/v1/teams", json={"name": f"Team {tag} {n:03}"}).raise_for_status()
+        total = admin.get("/api/v1/teams", params={"limit": 1}).json()["total"]
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto("/setup/teams")
+    pager = page.get_by_role("navigation", name="Pages of teams")
+    expect(pager).to_contain_text(f"1\u2013200 of {total}")
+    expect(page.locator("tbody tr")).to_have_count(200)
+    pager.get_by_role("button", name="Next").click()
+    expect(pager).to_contain_text(f"201\u2013{total} of {total}")
+    expect(page.locator("tbody tr")).to_have_count(total - 200)
+    pager.get_by_role("button", name="Previous").click()
+    expect(page.locator("tbody tr")).to_have_count(200)

@@ -9,6 +9,7 @@ import {
   PAGE,
   SetupForm,
   useLoad,
+  usePaged,
   useSave,
 } from "./forms";
 import { SetupSection } from "./Section";
@@ -19,9 +20,7 @@ type Level = { delay_minutes: string; targets: Target[] };
 type Choice = { type: Target["type"]; id: string; name: string };
 
 export function Policies() {
-  const policies = useLoad(() =>
-    must(oncall.GET("/api/v1/escalation-policies", { params: { query: { limit: PAGE } } })),
-  );
+  const policies = usePaged((page) => must(oncall.GET("/api/v1/escalation-policies", { params: { query: page } })));
   const choices = useLoad(async (): Promise<Choice[]> => {
     const [users, schedules] = await Promise.all([
       must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })),

@@ -11,6 +11,7 @@ import {
   SetupForm,
   TimezoneList,
   useLoad,
+  usePaged,
   useSave,
 } from "./forms";
 import { SetupSection, None } from "./Section";
@@ -50,7 +51,7 @@ function newLayer(): Layer {
 }
 
 export function Schedules() {
-  const schedules = useLoad(() => must(oncall.GET("/api/v1/schedules", { params: { query: { limit: PAGE } } })));
+  const schedules = usePaged((page) => must(oncall.GET("/api/v1/schedules", { params: { query: page } })));
   const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
   return (
     <SetupSection

@@ -4,7 +4,7 @@
 import { Fragment, type ComponentChildren, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { ErrorNote, Empty, Loading } from "../../components/states";
-import { ConfirmButton, messageOf, Notice, type Loaded } from "./forms";
+import { ConfirmButton, messageOf, Notice, PAGE, type Loaded, type Paged } from "./forms";
 
 export type Column<T> = {
   head: string;
@@ -39,7 +39,8 @@ export function SetupSection<T extends Named>({
   title: string;
   /** The plural the states speak of: "teams" gives "Loading teams…" and "No teams yet." */
   noun: string;
-  list: Loaded<{ items: T[] }>;
+  /** Paged: Newer/Older under the list when it is longer than a page. */
+  list: Loaded<{ items: T[] }> | Paged<T>;
   shown?: (items: T[]) => T[];
   columns: Column<T>[];
   rowClass?: (item: T) => string | undefined;
@@ -132,6 +133,23 @@ export function SetupSection<T extends Named>({
             </tbody>
           </table>
         </div>
+      )}
+      {"setOffset" in list && list.data && list.data.total > PAGE && (
+        <nav class="pager" aria-label={`Pages of ${noun}`}>
+          <button type="button" disabled={list.offset === 0} onClick={() => list.setOffset(Math.max(0, list.offset - PAGE))}>
+            Previous
+          </button>
+          <span>
+            {list.offset + 1}–{Math.min(list.offset + PAGE, list.data.total)} of {list.data.total}
+          </span>
+          <button
+            type="button"
+            disabled={list.offset + PAGE >= list.data.total}
+            onClick={() => list.setOffset(list.offset + PAGE)}
+          >
+            Next
+          </button>
+        </nav>
       )}
       {/* A new key after each save or cancel: the form starts afresh. */}
       <Fragment key={`${editing?.id ?? "new"}-${round}`}>

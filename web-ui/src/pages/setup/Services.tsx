@@ -1,14 +1,21 @@
 // Services: what alerts are about; each names the escalation policy that pages for it and its team.
 import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
-import { Field, PAGE, SetupForm, useLoad, useSave } from "./forms";
+import {
+  Field,
+  PAGE,
+  SetupForm,
+  useLoad,
+  usePaged,
+  useSave,
+} from "./forms";
 import { SetupSection, None } from "./Section";
 
 type Service = OncallTypes["schemas"]["ServiceRead"];
 type Named = { id: string; name: string };
 
 export function Services() {
-  const services = useLoad(() => must(oncall.GET("/api/v1/services", { params: { query: { limit: PAGE } } })));
+  const services = usePaged((page) => must(oncall.GET("/api/v1/services", { params: { query: page } })));
   const policies = useLoad(() =>
     must(oncall.GET("/api/v1/escalation-policies", { params: { query: { limit: PAGE } } })),
   );

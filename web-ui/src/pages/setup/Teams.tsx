@@ -7,6 +7,7 @@ import {
   PAGE,
   SetupForm,
   useLoad,
+  usePaged,
   useSave,
 } from "./forms";
 import { SetupSection, None } from "./Section";
@@ -17,7 +18,7 @@ type TeamRole = OncallTypes["schemas"]["TeamMemberIn"]["role"];
 type Member = { user_id: string; role: TeamRole };
 
 export function Teams() {
-  const teams = useLoad(() => must(oncall.GET("/api/v1/teams", { params: { query: { limit: PAGE } } })));
+  const teams = usePaged((page) => must(oncall.GET("/api/v1/teams", { params: { query: page } })));
   const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
   return (
     <SetupSection

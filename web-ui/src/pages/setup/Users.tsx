@@ -6,10 +6,9 @@ import {
   Field,
   GroupError,
   localZone,
-  PAGE,
   SetupForm,
   TimezoneList,
-  useLoad,
+  usePaged,
   useSave,
 } from "./forms";
 import { SetupSection, None } from "./Section";
@@ -33,7 +32,7 @@ const CONTACT_TYPES: { value: ContactType; text: string; placeholder: string }[]
 
 export function Users() {
   const { me } = useSession();
-  const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
+  const users = usePaged((page) => must(oncall.GET("/api/v1/users", { params: { query: page } })));
   return (
     <SetupSection
       title="Users"

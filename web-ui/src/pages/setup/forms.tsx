@@ -15,7 +15,8 @@ export const PAGE = 200;
 /** Something loaded from the API, with its error and a way to load it again. */
 export type Loaded<T> = { data: T | undefined; error: unknown; reload: () => void };
 
-export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
+/** `load` runs again on reload() and whenever one of `deps` changes. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [round, setRound] = useState(0);
@@ -31,9 +32,18 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
     return () => {
       current = false;
     };
-  }, [round]);
+  }, [round, ...deps]);
   const reload = useCallback(() => setRound((n) => n + 1), []);
   return { data, error, reload };
+}
+
+/** A list the API serves in pages of PAGE, with the offset shown. */
+export type Paged<T> = Loaded<{ items: T[]; total: number }> & { offset: number; setOffset: (offset: number) => void };
+
+export function usePaged<T>(load: (page: { limit: number; offset: number }) => Promise<{ items: T[]; total: number }>): Paged<T> {
+  const [offset, setOffset] = useState(0);
+  const loaded = useLoad(() => load({ limit: PAGE, offset }), [offset]);
+  return { ...loaded, offset, setOffset };
 }
 
 /** A form's save: busy while it runs, then the API's words on failure. */
