@@ -75,7 +75,9 @@ class PagedUser(UserRef):
     muted_severities: list[str]
 
     @field_serializer("contact_methods", mode="wrap")
-    def _secrets_hidden(self, methods: list[ContactMethodRead], handler: SerializerFunctionWrapHandler) -> list[dict]:
+    # No return annotation on purpose: the documented shape stays the field's own
+    # (list[ContactMethodRead]); the addresses are only shortened, never reshaped.
+    def _secrets_hidden(self, methods: list[ContactMethodRead], handler: SerializerFunctionWrapHandler):
         return shown_contact_methods(self.id, handler(methods))
 
 

@@ -147,7 +147,9 @@ class UserRead(Stamped):
     disabled: bool
 
     @field_serializer("contact_methods", mode="wrap")
-    def _secrets_hidden(self, methods: list[ContactMethodRead], handler: SerializerFunctionWrapHandler) -> list[dict]:
+    # No return annotation on purpose: the documented shape stays the field's own
+    # (list[ContactMethodRead]); the addresses are only shortened, never reshaped.
+    def _secrets_hidden(self, methods: list[ContactMethodRead], handler: SerializerFunctionWrapHandler):
         return shown_contact_methods(self.id, handler(methods))
 
 
