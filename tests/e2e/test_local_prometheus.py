@@ -14,21 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_testing import free_port
+from platform_testing import free_port, free_ports
 
 from .test_observability import JOBS, RULE_FILES, _rule_exprs
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _base_port() -> int:
-    """A base with four free ports after it."""
-    for _ in range(50):
-        base = free_port()
-        if base + 4 < 65535 and all(_refused(base + i) for i in range(4)):
-            return base
-    raise RuntimeError("no free block of ports")
 
 
 def _refused(port: int) -> bool:
@@ -43,7 +34,7 @@ def _refused(port: int) -> bool:
 
 def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clean_database, tmp_path):
     assert RULE_FILES
-    base, port, http_port, https_port = _base_port(), free_port(), free_port(), free_port()
+    base, port, http_port, https_port = free_ports(4), free_port(), free_port(), free_port()
     if shutil.which("prometheus") is None:
         pytest.fail("prometheus not installed: apt-get install prometheus (.ci/run does)")
     env = {

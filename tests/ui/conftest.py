@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from platform_testing import free_port, login_token, provisioned_database
+from platform_testing import free_port, free_ports, login_token, provisioned_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "data" / "ui-screenshots"
@@ -50,20 +50,12 @@ class RunningPlatform:
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
 
 
-def _base_port() -> int:
-    for _ in range(50):
-        base = free_port()
-        if base + 4 < 65535:
-            return base
-    raise RuntimeError("no free block of ports")
-
-
 @pytest.fixture(scope="session")
 def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatform]:
     _required("nginx", bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists()), "apt-get install nginx")
     _required("npm", bool(shutil.which("npm")), "apt-get install npm")
     folder = tmp_path_factory.mktemp("ui-platform")
-    base, http_port, https_port = _base_port(), free_port(), free_port()
+    base, http_port, https_port = free_ports(4), free_port(), free_port()
     with provisioned_database(database_server) as database_url:
         env = {
             **os.environ,

@@ -3,6 +3,7 @@ database of its own per test run, a reset between tests, running apps
 in-process and real server processes."""
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -153,11 +154,51 @@ def login_token(oncall_url: str, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {created.json()['token']}"}
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 at the time of asking."""
+_LOWEST_PORT = 10_000  # above the well-known and registered ports services here listen on
+_handed_out: set[int] = set()
+
+
+def _ephemeral_ports() -> range:
+    """The kernel's range for the local ports of outgoing connections."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive TCP ports free on 127.0.0.1.
+
+    Chosen below the kernel's ephemeral range: a port from that range can be
+    taken by any outgoing connection (a database client, a health probe) in
+    the seconds between asking and a server binding it, which is how a
+    service of the local runner once failed to start with "address already in
+    use". Ports already handed out in this process are not handed out again.
+    """
+    ephemeral = _ephemeral_ports()
+    candidates = range(_LOWEST_PORT, max(ephemeral.start, _LOWEST_PORT + 1000) - count)
+    for _ in range(200):
+        base = random.choice(candidates)
+        block = range(base, base + count)
+        if base + count <= 65535 and _handed_out.isdisjoint(block) and all(_bindable(p) for p in block):
+            _handed_out.update(block)
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports between {candidates.start} and {candidates.stop}")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 at the time of asking (see `free_ports`)."""
+    return free_ports(1)
 
 
 class ServiceProcess:

@@ -16,20 +16,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, free_ports
 
 ROOT = Path(__file__).resolve().parents[4]
 MODULES = ("alert_ingestion", "incident_management", "oncall_service", "notification_service")
 pytestmark = pytest.mark.e2e
-
-
-def _free_block(size: int) -> int:
-    """A base port with `size` free ports after it."""
-    for _ in range(50):
-        base = free_port()
-        if base + size < 65535 and all(_is_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free block of ports")
 
 
 def _is_free(port: int) -> bool:
@@ -77,7 +68,7 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tm
     """`make dev` with nothing configured: an embedded PostgreSQL, migrated, the
     four services on it; Ctrl-C, or SIGHUP from a closed terminal, stops the
     services and then the database."""
-    base = _free_block(4)
+    base = free_ports(4)
     # Under the checkout, not /tmp: as root the server runs as its own user,
     # who cannot pass through pytest's private temporary folder.
     folder = ROOT / "data" / f"test-dev-{uuid.uuid4().hex[:8]}"
