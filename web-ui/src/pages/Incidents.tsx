@@ -6,6 +6,7 @@ import { useLocation } from "preact-iso";
 import { incidents, must, type IncidentTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
 import { age, label, SEVERITIES, STATUSES } from "../format";
+import { useLatest } from "../latest";
 import { useSession } from "../session";
 import { nameOf, useUsers } from "../users";
 import { ACTION_LABEL, change, failureNotice, type Incident } from "./incident-actions";
@@ -22,7 +23,8 @@ export function Incidents() {
   const { can } = useSession();
   const users = useUsers();
   const [page, setPage] = useState<Page | null>(null);
-  const [counts, setCounts] = useState<Record<string, number>>({});
+  const [counts, setCounts] = useState<Record<string, number> | null>(null);
+  const begin = useLatest();
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -43,32 +45,33 @@ export function Incidents() {
     const range = RANGES[query.range ?? ""] ?? null;
     const statuses =
       status === "active" ? (["open", "acknowledged", "in_progress"] as const) : status === "any" ? [] : [status as Incident["status"]];
+    const fresh = begin();
+    // The rows do not wait for the counts: over many incidents the summary is the slower answer.
+    const rows = must(
+      incidents.GET("/api/v1/incidents", {
+        params: {
+          query: {
+            status: statuses as IncidentTypes["schemas"]["IncidentStatus"][],
+            severity: query.severity ? [query.severity as (typeof SEVERITIES)[number]] : [],
+            service: query.service || undefined,
+            assignee: query.assignee || undefined,
+            since: range ? new Date(Date.now() - range * 1000).toISOString() : undefined,
+            limit: PAGE,
+            offset,
+          },
+        },
+      }),
+    ).then((listed) => fresh() && setPage(listed));
+    const counts = must(
+      incidents.GET("/api/v1/incidents/stats/summary", { params: { query: { service: query.service || undefined } } }),
+    ).then((summary) => fresh() && setCounts(summary.by_status));
     try {
-      const [listed, summary] = await Promise.all([
-        must(
-          incidents.GET("/api/v1/incidents", {
-            params: {
-              query: {
-                status: statuses as IncidentTypes["schemas"]["IncidentStatus"][],
-                severity: query.severity ? [query.severity as (typeof SEVERITIES)[number]] : [],
-                service: query.service || undefined,
-                assignee: query.assignee || undefined,
-                since: range ? new Date(Date.now() - range * 1000).toISOString() : undefined,
-                limit: PAGE,
-                offset,
-              },
-            },
-          }),
-        ),
-        must(incidents.GET("/api/v1/incidents/stats/summary", { params: { query: { service: query.service || undefined } } })),
-      ]);
-      setPage(listed);
-      setCounts(summary.by_status);
-      setError(null);
+      await Promise.all([rows, counts]);
+      if (fresh()) setError(null);
     } catch (failure) {
-      setError(failure);
+      if (fresh()) setError(failure);
     }
-  }, [query.severity, query.service, query.assignee, query.range, status, offset]);
+  }, [query.severity, query.service, query.assignee, query.range, status, offset, begin]);
 
   useEffect(() => {
     load();
@@ -97,7 +100,7 @@ export function Incidents() {
       <div class="counts" aria-label="Incidents by status, last 30 days">
         {STATUSES.map((s) => (
           <div class="card" key={s}>
-            <strong>{counts[s] ?? 0}</strong>
+            <strong aria-busy={counts === null}>{counts === null ? "–" : (counts[s] ?? 0)}</strong>
             <span class={`status status-${s}`}>{label(s)}</span>
           </div>
         ))}

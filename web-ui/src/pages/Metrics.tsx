@@ -110,6 +110,8 @@ export function Metrics() {
   }, []);
 
   useEffect(() => {
+    // A filter changed while the last answers were on their way: they must not land over the new ones.
+    let current = true;
     setAll(null);
     const today = new Date();
     today.setHours(0, 0, 0, 0);
@@ -122,11 +124,15 @@ export function Metrics() {
     const split: Severity[] = severity ? [] : [...SEVERITIES];
     Promise.all([daily({ ...window, severity: severity || undefined }), ...split.map((s) => daily({ ...window, severity: s }))])
       .then(([overall, ...each]) => {
+        if (!current) return;
         setAll(overall);
         setBySeverity(Object.fromEntries(split.map((s, i) => [s, each[i]])));
         setError(null);
       })
-      .catch(setError);
+      .catch((failure) => current && setError(failure));
+    return () => {
+      current = false;
+    };
   }, [service, severity, range]);
 
   const x = all ? all.days.map((d) => Date.parse(`${d.day}T12:00:00`) / 1000) : [];

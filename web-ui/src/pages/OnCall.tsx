@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, must, oncall, type OncallTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
 import { when } from "../format";
+import { useLatest } from "../latest";
 import { useSession } from "../session";
 import { useUsers } from "../users";
 import "./oncall.css";
@@ -149,8 +150,10 @@ function ScheduleView() {
       .catch(setError);
   }, []);
 
+  const begin = useLatest();
   const load = useCallback(() => {
     if (!chosen) return;
+    const fresh = begin();
     must(
       oncall.GET("/api/v1/schedules/{schedule_id}/shifts", {
         params: {
@@ -160,11 +163,12 @@ function ScheduleView() {
       }),
     )
       .then((found) => {
+        if (!fresh()) return;
         setShifts(found);
         setError(null);
       })
-      .catch(setError);
-  }, [chosen, from]);
+      .catch((failure) => fresh() && setError(failure));
+  }, [chosen, from, begin]);
   useEffect(load, [load]);
 
   async function override(event: Event) {
