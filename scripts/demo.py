@@ -47,7 +47,7 @@ def stored_keys(ingestion: str, admin: httpx.Client) -> dict[str, str] | None:
     if not KEYS_FILE.exists():
         return None
     stored = json.loads(KEYS_FILE.read_text())
-    listed = admin.get(f"{ingestion}/api/v1/integrations")  # revoked ones are not listed
+    listed = admin.get(f"{ingestion}/api/v1/integrations", params={"limit": 200})  # revoked ones are not listed
     listed.raise_for_status()
     live = {item["id"] for item in listed.json()["items"]}
     if all(entry["id"] in live for entry in stored.values()):

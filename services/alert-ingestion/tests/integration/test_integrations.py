@@ -30,3 +30,22 @@ async def test_invalid_integration_input(client):
         assert response.status_code == 422
         assert response.json()["detail"]
     assert (await client.get("/api/v1/integrations")).json()["total"] == 0
+
+
+async def test_integrations_are_listed_a_page_at_a_time(client):
+    made = []
+    for n in range(5):
+        created = await client.post("/api/v1/integrations", json={"name": f"key {n}", "service": "api"})
+        made.append(created.json()["id"])
+    await client.delete(f"/api/v1/integrations/{made[0]}")
+    first = (await client.get("/api/v1/integrations", params={"limit": 2})).json()
+    second = (await client.get("/api/v1/integrations", params={"limit": 2, "offset": 2})).json()
+    # Oldest first; the total counts every live one, not the page.
+    assert [i["id"] for i in first["items"] + second["items"]] == made[1:]
+    assert first["total"] == second["total"] == 4
+    every = (await client.get("/api/v1/integrations", params={"include_revoked": True, "limit": 1})).json()
+    assert every["total"] == 5 and [i["id"] for i in every["items"]] == made[:1]
+    for bad in ({"limit": 0}, {"limit": 201}, {"offset": -1}):
+        refused = await client.get("/api/v1/integrations", params=bad)
+        assert refused.status_code == 422, bad
+        assert refused.json()["detail"]

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { ingestion, must, oncall, type IngestionTypes } from "../../api/client";
 import { when } from "../../format";
-import { Field, PAGE, SetupForm, useLoad, useSave } from "./forms";
+import { Field, PAGE, SetupForm, useLoad, usePaged, useSave } from "./forms";
 import { SetupSection } from "./Section";
 
 type Created = IngestionTypes["schemas"]["IntegrationCreated"];
@@ -18,8 +18,9 @@ const FORMATS: { value: Format; text: string }[] = [
 
 export function Integrations() {
   const [showRevoked, setShowRevoked] = useState(false);
-  const integrations = useLoad(() =>
-    must(ingestion.GET("/api/v1/integrations", { params: { query: { include_revoked: true } } })),
+  const integrations = usePaged(
+    (page) => must(ingestion.GET("/api/v1/integrations", { params: { query: { ...page, include_revoked: showRevoked } } })),
+    [showRevoked],
   );
   const services = useLoad(() => must(oncall.GET("/api/v1/services", { params: { query: { limit: PAGE } } })));
   const [created, setCreated] = useState<Created | null>(null);
@@ -28,7 +29,6 @@ export function Integrations() {
       title="Integration keys"
       noun="integration keys"
       list={integrations}
-      shown={(items) => items.filter((i) => showRevoked || i.revoked_at === null)}
       above={
         <>
           {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}

@@ -27,7 +27,6 @@ export function SetupSection<T extends Named>({
   title,
   noun,
   list,
-  shown = (items) => items,
   columns,
   rowClass,
   editable = true,
@@ -41,7 +40,6 @@ export function SetupSection<T extends Named>({
   noun: string;
   /** Paged: Newer/Older under the list when it is longer than a page. */
   list: Loaded<{ items: T[] }> | Paged<T>;
-  shown?: (items: T[]) => T[];
   columns: Column<T>[];
   rowClass?: (item: T) => string | undefined;
   editable?: boolean;
@@ -57,7 +55,7 @@ export function SetupSection<T extends Named>({
   const [editing, setEditing] = useState<T | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [listError, setListError] = useState<unknown>(null);
-  const rows = list.data ? shown(list.data.items) : undefined;
+  const rows = list.data?.items;
 
   const act: Act = async (what, call) => {
     setListError(null);

@@ -40,9 +40,14 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded
 /** A list the API serves in pages of PAGE, with the offset shown. */
 export type Paged<T> = Loaded<{ items: T[]; total: number }> & { offset: number; setOffset: (offset: number) => void };
 
-export function usePaged<T>(load: (page: { limit: number; offset: number }) => Promise<{ items: T[]; total: number }>): Paged<T> {
+export function usePaged<T>(
+  load: (page: { limit: number; offset: number }) => Promise<{ items: T[]; total: number }>,
+  deps: unknown[] = [],
+): Paged<T> {
   const [offset, setOffset] = useState(0);
-  const loaded = useLoad(() => load({ limit: PAGE, offset }), [offset]);
+  // A changed filter (deps) starts again from the first page.
+  useEffect(() => setOffset(0), deps);
+  const loaded = useLoad(() => load({ limit: PAGE, offset }), [offset, ...deps]);
   return { ...loaded, offset, setOffset };
 }
 

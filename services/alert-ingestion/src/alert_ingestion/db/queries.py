@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, text, update
+from sqlalchemy import and_, exists, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -177,12 +177,16 @@ async def get_alert(conn: AsyncConnection, *, alert_id: uuid.UUID) -> Alert | No
     return Alert(**row._mapping) if row else None
 
 
-async def list_integrations(conn: AsyncConnection, *, include_revoked: bool) -> list[Integration]:
-    """Every integration, newest first; revoked ones only when asked."""
-    query = select(Integration.__table__).order_by(Integration.created_at, Integration.id)
-    if not include_revoked:
-        query = query.where(Integration.revoked_at.is_(None))
-    return [Integration(**row._mapping) for row in await conn.execute(query)]
+async def list_integrations(
+    conn: AsyncConnection, *, include_revoked: bool, limit: int, offset: int
+) -> tuple[list[Integration], int]:
+    """One page of the integrations, oldest first, and how many there are;
+    revoked ones only when asked."""
+    where = true() if include_revoked else Integration.revoked_at.is_(None)
+    query = select(Integration.__table__).where(where).order_by(Integration.created_at, Integration.id)
+    rows = await conn.execute(query.limit(limit).offset(offset))
+    total = (await conn.execute(select(func.count()).select_from(Integration).where(where))).scalar_one()
+    return [Integration(**row._mapping) for row in rows], total
 
 
 async def insert_integration(conn: AsyncConnection, *, values: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """Integration keys: each names the service its alerts belong to."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from alert_ingestion.api.deps import ClockDep, ConnectionDep, KeysDep
 from alert_ingestion.api.responses import json_response
@@ -10,6 +11,7 @@ from alert_ingestion.api.schemas import IntegrationCreate, IntegrationCreated, I
 from alert_ingestion.db import queries
 from platform_common.auth import ADMIN, VIEWER
 from platform_common.errors import NotFound
+from platform_common.validation import Offset
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
 
@@ -33,9 +35,14 @@ async def create_integration(body: IntegrationCreate, keys: KeysDep, clock: Cloc
     summary="List integrations (keys are never shown again)",
     dependencies=[Depends(VIEWER)],
 )
-async def list_integrations(conn: ConnectionDep, include_revoked: bool = False) -> Response:
-    items = await queries.list_integrations(conn, include_revoked=include_revoked)
-    return json_response(IntegrationPage(items=[IntegrationRead.model_validate(i) for i in items], total=len(items)))
+async def list_integrations(
+    conn: ConnectionDep,
+    include_revoked: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+) -> Response:
+    items, total = await queries.list_integrations(conn, include_revoked=include_revoked, limit=limit, offset=offset)
+    return json_response(IntegrationPage(items=[IntegrationRead.model_validate(i) for i in items], total=total))
 
 
 @router.delete(
