@@ -90,6 +90,7 @@ def main() -> int:
                 "/api/v1/incidents",
                 {"severity": "critical", "limit": 50, "since": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
             ),
+            "status counts (summary)": ("/api/v1/incidents/stats/summary", {}),
         }
         results: dict[str, list[float]] = {}
         with (

@@ -2,12 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from incident_management.domain.escalation import Step, escalation_deadline, next_step, page_key
-from incident_management.domain.stats import percentile, summarize
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -42,15 +40,6 @@ def test_deadlines_and_keys():
     assert escalation_deadline(NOW, delay_minutes=5) == NOW + timedelta(minutes=5)
     assert escalation_deadline(NOW, delay_minutes=-3) == NOW
     assert page_key("i-1", Step(1, 2).key, "u-9") == "incident:i-1:level-1-cycle-2:u-9"
-
-
-def test_summaries():
-    assert percentile([1, 2, 3, 4], 0.5) == 2.5
-    summary = summarize([30, 60, 90, 120, 600])
-    assert (summary.count, summary.mean, summary.p50) == (5, 180, 90)
-    assert summary.p95 == pytest.approx(504)
-    assert summarize([]).mean is None
-    assert summarize([7]).p95 == 7
 
 
 def test_the_domain_has_no_framework_or_database_imports():

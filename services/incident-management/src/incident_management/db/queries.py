@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident_management.db.alerts import AlertEntry, alert_entries
 from incident_management.domain.actor import Actor
 from incident_management.domain.escalation import page_key
+from incident_management.domain.state import Status
 from platform_common import queue
 from platform_db.enums import SEVERITIES
 from platform_db.models import Incident, IncidentNote, Page, TimelineEntry
@@ -300,30 +301,26 @@ async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempote
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def count_by(
-    session: AsyncSession, *, column: Any, created_after: datetime, created_before: datetime, service: str | None
-) -> dict[str, int]:
-    """Incident counts grouped by a column, within the filters."""
-    query = (
-        select(column, func.count())
-        .where(Incident.created_at >= created_after, Incident.created_at < created_before)
-        .group_by(column)
-    )
+async def summary(
+    session: AsyncSession, *, created_after: datetime, created_before: datetime, service: str | None
+) -> dict[str, Any]:
+    """Of the incidents created in the range: counts by status (`status_<s>`) and
+    severity (`sev_<s>`), and MTTA/MTTR count, mean, median and 95th percentile
+    (`mtta_p50`, ...; percentile_cont interpolates between closest ranks). One
+    query, so PostgreSQL aggregates and only one row travels."""
+    columns: list[Any] = [func.count().filter(Incident.status == s.value).label(f"status_{s.value}") for s in Status]
+    columns += [func.count().filter(Incident.severity == s).label(f"sev_{s}") for s in SEVERITIES]
+    for name, column in (("mtta", Incident.mtta_seconds), ("mttr", Incident.mttr_seconds)):
+        columns += [
+            func.count(column).label(f"{name}_count"),
+            func.avg(column).label(f"{name}_mean"),
+            func.percentile_cont(0.5).within_group(column).label(f"{name}_p50"),
+            func.percentile_cont(0.95).within_group(column).label(f"{name}_p95"),
+        ]
+    query = select(*columns).where(Incident.created_at >= created_after, Incident.created_at < created_before)
     if service:
         query = query.where(Incident.service == service)
-    return {key: int(count) for key, count in (await session.execute(query)).all()}
-
-
-async def durations(
-    session: AsyncSession, *, column: Any, created_after: datetime, created_before: datetime, service: str | None
-) -> list[float]:
-    """MTTA and MTTR samples of the incidents within the filters."""
-    query = select(column).where(
-        column.is_not(None), Incident.created_at >= created_after, Incident.created_at < created_before
-    )
-    if service:
-        query = query.where(Incident.service == service)
-    return [float(value) for value in (await session.execute(query)).scalars()]
+    return dict((await session.execute(query)).one()._mapping)
 
 
 async def daily(

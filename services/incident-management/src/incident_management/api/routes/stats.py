@@ -12,12 +12,11 @@ from incident_management.api.routes.incidents import as_utc
 from incident_management.api.schemas import DailyStats, DayDurations, DayStats, DurationSummary, StatsSummary
 from incident_management.db import queries
 from incident_management.domain.state import Status
-from incident_management.domain.stats import calendar_days, summarize
+from incident_management.domain.stats import calendar_days
 from platform_common.auth import VIEWER
 from platform_common.errors import Unprocessable
 from platform_common.validation import NulFree, UtcDatetime
 from platform_db.enums import SEVERITIES, Severity
-from platform_db.models import Incident
 
 router = APIRouter(prefix="/api/v1/incidents/stats", tags=["incidents"], dependencies=[Depends(VIEWER)])
 
@@ -46,20 +45,21 @@ async def summary(
     service: NulFree | None = None,
 ) -> StatsSummary:
     start, end = time_range(since, until, clock.now())
-    window = {"created_after": start, "created_before": end, "service": service}
-    by_status = await queries.count_by(session, column=Incident.status, **window)
-    by_severity = await queries.count_by(session, column=Incident.severity, **window)
-    mtta = summarize(await queries.durations(session, column=Incident.mtta_seconds, **window))
-    mttr = summarize(await queries.durations(session, column=Incident.mttr_seconds, **window))
+    row = await queries.summary(session, created_after=start, created_before=end, service=service)
+    by_status = {s.value: row[f"status_{s.value}"] for s in Status}
+
+    def durations(name: str) -> DurationSummary:
+        return DurationSummary(**{part: row[f"{name}_{part}"] for part in ("count", "mean", "p50", "p95")})
+
     return StatsSummary(
         since=start,
         until=end,
         service=service,
         total=sum(by_status.values()),
-        by_status={s.value: by_status.get(s.value, 0) for s in Status},
-        by_severity={s: by_severity.get(s, 0) for s in SEVERITIES},
-        mtta_seconds=DurationSummary(**vars(mtta)),
-        mttr_seconds=DurationSummary(**vars(mttr)),
+        by_status=by_status,
+        by_severity={s: row[f"sev_{s}"] for s in SEVERITIES},
+        mtta_seconds=durations("mtta"),
+        mttr_seconds=durations("mttr"),
     )
 
 
