@@ -22,5 +22,12 @@ def test_the_incident_list_bench_reports_each_query(database_server):
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    for label in ("/health (reference)", "newest 50 + total", "open ones", "one service", "page 2", "status counts (summary)"):
+    for label in (
+        "/health (reference)",
+        "newest 50 + total",
+        "open ones",
+        "one service",
+        "page 2",
+        "status counts (summary)",
+    ):
         assert label in run.stdout

@@ -1,14 +1,15 @@
 // The people the UI names: assignees are user ids, shown by name.
 import { useEffect, useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "./api/client";
+import { everything } from "./api/pages";
 
 export type User = OncallTypes["schemas"]["UserRead"];
 
-/** Everyone (the first 200, oncall-service's page limit), loaded once per page. */
+/** Everyone, loaded once per page. */
 export function useUsers(): User[] {
   const [users, setUsers] = useState<User[]>([]);
   useEffect(() => {
-    must(oncall.GET("/api/v1/users", { params: { query: { limit: 200 } } }))
+    everything((page) => must(oncall.GET("/api/v1/users", { params: { query: page } })))
       .then((page) => setUsers(page.items))
       .catch(() => setUsers([]));
   }, []);

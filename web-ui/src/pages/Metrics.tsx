@@ -10,6 +10,7 @@ import { incidents, must, oncall, type IncidentTypes } from "../api/client";
 import { ErrorNote, Loading } from "../components/states";
 import { duration, SEVERITIES } from "../format";
 import "./metrics.css";
+import { everything } from "../api/pages";
 
 type Daily = IncidentTypes["schemas"]["DailyStats"];
 type Severity = (typeof SEVERITIES)[number];
@@ -104,7 +105,7 @@ export function Metrics() {
   }
 
   useEffect(() => {
-    must(oncall.GET("/api/v1/services", { params: { query: { limit: 200 } } }))
+    everything((page) => must(oncall.GET("/api/v1/services", { params: { query: page } })))
       .then((page) => setServices(page.items.map((s) => s.name)))
       .catch(() => setServices([]));
   }, []);

@@ -9,6 +9,7 @@ import { useLatest } from "../latest";
 import { useSession } from "../session";
 import { useUsers } from "../users";
 import "./oncall.css";
+import { everything } from "../api/pages";
 
 type OnCallRead = OncallTypes["schemas"]["OnCallRead"];
 type Schedule = OncallTypes["schemas"]["ScheduleRead"];
@@ -27,8 +28,8 @@ function Now() {
   const load = useCallback(async () => {
     try {
       const [listed, bySchedule] = await Promise.all([
-        must(oncall.GET("/api/v1/services", { params: { query: { limit: 200 } } })),
-        must(oncall.GET("/api/v1/oncall", { params: { query: { limit: 200 } } })),
+        everything((page) => must(oncall.GET("/api/v1/services", { params: { query: page } }))),
+        everything((page) => must(oncall.GET("/api/v1/oncall", { params: { query: page } }))),
       ]);
       const withPolicy = listed.items.filter((s: Service) => s.escalation_policy_id);
       const answers = await Promise.all(
@@ -142,7 +143,7 @@ function ScheduleView() {
   });
 
   useEffect(() => {
-    must(oncall.GET("/api/v1/schedules", { params: { query: { limit: 200 } } }))
+    everything((page) => must(oncall.GET("/api/v1/schedules", { params: { query: page } })))
       .then((page) => {
         setSchedules(page.items);
         if (page.items[0]) setChosen(page.items[0].id);

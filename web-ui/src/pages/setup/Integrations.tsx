@@ -3,8 +3,9 @@
 import { useState } from "preact/hooks";
 import { ingestion, must, oncall, type IngestionTypes } from "../../api/client";
 import { when } from "../../format";
-import { Field, PAGE, SetupForm, useLoad, usePaged, useSave } from "./forms";
+import { Field, SetupForm, useLoad, usePaged, useSave } from "./forms";
 import { SetupSection } from "./Section";
+import { everything } from "../../api/pages";
 
 type Created = IngestionTypes["schemas"]["IntegrationCreated"];
 type Format = IngestionTypes["schemas"]["IntegrationCreate"]["type"];
@@ -22,7 +23,7 @@ export function Integrations() {
     (page) => must(ingestion.GET("/api/v1/integrations", { params: { query: { ...page, include_revoked: showRevoked } } })),
     [showRevoked],
   );
-  const services = useLoad(() => must(oncall.GET("/api/v1/services", { params: { query: { limit: PAGE } } })));
+  const services = useLoad(() => everything((page) => must(oncall.GET("/api/v1/services", { params: { query: page } }))));
   const [created, setCreated] = useState<Created | null>(null);
   return (
     <SetupSection

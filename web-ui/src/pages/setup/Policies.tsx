@@ -6,13 +6,13 @@ import {
   type Errors,
   Field,
   GroupError,
-  PAGE,
   SetupForm,
   useLoad,
   usePaged,
   useSave,
 } from "./forms";
 import { SetupSection } from "./Section";
+import { everything } from "../../api/pages";
 
 type Policy = OncallTypes["schemas"]["PolicyRead"];
 type Target = OncallTypes["schemas"]["TargetIn"];
@@ -23,8 +23,8 @@ export function Policies() {
   const policies = usePaged((page) => must(oncall.GET("/api/v1/escalation-policies", { params: { query: page } })));
   const choices = useLoad(async (): Promise<Choice[]> => {
     const [users, schedules] = await Promise.all([
-      must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })),
-      must(oncall.GET("/api/v1/schedules", { params: { query: { limit: PAGE } } })),
+      everything((page) => must(oncall.GET("/api/v1/users", { params: { query: page } }))),
+      everything((page) => must(oncall.GET("/api/v1/schedules", { params: { query: page } }))),
     ]);
     return [
       ...schedules.items.map((s) => ({ type: "schedule" as const, id: s.id, name: s.name })),

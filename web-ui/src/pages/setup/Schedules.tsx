@@ -7,7 +7,6 @@ import {
   GroupError,
   localZone,
   moved,
-  PAGE,
   SetupForm,
   TimezoneList,
   useLoad,
@@ -15,6 +14,7 @@ import {
   useSave,
 } from "./forms";
 import { SetupSection, None } from "./Section";
+import { everything } from "../../api/pages";
 
 type Schedule = OncallTypes["schemas"]["ScheduleRead"];
 type User = OncallTypes["schemas"]["UserRead"];
@@ -52,7 +52,7 @@ function newLayer(): Layer {
 
 export function Schedules() {
   const schedules = usePaged((page) => must(oncall.GET("/api/v1/schedules", { params: { query: page } })));
-  const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
+  const users = useLoad(() => everything((page) => must(oncall.GET("/api/v1/users", { params: { query: page } }))));
   return (
     <SetupSection
       title="Schedules"

@@ -4,7 +4,8 @@
 import { Fragment, type ComponentChildren, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { ErrorNote, Empty, Loading } from "../../components/states";
-import { ConfirmButton, messageOf, Notice, PAGE, type Loaded, type Paged } from "./forms";
+import { PAGE } from "../../api/pages";
+import { ConfirmButton, messageOf, Notice, type Loaded, type Paged } from "./forms";
 
 export type Column<T> = {
   head: string;

@@ -3,13 +3,13 @@ import { useState } from "preact/hooks";
 import { must, oncall, type OncallTypes } from "../../api/client";
 import {
   Field,
-  PAGE,
   SetupForm,
   useLoad,
   usePaged,
   useSave,
 } from "./forms";
 import { SetupSection, None } from "./Section";
+import { everything } from "../../api/pages";
 
 type Service = OncallTypes["schemas"]["ServiceRead"];
 type Named = { id: string; name: string };
@@ -17,9 +17,9 @@ type Named = { id: string; name: string };
 export function Services() {
   const services = usePaged((page) => must(oncall.GET("/api/v1/services", { params: { query: page } })));
   const policies = useLoad(() =>
-    must(oncall.GET("/api/v1/escalation-policies", { params: { query: { limit: PAGE } } })),
+    everything((page) => must(oncall.GET("/api/v1/escalation-policies", { params: { query: page } }))),
   );
-  const teams = useLoad(() => must(oncall.GET("/api/v1/teams", { params: { query: { limit: PAGE } } })));
+  const teams = useLoad(() => everything((page) => must(oncall.GET("/api/v1/teams", { params: { query: page } }))));
   const policyList: Named[] = policies.data?.items ?? [];
   const teamList: Named[] = teams.data?.items ?? [];
   const nameIn = (list: Named[], id: string | null) =>

@@ -4,13 +4,13 @@ import { must, oncall, type OncallTypes } from "../../api/client";
 import {
   Field,
   GroupError,
-  PAGE,
   SetupForm,
   useLoad,
   usePaged,
   useSave,
 } from "./forms";
 import { SetupSection, None } from "./Section";
+import { everything } from "../../api/pages";
 
 type Team = OncallTypes["schemas"]["TeamRead"];
 type User = OncallTypes["schemas"]["UserRead"];
@@ -19,7 +19,7 @@ type Member = { user_id: string; role: TeamRole };
 
 export function Teams() {
   const teams = usePaged((page) => must(oncall.GET("/api/v1/teams", { params: { query: page } })));
-  const users = useLoad(() => must(oncall.GET("/api/v1/users", { params: { query: { limit: PAGE } } })));
+  const users = useLoad(() => everything((page) => must(oncall.GET("/api/v1/users", { params: { query: page } }))));
   return (
     <SetupSection
       title="Teams"

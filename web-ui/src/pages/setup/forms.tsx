@@ -3,6 +3,7 @@
 import { cloneElement, isValidElement, type ComponentChildren, type VNode } from "preact";
 import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { ApiError } from "../../api/client";
+import { PAGE } from "../../api/pages";
 
 export type Errors = Record<string, string>;
 
@@ -10,7 +11,6 @@ export type Errors = Record<string, string>;
 const plain = (message: string | undefined) => message?.replace(/^Value error, /, "");
 
 /** The most a setup list shows at once (the APIs' largest page). */
-export const PAGE = 200;
 
 /** Something loaded from the API, with its error and a way to load it again. */
 export type Loaded<T> = { data: T | undefined; error: unknown; reload: () => void };
