@@ -3,7 +3,7 @@ database of its own per test run, a reset between tests, running apps
 in-process and real server processes."""
 
 import os
-import random
+import secrets
 import shutil
 import signal
 import socket
@@ -188,7 +188,8 @@ def free_ports(count: int) -> int:
     ephemeral = _ephemeral_ports()
     candidates = range(_LOWEST_PORT, max(ephemeral.start, _LOWEST_PORT + 1000) - count)
     for _ in range(200):
-        base = random.choice(candidates)
+        # Parallel runs must not pick alike; secrets (not random, which bandit flags as B311) is unpredictable.
+        base = secrets.choice(candidates)
         block = range(base, base + count)
         if base + count <= 65535 and _handed_out.isdisjoint(block) and all(_bindable(p) for p in block):
             _handed_out.update(block)
