@@ -62,8 +62,10 @@ def test_the_local_runner_runs_prometheus_with_the_rules_on_the_local_ports(clea
         while time.monotonic() < deadline and len(targets) < len(JOBS):
             assert runner.poll() is None, (tmp_path / "dev.log").read_text()
             try:
-                active = httpx.get(f"{prometheus}/api/v1/targets", timeout=1).json()["data"]["activeTargets"]
-                targets = {t["labels"]["job"]: t["scrapeUrl"] for t in active}
+                answer = httpx.get(f"{prometheus}/api/v1/targets", timeout=1)
+                # Prometheus answers 503 "Service Unavailable" until it has loaded its configuration.
+                if answer.status_code == 200:
+                    targets = {t["labels"]["job"]: t["scrapeUrl"] for t in answer.json()["data"]["activeTargets"]}
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
