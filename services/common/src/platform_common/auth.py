@@ -38,7 +38,7 @@ from platform_common.roles import Role
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "session"
-TOKEN_PREFIX = "ipt_"  # noqa: S105  # nosec B105 - a prefix, not a secret: it tells a token apart in logs
+TOKEN_PREFIX = "ipt_"  # noqa: S105 - a prefix, not a secret: it tells a token apart in logs  # nosec B105
 _RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.ADMIN: 2}
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
