@@ -23,11 +23,9 @@ so it is usually not among them). The platform is stopped and the database dropp
 """
 
 import argparse
-import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +34,6 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import psycopg
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
@@ -45,7 +42,7 @@ from sqlalchemy.engine import make_url
 # bench/ is this script's folder, so first on sys.path: the same fill as the API-level bench.
 from incident_list import FILL, percentile
 from platform_common.migrations import MigrationSettings, upgrade
-from platform_testing import free_port, free_ports
+from platform_testing import LocalRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -57,73 +54,10 @@ CASES = {
     "/incidents?status=any": "/incidents?status=any",
     "critical, any status": "/incidents?severity=critical&status=any",
 }
-SERVICES = ("alert-ingestion", "incident-management", "oncall-service", "notification-service")
 
 
 def _raise(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def start_platform(database_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str], Path]:
-    """scripts/dev.py on free ports, as tests/ui/conftest.py's ui_platform runs it;
-    returns the runner, the front door's URL, the secrets it made and its log."""
-    base, http_port, https_port = free_ports(len(SERVICES)), free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DEV_BASE_PORT": str(base),
-        "DEV_HTTP_PORT": str(http_port),
-        "DEV_HTTPS_PORT": str(https_port),
-        "DEV_NGINX_DIR": str(folder / "nginx"),
-        "DEV_PROMETHEUS": "0",
-        "DEV_SECRETS_FILE": str(folder / "secrets.json"),
-        "DEV_UI_DIST": str(folder / "dist"),  # the checkout's UI as it is now
-        "LOG_LEVEL": "WARNING",
-    }
-    for name in ("ADMIN_EMAIL", "ADMIN_PASSWORD", "INTERNAL_TOKENS", "LINK_SIGNING_KEY"):
-        env.pop(name, None)  # the runner makes its own
-    log = folder / "dev.log"
-    with log.open("wb") as out:
-        # A session of its own: the runner stops its services itself on SIGINT.
-        runner = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "dev.py")],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{http_port}"
-    services = [f"http://127.0.0.1:{base + i}" for i in range(len(SERVICES))]
-    deadline = time.monotonic() + 300  # the UI is built first
-    while True:
-        if runner.poll() is not None:
-            raise RuntimeError(f"scripts/dev.py exited with {runner.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            up = httpx.get(f"{url}/", timeout=1).status_code == 200 and all(
-                httpx.get(f"{s}/health", timeout=1).status_code == 200 for s in services
-            )
-        except httpx.HTTPError:
-            up = False
-        if up:
-            break
-        if time.monotonic() > deadline:
-            stop_platform(runner)
-            raise RuntimeError(f"the platform did not come up:\n{log.read_text(errors='replace')}")
-        time.sleep(0.3)
-    return runner, url, json.loads((folder / "secrets.json").read_text()), log
-
-
-def stop_platform(runner: subprocess.Popen[bytes]) -> None:
-    """SIGINT to the runner's process group (dev.py stops the services and nginx in order)."""
-    if runner.poll() is not None:
-        return
-    os.killpg(runner.pid, signal.SIGINT)
-    try:
-        runner.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(runner.pid, signal.SIGKILL)
-        runner.wait()
 
 
 def measure(url: str, email: str, password: str, repeat: int) -> tuple[dict[str, list[dict]], str]:
@@ -227,7 +161,8 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-ui-list-"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    runner = None
+    # As tests/ui/conftest.py's ui_platform runs it, the UI built into a folder of its own.
+    runner = LocalRunner(ROOT, folder, {"DEV_UI_DIST": str(folder / "dist")}, database_url=url)
     try:
         # Migrated here, so dev.py's own migration finds nothing to do and the
         # services start on the filled table.
@@ -238,19 +173,18 @@ def main() -> int:
             conn.execute("ANALYZE incidents")
             stored = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
         filled = time.perf_counter() - started
-        runner, front, made, log = start_platform(url, folder)
+        made = runner.start(timeout=300).secrets  # the UI is built first
         try:
-            results, shown = measure(front, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], args.repeat)
+            results, shown = measure(runner.url, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], args.repeat)
         except (PlaywrightError, RuntimeError) as failure:
-            print(f"measuring failed: {failure}\nthe platform's log: {log}", file=sys.stderr)
+            print(f"measuring failed: {failure}\nthe platform's log: {runner.log_path}", file=sys.stderr)
             return 1
         report(results, stored, shown, filled, args.repeat)
         return 0
     except KeyboardInterrupt:
         return 130
     finally:
-        if runner is not None:
-            stop_platform(runner)
+        runner.stop()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

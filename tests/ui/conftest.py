@@ -3,14 +3,9 @@
 ports and a database of its own, and headless Chromium (Debian's, driven by
 Playwright). Screenshots of every page go to data/ui-screenshots/."""
 
-import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from platform_testing import free_port, free_ports, login_token, provisioned_database
+from platform_testing import LocalRunner, login_token, provisioned_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "data" / "ui-screenshots"
@@ -55,65 +50,21 @@ def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatf
     _required("nginx", bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists()), "apt-get install nginx")
     _required("npm", bool(shutil.which("npm")), "apt-get install npm")
     folder = tmp_path_factory.mktemp("ui-platform")
-    base, http_port, https_port = free_ports(4), free_port(), free_port()
-    with provisioned_database(database_server) as database_url:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DEV_BASE_PORT": str(base),
-            "DEV_HTTP_PORT": str(http_port),
-            "DEV_HTTPS_PORT": str(https_port),
-            "DEV_NGINX_DIR": str(folder / "nginx"),
-            "DEV_PROMETHEUS": "0",
-            "DEV_SECRETS_FILE": str(folder / "secrets.json"),
-            # A build of this run's own: what the tests see is the checkout's sources now.
-            "DEV_UI_DIST": str(folder / "dist"),
-            "LOG_LEVEL": "WARNING",
-            # Pages arrive in the test's time, and escalations wait.
-            "NOTIFICATION_POLL_SECONDS": "0.2",
-            "INCIDENT_WORKER_INTERVAL_SECONDS": "0.5",
-        }
-        for name in ("ADMIN_EMAIL", "ADMIN_PASSWORD", "INTERNAL_TOKENS", "LINK_SIGNING_KEY"):
-            env.pop(name, None)  # the runner makes its own, as on a developer's first run
-        log = folder / "dev.log"
-        with log.open("wb") as out:
-            runner = subprocess.Popen(
-                [sys.executable, str(ROOT / "scripts" / "dev.py")],
-                env=env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{http_port}"
-        services = dict(
-            zip(
-                ("alert-ingestion", "incident-management", "oncall-service", "notification-service"),
-                (f"http://127.0.0.1:{base + i}" for i in range(4)),
-                strict=True,
-            )
+    env = {
+        # A build of this run's own: what the tests see is the checkout's sources now.
+        "DEV_UI_DIST": str(folder / "dist"),
+        # Pages arrive in the test's time, and escalations wait.
+        "NOTIFICATION_POLL_SECONDS": "0.2",
+        "INCIDENT_WORKER_INTERVAL_SECONDS": "0.5",
+    }
+    with (
+        provisioned_database(database_server) as database_url,
+        LocalRunner(ROOT, folder, env, database_url=database_url) as runner,
+    ):
+        made = runner.secrets
+        yield RunningPlatform(
+            runner.url, runner.services, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], runner.log_path, made
         )
-        try:
-            deadline = time.monotonic() + 240  # a fresh machine installs and builds the UI first
-            while True:
-                assert runner.poll() is None, log.read_text(errors="replace")
-                try:
-                    up = httpx.get(f"{url}/", timeout=1).status_code == 200 and all(
-                        httpx.get(f"{s}/health", timeout=1).status_code == 200 for s in services.values()
-                    )
-                except httpx.HTTPError:
-                    up = False
-                if up:
-                    break
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.3)
-            made = json.loads((folder / "secrets.json").read_text())
-            yield RunningPlatform(url, services, made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"], log, made)
-        finally:
-            runner.send_signal(signal.SIGINT)
-            try:
-                runner.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                runner.kill()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 database of its own per test run, a reset between tests, running apps
 in-process and real server processes."""
 
+import json
 import os
 import secrets
 import shutil
@@ -266,6 +267,112 @@ class ServiceProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def __enter__(self) -> "ServiceProcess":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+# scripts/dev.py's services, in the order of their ports from DEV_BASE_PORT.
+LOCAL_SERVICES = ("alert-ingestion", "incident-management", "oncall-service", "notification-service")
+# What the runner makes on a first run (data/dev-secrets.json): unset, so each runner makes its own.
+_RUNNER_MADE = ("ADMIN_EMAIL", "ADMIN_PASSWORD", "INTERNAL_TOKENS", "LINK_SIGNING_KEY")
+
+
+class LocalRunner:
+    """`make dev`'s runner (scripts/dev.py of the checkout at `root`) for real, on
+    free ports, its files (nginx's, the secrets it makes, its log) in `folder`:
+    the four services and, unless DEV_NGINX=0, the nginx front door. Without a
+    `database_url` it starts its embedded PostgreSQL. Prometheus stays out
+    unless `env` sets DEV_PROMETHEUS; `env` wins over every default."""
+
+    def __init__(self, root: Path, folder: Path, env: dict[str, str] | None = None, *, database_url: str | None):
+        self.root = root
+        self.folder = folder
+        self.base, self.http_port, self.https_port = free_ports(len(LOCAL_SERVICES)), free_port(), free_port()
+        inherited = {k: v for k, v in os.environ.items() if k not in (*_RUNNER_MADE, "DATABASE_URL")}
+        self.env = {
+            **inherited,
+            **({"DATABASE_URL": database_url} if database_url else {}),
+            "DEV_BASE_PORT": str(self.base),
+            "DEV_HTTP_PORT": str(self.http_port),
+            "DEV_HTTPS_PORT": str(self.https_port),
+            "DEV_NGINX_DIR": str(folder / "nginx"),
+            "DEV_SECRETS_FILE": str(folder / "dev-secrets.json"),
+            "DEV_PROMETHEUS": "0",
+            "LOG_LEVEL": "WARNING",
+            **(env or {}),
+        }
+        self.log_path = folder / "dev.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The front door (nginx, plain HTTP)."""
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def services(self) -> dict[str, str]:
+        """Each service's name and its own base URL."""
+        return {name: f"http://127.0.0.1:{self.base + i}" for i, name in enumerate(LOCAL_SERVICES)}
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """What the runner made and kept (the admin's login among them)."""
+        return json.loads(Path(self.env["DEV_SECRETS_FILE"]).read_text())
+
+    def _up(self) -> bool:
+        checks = [f"{url}/health" for url in self.services.values()]
+        if self.env.get("DEV_NGINX", "1") != "0":
+            checks.append(f"{self.url}/")  # the UI, so its build is done too
+        try:
+            return all(httpx.get(check, timeout=1).status_code == 200 for check in checks)
+        except httpx.HTTPError:
+            return False
+
+    def start(self, timeout: float = 240.0) -> "LocalRunner":
+        """Start the runner and wait until every service (and the front door) answers.
+        The default allows for a fresh machine, which installs and builds the UI first."""
+        # A file, not a pipe: five processes log into it, and a full pipe nobody
+        # reads would stall them. A session of its own: Ctrl-C on the caller
+        # reaches the runner only through stop(), which stops its services in order.
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(self.root / "scripts" / "dev.py")],
+                env=self.env,
+                cwd=self.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"scripts/dev.py exited with {self.process.returncode}:\n{self.output()}")
+            if self._up():
+                return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the local platform did not come up:\n{self.output()}")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 60.0) -> int | None:
+        """Signal the runner (Ctrl-C by default), which stops what it started; returns its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+    def output(self) -> str:
+        """Everything the runner and its services wrote so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def __enter__(self) -> "LocalRunner":
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:

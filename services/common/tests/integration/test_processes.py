@@ -6,8 +6,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_testing import ServiceProcess, free_ports
+from platform_testing import LocalRunner, ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[4]
 MODULES = ("alert_ingestion", "incident_management", "oncall_service", "notification_service")
@@ -68,47 +66,21 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tm
     """`make dev` with nothing configured: an embedded PostgreSQL, migrated, the
     four services on it; Ctrl-C, or SIGHUP from a closed terminal, stops the
     services and then the database."""
-    base = free_ports(4)
     # Under the checkout, not /tmp: as root the server runs as its own user,
     # who cannot pass through pytest's private temporary folder.
     folder = ROOT / "data" / f"test-dev-{uuid.uuid4().hex[:8]}"
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "DEV_BASE_PORT": str(base),
         "DEV_POSTGRES_DIR": str(folder),
-        "DEV_PROMETHEUS": "0",  # tests/e2e/test_observability.py runs Prometheus
-        "DEV_NGINX": "0",  # and tests/e2e/test_local_prometheus.py the runner's nginx
+        # tests/e2e/test_observability.py runs Prometheus, tests/e2e/test_local_prometheus.py the runner's nginx
+        "DEV_NGINX": "0",
     }
-    # A file, not a pipe: five processes log into it, and a full pipe nobody
-    # reads until the end would stall them.
-    log_path = tmp_path / "dev.log"
-    with log_path.open("wb") as log_file:
-        runner = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "dev.py")],
-            env=env,
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    healthy: set[int] = set()
-    ready: dict = {}
-    serving: list[int] = []
+    runner = LocalRunner(ROOT, tmp_path, env, database_url=None)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(healthy) < 4 and runner.poll() is None:
-            for port in range(base, base + 4):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
-                        healthy.add(port)
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)
-        if len(healthy) == 4:
-            ready = httpx.get(f"http://127.0.0.1:{base + 1}/health/ready").json()
-            serving = _postgres_serving(folder)
+        runner.start(timeout=90)
+        ready = httpx.get(f"{runner.services['incident-management']}/health/ready").json()
+        serving = _postgres_serving(folder)
     finally:
-        runner.send_signal(stop_signal)
-        runner.wait(timeout=60)
+        returncode = runner.stop(stop_signal)
         leftover = _postgres_serving(folder)
         for pid in leftover:
             os.kill(pid, signal.SIGKILL)
@@ -116,14 +88,13 @@ def test_local_runner_starts_postgres_and_all_four_and_stops_them_on_a_signal(tm
         shutil.rmtree(folder, ignore_errors=True)
         for suffix in (".lock", ".log"):
             folder.with_name(folder.name + suffix).unlink(missing_ok=True)
-    log = log_path.read_text(errors="replace")
-    assert len(healthy) == 4, log
+    log = runner.output()
     assert ready["dependencies"]["database"]["status"] == "up", ready
     assert ready["dependencies"]["oncall-service"]["status"] == "up", ready
     assert initialised and serving, log
-    assert runner.returncode == 0, log
+    assert returncode == 0, log
     assert not leftover, log
-    for port in range(base, base + 4):
+    for port in range(runner.base, runner.base + 4):
         assert _is_free(port)
 
 
