@@ -203,6 +203,18 @@ def free_port() -> int:
     return free_ports(1)
 
 
+def _signal_and_wait(process: subprocess.Popen[bytes], sig: int, timeout: float, kill: Callable[[], None]) -> int:
+    """Send `sig` unless the process has ended, wait up to `timeout`, then `kill`; its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill()
+            process.wait()
+    return process.returncode
+
+
 class ServiceProcess:
     """A service started for real (`python -m package`) on a free port, for
     end-to-end tests over real HTTP between real processes."""
@@ -243,15 +255,9 @@ class ServiceProcess:
         """Signal the process (graceful by default) and wait; returns its exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        code = _signal_and_wait(self.process, sig, timeout, self.process.kill)
         self._close_log()
-        return self.process.returncode
+        return code
 
     def kill(self) -> None:
         """SIGKILL: a crash, with no chance to clean up."""
@@ -359,14 +365,8 @@ class LocalRunner:
         """Signal the runner (Ctrl-C by default), which stops what it started; returns its exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
+        pid = self.process.pid
+        return _signal_and_wait(self.process, sig, timeout, lambda: os.killpg(pid, signal.SIGKILL))
 
     def output(self) -> str:
         """Everything the runner and its services wrote so far."""
