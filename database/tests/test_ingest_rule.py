@@ -1,17 +1,14 @@
 """The dedup and correlation rule, driven through its one implementation:
-ingest_alerts() and close_alerts() (database/sql/ingest_alerts.sql), on PostgreSQL.
+ingest_alerts() and close_alerts() (database/sql/0006_one_owner/ingest_alerts.sql), on PostgreSQL.
 Each test is a row of the decision tables written beside the function."""
 
-import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 
-SQL = Path(__file__).resolve().parents[1] / "sql"
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=5)
 
@@ -181,19 +178,3 @@ def test_postgresql_refuses_a_second_open_incident_for_one_fingerprint(db: psyco
             " fingerprint, status, action) VALUES (gen_random_uuid(), gen_random_uuid(), 'scope-a', 'generic',"
             " 'test', 'api', 'critical', 'm', 'fp-1', 'triggered', 'created')"
         )
-
-
-@pytest.mark.parametrize(
-    ("name", "source"),
-    [
-        ("ingest_alerts", "ingest_alerts.sql"),
-        ("close_alerts", "ingest_alerts.sql"),
-        ("open_incident", "open_incident.sql"),
-    ],
-)
-def test_the_installed_function_is_the_file(db: psycopg.Connection, name: str, source: str) -> None:
-    """The database runs exactly the source in database/sql/ (no second copy drifted)."""
-    bodies = re.findall(r"CREATE OR REPLACE FUNCTION (\w+)\(.*?\$\$(.*?)\$\$", (SQL / source).read_text(), re.S)
-    expected = dict(bodies)[name]
-    (installed,) = db.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [name]).fetchone()
-    assert installed == expected

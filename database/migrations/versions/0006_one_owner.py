@@ -3,12 +3,12 @@
 Why:
 - alert-ingestion no longer writes incident-management's tables. It decides
   dedup and correlation in its own tables (ingest_alerts(), from
-  database/sql/ingest_alerts.sql) and reads incidents only through the view
+  database/sql/0006_one_owner/ingest_alerts.sql) and reads incidents only through the view
   `incident_states` that incident-management publishes. A new incident's id
   is reserved with its first alert and a 'create' is owed to
   incident-management (sent after commit: no lock is held across the call).
   While incident-management is down, ingestion opens it through
-  open_incident() (database/sql/open_incident.sql), the function
+  open_incident() (database/sql/0006_one_owner/open_incident.sql), the function
   incident-management itself uses.
 - So alerts may name an incident that is still being opened: the foreign keys
   from ingestion's tables to `incidents` go.
@@ -19,8 +19,8 @@ Why:
 - Owed actions carry a sequence so they are sent in commit order per incident
   (a create before the acknowledge of the same incident).
 
-The functions' source lives in database/sql/; this migration installs it.
-A later change to a function is a new migration that installs the file again.
+The functions' source is frozen with this migration in database/sql/0006_one_owner/
+(frozen_sql.py): a later change to a function is a new migration with a new file.
 
 Revision ID: 0006_one_owner
 Revises: 0005_override_exclusion
@@ -28,17 +28,21 @@ Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
+from frozen_sql import install
 
 revision: str = "0006_one_owner"
 down_revision: str | None = "0005_override_exclusion"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SQL = Path(__file__).resolve().parents[2] / "sql"
+SQL_FILES = {
+    "0006_one_owner/open_incident.sql": "f9a055268f0d38181c42302c1a42d18a2631bdcf69151b5b806039914038b103",
+    "0006_one_owner/ingest_alerts.sql": "219bf13731cb4a7a8197fe5a4b820e843baf38344a1f697f788e79a2a043bd92",
+}
 
 INCIDENT_STATES_VIEW = """
 CREATE VIEW incident_states AS
@@ -81,9 +85,7 @@ def upgrade() -> None:
 
     op.execute(INCIDENT_STATES_VIEW)
     op.execute(INCIDENT_ALERTS_VIEW)
-    for source in ("open_incident.sql", "ingest_alerts.sql"):
-        # Straight to the driver: the PL/pgSQL's ":=" must not be read as bind parameters.
-        op.get_bind().exec_driver_sql((SQL / source).read_text())
+    install(SQL_FILES)
 
 
 def downgrade() -> None:

@@ -8,7 +8,7 @@ Why:
 - auth_credentials holds sessions (the UI's cookie) and API tokens (scripts'
   Bearer), both as SHA-256 hashes of the secret: one table, since both are
   checked, expire and are revoked the same way. authenticate_credential()
-  (database/sql/authenticate_credential.sql) is how every service checks one.
+  (database/sql/0008_auth/authenticate_credential.sql) is how every service checks one.
 - the timeline and notes name the authenticated actor by id beside its name
   (NULL for the platform itself and for rows written before this).
 - incident_link_uses remembers every page link used, so a link acts once.
@@ -19,19 +19,21 @@ Create Date: 2026-12-04
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 from columns import id_column, in_check, timestamp
+from frozen_sql import install
 
 revision: str = "0008_auth"
 down_revision: str | None = "0007_push_results"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SQL = Path(__file__).resolve().parents[2] / "sql"
+SQL_FILES = {
+    "0008_auth/authenticate_credential.sql": "2e3dabbf47f63c796d9def9c6646838a1a233a56c31330344b8d3d6eae15e5b2",
+}
 ROLES = ("viewer", "responder", "admin")
 CREDENTIAL_KINDS = ("session", "token")
 LINK_ACTIONS = ("acknowledge", "resolve")
@@ -71,7 +73,7 @@ def upgrade() -> None:
         timestamp("used_at", default_now=True),
         sa.CheckConstraint(in_check("action", LINK_ACTIONS), name="ck_incident_link_uses_action"),
     )
-    op.get_bind().exec_driver_sql((SQL / "authenticate_credential.sql").read_text())
+    install(SQL_FILES)
 
 
 def downgrade() -> None:

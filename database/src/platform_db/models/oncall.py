@@ -254,7 +254,7 @@ class Service(Timestamps, Base):
 class Credential(Base):
     """A session (the UI's cookie) or an API token (a script's Bearer), stored as
     the SHA-256 of its secret. Every service checks one through
-    authenticate_credential() (database/sql/authenticate_credential.sql)."""
+    authenticate_credential() (database/sql/0008_auth/authenticate_credential.sql)."""
 
     __tablename__ = "auth_credentials"
     __table_args__ = (

@@ -2,7 +2,7 @@
 
 A caller is one of
 - a user, by the UI's session cookie or a personal API token (Bearer `ipt_...`),
-  both looked up through authenticate_credential() (database/sql/), owned by
+  both looked up through authenticate_credential() (database/sql/0008_auth/), owned by
   oncall-service, and cached here for AUTH_CACHE_SECONDS (2 s): logging out,
   revoking a token or disabling a user counts everywhere within that;
 - the platform itself, by an internal credential (Bearer, one of

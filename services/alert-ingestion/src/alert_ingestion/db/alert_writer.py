@@ -1,5 +1,5 @@
 """Writing trigger alerts through ingest_alerts(), the database function that is
-the dedup and correlation rule (database/sql/ingest_alerts.sql), over a plain
+the dedup and correlation rule (database/sql/0006_one_owner/ingest_alerts.sql), over a plain
 asyncpg pool (prepared statements, no ORM on the hot path).
 
 Group commit: alerts that arrive while a batch is being written wait for the

@@ -62,7 +62,7 @@ async def open_incident(
     now: datetime,
 ) -> bool:
     """The fallback: open the incident through incident-management's own function
-    (database/sql/open_incident.sql). False when it exists already."""
+    (database/sql/0006_one_owner/open_incident.sql). False when it exists already."""
     result = await conn.execute(
         text(
             "SELECT open_incident(:id, :title, :description, :service, NULL, :severity,"

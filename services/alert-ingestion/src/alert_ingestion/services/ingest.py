@@ -1,7 +1,7 @@
 """The hot path: store an alert and let the database's rule deduplicate or
 correlate it, or reserve a new incident.
 
-The rule itself is one SQL function, ingest_alerts() (database/sql/ingest_alerts.sql);
+The rule itself is one SQL function, ingest_alerts() (database/sql/0006_one_owner/ingest_alerts.sql);
 acknowledge/resolve events go through close_alerts() beside it. Neither holds
 anything across a call to another service: a new incident, an acknowledge or
 a resolve is owed to incident-management in the same transaction and sent

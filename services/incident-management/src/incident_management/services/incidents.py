@@ -56,7 +56,7 @@ async def create_incident(
     actor: Actor,
     now: datetime,
 ) -> Outcome:
-    """Open an incident through open_incident() (database/sql/open_incident.sql),
+    """Open an incident through open_incident() (database/sql/0006_one_owner/open_incident.sql),
     the one way incidents are written. A client-chosen id that exists already
     returns that incident unchanged (`created=False`), so a caller may retry a
     create safely. Without a chosen assignee the engine asks on-call (woken by
