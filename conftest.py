@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_common.migrations import MigrationSettings, upgrade
-from platform_testing import INTERNAL_TOKEN, provisioned_database, reset_database
+from platform_testing import INTERNAL_TOKEN, migrated, provisioned_database, reset_database
 from platform_testing import database_server as start_database_server
 
 ROOT = Path(__file__).resolve().parent
@@ -30,10 +29,10 @@ def database_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(database_server: str) -> Iterator[str]:
-    """A plain postgresql:// URL of this run's own, migrated database."""
+    """A plain postgresql:// URL of this run's own, migrated database, as the
+    schema's owner (the services connect as their own roles: `as_service`)."""
     with provisioned_database(database_server) as url:
-        upgrade(MigrationSettings(database_url=url))
-        yield url
+        yield migrated(url)
 
 
 @pytest.fixture

@@ -45,8 +45,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from platform_common.migrations import MigrationSettings, upgrade
-from platform_testing import ServiceProcess
+from platform_testing import ServiceProcess, as_service, migrated
 
 SERVICE = "alert-to-page"
 # The bench sets the platform up as the platform itself (the internal
@@ -126,7 +125,7 @@ def throwaway_database(server_url: str) -> Iterator[str]:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        upgrade(MigrationSettings(database_url=url))
+        migrated(url)
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -137,17 +136,20 @@ def throwaway_database(server_url: str) -> Iterator[str]:
 def running_platform(database_url: str, log_dir: Path) -> Iterator[Platform]:
     """The four services as processes on a migrated database, stopped (SIGTERM) on exit."""
     env = {
-        "DATABASE_URL": database_url,
         "ENVIRONMENT": "test",
         "INTERNAL_TOKENS": INTERNAL_TOKEN,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         # Every alert must open its own incident: no joining the previous one.
         "CORRELATION_WINDOW_MINUTES": "0",
     }
-    oncall = ServiceProcess("oncall_service", env, log_dir=log_dir)
-    notifications = ServiceProcess("notification_service", env, log_dir=log_dir)
-    incidents = ServiceProcess("incident_management", env, log_dir=log_dir)
-    ingestion = ServiceProcess("alert_ingestion", env, log_dir=log_dir)
+
+    def service(role: str) -> ServiceProcess:
+        return ServiceProcess(role, {**env, "DATABASE_URL": as_service(database_url, role)}, log_dir=log_dir)
+
+    oncall = service("oncall_service")
+    notifications = service("notification_service")
+    incidents = service("incident_management")
+    ingestion = service("alert_ingestion")
     wiring = {
         "ALERT_INGESTION_URL": ingestion.url,
         "INCIDENT_SERVICE_URL": incidents.url,

@@ -29,8 +29,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from platform_common.migrations import MigrationSettings, upgrade
-from platform_testing import ServiceProcess
+from platform_testing import ServiceProcess, as_service, migrated
 
 FILL = """
 INSERT INTO incidents (id, title, description, service, team, severity, status, origin, needs_assignment,
@@ -65,7 +64,7 @@ def main() -> int:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        upgrade(MigrationSettings(database_url=url))
+        migrated(url)
         started = time.perf_counter()
         with psycopg.connect(url) as conn:
             conn.execute(FILL, {"n": args.incidents})
@@ -73,7 +72,7 @@ def main() -> int:
         filled = time.perf_counter() - started
         token = secrets.token_urlsafe(24)
         env = {
-            "DATABASE_URL": url,
+            "DATABASE_URL": as_service(url, "incident_management"),
             "ENVIRONMENT": "test",
             "INTERNAL_TOKENS": token,
             "LOG_LEVEL": "WARNING",

@@ -29,8 +29,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from platform_common.migrations import MigrationSettings, upgrade
-from platform_testing import free_port
+from platform_testing import as_service, free_port, migrated
 
 # One integration key per service (a key speaks for its own service only);
 # the bench fills in KEYS with the keys it issued.
@@ -147,13 +146,13 @@ def main() -> int:
         conn.execute(f'CREATE DATABASE "{name}"')
     service = None
     try:
-        upgrade(MigrationSettings(database_url=url))
+        migrated(url)
         port = free_port()
         internal = secrets.token_urlsafe(24)
         env = {
             **os.environ,
             "ENVIRONMENT": "test",
-            "DATABASE_URL": url,
+            "DATABASE_URL": as_service(url, "alert_ingestion"),
             "PORT": str(port),
             "HOST": "127.0.0.1",
             "INGEST_WORKERS": str(args.workers),

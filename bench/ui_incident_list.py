@@ -41,8 +41,7 @@ from sqlalchemy.engine import make_url
 
 # bench/ is this script's folder, so first on sys.path: the same fill as the API-level bench.
 from incident_list import FILL, percentile
-from platform_common.migrations import MigrationSettings, upgrade
-from platform_testing import LocalRunner
+from platform_testing import LocalRunner, migrated
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -166,7 +165,7 @@ def main() -> int:
     try:
         # Migrated here, so dev.py's own migration finds nothing to do and the
         # services start on the filled table.
-        upgrade(MigrationSettings(database_url=url))
+        migrated(url)
         started = time.perf_counter()
         with psycopg.connect(url) as conn:
             conn.execute(FILL, {"n": args.incidents})

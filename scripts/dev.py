@@ -12,10 +12,16 @@ data/dev-pg, or DEV_POSTGRES_DIR), serves the services from its database
 DEV_BASE_PORT moves the four ports together (the services are told each
 other's URLs), so a second copy can run beside the first, as the tests do.
 
+Each service connects as its own PostgreSQL role (migration 0009_service_roles),
+which may write only its own tables: the runner lets the roles log in with
+passwords of its own. When DATABASE_URL's user may not manage roles, every
+service runs as that user instead, with a warning.
+
 Secrets of the local run (INTERNAL_TOKENS, LINK_SIGNING_KEY, the first admin's
-ADMIN_PASSWORD) are made on the first run and kept in data/dev-secrets.json
-(DEV_SECRETS_FILE), so logins, API tokens and page links survive a restart;
-a variable already set wins. The admin's login is printed at start.
+ADMIN_PASSWORD, the service roles' database passwords) are made on the first
+run and kept in data/dev-secrets.json (DEV_SECRETS_FILE), so logins, API
+tokens and page links survive a restart; a variable already set wins. The
+admin's login is printed at start.
 
 `dev.py migrate` / `dev.py downgrade` only migrate the same database (up to
 head / down to base), starting and stopping the embedded server around it."""
@@ -32,13 +38,15 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg
+
 import frontdoor
 import webui
 from observe import DATA as PROMETHEUS_DATA
 from observe import local_command as prometheus_command
 from platform_common.local_postgres import LocalPostgres, ensure_database
 from platform_common.logging import configure_logging
-from platform_common.migrations import MigrationSettings, downgrade, upgrade
+from platform_common.migrations import SERVICE_ROLES, MigrationSettings, downgrade, enable_service_logins, upgrade
 
 log = logging.getLogger("dev")
 
@@ -88,6 +96,7 @@ def local_secrets() -> dict[str, str]:
         "LINK_SIGNING_KEY": lambda: secrets.token_urlsafe(32),
         "ADMIN_EMAIL": lambda: "admin@example.com",
         "ADMIN_PASSWORD": lambda: secrets.token_urlsafe(12),
+        **{f"{role.upper()}_DATABASE_PASSWORD": lambda: secrets.token_urlsafe(24) for role in SERVICE_ROLES},
     }
     if any(name not in kept for name in made):
         kept = {name: kept.get(name) or make() for name, make in made.items()}
@@ -97,6 +106,19 @@ def local_secrets() -> dict[str, str]:
     for name, value in kept.items():
         os.environ.setdefault(name, value)
     return {name: os.environ[name] for name in made}
+
+
+def service_databases(settings: MigrationSettings) -> dict[str, str]:
+    """Each service's DATABASE_URL, by role: its own role's, when DATABASE_URL's
+    user may let the roles log in; else DATABASE_URL itself, with a warning."""
+    try:
+        return enable_service_logins(settings, settings.service_passwords())
+    except psycopg.errors.InsufficientPrivilege:
+        log.warning(
+            "DATABASE_URL's user may not manage roles, so every service runs as that user, with the rights"
+            " of all of them; give it CREATEROLE (or use the embedded PostgreSQL) for each service's own role"
+        )
+        return dict.fromkeys(SERVICE_ROLES, os.environ["DATABASE_URL"])
 
 
 def front_door(base_port: int) -> frontdoor.FrontDoor | None:
@@ -129,7 +151,7 @@ def _start_helper(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
 
 
-def serve() -> int:
+def serve(databases: dict[str, str], local: dict[str, str]) -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
@@ -143,13 +165,14 @@ def serve() -> int:
         signal.signal(signum, request_stop)
 
     base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
-    local = local_secrets()
     urls = {url_env: f"http://127.0.0.1:{base_port + offset}" for _, _, offset, url_env in SERVICES}
     # Signed links in pages point at the UI behind the front door.
     urls["UI_BASE_URL"] = f"http://127.0.0.1:{os.environ.get('DEV_HTTP_PORT', '8080')}"
     for name, module, offset, _ in SERVICES:
         port = base_port + offset
-        env = {**urls, **os.environ, "PORT": str(port)}
+        # Its own database login only: no service is handed another's password.
+        inherited = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_PASSWORD")}
+        env = {**urls, **inherited, "PORT": str(port), "DATABASE_URL": databases[module]}
         # Own process group: the terminal's Ctrl-C reaches us only, and we stop
         # the children in order with SIGTERM (graceful) instead of all at once.
         children[name] = subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
@@ -212,6 +235,8 @@ def main() -> int:
     try:
         with ExitStack() as stack:
             folder = database(stack)
+            # First: the service roles' passwords among them, read by the settings.
+            local = local_secrets() if args.action == "serve" else {}
             settings = MigrationSettings()
             if args.action == "downgrade":
                 downgrade(settings, "base")
@@ -226,7 +251,7 @@ def main() -> int:
                 raise
             if args.action == "migrate":
                 return 0
-            return serve()
+            return serve(service_databases(settings), local)
     except KeyboardInterrupt:
         log.info("interrupted")
         return 130

@@ -13,7 +13,7 @@ from notification_service.config import Settings as NotificationSettings
 from notification_service.main import create_app as create_notification_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
-from platform_testing import free_port
+from platform_testing import as_service, free_port
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,12 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
     name. The services they call are pointed at a closed port, so every such
     call fails at once and its fallback answers; no background workers run."""
     nowhere = f"http://127.0.0.1:{free_port()}"
-    common: dict[str, Any] = {"environment": "test", "database_url": database_url, "readiness_interval_seconds": 600}
+    common: dict[str, Any] = {"environment": "test", "readiness_interval_seconds": 600}
     return {
         "alert-ingestion": create_ingestion_app(
             IngestionSettings(
                 **common,
+                database_url=as_service(database_url, "alert_ingestion"),
                 incident_service_url=nowhere,
                 incident_actions_worker_enabled=False,
                 incident_create_timeout_seconds=0.5,
@@ -37,16 +38,20 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
         "incident-management": create_incident_app(
             IncidentSettings(
                 **common,
+                database_url=as_service(database_url, "incident_management"),
                 oncall_service_url=nowhere,
                 notification_service_url=nowhere,
                 incident_worker_enabled=False,
                 http_retries=0,
             )
         ),
-        "oncall-service": create_oncall_app(OncallSettings(**common)),
+        "oncall-service": create_oncall_app(
+            OncallSettings(**common, database_url=as_service(database_url, "oncall_service"))
+        ),
         "notification-service": create_notification_app(
             NotificationSettings(
                 **common,
+                database_url=as_service(database_url, "notification_service"),
                 oncall_service_url=nowhere,
                 notification_worker_enabled=False,
                 notification_webhook_secret="test-webhook-secret",

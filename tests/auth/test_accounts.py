@@ -23,7 +23,7 @@ from incident_management.main import create_app as create_incident_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
 from platform_common.clock import Clock, ManualClock
-from platform_testing import PLATFORM_HEADERS, free_port, running_app, user_with_token
+from platform_testing import PLATFORM_HEADERS, as_service, free_port, running_app, user_with_token
 
 ORIGIN = "http://testserver"  # the in-process client's own origin
 PASSWORD = "correct horse battery staple"
@@ -96,7 +96,10 @@ async def serving(app: FastAPI) -> AsyncIterator[Service]:
 
 def oncall(database_url: str, *, clock: Clock | None = None, **overrides: Any) -> FastAPI:
     settings = OncallSettings(
-        database_url=database_url, environment="test", readiness_interval_seconds=3600, **overrides
+        database_url=as_service(database_url, "oncall_service"),
+        environment="test",
+        readiness_interval_seconds=3600,
+        **overrides,
     )
     return create_oncall_app(settings, clock=clock)
 
@@ -104,7 +107,7 @@ def oncall(database_url: str, *, clock: Clock | None = None, **overrides: Any) -
 def incidents(database_url: str) -> FastAPI:
     nowhere = f"http://127.0.0.1:{free_port()}"
     settings = IncidentSettings(
-        database_url=database_url,
+        database_url=as_service(database_url, "incident_management"),
         environment="test",
         oncall_service_url=nowhere,
         notification_service_url=nowhere,

@@ -42,7 +42,7 @@ from notification_service.main import create_app as create_notification_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
 from platform_common.auth import internal_headers, route_rules
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port, running_app, user_with_token
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, running_app, user_with_token
 
 # Small enough to reach with a test body, far above any ordinary request of these tests.
 MAX_BODY = 16_384
@@ -82,19 +82,25 @@ def processes(database_url: str) -> Iterator[Processes]:
     started once for the module on the run's database (each test empties it)."""
     nowhere = f"http://127.0.0.1:{free_port()}"
     env = {
-        "DATABASE_URL": database_url,
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "WARNING",
         "READINESS_INTERVAL_SECONDS": "3600",
         "MAX_BODY_BYTES": str(MAX_BODY),
         "NOTIFICATION_SERVICE_URL": nowhere,
     }
-    oncall = ServiceProcess("oncall_service", env)
+    oncall = ServiceProcess("oncall_service", {**env, "DATABASE_URL": as_service(database_url, "oncall_service")})
     incidents = ServiceProcess(
-        "incident_management", {**env, "ONCALL_SERVICE_URL": oncall.url, "INCIDENT_WORKER_ENABLED": "false"}
+        "incident_management",
+        {
+            **env,
+            "DATABASE_URL": as_service(database_url, "incident_management"),
+            "ONCALL_SERVICE_URL": oncall.url,
+            "INCIDENT_WORKER_ENABLED": "false",
+        },
     )
     ingestion_env = {
         **env,
+        "DATABASE_URL": as_service(database_url, "alert_ingestion"),
         "INCIDENT_SERVICE_URL": incidents.url,
         "INTEGRATION_CACHE_SECONDS": str(INTEGRATION_CACHE_SECONDS),
     }
@@ -216,17 +222,25 @@ def test_a_logged_out_session_is_refused_by_every_process_within_5_seconds(proce
 
 def _apps(database_url: str) -> dict[str, Any]:
     """Every service's app, as deployed (their lifespans not run; built to be read or run in-process)."""
-    common = {"environment": "test", "database_url": database_url, "readiness_interval_seconds": 3600}
+    common = {"environment": "test", "readiness_interval_seconds": 3600}
+
+    def db(role: str) -> str:
+        return as_service(database_url, role)
+
     return {
         "alert-ingestion": lambda **o: create_ingestion_app(
-            IngestionSettings(**common, incident_actions_worker_enabled=False, **o)
+            IngestionSettings(**common, database_url=db("alert_ingestion"), incident_actions_worker_enabled=False, **o)
         ),
         "incident-management": lambda **o: create_incident_app(
-            IncidentSettings(**common, incident_worker_enabled=False, **o)
+            IncidentSettings(**common, database_url=db("incident_management"), incident_worker_enabled=False, **o)
         ),
-        "oncall-service": lambda **o: create_oncall_app(OncallSettings(**common, **o)),
+        "oncall-service": lambda **o: create_oncall_app(
+            OncallSettings(**common, database_url=db("oncall_service"), **o)
+        ),
         "notification-service": lambda **o: create_notification_app(
-            NotificationSettings(**common, notification_worker_enabled=False, **o)
+            NotificationSettings(
+                **common, database_url=db("notification_service"), notification_worker_enabled=False, **o
+            )
         ),
     }
 
@@ -627,7 +641,7 @@ def receiver() -> Iterator[Receiver]:
 async def notifications(database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     settings = NotificationSettings(
         environment="test",
-        database_url=database_url,
+        database_url=as_service(database_url, "notification_service"),
         readiness_interval_seconds=3600,
         notification_poll_seconds=0.05,
         notification_retry_base_seconds=0.2,

@@ -34,7 +34,7 @@ from notification_service.config import Settings as NotificationSettings
 from notification_service.domain.messages import message_context, slack_payload
 from notification_service.main import create_app as create_notification_app
 from notification_service.rendering import Renderer
-from platform_testing import PLATFORM_HEADERS, free_port, running_app, user_with_token
+from platform_testing import PLATFORM_HEADERS, as_service, free_port, running_app, user_with_token
 
 KEY = "signed-links-test-key-0123456789abcdef"
 UI_BASE_URL = "https://pager.example.com"
@@ -46,7 +46,7 @@ def incident_settings(database_url: str, **overrides: Any) -> IncidentSettings:
     services it calls are on a closed port unless given, and no background loop runs."""
     nowhere = f"http://127.0.0.1:{free_port()}"
     fields: dict[str, Any] = {
-        "database_url": database_url,
+        "database_url": as_service(database_url, "incident_management"),
         "environment": "test",
         "oncall_service_url": nowhere,
         "notification_service_url": nowhere,
@@ -603,7 +603,7 @@ class ServedApp:
 @pytest.fixture
 def notification_service(clean_database: str) -> Iterator[ServedApp]:
     settings = NotificationSettings(
-        database_url=clean_database,
+        database_url=as_service(clean_database, "notification_service"),
         environment="test",
         oncall_service_url=f"http://127.0.0.1:{free_port()}",
         notification_worker_enabled=False,

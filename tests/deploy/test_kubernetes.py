@@ -12,6 +12,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from platform_common.migrations import SERVICE_ROLES
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
 KUBERNETES_VERSION = "1.32.0"
@@ -167,14 +169,34 @@ def test_prod_runs_replicas_on_a_cloudnativepg_cluster_with_backups():
     assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
     scheduled = next(o for o in objects if o["apiVersion"] == CNPG and o["kind"] == "ScheduledBackup")
     assert scheduled["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
-    # The services and the migration read the operator's connection Secret.
-    for workload in [*by_kind(objects, "Deployment").values(), by_kind(objects, "Job")["migrate"]]:
-        env = workload["spec"]["template"]["spec"]["containers"][0].get("env", [])
-        if workload["metadata"]["name"] == "web-ui":
+    # The migration reads the operator's Secret of the schema owner; each service's role is a managed one.
+    migrate = by_kind(objects, "Job")["migrate"]["spec"]["template"]["spec"]["containers"][0]
+    assert migrate["env"] == [
+        {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "platform-db-app", "key": "uri"}}}
+    ]
+    roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
+    assert set(roles) == set(SERVICE_ROLES)
+    for name, role in roles.items():
+        assert role["login"] and role["passwordSecret"]["name"] == f"{name.replace('_', '-')}-database"
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_each_service_connects_as_its_own_role_and_none_gets_the_owners_login(overlay):
+    objects = render(overlay)
+    for name, deployment in by_kind(objects, "Deployment").items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        sources = {ref.get("secretRef", {}).get("name") for ref in container.get("envFrom", [])}
+        assert "incident-platform-database" not in sources and "platform-db-app" not in sources, name
+        if name == "web-ui":
             continue
-        assert {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "platform-db-app", "key": "uri"}}} in env
+        database = [e for e in container["env"] if e["name"] == "DATABASE_URL"]
+        assert database == [
+            {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": f"{name}-database", "key": "uri"}}}
+        ]
 
 
-def test_the_secret_template_holds_no_value():
-    secret = yaml.safe_load((K8S / "secret.example.yaml").read_text())
-    assert secret["kind"] == "Secret" and all(value == "" for value in secret["stringData"].values())
+def test_the_secret_templates_hold_no_value():
+    secrets = list(yaml.safe_load_all((K8S / "secret.example.yaml").read_text()))
+    assert {s["metadata"]["name"] for s in secrets} >= {"incident-platform-secrets", "incident-platform-database"}
+    for secret in secrets:
+        assert secret["kind"] == "Secret" and all(value == "" for value in secret["stringData"].values())

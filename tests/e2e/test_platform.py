@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess, login_token, wait_for
+from platform_testing import ServiceProcess, as_service, login_token, wait_for
 
 pytestmark = pytest.mark.e2e
 SECRET = "platform-e2e-secret"
@@ -61,11 +61,15 @@ class Platform:
 
 @pytest.fixture
 def platform(clean_database: str) -> Iterator[Platform]:
-    env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
-    oncall = ServiceProcess("oncall_service", {**env, **ADMIN})
-    notifications = ServiceProcess("notification_service", env)
-    incidents = ServiceProcess("incident_management", env)
-    ingestion = ServiceProcess("alert_ingestion", env)
+    env = {"ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+
+    def service(role: str, **extra: str) -> ServiceProcess:
+        return ServiceProcess(role, {**env, "DATABASE_URL": as_service(clean_database, role), **extra})
+
+    oncall = service("oncall_service", **ADMIN)
+    notifications = service("notification_service")
+    incidents = service("incident_management")
+    ingestion = service("alert_ingestion")
     wiring = {
         "ALERT_INGESTION_URL": ingestion.url,
         "INCIDENT_SERVICE_URL": incidents.url,

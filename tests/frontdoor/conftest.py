@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_testing import ServiceProcess, free_port, reset_database, user_with_token
+from platform_testing import ServiceProcess, as_service, free_port, reset_database, user_with_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,6 @@ def services(database_url: str) -> Iterator[dict[str, ServiceProcess]]:
     """The four services, wired to each other, on one emptied database."""
     reset_database(database_url)
     env = {
-        "DATABASE_URL": database_url,
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "WARNING",
         # The first admin, as `make dev` makes one: the login tests sign in as them.
@@ -61,10 +60,8 @@ def services(database_url: str) -> Iterator[dict[str, ServiceProcess]]:
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
     processes = {
-        "alert_ingestion": ServiceProcess("alert_ingestion", env),
-        "incident_management": ServiceProcess("incident_management", env),
-        "oncall_service": ServiceProcess("oncall_service", env),
-        "notification_service": ServiceProcess("notification_service", env),
+        role: ServiceProcess(role, {**env, "DATABASE_URL": as_service(database_url, role)})
+        for role in ("alert_ingestion", "incident_management", "oncall_service", "notification_service")
     }
     wiring = {
         "ALERT_INGESTION_URL": processes["alert_ingestion"].url,

@@ -23,7 +23,7 @@ from alert_ingestion.main import create_app
 from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from platform_common.clock import Clock
-from platform_testing import PLATFORM_HEADERS, _sync_url, free_port, running_app
+from platform_testing import PLATFORM_HEADERS, _sync_url, as_service, free_port, running_app
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -59,7 +59,7 @@ class IncidentService:
     def settings(self) -> IncidentSettings:
         return IncidentSettings(
             environment="test",
-            database_url=self.database_url,
+            database_url=as_service(self.database_url, "incident_management"),
             oncall_service_url=self.nowhere,
             notification_service_url=self.nowhere,
             incident_worker_enabled=False,
@@ -192,7 +192,7 @@ def incident_service(incident_service_session: IncidentService, clean_database: 
 def settings_for(database_url: str, incident_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test",
-        "database_url": database_url,
+        "database_url": as_service(database_url, "alert_ingestion"),
         "incident_service_url": incident_url,
         "incident_actions_interval_seconds": 0.2,
         "integration_cache_seconds": 0,

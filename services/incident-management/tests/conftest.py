@@ -23,7 +23,7 @@ from incident_management.main import create_app
 from incident_management.workers.engine import IncidentEngine
 from incident_management.workers.report import CycleReport
 from platform_common.clock import ManualClock
-from platform_testing import free_port, running_app, user_with_token
+from platform_testing import as_service, free_port, running_app, user_with_token
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -315,7 +315,7 @@ class Harness:
 
 def make_settings(database_url: str, oncall_url: str, notification_url: str, **overrides: Any) -> Settings:
     return Settings(
-        database_url=database_url,
+        database_url=as_service(database_url, "incident_management"),
         environment="test",
         oncall_service_url=oncall_url,
         notification_service_url=notification_url,

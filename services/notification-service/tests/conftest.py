@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 
 from notification_service.config import Settings
 from notification_service.main import create_app
-from platform_testing import free_port, running_app
+from platform_testing import as_service, free_port, running_app
 
 TERMINAL = {"delivered", "failed", "suppressed"}
 
@@ -144,7 +144,7 @@ def service_settings(database_url: str, **overrides: Any) -> Settings:
     """Fast retries and polling so the tests take seconds, not minutes."""
     values: dict[str, Any] = {
         "environment": "test",
-        "database_url": database_url,
+        "database_url": as_service(database_url, "notification_service"),
         "ui_base_url": "http://ui.test",
         "http_retries": 0,
         "http_timeout_seconds": 2.0,

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from platform_testing import ServiceProcess, free_port
+from platform_testing import ServiceProcess, as_service, free_port
 
 
 def incident_management_env(database_url: str) -> dict[str, str]:
     nowhere = f"http://127.0.0.1:{free_port()}"
     return {
         "ENVIRONMENT": "test",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": as_service(database_url, "incident_management"),
         "ONCALL_SERVICE_URL": nowhere,
         "NOTIFICATION_SERVICE_URL": nowhere,
         "INCIDENT_WORKER_ENABLED": "false",

@@ -9,7 +9,7 @@ import contextlib
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +69,7 @@ async def send_all(requests: list, processes: list[ServiceProcess]) -> list[http
 def two_processes(clean_database, incident_process):
     env = {
         "ENVIRONMENT": "test",
-        "DATABASE_URL": clean_database,
+        "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
         "INCIDENT_SERVICE_URL": incident_process.url,
         "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
         "READINESS_INTERVAL_SECONDS": "60",
@@ -174,7 +174,7 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
 def two_batching_processes(clean_database, incident_process):
     env = {
         "ENVIRONMENT": "test",
-        "DATABASE_URL": clean_database,
+        "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
         "INCIDENT_SERVICE_URL": incident_process.url,
         "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
         "READINESS_INTERVAL_SECONDS": "60",

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port
 
 with warnings.catch_warnings():
     # pdpyras says it is superseded by "pagerduty"; it is still what many senders run.
@@ -44,7 +44,7 @@ def require_binary(name: str) -> str:
 def ingestion(clean_database, incident_service):
     env = {
         "ENVIRONMENT": "test",
-        "DATABASE_URL": clean_database,
+        "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
         "INCIDENT_SERVICE_URL": incident_service.url,
         "INCIDENT_ACTIONS_INTERVAL_SECONDS": "0.5",
         "READINESS_INTERVAL_SECONDS": "60",

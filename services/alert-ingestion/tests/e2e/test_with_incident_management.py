@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -16,11 +16,12 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def services(clean_database):
     nowhere = f"http://127.0.0.1:{free_port()}"
-    common = {"ENVIRONMENT": "test", "DATABASE_URL": clean_database, "READINESS_INTERVAL_SECONDS": "60"}
+    common = {"ENVIRONMENT": "test", "READINESS_INTERVAL_SECONDS": "60"}
     incidents = ServiceProcess(
         "incident_management",
         common
         | {
+            "DATABASE_URL": as_service(clean_database, "incident_management"),
             "ONCALL_SERVICE_URL": nowhere,
             "NOTIFICATION_SERVICE_URL": nowhere,
             "INCIDENT_WORKER_INTERVAL_SECONDS": "0.5",
@@ -29,7 +30,12 @@ def services(clean_database):
     incidents.start()
     ingestion = ServiceProcess(
         "alert_ingestion",
-        common | {"INCIDENT_SERVICE_URL": incidents.url, "INCIDENT_ACTIONS_INTERVAL_SECONDS": "0.5"},
+        common
+        | {
+            "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
+            "INCIDENT_SERVICE_URL": incidents.url,
+            "INCIDENT_ACTIONS_INTERVAL_SECONDS": "0.5",
+        },
     )
     ingestion.start()
     try:

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ def _total(text: str, family_name: str, **labels: str) -> float:
 async def test_every_scrape_counts_the_alerts_of_all_workers(clean_database, incident_process, tmp_path):
     env = {
         "ENVIRONMENT": "test",
-        "DATABASE_URL": clean_database,
+        "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
         "INCIDENT_SERVICE_URL": incident_process.url,
         "INGEST_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),

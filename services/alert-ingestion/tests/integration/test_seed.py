@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from platform_testing import ServiceProcess
+from platform_testing import ServiceProcess, as_service
 
 
 async def test_local_run_seeds_the_given_key_once(make_client, db):
@@ -34,7 +34,7 @@ async def test_test_and_prod_environments_seed_nothing(client, db):
 def test_generated_seed_key_is_logged_at_start_up(clean_database, incident_service):
     env = {
         "ENVIRONMENT": "local",
-        "DATABASE_URL": clean_database,
+        "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
         "SEED_INTEGRATION_SERVICE": "shop",
         "INCIDENT_SERVICE_URL": incident_service.url,
     }

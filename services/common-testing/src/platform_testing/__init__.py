@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from platform_common.auth import Access, route_rules
 from platform_common.local_postgres import DataDirInUse, LocalPostgres
+from platform_common.migrations import SERVICE_ROLES, MigrationSettings, enable_service_logins, upgrade
 
 
 @contextmanager
@@ -74,6 +75,28 @@ def provisioned_database(server: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# The service roles' password in test runs: the same in every run, so runs that
+# share a server (roles belong to the server) never lock each other out.
+SERVICE_ROLE_PASSWORD = "test-service-role"  # noqa: S105 - a test-only credential  # nosec B105
+
+
+def migrated(url: str) -> str:
+    """Migrate the database at `url` (as the schema's owner) and let the service
+    roles log in, as a deployment's migration job does; returns `url`."""
+    settings = MigrationSettings(database_url=url)
+    upgrade(settings)
+    enable_service_logins(settings, dict.fromkeys(SERVICE_ROLES, SERVICE_ROLE_PASSWORD))
+    return url
+
+
+def as_service(url: str, role: str) -> str:
+    """The database `url` as the service `role` (its package name) connects to it:
+    with the rights of that service alone (migration 0009_service_roles)."""
+    if role not in SERVICE_ROLES:
+        raise ValueError(f"unknown service role {role!r}")
+    return make_url(url).set(username=role, password=SERVICE_ROLE_PASSWORD).render_as_string(hide_password=False)
 
 
 def _sync_url(url: str) -> str:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
 
 from ..conftest import FakeServer
 
@@ -103,16 +103,19 @@ class Platform:
 def platform(clean_database: str) -> Iterator[Platform]:
     phones = Phones()
     phones.server.start()
-    base_env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    base_env = {"ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
     started: list[ServiceProcess] = []
     try:
-        oncall = ServiceProcess("oncall_service", base_env).start()
+        oncall = ServiceProcess(
+            "oncall_service", {**base_env, "DATABASE_URL": as_service(clean_database, "oncall_service")}
+        ).start()
         started.append(oncall)
         users = seed_oncall(oncall.url, phones)
         notifications = ServiceProcess(
             "notification_service",
             {
                 **base_env,
+                "DATABASE_URL": as_service(clean_database, "notification_service"),
                 "ONCALL_SERVICE_URL": oncall.url,
                 "NOTIFICATION_WEBHOOK_SECRET": "e2e-secret",
                 "NOTIFICATION_POLL_SECONDS": "0.1",
@@ -123,6 +126,7 @@ def platform(clean_database: str) -> Iterator[Platform]:
             "incident_management",
             {
                 **base_env,
+                "DATABASE_URL": as_service(clean_database, "incident_management"),
                 "ONCALL_SERVICE_URL": oncall.url,
                 "NOTIFICATION_SERVICE_URL": notifications.url,
                 # A minute passes in a second; retries of outages are capped at 3 (fast) seconds.

@@ -5,14 +5,14 @@ import threading
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
 
 pytestmark = pytest.mark.e2e
 
 
 def service_env(database_url: str, **extra: str) -> dict[str, str]:
     return {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": as_service(database_url, "notification_service"),
         "ENVIRONMENT": "test",
         "NOTIFICATION_WEBHOOK_SECRET": "e2e-secret",
         "NOTIFICATION_POLL_SECONDS": "0.1",

@@ -7,14 +7,14 @@ import time
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("oncall_service")
 
 
 def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_down(clean_database, receiver):
-    env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    env = {"DATABASE_URL": as_service(clean_database, "oncall_service"), "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
     with ServiceProcess("oncall_service", env) as oncall:
         api = httpx.Client(headers=PLATFORM_HEADERS, base_url=oncall.url, timeout=5)
         user = api.post(
@@ -45,7 +45,12 @@ def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_
     assert primary["id"] == user_id
     assert answer["escalation_chain"][0]["users"][0]["contact_methods"] == primary["contact_methods"]
 
-    notify_env = {**env, "ONCALL_SERVICE_URL": oncall.url, "NOTIFICATION_POLL_SECONDS": "0.1"}
+    notify_env = {
+        **env,
+        "DATABASE_URL": as_service(clean_database, "notification_service"),
+        "ONCALL_SERVICE_URL": oncall.url,
+        "NOTIFICATION_POLL_SECONDS": "0.1",
+    }
     with ServiceProcess("notification_service", notify_env) as notifications:
         response = httpx.post(
             f"{notifications.url}/api/v1/notify",

@@ -11,7 +11,7 @@ import pytest
 from oncall_service.config import Settings
 from oncall_service.main import create_app
 from platform_common.clock import ManualClock
-from platform_testing import running_app
+from platform_testing import as_service, running_app
 
 
 class Api:
@@ -47,7 +47,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def client(clean_database: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=clean_database, environment="test"), clock=clock)
+    app = create_app(
+        Settings(database_url=as_service(clean_database, "oncall_service"), environment="test"), clock=clock
+    )
     async with running_app(app) as http:
         # Let the readiness monitor's first database ping finish rather than
         # cancel it mid-flight at shutdown.

@@ -3,13 +3,13 @@
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_running_service_answers_who_is_on_call_for_a_service(clean_database, tmp_path):
-    env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test"}
+    env = {"DATABASE_URL": as_service(clean_database, "oncall_service"), "ENVIRONMENT": "test"}
     with (
         ServiceProcess("oncall_service", env, log_dir=tmp_path) as service,
         httpx.Client(headers=PLATFORM_HEADERS, base_url=service.url) as http,
