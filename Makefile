@@ -13,6 +13,7 @@ PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyp
 .PHONY: install dev observe demo dashboards migrate downgrade test lint format bench clean
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
+	@echo "Installing the platform, its tools and its pinned dependencies into $(VENV) (about a minute the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt \

@@ -1,15 +1,14 @@
 """`make demo`: synthetic alert traffic into the local platform (`make dev` running), so
 the dashboards and the UI have something to show.
 
-It takes integration keys from ALERTGEN_KEYS ("payments=KEY,..."), or logs in as the
-local admin (ADMIN_EMAIL / ADMIN_PASSWORD, else the ones `make dev` keeps in
-data/dev-secrets.json), creates one PagerDuty integration per demo service through
-alert-ingestion's API and keeps the
-keys in data/alert-generator/keys.json for the next run (made anew when the platform's
+It takes integration keys from ALERTGEN_KEYS ("payments=KEY,..."), or creates one
+PagerDuty integration per demo service through alert-ingestion's API with the local
+run's internal credential (INTERNAL_TOKENS, else the one `make dev` keeps in
+data/dev-secrets.json: no login, so no login throttle can stop it) and keeps the keys
+in data/alert-generator/keys.json for the next run (made anew when the platform's
 database no longer has them). Then it runs the generator (tools/alert-generator) in the
 foreground; its control API is on :DEV_BASE_PORT+89 (http://127.0.0.1:8090/docs by default)."""
 
-import contextlib
 import json
 import logging
 import os
@@ -26,20 +25,16 @@ KEYS_FILE = ROOT / "data" / "alert-generator" / "keys.json"
 SERVICES = ("checkout", "payments", "search", "auth", "inventory")
 
 
-def admin_session(oncall: str) -> httpx.Client:
-    """A client logged in as the local admin (its session cookie), whose changes
-    carry the origin they are made at, as the UI's do."""
-    email, password = os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD")
-    if not (email and password) and secrets_file().exists():
-        made = json.loads(secrets_file().read_text())
-        email, password = made["ADMIN_EMAIL"], made["ADMIN_PASSWORD"]
-    if not (email and password):
-        sys.exit("no admin to log in as: set ADMIN_EMAIL and ADMIN_PASSWORD, or pass ALERTGEN_KEYS=service=KEY,...")
-    client = httpx.Client(timeout=10)
-    login = client.post(f"{oncall}/api/v1/auth/login", json={"email": email, "password": password})
-    if login.status_code != 200:
-        sys.exit(f"logging in as {email} was refused ({login.status_code}): {login.text}")
-    return client
+def platform_client() -> httpx.Client:
+    """A client that calls as the local platform itself (its internal credential)."""
+    tokens = os.environ.get("INTERNAL_TOKENS")
+    if not tokens and secrets_file().exists():
+        tokens = json.loads(secrets_file().read_text()).get("INTERNAL_TOKENS")
+    if not tokens:
+        sys.exit(
+            "no internal credential: start the platform once with `make dev`, or pass ALERTGEN_KEYS=service=KEY,..."
+        )
+    return httpx.Client(timeout=10, headers={"Authorization": f"Bearer {tokens.split(',')[0].strip()}"})
 
 
 def stored_keys(ingestion: str, admin: httpx.Client) -> dict[str, str] | None:
@@ -62,7 +57,6 @@ def create_keys(ingestion: str, admin: httpx.Client) -> dict[str, str]:
         response = admin.post(
             f"{ingestion}/api/v1/integrations",
             json={"name": f"demo generator: {service}", "service": service, "type": "pagerduty"},
-            headers={"Origin": ingestion},
         )
         if response.status_code in (401, 403):
             sys.exit(f"creating integrations was refused ({response.status_code}): pass ALERTGEN_KEYS=service=KEY,...")
@@ -81,7 +75,7 @@ def main() -> int:
     env = {**os.environ, "ALERTGEN_TARGET": ingestion, "PORT": os.environ.get("ALERTGEN_PORT") or str(base_port + 89)}
     if not os.environ.get("ALERTGEN_KEYS"):
         try:
-            with contextlib.closing(admin_session(f"http://127.0.0.1:{base_port + 2}")) as admin:
+            with platform_client() as admin:
                 keys = stored_keys(ingestion, admin) or create_keys(ingestion, admin)
         except httpx.HTTPError as exc:
             sys.exit(f"alert-ingestion is not answering on {ingestion} ({exc}): start the platform with `make dev`")

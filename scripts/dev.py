@@ -24,7 +24,8 @@ tokens and page links survive a restart; a variable already set wins. The
 admin's login is printed at start.
 
 `dev.py migrate` / `dev.py downgrade` only migrate the same database (up to
-head / down to base), starting and stopping the embedded server around it."""
+head / down to base) and `dev.py current` says its revision: on the embedded
+server a running `make dev` started, or one started and stopped around it."""
 
 import argparse
 import json
@@ -38,15 +39,23 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 import psycopg
 
 import frontdoor
 import webui
 from observe import DATA as PROMETHEUS_DATA
 from observe import local_command as prometheus_command
-from platform_common.local_postgres import LocalPostgres, ensure_database
+from platform_common.local_postgres import DataDirInUse, LocalPostgres, ensure_database, running_url
 from platform_common.logging import configure_logging
-from platform_common.migrations import SERVICE_ROLES, MigrationSettings, downgrade, enable_service_logins, upgrade
+from platform_common.migrations import (
+    SERVICE_ROLES,
+    MigrationSettings,
+    current,
+    downgrade,
+    enable_service_logins,
+    upgrade,
+)
 
 log = logging.getLogger("dev")
 
@@ -68,16 +77,26 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def database(stack: ExitStack) -> Path | None:
+def database(stack: ExitStack, *, share: bool = False) -> Path | None:
     """DATABASE_URL for this process and the services: the one given, or an
-    embedded server's, stopped when `stack` closes. Returns the embedded
+    embedded server's, stopped when `stack` closes. With `share`, the server a
+    running `make dev` started on the same folder will do. Returns the embedded
     server's data folder, if one was started."""
     if os.environ.get("DATABASE_URL"):
         log.info("using DATABASE_URL")
         return None
     folder = Path(os.environ.get("DEV_POSTGRES_DIR") or ROOT / "data" / "dev-pg")
-    server = stack.enter_context(LocalPostgres(folder))
-    os.environ["DATABASE_URL"] = ensure_database(server.url(), DATABASE)
+    try:
+        server_url = stack.enter_context(LocalPostgres(folder)).url()
+    except DataDirInUse:
+        if not share or (server_url := running_url(folder)) is None:
+            raise SystemExit(
+                f"{folder} is in use by another `make dev`: stop it, or give this one a folder of its own"
+                " (DEV_POSTGRES_DIR) and ports of its own (DEV_BASE_PORT, DEV_HTTP_PORT, DEV_HTTPS_PORT)"
+            ) from None
+        log.info("using the embedded PostgreSQL the running `make dev` started")
+        folder = None
+    os.environ["DATABASE_URL"] = ensure_database(server_url, DATABASE)
     log.info("embedded PostgreSQL: %s (psql %s)", folder, os.environ["DATABASE_URL"])
     return folder
 
@@ -151,6 +170,18 @@ def _start_helper(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=subprocess.STDOUT)
 
 
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _all_answer(urls: list[str]) -> bool:
+    try:
+        return all(httpx.get(url, timeout=0.5).status_code == 200 for url in urls)
+    except httpx.HTTPError:
+        return False
+
+
 def serve(databases: dict[str, str], local: dict[str, str]) -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
@@ -182,19 +213,24 @@ def serve(databases: dict[str, str], local: dict[str, str]) -> int:
     door = front_door(base_port) if os.environ.get("DEV_NGINX", "1") != "0" else None
     if door is not None and door.process is not None:
         helpers["nginx"] = (door.process, door.error_log)
-    # Printed, not logged: the developer needs it whatever LOG_LEVEL is.
-    sys.stdout.write(
+    login = (
         f"log in at {door.http_url if door else f'http://127.0.0.1:{base_port + 2}/api/v1/auth/login'}"
         f" as {local['ADMIN_EMAIL']} with password {local['ADMIN_PASSWORD']}"
-        f" (ADMIN_PASSWORD; kept in {secrets_file()})\n"
+        f" (ADMIN_PASSWORD; kept in {secrets_file()})"
     )
-    sys.stdout.flush()
+    # Printed, not logged: the developer needs it whatever LOG_LEVEL is; again
+    # once every service answers, below the services' start-up lines.
+    _say(login)
+    health = [f"http://127.0.0.1:{base_port + offset}/health" for _, _, offset, _ in SERVICES]
     if os.environ.get("DEV_PROMETHEUS", "1") != "0" and (argv := prometheus_command()) is not None:
         log_path = PROMETHEUS_DATA / "prometheus.log"
         helpers["Prometheus"] = (_start_helper(argv, log_path), log_path)
 
     exit_code = 0
     while not stopping:
+        if health and _all_answer(health):
+            _say(f"the platform is up: {login}")
+            health = []
         for name, child in children.items():
             if child.poll() is not None:
                 log.error("%s exited with %s; stopping the others", name, child.returncode)
@@ -227,19 +263,22 @@ def serve(databases: dict[str, str], local: dict[str, str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the platform locally, or only migrate its database.")
-    parser.add_argument("action", choices=["serve", "migrate", "downgrade"], nargs="?", default="serve")
+    parser.add_argument("action", choices=["serve", "migrate", "downgrade", "current"], nargs="?", default="serve")
     args = parser.parse_args()
     configure_logging("dev", os.environ.get("LOG_LEVEL", "INFO"))
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     try:
         with ExitStack() as stack:
-            folder = database(stack)
+            folder = database(stack, share=args.action != "serve")
             # First: the service roles' passwords among them, read by the settings.
             local = local_secrets() if args.action == "serve" else {}
             settings = MigrationSettings()
             if args.action == "downgrade":
                 downgrade(settings, "base")
+                return 0
+            if args.action == "current":
+                current(settings)
                 return 0
             try:
                 upgrade(settings)

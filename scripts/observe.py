@@ -5,15 +5,18 @@ DEV_BASE_PORT), its data under data/prometheus/.
 `make dev` starts it beside the services when the binary is there (installing the
 Debian package first when run as root with apt-get; otherwise it prints the command and
 the services run without it). `make observe` runs it alone, against a `make dev`
-already running. UI and API on http://127.0.0.1:$DEV_PROMETHEUS_PORT (default 9090, moved with
-DEV_BASE_PORT); DEV_PROMETHEUS_DIR moves its data; DEV_PROMETHEUS=0 leaves it out of
-`make dev`."""
+already running (started with DEV_PROMETHEUS=0); when one already answers on its port (the
+one `make dev` started), it says so and leaves it. UI and API on
+http://127.0.0.1:$DEV_PROMETHEUS_PORT (default 9090, moved with DEV_BASE_PORT; Debian's
+build serves the UI under /classic/); DEV_PROMETHEUS_DIR moves its data; DEV_PROMETHEUS=0
+leaves it out of `make dev`."""
 
 import logging
 import os
 import sys
 from pathlib import Path
 
+import httpx
 import yaml
 
 from system_packages import find_or_install
@@ -63,20 +66,39 @@ def command(
     ]
 
 
+def local_port() -> int:
+    """DEV_PROMETHEUS_PORT, else 9090 moved with DEV_BASE_PORT, so a second copy of the
+    platform gets a Prometheus of its own."""
+    return int(os.environ.get("DEV_PROMETHEUS_PORT") or 9090 + int(os.environ.get("DEV_BASE_PORT", "8001")) - 8001)
+
+
 def local_command() -> list[str] | None:
     """The Prometheus of `make dev` / `make observe`, from DEV_BASE_PORT and DEV_PROMETHEUS_PORT."""
     binary = find_or_install("prometheus", "prometheus", service="prometheus")
     if binary is None:
         return None
-    base_port = int(os.environ.get("DEV_BASE_PORT", "8001"))
-    # Moves with DEV_BASE_PORT, so a second copy of the platform gets a Prometheus of its own.
-    port = int(os.environ.get("DEV_PROMETHEUS_PORT") or 9090 + base_port - 8001)
-    log.info("Prometheus on http://127.0.0.1:%d (rules: monitoring/rules, data: %s)", port, DATA)
-    return command(binary, targets=local_targets(base_port), port=port)
+    port = local_port()
+    log.info("Prometheus on http://127.0.0.1:%d/classic/alerts (rules: monitoring/rules, data: %s)", port, DATA)
+    return command(binary, targets=local_targets(int(os.environ.get("DEV_BASE_PORT", "8001"))), port=port)
+
+
+def running(port: int) -> bool:
+    """Whether a Prometheus answers ready on 127.0.0.1:`port`."""
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/-/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if running(port := local_port()):
+        log.info(
+            "Prometheus already runs on http://127.0.0.1:%d/classic/alerts (`make dev` starts one unless"
+            " DEV_PROMETHEUS=0); nothing to start",
+            port,
+        )
+        return 0
     argv = local_command()
     if argv is None:
         return 1

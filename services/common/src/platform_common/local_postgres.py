@@ -81,6 +81,19 @@ class DataDirInUse(RuntimeError):
     """Another live runner owns the data folder (and its server)."""
 
 
+def running_url(data_dir: Path, database: str = "postgres") -> str | None:
+    """The URL of the server another run has started on `data_dir` and that is
+    accepting connections (its postmaster.pid says `ready`), else None."""
+    try:
+        lines = (Path(data_dir) / "postmaster.pid").read_text().splitlines()
+    except FileNotFoundError:
+        return None
+    # postmaster.pid: pid, data folder, start time, port, socket folder, address, shared memory key, status.
+    if len(lines) < 8 or lines[7].strip() != "ready" or not _alive(int(lines[0])):
+        return None
+    return f"postgresql://{SUPERUSER}@127.0.0.1:{int(lines[3])}/{database}"
+
+
 class LocalPostgres:
     """One server on 127.0.0.1 for one data folder, trust authentication for
     the superuser `postgres`, for as long as the `with` block (or start/stop).

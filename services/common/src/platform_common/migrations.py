@@ -75,6 +75,11 @@ def downgrade(settings: BaseServiceSettings, revision: str = "base") -> None:
     command.downgrade(alembic_config(settings), revision)
 
 
+def current(settings: BaseServiceSettings) -> None:
+    """Print the database's revision."""
+    command.current(alembic_config(settings), verbose=True)
+
+
 def enable_service_logins(settings: BaseServiceSettings, passwords: Mapping[str, str]) -> dict[str, str]:
     """Let each service role in `passwords` log in with its password (which takes
     CREATEROLE); returns each one's DATABASE_URL, the settings' URL as that role."""
@@ -109,7 +114,7 @@ def main() -> None:
     elif args.action == "downgrade":
         downgrade(settings, args.revision or "base")
     else:
-        command.current(alembic_config(settings), verbose=True)
+        current(settings)
 
 
 if __name__ == "__main__":
