@@ -93,10 +93,24 @@ def may_see_secrets_of(user_id: uuid.UUID | None) -> bool:
     return caller is None or caller.may(Role.ADMIN) or (user_id is not None and caller.user_id == user_id)
 
 
-def secret_url_shown(url: str, owner_id: uuid.UUID | None) -> str:
-    """A URL that is a credential (a Slack incoming webhook, a webhook with its
-    token), as the current caller may see it: whole, or only scheme and host."""
-    return url if may_see_secrets_of(owner_id) else masked_url(url)
+# Contact-method types (and the channels that page through them) whose address
+# is a URL carrying its own credential: a Slack incoming webhook, a webhook with its token.
+SECRET_URL_KINDS = frozenset({"slack", "webhook"})
+
+
+def address_shown(kind: str | None, address: str | None, owner_id: uuid.UUID | None) -> str | None:
+    """A contact method's address, or a delivery's target, as the current caller
+    may see it: whole to those who may see the owner's secrets, else masked_address."""
+    return address if may_see_secrets_of(owner_id) else masked_address(kind, address)
+
+
+def masked_address(kind: str | None, address: str | None) -> str | None:
+    """A contact method's address, or a delivery's target, for anyone's eyes
+    (others' answers, the timeline, log lines): a Slack or webhook URL as
+    masked_url, any other (an email address) as it is."""
+    if address is None or kind not in SECRET_URL_KINDS:
+        return address
+    return masked_url(address)
 
 
 def masked_url(url: str) -> str:
