@@ -75,19 +75,40 @@ def test_compose_mounts_the_alert_rules_beside_the_prometheus_config():
     assert "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
 
 
-def test_placeholder_secrets_from_env_example_are_refused_outside_local_runs():
-    db = {"database_url": "postgresql://u:p@db:5432/platform"}
+def _env_example() -> dict[str, str]:
+    text = (ROOT / ".env.example").read_text()
+    return dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", text, flags=re.MULTILINE))
+
+
+# Each secret a service reads, with the settings that read it.
+SECRETS = {
+    "INTERNAL_TOKENS": IngestionSettings,
+    "LINK_SIGNING_KEY": IncidentSettings,
+    "ADMIN_PASSWORD": OncallSettings,
+    "NOTIFICATION_WEBHOOK_SECRET": NotificationSettings,
+}
+# A deployment's settings apart from the one secret under test.
+DEPLOYED = {
+    "database_url": "postgresql://u:p@db:5432/platform",
+    "internal_tokens": "internal-token-of-the-repository-tests",
+    "link_signing_key": "link-signing-key-of-the-repository-tests",
+    "notification_webhook_secret": "webhook-secret-of-the-repository-tests",
+}
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_env_examples_placeholder_secrets_are_refused_outside_local_runs(name, environment):
+    placeholder = _env_example()[name]
+    settings = SECRETS[name]
+    given = {**DEPLOYED, "admin_email": "a@example.com"} if name == "ADMIN_PASSWORD" else DEPLOYED
+    assert settings(environment=environment, **{**given, name.lower(): "x7Kq2mPz9Rt4Lw8Nc3Vb6Hy1Jd5Gf0Ss"}), name
+    with pytest.raises(ValidationError, match=f"{name} is still"):
+        settings(environment=environment, **{**given, name.lower(): placeholder})
+
+
+def test_a_placeholder_among_internal_tokens_is_refused_and_local_runs_may_keep_them():
     with pytest.raises(ValidationError, match="INTERNAL_TOKENS is still"):
-        OncallSettings(environment="prod", internal_tokens=f"real-one,{PLACEHOLDER}", **db)
-    with pytest.raises(ValidationError, match="LINK_SIGNING_KEY is still"):
-        IncidentSettings(environment="dev", internal_tokens="real", link_signing_key=PLACEHOLDER, **db)
-    with pytest.raises(ValidationError, match="ADMIN_PASSWORD is still"):
-        OncallSettings(
-            environment="prod",
-            internal_tokens="real",
-            admin_email="a@example.com",
-            admin_password=f"{PLACEHOLDER}-now",  # .env.example's placeholder, built from the rule's own constant
-            **db,
-        )
+        OncallSettings(environment="prod", **{**DEPLOYED, "internal_tokens": f"real-one,{PLACEHOLDER}"})
     # Local runs may keep them: nothing there is a deployment.
     assert OncallSettings(environment="local", internal_tokens=PLACEHOLDER).internal_tokens is not None
