@@ -107,8 +107,29 @@ def test_env_examples_placeholder_secrets_are_refused_outside_local_runs(name, e
         settings(environment=environment, **{**given, name.lower(): placeholder})
 
 
+# The review's reproduction (issue 24, finding 13): each of these started a deployment.
+WEAK = [
+    ("INTERNAL_TOKENS", "a"),
+    ("LINK_SIGNING_KEY", "b"),
+    ("ADMIN_PASSWORD", "aaaaaaaaaaaa"),
+    *((name, "CHANGE_ME_PLEASE") for name in SECRETS),
+    ("NOTIFICATION_WEBHOOK_SECRET", "too-short-a-webhook-key"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), WEAK)
+def test_weak_secrets_stop_a_deployment_naming_the_variable(name, value):
+    given = {**DEPLOYED, "admin_email": "a@example.com"} if name == "ADMIN_PASSWORD" else DEPLOYED
+    with pytest.raises(ValidationError, match=f"{name} is (still a placeholder|shorter than|too weak)"):
+        SECRETS[name](environment="prod", **{**given, name.lower(): value})
+    # Local runs guard nothing and may keep any (the password's 12 characters apart).
+    assert SECRETS[name](environment="local", **{**given, name.lower(): value})
+
+
 def test_a_placeholder_among_internal_tokens_is_refused_and_local_runs_may_keep_them():
     with pytest.raises(ValidationError, match="INTERNAL_TOKENS is still"):
-        OncallSettings(environment="prod", **{**DEPLOYED, "internal_tokens": f"real-one,{PLACEHOLDER}"})
+        OncallSettings(
+            environment="prod", **{**DEPLOYED, "internal_tokens": f"{DEPLOYED['internal_tokens']},{PLACEHOLDER}"}
+        )
     # Local runs may keep them: nothing there is a deployment.
     assert OncallSettings(environment="local", internal_tokens=PLACEHOLDER).internal_tokens is not None
