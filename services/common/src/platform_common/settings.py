@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "dev", "prod"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# How .env.example's placeholder secrets begin: a deployment that kept one has no secret at all.
+# .env.example's placeholder secrets, in any case or spelling: a deployment that kept one has no secret at all.
 PLACEHOLDER = "change-me"
 # Keys (each of INTERNAL_TOKENS, LINK_SIGNING_KEY, NOTIFICATION_WEBHOOK_SECRET)
 # are HMAC keys or bearer secrets nobody types: 32 characters is what
