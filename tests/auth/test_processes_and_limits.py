@@ -718,8 +718,8 @@ async def test_pages_to_loopback_are_delivered_when_public_targets_only_is_off(c
 def test_public_targets_only_is_on_by_default_outside_local_and_test_runs(database_url):
     production = {
         "database_url": database_url,
-        "internal_tokens": "x",
-        "notification_webhook_secret": "a-real-secret",
+        "internal_tokens": "internal-token-of-the-ssrf-settings-test",
+        "notification_webhook_secret": "webhook-secret-of-the-ssrf-settings-test",
     }
     assert NotificationSettings(environment="prod", **production).public_targets_only is True
     assert NotificationSettings(environment="dev", **production).public_targets_only is True

@@ -218,14 +218,88 @@ def test_a_browser_session_through_the_front_door_is_same_origin(front_door):
         assert browser.post("/api/v1/auth/tokens", json={"name": "no origin"}).status_code == 403
 
 
-def test_an_integration_key_in_the_query_string_never_reaches_the_access_log(front_door, http):
-    sent = http.post(
-        "/api/v1/alerts?source=ci&integration_key=0123456789abcdef-secret&x=1",
-        json={"severity": "low", "message": "m"},
-        headers={"X-Request-ID": "key-in-query-1"},
+KEY = "integration-key-sent-in-the-url"
+# A key in the query string in every spelling the services would read as one,
+# or a sender would mean as one: repeated, percent-encoded, any case.
+KEY_QUERIES = [
+    f"source=ci&integration_key={KEY}&x=1",
+    f"integration_key=x&integration_key={KEY}",
+    f"integration%5Fkey={KEY}",
+    f"integration%5fkey={KEY}",
+    f"%69ntegration_%6Bey={KEY}",
+    f"x=1&INTEGRATION_KEY={KEY}",
+    f"integration_key[]={KEY}",
+]
+
+
+def _wait_for_line(path, text: str) -> str:
+    """The file's text once it holds `text` (nginx writes its logs just after answering)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        content = path.read_text() if path.exists() else ""
+        if text in content:
+            return content
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} never reached {path}")
+
+
+@pytest.mark.parametrize("query", KEY_QUERIES)
+def test_an_integration_key_in_the_url_is_refused_before_anything_logs_it(front_door, http, query):
+    """nginx writes the request line into error.log on a body over the limit (or
+    a service down) and it cannot be redacted there: a key in the URL is
+    refused before either, with a 400 saying where the key goes."""
+    request_id = f"key-in-query-{KEY_QUERIES.index(query)}"
+    refused = http.post(
+        f"/api/v1/alerts?{query}",
+        content=b"x" * (1_048_576 + 1),  # over the limit: nginx would log the request line
+        headers={"X-Request-ID": request_id, "content-type": "application/json", "Authorization": ""},
     )
-    assert sent.status_code == 401  # an unknown key; what matters is the log line
-    logged = _logged(front_door, "key-in-query-1")
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["content-type"] == "application/json"
+    assert "Authorization: Bearer" in refused.json()["detail"]
+    logged = _logged(front_door, request_id)
     assert logged["uri"] == "/api/v1/alerts"
-    assert logged["query"] == "source=ci&integration_key=REDACTED&x=1"
-    assert "0123456789abcdef-secret" not in (front_door.folder / "logs" / "access.log").read_text()
+    assert logged["query"] == "REDACTED (an integration key)"
+    # A request of the same size without a key is the positive signal: its line is in error.log.
+    marker = f"/api/v1/alerts?too-large-{request_id}"
+    too_large = http.post(marker, content=b"x" * (1_048_576 + 1), headers={"content-type": "application/json"})
+    assert too_large.status_code == 413
+    errors = _wait_for_line(front_door.error_log, marker)
+    assert KEY not in errors
+    assert KEY not in (front_door.folder / "logs" / "access.log").read_text()
+
+
+def test_a_query_without_a_key_is_logged_as_it_came(front_door, http):
+    answer = http.get("/api/v1/incidents?status=open&keyword=integration_keys", headers={"X-Request-ID": "plain-q"})
+    assert answer.status_code == 200, answer.text
+    assert _logged(front_door, "plain-q")["query"] == "status=open&keyword=integration_keys"
+
+
+def test_a_page_links_token_never_reaches_nginx_logs(front_door, http):
+    token = "eyJpbmNpZGVudCI6IjEifQ.link-token-s3cr3t.sig"
+    for path, request_id in ((f"/api/v1/incidents/links/{token}", "link-api"), (f"/act/{token}", "link-ui")):
+        http.get(path, headers={"X-Request-ID": request_id})
+        logged = _logged(front_door, request_id)
+        assert "s3cr3t" not in logged["uri"], logged
+    assert _logged(front_door, "link-api")["uri"] == "/api/v1/incidents/links/REDACTED"
+    assert "s3cr3t" not in (front_door.folder / "logs" / "access.log").read_text()
+
+
+def test_with_incident_management_down_a_links_token_stays_out_of_error_log(nginx, services, tmp_path):
+    upstreams = upstreams_of(services)
+    upstreams.incident_management = f"127.0.0.1:{free_port()}"  # nothing listens there
+    door = frontdoor.FrontDoor(
+        tmp_path / "nginx",
+        upstreams,
+        http_port=free_port(),
+        https_port=free_port(),
+        tls_dir=tmp_path / "tls",
+        nginx=nginx,
+    )
+    with door, httpx.Client(base_url=door.http_url, timeout=10) as client:
+        tapped = client.post("/api/v1/incidents/links/link-token-s3cr3t", json={})
+        assert tapped.status_code == 502
+        # The same failure on another path is logged: the sign that error.log is written.
+        assert client.get("/api/v1/incidents?after-the-link=1").status_code == 502
+        errors = _wait_for_line(door.error_log, "after-the-link")
+    assert "s3cr3t" not in errors

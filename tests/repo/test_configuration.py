@@ -11,6 +11,7 @@ from alert_ingestion.config import Settings as IngestionSettings
 from incident_management.config import Settings as IncidentSettings
 from notification_service.config import Settings as NotificationSettings
 from oncall_service.config import Settings as OncallSettings
+from platform_common.migrations import SERVICE_ROLES, MigrationSettings
 from platform_common.settings import PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,19 +76,63 @@ def test_compose_mounts_the_alert_rules_beside_the_prometheus_config():
     assert "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
 
 
-def test_placeholder_secrets_from_env_example_are_refused_outside_local_runs():
-    db = {"database_url": "postgresql://u:p@db:5432/platform"}
+def _env_example() -> dict[str, str]:
+    text = (ROOT / ".env.example").read_text()
+    return dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", text, flags=re.MULTILINE))
+
+
+# Each secret a service reads, with the settings that read it.
+SECRETS = {
+    "INTERNAL_TOKENS": IngestionSettings,
+    "LINK_SIGNING_KEY": IncidentSettings,
+    "ADMIN_PASSWORD": OncallSettings,
+    "NOTIFICATION_WEBHOOK_SECRET": NotificationSettings,
+    # The services' database roles' passwords, which the migration sets.
+    **{f"{role.upper()}_DATABASE_PASSWORD": MigrationSettings for role in SERVICE_ROLES},
+}
+# A deployment's settings apart from the one secret under test.
+DEPLOYED = {
+    "database_url": "postgresql://u:p@db:5432/platform",
+    "internal_tokens": "internal-token-of-the-repository-tests",
+    "link_signing_key": "link-signing-key-of-the-repository-tests",
+    "notification_webhook_secret": "webhook-secret-of-the-repository-tests",
+}
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_env_examples_placeholder_secrets_are_refused_outside_local_runs(name, environment):
+    placeholder = _env_example()[name]
+    settings = SECRETS[name]
+    given = {**DEPLOYED, "admin_email": "a@example.com"} if name == "ADMIN_PASSWORD" else DEPLOYED
+    assert settings(environment=environment, **{**given, name.lower(): "x7Kq2mPz9Rt4Lw8Nc3Vb6Hy1Jd5Gf0Ss"}), name
+    with pytest.raises(ValidationError, match=f"{name} is still"):
+        settings(environment=environment, **{**given, name.lower(): placeholder})
+
+
+# The review's reproduction (issue 24, finding 13): each of these started a deployment.
+WEAK = [
+    ("INTERNAL_TOKENS", "a"),
+    ("LINK_SIGNING_KEY", "b"),
+    ("ADMIN_PASSWORD", "aaaaaaaaaaaa"),
+    *((name, "CHANGE_ME_PLEASE") for name in SECRETS),
+    ("NOTIFICATION_WEBHOOK_SECRET", "too-short-a-webhook-key"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), WEAK)
+def test_weak_secrets_stop_a_deployment_naming_the_variable(name, value):
+    given = {**DEPLOYED, "admin_email": "a@example.com"} if name == "ADMIN_PASSWORD" else DEPLOYED
+    with pytest.raises(ValidationError, match=f"{name} is (still a placeholder|shorter than|too weak)"):
+        SECRETS[name](environment="prod", **{**given, name.lower(): value})
+    # Local runs guard nothing and may keep any (the password's 12 characters apart).
+    assert SECRETS[name](environment="local", **{**given, name.lower(): value})
+
+
+def test_a_placeholder_among_internal_tokens_is_refused_and_local_runs_may_keep_them():
     with pytest.raises(ValidationError, match="INTERNAL_TOKENS is still"):
-        OncallSettings(environment="prod", internal_tokens=f"real-one,{PLACEHOLDER}", **db)
-    with pytest.raises(ValidationError, match="LINK_SIGNING_KEY is still"):
-        IncidentSettings(environment="dev", internal_tokens="real", link_signing_key=PLACEHOLDER, **db)
-    with pytest.raises(ValidationError, match="ADMIN_PASSWORD is still"):
         OncallSettings(
-            environment="prod",
-            internal_tokens="real",
-            admin_email="a@example.com",
-            admin_password=f"{PLACEHOLDER}-now",  # .env.example's placeholder, built from the rule's own constant
-            **db,
+            environment="prod", **{**DEPLOYED, "internal_tokens": f"{DEPLOYED['internal_tokens']},{PLACEHOLDER}"}
         )
     # Local runs may keep them: nothing there is a deployment.
     assert OncallSettings(environment="local", internal_tokens=PLACEHOLDER).internal_tokens is not None

@@ -136,6 +136,39 @@ def test_a_grafana_alert_shows_its_details_links_and_snapshot_and_work_starts_af
     expect(page.get_by_label("Timeline")).to_contain_text("Rita")
 
 
+def test_an_alerts_images_and_links_link_only_to_web_pages(page, ui_platform):
+    """A PagerDuty event's `images[].href` and `links[].href` are the sender's text:
+    a `javascript:` one is not rendered as a link (the CSP would block it, the UI
+    does not rely on that); the image then links to itself."""
+    with ui_platform.admin_api() as api:
+        made = api.post("/api/v1/integrations", json={"name": "pd ui", "service": "imagery", "type": "pagerduty"})
+        assert made.status_code == 201, made.text
+    summary = f"Disk 97% full ({uuid.uuid4().hex[:6]})"
+    snapshot, dashboard = "https://grafana.example.com/render/disk.png", "https://grafana.example.com/d/disk"
+    event = {
+        "routing_key": made.json()["key"],
+        "event_action": "trigger",
+        "payload": {"summary": summary, "source": "db-1", "severity": "critical"},
+        "images": [
+            {"src": snapshot, "href": "javascript:alert(document.cookie)", "alt": "sneaky image"},
+            {"src": f"{snapshot}?panel=2", "href": dashboard, "alt": "dashboard image"},
+        ],
+        "links": [{"href": "javascript:alert(1)", "text": "sneaky link"}, {"href": dashboard, "text": "Dashboard"}],
+    }
+    sent = httpx.post(f"{ui_platform.url}/v2/enqueue", json=event, timeout=10)
+    assert sent.status_code == 202, sent.text
+    with ui_platform.admin_api() as api:
+        [incident] = api.get("/api/v1/incidents", params={"service": "imagery"}).json()["items"]
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto(f"/incidents/{incident['id']}")
+    alert = page.locator(".alert-item")
+    expect(alert.get_by_role("link", name="Dashboard", exact=True)).to_have_attribute("href", dashboard)
+    expect(alert.get_by_role("link", name="dashboard image")).to_have_attribute("href", dashboard)
+    expect(alert.get_by_role("link", name="sneaky image")).to_have_attribute("href", snapshot)
+    expect(alert.get_by_role("link", name="sneaky link")).to_have_count(0)
+    expect(page.locator('a[href^="javascript:" i]')).to_have_count(0)
+
+
 def test_a_viewer_sees_no_action_buttons(page, ui_platform, sender):
     incident_id = _alert(ui_platform, sender, f"Search slow ({uuid.uuid4().hex[:6]})", severity="low")
     _, email, password = _user(ui_platform, "Vera", "viewer")

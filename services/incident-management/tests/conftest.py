@@ -142,6 +142,14 @@ class FakeOncall:
         }
 
 
+def target_of(user_id: str, channel: str) -> str:
+    """Where the fake delivers a user's page on `channel`: an email address, or a
+    Slack incoming-webhook URL, which carries its credential as Slack's do."""
+    if channel == "slack":
+        return f"https://hooks.slack.com/services/T000/B000/{user_id}-s3cr3t"
+    return f"{user_id}@example.com"
+
+
 class FakeNotifications:
     """notification-service's `POST /api/v1/notify` (idempotent on the key); `results` are
     the reports it would push to each page's callback URL (see Harness.settle)."""
@@ -177,7 +185,7 @@ class FakeNotifications:
                     "event": body["event"],
                     "recipient": body["user_id"],
                     "channel": channel,
-                    "target": f"{body['user_id']}@{channel}",
+                    "target": target_of(body["user_id"], channel),
                     "status": "pending",
                     "attempts": 0,
                     "last_error": None,

@@ -28,7 +28,8 @@ const web = (href: unknown): href is string => typeof href === "string" && /^htt
  * PagerDuty events (payload.custom_details, links, images), Alertmanager and
  * Grafana alerts (annotations, generatorURL; Grafana's dashboard, panel, silence
  * links and snapshot image), the generic format (details). Only http(s) links are
- * shown, images only over https (the page's CSP allows no other). */
+ * shown, an image's own link too (a sender's `javascript:` href would run on a
+ * click but for the CSP), images only over https (the page's CSP allows no other). */
 function extras(alert: Alert): { details: unknown; links: Link[]; images: Image[] } {
   const payload = (alert.payload ?? {}) as Record<string, unknown>;
   const inner = (payload.payload ?? {}) as Record<string, unknown>;
@@ -44,9 +45,9 @@ function extras(alert: Alert): { details: unknown; links: Link[]; images: Image[
     ["Silence", payload.silenceURL],
   ];
   for (const [text, href] of named) if (web(href)) links.push({ href, text });
-  const images = (Array.isArray(payload.images) ? payload.images : []).filter(
-    (i): i is Image => web((i as Image)?.src) && (i as Image).src.startsWith("https:"),
-  );
+  const images = (Array.isArray(payload.images) ? payload.images : [])
+    .filter((i): i is Image => web((i as Image)?.src) && (i as Image).src.startsWith("https:"))
+    .map((i): Image => ({ ...i, href: web(i.href) ? i.href : undefined }));
   if (web(payload.imageURL) && payload.imageURL.startsWith("https:"))
     images.push({ src: payload.imageURL, alt: "Grafana panel snapshot" });
   return { details, links, images };

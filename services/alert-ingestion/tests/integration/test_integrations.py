@@ -2,6 +2,8 @@
 
 import uuid
 
+from platform_testing import user_with_token
+
 
 async def test_create_list_revoke(client, db):
     created = await client.post(
@@ -49,3 +51,15 @@ async def test_integrations_are_listed_a_page_at_a_time(client):
         refused = await client.get("/api/v1/integrations", params=bad)
         assert refused.status_code == 422, bad
         assert refused.json()["detail"]
+
+
+async def test_only_admins_and_the_platform_see_a_keys_first_characters(client, clean_database):
+    created = (await client.post("/api/v1/integrations", json={"name": "prod am", "service": "api"})).json()
+    prefixes = {}
+    for role in ("viewer", "responder", "admin"):
+        _, headers = user_with_token(clean_database, f"someone {role}", role=role)
+        listed = await client.get("/api/v1/integrations", headers=headers)
+        assert listed.status_code == 200, listed.text
+        prefixes[role] = listed.json()["items"][0]["key_prefix"]
+    prefixes["platform"] = (await client.get("/api/v1/integrations")).json()["items"][0]["key_prefix"]
+    assert prefixes == {"viewer": None, "responder": None, "admin": created["key"][:8], "platform": created["key"][:8]}

@@ -119,7 +119,7 @@ def reset_database(url: str) -> None:
 
 # The platform's internal credential in test runs (INTERNAL_TOKENS, set for
 # every test by the root conftest): test-only, never a deployment's.
-INTERNAL_TOKEN = "test-internal-credential"  # noqa: S105 - a test-only credential  # nosec B105
+INTERNAL_TOKEN = "test-internal-credential-of-the-suite"  # noqa: S105 - a test-only credential  # nosec B105
 PLATFORM_HEADERS = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
 

@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from cachetools import TTLCache
 from fastapi import Depends, Request
@@ -92,13 +93,39 @@ def may_see_secrets_of(user_id: uuid.UUID | None) -> bool:
     return caller is None or caller.may(Role.ADMIN) or (user_id is not None and caller.user_id == user_id)
 
 
-def secret_url_shown(url: str, owner_id: uuid.UUID | None) -> str:
-    """A URL that is a credential (a Slack incoming webhook, a webhook with its
-    token), as the current caller may see it: whole, or only scheme and host."""
-    if may_see_secrets_of(owner_id):
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0]}/…"
+# Contact-method types (and the channels that page through them) whose address
+# is a URL carrying its own credential: a Slack incoming webhook, a webhook with its token.
+SECRET_URL_KINDS = frozenset({"slack", "webhook"})
+
+
+def address_shown(kind: str | None, address: str | None, owner_id: uuid.UUID | None) -> str | None:
+    """A contact method's address, or a delivery's target, as the current caller
+    may see it: whole to those who may see the owner's secrets, else masked_address."""
+    return address if may_see_secrets_of(owner_id) else masked_address(kind, address)
+
+
+def masked_address(kind: str | None, address: str | None) -> str | None:
+    """A contact method's address, or a delivery's target, for anyone's eyes
+    (others' answers, the timeline, log lines): a Slack or webhook URL as
+    masked_url, any other (an email address) as it is."""
+    if address is None or kind not in SECRET_URL_KINDS:
+        return address
+    return masked_url(address)
+
+
+def masked_url(url: str) -> str:
+    """Where a URL that is a credential goes, and nothing of the credential:
+    scheme and host (with a port), never user, password, path, query or fragment.
+    For anyone's eyes: answers to others, the timeline, log lines."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # not a URL at all (a bad port, a broken IPv6 literal): nothing of it is shown
+        return "…"
+    if not parts.scheme or not host:
+        return "…"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{port}' if port is not None else ''}/…"
 
 
 def internal_headers(tokens: SecretStr | None) -> dict[str, str]:

@@ -10,7 +10,12 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _FORMAT = "%(levelname)s %(name)s %(message)s"
 # Libraries whose DEBUG output is per-byte noise even when an operator asks for DEBUG.
-_CHATTY = ("httpcore", "asyncio", "hpack", "multipart")
+_CHATTY = ("asyncio", "hpack", "multipart")
+# httpx logs every request at INFO with its whole URL: a page's webhook or Slack
+# URL is the recipient's credential, and each readiness check is a line every
+# READINESS_INTERVAL_SECONDS. Our own lines say what was called, masked; these
+# say something only when it is a warning.
+_OUTBOUND = ("httpx", "httpcore")
 
 
 class _ContextFilter(logging.Filter):
@@ -45,6 +50,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         uvicorn_logger.propagate = True
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.INFO)
+    for name in _OUTBOUND:
+        logging.getLogger(name).setLevel(logging.WARNING)
     # Access lines duplicate the HTTP metrics and drown real events at load.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 

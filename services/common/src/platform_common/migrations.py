@@ -10,12 +10,12 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from psycopg import sql
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from sqlalchemy.engine import make_url
 
 from platform_common.db import database_urls
 from platform_common.logging import configure_logging
-from platform_common.settings import BaseServiceSettings
+from platform_common.settings import BaseServiceSettings, refuse_weak_secret
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,17 @@ class MigrationSettings(BaseServiceSettings):
     incident_management_database_password: SecretStr | None = None
     oncall_service_database_password: SecretStr | None = None
     notification_service_database_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "MigrationSettings":
+        """Replaces the services' rule: a migration calls no service, so INTERNAL_TOKENS
+        is not asked for; a service role's password, when given, must be a real secret."""
+        if self.environment in ("dev", "prod") and self.database_url is None:
+            raise ValueError("DATABASE_URL must be set outside local and test runs")
+        for role in SERVICE_ROLES:
+            name = f"{role}_database_password"
+            refuse_weak_secret(self.environment, name.upper(), getattr(self, name))
+        return self
 
     def service_passwords(self) -> dict[str, str]:
         """Each service role given a password (<ROLE>_DATABASE_PASSWORD), with it."""

@@ -1,5 +1,6 @@
 """Configuration from environment variables, the only source of configuration."""
 
+import re
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -7,21 +8,62 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "dev", "prod"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# How .env.example's placeholder secrets begin: a deployment that kept one has no secret at all.
+# .env.example's placeholder secrets, in any case or spelling: a deployment that kept one has no secret at all.
 PLACEHOLDER = "change-me"
+# Keys (each of INTERNAL_TOKENS, LINK_SIGNING_KEY, NOTIFICATION_WEBHOOK_SECRET)
+# are HMAC keys or bearer secrets nobody types: 32 characters is what
+# `openssl rand -hex 16` makes, 128 bits.
+MIN_KEY_LENGTH = 32
+# Fewer different characters than this is a pattern, not a secret ("aaaa...", "abab...").
+MIN_DISTINCT_CHARACTERS = 6
+KEY_ADVICE = "make one with `openssl rand -hex 32`"
 
 
-def refuse_placeholder(environment: str, name: str, secret: SecretStr | None) -> None:
-    """Outside local and test runs, a secret left at .env.example's placeholder is an error."""
-    values = secret.get_secret_value().split(",") if secret is not None else []
-    if environment in ("dev", "prod") and any(v.strip().startswith(PLACEHOLDER) for v in values):
-        raise ValueError(f"{name} is still .env.example's placeholder; set a secret of your own")
+def secret_problem(value: str, *, min_length: int) -> str | None:
+    """What makes `value` unfit to guard a deployment, or None: a placeholder
+    (change-me in any case or spelling: CHANGE_ME, ChangeMe, change-me-now),
+    fewer than `min_length` characters, or fewer than
+    MIN_DISTINCT_CHARACTERS different ones. Says so without the value."""
+    if _letters(PLACEHOLDER) in _letters(value):
+        return "is still a placeholder (change-me)"
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:
+        return f"is too weak: fewer than {MIN_DISTINCT_CHARACTERS} different characters"
+    return None
+
+
+def _letters(value: str) -> str:
+    return re.sub(r"[^a-z]", "", value.lower())
+
+
+def refuse_weak_secret(
+    environment: str,
+    name: str,
+    secret: SecretStr | None,
+    *,
+    min_length: int = MIN_KEY_LENGTH,
+    several: bool = False,
+    advice: str = KEY_ADVICE,
+) -> None:
+    """Outside local and test runs, a secret (with `several`, each of its
+    comma-separated values) that secret_problem finds fault with stops the
+    service at start, naming the variable. Local and test runs make their own
+    or use fixed test values, and guard nothing."""
+    if environment in ("local", "test") or secret is None:
+        return
+    values = secret.get_secret_value().split(",") if several else [secret.get_secret_value()]
+    for value in values:
+        if problem := secret_problem(value.strip(), min_length=min_length):
+            raise ValueError(f"{name} {problem}; set a secret of your own ({advice})")
 
 
 class BaseServiceSettings(BaseSettings):
     """Settings every service has; each service subclasses it with its own."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # hide_input_in_errors: a refused setting's error would otherwise print the
+    # values given, secrets included, into the start-up log.
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, hide_input_in_errors=True)
 
     service_name: str
     environment: Environment = "local"
@@ -80,5 +122,5 @@ class BaseServiceSettings(BaseSettings):
             raise ValueError("DATABASE_URL must be set outside local and test runs")
         if self.environment in ("dev", "prod") and self.internal_tokens is None:
             raise ValueError("INTERNAL_TOKENS must be set outside local and test runs")
-        refuse_placeholder(self.environment, "INTERNAL_TOKENS", self.internal_tokens)
+        refuse_weak_secret(self.environment, "INTERNAL_TOKENS", self.internal_tokens, several=True)
         return self

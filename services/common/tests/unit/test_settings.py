@@ -2,7 +2,10 @@ import pytest
 from pydantic import ValidationError
 
 from platform_common.db import database_urls
-from platform_common.settings import BaseServiceSettings
+from platform_common.settings import BaseServiceSettings, secret_problem
+
+# 32 characters and no placeholder: as long as a key must be.
+KEY = "a-key-of-the-settings-unit-tests"
 
 
 class _Settings(BaseServiceSettings):
@@ -50,10 +53,43 @@ def test_outside_local_runs_a_database_url_and_internal_tokens_are_required(monk
             _Settings(environment=environment)
         with pytest.raises(ValidationError, match="INTERNAL_TOKENS"):
             _Settings(environment=environment, database_url="postgresql://db/app")
-    settings = _Settings(environment="prod", database_url="postgresql://db/app", internal_tokens="t")
+    settings = _Settings(environment="prod", database_url="postgresql://db/app", internal_tokens=KEY)
     assert settings.environment == "prod"
 
 
 def test_database_url_is_never_printed():
     settings = _Settings(database_url="postgresql://u:topsecret@db/app")
     assert "topsecret" not in repr(settings)
+
+
+WEAK = {
+    "change-me": "is still a placeholder",
+    "CHANGE-ME": "is still a placeholder",
+    "Change_Me_" + KEY: "is still a placeholder",  # any spelling, however long
+    "a": "is shorter than 32 characters",
+    KEY[:31]: "is shorter than 32 characters",
+    "a" * 40: "is too weak: fewer than 6 different characters",
+    "abcde" * 8: "is too weak: fewer than 6 different characters",
+}
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+@pytest.mark.parametrize(("tokens", "problem"), [*WEAK.items(), (f"{KEY},a", "is shorter than 32 characters")])
+def test_weak_internal_tokens_stop_a_deployment_naming_the_variable_not_the_value(environment, tokens, problem):
+    with pytest.raises(ValidationError, match=f"INTERNAL_TOKENS {problem}") as refused:
+        _Settings(environment=environment, database_url="postgresql://u:dbpass@db/app", internal_tokens=tokens)
+    # The start-up error names the variable; no value given reaches the log.
+    assert "input_value" not in str(refused.value) and "dbpass" not in str(refused.value)
+    assert KEY not in str(refused.value)
+
+
+@pytest.mark.parametrize("environment", ["local", "test"])
+def test_local_and_test_runs_take_any_secret(environment):
+    assert _Settings(environment=environment, internal_tokens="a").internal_tokens is not None
+
+
+def test_strong_secrets_pass_and_rotation_takes_two():
+    second = "the-previous-key-while-it-rotates"
+    assert _Settings(environment="prod", database_url="postgresql://db/app", internal_tokens=f"{KEY}, {second}")
+    assert secret_problem("correct horse battery", min_length=12) is None
+    assert secret_problem("aaaaaaaaaaaa", min_length=12) == "is too weak: fewer than 6 different characters"

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr, model_validator
 
-from platform_common.settings import BaseServiceSettings, refuse_placeholder
+from platform_common.settings import BaseServiceSettings, refuse_weak_secret
 
 
 class Settings(BaseServiceSettings):
@@ -45,7 +45,7 @@ class Settings(BaseServiceSettings):
             if self.environment in ("dev", "prod"):
                 raise ValueError("LINK_SIGNING_KEY must be set outside local and test runs")
             self.link_signing_key = SecretStr(secrets.token_urlsafe(32))
-        refuse_placeholder(self.environment, "LINK_SIGNING_KEY", self.link_signing_key)
+        refuse_weak_secret(self.environment, "LINK_SIGNING_KEY", self.link_signing_key)
         return self
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic import SecretStr, model_validator
 
-from platform_common.settings import BaseServiceSettings
+from platform_common.settings import BaseServiceSettings, refuse_weak_secret
 
 # Good enough to sign webhooks on a laptop; refused anywhere else (see below).
 LOCAL_WEBHOOK_SECRET = "local-only-webhook-signing-secret"  # noqa: S105 - a documented local default, refused in dev/prod  # nosec B105
@@ -66,6 +66,7 @@ class Settings(BaseServiceSettings):
             "",
         ):
             raise ValueError("NOTIFICATION_WEBHOOK_SECRET must be set outside local runs")
+        refuse_weak_secret(self.environment, "NOTIFICATION_WEBHOOK_SECRET", self.notification_webhook_secret)
         if self.smtp_starttls and self.smtp_ssl:
             raise ValueError("SMTP_STARTTLS and SMTP_SSL exclude each other (STARTTLS upgrades, SSL starts in TLS)")
         slowest_send = max(self.notification_http_timeout_seconds, self.smtp_timeout_seconds)

@@ -12,9 +12,12 @@ DOMAIN = Path(__file__).parents[2] / "src" / "notification_service" / "domain"
 
 
 def test_default_webhook_secret_is_refused_outside_local_runs():
+    deployed = {"database_url": "postgresql://db/x", "internal_tokens": "internal-token-of-the-config-tests"}
     with pytest.raises(ValidationError, match="NOTIFICATION_WEBHOOK_SECRET"):
-        Settings(environment="prod", database_url="postgresql://db/x", internal_tokens="t")
-    Settings(environment="prod", database_url="postgresql://db/x", internal_tokens="t", notification_webhook_secret="s")
+        Settings(environment="prod", **deployed)
+    with pytest.raises(ValidationError, match="NOTIFICATION_WEBHOOK_SECRET is shorter than 32 characters"):
+        Settings(environment="prod", notification_webhook_secret="s", **deployed)
+    Settings(environment="prod", notification_webhook_secret="webhook-secret-of-the-config-tests", **deployed)
 
 
 def test_lease_must_outlast_a_send():

@@ -1,10 +1,12 @@
 """What receivers get: Slack blocks, webhook bodies, templates and their overrides, signatures."""
 
+import ipaddress
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from notification_service.channels.base import is_public
 from notification_service.channels.slack import SlackChannel
 from notification_service.channels.webhook import WebhookChannel
 from notification_service.domain.messages import message_context, slack_payload, webhook_body
@@ -116,7 +118,19 @@ def test_broken_override_is_caught_before_any_page(tmp_path):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://169.254.169.254/latest", "http://10.1.2.3/x"],
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://169.254.169.254/latest",
+        "http://10.1.2.3/x",
+        # The metadata service's address written in IPv6: NAT64, 6to4, IPv4-mapped, IPv4-compatible.
+        "http://[64:ff9b::a9fe:a9fe]/latest",
+        "http://[64:ff9b::169.254.169.254]/latest",
+        "http://[2002:a9fe:a9fe::1]/latest",
+        "http://[::ffff:169.254.169.254]/latest",
+        "http://[::169.254.169.254]/latest",
+        "http://[64:ff9b:1::808:808]/x",  # local-use NAT64: never public, whatever it embeds
+    ],
 )
 async def test_public_only_refuses_receivers_inside_the_network_without_calling_them(url):
     async def must_not_be_called(request):
@@ -128,6 +142,31 @@ async def test_public_only_refuses_receivers_inside_the_network_without_calling_
     await http.aclose()
     assert result.outcome is Outcome.PERMANENT
     assert "non-public address" in result.error
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+        # IPv6 forms of a public IPv4 address are as public as it is.
+        ("64:ff9b::808:808", True),
+        ("2002:808:808::1", True),
+        ("::ffff:8.8.8.8", True),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::a00:1", False),
+        ("2002:7f00:1::1", False),
+        ("2002:c0a8:10a::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("::a9fe:a9fe", False),
+        ("64:ff9b:1::808:808", False),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+        ("fe80::1", False),
+        ("::1", False),
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    assert is_public(ipaddress.ip_address(address)) is public
 
 
 async def test_public_only_lets_public_addresses_through():

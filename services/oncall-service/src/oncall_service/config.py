@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr, model_validator
 
-from platform_common.settings import BaseServiceSettings, refuse_placeholder
+from platform_common.settings import BaseServiceSettings, refuse_weak_secret
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -32,7 +32,13 @@ class Settings(BaseServiceSettings):
             raise ValueError(f"ADMIN_PASSWORD must be at least {MIN_PASSWORD_LENGTH} characters")
         if (self.admin_email is None) != (self.admin_password is None):
             raise ValueError("set ADMIN_EMAIL and ADMIN_PASSWORD together")
-        refuse_placeholder(self.environment, "ADMIN_PASSWORD", self.admin_password)
+        refuse_weak_secret(
+            self.environment,
+            "ADMIN_PASSWORD",
+            self.admin_password,
+            min_length=MIN_PASSWORD_LENGTH,
+            advice="a password manager's generated one will do",
+        )
         return self
 
 

@@ -63,7 +63,7 @@ HOT_ROUTES = (
         endpoint=alerts.post_alert,
         operation_id="post_alert",
         tag="alerts",
-        summary="Send an alert (generic format) with an integration key (Bearer or ?integration_key=)",
+        summary="Send an alert (generic format) with an integration key (Authorization: Bearer)",
         description=(
             "Stores the alert, then deduplicates it onto an open incident, correlates it with a recent one "
             "or opens a new one. The key names the service; a body naming another one is refused (403)."

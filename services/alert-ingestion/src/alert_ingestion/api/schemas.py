@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from alert_ingestion.formats.common import NonBlank
+from platform_common.auth import may_see_secrets_of
 from platform_db.enums import AlertFormat
 
 
@@ -86,9 +87,16 @@ class IntegrationRead(BaseModel):
     name: str
     service: str
     type: str
-    key_prefix: str
+    # The key's first 8 characters, for admins to tell keys apart (None to anyone else).
+    key_prefix: str | None
     created_at: datetime
     revoked_at: datetime | None
+
+    @field_serializer("key_prefix")
+    def _admins_only(self, prefix: str | None) -> str | None:
+        # A piece of a credential: those who issue and revoke keys recognise them
+        # by it; viewers and responders have no use for it (SECURITY.md).
+        return prefix if may_see_secrets_of(None) else None
 
 
 class IntegrationCreated(IntegrationRead):

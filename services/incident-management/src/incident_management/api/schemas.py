@@ -4,9 +4,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer, model_validator
 
 from incident_management.domain.state import ALLOWED, Status
+from platform_common.auth import address_shown
 from platform_common.validation import Text, UtcDatetime
 from platform_db.enums import Severity
 
@@ -145,6 +146,20 @@ class PageRead(BaseModel):
     notifications: list[dict[str, Any]]
     created_at: datetime
     sent_at: datetime | None
+
+    @field_serializer("notifications")
+    def _secrets_hidden(self, notifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A delivery's Slack or webhook target is the recipient's credential (see platform_common.auth).
+        owner = _user_id(self.recipient)
+        return [{**d, "target": address_shown(d.get("channel"), d.get("target"), owner)} for d in notifications]
+
+
+def _user_id(recipient: str) -> uuid.UUID | None:
+    # Pages go to a user's id; a page to a name typed in by hand belongs to no user.
+    try:
+        return uuid.UUID(recipient)
+    except ValueError:
+        return None
 
 
 class DeliveryResult(BaseModel):

@@ -10,6 +10,7 @@ from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
 from incident_management.domain.actor import ENGINE, NOTIFICATIONS
 from incident_management.domain.state import Status
+from platform_common.auth import masked_address
 from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
 
@@ -42,7 +43,10 @@ async def cancel(session: AsyncSession, *, page: Page, now: datetime) -> None:
 
 
 async def _record_final(session: AsyncSession, *, page: Page, delivery: dict[str, Any], now: datetime) -> None:
-    channel = f"{delivery.get('channel')}" + (f" ({delivery['target']})" if delivery.get("target") else "")
+    # The timeline is read by every viewer and never rewritten: a Slack or webhook
+    # target, the recipient's credential, goes in as scheme and host only.
+    target = masked_address(delivery.get("channel"), delivery.get("target"))
+    channel = f"{delivery.get('channel')}" + (f" ({target})" if target else "")
     if delivery.get("status") == "delivered":
         event, message = "notified", f"Page delivered to {page.recipient} via {channel}"
     else:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer, model_validator
 
-from platform_common.auth import secret_url_shown
+from platform_common.auth import address_shown
 from platform_common.validation import Text
 from platform_db.enums import Channel as ChannelName
 from platform_db.enums import NotificationEvent as Event
@@ -151,9 +151,7 @@ class NotificationRead(BaseModel):
     @field_serializer("target")
     def _secret_hidden(self, target: str | None) -> str | None:
         # A Slack or webhook target is the recipient's credential (see platform_common.auth).
-        if target is None or self.channel not in ("slack", "webhook"):
-            return target
-        return secret_url_shown(target, _user_id(self.recipient))
+        return address_shown(self.channel, target, _user_id(self.recipient))
 
     @model_validator(mode="after")
     def _next_attempt_only_while_live(self) -> "NotificationRead":

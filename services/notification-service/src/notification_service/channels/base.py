@@ -53,9 +53,35 @@ async def non_public_address(url: str) -> str | None:
         return None  # unresolvable: the POST itself fails, and that failure is retried
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
+        if not is_public(address):
             return f"target {host} resolves to a non-public address ({address}); refused"
     return None
+
+
+# IPv6 addresses that carry an IPv4 address in their last 32 bits and reach it:
+# NAT64's well-known prefix (RFC 6052) through a NAT64 gateway, and the
+# deprecated IPv4-compatible form.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# NAT64 for local use (RFC 8215): never a public receiver, though Python counts it global.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` is a public receiver: global, and when it is an IPv6
+    form of an IPv4 address (IPv4-mapped, IPv4-compatible, 6to4, NAT64), that
+    IPv4 address is global too: 64:ff9b::a9fe:a9fe is 169.254.169.254, the
+    cloud metadata service, behind a NAT64 gateway."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    if address in _LOCAL_NAT64:
+        return False
+    embedded = address.ipv4_mapped or address.sixtofour
+    if embedded is None and (address in _NAT64 or address in _IPV4_COMPATIBLE):
+        embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return embedded is None or embedded.is_global
 
 
 async def post_json(

@@ -29,7 +29,7 @@ from notification_service.services.delivery import (
     record_attempt,
     record_report,
 )
-from platform_common.auth import internal_headers
+from platform_common.auth import internal_headers, masked_address
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import Database
 
@@ -181,6 +181,8 @@ class DeliveryWorker:
         fields = {
             "notification_id": str(claim.id),
             "channel": claim.channel,
+            # Where it went, never the credential a Slack or webhook URL carries.
+            "target": masked_address(claim.channel, claim.target),
             "attempt": claim.attempt,
             "status": step.status,
             "error": result.error,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from alert_ingestion.api.deps import ConnectionDep, bearer_key, client_wait
+from alert_ingestion.api.deps import KEY_REQUIRED, ConnectionDep, bearer_key, client_wait
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import AlertPage, AlertRead
 from alert_ingestion.db import queries
@@ -31,7 +31,7 @@ async def post_alert(request: Request) -> Response:
     # The key before the body: a sender without one learns that first, and nothing of it is parsed.
     key = bearer_key(request)
     if key is None:
-        raise Unauthorized("An integration key is required: Authorization: Bearer <key> or ?integration_key=")
+        raise Unauthorized(KEY_REQUIRED)
     integration = await keys.resolve(key)
     if integration is None:
         raise Unauthorized("Unknown or revoked integration key")

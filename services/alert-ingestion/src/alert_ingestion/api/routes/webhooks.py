@@ -1,13 +1,12 @@
 """Alertmanager (version 4) and Grafana-managed alerting webhooks. Both need an
 integration key: `Authorization: Bearer <key>` (Alertmanager's
-`http_config.authorization.credentials`, Grafana's contact point header) or
-`?integration_key=<key>` in the URL."""
+`http_config.authorization.credentials`, Grafana's contact point header)."""
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from alert_ingestion.api.deps import IngestorDep, KeysDep, LimiterDep, bearer_key, client_wait
+from alert_ingestion.api.deps import KEY_REQUIRED, IngestorDep, KeysDep, LimiterDep, bearer_key, client_wait
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import WebhookAccepted
 from alert_ingestion.domain.alert import Format
@@ -34,7 +33,7 @@ async def _receive(
         raise TooManyRequests("Too many alerts from this address; retry later", retry_after=wait)
     key = bearer_key(request)
     if key is None:
-        raise Unauthorized("An integration key is required: Authorization: Bearer <key> or ?integration_key=")
+        raise Unauthorized(KEY_REQUIRED)
     integration = await keys.resolve(key)
     if integration is None:
         raise Unauthorized("Unknown or revoked integration key")

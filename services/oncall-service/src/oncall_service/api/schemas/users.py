@@ -20,7 +20,7 @@ from pydantic import (
 
 from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
 from oncall_service.config import MIN_PASSWORD_LENGTH
-from platform_common.auth import secret_url_shown
+from platform_common.auth import address_shown
 from platform_common.roles import Role
 from platform_common.validation import Text
 from platform_db.enums import ContactType, Severity
@@ -76,18 +76,11 @@ class ContactMethodRead(Output):
     address: str
 
 
-# Slack incoming-webhook and webhook URLs carry their credential in the URL.
-_SECRET_ADDRESSES = frozenset({"slack", "webhook"})
-
-
 def shown_contact_methods(owner_id: uuid.UUID, methods: list[dict]) -> list[dict]:
     """A user's contact methods as the current caller may see them: to anyone
     but admins, the platform and the user themself, a secret address shows
     only its scheme and host."""
-    return [
-        {**m, "address": secret_url_shown(m["address"], owner_id)} if m["type"] in _SECRET_ADDRESSES else m
-        for m in methods
-    ]
+    return [{**m, "address": address_shown(m["type"], m["address"], owner_id)} for m in methods]
 
 
 class UserCreate(Input):
