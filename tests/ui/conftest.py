@@ -104,6 +104,15 @@ def log_in(page, email: str, password: str, *, expect_success: bool = True) -> N
         expect(page).not_to_have_url(re.compile(r"/login"))
 
 
+def loaded(page, *signs) -> None:
+    """Wait until the page shows its data: its heading, nothing still saying it is
+    loading (states.tsx's Loading, an aria-busy count), and each of `signs` visible."""
+    expect(page.locator("h1").first).to_be_visible()
+    expect(page.locator(".state.loading, [aria-busy='true']")).to_have_count(0)
+    for sign in signs:
+        expect(sign).to_be_visible()
+
+
 def screenshot(page, name: str) -> None:
     """The page as it is now, at desktop and at phone width, into data/ui-screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
