@@ -45,14 +45,72 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_downgrade_upgrade(empty_database):
+# What a schema is made of, read from PostgreSQL's catalog: every table's columns,
+# every constraint, index, view, function, trigger, type and extension, each as
+# PostgreSQL itself prints its definition.
+SCHEMA_QUERIES = {
+    "columns": """
+        SELECT table_name || '.' || column_name,
+               concat_ws(' ', data_type, is_nullable, column_default, is_identity, generation_expression)
+        FROM information_schema.columns WHERE table_schema = 'public'""",
+    "constraints": """
+        SELECT conrelid::regclass || '.' || conname, pg_get_constraintdef(oid)
+        FROM pg_constraint WHERE connamespace = 'public'::regnamespace""",
+    "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "views": "SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'",
+    "functions": """
+        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""",
+    "triggers": """
+        SELECT tgrelid::regclass || '.' || tgname, pg_get_triggerdef(oid)
+        FROM pg_trigger WHERE NOT tgisinternal""",
+    "types": """
+        SELECT t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+        FROM pg_type t LEFT JOIN pg_enum e ON e.enumtypid = t.oid
+        WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd', 'c')
+          AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
+        GROUP BY t.typname""",
+    "extensions": "SELECT extname, extversion FROM pg_extension",
+}
+
+
+def _schema(url: str) -> dict[str, dict[str, str]]:
+    """The database's schema, part by part (see SCHEMA_QUERIES), Alembic's own table left out."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            schema = {part: dict(conn.execute(sa.text(query)).all()) for part, query in SCHEMA_QUERIES.items()}
+            schema["alembic"] = {"version": conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()}
+    finally:
+        engine.dispose()
+    for part in schema.values():
+        for name in [name for name in part if "alembic_version" in name]:
+            del part[name]
+    return schema
+
+
+def _differences(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> list[str]:
+    return [
+        f"{part} {name}: {before[part].get(name)!r} -> {after[part].get(name)!r}"
+        for part in before
+        for name in sorted(before[part].keys() | after[part].keys())
+        if before[part].get(name) != after[part].get(name)
+    ]
+
+
+def test_upgrade_downgrade_upgrade(empty_database, database_server):
     settings = MigrationSettings(database_url=empty_database)
     upgrade(settings)
     assert _tables(empty_database) >= CORE_TABLES
     downgrade(settings, "base")
     assert _tables(empty_database) == {"alembic_version"}
     upgrade(settings)
-    assert _tables(empty_database) >= CORE_TABLES
+    # Down to nothing and up again is the schema a fresh database gets from one upgrade.
+    with provisioned_database(database_server) as fresh:
+        upgrade(MigrationSettings(database_url=fresh))
+        expected = _schema(fresh)
+    assert _differences(expected, _schema(empty_database)) == []
 
 
 def test_every_revision_steps_down_and_back_up(empty_database):
@@ -60,8 +118,11 @@ def test_every_revision_steps_down_and_back_up(empty_database):
     revisions = [rev.revision for rev in ScriptDirectory.from_config(alembic_config(settings)).walk_revisions()]
     for revision in reversed(revisions):
         upgrade(settings, revision)
+        before = _schema(empty_database)
         downgrade(settings, "-1")
         upgrade(settings, revision)
+        # Each downgrade undoes exactly what its upgrade did: up again, nothing differs.
+        assert _differences(before, _schema(empty_database)) == [], revision
 
 
 def test_history_is_linear():

@@ -357,6 +357,25 @@ async def test_repeated_failures_lock_the_account_for_a_growing_while(clean_data
         assert (await log_in(client, "bob@example.com", PASSWORD)).status_code == 200
 
 
+async def test_each_further_failure_doubles_the_lock_up_to_15_minutes(clean_database):
+    clock = ManualClock(datetime.now(UTC))
+    async with serving(oncall(clean_database, clock=clock)) as service:
+        await service.user("Ann")
+        client = await service.client()
+        for _ in range(4):
+            assert (await log_in(client, "ann@example.com", "wrong password")).status_code == 401
+        locks = []
+        for _ in range(8):
+            # Each time the lock has passed, one more wrong password locks it again.
+            assert (await log_in(client, "ann@example.com", "wrong password")).status_code == 401
+            locked = await log_in(client, "ann@example.com", PASSWORD)
+            assert locked.status_code == 429, locked.text
+            locks.append(int(locked.headers["Retry-After"]))
+            clock.advance(timedelta(seconds=locks[-1] + 1))
+        assert locks == [30, 60, 120, 240, 480, 900, 900, 900]
+        assert locked.json()["detail"] == "Too many failed logins for this account; try again in 900 s"
+
+
 async def test_an_admin_password_reset_lifts_a_lock(clean_database):
     async with serving(oncall(clean_database)) as service:
         ann = await service.user("Ann")

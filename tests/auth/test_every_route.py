@@ -1,11 +1,15 @@
-"""Who may call what, over every route of every service: the table is built
-from the apps' own route lists, so a route added without a rule fails here.
+"""Who may call what, over every route of every service.
 
-Each route is called by each kind of caller: nobody, a viewer, a responder,
+EXPECTED below is the table of who may call each route, written out here from
+SECURITY.md ("Who may do what"), not read from the code: a route whose declared
+rule differs from it fails, and so does a route the table does not name (a new
+route needs its line here, which is where its access gets reviewed).
+
+Each route is then called by each kind of caller: nobody, a viewer, a responder,
 an admin (each with a fresh API token of their own), the platform itself (the
 internal credential), and for "self or admin" routes the user the path names.
-A caller the rule admits gets past the check (any answer but 401/403: with
-made-up ids and empty bodies that is mostly a 404 or a 422); a caller it
+A caller the expected rule admits gets past the check (any answer but 401/403:
+with made-up ids and empty bodies that is mostly a 404 or a 422); a caller it
 refuses gets 401 when they sent no credential and 403 when they did."""
 
 import uuid
@@ -61,6 +65,113 @@ SENDER_BODIES = {
     },
 }
 SERVICES = ("alert-ingestion", "incident-management", "oncall-service", "notification-service")
+# Every service answers these (platform_common.app): open, except the log level.
+EVERY_SERVICE: dict[str, Access] = {
+    "GET /health": OPEN,
+    "GET /health/ready": OPEN,
+    "GET /metrics": OPEN,
+    "GET /openapi.json": OPEN,
+    "GET /docs": OPEN,
+    "GET /docs/oauth2-redirect": OPEN,
+    "GET /redoc": OPEN,
+    "GET /admin/log-level": ADMIN,
+    "PUT /admin/log-level": ADMIN,
+}
+# SECURITY.md's "Who may do what", route by route: viewers read everything;
+# responders also open, change and annotate incidents and make and remove
+# overrides (their own: the route checks whose); admins also run users, teams,
+# services, schedules, layers, policies and integration keys; a user's own
+# account and profile are theirs; the platform alone sends pages and reports
+# deliveries; senders bring an integration key, page links are their own credential.
+EXPECTED: dict[str, dict[str, Access]] = {
+    "alert-ingestion": {
+        "POST /api/v1/alerts": INTEGRATION_KEY,
+        "POST /v2/enqueue": INTEGRATION_KEY,
+        "POST /api/v1/webhooks/alertmanager": INTEGRATION_KEY,
+        "POST /api/v1/webhooks/grafana": INTEGRATION_KEY,
+        "GET /api/v1/alerts": VIEWER,
+        "GET /api/v1/alerts/{alert_id}": VIEWER,
+        "GET /api/v1/integrations": VIEWER,
+        "POST /api/v1/integrations": ADMIN,
+        "DELETE /api/v1/integrations/{integration_id}": ADMIN,
+    },
+    "incident-management": {
+        "GET /api/v1/incidents": VIEWER,
+        "GET /api/v1/incidents/{incident_id}": VIEWER,
+        "GET /api/v1/incidents/{incident_id}/notes": VIEWER,
+        "GET /api/v1/incidents/{incident_id}/timeline": VIEWER,
+        "GET /api/v1/incidents/{incident_id}/pages": VIEWER,
+        "GET /api/v1/incidents/{incident_id}/metrics": VIEWER,
+        "GET /api/v1/incidents/stats/summary": VIEWER,
+        "GET /api/v1/incidents/stats/daily": VIEWER,
+        "POST /api/v1/incidents": RESPONDER,
+        "PATCH /api/v1/incidents/{incident_id}": RESPONDER,
+        "POST /api/v1/incidents/{incident_id}/notes": RESPONDER,
+        "POST /api/v1/incidents/{incident_id}/deliveries": PLATFORM_ONLY,
+        "GET /api/v1/incidents/links/{token}": SIGNED_LINK,
+        "POST /api/v1/incidents/links/{token}": SIGNED_LINK,
+    },
+    "oncall-service": {
+        "POST /api/v1/auth/login": OPEN,
+        "POST /api/v1/auth/logout": SIGNED_IN,
+        "GET /api/v1/auth/me": SIGNED_IN,
+        "PUT /api/v1/auth/password": SIGNED_IN,
+        "GET /api/v1/auth/tokens": SIGNED_IN,
+        "POST /api/v1/auth/tokens": SIGNED_IN,
+        "DELETE /api/v1/auth/tokens/{token_id}": SIGNED_IN,
+        "GET /api/v1/oncall": VIEWER,
+        "GET /api/v1/oncall/current": VIEWER,
+        "GET /api/v1/users": VIEWER,
+        "GET /api/v1/users/{user_id}": VIEWER,
+        "POST /api/v1/users": ADMIN,
+        "PATCH /api/v1/users/{user_id}": SELF_OR_ADMIN,
+        "DELETE /api/v1/users/{user_id}": ADMIN,
+        "POST /api/v1/users/{user_id}/password": ADMIN,
+        "POST /api/v1/users/{user_id}/contact-methods": SELF_OR_ADMIN,
+        "DELETE /api/v1/users/{user_id}/contact-methods/{method_id}": SELF_OR_ADMIN,
+        "GET /api/v1/teams": VIEWER,
+        "GET /api/v1/teams/{team_id}": VIEWER,
+        "POST /api/v1/teams": ADMIN,
+        "PATCH /api/v1/teams/{team_id}": ADMIN,
+        "DELETE /api/v1/teams/{team_id}": ADMIN,
+        "PUT /api/v1/teams/{team_id}/members/{user_id}": ADMIN,
+        "DELETE /api/v1/teams/{team_id}/members/{user_id}": ADMIN,
+        "GET /api/v1/services": VIEWER,
+        "GET /api/v1/services/{service_id}": VIEWER,
+        "POST /api/v1/services": ADMIN,
+        "PATCH /api/v1/services/{service_id}": ADMIN,
+        "DELETE /api/v1/services/{service_id}": ADMIN,
+        "GET /api/v1/schedules": VIEWER,
+        "GET /api/v1/schedules/{schedule_id}": VIEWER,
+        "GET /api/v1/schedules/{schedule_id}/shifts": VIEWER,
+        "POST /api/v1/schedules": ADMIN,
+        "PATCH /api/v1/schedules/{schedule_id}": ADMIN,
+        "DELETE /api/v1/schedules/{schedule_id}": ADMIN,
+        "POST /api/v1/schedules/{schedule_id}/layers": ADMIN,
+        "PUT /api/v1/schedules/{schedule_id}/layers/{layer_id}": ADMIN,
+        "DELETE /api/v1/schedules/{schedule_id}/layers/{layer_id}": ADMIN,
+        "GET /api/v1/schedules/{schedule_id}/overrides": VIEWER,
+        "GET /api/v1/schedules/{schedule_id}/overrides/{override_id}": VIEWER,
+        "POST /api/v1/schedules/{schedule_id}/overrides": RESPONDER,
+        "DELETE /api/v1/schedules/{schedule_id}/overrides/{override_id}": RESPONDER,
+        "GET /api/v1/escalation-policies": VIEWER,
+        "GET /api/v1/escalation-policies/{policy_id}": VIEWER,
+        "POST /api/v1/escalation-policies": ADMIN,
+        "PATCH /api/v1/escalation-policies/{policy_id}": ADMIN,
+        "DELETE /api/v1/escalation-policies/{policy_id}": ADMIN,
+    },
+    "notification-service": {
+        "GET /api/v1/notifications": VIEWER,
+        "GET /api/v1/notifications/{notification_id}": VIEWER,
+        "POST /api/v1/notify": PLATFORM_ONLY,
+    },
+}
+
+
+def expected_rule(service: str, row: RouteRule) -> Access | None:
+    """The rule this table gives the route, or None when it names no such route."""
+    key = f"{row.method} {row.path}"
+    return EXPECTED[service].get(key) or EVERY_SERVICE.get(key)
 
 
 def _table(service_apps) -> list[tuple[str, RouteRule]]:
@@ -78,9 +189,19 @@ def test_every_route_of_every_service_declares_exactly_one_rule(service_apps):
     assert not unknown, f"rules this table does not know: {unknown}"
 
 
-def test_the_open_routes_are_only_health_docs_metrics_and_login(service_apps):
-    opened = {r.path for _, r in _table(service_apps) if r.rules == (OPEN,) or not r.rules}
-    assert opened == {"/health", "/health/ready", "/api/v1/auth/login"} | OPEN_BY_DESIGN
+def test_every_routes_declared_rule_is_the_expected_one(service_apps):
+    wrong = []
+    for name, row in _table(service_apps):
+        expected = expected_rule(name, row)
+        declared = row.rules[0] if row.rules else OPEN  # FastAPI's own routes and /metrics declare none
+        if expected is None:
+            wrong.append(f"{name}: {row.method} {row.path} [{declared.name}] is not in EXPECTED: add it there")
+        elif declared is not expected:
+            wrong.append(f"{name}: {row.method} {row.path} declares [{declared.name}], expected [{expected.name}]")
+    served = {(name, f"{row.method} {row.path}") for name, row in _table(service_apps)}
+    gone = [f"{name}: {route}" for name in SERVICES for route in EXPECTED[name] if (name, route) not in served]
+    wrong += [f"{route} is in EXPECTED but not served" for route in gone]
+    assert not wrong, "routes whose access differs from the expected table:\n" + "\n".join(wrong)
 
 
 class Callers:
@@ -137,7 +258,11 @@ async def test_each_rule_admits_exactly_its_callers_on_every_route(service_apps,
     callers.headers("self")  # the viewer whose own id "self" routes are called with
     wrong = []
     for name, row in _table(service_apps):
-        rule = row.rules[0] if row.rules else OPEN
+        # Called as the expected table says, not as declared: a wrong declaration fails here too.
+        rule = expected_rule(name, row)
+        if rule is None:
+            wrong.append(f"{name}: {row.method} {row.path} is not in EXPECTED")
+            continue
         kinds = (*CALLERS, "self") if rule is SELF_OR_ADMIN else CALLERS
         for caller in kinds:
             headers = callers.headers(caller)

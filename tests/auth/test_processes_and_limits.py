@@ -1,9 +1,11 @@
 """Who may call, shown where it matters: across real processes, between the
 services, at the senders' door, and at the limits.
 
-- A revoked API token, a disabled user and an ended session stop working in
-  every service process within a few seconds (each caches a looked-up
-  credential for AUTH_CACHE_SECONDS, 2 s), not only in the one that revoked.
+- A revoked API token, a disabled user, an ended session and a lowered role
+  count in every service process within a few seconds (each caches a looked-up
+  credential for AUTH_CACHE_SECONDS, 2 s), not only in the one that made the change.
+- The account lock holds across two oncall-service processes and concurrent tries.
+- CORS admits the UI's origin (UI_BASE_URL) only, on every service.
 - The routes only the platform itself may call refuse callers without the
   internal credential, users included (admins too), and accept it while it
   rotates ("new,old": the first is sent, both are accepted).
@@ -12,7 +14,8 @@ services, at the senders' door, and at the limits.
 - Limits: per key (shared by both sender routes), per client address (whatever
   keys it tries), body size (413, in JSON, on every service).
 - notification-service does not call into its own network (loopback,
-  private, link-local, cloud metadata) unless told it may.
+  private, link-local, cloud metadata) unless told it may, and follows no
+  redirect (which could lead there).
 
 Real PostgreSQL throughout; real processes where the point is "across processes".
 """
@@ -42,7 +45,15 @@ from notification_service.main import create_app as create_notification_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
 from platform_common.auth import internal_headers, route_rules
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, running_app, user_with_token
+from platform_testing import (
+    PLATFORM_HEADERS,
+    ServiceProcess,
+    as_service,
+    free_port,
+    running_app,
+    user_with_token,
+    wait_for,
+)
 
 # Small enough to reach with a test body, far above any ordinary request of these tests.
 MAX_BODY = 16_384
@@ -215,6 +226,104 @@ def test_a_logged_out_session_is_refused_by_every_process_within_5_seconds(proce
     assert max(took.values()) < REVOCATION_BOUND_SECONDS, took
     with _client(processes.incidents, **session) as incidents:
         assert "log in again" in incidents.get("/api/v1/incidents").json()["detail"]
+
+
+# Routes each process refuses below a role: an empty body gets the role's 403 before its 422.
+ADMIN_OR_RESPONDER_PROBES = {
+    "oncall": "/api/v1/teams",  # admin
+    "incidents": "/api/v1/incidents",  # responder
+    "ingestion": "/api/v1/integrations",  # admin
+    "ingestion_b": "/api/v1/integrations",  # admin
+}
+
+
+def _write_status(process: ServiceProcess, path: str, headers: dict[str, str]) -> int:
+    with _client(process, **headers) as http:
+        return http.post(path, json={}).status_code
+
+
+@pytest.mark.e2e
+def test_a_lowered_role_counts_in_every_process_within_5_seconds(processes, clean_database, record_property):
+    _, admin = user_with_token(clean_database, "Ada Admin", role="admin")
+    user_id, token = user_with_token(clean_database, "Lou Lowered", role="admin")
+    for name, path in ADMIN_OR_RESPONDER_PROBES.items():  # admitted (an empty body: 422), and now cached so
+        assert _write_status(getattr(processes, name), path, token) == 422, name
+    with _client(processes.oncall, **admin) as oncall:
+        lowered = oncall.patch(f"/api/v1/users/{user_id}", json={"role": "viewer"})
+    since = time.monotonic()
+    assert lowered.status_code == 200, lowered.text
+    assert _write_status(processes.oncall, ADMIN_OR_RESPONDER_PROBES["oncall"], token) == 403
+
+    took: dict[str, float] = {}
+    while len(took) < len(ADMIN_OR_RESPONDER_PROBES) and time.monotonic() < since + REVOCATION_BOUND_SECONDS + 5:
+        for name, path in ADMIN_OR_RESPONDER_PROBES.items():
+            if name not in took and _write_status(getattr(processes, name), path, token) == 403:
+                took[name] = time.monotonic() - since
+        time.sleep(0.05)
+
+    record_property("seconds_until_refused", took)
+    assert set(took) == set(ADMIN_OR_RESPONDER_PROBES), f"the old role still counts: {took}"
+    assert max(took.values()) < REVOCATION_BOUND_SECONDS, took
+    _accepted_everywhere(processes, token)  # still signed in, as a viewer
+
+
+# --- the account lock across replicas ---------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_the_account_lock_holds_across_two_oncall_processes_and_concurrent_tries(clean_database):
+    env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    with ServiceProcess("oncall_service", env) as first, ServiceProcess("oncall_service", env) as second:
+        _, admin = user_with_token(clean_database, "Ada Admin", role="admin")
+        made = httpx.post(
+            f"{first.url}/api/v1/users",
+            json={"name": "Lee Locked", "email": "lee@example.com", "password": PASSWORD},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+
+        def log_in(process: ServiceProcess, password: str) -> httpx.Response:
+            body = {"email": "lee@example.com", "password": password}
+            return httpx.post(f"{process.url}/api/v1/auth/login", json=body, timeout=10)
+
+        # Four wrong passwords at once, two on each process: none of them is lost...
+        with ThreadPoolExecutor(4) as pool:
+            tries = list(pool.map(lambda p: log_in(p, "wrong password"), [first, second, first, second]))
+        assert [t.status_code for t in tries] == [401] * 4
+        # ...so the fifth, on either process, locks the account on both.
+        assert log_in(second, "wrong password").status_code == 401
+        for process in (first, second):
+            locked = log_in(process, PASSWORD)
+            assert locked.status_code == 429, locked.text
+            assert 1 <= int(locked.headers["Retry-After"]) <= 30
+
+
+# --- CORS --------------------------------------------------------------------------------------
+
+UI = "https://pager.example.com"
+
+
+SERVICES = ("alert-ingestion", "incident-management", "oncall-service", "notification-service")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_cors_admits_the_uis_origin_only(database_url, service):
+    app = _apps(database_url)[service](ui_base_url=f"{UI}/")
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "Content-Type"}
+    async with running_app(app, as_platform=False) as client:
+        ui = await client.options("/health", headers={"Origin": UI, **preflight})
+        ui_read = await client.get("/health", headers={"Origin": UI})
+        other = await client.options("/health", headers={"Origin": "https://evil.example", **preflight})
+        other_read = await client.get("/health", headers={"Origin": "https://evil.example"})
+        lookalike = await client.get("/health", headers={"Origin": "https://pager.example.com.evil.example"})
+    assert ui.status_code == 200
+    assert ui.headers["access-control-allow-origin"] == UI
+    assert ui.headers["access-control-allow-credentials"] == "true"
+    assert ui_read.headers["access-control-allow-origin"] == UI
+    # Another origin gets no grant: the browser keeps the answer from its script.
+    assert other.status_code == 400
+    for refused in (other, other_read, lookalike):
+        assert "access-control-allow-origin" not in refused.headers
 
 
 # --- the routes only the platform calls -------------------------------------------------------
@@ -606,9 +715,11 @@ def test_a_body_over_max_body_bytes_is_a_json_413_on_every_service(processes, cl
 
 @dataclass
 class Receiver:
-    """A webhook receiver on loopback, recording what reaches it."""
+    """A webhook receiver on loopback, recording what reaches it; with
+    `redirect_to` it answers 302 to that URL instead."""
 
     received: list[str] = field(default_factory=list)
+    redirect_to: str | None = None
 
     def __post_init__(self) -> None:
         receiver = self
@@ -616,6 +727,16 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append(self.path)
+                if receiver.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", f"{receiver.redirect_to}{self.path}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:  # what a followed 302 turns a POST into
                 receiver.received.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -713,6 +834,47 @@ async def test_pages_to_loopback_are_delivered_when_public_targets_only_is_off(c
 
     assert row["status"] == "delivered", row
     assert receiver.received == ["/hook"]
+
+
+@pytest.mark.e2e
+def test_a_page_is_not_redirected_into_the_network(clean_database, receiver):
+    # The receiver the user named answers 302 to a loopback address of the platform's network.
+    redirecting = Receiver(redirect_to=f"http://127.0.0.1:{receiver.port}/stolen")
+    env = {
+        "DATABASE_URL": clean_database,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        "NOTIFICATION_WEBHOOK_SECRET": "e2e-secret",
+        "NOTIFICATION_POLL_SECONDS": "0.1",
+        "NOTIFICATION_MAX_ATTEMPTS": "1",
+    }
+    targets = [
+        ("webhook", f"http://127.0.0.1:{redirecting.port}/hook"),
+        ("slack", f"http://127.0.0.1:{redirecting.port}/slack"),
+    ]
+    try:
+        with (
+            ServiceProcess("notification_service", env) as service,
+            httpx.Client(base_url=service.url, headers=PLATFORM_HEADERS, timeout=10) as http,
+        ):
+            to = [{"channel": channel, "target": target} for channel, target in targets]
+            accepted = http.post("/api/v1/notify", json={"event": "triggered", "incident": INCIDENT, "targets": to})
+            assert accepted.status_code == 202, accepted.text
+
+            def final() -> list[dict[str, Any]] | None:
+                rows = [http.get(f"/api/v1/notifications/{n['id']}").json() for n in accepted.json()["notifications"]]
+                return rows if all(r["status"] in ("delivered", "failed") for r in rows) else None
+
+            rows = wait_for(final)
+    finally:
+        redirecting.server.shutdown()
+        redirecting.server.server_close()
+    # Each was sent once, answered 302, and failed for good there: the redirect was not followed.
+    assert sorted(redirecting.received) == ["/hook", "/slack"]
+    for row in rows:
+        assert row["status"] == "failed", row
+        assert [a["response_status"] for a in row["attempt_history"]] == [302], row
+    assert receiver.received == []
 
 
 def test_public_targets_only_is_on_by_default_outside_local_and_test_runs(database_url):

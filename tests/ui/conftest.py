@@ -3,9 +3,7 @@
 ports and a database of its own, and headless Chromium (Debian's, driven by
 Playwright). Screenshots of every page go to data/ui-screenshots/."""
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,20 +12,12 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from platform_testing import LocalRunner, login_token, provisioned_database
+from platform_testing import LocalRunner, login_token, provisioned_database, require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "data" / "ui-screenshots"
-CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-def _required(what: str, ok: bool, how: str) -> None:
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{what} is required in CI ({how})")
-        pytest.skip(f"{what} is not installed ({how})")
 
 
 @dataclass
@@ -47,8 +37,8 @@ class RunningPlatform:
 
 @pytest.fixture(scope="session")
 def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatform]:
-    _required("nginx", bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists()), "apt-get install nginx")
-    _required("npm", bool(shutil.which("npm")), "apt-get install npm")
+    require_binary("nginx", "apt-get install nginx")
+    require_binary("npm", "apt-get install npm")
     folder = tmp_path_factory.mktemp("ui-platform")
     env = {
         # A build of this run's own: what the tests see is the checkout's sources now.
@@ -69,11 +59,11 @@ def ui_platform(database_server: str, tmp_path_factory) -> Iterator[RunningPlatf
 
 @pytest.fixture(scope="session")
 def browser():
-    _required("chromium", Path(CHROMIUM).exists(), "apt-get install chromium")
+    chromium = require_binary("chromium", "apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        launched = playwright.chromium.launch(executable_path=chromium, headless=True)
         yield launched
         launched.close()
 
@@ -112,6 +102,15 @@ def log_in(page, email: str, password: str, *, expect_success: bool = True) -> N
     page.get_by_role("button", name="Log in").click()
     if expect_success:
         expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def loaded(page, *signs) -> None:
+    """Wait until the page shows its data: its heading, nothing still saying it is
+    loading (states.tsx's Loading, an aria-busy count), and each of `signs` visible."""
+    expect(page.locator("h1").first).to_be_visible()
+    expect(page.locator(".state.loading, [aria-busy='true']")).to_have_count(0)
+    for sign in signs:
+        expect(sign).to_be_visible()
 
 
 def screenshot(page, name: str) -> None:

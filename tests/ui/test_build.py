@@ -3,7 +3,6 @@ and what it ships stays within the JavaScript budget."""
 
 import gzip
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 import openapi
 import webui
+from platform_testing import require_binary
 
 # The JavaScript shipped to the browser, gzipped (issue: under 250 KB).
 BUDGET_BYTES = 250 * 1024
@@ -28,8 +28,7 @@ def test_the_committed_openapi_documents_are_the_services_current_ones():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """A fresh build of the UI (npm ci first when needed), in a folder of its own."""
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed (apt-get install npm)")
+    require_binary("npm", "apt-get install npm")
     out = tmp_path_factory.mktemp("ui") / "dist"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DEV_UI_DIST", str(out))

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from incident_management.domain.links import LinkSigner
 
-from .conftest import log_in, screenshot, serious_accessibility_violations
+from .conftest import loaded, log_in, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -199,10 +199,11 @@ def test_a_pages_one_click_link_confirms_then_acts_once(page, ui_platform, sende
 
 
 def test_the_list_and_detail_pages_have_no_serious_accessibility_violations(axe_page, ui_platform, sender):
-    incident_id = _alert(ui_platform, sender, f"Queue backlog ({uuid.uuid4().hex[:6]})", severity="medium")
+    title = f"Queue backlog ({uuid.uuid4().hex[:6]})"
+    incident_id = _alert(ui_platform, sender, title, severity="medium")
     log_in(axe_page, ui_platform.admin_email, ui_platform.admin_password)
     for path in ("/incidents", f"/incidents/{incident_id}"):
         axe_page.goto(path)
-        axe_page.locator("h1").first.wait_for()
-        axe_page.wait_for_timeout(300)
+        # Checked as the page is once its data is in, not as it happens to be after a while.
+        loaded(axe_page, axe_page.get_by_text(title).first)
         assert serious_accessibility_violations(axe_page) == [], path

@@ -1,7 +1,9 @@
 """Fixtures of incident-management's tests: the app on a real database, with a
 manual clock, beside small real HTTP servers standing in for oncall-service and
 notification-service (serving the agreed shapes, recording calls, and able to
-go down and come back)."""
+go down and come back). The stand-ins are held to the real services' OpenAPI
+documents: a request incident-management sends them, an answer they give, or a
+delivery report they push that the document refuses fails the test."""
 
 import threading
 import time
@@ -24,6 +26,7 @@ from incident_management.workers.engine import IncidentEngine
 from incident_management.workers.report import CycleReport
 from platform_common.clock import ManualClock
 from platform_testing import as_service, free_port, running_app, user_with_token
+from platform_testing.contract import Contract, ContractCheck
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -32,7 +35,7 @@ class FakeServer:
     """A real uvicorn server on a free port, in its own thread; stop() and start()
     again on the same port to simulate an outage."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
         self.port = free_port()
         self.server: uvicorn.Server | None = None
@@ -64,13 +67,24 @@ class FakeServer:
             self.thread = None
 
 
-def person(user_id: str) -> dict[str, Any]:
+# The tests name people ("alice"); oncall-service knows them by UUID, as here.
+NAMES: dict[str, str] = {}
+
+
+def uid(name: str) -> str:
+    """The user id of the person the tests call `name` (the same in every test)."""
+    user_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.users.example.com"))
+    NAMES[user_id] = name
+    return user_id
+
+
+def person(name: str) -> dict[str, Any]:
     """A user as oncall-service's on-call answer names them: with contact methods and mutes."""
     return {
-        "id": user_id,
-        "name": user_id.title(),
-        "email": f"{user_id}@example.com",
-        "contact_methods": [{"id": str(uuid.uuid4()), "type": "email", "address": f"{user_id}@example.com"}],
+        "id": uid(name),
+        "name": name.title(),
+        "email": f"{name}@example.com",
+        "contact_methods": [{"id": str(uuid.uuid4()), "type": "email", "address": f"{name}@example.com"}],
         "muted_channels": [],
         "muted_severities": ["info"],
     }
@@ -100,14 +114,20 @@ class FakeOncall:
 
         @app.get("/api/v1/users/{user_id}")
         async def user(user_id: str) -> JSONResponse:
-            self.calls.append({"user": user_id})
-            return JSONResponse(person(user_id))
+            name = NAMES.get(user_id)
+            self.calls.append({"user": name or user_id})
+            if name is None:
+                return JSONResponse({"detail": f"user {user_id} not found"}, status_code=404)
+            stamps = {"created_at": START.isoformat(), "updated_at": START.isoformat()}
+            return JSONResponse({**person(name), "timezone": "UTC", "role": "responder", "disabled": False, **stamps})
 
-        self.server = FakeServer(app)
+        self.contract = ContractCheck(app, Contract.of("oncall-service"))
+        self.server = FakeServer(self.contract)
 
     def reset(self) -> None:
         self.answers.clear()
         self.calls.clear()
+        self.contract.problems.clear()
         if not self.server.running:
             self.server.start()
 
@@ -124,7 +144,7 @@ class FakeOncall:
             {
                 "level": index,
                 "delay_minutes": delay,
-                "targets": [{"type": "user", "id": u, "name": u.title()} for u in users],
+                "targets": [{"type": "user", "id": uid(u), "name": u.title()} for u in users],
                 "users": [person(u) for u in users],
             }
             for index, (delay, users) in enumerate(levels)
@@ -173,9 +193,8 @@ class FakeNotifications:
                 return JSONResponse({"detail": "unknown user"}, status_code=422)
             key = body.get("idempotency_key")
             if key in self.by_key:
-                return JSONResponse(
-                    {"status": "accepted", "idempotency_key": key, "notifications": self.by_key[key]}, status_code=200
-                )
+                repeated = {"idempotency_key": key, "duplicate": True, "notifications": self.by_key[key]}
+                return JSONResponse({"status": "accepted", **repeated}, status_code=200)
             created = []
             for channel in ("email", "slack"):
                 delivery = {
@@ -192,14 +211,20 @@ class FakeNotifications:
                     "callback_url": body.get("callback_url"),
                 }
                 self.deliveries[delivery["id"]] = delivery
-                created.append({k: delivery[k] for k in ("id", "channel", "target", "status")})
+                answered = ("id", "channel", "target", "recipient", "status", "last_error")
+                created.append({k: delivery[k] for k in answered})
             self.by_key[key] = created
-            return JSONResponse({"status": "accepted", "idempotency_key": key, "notifications": created}, 202)
+            accepted = {"status": "accepted", "idempotency_key": key, "duplicate": False, "notifications": created}
+            return JSONResponse(accepted, 202)
 
-        self.server = FakeServer(app)
+        self.contract = ContractCheck(app, Contract.of("notification-service"))
+        # What the reports pushed to incident-management's callback URL must look like.
+        self.callback_contract = Contract.of("incident-management")
+        self.server = FakeServer(self.contract)
 
     def reset(self) -> None:
         self.requests.clear()
+        self.contract.problems.clear()
         self.by_key.clear()
         self.deliveries.clear()
         self.reject = False
@@ -211,31 +236,30 @@ class FakeNotifications:
         return [r["idempotency_key"] for r in self.requests]
 
     def recipients(self, event: str | None = None) -> list[str]:
-        return [r["user_id"] for r in self.requests if event is None or r["event"] == event]
+        """Who was paged (by the tests' names for them), in order, repeats included."""
+        return [NAMES.get(r["user_id"], r["user_id"]) for r in self.requests if event is None or r["event"] == event]
 
     def settle(self, status: str, error: str | None = None, **match: str) -> list[dict[str, Any]]:
-        """Finish every delivery matching `match` (e.g. recipient=...) with `status`;
+        """Finish every delivery matching `match` (e.g. recipient="alice") with `status`;
         returns the reports notification-service would push."""
+        if "recipient" in match:
+            match["recipient"] = uid(match["recipient"])
         reports = []
         for delivery in self.deliveries.values():
             if all(delivery.get(key) == value for key, value in match.items()):
                 delivery["status"] = status
                 delivery["last_error"] = error
-                reports.append(
-                    {
-                        "url": delivery["callback_url"],
-                        "body": {
-                            "notification_id": delivery["id"],
-                            "idempotency_key": delivery["idempotency_key"],
-                            "incident_id": delivery["incident_id"],
-                            "recipient": delivery["recipient"],
-                            "channel": delivery["channel"],
-                            "target": delivery["target"],
-                            "status": status,
-                            "error": error,
-                        },
-                    }
-                )
+                body = {
+                    "notification_id": delivery["id"],
+                    "idempotency_key": delivery["idempotency_key"],
+                    "channel": delivery["channel"],
+                    "target": delivery["target"],
+                    "status": status,
+                    "error": error,
+                }
+                url = urlsplit(delivery["callback_url"])
+                self.contract.problems += self.callback_contract.request_problems("POST", url.path, url.query, body)
+                reports.append({"url": delivery["callback_url"], "body": body})
         return reports
 
 
@@ -250,15 +274,20 @@ def _fake_servers() -> Iterator[tuple[FakeOncall, FakeNotifications]]:
 
 
 @pytest.fixture
-def oncall(_fake_servers: tuple[FakeOncall, FakeNotifications]) -> FakeOncall:
-    _fake_servers[0].reset()
-    return _fake_servers[0]
+def oncall(_fake_servers: tuple[FakeOncall, FakeNotifications]) -> Iterator[FakeOncall]:
+    fake = _fake_servers[0]
+    fake.reset()
+    yield fake
+    assert not fake.contract.problems, "oncall-service's document refuses:\n" + "\n".join(fake.contract.problems)
 
 
 @pytest.fixture
-def notifier(_fake_servers: tuple[FakeOncall, FakeNotifications]) -> FakeNotifications:
-    _fake_servers[1].reset()
-    return _fake_servers[1]
+def notifier(_fake_servers: tuple[FakeOncall, FakeNotifications]) -> Iterator[FakeNotifications]:
+    fake = _fake_servers[1]
+    fake.reset()
+    yield fake
+    problems = fake.contract.problems
+    assert not problems, "notification-service's or incident-management's document refuses:\n" + "\n".join(problems)
 
 
 @dataclass

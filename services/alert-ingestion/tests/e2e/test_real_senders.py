@@ -1,10 +1,9 @@
 """Real senders, unchanged but for the URL: the pdpyras client library from PyPI
 and a real Prometheus Alertmanager through both pagerduty_configs and
-webhook_configs. The Alertmanager test skips when the binary is missing,
-except in CI (CI=true), where a missing binary is a failure."""
+webhook_configs. A test whose sender is not installed skips, except under
+CI=true, where it fails (platform_testing.missing)."""
 
 import asyncio
-import os
 import shutil
 import subprocess
 import tempfile
@@ -16,28 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port
-
-with warnings.catch_warnings():
-    # pdpyras says it is superseded by "pagerduty"; it is still what many senders run.
-    warnings.simplefilter("ignore", UserWarning)
-    try:
-        import pdpyras
-    except ImportError:  # the test extra: pip install -e 'services/alert-ingestion[test]'
-        pdpyras = None
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, require_binary, require_module
 
 pytestmark = pytest.mark.e2e
-
-ALERTMANAGER = "prometheus-alertmanager"
-
-
-def require_binary(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required in CI (apt-get install -y {name})")
-    pytest.skip(f"{name} is not installed")
 
 
 @pytest.fixture
@@ -73,10 +53,10 @@ async def eventually(check, within: float = 20.0):
 
 
 async def test_pdpyras_triggers_acknowledges_and_resolves(ingestion, db):
-    if pdpyras is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdpyras is required in CI (pip install -e 'services/alert-ingestion[test]')")
-        pytest.skip("pdpyras is not installed")
+    with warnings.catch_warnings():
+        # pdpyras says it is superseded by "pagerduty"; it is still what many senders run.
+        warnings.simplefilter("ignore", UserWarning)
+        pdpyras = require_module("pdpyras", "pip install -e 'services/alert-ingestion[test]' (make install does)")
     key = new_key(ingestion.url, "payments", "pagerduty")
     session = pdpyras.EventsAPISession(key)
     session.url = ingestion.url
@@ -125,7 +105,7 @@ receivers:
 
 @pytest.fixture
 def alertmanager(ingestion):
-    binary = require_binary(ALERTMANAGER)
+    binary = require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
     pd_key = new_key(ingestion.url, "am-pagerduty", "pagerduty")
     webhook_key = new_key(ingestion.url, "am-webhook", "alertmanager")
     folder = Path(tempfile.mkdtemp(prefix="alertmanager-"))

@@ -2,6 +2,7 @@
 database of its own per test run, a reset between tests, running apps
 in-process and real server processes."""
 
+import importlib
 import json
 import os
 import secrets
@@ -17,10 +18,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from types import ModuleType
+from typing import Any, BinaryIO, NoReturn
 
 import httpx
 import psycopg
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import create_engine, inspect, text
@@ -29,6 +32,30 @@ from sqlalchemy.engine import make_url
 from platform_common.auth import Access, route_rules
 from platform_common.local_postgres import DataDirInUse, LocalPostgres
 from platform_common.migrations import SERVICE_ROLES, MigrationSettings, enable_service_logins, upgrade
+
+
+def missing(what: str, install: str) -> NoReturn:
+    """End a test that cannot run without `what`: skipped on a developer's machine,
+    failed under CI=true (`.ci/run` sets it), where a tool the suite needs must
+    not go missing quietly. `install` says how to get it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is not installed, and under CI=true every test must run: {install}")
+    pytest.skip(f"{what} is not installed ({install})", allow_module_level=True)
+
+
+def require_binary(name: str, install: str) -> str:
+    """The path of the program `name`, or `missing`: on PATH, or in /usr/sbin, which
+    is not on an ordinary user's PATH but is where Debian puts nginx."""
+    found = shutil.which(name) or (f"/usr/sbin/{name}" if os.access(f"/usr/sbin/{name}", os.X_OK) else None)
+    return found or missing(name, install)
+
+
+def require_module(name: str, install: str) -> ModuleType:
+    """The Python module `name`, imported, or `missing`."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(f"the Python module {name}", install)
 
 
 @contextmanager
@@ -240,12 +267,16 @@ def _signal_and_wait(process: subprocess.Popen[bytes], sig: int, timeout: float,
 
 class ServiceProcess:
     """A service started for real (`python -m package`) on a free port, for
-    end-to-end tests over real HTTP between real processes."""
+    end-to-end tests over real HTTP between real processes. As deployed, it
+    connects to the DATABASE_URL given as its own role (`as_service`), whoever
+    that URL names."""
 
     def __init__(self, module: str, env: dict[str, str], *, port: int | None = None, log_dir: Path | None = None):
         self.module = module
         self.port = port or free_port()
         self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
+        if module in SERVICE_ROLES and self.env.get("DATABASE_URL"):
+            self.env["DATABASE_URL"] = as_service(self.env["DATABASE_URL"], module)
         self.log_path = (log_dir or Path(tempfile.mkdtemp(prefix="svc-"))) / f"{module}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: BinaryIO | None = None

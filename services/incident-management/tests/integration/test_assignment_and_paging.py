@@ -5,11 +5,13 @@ import uuid
 
 import sqlalchemy as sa
 
+from ..conftest import uid
+
 
 async def test_a_new_incident_is_assigned_to_whoever_is_on_call_and_paged(harness):
     harness.oncall.configure("payments", levels=[(5, ["alice"]), (10, ["bob"])])
     incident = await harness.create()
-    assert incident["assigned_to"] == "alice"
+    assert incident["assigned_to"] == uid("alice")
     assert incident["needs_assignment"] is False
     assert incident["next_escalation_at"] is not None
     assert harness.oncall.calls[0]["service"] == "payments"
@@ -17,11 +19,11 @@ async def test_a_new_incident_is_assigned_to_whoever_is_on_call_and_paged(harnes
     report = await harness.tick()
     assert report.pages_sent == 1
     [page] = harness.notifier.requests
-    assert page["user_id"] == "alice"
+    assert page["user_id"] == uid("alice")
     assert page["event"] == "triggered"
     assert page["incident"]["id"] == incident["id"]
     assert page["incident"]["url"].endswith(f"/incidents/{incident['id']}")
-    assert page["idempotency_key"] == f"incident:{incident['id']}:level-0-cycle-0:alice"
+    assert page["idempotency_key"] == f"incident:{incident['id']}:level-0-cycle-0:{uid('alice')}"
 
     await harness.tick(seconds=1)
     assert len(harness.notifier.requests) == 1, "a sent page is never sent again"
@@ -51,7 +53,7 @@ async def test_with_oncall_down_the_incident_stays_unassigned_says_why_and_is_as
     await harness.tick(minutes=10)
     await harness.tick(seconds=1)
     detail = await harness.detail(incident["id"])
-    assert detail["assigned_to"] == "alice"
+    assert detail["assigned_to"] == uid("alice")
     assert detail["needs_assignment"] is False
     assert harness.notifier.recipients() == ["alice"]
     assigned = next(e for e in detail["timeline"] if e["event_type"] == "assigned")
@@ -64,7 +66,7 @@ async def test_with_notifications_down_the_page_is_kept_and_delivered_exactly_on
     harness.oncall.configure("payments", levels=[(30, ["alice"])])
     harness.notifier.server.stop()
     incident = await harness.create()
-    assert incident["assigned_to"] == "alice"
+    assert incident["assigned_to"] == uid("alice")
     report = await harness.tick()
     assert report.pages_retrying == 1
     detail = await harness.detail(incident["id"])
@@ -159,7 +161,7 @@ async def test_a_result_that_beats_the_notify_answer_is_kept_and_recorded_once(h
 
 
 def page_key(incident):
-    return f"incident:{incident['id']}:level-0-cycle-0:alice"
+    return f"incident:{incident['id']}:level-0-cycle-0:{uid('alice')}"
 
 
 async def test_pages_carry_the_contact_methods_of_the_on_call_answer(harness):
@@ -167,7 +169,7 @@ async def test_pages_carry_the_contact_methods_of_the_on_call_answer(harness):
     await harness.create()
     await harness.tick()
     [request] = harness.notifier.requests
-    assert request["user_id"] == "alice"
+    assert request["user_id"] == uid("alice")
     assert request["contact"] == {
         "name": "Alice",
         "contact_methods": [{"type": "email", "address": "alice@example.com"}],
@@ -178,10 +180,10 @@ async def test_pages_carry_the_contact_methods_of_the_on_call_answer(harness):
 
 
 async def test_a_page_to_someone_chosen_by_hand_looks_their_contact_up_first(harness):
-    incident = await harness.create(assigned_to="carol")
+    incident = await harness.create(assigned_to=uid("carol"))
     await harness.tick()
     [request] = harness.notifier.requests
-    assert request["user_id"] == "carol"
+    assert request["user_id"] == uid("carol")
     assert request["contact"]["contact_methods"] == [{"type": "email", "address": "carol@example.com"}]
     assert {"user": "carol"} in harness.oncall.calls
     assert (await harness.detail(incident["id"]))["pages"][0]["status"] == "sent"
@@ -227,12 +229,12 @@ async def test_acknowledging_before_the_page_goes_out_cancels_it(harness):
 
 
 async def test_a_manual_assignee_is_paged_without_asking_oncall(harness):
-    incident = await harness.create(assigned_to="dave")
+    incident = await harness.create(assigned_to=uid("dave"))
     assert harness.oncall.calls == []
     await harness.tick()
     assert harness.notifier.recipients() == ["dave"]
     await harness.patch(incident["id"], status="acknowledged", actor="dave")
-    await harness.patch(incident["id"], assigned_to="erin", actor="dave")
+    await harness.patch(incident["id"], assigned_to=uid("erin"), actor="dave")
     await harness.tick()
     assert harness.notifier.recipients() == ["dave", "erin"], "a handover is paged even after acknowledgement"
 
@@ -256,7 +258,7 @@ async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_a
     await harness.tick()
     await harness.tick(seconds=1)
     detail = await harness.detail(str(incident_id))
-    assert detail["assigned_to"] == "alice"
+    assert detail["assigned_to"] == uid("alice")
     assert detail["needs_assignment"] is False
     assert detail["origin"] == "ingestion_fallback"
     assert harness.notifier.recipients() == ["alice"]
@@ -270,7 +272,7 @@ async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_a
 async def test_a_service_oncall_does_not_know_falls_back_to_the_incidents_team(harness):
     harness.oncall.configure("team:storage", levels=[(5, ["frank"])])
     incident = await harness.create(service="new-service", team="storage")
-    assert incident["assigned_to"] == "frank"
+    assert incident["assigned_to"] == uid("frank")
     assert [(c["service"], c["team"]) for c in harness.oncall.calls] == [("new-service", ""), ("", "storage")]
 
 

@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 from incident_management.main import create_app
 from platform_testing import running_app
 
-from ..conftest import START, make_settings
+from ..conftest import START, make_settings, uid
 
 
 def escalations_total() -> float:
@@ -30,7 +30,7 @@ async def test_an_unacknowledged_incident_escalates_through_two_levels_then_stop
     assert sorted(harness.notifier.recipients("escalated")) == ["bea", "bob"]
     detail = await harness.detail(incident["id"])
     assert detail["escalation_level"] == 1
-    assert detail["assigned_to"] == "bob"
+    assert detail["assigned_to"] == uid("bob")
     escalated = [e for e in detail["timeline"] if e["event_type"] == "escalated"]
     assert "level 2" in escalated[0]["message"]
 

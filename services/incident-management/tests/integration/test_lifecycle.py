@@ -9,6 +9,8 @@ import pytest
 
 from incident_management.domain.state import ALLOWED, Status
 
+from ..conftest import uid
+
 STATUSES = [s.value for s in Status]
 # A path from `open` to each status, through legal moves only.
 PATH_TO = {
@@ -170,14 +172,14 @@ async def test_patch_errors_are_clear(harness):
 
 
 async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
-    incident = await harness.create(assigned_to="alice")
+    incident = await harness.create(assigned_to=uid("alice"))
     notes_url = f"/api/v1/incidents/{incident['id']}/notes"
     note = await harness.client.post(notes_url, json={"body": "Rolled back"}, headers=harness.as_user("bob"))
     assert note.status_code == 201
     harness.clock.advance(timedelta(minutes=1))
-    changed = await harness.patch(incident["id"], assigned_to="carol", note="Handing over", actor="bob")
+    changed = await harness.patch(incident["id"], assigned_to=uid("carol"), note="Handing over", actor="bob")
     assert changed.status_code == 200
-    assert changed.json()["assigned_to"] == "carol"
+    assert changed.json()["assigned_to"] == uid("carol")
     detail = await harness.detail(incident["id"])
     assert [n["body"] for n in detail["notes"]] == ["Rolled back", "Handing over"]
     events = [(e["event_type"], e["actor"]) for e in detail["timeline"]]

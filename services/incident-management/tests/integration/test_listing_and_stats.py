@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from prometheus_client import REGISTRY
 
-from ..conftest import START
+from ..conftest import START, uid
 
 
 async def _seed(harness) -> list[dict]:
@@ -208,7 +208,7 @@ async def test_detail_shows_alerts_notes_timeline_and_pages(harness):
     assert detail["alerts"][0]["labels"] == {"env": "prod"}
     assert detail["alerts"][0]["incident_id"] == incident["id"]
     assert detail["alerts_truncated"] is False
-    assert detail["pages"][0]["recipient"] == "alice"
+    assert detail["pages"][0]["recipient"] == uid("alice")
     assert detail["pages"][0]["status"] == "sent"
     # The alerts (read from ingestion's view, id null) take their place by time.
     timeline = [(e["event_type"], e["id"] is None) for e in detail["timeline"]]

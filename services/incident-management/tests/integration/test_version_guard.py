@@ -6,12 +6,29 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from incident_management.domain.actor import Actor
 from incident_management.domain.state import Status
 from incident_management.services.incidents import change_incident
 from platform_common.errors import Conflict
 
 from ..conftest import START
+
+WAITING_ON_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+async def until_someone_waits_on_a_lock(db) -> None:
+    """Return once a session of this database waits for a lock another holds."""
+    async with db.sessionmaker() as probe:
+        for _ in range(400):
+            if await probe.scalar(WAITING_ON_A_LOCK):
+                return
+            await probe.rollback()  # a fresh snapshot of pg_stat_activity each time
+            await asyncio.sleep(0.05)
+    raise AssertionError("the second acknowledgement never waited on the first one's row lock")
 
 
 async def test_the_second_of_two_interleaved_acknowledgements_loses_on_the_version(harness):
@@ -34,7 +51,8 @@ async def test_the_second_of_two_interleaved_acknowledgements_loses_on_the_versi
             )
             if hold:
                 first_wrote.set()
-                await asyncio.sleep(0.3)  # the other one has read version 1 and waits on our row lock
+                # Commit only once the other one has read version 1 and waits on our row lock.
+                await until_someone_waits_on_a_lock(db)
             await session.commit()
             return outcome
 

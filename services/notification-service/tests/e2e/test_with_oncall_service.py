@@ -7,10 +7,10 @@ import time
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, require_module
 
 pytestmark = pytest.mark.e2e
-pytest.importorskip("oncall_service")
+require_module("oncall_service", "pip install -e services/oncall-service (make install does)")
 
 
 def test_the_on_call_answer_pages_its_user_on_their_methods_with_oncall_service_down(clean_database, receiver):

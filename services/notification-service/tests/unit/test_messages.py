@@ -88,8 +88,49 @@ def test_signature_is_github_style_hmac_sha256():
     assert not verify(b"{}", b"other", sign(b"{}", b"key"))
 
 
-def test_every_built_in_template_renders():
-    Renderer().check()
+# What each event's page says happened (templates/_shared.j2), written out here.
+LEADS = {
+    "triggered": "A new incident needs a responder.",
+    "escalated": "This incident was escalated to you because nobody acknowledged it in time.",
+    "acknowledged": "A responder acknowledged this incident and is working on it.",
+    "resolved": "This incident is resolved.",
+}
+SIGNED = {"acknowledge": "https://pager.example.com/act/ack.sig", "resolve": "https://pager.example.com/act/res.sig"}
+
+
+@pytest.mark.parametrize("event", sorted(LEADS))
+def test_every_built_in_template_says_what_happened_to_which_incident_with_its_links(event):
+    ctx = message_context(
+        notification_id="n1",
+        event=event,
+        incident={**INCIDENT, "title": "Disk full on db-1", "severity": "high"},
+        message="Runbook: rotate the logs",
+        recipient="u1",
+        ui_base_url="https://pager.example.com/",
+        actions=SIGNED,
+    )
+    renderer = Renderer()
+    incident_url = f"https://pager.example.com/incidents/{INCIDENT['id']}"
+    title = event.title()
+
+    subject = renderer.render("email", event, "subject.txt", ctx)
+    assert subject == f"[HIGH] {title}: Disk full on db-1 (api)"
+    webhook = renderer.render("webhook", event, "txt", ctx)
+    assert webhook == f"[HIGH] {title}: Disk full on db-1 (api). {LEADS[event]}"
+    log = renderer.render("log", event, "txt", ctx)
+    assert log == f"PAGE u1 [HIGH] {title}: Disk full on db-1 (api) {incident_url} - Runbook: rotate the logs"
+    slack = renderer.render("slack", event, "txt", ctx)
+    assert slack == f"*{title}*: <{incident_url}|Disk full on db-1>\n{LEADS[event]}\n>Runbook: rotate the logs"
+
+    text = renderer.render("email", event, "txt", ctx)
+    html = renderer.render("email", event, "html", ctx)
+    for body in (text, html):
+        assert title in body and "Disk full on db-1" in body and LEADS[event] in body
+        assert "api" in body and "high" in body and "Runbook: rotate the logs" in body
+        assert incident_url in body
+        # Acknowledging is offered while nobody has; resolving until it is resolved.
+        assert (SIGNED["acknowledge"] in body) == (event in ("triggered", "escalated"))
+        assert (SIGNED["resolve"] in body) == (event != "resolved")
 
 
 def test_html_is_autoescaped_and_text_is_not():
