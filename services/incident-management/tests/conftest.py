@@ -72,8 +72,12 @@ NAMES: dict[str, str] = {}
 
 
 def uid(name: str) -> str:
-    """The user id of the person the tests call `name` (the same in every test)."""
-    user_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.users.example.com"))
+    """The user id of the person the tests call `name` (the same in every test);
+    a test that made a real user (user_with_token) names them by their id."""
+    try:
+        return str(uuid.UUID(name))
+    except ValueError:
+        user_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.users.example.com"))
     NAMES[user_id] = name
     return user_id
 
