@@ -457,18 +457,27 @@ async def test_a_too_short_password_is_refused_naming_the_rule(clean_database):
         assert (await log_in(await service.client(), "ann@example.com", PASSWORD)).status_code == 200
 
 
-async def test_an_admin_resets_another_users_password_and_their_sessions_end(clean_database):
-    async with serving(oncall(clean_database)) as service:
-        ann = await service.user("Ann")
+async def test_an_admin_resets_another_users_password_and_their_sessions_and_tokens_end(clean_database):
+    async with serving(oncall(clean_database)) as accounts, serving(incidents(clean_database)) as other:
+        ann = await accounts.user("Ann")
         _, admin = user_with_token(clean_database, "Root", role="admin")
-        session = await service.signed_in("ann@example.com")
+        session = await accounts.signed_in("ann@example.com")
+        token = (await session.post(TOKENS, json={"name": "ci"}, headers={"Origin": ORIGIN})).json()["token"]
+        script = await accounts.client(headers={"Authorization": f"Bearer {token}"})
+        elsewhere = await other.client(headers={"Authorization": f"Bearer {token}"})
         assert (await session.get(ME)).status_code == 200
-        reset = await (await service.client(headers=admin)).post(
+        assert (await script.get(ME)).status_code == 200
+        assert (await elsewhere.get(INCIDENTS)).status_code == 200
+        reset = await (await accounts.client(headers=admin)).post(
             f"/api/v1/users/{ann['id']}/password", json={"password": NEW_PASSWORD}
         )
         assert reset.status_code == 204, reset.text
+        # A reset is what an admin does when the account may be in someone else's hands:
+        # every credential of it ends, the API tokens too.
         assert (await session.get(ME)).status_code == 401
-        fresh = await service.client()
+        assert (await script.get(ME)).status_code == 401
+        await refused_within(elsewhere, INCIDENTS, ELSEWHERE_WITHIN)
+        fresh = await accounts.client()
         assert (await log_in(fresh, "ann@example.com", PASSWORD)).status_code == 401
         assert (await log_in(fresh, "ann@example.com", NEW_PASSWORD)).status_code == 200
 
@@ -646,10 +655,16 @@ async def test_disabling_a_user_ends_their_tokens_and_sessions_on_every_service(
         await refused_within(other_browser, INCIDENTS, ELSEWHERE_WITHIN)
         assert (await log_in(await accounts.client(), "ann@example.com", PASSWORD)).status_code == 403
 
-        # Enabled again, a new login works (the old credentials were not revived by accident either way).
+        # Enabled again, a new login works; the old session and token stay revoked, here and elsewhere.
         enabled = await admin.patch(f"/api/v1/users/{ann['id']}", json={"disabled": False})
         assert enabled.status_code == 200
         assert (await log_in(await accounts.client(), "ann@example.com", PASSWORD)).status_code == 200
+        assert (await (await accounts.client(headers=cookie)).get(ME)).status_code == 401
+        assert (await script.get(ME)).status_code == 401
+        await refused_within(other_script, INCIDENTS, ELSEWHERE_WITHIN)
+        await refused_within(other_browser, INCIDENTS, ELSEWHERE_WITHIN)
+        revoked = sql(clean_database, "SELECT kind FROM auth_credentials WHERE revoked_at IS NOT NULL ORDER BY kind")
+        assert revoked == [("session",), ("token",)]
 
 
 async def test_only_an_admin_disables_a_user(clean_database):

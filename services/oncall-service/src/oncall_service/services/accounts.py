@@ -118,6 +118,15 @@ async def _end_sessions(session: AsyncSession, *, user_id: uuid.UUID, now: datet
     await session.execute(statement.values(revoked_at=now))
 
 
+async def end_every_credential(session: AsyncSession, *, user_id: uuid.UUID, now: datetime) -> None:
+    """Revoke every session and API token of the user, for good: what an admin
+    does when the account may be in someone else's hands (disabling it,
+    resetting its password). Enabling the user again revives none of them."""
+    await session.execute(
+        update(Credential).where(Credential.user_id == user_id, Credential.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
 async def change_password(
     session: AsyncSession, *, user_id: uuid.UUID, current: str, new: str, keep_session: uuid.UUID | None, now: datetime
 ) -> None:
@@ -130,12 +139,12 @@ async def change_password(
 
 
 async def set_password(session: AsyncSession, *, user_id: uuid.UUID, password: str, now: datetime) -> None:
-    """An admin's reset: every session of the user ends and a lock is lifted."""
+    """An admin's reset: every session and API token of the user ends and a lock is lifted."""
     user = await get_account(session, user_id=user_id)
     user.password_hash = await hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    await _end_sessions(session, user_id=user_id, now=now, keep=None)
+    await end_every_credential(session, user_id=user_id, now=now)
 
 
 async def get_account(session: AsyncSession, *, user_id: uuid.UUID) -> User:
