@@ -432,6 +432,59 @@ async def test_a_password_change_needs_the_current_password(clean_database):
         assert (await log_in(fresh, "ann@example.com", PASSWORD)).status_code == 200
 
 
+async def change_password(client: httpx.AsyncClient, current: str, new: str = NEW_PASSWORD) -> httpx.Response:
+    return await client.put(
+        "/api/v1/auth/password", json={"current_password": current, "new_password": new}, headers={"Origin": ORIGIN}
+    )
+
+
+async def test_wrong_current_passwords_count_as_failed_logins_and_lock_the_account(clean_database):
+    clock = ManualClock(datetime.now(UTC))
+    async with serving(oncall(clean_database, clock=clock)) as service:
+        await service.user("Ann")
+        # Someone holding Ann's session (a borrowed laptop) guesses her password through the change.
+        session = await service.signed_in("ann@example.com")
+        for _ in range(4):
+            assert (await change_password(session, "a guess")).status_code == 403
+        # Failed logins and wrong current passwords are one count: the fifth failure, a login, locks.
+        assert (await log_in(await service.client(), "ann@example.com", "another guess")).status_code == 401
+        locked = await change_password(session, PASSWORD)
+        assert locked.status_code == 429, locked.text
+        assert locked.headers["Retry-After"] == "30"
+        assert locked.json()["retry_after_seconds"] == 30
+        # The lock holds for logins too, and nothing was changed.
+        assert (await log_in(await service.client(), "ann@example.com", PASSWORD)).status_code == 429
+        clock.advance(timedelta(seconds=31))
+        # After the lock one more wrong guess locks for twice as long, as a failed login does.
+        assert (await change_password(session, "a guess after the lock")).status_code == 403
+        again = await change_password(session, PASSWORD)
+        assert again.status_code == 429 and again.headers["Retry-After"] == "60"
+        clock.advance(timedelta(seconds=61))
+        # The right current password then works, and starts the count over.
+        assert (await change_password(session, PASSWORD)).status_code == 204
+        assert sql(clean_database, "SELECT failed_logins, locked_until FROM users WHERE email = 'ann@example.com'") == [
+            (0, None)
+        ]
+        assert (await log_in(await service.client(), "ann@example.com", NEW_PASSWORD)).status_code == 200
+
+
+async def test_wrong_current_passwords_use_up_the_clients_failed_logins(clean_database):
+    async with serving(oncall(clean_database, login_failures_per_client="3/minute")) as service:
+        await service.user("Ann")
+        await service.user("Bob")
+        ann = await service.signed_in("ann@example.com")
+        for _ in range(2):
+            assert (await change_password(ann, "a guess")).status_code == 403
+        assert (await log_in(await service.client(), "bob@example.com", "a guess")).status_code == 401
+        throttled = await change_password(ann, PASSWORD)
+        assert throttled.status_code == 429
+        assert throttled.json()["detail"].startswith("Too many failed logins from here; try again in")
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+        # Neither account is locked: the client is held back, not them.
+        elsewhere = await service.client(address="198.51.100.8")
+        assert (await log_in(elsewhere, "bob@example.com", PASSWORD)).status_code == 200
+
+
 async def test_a_too_short_password_is_refused_naming_the_rule(clean_database):
     async with serving(oncall(clean_database)) as service:
         ann = await service.user("Ann")

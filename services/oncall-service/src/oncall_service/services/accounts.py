@@ -74,6 +74,28 @@ async def log_in(session: AsyncSession, *, email: str, password: str, now: datet
     if user is None:
         await _verify(_DUMMY_HASH, password)
         return Refused(Unauthorized(WRONG_LOGIN))
+    if refusal := await _check_password(session, user, password, now=now, wrong=Unauthorized(WRONG_LOGIN)):
+        return refusal
+    if user.disabled:
+        return Refused(Forbidden("This account is disabled; ask an admin"))
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+    secret = new_secret()
+    expires_at = now + ttl
+    session.add(
+        Credential(user_id=user.id, kind="session", name="web", secret_hash=secret_hash(secret), expires_at=expires_at)
+    )
+    await session.flush()
+    return Login(user=user, secret=secret, expires_at=expires_at)
+
+
+async def _check_password(
+    session: AsyncSession, user: User, password: str, *, now: datetime, wrong: DomainError
+) -> Refused | None:
+    """The one password check of a user, for a login and for a change of their
+    own password alike (the row locked by the caller): 429 while the account is
+    locked; a wrong password counts as a failed login (`wrong` is answered) and
+    may lock it (domain.lockout); the right one starts the count over."""
     if user.locked_until is not None and user.locked_until > now:
         wait = (user.locked_until - now).total_seconds()
         return Refused(
@@ -86,20 +108,10 @@ async def log_in(session: AsyncSession, *, email: str, password: str, now: datet
         lock = lock_for(user.failed_logins)
         user.locked_until = now + lock if lock else None
         await session.flush()
-        return Refused(Unauthorized(WRONG_LOGIN))
-    if user.disabled:
-        return Refused(Forbidden("This account is disabled; ask an admin"))
+        return Refused(wrong)
     user.failed_logins = 0
     user.locked_until = None
-    if _HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(password)
-    secret = new_secret()
-    expires_at = now + ttl
-    session.add(
-        Credential(user_id=user.id, kind="session", name="web", secret_hash=secret_hash(secret), expires_at=expires_at)
-    )
-    await session.flush()
-    return Login(user=user, secret=secret, expires_at=expires_at)
+    return None
 
 
 async def end_credential(session: AsyncSession, *, credential_id: uuid.UUID, now: datetime) -> None:
@@ -129,13 +141,21 @@ async def end_every_credential(session: AsyncSession, *, user_id: uuid.UUID, now
 
 async def change_password(
     session: AsyncSession, *, user_id: uuid.UUID, current: str, new: str, keep_session: uuid.UUID | None, now: datetime
-) -> None:
-    """A user's own change: the current password first. Their other sessions end."""
-    user = await get_account(session, user_id=user_id)
-    if user.password_hash is None or not await _verify(user.password_hash, current):
-        raise Forbidden("The current password is wrong")
+) -> Refused | None:
+    """A user's own change: the current password first, checked as a login
+    checks it (the same lock and count), so a borrowed session cannot guess it
+    without limit. Their other sessions end. A refusal is returned, to be raised
+    by the caller after it commits, so the failure's count is kept."""
+    user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    if refusal := await _check_password(
+        session, user, current, now=now, wrong=Forbidden("The current password is wrong")
+    ):
+        return refusal
     user.password_hash = await hash_password(new)
     await _end_sessions(session, user_id=user_id, now=now, keep=keep_session)
+    return None
 
 
 async def set_password(session: AsyncSession, *, user_id: uuid.UUID, password: str, now: datetime) -> None:
