@@ -7,6 +7,7 @@ service", which checks the same credentials through authenticate_credential()
 with its own 2 s cache (AUTH_CACHE_SECONDS)."""
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,6 +16,8 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
+from argon2 import Parameters, PasswordHasher, Type, extract_parameters
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -22,6 +25,7 @@ from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
+from oncall_service.services import accounts as accounts_module
 from platform_common.clock import Clock, ManualClock
 from platform_testing import PLATFORM_HEADERS, free_port, running_app, user_with_token
 
@@ -234,6 +238,88 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(clean_database)
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"detail": "Email or password is wrong"}
     assert "set-cookie" not in wrong.headers and "set-cookie" not in unknown.headers
+
+
+# What SECURITY.md documents: Argon2id, RFC 9106's low-memory profile.
+ARGON2ID = Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=3, memory_cost=65536, parallelism=4)
+
+
+async def test_passwords_are_stored_as_argon2id_with_the_documented_parameters(clean_database):
+    async with serving(oncall(clean_database)) as service:
+        ann = await service.user("Ann")
+        await service.platform.post(f"/api/v1/users/{ann['id']}/password", json={"password": NEW_PASSWORD})
+        await service.user("Bob")
+        stored = sql(clean_database, "SELECT password_hash FROM users ORDER BY name")
+    assert len(stored) == 2
+    for (encoded,) in stored:
+        assert encoded.startswith("$argon2id$")
+        assert extract_parameters(encoded) == ARGON2ID
+
+
+class CountingHasher(PasswordHasher):
+    """The service's hasher, recording the parameters of every hash a password is checked against."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=3, memory_cost=65536, parallelism=4, hash_len=32, salt_len=16)
+        self.checked: list[Parameters] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.checked.append(extract_parameters(hash if isinstance(hash, str) else hash.decode()))
+        return super().verify(hash, password)
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("nobody@example.com", PASSWORD),  # no such account
+        ("ann@example.com", "not the password at all"),  # a wrong password
+        ("pat@example.com", PASSWORD),  # an account without a password (paged, never logs in)
+        ("ann@example.com", PASSWORD),  # the right one
+    ],
+)
+async def test_every_login_runs_the_same_one_argon2_check(clean_database, monkeypatch, email, password):
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts_module, "_HASHER", hasher)
+    async with serving(oncall(clean_database)) as service:
+        await service.user("Ann")
+        await service.user("Pat", password=None)
+        hasher.checked.clear()
+        await log_in(await service.client(), email, password)
+    # One check against a hash of the documented parameters, whoever the email names:
+    # the answer takes as long whether the account exists, and whether it has a password.
+    assert hasher.checked == [ARGON2ID]
+
+
+@pytest.mark.parametrize("email", ["ann@example.com", "nobody@example.com"])
+async def test_a_failed_login_holds_a_transaction_id_during_the_password_check_whoever_the_email_names(
+    clean_database, monkeypatch, email
+):
+    """A known email's failure is written (its count, under a row lock), so its
+    commit waits for the write-ahead log to reach the disk; an unknown email's
+    transaction takes a transaction id too, so its commit waits as long."""
+    checking, carry_on = threading.Event(), threading.Event()
+
+    class PausingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            checking.set()
+            carry_on.wait(10)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(accounts_module, "_HASHER", PausingHasher())
+    async with serving(oncall(clean_database)) as service:
+        await service.user("Ann")
+        login = asyncio.create_task(log_in(await service.client(), email, "a wrong password"))
+        try:
+            assert await asyncio.to_thread(checking.wait, 10), "the password was never checked"
+            transactions = sql(
+                clean_database,
+                "SELECT backend_xid IS NOT NULL FROM pg_stat_activity"
+                " WHERE datname = current_database() AND state = 'idle in transaction'",
+            )
+        finally:
+            carry_on.set()
+        assert (await login).status_code == 401
+    assert transactions == [(True,)]
 
 
 async def test_disabled_user_cannot_log_in(clean_database):

@@ -2,15 +2,16 @@
 
 oncall-service owns users, so it owns their credentials; every other service
 checks a credential through authenticate_credential() (platform_common.auth).
-Passwords are Argon2id (argon2-cffi's defaults); session and token secrets
-are random and stored as SHA-256 (platform_common.auth.secret_hash).
+Passwords are Argon2id with RFC 9106's low-memory profile (3 passes over
+64 MiB, 4 lanes, 16-byte salt, 32-byte hash); session and token secrets are
+random and stored as SHA-256 (platform_common.auth.secret_hash).
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +31,10 @@ from platform_common.errors import (
 from platform_common.roles import Role
 from platform_db.models import Credential, User
 
-_HASHER = PasswordHasher()
-# Checked when the email is unknown, so a wrong email costs as long as a wrong password.
+# Named, not argon2-cffi's defaults, so an upgrade of the library cannot change them unseen.
+_HASHER = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+# Checked when there is no password to check (an unknown email, an account
+# without a password), so every login costs the same one Argon2 check.
 _DUMMY_HASH = _HASHER.hash("an unknown account's stand-in password")
 WRONG_LOGIN = "Email or password is wrong"
 
@@ -41,11 +44,15 @@ async def hash_password(password: str) -> str:
     return await run_in_threadpool(_HASHER.hash, password)
 
 
-async def _verify(encoded: str, password: str) -> bool:
+async def _password_matches(user: User | None, password: str) -> bool:
+    """Whether `password` is the user's: one Argon2 check, whoever the email
+    named, so how long a login takes says nothing about the account."""
+    encoded = user.password_hash if user is not None and user.password_hash is not None else None
     try:
-        return await run_in_threadpool(_HASHER.verify, encoded, password)
+        matches = await run_in_threadpool(_HASHER.verify, encoded or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and encoded is not None
 
 
 @dataclass(frozen=True)
@@ -72,13 +79,17 @@ async def log_in(session: AsyncSession, *, email: str, password: str, now: datet
     concurrent tries."""
     user = await session.scalar(select(User).where(User.email == email.lower()).with_for_update())
     if user is None:
-        await _verify(_DUMMY_HASH, password)
+        # A known email's row lock takes a transaction id, and its failure is
+        # written, so its commit waits for the log to reach the disk; taking an
+        # id here makes an unknown email's commit wait as long.
+        await session.execute(select(func.pg_current_xact_id()))
+        await _password_matches(None, password)
         return Refused(Unauthorized(WRONG_LOGIN))
     if refusal := await _check_password(session, user, password, now=now, wrong=Unauthorized(WRONG_LOGIN)):
         return refusal
     if user.disabled:
         return Refused(Forbidden("This account is disabled; ask an admin"))
-    if _HASHER.check_needs_rehash(user.password_hash):
+    if user.password_hash is None or _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     secret = new_secret()
     expires_at = now + ttl
@@ -103,7 +114,7 @@ async def _check_password(
                 f"Too many failed logins for this account; try again in {max(1, round(wait))} s", retry_after=wait
             )
         )
-    if user.password_hash is None or not await _verify(user.password_hash, password):
+    if not await _password_matches(user, password):
         user.failed_logins += 1
         lock = lock_for(user.failed_logins)
         user.locked_until = now + lock if lock else None
