@@ -27,7 +27,7 @@ from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
 from oncall_service.services import accounts as accounts_module
 from platform_common.clock import Clock, ManualClock
-from platform_testing import PLATFORM_HEADERS, free_port, running_app, user_with_token
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, free_port, running_app, user_with_token
 
 ORIGIN = "http://testserver"  # the in-process client's own origin
 PASSWORD = "correct horse battery staple"
@@ -898,3 +898,27 @@ async def test_the_last_active_admin_cannot_be_demoted_or_disabled(clean_databas
             assert refused.status_code == 409, refused.text
             assert "last active admin" in refused.json()["detail"]
         assert (await session.get(ME)).json()["role"] == "admin"
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(clean_database):
+    """The rule holds under concurrency: the requests race in a real server
+    process, each in its own transaction, round after round."""
+    env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    with ServiceProcess("oncall_service", env) as process:
+        ann_id, ann = user_with_token(clean_database, "Ann", role="admin")
+        bob_id, bob = user_with_token(clean_database, "Bob", role="admin")
+        async with httpx.AsyncClient(base_url=process.url, timeout=10, headers=PLATFORM_HEADERS) as platform:
+            for round_ in range(30):
+                answers = await asyncio.gather(
+                    platform.patch(f"/api/v1/users/{bob_id}", json={"role": "responder"}, headers=ann),
+                    platform.patch(f"/api/v1/users/{ann_id}", json={"role": "responder"}, headers=bob),
+                )
+                admins = sql(clean_database, "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled")
+                assert admins == [(1,)], f"round {round_}: {[a.status_code for a in answers]}"
+                # The other is refused: the last admin (409), or no longer an admin by the time it is checked (403).
+                first, second = sorted(a.status_code for a in answers)
+                assert first == 200 and second in (403, 409), [a.text for a in answers]
+                # Both admins again, through the API (which also drops the process's cached roles).
+                for user_id in (ann_id, bob_id):
+                    promoted = await platform.patch(f"/api/v1/users/{user_id}", json={"role": "admin"})
+                    assert promoted.status_code == 200, promoted.text

@@ -229,14 +229,20 @@ async def revoke_token(session: AsyncSession, *, user_id: uuid.UUID, token_id: u
 async def refuse_losing_last_admin(
     session: AsyncSession, *, user: User, role: str | None, disabled: bool | None
 ) -> None:
-    """A change that would leave no active admin is refused: nobody could set the platform up any more."""
+    """A change that would leave no active admin is refused: nobody could set the platform up any more.
+
+    The active admins' rows are locked (in one order, so two such changes
+    never deadlock) and read as committed: of two admins demoting each other
+    at once, the second waits for the first, then finds itself the last
+    active admin (PostgreSQL re-reads a row changed while it waited)."""
     demoted = role is not None and role != Role.ADMIN
-    if user.role != Role.ADMIN or user.disabled or not (demoted or disabled):
+    if not (demoted or disabled):
         return
-    others = await session.scalar(
-        select(func.count()).where(User.role == Role.ADMIN, User.disabled.is_(False), User.id != user.id)
+    admins = await session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False)).order_by(User.id).with_for_update()
     )
-    if not others:
+    active = set(admins)
+    if user.id in active and not active - {user.id}:
         raise Conflict("This is the last active admin; make another admin first")
 
 
