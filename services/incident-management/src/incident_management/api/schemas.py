@@ -33,11 +33,14 @@ class IncidentCreate(BaseModel):
     severity: Severity
     description: Text(20_000) = ""
     team: Name | None = None
-    assigned_to: Name | None = None
-    # Client-chosen id: repeating a create with it returns the existing incident (200).
+    # A user who may act (a responder or admin, not disabled); without one, on-call decides.
+    assigned_to: uuid.UUID | None = None
+    # The platform's own calls only (alert-ingestion opens the incident its rule
+    # reserved the id of): repeating a create with it returns the existing incident (200).
     id: uuid.UUID | None = None
-    # When the problem was first seen (e.g. the alert that opened it); MTTA and
-    # MTTR count from here. Defaults to now; a moment in the future counts as now.
+    # The platform's own calls only: when the problem was first seen (the alert
+    # that opened it); MTTA and MTTR count from here. Defaults to now; a moment
+    # in the future counts as now.
     opened_at: UtcDatetime | None = None
     acting_integration: ActingIntegration | None = None
 
@@ -46,7 +49,8 @@ class IncidentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status | None = None
-    assigned_to: Name | None = None
+    # A user who may act (a responder or admin, not disabled); null unassigns.
+    assigned_to: uuid.UUID | None = None
     note: NoteBody | None = None
     acting_integration: ActingIntegration | None = None
     # Optional optimistic check: 409 unless the incident is still at this version.

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,10 +92,8 @@ NO_LONGER_MAY = "This link's user may no longer acknowledge or resolve incidents
 
 
 async def _acting_user(session: AsyncSession, claim: LinkClaim) -> Actor | None:
-    """The link's user as they are now (acting_user(), owned by oncall-service):
-    None when disabled, removed or made a viewer since the page went out."""
-    row = (await session.execute(text("SELECT * FROM acting_user(:id)"), {"id": claim.user_id})).first()
-    return Actor(row.name, row.user_id) if row else None
+    """The link's user as they are now: None when disabled, removed or made a viewer since the page went out."""
+    return await queries.acting_user(session, user_id=claim.user_id)
 
 
 async def use(session: AsyncSession, *, signer: LinkSigner, token: str, now: datetime) -> incidents.Outcome:
