@@ -245,12 +245,25 @@ class LinkUser(BaseModel):
     name: str
 
 
+class LinkUsed(BaseModel):
+    """When a link acted, and as whom."""
+
+    at: datetime
+    by: LinkUser
+
+
 class LinkPreview(BaseModel):
-    """What a signed page link would do; `usable` false with `reason` when it no longer can."""
+    """What a signed page link would do; `usable` false with `reason` when it no
+    longer can. The incident is shown only while the link can act on it: a
+    link used, or whose user may no longer act, or with nothing left to do,
+    says why (a used one by whom and when) and shows nothing of the incident
+    but its id, which the signed token carries anyway."""
 
     action: Literal["acknowledge", "resolve"]
-    incident: IncidentRead
+    incident_id: uuid.UUID
+    incident: IncidentRead | None
     user: LinkUser
     expires_at: datetime
     usable: bool
     reason: str | None
+    used: LinkUsed | None

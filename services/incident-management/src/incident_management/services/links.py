@@ -45,11 +45,13 @@ def page_actions(
 
 @dataclass(frozen=True)
 class Preview:
-    """A link's action, on which incident, as whom; and why it can no longer be used, if so."""
+    """A link's action, on which incident, as whom; why it can no longer be
+    used, if so; and its use, once it was used."""
 
     claim: LinkClaim
     incident: Incident
     reason: str | None
+    used: LinkUse | None
 
 
 def _claim(signer: LinkSigner, token: str) -> LinkClaim:
@@ -81,11 +83,11 @@ async def preview(session: AsyncSession, *, signer: LinkSigner, token: str) -> P
     """What the confirmation page shows before the person confirms."""
     claim = _claim(signer, token)
     incident = await _incident(session, claim)
-    used = await session.get(LinkUse, claim.nonce) is not None
-    reason = _stale(incident, claim, used)
+    used = await session.get(LinkUse, claim.nonce)
+    reason = _stale(incident, claim, used is not None)
     if reason is None and await _acting_user(session, claim) is None:
         reason = NO_LONGER_MAY
-    return Preview(claim=claim, incident=incident, reason=reason)
+    return Preview(claim=claim, incident=incident, reason=reason, used=used)
 
 
 NO_LONGER_MAY = "This link's user may no longer acknowledge or resolve incidents"
