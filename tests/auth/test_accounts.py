@@ -7,6 +7,7 @@ service", which checks the same credentials through authenticate_credential()
 with its own 2 s cache (AUTH_CACHE_SECONDS)."""
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,6 +16,8 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
+from argon2 import Parameters, PasswordHasher, Type, extract_parameters
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -22,8 +25,9 @@ from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
+from oncall_service.services import accounts as accounts_module
 from platform_common.clock import Clock, ManualClock
-from platform_testing import PLATFORM_HEADERS, as_service, free_port, running_app, user_with_token
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, running_app, user_with_token
 
 ORIGIN = "http://testserver"  # the in-process client's own origin
 PASSWORD = "correct horse battery staple"
@@ -237,6 +241,88 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(clean_database)
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"detail": "Email or password is wrong"}
     assert "set-cookie" not in wrong.headers and "set-cookie" not in unknown.headers
+
+
+# What SECURITY.md documents: Argon2id, RFC 9106's low-memory profile.
+ARGON2ID = Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=3, memory_cost=65536, parallelism=4)
+
+
+async def test_passwords_are_stored_as_argon2id_with_the_documented_parameters(clean_database):
+    async with serving(oncall(clean_database)) as service:
+        ann = await service.user("Ann")
+        await service.platform.post(f"/api/v1/users/{ann['id']}/password", json={"password": NEW_PASSWORD})
+        await service.user("Bob")
+        stored = sql(clean_database, "SELECT password_hash FROM users ORDER BY name")
+    assert len(stored) == 2
+    for (encoded,) in stored:
+        assert encoded.startswith("$argon2id$")
+        assert extract_parameters(encoded) == ARGON2ID
+
+
+class CountingHasher(PasswordHasher):
+    """The service's hasher, recording the parameters of every hash a password is checked against."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=3, memory_cost=65536, parallelism=4, hash_len=32, salt_len=16)
+        self.checked: list[Parameters] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.checked.append(extract_parameters(hash if isinstance(hash, str) else hash.decode()))
+        return super().verify(hash, password)
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("nobody@example.com", PASSWORD),  # no such account
+        ("ann@example.com", "not the password at all"),  # a wrong password
+        ("pat@example.com", PASSWORD),  # an account without a password (paged, never logs in)
+        ("ann@example.com", PASSWORD),  # the right one
+    ],
+)
+async def test_every_login_runs_the_same_one_argon2_check(clean_database, monkeypatch, email, password):
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts_module, "_HASHER", hasher)
+    async with serving(oncall(clean_database)) as service:
+        await service.user("Ann")
+        await service.user("Pat", password=None)
+        hasher.checked.clear()
+        await log_in(await service.client(), email, password)
+    # One check against a hash of the documented parameters, whoever the email names:
+    # the answer takes as long whether the account exists, and whether it has a password.
+    assert hasher.checked == [ARGON2ID]
+
+
+@pytest.mark.parametrize("email", ["ann@example.com", "nobody@example.com"])
+async def test_a_failed_login_holds_a_transaction_id_during_the_password_check_whoever_the_email_names(
+    clean_database, monkeypatch, email
+):
+    """A known email's failure is written (its count, under a row lock), so its
+    commit waits for the write-ahead log to reach the disk; an unknown email's
+    transaction takes a transaction id too, so its commit waits as long."""
+    checking, carry_on = threading.Event(), threading.Event()
+
+    class PausingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            checking.set()
+            carry_on.wait(10)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(accounts_module, "_HASHER", PausingHasher())
+    async with serving(oncall(clean_database)) as service:
+        await service.user("Ann")
+        login = asyncio.create_task(log_in(await service.client(), email, "a wrong password"))
+        try:
+            assert await asyncio.to_thread(checking.wait, 10), "the password was never checked"
+            transactions = sql(
+                clean_database,
+                "SELECT backend_xid IS NOT NULL FROM pg_stat_activity"
+                " WHERE datname = current_database() AND state = 'idle in transaction'",
+            )
+        finally:
+            carry_on.set()
+        assert (await login).status_code == 401
+    assert transactions == [(True,)]
 
 
 async def test_disabled_user_cannot_log_in(clean_database):
@@ -454,6 +540,59 @@ async def test_a_password_change_needs_the_current_password(clean_database):
         assert (await log_in(fresh, "ann@example.com", PASSWORD)).status_code == 200
 
 
+async def change_password(client: httpx.AsyncClient, current: str, new: str = NEW_PASSWORD) -> httpx.Response:
+    return await client.put(
+        "/api/v1/auth/password", json={"current_password": current, "new_password": new}, headers={"Origin": ORIGIN}
+    )
+
+
+async def test_wrong_current_passwords_count_as_failed_logins_and_lock_the_account(clean_database):
+    clock = ManualClock(datetime.now(UTC))
+    async with serving(oncall(clean_database, clock=clock)) as service:
+        await service.user("Ann")
+        # Someone holding Ann's session (a borrowed laptop) guesses her password through the change.
+        session = await service.signed_in("ann@example.com")
+        for _ in range(4):
+            assert (await change_password(session, "a guess")).status_code == 403
+        # Failed logins and wrong current passwords are one count: the fifth failure, a login, locks.
+        assert (await log_in(await service.client(), "ann@example.com", "another guess")).status_code == 401
+        locked = await change_password(session, PASSWORD)
+        assert locked.status_code == 429, locked.text
+        assert locked.headers["Retry-After"] == "30"
+        assert locked.json()["retry_after_seconds"] == 30
+        # The lock holds for logins too, and nothing was changed.
+        assert (await log_in(await service.client(), "ann@example.com", PASSWORD)).status_code == 429
+        clock.advance(timedelta(seconds=31))
+        # After the lock one more wrong guess locks for twice as long, as a failed login does.
+        assert (await change_password(session, "a guess after the lock")).status_code == 403
+        again = await change_password(session, PASSWORD)
+        assert again.status_code == 429 and again.headers["Retry-After"] == "60"
+        clock.advance(timedelta(seconds=61))
+        # The right current password then works, and starts the count over.
+        assert (await change_password(session, PASSWORD)).status_code == 204
+        assert sql(clean_database, "SELECT failed_logins, locked_until FROM users WHERE email = 'ann@example.com'") == [
+            (0, None)
+        ]
+        assert (await log_in(await service.client(), "ann@example.com", NEW_PASSWORD)).status_code == 200
+
+
+async def test_wrong_current_passwords_use_up_the_clients_failed_logins(clean_database):
+    async with serving(oncall(clean_database, login_failures_per_client="3/minute")) as service:
+        await service.user("Ann")
+        await service.user("Bob")
+        ann = await service.signed_in("ann@example.com")
+        for _ in range(2):
+            assert (await change_password(ann, "a guess")).status_code == 403
+        assert (await log_in(await service.client(), "bob@example.com", "a guess")).status_code == 401
+        throttled = await change_password(ann, PASSWORD)
+        assert throttled.status_code == 429
+        assert throttled.json()["detail"].startswith("Too many failed logins from here; try again in")
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+        # Neither account is locked: the client is held back, not them.
+        elsewhere = await service.client(address="198.51.100.8")
+        assert (await log_in(elsewhere, "bob@example.com", PASSWORD)).status_code == 200
+
+
 async def test_a_too_short_password_is_refused_naming_the_rule(clean_database):
     async with serving(oncall(clean_database)) as service:
         ann = await service.user("Ann")
@@ -479,18 +618,27 @@ async def test_a_too_short_password_is_refused_naming_the_rule(clean_database):
         assert (await log_in(await service.client(), "ann@example.com", PASSWORD)).status_code == 200
 
 
-async def test_an_admin_resets_another_users_password_and_their_sessions_end(clean_database):
-    async with serving(oncall(clean_database)) as service:
-        ann = await service.user("Ann")
+async def test_an_admin_resets_another_users_password_and_their_sessions_and_tokens_end(clean_database):
+    async with serving(oncall(clean_database)) as accounts, serving(incidents(clean_database)) as other:
+        ann = await accounts.user("Ann")
         _, admin = user_with_token(clean_database, "Root", role="admin")
-        session = await service.signed_in("ann@example.com")
+        session = await accounts.signed_in("ann@example.com")
+        token = (await session.post(TOKENS, json={"name": "ci"}, headers={"Origin": ORIGIN})).json()["token"]
+        script = await accounts.client(headers={"Authorization": f"Bearer {token}"})
+        elsewhere = await other.client(headers={"Authorization": f"Bearer {token}"})
         assert (await session.get(ME)).status_code == 200
-        reset = await (await service.client(headers=admin)).post(
+        assert (await script.get(ME)).status_code == 200
+        assert (await elsewhere.get(INCIDENTS)).status_code == 200
+        reset = await (await accounts.client(headers=admin)).post(
             f"/api/v1/users/{ann['id']}/password", json={"password": NEW_PASSWORD}
         )
         assert reset.status_code == 204, reset.text
+        # A reset is what an admin does when the account may be in someone else's hands:
+        # every credential of it ends, the API tokens too.
         assert (await session.get(ME)).status_code == 401
-        fresh = await service.client()
+        assert (await script.get(ME)).status_code == 401
+        await refused_within(elsewhere, INCIDENTS, ELSEWHERE_WITHIN)
+        fresh = await accounts.client()
         assert (await log_in(fresh, "ann@example.com", PASSWORD)).status_code == 401
         assert (await log_in(fresh, "ann@example.com", NEW_PASSWORD)).status_code == 200
 
@@ -668,10 +816,16 @@ async def test_disabling_a_user_ends_their_tokens_and_sessions_on_every_service(
         await refused_within(other_browser, INCIDENTS, ELSEWHERE_WITHIN)
         assert (await log_in(await accounts.client(), "ann@example.com", PASSWORD)).status_code == 403
 
-        # Enabled again, a new login works (the old credentials were not revived by accident either way).
+        # Enabled again, a new login works; the old session and token stay revoked, here and elsewhere.
         enabled = await admin.patch(f"/api/v1/users/{ann['id']}", json={"disabled": False})
         assert enabled.status_code == 200
         assert (await log_in(await accounts.client(), "ann@example.com", PASSWORD)).status_code == 200
+        assert (await (await accounts.client(headers=cookie)).get(ME)).status_code == 401
+        assert (await script.get(ME)).status_code == 401
+        await refused_within(other_script, INCIDENTS, ELSEWHERE_WITHIN)
+        await refused_within(other_browser, INCIDENTS, ELSEWHERE_WITHIN)
+        revoked = sql(clean_database, "SELECT kind FROM auth_credentials WHERE revoked_at IS NOT NULL ORDER BY kind")
+        assert revoked == [("session",), ("token",)]
 
 
 async def test_only_an_admin_disables_a_user(clean_database):
@@ -766,3 +920,27 @@ async def test_the_last_active_admin_cannot_be_demoted_or_disabled(clean_databas
             assert refused.status_code == 409, refused.text
             assert "last active admin" in refused.json()["detail"]
         assert (await session.get(ME)).json()["role"] == "admin"
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(clean_database):
+    """The rule holds under concurrency: the requests race in a real server
+    process, each in its own transaction, round after round."""
+    env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    with ServiceProcess("oncall_service", env) as process:
+        ann_id, ann = user_with_token(clean_database, "Ann", role="admin")
+        bob_id, bob = user_with_token(clean_database, "Bob", role="admin")
+        async with httpx.AsyncClient(base_url=process.url, timeout=10, headers=PLATFORM_HEADERS) as platform:
+            for round_ in range(30):
+                answers = await asyncio.gather(
+                    platform.patch(f"/api/v1/users/{bob_id}", json={"role": "responder"}, headers=ann),
+                    platform.patch(f"/api/v1/users/{ann_id}", json={"role": "responder"}, headers=bob),
+                )
+                admins = sql(clean_database, "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled")
+                assert admins == [(1,)], f"round {round_}: {[a.status_code for a in answers]}"
+                # The other is refused: the last admin (409), or no longer an admin by the time it is checked (403).
+                first, second = sorted(a.status_code for a in answers)
+                assert first == 200 and second in (403, 409), [a.text for a in answers]
+                # Both admins again, through the API (which also drops the process's cached roles).
+                for user_id in (ann_id, bob_id):
+                    promoted = await platform.patch(f"/api/v1/users/{user_id}", json={"role": "admin"})
+                    assert promoted.status_code == 200, promoted.text

@@ -155,6 +155,7 @@ async def test_previewing_an_acknowledge_link_says_what_and_for_whom_and_changes
     assert preview["incident"]["status"] == "open"
     assert preview["usable"] is True
     assert preview["reason"] is None
+    assert preview["used"] is None
     expires = datetime.fromisoformat(preview["expires_at"])
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(hours=24, minutes=1)
     assert again.status_code == 200
@@ -184,9 +185,15 @@ async def test_using_an_acknowledge_link_acknowledges_as_the_links_user_in_the_t
             "SELECT incident_id, user_id, action FROM incident_link_uses WHERE incident_id = %s", (incident_id,)
         ).fetchall()
     assert uses == [(uuid.UUID(incident_id), alice, "acknowledge")]
+    # Spent, the link says by whom and when, and shows the incident no more (a forwarded
+    # email or a shared channel keeps it readable by everyone until it expires).
     preview = (await platform.client.get(f"{LINKS}/{token}")).json()
     assert preview["usable"] is False
     assert preview["reason"] == "This link was used already"
+    assert preview["incident"] is None
+    assert preview["incident_id"] == incident_id
+    assert preview["used"]["by"] == {"id": str(alice), "name": "Alice"}
+    assert datetime.fromisoformat(preview["used"]["at"]) == datetime.fromisoformat(entry[0]["created_at"])
 
 
 # 2. A resolve link resolves
@@ -510,6 +517,7 @@ async def test_an_acknowledge_link_for_an_incident_resolved_meanwhile_says_so_an
 
     assert preview["usable"] is False
     assert preview["reason"] == "The incident is already resolved; nothing left to do"
+    assert (preview["incident"], preview["used"]) == (None, None), "a link that cannot act shows no incident"
     assert response.status_code == 409, response.text
     assert response.json()["detail"] == "The incident is already resolved; nothing left to do"
     assert response.json()["current_status"] == "resolved"
@@ -553,6 +561,7 @@ async def test_a_link_of_a_user_who_may_no_longer_act_is_refused(platform, chang
     response = await platform.client.post(f"{LINKS}/{token}")
 
     assert preview["usable"] is False and "may no longer" in preview["reason"]
+    assert preview["incident"] is None, "a revoked link shows no incident"
     assert response.status_code == 403, response.text
     assert "may no longer acknowledge or resolve" in response.json()["detail"]
     assert (await platform.detail(incident_id))["status"] == "open"

@@ -1,18 +1,25 @@
-"""Fuzz every service's API from its own OpenAPI document (schemathesis).
+"""Fuzz every service's API from its own OpenAPI document (schemathesis), as
+each role: a viewer, a responder and an admin.
 
 Each of the four apps runs in-process (ASGI) on this run's migrated test
 database; the services it calls are pointed at a closed port, so their
-fallbacks answer. Valid and invalid requests are generated per operation, and
-every request is sent as the caller its route admits (an admin's API token;
-the internal credential for the platform's own routes; an integration key for
-the senders' routes; a fresh token for the logout, which ends it), so the
-fuzzer reaches the handlers (checked: valid requests of every operation get
-past the access check), and every answer must be: no server error (a 503 is allowed only where documented,
-and the database is up here), a status code the operation documents, a body
-matching the documented schema, and the documented content type.
+fallbacks answer. Per operation, schemathesis' three phases run: the schema's
+examples, the coverage phase (boundary and off-by-one values of every
+parameter and field, derived from the document and the same whatever the
+seed), and fuzzing (FUZZ_EXAMPLES generated requests, derandomized so a run is
+repeatable); valid and invalid requests each. Every request is sent as the
+caller its route admits: the role's API token, except the internal credential
+for the platform's own routes, an integration key for the senders' routes and
+a fresh token of the role for the logout, which ends it. So a viewer is
+refused what only a responder or admin may do (which must be a documented
+403), and an admin reaches every handler (checked: valid requests of every
+operation get past the access check). Every answer must be: no server error (a
+503 is allowed only where documented, and the database is up here), a status
+code the operation documents, a body matching the documented schema, and the
+documented content type.
 
-Run on its own with `pytest -m fuzz tests/fuzz`; the budget (examples per
-operation and mode, derandomized so a run is repeatable) is FUZZ_EXAMPLES, default 15.
+Run on its own with `pytest -m fuzz tests/fuzz`; FUZZ_EXAMPLES (default 15) is
+the fuzzing phase's budget per operation, role and mode.
 """
 
 import os
@@ -23,9 +30,11 @@ from typing import Any
 import psycopg
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.control import SkipTest
+from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -41,8 +50,11 @@ from platform_testing import PLATFORM_HEADERS, reset_database, route_table, user
 pytestmark = pytest.mark.fuzz
 
 SERVICES = ["alert-ingestion", "incident-management", "oncall-service", "notification-service"]
-# 15 per operation and mode: about 80 s for the four services on two cores (20: about 3 minutes).
+ROLES = ["viewer", "responder", "admin"]
+# The fuzzing phase's examples per operation, role and mode.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+# schemathesis' phases, as `--phases examples,coverage,fuzzing` runs them.
+PHASES = [HypothesisTestMode.EXAMPLES, HypothesisTestMode.COVERAGE, HypothesisTestMode.FUZZING]
 
 
 def no_undocumented_server_error(ctx: Any, response: Any, case: Any) -> None:
@@ -86,8 +98,10 @@ def fuzz_schemas(database_url: str, service_apps: dict[str, Any]) -> Iterator[di
 
 
 @pytest.fixture(scope="module")
-def credentials(database_url: str, service_apps: dict[str, Any], fuzz_schemas: Any) -> Callable[[str, str, str], dict]:
-    """The headers to send an operation of a service with (after the reset above)."""
+def credentials(
+    database_url: str, service_apps: dict[str, Any], fuzz_schemas: Any
+) -> Callable[[str, str, str, str], dict[str, str]]:
+    """The headers to send an operation of a service with as a role (after the reset above)."""
     platform_only = {
         (name, row.method, row.path)
         for name, app in service_apps.items()
@@ -100,7 +114,7 @@ def credentials(database_url: str, service_apps: dict[str, Any], fuzz_schemas: A
         for row in route_table(app)
         if row.rules == (INTEGRATION_KEY,)
     }
-    _, admin = user_with_token(database_url, "Fuzz Admin", role="admin")
+    tokens = {role: user_with_token(database_url, f"Fuzz {role}", role=role)[1] for role in ROLES}
     key = new_key()
     with psycopg.connect(database_url) as conn:
         conn.execute(
@@ -109,40 +123,47 @@ def credentials(database_url: str, service_apps: dict[str, Any], fuzz_schemas: A
             (hash_key(key), key[:8]),
         )
 
-    def headers(service: str, method: str, path: str) -> dict[str, str]:
+    def headers(role: str, service: str, method: str, path: str) -> dict[str, str]:
         if (service, method, path) in platform_only:
             return PLATFORM_HEADERS
         if (service, method, path) in senders:
             return {"Authorization": f"Bearer {key}"}
         if path == "/api/v1/auth/logout":
-            return user_with_token(database_url, "Fuzz Admin", role="admin")[1]
-        return admin
+            return user_with_token(database_url, f"Fuzz {role}", role=role)[1]
+        return tokens[role]
 
     return headers
 
 
-def _fuzz(schema: Any, mode: GenerationMode, headers: Callable[[str, str], dict[str, str]]) -> None:
-    """Every operation gets its own budget; every failing operation is reported, not just the first."""
+def _fuzz(
+    schema: Any, mode: GenerationMode, headers: Callable[[str, str], dict[str, str]], *, reaches_all: bool
+) -> None:
+    """Every operation gets its own budget; every failing operation is reported, not just the first.
+    `reaches_all`: the role may call every operation, so valid requests refused at the door are a failure."""
+    schema.config.generation.update(modes=[mode])
     failures, locked_out = [], []
     statuses: dict[str, set[int]] = defaultdict(set)  # by operation: what its requests were answered
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @FUZZ_SETTINGS
-        @given(case=operation.as_strategy(generation_mode=mode))
         def run(case: Any) -> None:
             sent = headers(case.operation.method.upper(), case.operation.path)
             statuses[case.operation.label].add(case.call_and_validate(checks=CHECKS, headers=sent).status_code)
 
+        test = create_test(
+            operation=operation,
+            test_func=run,
+            config=HypothesisTestConfig(project=schema.config, modes=PHASES, settings=FUZZ_SETTINGS),
+        )
         try:
-            run()
-        except Unsatisfiable:
+            test()
+        except (Unsatisfiable, SkipTest):
             # Nothing in this operation can be made invalid (no parameters, no body).
             assert mode is GenerationMode.NEGATIVE, operation.label
         except (Exception, BaseExceptionGroup) as exc:  # schemathesis reports failures as a group
             failures.append(f"{operation.label}:\n{exc}")
         refused_only = statuses[operation.label] <= {401, 403}
-        if mode is GenerationMode.POSITIVE and refused_only and operation.label not in SEALED:
+        if reaches_all and mode is GenerationMode.POSITIVE and refused_only and operation.label not in SEALED:
             locked_out.append(operation.label)
     assert not failures, "\n\n".join(failures)
     # Valid requests that were all refused at the door tested nothing behind it.
@@ -150,8 +171,18 @@ def _fuzz(schema: Any, mode: GenerationMode, headers: Callable[[str, str], dict[
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_answers_as_documented(
-    fuzz_schemas: dict[str, Any], credentials: Callable[[str, str, str], dict], service: str, mode: GenerationMode
+    fuzz_schemas: dict[str, Any],
+    credentials: Callable[[str, str, str, str], dict[str, str]],
+    service: str,
+    role: str,
+    mode: GenerationMode,
 ) -> None:
-    _fuzz(fuzz_schemas[service], mode, lambda method, path: credentials(service, method, path))
+    _fuzz(
+        fuzz_schemas[service],
+        mode,
+        lambda method, path: credentials(role, service, method, path),
+        reaches_all=role == "admin",
+    )

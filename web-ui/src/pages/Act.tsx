@@ -57,7 +57,8 @@ export function Act({ token }: { token: string }) {
         </div>
       ) : preview === null ? (
         <Loading what="Reading the link" />
-      ) : (
+      ) : preview.incident ? (
+        // The service shows the incident only while the link can act on it.
         <div class="card">
           <p>
             <span class={`sev sev-${preview.incident.severity}`}>{preview.incident.severity}</span>{" "}
@@ -68,21 +69,25 @@ export function Act({ token }: { token: string }) {
             <span class={`status status-${preview.incident.status}`}>{label(preview.incident.status)}</span>, opened{" "}
             {when(preview.incident.created_at)}.
           </p>
-          {preview.usable ? (
-            <>
-              <p>
-                {VERB[preview.action] ?? preview.action} this incident as <strong>{preview.user.name}</strong>? The
-                link works once and expires {when(preview.expires_at)}.
-              </p>
-              <button type="button" class="primary" disabled={busy} onClick={confirm}>
-                {VERB[preview.action] ?? "Confirm"}
-              </button>
-            </>
-          ) : (
-            <p class="notice warn" role="alert">
-              {preview.reason ?? "This link can no longer act."}
+          <p>
+            {VERB[preview.action] ?? preview.action} this incident as <strong>{preview.user.name}</strong>? The link
+            works once and expires {when(preview.expires_at)}.
+          </p>
+          <button type="button" class="primary" disabled={busy} onClick={confirm}>
+            {VERB[preview.action] ?? "Confirm"}
+          </button>
+        </div>
+      ) : (
+        <div class="notice warn" role="alert">
+          <p>{preview.reason ?? "This link can no longer act."}</p>
+          {preview.used ? (
+            <p>
+              It acted as <strong>{preview.used.by.name}</strong> on {when(preview.used.at)}.
             </p>
-          )}
+          ) : null}
+          <p>
+            <a href={`/incidents/${preview.incident_id}`}>Open the incident</a> to see where things stand.
+          </p>
         </div>
       )}
     </main>

@@ -191,7 +191,8 @@ export function IncidentDetail({ id }: { id: string }) {
                 <select value={assignee} disabled={busy} onChange={(e) => setAssignee(e.currentTarget.value)}>
                   <option value="">Choose a person</option>
                   {users
-                    .filter((u) => u.id !== incident.assigned_to)
+                    // Only someone who may act can be assigned (the service refuses anyone else).
+                    .filter((u) => u.id !== incident.assigned_to && u.role !== "viewer" && !u.disabled)
                     .map((u) => (
                       <option key={u.id} value={u.id}>
                         {u.name}

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.params import Path
@@ -21,6 +21,7 @@ from platform_common.logging import configure_logging
 from platform_common.metrics import install_metrics
 from platform_common.request_id import RequestIdMiddleware
 from platform_common.settings import BaseServiceSettings
+from platform_common.validation import refuse_lone_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,14 @@ def create_service_app(
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     common = [health_router(settings.service_name), admin.router]
+    # Every route refuses a body no UTF-8 encoder can write, naming where (422), before reading it.
+    checks = [Depends(refuse_lone_surrogates)]
     for router in common:
         _document_common_errors(router, uses_database=False)
-        app.include_router(router)
+        app.include_router(router, dependencies=checks)
     for router in routers:
         _document_common_errors(router, uses_database=True)
-        app.include_router(router)
+        app.include_router(router, dependencies=checks)
     install_metrics(app)
     return app
 

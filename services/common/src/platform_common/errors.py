@@ -6,12 +6,15 @@ import math
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from platform_common.logging import request_id_var
+from platform_common.request_id import HEADER, SCOPE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each invalid input back: a password, or a
+        # string no UTF-8 encoder can write (a 500 while rendering the 422).
+        # Where and what is wrong is enough.
+        errors = [{key: value for key, value in error.items() if key != "input"} for error in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
         # A constraint the request's own checks missed: the client's data clashes
@@ -168,6 +179,17 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, _unavailable)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse({"detail": "Internal server error", "request_id": request_id_var.get()}, status_code=500)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers this outside every middleware, the request id's
+        # included: the id comes from the scope, and goes on the answer here.
+        request_id = request.scope.get(SCOPE_KEY)
+        token = request_id_var.set(request_id)
+        try:
+            log.exception("unhandled error")
+        finally:
+            request_id_var.reset(token)
+        return JSONResponse(
+            {"detail": "Internal server error", "request_id": request_id},
+            status_code=500,
+            headers={HEADER: request_id} if request_id else None,
+        )

@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from platform_common.logging import request_id_var
 
 HEADER = "X-Request-ID"
+SCOPE_KEY = "request_id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
@@ -41,6 +42,9 @@ class RequestIdMiddleware:
                 break
         request_id = accept_request_id(incoming)
         token = request_id_var.set(request_id)
+        # For the answer to an unexpected error, made outside this middleware
+        # (Starlette's ServerErrorMiddleware), after the variable is reset.
+        scope[SCOPE_KEY] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -3,13 +3,18 @@
 A bad input must be a 422 naming the field, never a 500 from the database:
 PostgreSQL refuses the NUL character (\\u0000) in `text` and `jsonb`, and
 OFFSET/LIMIT take 64-bit integers (as does our JSON encoder), so these are
-refused at validation here.
+refused at validation here. A lone UTF-16 surrogate in a JSON string is
+refused before validation (`refuse_lone_surrogates`): no UTF-8 encoder,
+PostgreSQL's or our answers', can write it.
 """
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -98,3 +103,50 @@ AwareUtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_window)]
 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip, at most {MAX_OFFSET}")]
 """The `offset` query parameter of every paged list."""
+
+
+# A JSON string may escape half of a UTF-16 surrogate pair (\ud800) with no
+# other half; Python's json (FastAPI's parser) then makes a str that no UTF-8
+# encoder can write: PostgreSQL's driver fails, and so does rendering an answer
+# that echoes it (a 500, before this check). Raw bytes of a surrogate
+# (ED A0..BF ..) decode to one as well. Scanned for first, so a body without
+# either costs one pass of a regular expression.
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = "must be valid Unicode: a lone surrogate (\\ud800-\\udfff without its pair) is not a character"
+
+
+def _shown(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode()
+
+
+def lone_surrogate(body: bytes) -> dict[str, Any] | None:
+    """The first string or object key in a JSON `body` that holds a lone
+    surrogate, as a validation error naming it (`loc` from "body" down, the
+    key itself escaped); None when there is none, or the body is not JSON."""
+    if not _SURROGATE_BYTES.search(body):
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    stack: list[tuple[Any, list[str | int]]] = [(value, ["body"])]
+    while stack:
+        item, loc = stack.pop()
+        if isinstance(item, str) and _SURROGATE.search(item):
+            return {"loc": loc, "msg": LONE_SURROGATE, "type": "string_unicode"}
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if _SURROGATE.search(key):
+                    return {"loc": [*loc, _shown(key)], "msg": LONE_SURROGATE, "type": "string_unicode"}
+                stack.append((inner, [*loc, key]))
+        elif isinstance(item, list):
+            stack.extend((inner, [*loc, index]) for index, inner in enumerate(item))
+    return None
+
+
+async def refuse_lone_surrogates(request: Request) -> None:
+    """A dependency of every FastAPI route (platform_common.app): a JSON body
+    holding a lone surrogate is a 422 naming where, before anything reads it."""
+    if problem := lone_surrogate(await request.body()):
+        raise RequestValidationError([problem])

@@ -94,6 +94,15 @@ async def test_metrics_are_prometheus_text_with_route_templates(database_url):
     assert "/no/such/path/123" not in handlers
 
 
+async def test_an_unexpected_error_is_logged_with_its_request_id(database_url, capsys):
+    async with running_app(_app(database_url)) as client:
+        boom = await client.get("/boom")
+    assert boom.status_code == 500
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"unhandled error"' in line]
+    assert [line["request_id"] for line in lines] == [boom.headers["x-request-id"]]
+    assert "hunter2" in lines[0]["exc_info"]  # the log keeps what the answer hides
+
+
 async def test_request_id_is_taken_and_given_back(database_url, capsys):
     async with running_app(_app(database_url)) as client:
         given = await client.get("/log", headers={"X-Request-ID": "trace-77"})
@@ -107,7 +116,7 @@ async def test_request_id_is_taken_and_given_back(database_url, capsys):
 async def test_errors_use_one_envelope_and_hide_internals(database_url):
     async with running_app(_app(database_url)) as client:
         conflict = await client.get("/conflict")
-        boom = await client.get("/boom")
+        boom = await client.get("/boom", headers={"X-Request-ID": "trace-500"})
         missing = await client.get("/nope")
         limited = await client.get("/slow-down")
     assert conflict.status_code == 409
@@ -115,6 +124,8 @@ async def test_errors_use_one_envelope_and_hide_internals(database_url):
     assert boom.status_code == 500
     assert "hunter2" not in boom.text and "Traceback" not in boom.text
     assert boom.json()["detail"] == "Internal server error"
+    # The id to find the stack trace by in the log: in the body and the header, as on every answer.
+    assert boom.json()["request_id"] == boom.headers["x-request-id"] == "trace-500"
     assert missing.status_code == 404
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "7"

@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from platform_common.errors import ErrorEnvelope, TooManyRequests, error_responses
-from platform_common.validation import AwareUtcDatetime, NulFree, StorableJson, Text, UtcDatetime
+from platform_common.validation import AwareUtcDatetime, NulFree, StorableJson, Text, UtcDatetime, lone_surrogate
 
 
 class _Input(BaseModel):
@@ -65,3 +65,34 @@ def test_too_many_requests_rounds_the_wait_up():
     error = TooManyRequests("slow down", retry_after=0.2)
     assert error.headers == {"Retry-After": "1"}
     assert error.extra == {"retry_after_seconds": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"a": "\\ud800"}', ["body", "a"]),
+        (b'{"a": [1, {"b": "x\\uDBFFy"}]}', ["body", "a", 1, "b"]),
+        (b'{"k\\udc00": 1}', ["body", "k\\udc00"]),  # a key: named, escaped
+        (b'{"a": "\xed\xa0\x80"}', ["body", "a"]),  # a surrogate's raw UTF-8 bytes
+        (b'"\\ud800"', ["body"]),
+    ],
+)
+def test_a_lone_surrogate_is_found_and_named(body, loc):
+    problem = lone_surrogate(body)
+    assert problem is not None
+    assert problem["loc"] == loc
+    assert problem["type"] == "string_unicode"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": "\\ud83d\\ude00"}',  # a pair: one character (an emoji)
+        b'{"a": "\\\\ud800"}',  # an escaped backslash, then the letters "ud800"
+        b'{"a": "plain"}',
+        b"{not json \\ud800",
+        b"",
+    ],
+)
+def test_pairs_escaped_backslashes_and_other_bodies_are_not_lone_surrogates(body):
+    assert lone_surrogate(body) is None

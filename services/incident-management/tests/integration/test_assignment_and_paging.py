@@ -180,12 +180,13 @@ async def test_pages_carry_the_contact_methods_of_the_on_call_answer(harness):
 
 
 async def test_a_page_to_someone_chosen_by_hand_looks_their_contact_up_first(harness):
-    incident = await harness.create(assigned_to=uid("carol"))
+    carol = str(harness.user_id("carol"))
+    incident = await harness.create(assigned_to=carol)
     await harness.tick()
     [request] = harness.notifier.requests
-    assert request["user_id"] == uid("carol")
-    assert request["contact"]["contact_methods"] == [{"type": "email", "address": "carol@example.com"}]
-    assert {"user": "carol"} in harness.oncall.calls
+    assert request["user_id"] == carol
+    assert request["contact"]["contact_methods"] == [{"type": "email", "address": f"{carol}@example.com"}]
+    assert {"user": carol} in harness.oncall.calls
     assert (await harness.detail(incident["id"]))["pages"][0]["status"] == "sent"
 
 
@@ -229,14 +230,15 @@ async def test_acknowledging_before_the_page_goes_out_cancels_it(harness):
 
 
 async def test_a_manual_assignee_is_paged_without_asking_oncall(harness):
-    incident = await harness.create(assigned_to=uid("dave"))
+    dave, erin = str(harness.user_id("dave")), str(harness.user_id("erin"))
+    incident = await harness.create(assigned_to=dave)
     assert harness.oncall.calls == []
     await harness.tick()
-    assert harness.notifier.recipients() == ["dave"]
+    assert harness.notifier.recipients() == [dave]
     await harness.patch(incident["id"], status="acknowledged", actor="dave")
-    await harness.patch(incident["id"], assigned_to=uid("erin"), actor="dave")
+    await harness.patch(incident["id"], assigned_to=erin, actor="dave")
     await harness.tick()
-    assert harness.notifier.recipients() == ["dave", "erin"], "a handover is paged even after acknowledgement"
+    assert harness.notifier.recipients() == [dave, erin], "a handover is paged even after acknowledgement"
 
 
 async def test_incidents_written_by_ingestions_fallback_are_picked_up_assigned_and_paged(harness):

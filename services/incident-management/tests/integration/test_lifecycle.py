@@ -5,11 +5,11 @@ import uuid
 from datetime import datetime, timedelta
 from itertools import product
 
+import psycopg
 import pytest
 
 from incident_management.domain.state import ALLOWED, Status
-
-from ..conftest import uid
+from platform_testing import user_with_token
 
 STATUSES = [s.value for s in Status]
 # A path from `open` to each status, through legal moves only.
@@ -41,6 +41,75 @@ async def test_create_returns_the_incident_and_a_repeat_with_the_same_id_returns
     assert again.json()["title"] == "DB down"
     listed = (await harness.client.get("/api/v1/incidents")).json()
     assert listed["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [{"id": "7f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}, {"opened_at": "2020-01-01T00:00:00Z"}],
+    ids=["id", "opened_at"],
+)
+async def test_only_the_platform_chooses_an_incidents_id_or_opening_time(harness, chosen):
+    body = {"title": "Backdated", "service": "payments", "severity": "high", **chosen}
+    refused = await harness.client.post("/api/v1/incidents", json=body, headers=harness.as_user("alice"))
+    assert refused.status_code == 403, refused.text
+    assert next(iter(chosen)) in refused.json()["detail"]
+    assert (await harness.client.get("/api/v1/incidents")).json()["total"] == 0
+    # Without them a responder opens it, now.
+    plain = {"title": "Backdated", "service": "payments", "severity": "high"}
+    opened = await harness.client.post("/api/v1/incidents", json=plain, headers=harness.as_user("alice"))
+    assert opened.status_code == 201, opened.text
+    assert datetime.fromisoformat(opened.json()["created_at"]) == harness.clock.now()
+
+
+async def test_the_platform_opens_an_incident_as_of_the_alert_that_opened_it(harness):
+    seen = harness.clock.now() - timedelta(minutes=3)
+    body = {"title": "t", "service": "payments", "severity": "high", "opened_at": seen.isoformat()}
+    opened = await harness.client.post("/api/v1/incidents", json=body)
+    assert opened.status_code == 201
+    assert datetime.fromisoformat(opened.json()["created_at"]) == seen
+
+
+@pytest.mark.parametrize("who", ["nobody", "not-a-uuid", "viewer", "disabled"])
+async def test_an_assignee_must_be_a_user_who_may_act(harness, who):
+    if who == "nobody":
+        assignee = str(uuid.uuid4())
+    elif who == "not-a-uuid":
+        assignee = "alice"
+    else:
+        assignee = str(
+            user_with_token(harness.database_url, f"Some {who}", role="viewer" if who == "viewer" else "responder")[0]
+        )
+        if who == "disabled":
+            with psycopg.connect(harness.database_url, autocommit=True) as conn:
+                conn.execute("UPDATE users SET disabled = true WHERE id = %s", (assignee,))
+    body = {"title": "t", "service": "payments", "severity": "high", "assigned_to": assignee}
+    created = await harness.client.post("/api/v1/incidents", json=body, headers=harness.as_user("alice"))
+    assert created.status_code == 422, created.text
+    assert created.json()["detail"][0]["loc"] == ["body", "assigned_to"]
+    assert (await harness.client.get("/api/v1/incidents")).json()["total"] == 0
+    incident = await harness.create()
+    changed = await harness.patch(incident["id"], assigned_to=assignee, actor="alice")
+    assert changed.status_code == 422, changed.text
+    assert changed.json()["detail"][0]["loc"] == ["body", "assigned_to"]
+    after = await harness.detail(incident["id"])
+    assert (after["assigned_to"], after["version"], after["timeline"]) == (None, 1, incident["timeline"])
+
+
+async def test_a_responder_or_admin_may_be_assigned_and_anyone_unassigned(harness):
+    responder = str(harness.user_id("alice"))
+    admin = str(user_with_token(harness.database_url, "Root", role="admin")[0])
+    incident = await harness.create(assigned_to=responder)
+    assert incident["assigned_to"] == responder
+    changed = await harness.patch(incident["id"], assigned_to=admin, actor="alice")
+    assert changed.status_code == 200 and changed.json()["assigned_to"] == admin
+    unassigned = await harness.patch(incident["id"], assigned_to=None, actor="alice")
+    assert unassigned.status_code == 200 and unassigned.json()["assigned_to"] is None
+
+
+def test_the_platforms_repeated_create_is_documented(harness):
+    create = harness.app.openapi()["paths"]["/api/v1/incidents"]["post"]["responses"]
+    assert create["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/IncidentRead"}
+    assert {"201", "403", "422"} <= set(create)
 
 
 @pytest.mark.parametrize(
@@ -172,14 +241,15 @@ async def test_patch_errors_are_clear(harness):
 
 
 async def test_notes_and_reassignment_are_recorded_in_the_timeline(harness):
-    incident = await harness.create(assigned_to=uid("alice"))
+    alice, carol = str(harness.user_id("alice")), str(harness.user_id("carol"))
+    incident = await harness.create(assigned_to=alice)
     notes_url = f"/api/v1/incidents/{incident['id']}/notes"
     note = await harness.client.post(notes_url, json={"body": "Rolled back"}, headers=harness.as_user("bob"))
     assert note.status_code == 201
     harness.clock.advance(timedelta(minutes=1))
-    changed = await harness.patch(incident["id"], assigned_to=uid("carol"), note="Handing over", actor="bob")
+    changed = await harness.patch(incident["id"], assigned_to=carol, note="Handing over", actor="bob")
     assert changed.status_code == 200
-    assert changed.json()["assigned_to"] == uid("carol")
+    assert changed.json()["assigned_to"] == carol
     detail = await harness.detail(incident["id"])
     assert [n["body"] for n in detail["notes"]] == ["Rolled back", "Handing over"]
     events = [(e["event_type"], e["actor"]) for e in detail["timeline"]]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from alert_ingestion.formats.common import error_details
 from platform_common.errors import BadRequest, Unprocessable
+from platform_common.validation import lone_surrogate
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -35,6 +36,9 @@ def parse_body(model: type[Model], body: bytes) -> Model:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        if is_malformed_json(exc):
-            raise BadRequest("Malformed JSON body") from None
-        raise Unprocessable(error_details(exc)) from None
+        if not is_malformed_json(exc):
+            raise Unprocessable(error_details(exc)) from None
+        # pydantic's parser refuses a lone surrogate as malformed; it is a bad field, named as the other routes do.
+        if problem := lone_surrogate(body):
+            raise Unprocessable([problem]) from None
+        raise BadRequest("Malformed JSON body") from None

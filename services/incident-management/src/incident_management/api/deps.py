@@ -33,6 +33,14 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 EngineDep = Annotated[IncidentEngine, Depends(_engine)]
 
 
+def refuse_platform_fields(principal: Principal, **fields: object) -> None:
+    """403 when a user sends what only the platform's own calls may (a field
+    given, not None): it is well-formed, but their credential does not allow it."""
+    given = [name for name, value in fields.items() if value is not None]
+    if given and not principal.is_platform:
+        raise Forbidden(f"Only the platform's own calls set {' and '.join(given)}; leave them out")
+
+
 def actor_of(principal: Principal, integration: ActingIntegration | None = None) -> Actor:
     """Who a change is recorded under: the signed-in user; for the platform's own
     calls, the integration it acts for (alert-ingestion passes it) or the platform."""

@@ -34,11 +34,14 @@ class IncidentCreate(BaseModel):
     severity: Severity
     description: Text(20_000) = ""
     team: Name | None = None
-    assigned_to: Name | None = None
-    # Client-chosen id: repeating a create with it returns the existing incident (200).
+    # A user who may act (a responder or admin, not disabled); without one, on-call decides.
+    assigned_to: uuid.UUID | None = None
+    # The platform's own calls only (alert-ingestion opens the incident its rule
+    # reserved the id of): repeating a create with it returns the existing incident (200).
     id: uuid.UUID | None = None
-    # When the problem was first seen (e.g. the alert that opened it); MTTA and
-    # MTTR count from here. Defaults to now; a moment in the future counts as now.
+    # The platform's own calls only: when the problem was first seen (the alert
+    # that opened it); MTTA and MTTR count from here. Defaults to now; a moment
+    # in the future counts as now.
     opened_at: UtcDatetime | None = None
     acting_integration: ActingIntegration | None = None
 
@@ -47,7 +50,8 @@ class IncidentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status | None = None
-    assigned_to: Name | None = None
+    # A user who may act (a responder or admin, not disabled); null unassigns.
+    assigned_to: uuid.UUID | None = None
     note: NoteBody | None = None
     acting_integration: ActingIntegration | None = None
     # Optional optimistic check: 409 unless the incident is still at this version.
@@ -256,12 +260,25 @@ class LinkUser(BaseModel):
     name: str
 
 
+class LinkUsed(BaseModel):
+    """When a link acted, and as whom."""
+
+    at: datetime
+    by: LinkUser
+
+
 class LinkPreview(BaseModel):
-    """What a signed page link would do; `usable` false with `reason` when it no longer can."""
+    """What a signed page link would do; `usable` false with `reason` when it no
+    longer can. The incident is shown only while the link can act on it: a
+    link used, or whose user may no longer act, or with nothing left to do,
+    says why (a used one by whom and when) and shows nothing of the incident
+    but its id, which the signed token carries anyway."""
 
     action: Literal["acknowledge", "resolve"]
-    incident: IncidentRead
+    incident_id: uuid.UUID
+    incident: IncidentRead | None
     user: LinkUser
     expires_at: datetime
     usable: bool
     reason: str | None
+    used: LinkUsed | None

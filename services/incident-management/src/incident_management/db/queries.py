@@ -125,6 +125,15 @@ async def open_incident(
     return bool(result.scalar())
 
 
+async def acting_user(session: AsyncSession, *, user_id: uuid.UUID) -> Actor | None:
+    """The user as they are now, if they may act on incidents (a responder or
+    admin, not disabled); None otherwise, or when there is no such user. Through
+    acting_user() (database/sql/authenticate_credential.sql), oncall-service's
+    published way to ask, not its tables."""
+    row = (await session.execute(text("SELECT * FROM acting_user(:id)"), {"id": user_id})).first()
+    return Actor(row.name, row.user_id) if row else None
+
+
 async def record(
     session: AsyncSession,
     *,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident_management.db import queries
 from incident_management.domain.actor import Actor
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
-from platform_common.errors import Conflict, NotFound
+from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import Incident, IncidentNote
 
 STATUS_EVENTS = {
@@ -36,6 +36,22 @@ def assignment_step(version: int) -> str:
     return f"assigned-v{version}"
 
 
+async def _require_assignable(session: AsyncSession, assigned_to: uuid.UUID) -> None:
+    """422 unless `assigned_to` names a user who may act on incidents: an
+    assignee is paged and expected to answer, so a made-up id, a viewer or a
+    disabled user would leave the incident with nobody."""
+    if await queries.acting_user(session, user_id=assigned_to) is None:
+        raise Unprocessable(
+            [
+                {
+                    "loc": ["body", "assigned_to"],
+                    "msg": f"no user {assigned_to} who may be assigned: a responder or admin, not disabled",
+                    "type": "assignee",
+                }
+            ]
+        )
+
+
 async def _require(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
     incident = await queries.get_incident(session, incident_id=incident_id)
     if incident is None:
@@ -52,15 +68,18 @@ async def create_incident(
     severity: str,
     description: str,
     team: str | None,
-    assigned_to: str | None,
+    assigned_to: uuid.UUID | None,
     actor: Actor,
     now: datetime,
 ) -> Outcome:
     """Open an incident through open_incident() (database/sql/0006_one_owner/open_incident.sql),
-    the one way incidents are written. A client-chosen id that exists already
-    returns that incident unchanged (`created=False`), so a caller may retry a
-    create safely. Without a chosen assignee the engine asks on-call (woken by
-    the function's NOTIFY); nothing here waits for another service."""
+    the one way incidents are written. A chosen id that exists already returns
+    that incident unchanged (`created=False`), so the platform may retry a
+    create safely. A chosen assignee must be a user who may act; without one
+    the engine asks on-call (woken by the function's NOTIFY); nothing here
+    waits for another service."""
+    if assigned_to is not None:
+        await _require_assignable(session, assigned_to)
     incident_id = incident_id or uuid.uuid4()
     created = await queries.open_incident(
         session,
@@ -77,25 +96,26 @@ async def create_incident(
         return Outcome(await _require(session, incident_id))
     paged = False
     if assigned_to is not None:
+        assignee = str(assigned_to)
         await session.execute(
             update(Incident)
             .where(Incident.id == incident_id)
-            .values(assigned_to=assigned_to, needs_assignment=False, updated_at=now)
+            .values(assigned_to=assignee, needs_assignment=False, updated_at=now)
         )
         await queries.record(
             session,
             incident_id=incident_id,
             event_type="assigned",
             actor=actor,
-            message=f"Assigned to {assigned_to}",
-            data={"assigned_to": assigned_to},
+            message=f"Assigned to {assignee}",
+            data={"assigned_to": assignee},
             now=now,
         )
         paged = await queries.enqueue_page(
             session,
             incident_id=incident_id,
             step_key=assignment_step(1),
-            recipient=assigned_to,
+            recipient=assignee,
             event="triggered",
             now=now,
         )
@@ -108,7 +128,7 @@ async def change_incident(
     incident_id: uuid.UUID,
     status: Status | None,
     assign: bool,
-    assigned_to: str | None,
+    assigned_to: uuid.UUID | None,
     note: str | None,
     actor: Actor,
     expected_version: int | None,
@@ -116,16 +136,19 @@ async def change_incident(
 ) -> Outcome:
     """Apply a responder's change. Status and assignee go through an optimistic
     version check: of two concurrent changes one wins, the other gets 409 with
-    the current state."""
+    the current state. A new assignee must be a user who may act."""
     incident = await _require(session, incident_id)
     _check_version(incident, expected_version)
     # Read before the UPDATE below: it refreshes `incident` in place.
     before = _Before(status=incident.status, assignee=incident.assigned_to, version=incident.version)
     lifecycle = _transition(incident, status, now) if status is not None else None
-    reassigned = assign and assigned_to != before.assignee
+    assignee = str(assigned_to) if assigned_to is not None else None
+    reassigned = assign and assignee != before.assignee
+    if reassigned and assigned_to is not None:
+        await _require_assignable(session, assigned_to)
     values = _lifecycle_values(lifecycle) if lifecycle else {}
     if reassigned:
-        values |= _assignee_values(assigned_to)
+        values |= _assignee_values(assignee)
     new_version = before.version
     if values:
         new_version = await _write_versioned(session, incident_id, values, before.version, now)
@@ -136,9 +159,7 @@ async def change_incident(
     paged = False
     if reassigned:
         final_status = lifecycle.status if lifecycle else Status(before.status)
-        paged = await _reassign(
-            session, incident_id, assigned_to, before.assignee, final_status, new_version, actor, now
-        )
+        paged = await _reassign(session, incident_id, assignee, before.assignee, final_status, new_version, actor, now)
     if note is not None:
         await _add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
     return _outcome(await _require(session, incident_id), lifecycle, before.status, paged)

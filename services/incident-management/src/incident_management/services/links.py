@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,11 +45,13 @@ def page_actions(
 
 @dataclass(frozen=True)
 class Preview:
-    """A link's action, on which incident, as whom; and why it can no longer be used, if so."""
+    """A link's action, on which incident, as whom; why it can no longer be
+    used, if so; and its use, once it was used."""
 
     claim: LinkClaim
     incident: Incident
     reason: str | None
+    used: LinkUse | None
 
 
 def _claim(signer: LinkSigner, token: str) -> LinkClaim:
@@ -82,21 +83,19 @@ async def preview(session: AsyncSession, *, signer: LinkSigner, token: str) -> P
     """What the confirmation page shows before the person confirms."""
     claim = _claim(signer, token)
     incident = await _incident(session, claim)
-    used = await session.get(LinkUse, claim.nonce) is not None
-    reason = _stale(incident, claim, used)
+    used = await session.get(LinkUse, claim.nonce)
+    reason = _stale(incident, claim, used is not None)
     if reason is None and await _acting_user(session, claim) is None:
         reason = NO_LONGER_MAY
-    return Preview(claim=claim, incident=incident, reason=reason)
+    return Preview(claim=claim, incident=incident, reason=reason, used=used)
 
 
 NO_LONGER_MAY = "This link's user may no longer acknowledge or resolve incidents"
 
 
 async def _acting_user(session: AsyncSession, claim: LinkClaim) -> Actor | None:
-    """The link's user as they are now (acting_user(), owned by oncall-service):
-    None when disabled, removed or made a viewer since the page went out."""
-    row = (await session.execute(text("SELECT * FROM acting_user(:id)"), {"id": claim.user_id})).first()
-    return Actor(row.name, row.user_id) if row else None
+    """The link's user as they are now: None when disabled, removed or made a viewer since the page went out."""
+    return await queries.acting_user(session, user_id=claim.user_id)
 
 
 async def use(session: AsyncSession, *, signer: LinkSigner, token: str, now: datetime) -> incidents.Outcome:

@@ -2,15 +2,16 @@
 
 oncall-service owns users, so it owns their credentials; every other service
 checks a credential through authenticate_credential() (platform_common.auth).
-Passwords are Argon2id (argon2-cffi's defaults); session and token secrets
-are random and stored as SHA-256 (platform_common.auth.secret_hash).
+Passwords are Argon2id with RFC 9106's low-memory profile (3 passes over
+64 MiB, 4 lanes, 16-byte salt, 32-byte hash); session and token secrets are
+random and stored as SHA-256 (platform_common.auth.secret_hash).
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +31,10 @@ from platform_common.errors import (
 from platform_common.roles import Role
 from platform_db.models import Credential, User
 
-_HASHER = PasswordHasher()
-# Checked when the email is unknown, so a wrong email costs as long as a wrong password.
+# Named, not argon2-cffi's defaults, so an upgrade of the library cannot change them unseen.
+_HASHER = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+# Checked when there is no password to check (an unknown email, an account
+# without a password), so every login costs the same one Argon2 check.
 _DUMMY_HASH = _HASHER.hash("an unknown account's stand-in password")
 WRONG_LOGIN = "Email or password is wrong"
 
@@ -41,11 +44,15 @@ async def hash_password(password: str) -> str:
     return await run_in_threadpool(_HASHER.hash, password)
 
 
-async def _verify(encoded: str, password: str) -> bool:
+async def _password_matches(user: User | None, password: str) -> bool:
+    """Whether `password` is the user's: one Argon2 check, whoever the email
+    named, so how long a login takes says nothing about the account."""
+    encoded = user.password_hash if user is not None and user.password_hash is not None else None
     try:
-        return await run_in_threadpool(_HASHER.verify, encoded, password)
+        matches = await run_in_threadpool(_HASHER.verify, encoded or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and encoded is not None
 
 
 @dataclass(frozen=True)
@@ -72,26 +79,17 @@ async def log_in(session: AsyncSession, *, email: str, password: str, now: datet
     concurrent tries."""
     user = await session.scalar(select(User).where(User.email == email.lower()).with_for_update())
     if user is None:
-        await _verify(_DUMMY_HASH, password)
+        # A known email's row lock takes a transaction id, and its failure is
+        # written, so its commit waits for the log to reach the disk; taking an
+        # id here makes an unknown email's commit wait as long.
+        await session.execute(select(func.pg_current_xact_id()))
+        await _password_matches(None, password)
         return Refused(Unauthorized(WRONG_LOGIN))
-    if user.locked_until is not None and user.locked_until > now:
-        wait = (user.locked_until - now).total_seconds()
-        return Refused(
-            TooManyRequests(
-                f"Too many failed logins for this account; try again in {max(1, round(wait))} s", retry_after=wait
-            )
-        )
-    if user.password_hash is None or not await _verify(user.password_hash, password):
-        user.failed_logins += 1
-        lock = lock_for(user.failed_logins)
-        user.locked_until = now + lock if lock else None
-        await session.flush()
-        return Refused(Unauthorized(WRONG_LOGIN))
+    if refusal := await _check_password(session, user, password, now=now, wrong=Unauthorized(WRONG_LOGIN)):
+        return refusal
     if user.disabled:
         return Refused(Forbidden("This account is disabled; ask an admin"))
-    user.failed_logins = 0
-    user.locked_until = None
-    if _HASHER.check_needs_rehash(user.password_hash):
+    if user.password_hash is None or _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     secret = new_secret()
     expires_at = now + ttl
@@ -100,6 +98,31 @@ async def log_in(session: AsyncSession, *, email: str, password: str, now: datet
     )
     await session.flush()
     return Login(user=user, secret=secret, expires_at=expires_at)
+
+
+async def _check_password(
+    session: AsyncSession, user: User, password: str, *, now: datetime, wrong: DomainError
+) -> Refused | None:
+    """The one password check of a user, for a login and for a change of their
+    own password alike (the row locked by the caller): 429 while the account is
+    locked; a wrong password counts as a failed login (`wrong` is answered) and
+    may lock it (domain.lockout); the right one starts the count over."""
+    if user.locked_until is not None and user.locked_until > now:
+        wait = (user.locked_until - now).total_seconds()
+        return Refused(
+            TooManyRequests(
+                f"Too many failed logins for this account; try again in {max(1, round(wait))} s", retry_after=wait
+            )
+        )
+    if not await _password_matches(user, password):
+        user.failed_logins += 1
+        lock = lock_for(user.failed_logins)
+        user.locked_until = now + lock if lock else None
+        await session.flush()
+        return Refused(wrong)
+    user.failed_logins = 0
+    user.locked_until = None
+    return None
 
 
 async def end_credential(session: AsyncSession, *, credential_id: uuid.UUID, now: datetime) -> None:
@@ -118,24 +141,41 @@ async def _end_sessions(session: AsyncSession, *, user_id: uuid.UUID, now: datet
     await session.execute(statement.values(revoked_at=now))
 
 
+async def end_every_credential(session: AsyncSession, *, user_id: uuid.UUID, now: datetime) -> None:
+    """Revoke every session and API token of the user, for good: what an admin
+    does when the account may be in someone else's hands (disabling it,
+    resetting its password). Enabling the user again revives none of them."""
+    await session.execute(
+        update(Credential).where(Credential.user_id == user_id, Credential.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
 async def change_password(
     session: AsyncSession, *, user_id: uuid.UUID, current: str, new: str, keep_session: uuid.UUID | None, now: datetime
-) -> None:
-    """A user's own change: the current password first. Their other sessions end."""
-    user = await get_account(session, user_id=user_id)
-    if user.password_hash is None or not await _verify(user.password_hash, current):
-        raise Forbidden("The current password is wrong")
+) -> Refused | None:
+    """A user's own change: the current password first, checked as a login
+    checks it (the same lock and count), so a borrowed session cannot guess it
+    without limit. Their other sessions end. A refusal is returned, to be raised
+    by the caller after it commits, so the failure's count is kept."""
+    user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    if refusal := await _check_password(
+        session, user, current, now=now, wrong=Forbidden("The current password is wrong")
+    ):
+        return refusal
     user.password_hash = await hash_password(new)
     await _end_sessions(session, user_id=user_id, now=now, keep=keep_session)
+    return None
 
 
 async def set_password(session: AsyncSession, *, user_id: uuid.UUID, password: str, now: datetime) -> None:
-    """An admin's reset: every session of the user ends and a lock is lifted."""
+    """An admin's reset: every session and API token of the user ends and a lock is lifted."""
     user = await get_account(session, user_id=user_id)
     user.password_hash = await hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    await _end_sessions(session, user_id=user_id, now=now, keep=None)
+    await end_every_credential(session, user_id=user_id, now=now)
 
 
 async def get_account(session: AsyncSession, *, user_id: uuid.UUID) -> User:
@@ -189,14 +229,20 @@ async def revoke_token(session: AsyncSession, *, user_id: uuid.UUID, token_id: u
 async def refuse_losing_last_admin(
     session: AsyncSession, *, user: User, role: str | None, disabled: bool | None
 ) -> None:
-    """A change that would leave no active admin is refused: nobody could set the platform up any more."""
+    """A change that would leave no active admin is refused: nobody could set the platform up any more.
+
+    The active admins' rows are locked (in one order, so two such changes
+    never deadlock) and read as committed: of two admins demoting each other
+    at once, the second waits for the first, then finds itself the last
+    active admin (PostgreSQL re-reads a row changed while it waited)."""
     demoted = role is not None and role != Role.ADMIN
-    if user.role != Role.ADMIN or user.disabled or not (demoted or disabled):
+    if not (demoted or disabled):
         return
-    others = await session.scalar(
-        select(func.count()).where(User.role == Role.ADMIN, User.disabled.is_(False), User.id != user.id)
+    admins = await session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False)).order_by(User.id).with_for_update()
     )
-    if not others:
+    active = set(admins)
+    if user.id in active and not active - {user.id}:
         raise Conflict("This is the last active admin; make another admin first")
 
 

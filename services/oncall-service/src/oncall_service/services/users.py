@@ -1,6 +1,7 @@
 """Users: create, change, remove; their contact methods."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -55,12 +56,16 @@ async def create_user(session: AsyncSession, *, data: NewUser) -> User:
     return user
 
 
-async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserChanges) -> User:
-    """Change a user; contact methods given replace every method."""
+async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserChanges, now: datetime) -> User:
+    """Change a user; contact methods given replace every method. Disabling
+    revokes every session and API token of theirs, so enabling them again
+    brings none of them back."""
     user = await get_user(session, user_id=user_id)
     if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
         raise Conflict(f"a user with email {data.email} already exists")
     await accounts.refuse_losing_last_admin(session, user=user, role=data.role, disabled=data.disabled)
+    if data.disabled:
+        await accounts.end_every_credential(session, user_id=user_id, now=now)
     for field in ("name", "email", "timezone", "muted_channels", "muted_severities", "role", "disabled"):
         value = getattr(data, field)
         if value is not None:

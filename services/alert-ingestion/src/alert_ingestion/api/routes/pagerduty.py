@@ -11,6 +11,7 @@ from alert_ingestion.api.responses import is_malformed_json, json_response
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
 from alert_ingestion.formats.pagerduty import MAX_EVENT_BYTES, PagerDutyEvent
+from platform_common.validation import lone_surrogate
 
 
 def _invalid(errors: list[str], status_code: int = 400, message: str = "Event object is invalid") -> Response:
@@ -31,9 +32,13 @@ async def enqueue(request: Request) -> Response:
     try:
         event = PagerDutyEvent.model_validate_json(body)
     except ValidationError as exc:
-        if is_malformed_json(exc):
-            return _invalid(["Malformed JSON"], message="Malformed JSON in request body")
-        return _invalid(error_messages(exc))
+        if not is_malformed_json(exc):
+            return _invalid(error_messages(exc))
+        # pydantic's parser refuses a lone surrogate as malformed; it is a bad field, named as other errors are.
+        if problem := lone_surrogate(body):
+            where = ".".join(str(part) for part in problem["loc"][1:])
+            return _invalid([f"{where}: {problem['msg']}" if where else problem["msg"]])
+        return _invalid(["Malformed JSON"], message="Malformed JSON in request body")
     integration = await keys.resolve(event.routing_key)
     if integration is None:
         return _invalid(["routing_key: unknown or revoked integration key"])

@@ -6,7 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from incident_management.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep, actor_of
+from incident_management.api.deps import (
+    ClockDep,
+    EngineDep,
+    SessionDep,
+    SettingsDep,
+    actor_of,
+    refuse_platform_fields,
+)
 from incident_management.api.schemas import (
     IncidentCreate,
     IncidentDetail,
@@ -26,7 +33,7 @@ from incident_management.domain.state import Status
 from incident_management.metrics import observe_outcome
 from incident_management.services import incidents as use_cases
 from platform_common.auth import VIEWER, Responder
-from platform_common.errors import NotFound
+from platform_common.errors import NotFound, error_responses
 from platform_common.validation import NulFree, Offset, UtcDatetime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -41,7 +48,25 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Open an incident (idempotent on a client-chosen id)")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Open an incident",
+    description=(
+        "`id`, `opened_at` and `acting_integration` are for the platform's own calls (alert-ingestion opens the"
+        " incident its rule reserved, as of the alert that opened it, for an integration); a user sending one"
+        " gets 403. The platform's create is idempotent on `id`: a repeat answers 200 with the incident as stored."
+    ),
+    responses={
+        200: {"model": IncidentRead, "description": "The platform's repeat of a create: the incident as stored"},
+        **error_responses(
+            403,
+            422,
+            s403="not a responder, or a user sent `id`, `opened_at` or `acting_integration`",
+            s422="invalid input, or `assigned_to` names no user who may act (a responder or admin, not disabled)",
+        ),
+    },
+)
 async def create_incident(
     body: IncidentCreate,
     principal: Responder,
@@ -50,6 +75,7 @@ async def create_incident(
     clock: ClockDep,
     engine: EngineDep,
 ) -> IncidentRead:
+    refuse_platform_fields(principal, id=body.id, opened_at=body.opened_at)
     now = clock.now()
     outcome = await use_cases.create_incident(
         session,
@@ -124,7 +150,12 @@ async def read_incident(incident_id: uuid.UUID, session: SessionDep) -> Incident
 @router.patch(
     "/{incident_id}",
     summary="Change status, assignee or add a note",
-    responses={409: {"description": "Illegal transition or a concurrent change; body has current_status"}},
+    responses={
+        409: {"description": "Illegal transition or a concurrent change; body has current_status"},
+        **error_responses(
+            422, s422="invalid input, or `assigned_to` names no user who may act (a responder or admin, not disabled)"
+        ),
+    },
 )
 async def update_incident(
     incident_id: uuid.UUID,

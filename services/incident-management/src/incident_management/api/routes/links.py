@@ -8,7 +8,7 @@ sends the POST, so a link preview bot that fetches the URL changes nothing.
 from fastapi import APIRouter, Depends, Request
 
 from incident_management.api.deps import ClockDep, EngineDep, SessionDep
-from incident_management.api.schemas import IncidentRead, LinkPreview, LinkUser
+from incident_management.api.schemas import IncidentRead, LinkPreview, LinkUsed, LinkUser
 from incident_management.domain.links import LinkSigner
 from incident_management.metrics import observe_outcome
 from incident_management.services import links
@@ -24,16 +24,28 @@ def _signer(request: Request) -> LinkSigner:
     return request.app.state.link_signer
 
 
-@router.get("/{token}", summary="What a page's link would do, and whether it still can", responses=_ANSWERS)
+@router.get(
+    "/{token}",
+    summary="What a page's link would do, and whether it still can",
+    description=(
+        "The incident is in the answer only while the link can act on it; otherwise `reason` says why not"
+        " (and `used`, by whom and when it acted)."
+    ),
+    responses=_ANSWERS,
+)
 async def preview_link(token: str, request: Request, session: SessionDep) -> LinkPreview:
     found = await links.preview(session, signer=_signer(request), token=token)
+    user = LinkUser(id=found.claim.user_id, name=found.claim.user_name)
+    usable = found.reason is None
     return LinkPreview(
         action=found.claim.action,
-        incident=IncidentRead.model_validate(found.incident),
-        user=LinkUser(id=found.claim.user_id, name=found.claim.user_name),
+        incident_id=found.claim.incident_id,
+        incident=IncidentRead.model_validate(found.incident) if usable else None,
+        user=user,
         expires_at=found.claim.expires_at,
-        usable=found.reason is None,
+        usable=usable,
         reason=found.reason,
+        used=LinkUsed(at=found.used.used_at, by=user) if found.used else None,
     )
 
 

@@ -116,11 +116,27 @@ async def me(principal: SignedIn, session: SessionDep) -> Me:
     return Me.model_validate(user)
 
 
-@router.put("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change your own password")
+@router.put(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change your own password",
+    description=(
+        "A wrong current password counts as a failed login: it locks the account as failed logins do"
+        " (429 while locked) and uses up the client's failed logins (429)."
+    ),
+    responses=error_responses(403, 429, s403="the current password is wrong (or not signed in as a user)"),
+)
 async def change_password(
-    body: PasswordChange, principal: SignedIn, request: Request, session: SessionDep, clock: ClockDep
+    body: PasswordChange,
+    principal: SignedIn,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    throttle: ClientThrottle = Depends(_throttle),  # noqa: B008 - FastAPI's way
 ) -> None:
-    await accounts.change_password(
+    client = _client(request)
+    await throttle.check(client)
+    refusal = await accounts.change_password(
         session,
         user_id=_user_id(principal),
         current=body.current_password.get_secret_value(),
@@ -129,6 +145,9 @@ async def change_password(
         now=clock.now(),
     )
     await session.commit()
+    if refusal is not None:
+        await throttle.failed(client)
+        raise refusal.error
     # The other sessions end here at once (as with an admin's reset), elsewhere within the auth cache.
     _auth(request).forget()
 

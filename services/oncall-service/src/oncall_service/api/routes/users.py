@@ -58,11 +58,16 @@ async def get_user(user_id: str, session: SessionDep) -> UserRead:
 
 @router.patch("/{user_id}", response_model=UserRead, summary="Change a user (their own profile, or any as admin)")
 async def update_user(
-    user_id: uuid.UUID, user_in: UserUpdate, principal: SelfOrAdmin, request: Request, session: SessionDep
+    user_id: uuid.UUID,
+    user_in: UserUpdate,
+    principal: SelfOrAdmin,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> UserRead:
     if (user_in.role is not None or user_in.disabled is not None) and not principal.may(ADMIN.role):
         raise Forbidden("Only an admin changes roles or disables users")
-    user = await service.update_user(session, user_id=user_id, data=commands.user_changes(user_in))
+    user = await service.update_user(session, user_id=user_id, data=commands.user_changes(user_in), now=clock.now())
     await session.commit()
     _auth(request).forget()
     return UserRead.model_validate(user)
@@ -78,7 +83,7 @@ async def delete_user(user_id: uuid.UUID, request: Request, session: SessionDep)
 @router.post(
     "/{user_id}/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Set a user's password (admins); their sessions end",
+    summary="Set a user's password (admins); their sessions and API tokens end",
     dependencies=[Depends(ADMIN)],
 )
 async def set_password(
