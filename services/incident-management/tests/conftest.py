@@ -71,13 +71,20 @@ class FakeServer:
 NAMES: dict[str, str] = {}
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def uid(name: str) -> str:
     """The user id of the person the tests call `name` (the same in every test);
     a test that made a real user (user_with_token) names them by their id."""
-    try:
-        return str(uuid.UUID(name))
-    except ValueError:
-        user_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.users.example.com"))
+    if _is_uuid(name):
+        return name
+    user_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.users.example.com"))
     NAMES[user_id] = name
     return user_id
 
@@ -118,7 +125,8 @@ class FakeOncall:
 
         @app.get("/api/v1/users/{user_id}")
         async def user(user_id: str) -> JSONResponse:
-            name = NAMES.get(user_id)
+            # A person the tests name, or a real user a test made (user_with_token), known by their id.
+            name = NAMES.get(user_id) or (user_id if _is_uuid(user_id) else None)
             self.calls.append({"user": name or user_id})
             if name is None:
                 return JSONResponse({"detail": f"user {user_id} not found"}, status_code=404)
