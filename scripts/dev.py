@@ -41,6 +41,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from sqlalchemy.engine import make_url
 
 import frontdoor
 import webui
@@ -82,8 +83,12 @@ def database(stack: ExitStack, *, share: bool = False) -> Path | None:
     embedded server's, stopped when `stack` closes. With `share`, the server a
     running `make dev` started on the same folder will do. Returns the embedded
     server's data folder, if one was started."""
-    if os.environ.get("DATABASE_URL"):
+    if given := os.environ.get("DATABASE_URL"):
         log.info("using DATABASE_URL")
+        try:  # its database made when missing, as the embedded server's is
+            ensure_database(given, make_url(given).database or DATABASE)
+        except psycopg.Error as error:
+            log.warning("could not make sure DATABASE_URL's database exists: %s", error)
         return None
     folder = Path(os.environ.get("DEV_POSTGRES_DIR") or ROOT / "data" / "dev-pg")
     try:
