@@ -25,7 +25,7 @@ from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from oncall_service.config import Settings as OncallSettings
 from oncall_service.main import create_app as create_oncall_app
-from oncall_service.services import accounts as accounts_module
+from oncall_service.usecases import accounts as accounts_module
 from platform_common.clock import Clock, ManualClock
 from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, running_app, user_with_token
 

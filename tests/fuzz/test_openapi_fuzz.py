@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from alert_ingestion.services.integrations import hash_key, new_key
+from alert_ingestion.usecases.integrations import hash_key, new_key
 from platform_common.auth import INTEGRATION_KEY, PLATFORM_ONLY
 from platform_testing import PLATFORM_HEADERS, reset_database, route_table, user_with_token
 

@@ -13,10 +13,10 @@ from alert_ingestion.api.routes import alerts, integrations, webhooks
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
-from alert_ingestion.services.incident_actions import IncidentActionSender
-from alert_ingestion.services.ingest import Ingestor, IngestSettings
-from alert_ingestion.services.integrations import IntegrationKeys
-from alert_ingestion.services.rate_limit import RateLimiter
+from alert_ingestion.usecases.incident_actions import IncidentActionSender
+from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
+from alert_ingestion.usecases.integrations import IntegrationKeys
+from alert_ingestion.usecases.rate_limit import RateLimiter
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
 from platform_common.clock import Clock, SystemClock

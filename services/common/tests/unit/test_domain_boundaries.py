@@ -1,5 +1,5 @@
 """Layers stay apart: domain code is pure (no web framework, no database, no wall
-clock), and use cases (services/) never reach back into the HTTP layer (api/)."""
+clock), and use cases (usecases/) never reach back into the HTTP layer (api/)."""
 
 import ast
 from pathlib import Path
@@ -32,9 +32,9 @@ def test_domain_modules_import_neither_web_nor_database():
 
 
 def test_use_cases_never_import_the_api_layer():
-    """services/ takes plain values and returns rows or plain values; api/ converts
+    """usecases/ takes plain values and returns rows or plain values; api/ converts
     requests into them and them into responses, so the dependency runs one way."""
-    files = sorted(SERVICES.glob("*/src/*/services/**/*.py"))
+    files = sorted(SERVICES.glob("*/src/*/usecases/**/*.py"))
     assert files
     for path in files:
         package = path.relative_to(SERVICES).parts[2]

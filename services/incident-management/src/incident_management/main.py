@@ -15,8 +15,8 @@ from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
 from incident_management.metrics import IncidentStateCollector
-from incident_management.services import links
 from incident_management.timekeeping import service_clock
+from incident_management.usecases import links
 from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from incident_management.domain.actor import Actor
 from incident_management.domain.state import Status
-from incident_management.services.incidents import change_incident
+from incident_management.usecases.incidents import change_incident
 from platform_common.errors import Conflict
 
 from ..conftest import START

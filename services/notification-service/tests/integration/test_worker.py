@@ -10,7 +10,7 @@ from notification_service.channels.webhook import WebhookChannel
 from notification_service.db import queries
 from notification_service.main import create_app
 from notification_service.rendering import Renderer
-from notification_service.services.delivery import claim_due
+from notification_service.usecases.delivery import claim_due
 from notification_service.workers.delivery import DeliveryWorker
 from platform_common.clock import ManualClock
 from platform_common.db import Database

@@ -12,7 +12,7 @@ from oncall_service.api.routes import ROUTERS
 from oncall_service.api.routes.auth import ClientThrottle
 from oncall_service.config import Settings, get_settings
 from oncall_service.metrics import CoverageCollector
-from oncall_service.services import accounts
+from oncall_service.usecases import accounts
 from platform_common.app import create_service_app
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import database_urls

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from oncall_service.domain.schedule import first_gap
-from oncall_service.services.schedules import to_domain_layers, to_domain_overrides
+from oncall_service.usecases.schedules import to_domain_layers, to_domain_overrides
 from platform_common.clock import Clock
 from platform_db.models import Schedule, ScheduleOverride
 

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alert_ingestion.services.ingest import Ingestor
-from alert_ingestion.services.integrations import IntegrationKeys
-from alert_ingestion.services.rate_limit import RateLimiter
+from alert_ingestion.usecases.ingest import Ingestor
+from alert_ingestion.usecases.integrations import IntegrationKeys
+from alert_ingestion.usecases.rate_limit import RateLimiter
 from platform_common.clock import Clock
 
 

@@ -19,8 +19,8 @@ from incident_management.clients.oncall import OnCall, OncallClient, OncallUnava
 from incident_management.config import Settings
 from incident_management.db import queries
 from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE, cycle_finished
-from incident_management.services.assignment import apply_oncall, record_oncall_failure
-from incident_management.services.escalation import apply_escalation
+from incident_management.usecases.assignment import apply_oncall, record_oncall_failure
+from incident_management.usecases.escalation import apply_escalation
 from incident_management.workers.outbox import PageOutbox
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock

@@ -19,7 +19,7 @@ from incident_management.clients.oncall import OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import queries
 from incident_management.metrics import PAGES
-from incident_management.services import links, paging
+from incident_management.usecases import links, paging
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database

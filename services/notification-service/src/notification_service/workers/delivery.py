@@ -21,7 +21,7 @@ from notification_service.domain.messages import message_context
 from notification_service.domain.retry import Outcome
 from notification_service.metrics import DELIVERY_SECONDS, NOTIFICATIONS_SENT, WORKER_CYCLE_SECONDS
 from notification_service.rendering import TemplateProblem
-from notification_service.services.delivery import (
+from notification_service.usecases.delivery import (
     Claim,
     Report,
     claim_due,

@@ -8,8 +8,8 @@ from oncall_service.api.schemas.policies import LevelIn, PolicyCreate, PolicyUpd
 from oncall_service.api.schemas.schedules import LayerIn, OverrideCreate, ScheduleCreate, ScheduleUpdate
 from oncall_service.api.schemas.teams import ServiceCreate, ServiceUpdate, TeamCreate, TeamMemberIn, TeamUpdate
 from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
-from oncall_service.services import commands
-from oncall_service.services.commands import KEEP
+from oncall_service.usecases import commands
+from oncall_service.usecases.commands import KEEP
 
 
 def _given(data: BaseModel, name: str) -> Any:

@@ -5,7 +5,7 @@ import uuid
 from oncall_service.api.schemas.common import UserRef
 from oncall_service.api.schemas.policies import LevelRead, PolicyRead, TargetRead
 from oncall_service.api.schemas.schedules import LayerRead, OverrideRead, ScheduleRead
-from oncall_service.services.policies import target_ref
+from oncall_service.usecases.policies import target_ref
 from platform_db.models import EscalationPolicy, Schedule, ScheduleLayer, ScheduleOverride, User
 
 

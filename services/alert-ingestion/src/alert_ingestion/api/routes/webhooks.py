@@ -12,9 +12,9 @@ from alert_ingestion.api.schemas import WebhookAccepted
 from alert_ingestion.domain.alert import Format
 from alert_ingestion.formats import alertmanager
 from alert_ingestion.formats.alertmanager import AlertmanagerWebhook, GrafanaWebhook
-from alert_ingestion.services.ingest import Ingestor
-from alert_ingestion.services.integrations import IntegrationKeys
-from alert_ingestion.services.rate_limit import RateLimiter
+from alert_ingestion.usecases.ingest import Ingestor
+from alert_ingestion.usecases.integrations import IntegrationKeys
+from alert_ingestion.usecases.rate_limit import RateLimiter
 from platform_common.auth import INTEGRATION_KEY
 from platform_common.errors import BadRequest, TooManyRequests, Unauthorized, Unprocessable, error_responses
 

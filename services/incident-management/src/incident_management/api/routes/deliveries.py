@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, status
 from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.schemas import DeliveryRecorded, DeliveryResult
 from incident_management.db import queries
-from incident_management.services import paging
+from incident_management.usecases import paging
 from platform_common.auth import PLATFORM_ONLY
 from platform_common.errors import NotFound
 

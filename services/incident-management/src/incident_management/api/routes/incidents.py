@@ -31,7 +31,7 @@ from incident_management.db import queries
 from incident_management.db.alerts import alerts_of
 from incident_management.domain.state import Status
 from incident_management.metrics import observe_outcome
-from incident_management.services import incidents as use_cases
+from incident_management.usecases import incidents as use_cases
 from platform_common.auth import VIEWER, Responder
 from platform_common.errors import NotFound, error_responses
 from platform_common.validation import NulFree, Offset, UtcDatetime

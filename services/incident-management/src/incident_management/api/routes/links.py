@@ -11,7 +11,7 @@ from incident_management.api.deps import ClockDep, EngineDep, SessionDep
 from incident_management.api.schemas import IncidentRead, LinkPreview, LinkUsed, LinkUser
 from incident_management.domain.links import LinkSigner
 from incident_management.metrics import observe_outcome
-from incident_management.services import links
+from incident_management.usecases import links
 from platform_common.auth import SIGNED_LINK
 from platform_common.errors import error_responses
 

@@ -6,7 +6,7 @@ from notification_service.api.deps import ClockDep, SessionDep, SettingsDep, Wor
 from notification_service.api.schemas import AcceptedNotification, NotifyAccepted, NotifyIn
 from notification_service.domain.recipients import ContactMethod, Target, UserProfile
 from notification_service.metrics import NOTIFICATIONS_SENT
-from notification_service.services import notify
+from notification_service.usecases import notify
 from platform_common.auth import PLATFORM_ONLY
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])

@@ -20,8 +20,8 @@ from oncall_service.api.schemas.auth import (
     TokenPage,
     TokenRead,
 )
-from oncall_service.services import accounts
-from oncall_service.services.accounts import Refused
+from oncall_service.usecases import accounts
+from oncall_service.usecases.accounts import Refused
 from platform_common.auth import OPEN, SESSION_COOKIE, Authenticator, SignedIn
 from platform_common.errors import TooManyRequests, error_responses
 

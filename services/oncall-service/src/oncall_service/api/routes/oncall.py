@@ -9,7 +9,7 @@ from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.api.schemas.common import UtcDatetime
 from oncall_service.api.schemas.policies import OnCallRead
 from oncall_service.api.schemas.schedules import OnCallList
-from oncall_service.services import everyone, oncall
+from oncall_service.usecases import everyone, oncall
 from platform_common.auth import VIEWER
 from platform_common.errors import BadRequest, NotFound, error_responses
 from platform_common.validation import NulFree

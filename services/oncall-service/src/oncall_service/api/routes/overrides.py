@@ -12,8 +12,8 @@ from oncall_service.api.presenters import override_read
 from oncall_service.api.schemas.common import Page, UtcDatetime
 from oncall_service.api.schemas.schedules import OverrideCreate, OverrideRead, ShiftsRead
 from oncall_service.db import queries
-from oncall_service.services import oncall, overrides
-from oncall_service.services.schedules import get_schedule
+from oncall_service.usecases import oncall, overrides
+from oncall_service.usecases.schedules import get_schedule
 from platform_common.auth import VIEWER, Principal, Responder
 from platform_common.errors import Forbidden, Unprocessable
 from platform_common.roles import Role

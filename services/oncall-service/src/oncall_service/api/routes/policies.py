@@ -10,7 +10,7 @@ from oncall_service.api.presenters import policy_read
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.policies import PolicyCreate, PolicyRead, PolicyUpdate
 from oncall_service.db import queries
-from oncall_service.services import policies as service
+from oncall_service.usecases import policies as service
 from platform_common.auth import ADMIN, VIEWER
 
 router = APIRouter(prefix="/api/v1/escalation-policies", tags=["escalation policies"])

@@ -10,7 +10,7 @@ from oncall_service.api.presenters import layer_read, schedule_read
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.schedules import LayerIn, LayerRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
 from oncall_service.db import queries
-from oncall_service.services import schedules as service
+from oncall_service.usecases import schedules as service
 from platform_common.auth import ADMIN, VIEWER
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])

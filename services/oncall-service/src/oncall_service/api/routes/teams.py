@@ -9,7 +9,7 @@ from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.teams import TeamCreate, TeamMemberRole, TeamRead, TeamUpdate
 from oncall_service.db import queries
-from oncall_service.services import teams as service
+from oncall_service.usecases import teams as service
 from platform_common.auth import ADMIN, VIEWER
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])

@@ -17,8 +17,8 @@ from oncall_service.api.schemas.users import (
     UserUpdate,
 )
 from oncall_service.db import queries
-from oncall_service.services import accounts
-from oncall_service.services import users as service
+from oncall_service.usecases import accounts
+from oncall_service.usecases import users as service
 from platform_common.auth import ADMIN, SELF_OR_ADMIN, VIEWER, Authenticator, SelfOrAdmin
 from platform_common.errors import Forbidden, NotFound
 from platform_common.validation import NulFree

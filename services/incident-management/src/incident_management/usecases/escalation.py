@@ -8,7 +8,7 @@ from incident_management.clients.oncall import OnCall
 from incident_management.db import queries
 from incident_management.domain.actor import ENGINE
 from incident_management.domain.escalation import Step, escalation_deadline, next_step
-from incident_management.services.assignment import policy_uuid
+from incident_management.usecases.assignment import policy_uuid
 from platform_db.models import Incident
 
 

@@ -10,8 +10,8 @@ from oncall_service.db import queries
 from oncall_service.domain.escalation import Target, level_users, primary
 from oncall_service.domain.rotation import layer_shifts
 from oncall_service.domain.schedule import LAYER, final_shifts, on_call_at
-from oncall_service.services.policies import target_names, target_ref
-from oncall_service.services.results import (
+from oncall_service.usecases.policies import target_names, target_ref
+from oncall_service.usecases.results import (
     ChainLevel,
     LayerShifts,
     NamedRef,
@@ -23,7 +23,7 @@ from oncall_service.services.results import (
     ShiftSource,
     UserRef,
 )
-from oncall_service.services.schedules import get_schedule, to_domain_layers, to_domain_overrides
+from oncall_service.usecases.schedules import get_schedule, to_domain_layers, to_domain_overrides
 from platform_common.errors import BadRequest, NotFound, Unprocessable
 from platform_db.models import EscalationPolicy, Schedule, Service, Team, User
 

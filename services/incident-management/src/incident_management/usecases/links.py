@@ -13,7 +13,7 @@ from incident_management.db import queries
 from incident_management.domain.actor import Actor
 from incident_management.domain.links import LinkClaim, LinkInvalid, LinkSigner
 from incident_management.domain.state import Status
-from incident_management.services import incidents
+from incident_management.usecases import incidents
 from platform_common.errors import Conflict, Forbidden, NotFound, Unauthorized
 from platform_db.models import Incident, LinkUse
 

@@ -7,8 +7,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.services.commands import KEEP, NewMember, NewService, NewTeam, ServiceChanges, TeamChanges
-from oncall_service.services.references import require_existing
+from oncall_service.usecases.commands import KEEP, NewMember, NewService, NewTeam, ServiceChanges, TeamChanges
+from oncall_service.usecases.references import require_existing
 from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import EscalationPolicy, Service, Team, TeamMember, User
 

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.services.commands import NewOverride
-from oncall_service.services.references import require_existing
+from oncall_service.usecases.commands import NewOverride
+from oncall_service.usecases.references import require_existing
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ScheduleOverride, User
 

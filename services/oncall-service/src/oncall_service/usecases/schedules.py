@@ -12,8 +12,8 @@ from oncall_service.db import queries
 from oncall_service.domain.rotation import Layer, RotationType, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
-from oncall_service.services.commands import KEEP, NewLayer, NewSchedule, ScheduleChanges
-from oncall_service.services.references import require_existing
+from oncall_service.usecases.commands import KEEP, NewLayer, NewSchedule, ScheduleChanges
+from oncall_service.usecases.references import require_existing
 from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, Team, User
 

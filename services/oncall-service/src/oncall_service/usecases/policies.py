@@ -7,9 +7,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.services.commands import KEEP, NewLevel, NewPolicy, PolicyChanges
-from oncall_service.services.references import require_existing
-from oncall_service.services.results import TargetRef
+from oncall_service.usecases.commands import KEEP, NewLevel, NewPolicy, PolicyChanges
+from oncall_service.usecases.references import require_existing
+from oncall_service.usecases.results import TargetRef
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, Team, User
 

@@ -8,8 +8,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.services import accounts
-from oncall_service.services.commands import NewContactMethod, NewUser, UserChanges
+from oncall_service.usecases import accounts
+from oncall_service.usecases.commands import NewContactMethod, NewUser, UserChanges
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ContactMethod, User
 

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
 from oncall_service.domain.schedule import final_shifts
-from oncall_service.services.results import OnCallNow, OnCallPage, ScheduleRef, UserRef
-from oncall_service.services.schedules import list_schedules_statement, to_domain_layers, to_domain_overrides
+from oncall_service.usecases.results import OnCallNow, OnCallPage, ScheduleRef, UserRef
+from oncall_service.usecases.schedules import list_schedules_statement, to_domain_layers, to_domain_overrides
 
 LOOK_AHEAD = timedelta(days=31)
 
