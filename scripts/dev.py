@@ -47,7 +47,6 @@ import frontdoor
 import webui
 from observe import DATA as PROMETHEUS_DATA
 from observe import local_command as prometheus_command
-from platform_common.local_postgres import DataDirInUse, LocalPostgres, ensure_database, running_url
 from platform_common.logging import configure_logging
 from platform_common.migrations import (
     SERVICE_ROLES,
@@ -57,6 +56,7 @@ from platform_common.migrations import (
     enable_service_logins,
     upgrade,
 )
+from platform_testing.local_postgres import DataDirInUse, LocalPostgres, ensure_database, running_url
 
 log = logging.getLogger("dev")
 

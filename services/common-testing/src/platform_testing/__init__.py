@@ -30,8 +30,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from platform_common.auth import Access, route_rules
-from platform_common.local_postgres import DataDirInUse, LocalPostgres
 from platform_common.migrations import SERVICE_ROLES, MigrationSettings, enable_service_logins, upgrade
+from platform_testing.local_postgres import DataDirInUse, LocalPostgres
 
 
 def missing(what: str, install: str) -> NoReturn:

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from platform_common.local_postgres import DataDirInUse, LocalPostgres
+from platform_testing.local_postgres import DataDirInUse, LocalPostgres
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -69,7 +69,7 @@ def test_a_server_left_by_a_killed_run_is_stopped_before_ours_starts(folder):
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from platform_common.local_postgres import LocalPostgres\n"
+        "from platform_testing.local_postgres import LocalPostgres\n"
         "server = LocalPostgres(Path(sys.argv[1])).start()\n"
         "print(server.process.pid, server.url(), flush=True)\n"
         "time.sleep(120)\n"
