@@ -31,7 +31,6 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
                 incident_service_url=nowhere,
                 incident_actions_worker_enabled=False,
                 incident_create_timeout_seconds=0.5,
-                http_retries=0,
                 integration_cache_seconds=0,
             )
         ),
@@ -42,7 +41,6 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
                 oncall_service_url=nowhere,
                 notification_service_url=nowhere,
                 incident_worker_enabled=False,
-                http_retries=0,
             )
         ),
         "oncall-service": create_oncall_app(
@@ -55,7 +53,6 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
                 oncall_service_url=nowhere,
                 notification_worker_enabled=False,
                 notification_webhook_secret="test-webhook-secret",
-                http_retries=0,
             )
         ),
     }

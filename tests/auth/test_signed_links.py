@@ -51,7 +51,6 @@ def incident_settings(database_url: str, **overrides: Any) -> IncidentSettings:
         "oncall_service_url": nowhere,
         "notification_service_url": nowhere,
         "incident_worker_enabled": False,
-        "http_retries": 0,
         "http_timeout_seconds": 2.0,
         "readiness_interval_seconds": 3600,
         "link_signing_key": KEY,
@@ -617,7 +616,6 @@ def notification_service(clean_database: str) -> Iterator[ServedApp]:
         oncall_service_url=f"http://127.0.0.1:{free_port()}",
         notification_worker_enabled=False,
         notification_webhook_secret="test-webhook-secret",
-        http_retries=0,
         readiness_interval_seconds=3600,
         ui_base_url=UI_BASE_URL + "/",
     )

@@ -198,7 +198,6 @@ def settings_for(database_url: str, incident_url: str, **overrides: Any) -> Sett
         "integration_cache_seconds": 0,
         "readiness_interval_seconds": 60,
         "incident_create_timeout_seconds": 1.0,
-        "http_retries": 0,
     }
     return Settings(**(values | overrides))
 

@@ -369,7 +369,6 @@ def make_settings(database_url: str, oncall_url: str, notification_url: str, **o
         oncall_service_url=oncall_url,
         notification_service_url=notification_url,
         incident_worker_enabled=False,
-        http_retries=0,
         http_timeout_seconds=2.0,
         readiness_interval_seconds=3600,
         **overrides,

@@ -146,7 +146,6 @@ def service_settings(database_url: str, **overrides: Any) -> Settings:
         "environment": "test",
         "database_url": as_service(database_url, "notification_service"),
         "ui_base_url": "http://ui.test",
-        "http_retries": 0,
         "http_timeout_seconds": 2.0,
         "readiness_interval_seconds": 60.0,
         "notification_poll_seconds": 0.05,

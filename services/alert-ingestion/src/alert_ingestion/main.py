@@ -1,6 +1,5 @@
 """Alert ingestion: receives alerts in every supported format, deduplicates and correlates them into incidents."""
 
-import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -47,7 +46,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.incident_service_url,
                 headers=internal_headers(settings.internal_tokens),
                 timeout=settings.http_timeout_seconds,
-                retries=settings.http_retries,
             ),
         )
         sender = IncidentActionSender(
@@ -57,6 +55,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             max_attempts=settings.incident_actions_max_attempts,
             retry_base=settings.incident_actions_retry_base_seconds,
             retry_cap=settings.incident_actions_retry_max_seconds,
+            interval=settings.incident_actions_interval_seconds,
+            grace=settings.graceful_shutdown_seconds,
         )
         app.state.clock = clock
         app.state.incident_actions = sender
@@ -83,18 +83,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if settings.ingest_gc_threshold:
             # Process-wide, like the event loop: set by the app that serves the process.
             gc.set_threshold(settings.ingest_gc_threshold, 20, 100)
-        worker = None
         if settings.incident_actions_worker_enabled:
-            worker = asyncio.create_task(
-                sender.run(settings.incident_actions_interval_seconds), name="incident-actions"
-            )
+            sender.worker.start()
         try:
             yield
         finally:
-            if worker:
-                worker.cancel()
-                await asyncio.gather(worker, return_exceptions=True)
-            await sender.drain()
+            await sender.worker.stop()
             await gateway.aclose()
             await writer.close()
 

@@ -11,6 +11,9 @@ import pytest
 from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port
 
 pytestmark = pytest.mark.e2e
+# What opening an incident writes on its timeline; the engine may add that oncall-service,
+# out of reach in these tests, could not assign it.
+OPENING = ("alert_attached", "created")
 
 
 @pytest.fixture
@@ -85,7 +88,7 @@ async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(se
         assert incident["origin"] == "api"
         assert len(incident["alerts"]) == 2
         # The repeat is counted but not on the timeline; the alert that opened it is.
-        assert sorted(e["event_type"] for e in incident["timeline"]) == ["alert_attached", "created"]
+        assert sorted(e["event_type"] for e in incident["timeline"] if e["event_type"] in OPENING) == sorted(OPENING)
 
         await http.post(f"{ingestion.url}/v2/enqueue", json=event("acknowledge", "co-5xx"))
 
@@ -119,7 +122,7 @@ async def test_trigger_acknowledge_resolve_and_fallback_with_the_real_service(se
         assert incident, "the fallback did not open the incident"
         assert (incident["status"], incident["alert_count"], incident["severity"]) == ("open", 1, "medium")
         assert incident["origin"] == "ingestion_fallback"
-        entries = sorted((e["event_type"], e["actor"]) for e in incident["timeline"])
+        entries = sorted((e["event_type"], e["actor"]) for e in incident["timeline"] if e["event_type"] in OPENING)
         assert entries == [("alert_attached", "alert-ingestion"), ("created", "integration pd")]
         # ...and incident-management changes it like any other.
         moved = await http.patch(

@@ -91,7 +91,6 @@ class BaseServiceSettings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
 
     http_timeout_seconds: float = 5.0
-    http_retries: int = 3
     readiness_interval_seconds: float = 10.0
     max_body_bytes: int = 1_048_576
     graceful_shutdown_seconds: int = 15

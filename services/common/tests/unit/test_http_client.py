@@ -57,3 +57,10 @@ async def test_forwards_the_current_request_id():
     await _client(transport).get("/y")
     assert transport.requests[0].headers["x-request-id"] == "req-42"
     assert len(transport.requests[1].headers["x-request-id"]) == 32
+
+
+async def test_by_default_a_call_is_tried_once_so_its_queue_alone_retries_it():
+    transport = FlakyTransport(503, 200)
+    with pytest.raises(RetryableStatus):
+        await ServiceClient("http://svc", transport=transport).post("/x", json={})
+    assert len(transport.requests) == 1

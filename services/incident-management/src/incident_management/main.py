@@ -41,7 +41,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 settings.oncall_service_url,
                 headers=internal_headers(settings.internal_tokens),
                 timeout=settings.http_timeout_seconds,
-                retries=settings.http_retries,
             )
         )
         notifications = NotificationClient(
@@ -49,7 +48,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 settings.notification_service_url,
                 headers=internal_headers(settings.internal_tokens),
                 timeout=settings.http_timeout_seconds,
-                retries=settings.http_retries,
             )
         )
         engine = IncidentEngine(
@@ -65,19 +63,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # On this app's own registry, so each app reads its own database.
         state_gauges = IncidentStateCollector(metrics_engine, clock)
         app.state.metrics_registry.register(state_gauges)
-        tasks = []
+        listening = None
         if settings.incident_worker_enabled:
-            tasks.append(asyncio.create_task(engine.run_forever(), name="incident-loop"))
+            engine.worker.start()
             # Incidents opened by any replica or by ingestion's fallback wake this engine at once.
             listener = Listener(database_urls(settings)[0], "incident_opened", engine.wake)
-            tasks.append(asyncio.create_task(listener.run(), name="incident-listener"))
+            listening = asyncio.create_task(listener.run(), name="incident-listener")
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
+            if listening is not None:
+                listening.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await listening
+            await engine.worker.stop()
             app.state.metrics_registry.unregister(state_gauges)
             metrics_engine.dispose()
             for client in (oncall, notifications):

@@ -147,7 +147,6 @@ def platform(clean_database: str, repeat_count: int) -> Iterator[Platform]:
                 "INCIDENT_CLOCK_SPEED": "60",
                 "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
                 "INCIDENT_RETRY_MAX_SECONDS": "20",
-                "HTTP_RETRIES": "0",
             },
         )
         # Where notification-service pushes delivery results: this process's own address.
@@ -235,7 +234,7 @@ def polling_slowly(clean_database: str) -> Iterator[dict[str, Any]]:
     phones = Phones()
     nowhere = f"http://127.0.0.1:{free_port()}"
     base_env = {"DATABASE_URL": clean_database, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
-    incidents_env = {**base_env, "NOTIFICATION_SERVICE_URL": nowhere, "HTTP_RETRIES": "0"}
+    incidents_env = {**base_env, "NOTIFICATION_SERVICE_URL": nowhere}
     started: list[ServiceProcess] = []
     try:
         oncall = ServiceProcess("oncall_service", base_env).start()
@@ -244,9 +243,7 @@ def polling_slowly(clean_database: str) -> Iterator[dict[str, Any]]:
         incidents_env["ONCALL_SERVICE_URL"] = oncall.url
         other = ServiceProcess("incident_management", {**incidents_env, "INCIDENT_WORKER_ENABLED": "false"}).start()
         started.append(other)
-        ingestion = ServiceProcess(
-            "alert_ingestion", {**base_env, "INCIDENT_SERVICE_URL": nowhere, "HTTP_RETRIES": "0"}
-        ).start()
+        ingestion = ServiceProcess("alert_ingestion", {**base_env, "INCIDENT_SERVICE_URL": nowhere}).start()
         started.append(ingestion)
         engine = ServiceProcess(
             "incident_management", {**incidents_env, "INCIDENT_WORKER_INTERVAL_SECONDS": str(POLL_SECONDS)}

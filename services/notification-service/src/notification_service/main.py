@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             if app.state.worker is not None:
-                await app.state.worker.stop(grace_seconds=settings.graceful_shutdown_seconds)
+                await app.state.worker.stop()
             await http.aclose()
 
     return create_service_app(

@@ -25,6 +25,7 @@ from alert_ingestion.db import queries
 from alert_ingestion.domain.correlation import incident_title
 from platform_common.db import Database
 from platform_common.retry import retry_at
+from platform_common.worker import Worker
 from platform_db.models import IncidentAction
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class IncidentActionSender:
         max_attempts: int,
         retry_base: float,
         retry_cap: float,
+        interval: float,
+        grace: float,
     ) -> None:
         self.db = db
         self.incidents = incidents
@@ -51,13 +54,15 @@ class IncidentActionSender:
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_cap = retry_cap
-        self._tasks: set[asyncio.Task[int]] = set()
+        # The retry loop; each cycle sends what is due until nothing is.
+        self.worker = Worker("incident-actions", self._cycle, interval=interval, grace=grace)
 
     def send_soon(self, ids: list[uuid.UUID]) -> None:
         """Send just-committed actions in the background; the sender's 202 does not wait."""
-        task = asyncio.create_task(self.send_due(ids=ids))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.worker.spawn(self.send_due(ids=ids))
+
+    async def _cycle(self) -> bool:
+        return await self.send_due() > 0
 
     async def send_due(self, *, ids: list[uuid.UUID] | None = None, limit: int = 50) -> int:
         """Send what is due (or just `ids`); returns how many were tried.
@@ -165,18 +170,3 @@ class IncidentActionSender:
     async def _superseded(self, incident_id: uuid.UUID) -> bool:
         async with self.db.engine.connect() as conn:
             return await queries.has_open_alerts(conn, incident_id=incident_id)
-
-    async def run(self, interval: float) -> None:
-        """The retry loop: every `interval` seconds, send what is due."""
-        while True:
-            try:
-                while await self.send_due() > 0:
-                    pass
-            except Exception:  # the loop must outlive a database blip; the cause is logged
-                log.exception("incident action loop failed; retrying next cycle")
-            await asyncio.sleep(interval)
-
-    async def drain(self) -> None:
-        """Wait for the background sends started by requests (at shutdown)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)

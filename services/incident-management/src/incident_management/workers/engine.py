@@ -7,8 +7,6 @@ LOCKED` on PostgreSQL, plus a lease) and released when done, so no lock is held
 while another service is being called and a crashed replica's claims expire.
 """
 
-import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -25,6 +23,7 @@ from incident_management.workers.outbox import PageOutbox
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database
+from platform_common.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,12 @@ class IncidentEngine:
         self.oncall = oncall
         self.notifications = notifications
         self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications, oncall=oncall)
-        self._wake = asyncio.Event()
+        self.worker = Worker(
+            "incident-loop",
+            self._cycle,
+            interval=settings.incident_worker_interval_seconds,
+            grace=settings.graceful_shutdown_seconds,
+        )
 
     @property
     def _lease(self) -> timedelta:
@@ -80,23 +84,13 @@ class IncidentEngine:
 
     def wake(self, _payload: str = "") -> None:
         """Run the next cycle now (an incident was opened, a page was queued)."""
-        self._wake.set()
+        self.worker.wake()
 
-    async def run_forever(self) -> None:
-        """Run cycles until cancelled: the next one on wake() or after the interval."""
-        interval = self.settings.incident_worker_interval_seconds
-        while True:
-            try:
-                report = await self.run_once()
-                if report.busy:
-                    log.info("incident loop cycle", extra=vars(report))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one bad cycle (database away) must not end the loop
-                log.exception("incident loop cycle failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
-            self._wake.clear()
+    async def _cycle(self) -> bool:
+        report = await self.run_once()
+        if report.busy:
+            log.info("incident loop cycle", extra=vars(report))
+        return False
 
     async def run_once(self) -> CycleReport:
         """One pass over every kind of due work."""

@@ -7,7 +7,6 @@ kept in memory that a crash could lose.
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -32,6 +31,7 @@ from notification_service.usecases.delivery import (
 from platform_common.auth import internal_headers, masked_address
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import Database
+from platform_common.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -64,48 +64,29 @@ class DeliveryWorker:
             follow_redirects=False,
             headers=internal_headers(settings.internal_tokens),
         )
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self.worker = Worker(
+            "delivery worker",
+            self._cycle,
+            interval=settings.notification_poll_seconds,
+            grace=settings.graceful_shutdown_seconds,
+        )
 
     def start(self) -> None:
-        """Start the delivery loop as a task."""
-        self._task = asyncio.create_task(self._loop(), name="delivery-worker")
+        """Start the delivery loop."""
+        self.worker.start()
 
     def wake(self) -> None:
         """Look for work now (a page was just accepted here) instead of at the next poll."""
-        self._wake.set()
+        self.worker.wake()
 
-    async def stop(self, grace_seconds: float) -> None:
-        """Let the batch in flight finish within `grace_seconds`; what is cut off is
-        re-sent by whichever worker finds its lease expired."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+    async def stop(self) -> None:
+        """Stop the loop as every worker stops (platform_common.worker), then close the callbacks' client."""
+        await self.worker.stop()
         await self.callbacks.aclose()
 
-    async def _loop(self) -> None:
-        log.info("delivery worker started")
-        while not self._stopping:
-            # Cleared before the cycle, so a page accepted during it wakes the next one at once.
-            self._wake.clear()
-            handled = 0
-            try:
-                handled = await self.run_once()
-            except Exception:
-                # The database may be away; the rows wait for us there, try again at the next poll.
-                log.exception("delivery cycle failed")
-            if handled >= self.settings.notification_batch_size:
-                continue  # more may be due: no pause while there is a backlog
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.notification_poll_seconds)
-        log.info("delivery worker stopped")
+    async def _cycle(self) -> bool:
+        # A full batch: more may be due, no pause while there is a backlog.
+        return await self.run_once() >= self.settings.notification_batch_size
 
     async def run_once(self) -> int:
         """One cycle: claim a batch, deliver it concurrently, record each outcome. Returns how many were claimed."""
