@@ -21,6 +21,14 @@ both and how many pages arrived, and exits non-zero unless every alert was
 paged. Everything it started is stopped and the database dropped on exit.
 Settings of the services (e.g. NOTIFICATION_POLL_SECONDS) pass through from
 the environment, except the ones it sets below.
+
+With --rate N it sends at a fixed rate instead, N alerts a second for
+--seconds (each a new incident, 32 senders side by side), without waiting for
+pages: how paging keeps up with a storm of new incidents. It then waits up to
+--timeout after the last alert for the pages and prints the same figures, and
+how many pages arrived within a second, 5 s and a minute of their alert.
+
+    .venv/bin/python bench/alert_to_page.py --rate 50 --seconds 60
 """
 
 import argparse
@@ -37,6 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -203,6 +212,7 @@ class Result:
     page_ms: list[float] = field(default_factory=list)  # send -> page at the webhook
     unpaged: list[int] = field(default_factory=list)  # numbers of the alerts no page came for
     incidents: int = 0  # incidents incident-management lists at the end
+    rate: float | None = None  # alerts a second, when sent on a fixed schedule
 
 
 def send_alerts(
@@ -241,6 +251,59 @@ def send_alerts(
     return result
 
 
+def _send(client: httpx.Client, number: int, run: str) -> tuple[float, float, str]:
+    """One alert opening an incident: (sent, accepted, incident id)."""
+    body = {
+        "severity": "critical",
+        "message": f"alert-to-page probe {number} of run {run}",
+        "dedup_key": f"{run}-{number}",
+        "source": "bench",
+    }
+    sent = time.perf_counter()
+    response = client.post("/api/v1/alerts", json=body)
+    accepted = time.perf_counter()
+    if response.status_code != 202 or response.json().get("action") != "created":
+        raise RuntimeError(f"alert {number} did not open an incident: {response.status_code} {response.text}")
+    return sent, accepted, response.json()["incident_id"]
+
+
+def send_at_rate(
+    platform: Platform, webhook: Webhook, key: str, *, rate: float, seconds: float, timeout: float
+) -> Result:
+    """Send rate*seconds alerts on a fixed schedule, each opening an incident, without
+    waiting for pages; then wait up to `timeout` after the last one for every page."""
+    total = round(rate * seconds)
+    result = Result(alerts=total)
+    run = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    headers = {"Authorization": f"Bearer {key}"}
+    with (
+        httpx.Client(base_url=platform.ingestion.url, timeout=30, headers=headers, limits=limits) as ingestion,
+        ThreadPoolExecutor(32) as senders,
+    ):
+        start = time.perf_counter()
+        sent = []
+        for number in range(total):
+            # The schedule, not the answers, sets the pace: a slow answer does not slow the storm.
+            time.sleep(max(0.0, start + number / rate - time.perf_counter()))
+            sent.append(senders.submit(_send, ingestion, number, run))
+        outcomes = [future.result() for future in sent]
+    deadline = time.perf_counter() + timeout
+    for number, (sent_at, accepted, incident_id) in enumerate(outcomes):
+        result.accept_ms.append(1000 * (accepted - sent_at))
+        arrived = webhook.wait_for(incident_id, max(0.0, deadline - time.perf_counter()))
+        if arrived is None:
+            result.unpaged.append(number)
+        else:
+            result.paged += 1
+            result.page_ms.append(1000 * (arrived - sent_at))
+    with httpx.Client(base_url=platform.incidents.url, timeout=10, headers=PLATFORM) as incidents:
+        listed = incidents.get("/api/v1/incidents", params={"service": SERVICE, "limit": 1})
+        result.incidents = listed.json()["total"]
+    result.rate = rate
+    return result
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest rank: the smallest value with at least p% of the values at or below it."""
     if not values:
@@ -254,8 +317,9 @@ def report(result: Result) -> str:
         figures = " / ".join(f"{percentile(values, p):7.1f}" for p in (50, 95, 99, 100))
         return f"  {label:<22}{figures} ms"
 
+    how = f"at {result.rate:g} a second" if result.rate else "one at a time"
     lines = [
-        f"alert to page, {result.alerts} alerts one at a time, each opening an incident:",
+        f"alert to page, {result.alerts} alerts {how}, each opening an incident:",
         "                        p50     / p95     / p99     / max",
         line("alert accepted (202)", result.accept_ms),
         line("page at the webhook", result.page_ms),
@@ -263,16 +327,31 @@ def report(result: Result) -> str:
         + (f" (none for alerts {result.unpaged})" if result.unpaged else ""),
         f"  incidents opened      {result.incidents}",
     ]
+    if result.rate:
+        within = {limit: sum(1 for ms in result.page_ms if ms <= 1000 * limit) for limit in (1, 5, 60)}
+        lines.append("  paged within          " + ", ".join(f"{n} in {s} s" for s, n in within.items()))
     return "\n".join(lines)
 
 
-def measure(database_url: str, *, alerts: int, warmup: int = 2, gap: float = 0.05, timeout: float = 30.0) -> Result:
+def measure(
+    database_url: str,
+    *,
+    alerts: int,
+    warmup: int = 2,
+    gap: float = 0.05,
+    timeout: float = 30.0,
+    rate: float | None = None,
+    seconds: float = 60.0,
+) -> Result:
     """Start the platform on `database_url` (migrated), send the alerts, stop everything."""
     log_dir = Path(tempfile.mkdtemp(prefix="bench-page-"))
     try:
         with Webhook() as webhook, running_platform(database_url, log_dir) as platform:
             key = integration_key(platform, webhook.url)
-            result = send_alerts(platform, webhook, key, alerts=alerts, warmup=warmup, gap=gap, timeout=timeout)
+            if rate:
+                result = send_at_rate(platform, webhook, key, rate=rate, seconds=seconds, timeout=timeout)
+            else:
+                result = send_alerts(platform, webhook, key, alerts=alerts, warmup=warmup, gap=gap, timeout=timeout)
             if result.unpaged:
                 print(platform.logs(), file=sys.stderr)
             return result
@@ -295,13 +374,23 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2, help="alerts sent first and not measured")
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between a page and the next alert")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each page")
+    parser.add_argument("--rate", type=float, help="send this many alerts a second on a fixed schedule")
+    parser.add_argument("--seconds", type=float, default=60.0, help="with --rate: for how long")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("give --database-url or set TEST_DATABASE_URL (a PostgreSQL server)")
     _stop_on_sigterm()
     try:
         with throwaway_database(args.database_url) as url:
-            result = measure(url, alerts=args.alerts, warmup=args.warmup, gap=args.gap, timeout=args.timeout)
+            result = measure(
+                url,
+                alerts=args.alerts,
+                warmup=args.warmup,
+                gap=args.gap,
+                timeout=args.timeout,
+                rate=args.rate,
+                seconds=args.seconds,
+            )
     except KeyboardInterrupt:
         print("interrupted: services stopped, database dropped", file=sys.stderr)
         return 130

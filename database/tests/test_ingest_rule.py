@@ -23,6 +23,7 @@ def ingest(
     db: psycopg.Connection,
     *alerts: tuple[str, str, str, str],
     at: datetime = T0,
+    window: timedelta | None = WINDOW,
 ) -> list[tuple[str, uuid.UUID, uuid.UUID | None]]:
     """Alerts as (scope, fingerprint, service, severity), in one call; (outcome, incident, owed) each."""
     n = len(alerts)
@@ -45,7 +46,7 @@ def ingest(
             [None] * n,
             [None] * n,
             at,
-            at - WINDOW,
+            None if window is None else at - window,
         ],
     ).fetchall()
     return [(outcome, incident, owed) for _, outcome, incident, owed in sorted(rows)]
@@ -178,3 +179,14 @@ def test_postgresql_refuses_a_second_open_incident_for_one_fingerprint(db: psyco
             " fingerprint, status, action) VALUES (gen_random_uuid(), gen_random_uuid(), 'scope-a', 'generic',"
             " 'test', 'api', 'critical', 'm', 'fp-1', 'triggered', 'created')"
         )
+
+
+def test_row_2_never_applies_with_correlation_off_not_even_within_one_batch(db: psycopg.Connection) -> None:
+    # A window of 0 arrives as p_since NULL (alert_ingestion.domain.correlation): every distinct alert opens its own
+    # incident, though the batch stores them all at the same instant; a repeat still deduplicates (row 1).
+    outcomes = ingest(db, A, SAME_SERVICE, ("scope-a", "fp-3", "api", "critical"), A, window=None)
+    assert [o for o, _, _ in outcomes] == ["created", "created", "created", "deduplicated"]
+    assert len({incident for _, incident, _ in outcomes}) == 3
+    # With a window of 0 minutes taken literally (p_since = now), the same batch joined each other's incidents.
+    joined = ingest(db, ("s", "fp-4", "web", "low"), ("s", "fp-5", "web", "low"), window=timedelta(0))
+    assert [o for o, _, _ in joined] == ["created", "correlated"]

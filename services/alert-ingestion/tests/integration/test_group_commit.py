@@ -52,3 +52,18 @@ async def test_burst_needing_new_incidents_creates_one_per_service_and_severity(
     # Every alert names the incident of its service, the one that was opened.
     named = {(r.json()["incident_id"], f"svc{i % 3}") for i, r in enumerate(responses)}
     assert named == {(str(i.id), i.service) for i in incidents}
+
+
+async def test_with_correlation_off_a_hundred_distinct_alerts_sent_at_once_open_a_hundred_incidents(make_client, db):
+    async with make_client(correlation_window_minutes=0) as client:
+        before = await batches_written(client)
+        burst = [
+            client.post("/api/v1/alerts", json={"service": "api", "severity": "high", "message": f"distinct {i}"})
+            for i in range(100)
+        ]
+        responses = await asyncio.gather(*burst)
+        assert {r.status_code for r in responses} == {202}
+        assert [r.json()["action"] for r in responses] == ["created"] * 100
+        assert len({r.json()["incident_id"] for r in responses}) == 100
+        assert len(await db.all_incidents_opened()) == 100
+        assert await batches_written(client) - before < 100  # they did share transactions

@@ -11,7 +11,7 @@ NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 def test_correlation_cutoff():
     assert correlation_cutoff(NOW, 5) == NOW - timedelta(minutes=5)
-    assert correlation_cutoff(NOW, 0) == NOW
+    assert correlation_cutoff(NOW, 0) is None  # off: not "since now", which a batch stored at now would meet
 
 
 def test_incident_title_is_the_message_cut_to_fit():

@@ -91,7 +91,7 @@ class AlertWriter:
         pool = await asyncpg.create_pool(dsn, min_size=0, max_size=max_inflight + 1)
         return cls(pool, max_batch=max_batch, max_inflight=max_inflight)
 
-    async def write(self, row: Row, *, now: datetime, since: datetime) -> Written:
+    async def write(self, row: Row, *, now: datetime, since: datetime | None) -> Written:
         """Store one trigger alert, deduplicated or correlated or opening an incident; committed on return."""
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
         self._pending.append((row, now, since, future))

@@ -3,9 +3,12 @@
 from datetime import datetime, timedelta
 
 
-def correlation_cutoff(now: datetime, window_minutes: float) -> datetime:
+def correlation_cutoff(now: datetime, window_minutes: float) -> datetime | None:
     """Open incidents created at or after this moment can absorb a new alert
-    of the same service and severity."""
+    of the same service and severity; None when the window is 0: correlation
+    is off, even for alerts that arrive in the same instant."""
+    if window_minutes <= 0:
+        return None
     return now - timedelta(minutes=window_minutes)
 
 
