@@ -213,6 +213,7 @@ class Result:
     unpaged: list[int] = field(default_factory=list)  # numbers of the alerts no page came for
     incidents: int = 0  # incidents incident-management lists at the end
     rate: float | None = None  # alerts a second, when sent on a fixed schedule
+    stages: dict[str, list[float]] = field(default_factory=dict)  # where the time went, per incident (ms)
 
 
 def send_alerts(
@@ -304,6 +305,32 @@ def send_at_rate(
     return result
 
 
+# Each incident's way to its first page, read back from the tables it left (one clock: the database server's).
+STAGES = """
+SELECT extract(epoch FROM t.created_at - a.received_at) * 1000 AS opened_to_assigned,
+       extract(epoch FROM p.created_at - t.created_at) * 1000 AS assigned_to_queued,
+       extract(epoch FROM p.sent_at - p.created_at) * 1000 AS queued_to_accepted,
+       extract(epoch FROM n.delivered_at - n.created_at) * 1000 AS accepted_to_delivered
+  FROM alerts a
+  JOIN LATERAL (SELECT min(created_at) AS created_at FROM incident_timeline
+                 WHERE incident_id = a.incident_id AND event_type = 'assigned') t ON true
+  JOIN LATERAL (SELECT created_at, sent_at, idempotency_key FROM incident_pages
+                 WHERE incident_id = a.incident_id ORDER BY created_at LIMIT 1) p ON true
+  JOIN LATERAL (SELECT min(created_at) AS created_at, min(delivered_at) AS delivered_at FROM notifications
+                 WHERE incident_id = a.incident_id) n ON true
+ WHERE a.action = 'created'
+"""
+
+
+def stages(database_url: str) -> dict[str, list[float]]:
+    """Per stage, how long each incident spent in it, from alert stored to page delivered."""
+    with psycopg.connect(database_url) as conn:
+        cursor = conn.execute(STAGES)
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    return {name: [float(row[i]) for row in rows if row[i] is not None] for i, name in enumerate(names)}
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest rank: the smallest value with at least p% of the values at or below it."""
     if not values:
@@ -330,6 +357,8 @@ def report(result: Result) -> str:
     if result.rate:
         within = {limit: sum(1 for ms in result.page_ms if ms <= 1000 * limit) for limit in (1, 5, 60)}
         lines.append("  paged within          " + ", ".join(f"{n} in {s} s" for s, n in within.items()))
+        lines.append("  where the time went (from the tables):")
+        lines += [line(name.replace("_", " "), values) for name, values in result.stages.items()]
     return "\n".join(lines)
 
 
@@ -350,6 +379,7 @@ def measure(
             key = integration_key(platform, webhook.url)
             if rate:
                 result = send_at_rate(platform, webhook, key, rate=rate, seconds=seconds, timeout=timeout)
+                result.stages = stages(database_url)
             else:
                 result = send_alerts(platform, webhook, key, alerts=alerts, warmup=warmup, gap=gap, timeout=timeout)
             if result.unpaged:
