@@ -77,7 +77,7 @@ step_pip_audit() {
   local status=0
   "$TOOLS/bin/python" scripts/pipeline/pip_audit.py constraints.txt || status=$?
   if ((status == 3)); then
-    INCOMPLETE="some pins NOT AUDITED (listed above)"
+    INCOMPLETE="${INCOMPLETE:+$INCOMPLETE; }some pins NOT AUDITED (listed above)"
     return 0
   fi
   return "$status"
@@ -95,7 +95,7 @@ step_npm_audit() {
   # Like pip-audit: an advisory service out of reach is said plainly, not passed off as clean.
   if ((status != 0)) && grep -q 'audit endpoint returned an error' <<<"$out"; then
     note "NOT AUDITED: npm's advisory service could not be reached"
-    INCOMPLETE="npm audit NOT AUDITED"
+    INCOMPLETE="${INCOMPLETE:+$INCOMPLETE; }npm audit NOT AUDITED"
     return 0
   fi
   return "$status"
