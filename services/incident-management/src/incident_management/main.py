@@ -15,12 +15,11 @@ from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
 from incident_management.metrics import IncidentStateCollector
-from incident_management.timekeeping import service_clock
 from incident_management.usecases import links
 from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
-from platform_common.clock import Clock
+from platform_common.clock import Clock, service_clock
 from platform_common.db import database_urls
 from platform_common.http import ServiceClient
 from platform_common.listen import Listener

@@ -56,12 +56,3 @@ def test_the_domain_has_no_framework_or_database_imports():
         assert not roots & {"fastapi", "sqlalchemy", "httpx", "platform_common"}, path.name
         assert "datetime.now" not in path.read_text(), path.name
 
-
-def test_the_accelerated_clock_runs_faster_from_the_real_start():
-    from incident_management.timekeeping import AcceleratedClock
-    from platform_common.clock import ManualClock
-
-    real = ManualClock(NOW)
-    fast = AcceleratedClock(60, base=real)
-    real.advance(timedelta(seconds=2))
-    assert fast.now() == NOW + timedelta(minutes=2)
