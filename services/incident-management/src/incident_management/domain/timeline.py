@@ -53,6 +53,11 @@ def status_changed(lifecycle: Lifecycle, previous: str, actor: Actor, *, pages_c
     return Entry(actor, lifecycle.status.value, message, data)
 
 
+def assigned_at_opening(assignee: str, actor: Actor) -> Entry:
+    """The person chosen when the incident was opened (on-call is then not asked)."""
+    return Entry(actor, "assigned", f"Assigned to {assignee}", {"assigned_to": assignee})
+
+
 def reassigned(assigned_to: str | None, previous: str | None, actor: Actor) -> Entry:
     """A responder chose the assignee (None: nobody)."""
     data = {"assigned_to": assigned_to, "previous": previous}

@@ -100,8 +100,7 @@ async def _assign_at_opening(
     """The assignee chosen at opening owns the incident (on-call is not asked) and is paged."""
     values = {"assigned_to": assignee, "needs_assignment": False}
     await queries.update_incident(session, incident_id=incident_id, values=values, now=now)
-    entry = Entry(actor, "assigned", f"Assigned to {assignee}", {"assigned_to": assignee})
-    queries.record(session, incident_id=incident_id, now=now, entries=[entry])
+    queries.record(session, incident_id=incident_id, now=now, entries=[timeline.assigned_at_opening(assignee, actor)])
     return await _page_assignee(session, incident_id, assignee, version=1, now=now)
 
 

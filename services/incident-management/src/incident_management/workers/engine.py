@@ -70,7 +70,6 @@ class IncidentEngine:
         self.clock = clock
         self.settings = settings
         self.oncall = oncall
-        self.notifications = notifications
         self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications, oncall=oncall)
         self.worker = Worker(
             "incident-loop",
@@ -128,14 +127,14 @@ class IncidentEngine:
         """Ask oncall-service about each claimed incident (once per service and team)
         and act on its answer, each incident in a transaction of its own."""
         answers = OncallLookups(self.oncall, self.clock)
+        what, verb = ("escalation", "escalate") if escalating else ("assignment", "assign")
         for incident in claimed:
             oncall, error = await answers.get(incident.service, incident.team)
             try:
                 done = await self._finish(incident, oncall, error, escalating=escalating)
             except Exception as exc:
-                what = "escalation" if escalating else "assignment"
                 log.exception("%s of an incident failed", what, extra={"incident_id": str(incident.id)})
-                report.errors.append(f"{'escalate' if escalating else 'assign'} {incident.id}: {type(exc).__name__}")
+                report.errors.append(f"{verb} {incident.id}: {type(exc).__name__}")
                 continue
             if escalating and done:
                 report.escalated += 1
