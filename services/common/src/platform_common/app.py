@@ -45,9 +45,33 @@ def create_service_app(
     (name -> base URL) this one calls; readiness reports them, non-critical,
     because every call between services has a fallback."""
     configure_logging(settings.service_name, settings.log_level)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=_lifespan(settings, lifespan, dependencies or {}),
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    _add_middleware(app, settings)
+    common = [health_router(settings.service_name), admin.router]
+    # Every route refuses a body no UTF-8 encoder can write, naming where (422), before reading it.
+    checks = [Depends(refuse_lone_surrogates)]
+    for router, uses_database in [(r, False) for r in common] + [(r, True) for r in routers]:
+        _document_common_errors(router, uses_database=uses_database)
+        app.include_router(router, dependencies=checks)
+    install_metrics(app)
+    return app
+
+
+def _lifespan(
+    settings: BaseServiceSettings, inner: LifespanHook | None, dependencies: Mapping[str, str]
+) -> LifespanHook:
+    """The app's life: the database and the credential check first, then readiness,
+    then the service's own `inner` part; closed in reverse."""
 
     @asynccontextmanager
-    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.db = Database(settings)
         app.state.auth = Authenticator(
@@ -56,35 +80,42 @@ def create_service_app(
             cache_seconds=settings.auth_cache_seconds,
             trusted_origins=(_origin(settings.ui_base_url),),
         )
-        probe_client = httpx.AsyncClient(timeout=2.0)
-        checks = [Check("database", app.state.db.ping)]
-        checks += [
-            Check(name, http_probe(probe_client, f"{url.rstrip('/')}/health"), critical=False)
-            for name, url in (dependencies or {}).items()
-        ]
-        app.state.monitor = DependencyMonitor(checks, interval=settings.readiness_interval_seconds)
-        dependency_gauges = DependencyGauges(app.state.monitor)
-        app.state.metrics_registry.register(dependency_gauges)
         try:
-            async with lifespan(app) if lifespan else nullcontext():
+            async with _readiness(app, settings, dependencies), inner(app) if inner else nullcontext():
                 app.state.monitor.start()
                 log.info("%s started", settings.service_name, extra={"port": settings.port})
                 yield
                 log.info("%s stopping", settings.service_name)
         finally:
-            app.state.metrics_registry.unregister(dependency_gauges)
-            await app.state.monitor.stop()
-            await probe_client.aclose()
             await app.state.db.dispose()
 
-    app = FastAPI(
-        title=title,
-        description=description,
-        version=version,
-        lifespan=_lifespan,
-    )
-    app.state.settings = settings
-    install_error_handlers(app)
+    return lifespan
+
+
+@asynccontextmanager
+async def _readiness(
+    app: FastAPI, settings: BaseServiceSettings, dependencies: Mapping[str, str]
+) -> AsyncIterator[None]:
+    """`app.state.monitor`, behind /health/ready and the dependency gauges: the
+    database (critical) and each service this one calls (not critical). The
+    service's own part may add checks before it starts."""
+    async with httpx.AsyncClient(timeout=2.0) as probes:
+        checks = [Check("database", app.state.db.ping)]
+        checks += [
+            Check(name, http_probe(probes, f"{url.rstrip('/')}/health"), critical=False)
+            for name, url in dependencies.items()
+        ]
+        app.state.monitor = DependencyMonitor(checks, interval=settings.readiness_interval_seconds)
+        gauges = DependencyGauges(app.state.monitor)
+        app.state.metrics_registry.register(gauges)
+        try:
+            yield
+        finally:
+            app.state.metrics_registry.unregister(gauges)
+            await app.state.monitor.stop()
+
+
+def _add_middleware(app: FastAPI, settings: BaseServiceSettings) -> None:
     # Ours rather than FastAPI's max_body_size: the 413 keeps the JSON error envelope.
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
@@ -98,17 +129,6 @@ def create_service_app(
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
-    common = [health_router(settings.service_name), admin.router]
-    # Every route refuses a body no UTF-8 encoder can write, naming where (422), before reading it.
-    checks = [Depends(refuse_lone_surrogates)]
-    for router in common:
-        _document_common_errors(router, uses_database=False)
-        app.include_router(router, dependencies=checks)
-    for router in routers:
-        _document_common_errors(router, uses_database=True)
-        app.include_router(router, dependencies=checks)
-    install_metrics(app)
-    return app
 
 
 def _document_common_errors(router: APIRouter, *, uses_database: bool) -> None:

@@ -2,9 +2,8 @@
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import create_engine
@@ -15,17 +14,14 @@ from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
 from incident_management.metrics import IncidentStateCollector
-from incident_management.timekeeping import service_clock
 from incident_management.usecases import links
 from incident_management.workers.engine import IncidentEngine
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
-from platform_common.clock import Clock
-from platform_common.db import database_urls
+from platform_common.clock import Clock, service_clock
+from platform_common.db import Database, database_urls
 from platform_common.http import ServiceClient
 from platform_common.listen import Listener
-
-log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -36,51 +32,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.clock = clock
-        oncall = OncallClient(
-            ServiceClient(
-                settings.oncall_service_url,
-                headers=internal_headers(settings.internal_tokens),
-                timeout=settings.http_timeout_seconds,
-            )
-        )
-        notifications = NotificationClient(
-            ServiceClient(
-                settings.notification_service_url,
-                headers=internal_headers(settings.internal_tokens),
-                timeout=settings.http_timeout_seconds,
-            )
-        )
-        engine = IncidentEngine(
-            db=app.state.db,
-            clock=clock,
-            settings=settings,
-            oncall=oncall,
-            notifications=notifications,
-        )
-        app.state.engine = engine
-        # A small synchronous pool for the Prometheus collector, which runs outside the event loop.
-        metrics_engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
-        # On this app's own registry, so each app reads its own database.
-        state_gauges = IncidentStateCollector(metrics_engine, clock)
-        app.state.metrics_registry.register(state_gauges)
-        listening = None
-        if settings.incident_worker_enabled:
-            engine.worker.start()
-            # Incidents opened by any replica or by ingestion's fallback wake this engine at once.
-            listener = Listener(database_urls(settings)[0], "incident_opened", engine.wake)
-            listening = asyncio.create_task(listener.run(), name="incident-listener")
-        try:
+        async with AsyncExitStack() as stack:
+            app.state.engine = await stack.enter_async_context(_engine(app.state.db, settings, clock))
+            stack.enter_context(_state_gauges(app, settings, clock))
+            if settings.incident_worker_enabled:
+                await stack.enter_async_context(_running(app.state.engine, settings))
             yield
-        finally:
-            if listening is not None:
-                listening.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listening
-            await engine.worker.stop()
-            app.state.metrics_registry.unregister(state_gauges)
-            metrics_engine.dispose()
-            for client in (oncall, notifications):
-                await client.aclose()
 
     app = create_service_app(
         settings,
@@ -96,3 +53,49 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.link_signer = links.signer_for(settings)
     return app
+
+
+@asynccontextmanager
+async def _engine(db: Database, settings: Settings, clock: Clock) -> AsyncIterator[IncidentEngine]:
+    """The engine with its clients of oncall-service and notification-service, closed after."""
+    oncall = OncallClient(_service_client(settings, settings.oncall_service_url))
+    notifications = NotificationClient(_service_client(settings, settings.notification_service_url))
+    try:
+        yield IncidentEngine(db=db, clock=clock, settings=settings, oncall=oncall, notifications=notifications)
+    finally:
+        await oncall.aclose()
+        await notifications.aclose()
+
+
+def _service_client(settings: Settings, url: str) -> ServiceClient:
+    return ServiceClient(url, headers=internal_headers(settings.internal_tokens), timeout=settings.http_timeout_seconds)
+
+
+@contextmanager
+def _state_gauges(app: FastAPI, settings: Settings, clock: Clock) -> Iterator[None]:
+    """The gauges read from the database at scrape time, on this app's own registry
+    (so each app reads its own database), through a small synchronous pool: the
+    Prometheus collector runs outside the event loop."""
+    engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
+    gauges = IncidentStateCollector(engine, clock)
+    app.state.metrics_registry.register(gauges)
+    try:
+        yield
+    finally:
+        app.state.metrics_registry.unregister(gauges)
+        engine.dispose()
+
+
+@asynccontextmanager
+async def _running(engine: IncidentEngine, settings: Settings) -> AsyncIterator[None]:
+    """The engine's loop, woken at once by incidents opened by any replica or by ingestion's fallback."""
+    engine.worker.start()
+    listener = Listener(database_urls(settings)[0], "incident_opened", engine.wake)
+    listening = asyncio.create_task(listener.run(), name="incident-listener")
+    try:
+        yield
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+        await engine.worker.stop()

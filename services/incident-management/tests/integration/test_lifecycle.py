@@ -7,6 +7,7 @@ from itertools import product
 
 import psycopg
 import pytest
+from sqlalchemy import event
 
 from incident_management.domain.state import ALLOWED, Status
 from platform_testing import user_with_token
@@ -171,6 +172,29 @@ async def test_mtta_and_mttr_are_measured_from_creation(harness):
     ]
     assert timeline[0]["data"]["mtta_seconds"] == 240
     assert timeline[2]["data"]["mttr_seconds"] == 1800
+
+
+async def test_an_acknowledgement_is_four_statements_and_answers_the_incident_as_stored(harness):
+    """One read of the incident, its versioned write, the pages the answer makes
+    pointless, and the timeline: the incident is not read back after writing."""
+    incident = await harness.create()
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        verb, table = statement.replace("INSERT INTO", "INSERT").split()[:2]
+        statements.append(verb if verb == "SELECT" else f"{verb} {table}")
+
+    engine = harness.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        answer = await harness.patch(incident["id"], status="acknowledged")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert answer.status_code == 200, answer.text
+    assert statements == ["SELECT", "UPDATE incidents", "UPDATE incident_pages", "INSERT incident_timeline"]
+    stored = await harness.detail(incident["id"])
+    assert answer.json() == {key: stored[key] for key in answer.json()}
+    assert (answer.json()["status"], answer.json()["version"]) == ("acknowledged", 2)
 
 
 async def test_resolving_straight_from_open_sets_mtta_equal_to_mttr(harness):

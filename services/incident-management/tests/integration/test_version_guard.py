@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from incident_management.domain.actor import Actor
 from incident_management.domain.state import Status
+from incident_management.domain.timeline import Actor
 from incident_management.usecases.incidents import change_incident
 from platform_common.errors import Conflict
 

@@ -5,7 +5,17 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident_management.domain.escalation import Step, escalation_deadline, next_step, page_key
+from incident_management.domain.escalation import (
+    ChainLevel,
+    OnCall,
+    Person,
+    Step,
+    escalation_deadline,
+    first_pages,
+    next_staffed_step,
+    next_step,
+    page_key,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -36,6 +46,47 @@ def test_every_step_is_visited_once(levels, repeats):
     assert len({s.key for s in steps}) == len(steps)
 
 
+ALICE, BOB = Person("u-alice", "Alice"), Person("u-bob", "Bob")
+
+
+def chain(*levels: tuple[Person, ...], repeat_count: int = 0, primary: Person | None = None) -> OnCall:
+    return OnCall(
+        primary=primary,
+        policy_id="not-a-uuid",
+        repeat_count=repeat_count,
+        levels=tuple(ChainLevel(n, 5, users) for n, users in enumerate(levels)),
+    )
+
+
+def test_levels_with_nobody_are_passed_over_and_named():
+    assert next_staffed_step(Step(0, 0), chain((ALICE,), (), (BOB,))) == (Step(2, 0), [1])
+    assert next_staffed_step(Step(0, 0), chain((ALICE,), (), ())) == (None, [1, 2])
+    assert next_staffed_step(Step(1, 0), chain((ALICE,), (), repeat_count=1)) == (Step(0, 1), [])
+    assert next_staffed_step(Step(0, 0), chain((), (), repeat_count=2)) == (None, [1, 0, 1, 0, 1])
+
+
+def test_a_new_incident_pages_the_first_level_or_without_a_policy_its_assignee():
+    first = first_pages(chain((ALICE, BOB), (BOB,)), NOW)
+    assert (first.step_key, first.recipients, first.escalate_at) == (
+        "level-0-cycle-0",
+        (ALICE, BOB),
+        NOW + timedelta(minutes=5),
+    )
+    nobody_first = first_pages(chain((), (BOB,)), NOW)
+    assert (nobody_first.recipients, nobody_first.escalate_at) == ((), NOW)
+    no_policy = first_pages(OnCall(primary=ALICE), NOW)
+    assert (no_policy.step_key, no_policy.recipients, no_policy.escalate_at) == ("primary", (ALICE,), None)
+    assert first_pages(OnCall(primary=None), NOW).recipients == ()
+
+
+def test_the_assignee_is_the_primary_else_the_first_of_the_first_level():
+    assert chain((BOB,), primary=ALICE).assignee == ALICE
+    assert chain((BOB, ALICE)).assignee == BOB
+    assert chain((), (ALICE,)).assignee is None
+    assert chain((ALICE,)).policy_uuid is None
+    assert OnCall(None, policy_id="7f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d").policy_uuid is not None
+
+
 def test_deadlines_and_keys():
     assert escalation_deadline(NOW, delay_minutes=5) == NOW + timedelta(minutes=5)
     assert escalation_deadline(NOW, delay_minutes=-3) == NOW
@@ -55,13 +106,3 @@ def test_the_domain_has_no_framework_or_database_imports():
         roots = {m.split(".")[0] for m in modules}
         assert not roots & {"fastapi", "sqlalchemy", "httpx", "platform_common"}, path.name
         assert "datetime.now" not in path.read_text(), path.name
-
-
-def test_the_accelerated_clock_runs_faster_from_the_real_start():
-    from incident_management.timekeeping import AcceleratedClock
-    from platform_common.clock import ManualClock
-
-    real = ManualClock(NOW)
-    fast = AcceleratedClock(60, base=real)
-    real.advance(timedelta(seconds=2))
-    assert fast.now() == NOW + timedelta(minutes=2)

@@ -4,7 +4,7 @@ import email
 import email.policy
 from datetime import datetime
 
-from notification_service.domain.signing import verify
+from notification_service.domain.messages import verify
 from platform_testing import free_port
 
 # The signed one-click links incident-management makes for each recipient (opaque here).

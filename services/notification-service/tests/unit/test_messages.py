@@ -9,9 +9,8 @@ import pytest
 from notification_service.channels.base import is_public
 from notification_service.channels.slack import SlackChannel
 from notification_service.channels.webhook import WebhookChannel
-from notification_service.domain.messages import message_context, slack_payload, webhook_body
+from notification_service.domain.messages import message_context, sign, slack_payload, verify, webhook_body
 from notification_service.domain.retry import Outcome
-from notification_service.domain.signing import sign, verify
 from notification_service.rendering import Renderer, TemplateProblem
 
 INCIDENT = {

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.api.schemas import ActingIntegration
 from incident_management.config import Settings
-from incident_management.domain.actor import Actor
+from incident_management.domain.timeline import Actor
 from incident_management.workers.engine import IncidentEngine
 from platform_common.auth import Principal
 from platform_common.clock import Clock

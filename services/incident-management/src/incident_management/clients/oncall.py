@@ -1,56 +1,20 @@
-"""oncall-service: who is on call for a service or team, and its escalation chain."""
+"""oncall-service: who is on call for a service or team, and its escalation chain (read into
+`domain.escalation.OnCall`)."""
 
-import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from incident_management.domain.escalation import ChainLevel, OnCall, Person
 from platform_common.http import RetryableStatus, ServiceClient
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class OncallUnavailable(Exception):
     """oncall-service could not answer (down, timing out, or a 5xx); worth retrying later."""
-
-
-@dataclass(frozen=True)
-class Person:
-    """A user as oncall-service names them."""
-
-    id: str
-    name: str
-    email: str | None = None
-    # Where and what they take pages on, as oncall-service answered; passed on to
-    # notification-service with each page (None: oncall-service did not say).
-    contact: dict[str, Any] | None = None
-
-    @property
-    def label(self) -> str:
-        """How the timeline names them: name, else email, else id."""
-        return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
-
-
-@dataclass(frozen=True)
-class ChainLevel:
-    """One level of an escalation chain as oncall-service answers it."""
-
-    level: int
-    delay_minutes: float
-    users: tuple[Person, ...]
-
-
-@dataclass(frozen=True)
-class OnCall:
-    """Who is on call at `at` and the chain to escalate along (empty without a policy)."""
-
-    primary: Person | None
-    policy_id: str | None = None
-    policy_name: str | None = None
-    repeat_count: int = 0
-    levels: tuple[ChainLevel, ...] = field(default_factory=tuple)
 
 
 def contact_of(data: dict[str, Any]) -> dict[str, Any]:
@@ -113,41 +77,38 @@ class OncallClient:
         for params in ({"service": service}, {"team": team}):
             if not next(iter(params.values())):
                 continue
-            try:
-                response = await self.client.get("/api/v1/oncall/current", params={**params, "at": at.isoformat()})
-            except RetryableStatus as exc:
-                raise OncallUnavailable(f"oncall-service unavailable: {exc}") from exc
-            except httpx.HTTPError as exc:
-                raise OncallUnavailable(f"oncall-service unreachable: {type(exc).__name__}") from exc
-            if response.status_code == 404:
-                continue
-            if response.status_code != 200:
-                raise OncallUnavailable(f"oncall-service answered {response.status_code}")
-            try:
-                return parse_current(response.json())
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise OncallUnavailable(f"oncall-service answered an unreadable body: {exc}") from exc
+            response = await self._get("/api/v1/oncall/current", params={**params, "at": at.isoformat()})
+            if response.status_code != 404:
+                return _read(response, parse_current)
         return None
 
     async def contact(self, user_id: str) -> dict[str, Any]:
         """A user's contact methods and mutes (`GET /api/v1/users/{id}`), for a page whose
         recipient was chosen by hand; empty for a user oncall-service does not know
         (notification-service then records that nobody could be paged)."""
+        response = await self._get(f"/api/v1/users/{user_id}")
+        if response.status_code in (404, 422):
+            return contact_of({})
+        return _read(response, contact_of)
+
+    async def _get(self, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = await self.client.get(f"/api/v1/users/{user_id}")
+            return await self.client.get(path, **kwargs)
         except RetryableStatus as exc:
             raise OncallUnavailable(f"oncall-service unavailable: {exc}") from exc
         except httpx.HTTPError as exc:
             raise OncallUnavailable(f"oncall-service unreachable: {type(exc).__name__}") from exc
-        if response.status_code in (404, 422):
-            return contact_of({})
-        if response.status_code != 200:
-            raise OncallUnavailable(f"oncall-service answered {response.status_code}")
-        try:
-            return contact_of(response.json())
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise OncallUnavailable(f"oncall-service answered an unreadable body: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self.client.aclose()
+
+
+def _read(response: httpx.Response, parse: Callable[[Any], T]) -> T:
+    """A 200's body as `parse` reads it; OncallUnavailable for any other answer or an unreadable body."""
+    if response.status_code != 200:
+        raise OncallUnavailable(f"oncall-service answered {response.status_code}")
+    try:
+        return parse(response.json())
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise OncallUnavailable(f"oncall-service answered an unreadable body: {exc}") from exc

@@ -1,21 +1,21 @@
-"""Reads and writes of incident rows. Keyword-only; none of them commits."""
+"""Reads and writes of incidents, their timeline, notes and link uses. Keyword-only;
+none of them commits: the route or the worker cycle owns the transaction."""
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db.alerts import AlertEntry, alert_entries
-from incident_management.domain.actor import Actor
-from incident_management.domain.escalation import page_key
-from incident_management.domain.state import Status
+from incident_management.domain.links import LinkClaim
+from incident_management.domain.timeline import Actor, Entry
 from platform_common import queue
 from platform_db.enums import SEVERITIES
-from platform_db.models import Incident, IncidentNote, Page, TimelineEntry
+from platform_db.models import Incident, IncidentNote, LinkUse, TimelineEntry
 
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 SORTS = {
@@ -134,28 +134,48 @@ async def acting_user(session: AsyncSession, *, user_id: uuid.UUID) -> Actor | N
     return Actor(row.name, row.user_id) if row else None
 
 
-async def record(
+async def update_incident(
     session: AsyncSession,
     *,
     incident_id: uuid.UUID,
-    event_type: str,
-    actor: Actor,
-    message: str,
+    values: dict[str, Any],
     now: datetime,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Append one timeline entry (the table refuses edits)."""
-    session.add(
+    version: int | None = None,
+) -> bool:
+    """Write `values` and `updated_at`. With `version`, only while the row is still
+    at it, moving it on by one: False when another change came first. The session's
+    copy of the incident takes the values too, so nobody needs to read it again."""
+    statement = update(Incident).where(Incident.id == incident_id).values(**values, updated_at=now)
+    if version is not None:
+        statement = statement.where(Incident.version == version).values(version=version + 1)
+    result = await session.execute(statement.execution_options(synchronize_session="evaluate"))
+    return bool(result.rowcount)
+
+
+def record(session: AsyncSession, *, incident_id: uuid.UUID, now: datetime, entries: Sequence[Entry]) -> None:
+    """Append a change's timeline entries, in order (the table refuses edits);
+    the next flush writes them in one INSERT."""
+    session.add_all(
         TimelineEntry(
             incident_id=incident_id,
-            event_type=event_type,
-            actor=actor.name,
-            actor_id=actor.id,
-            message=message,
-            data=data or {},
+            event_type=entry.event_type,
+            actor=entry.actor.name,
+            actor_id=entry.actor.id,
+            message=entry.message,
+            data=entry.data,
             created_at=now,
         )
+        for entry in entries
     )
+
+
+def add_note(session: AsyncSession, *, incident_id: uuid.UUID, author: Actor, body: str, now: datetime) -> IncidentNote:
+    """A new note, written with the next flush."""
+    note = IncidentNote(
+        id=uuid.uuid4(), incident_id=incident_id, author=author.name, author_id=author.id, body=body, created_at=now
+    )
+    session.add(note)
+    return note
 
 
 async def timeline(session: AsyncSession, *, incident_id: uuid.UUID) -> list[TimelineEntry | AlertEntry]:
@@ -177,95 +197,45 @@ async def notes(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Incide
     return list((await session.execute(query)).scalars())
 
 
-async def pages(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Page]:
-    """An incident's pages, oldest first."""
-    query = select(Page).where(Page.incident_id == incident_id).order_by(Page.created_at, Page.recipient)
-    return list((await session.execute(query)).scalars())
-
-
-async def enqueue_page(
-    session: AsyncSession,
-    *,
-    incident_id: uuid.UUID,
-    step_key: str,
-    recipient: str,
-    event: str,
-    now: datetime,
-    contact: dict[str, Any] | None = None,
-) -> bool:
-    """Put one page in the outbox unless this (incident, step, user) already has one. True if new.
-    `contact`: the recipient's contact methods and mutes if known (None: looked up before sending)."""
-    statement = (
-        insert(Page)
-        .values(
-            id=uuid.uuid4(),
-            incident_id=incident_id,
-            step_key=step_key,
-            recipient=recipient,
-            event=event,
-            idempotency_key=page_key(str(incident_id), step_key, recipient),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            contact=contact,
-            notifications=[],
-            tracking=False,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(statement)
-    return bool(result.rowcount)
-
-
-async def cancel_pending_pages(session: AsyncSession, *, incident_id: uuid.UUID, now: datetime) -> int:
-    """Pages not yet handed over must not go out once someone has responded."""
-    result = await session.execute(
-        update(Page)
-        .where(Page.incident_id == incident_id, Page.status == "pending")
-        .values(status="cancelled", updated_at=now, last_error="incident no longer unacknowledged")
-    )
-    return int(result.rowcount or 0)
-
-
 async def claim_unassigned(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int, incident_id: uuid.UUID | None = None
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Incident]:
     """Incidents waiting for an on-call lookup whose retry time has come (ingestion's fallback rows too)."""
-    condition = and_(
+    due = and_(
         Incident.needs_assignment.is_(True),
         or_(Incident.next_assignment_at.is_(None), Incident.next_assignment_at <= now),
     )
-    if incident_id is not None:
-        condition = and_(condition, Incident.id == incident_id)
-    return await queue.claim(
-        session,
-        Incident,
-        due=condition,
-        order_by=[Incident.created_at],
-        lease=Incident.claimed_until,
-        now=now,
-        lease_until=lease_until,
-        limit=limit,
-    )
+    return await _claim(session, due, Incident.created_at, now=now, lease_until=lease_until, limit=limit)
 
 
 async def claim_due_escalations(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Incident]:
     """Unacknowledged incidents whose escalation timer has run out."""
-    condition = and_(
+    due = and_(
         Incident.status == "open",
         Incident.needs_assignment.is_(False),
         Incident.next_escalation_at.is_not(None),
         Incident.next_escalation_at <= now,
     )
+    return await _claim(session, due, Incident.next_escalation_at, now=now, lease_until=lease_until, limit=limit)
+
+
+async def _claim(
+    session: AsyncSession,
+    due: ColumnElement[bool],
+    oldest_first: Any,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[Incident]:
+    # The engine's work: each incident leased to one replica by `claimed_until`.
     return await queue.claim(
         session,
         Incident,
-        due=condition,
-        order_by=[Incident.next_escalation_at],
+        due=due,
+        order_by=[oldest_first],
         lease=Incident.claimed_until,
         now=now,
         lease_until=lease_until,
@@ -278,95 +248,6 @@ async def release(session: AsyncSession, *, incident_id: uuid.UUID) -> None:
     await queue.finish(session, Incident, key=incident_id, values={"claimed_until": None})
 
 
-async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Page]:
-    """Pages due for sending. The lease is `next_attempt_at` itself: a claimed page
-    is not due again until it runs out (or the send is recorded)."""
-    return await queue.claim(
-        session,
-        Page,
-        due=Page.status == "pending",
-        order_by=[Page.created_at],
-        lease=Page.next_attempt_at,
-        now=now,
-        lease_until=lease_until,
-        limit=limit,
-    )
-
-
-async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
-    """One page by id, or None."""
-    query = select(Page).where(Page.id == page_id).with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:
-    """The page notification-service knows by this key, locked: results of one page are folded in one at a time."""
-    query = (
-        select(Page)
-        .where(Page.incident_id == incident_id, Page.idempotency_key == idempotency_key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def summary(
-    session: AsyncSession, *, created_after: datetime, created_before: datetime, service: str | None
-) -> dict[str, Any]:
-    """Of the incidents created in the range: counts by status (`status_<s>`) and
-    severity (`sev_<s>`), and MTTA/MTTR count, mean, median and 95th percentile
-    (`mtta_p50`, ...; percentile_cont interpolates between closest ranks). One
-    query, so PostgreSQL aggregates and only one row travels."""
-    columns: list[Any] = [func.count().filter(Incident.status == s.value).label(f"status_{s.value}") for s in Status]
-    columns += [func.count().filter(Incident.severity == s).label(f"sev_{s}") for s in SEVERITIES]
-    for name, column in (("mtta", Incident.mtta_seconds), ("mttr", Incident.mttr_seconds)):
-        columns += [
-            func.count(column).label(f"{name}_count"),
-            func.avg(column).label(f"{name}_mean"),
-            func.percentile_cont(0.5).within_group(column).label(f"{name}_p50"),
-            func.percentile_cont(0.95).within_group(column).label(f"{name}_p95"),
-        ]
-    query = select(*columns).where(Incident.created_at >= created_after, Incident.created_at < created_before)
-    if service:
-        query = query.where(Incident.service == service)
-    return dict((await session.execute(query)).one()._mapping)
-
-
-async def daily(
-    session: AsyncSession,
-    *,
-    created_after: datetime,
-    created_before: datetime,
-    timezone: str,
-    service: str | None,
-    severity: str | None,
-) -> list[dict[str, Any]]:
-    """Per calendar day (in `timezone`) of the incidents created in the range: the
-    count, counts by severity, and MTTA/MTTR count, mean and median. One query over
-    the created_at range (ix_incidents_created_at, or ix_incidents_service_created_at
-    with a service); days without incidents are absent."""
-    day = func.date(func.timezone(timezone, Incident.created_at)).label("day")
-    columns: list[Any] = [day, func.count().label("total")]
-    columns += [func.count().filter(Incident.severity == s).label(f"sev_{s}") for s in SEVERITIES]
-    for name, column in (("mtta", Incident.mtta_seconds), ("mttr", Incident.mttr_seconds)):
-        columns += [
-            func.count(column).label(f"{name}_count"),
-            func.avg(column).label(f"{name}_mean"),
-            func.percentile_cont(0.5).within_group(column).label(f"{name}_p50"),
-        ]
-    query = (
-        select(*columns)
-        .where(Incident.created_at >= created_after, Incident.created_at < created_before)
-        .group_by(day)
-        .order_by(day)
-    )
-    if service:
-        query = query.where(Incident.service == service)
-    if severity:
-        query = query.where(Incident.severity == severity)
-    return [dict(row._mapping) for row in (await session.execute(query)).all()]
-
-
 async def timeline_counts(session: AsyncSession, *, incident_id: uuid.UUID) -> dict[str, int]:
     """How many timeline entries of each type the incident has."""
     query = (
@@ -375,3 +256,22 @@ async def timeline_counts(session: AsyncSession, *, incident_id: uuid.UUID) -> d
         .group_by(TimelineEntry.event_type)
     )
     return {key: int(count) for key, count in (await session.execute(query)).all()}
+
+
+async def link_use(session: AsyncSession, *, nonce: str) -> LinkUse | None:
+    """The use of the link with this nonce, if it was used."""
+    return await session.get(LinkUse, nonce)
+
+
+async def use_link(session: AsyncSession, *, claim: LinkClaim, now: datetime) -> bool:
+    """Store the use of a link, in a savepoint; False when it was used already (its
+    nonce is the key: of two taps at once, the second waits for the first and loses)."""
+    use = LinkUse(
+        nonce=claim.nonce, incident_id=claim.incident_id, user_id=claim.user_id, action=claim.action, used_at=now
+    )
+    try:
+        async with session.begin_nested():
+            session.add(use)
+    except IntegrityError:
+        return False
+    return True

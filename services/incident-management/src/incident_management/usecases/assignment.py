@@ -1,109 +1,131 @@
-"""Assignment from on-call: who owns a new incident, who is paged first, when it escalates."""
+"""Assignment and escalation from oncall-service's answer: who owns an incident,
+who is paged, when it moves on; and what happens while oncall-service cannot answer.
 
-import uuid
+Each takes the incident fresh and locked, in the engine's transaction for it.
+"""
+
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from incident_management.clients.oncall import OnCall
-from incident_management.db import queries
-from incident_management.domain.actor import ENGINE
-from incident_management.domain.escalation import Step, escalation_deadline
+from incident_management.db import pages, queries
+from incident_management.domain.escalation import (
+    OnCall,
+    Person,
+    Step,
+    escalation_deadline,
+    first_pages,
+    next_staffed_step,
+)
 from incident_management.domain.state import Status
+from incident_management.domain.timeline import ENGINE, Entry
 from platform_common.retry import retry_at as backoff_until
 from platform_db.models import Incident
-
-PRIMARY_STEP = "primary"
-
-
-def policy_uuid(value: str | None) -> uuid.UUID | None:
-    """An escalation policy id as oncall-service sent it, or None when it is not a UUID."""
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnCall | None, now: datetime) -> int:
     """Assign the incident from oncall-service's answer, queue the first pages and
-    start its escalation timer. `incident` is fresh and locked. Returns pages queued."""
-    previous_failures = incident.dependency_failures
-    incident.needs_assignment = False
-    incident.dependency_failures = 0
-    incident.next_assignment_at = None
-    incident.claimed_until = None
-    incident.updated_at = now
-    after = f" (after {previous_failures} failed attempts)" if previous_failures else ""
+    start its escalation timer. Returns pages queued."""
+    entry = _assign(incident, oncall, now)
+    if entry is not None:
+        queries.record(session, incident_id=incident.id, now=now, entries=[entry])
     if oncall is None:
-        await queries.record(
-            session,
-            incident_id=incident.id,
-            event_type="assignment_failed",
-            actor=ENGINE,
-            message=f"oncall-service knows no service {incident.service!r}"
-            + (f" nor team {incident.team!r}" if incident.team else "")
-            + "; the incident stays unassigned",
-            data={"reason": "unknown_service"},
-            now=now,
-        )
         return 0
-    first_level = oncall.levels[0] if oncall.levels else None
-    assignee = oncall.primary or (first_level.users[0] if first_level and first_level.users else None)
-    if incident.assigned_to is None and assignee is not None:
-        incident.assigned_to = assignee.id
-        await queries.record(
-            session,
-            incident_id=incident.id,
-            event_type="assigned",
-            actor=ENGINE,
-            message=f"Assigned to {assignee.label}, on call for {incident.service}{after}",
-            data={"assigned_to": assignee.id, "policy_id": oncall.policy_id},
-            now=now,
-        )
-    elif incident.assigned_to is None:
-        await queries.record(
-            session,
-            incident_id=incident.id,
-            event_type="assignment_failed",
-            actor=ENGINE,
-            message=f"Nobody is on call for {incident.service}; the incident stays unassigned",
-            data={"reason": "nobody_on_call"},
-            now=now,
-        )
-    incident.escalation_policy_id = policy_uuid(oncall.policy_id)
+    incident.escalation_policy_id = oncall.policy_uuid
     incident.escalation_level = 0
     incident.escalation_cycle = 0
     if incident.status != Status.OPEN:
         # Someone responded before on-call answered: nobody needs paging.
         incident.next_escalation_at = None
         return 0
-    if first_level is not None:
-        recipients = list(first_level.users)
-        step_key = Step(0, 0).key
-        incident.next_escalation_at = escalation_deadline(
-            # Nobody at the first level: move on at once instead of waiting its delay.
-            now,
-            delay_minutes=first_level.delay_minutes if recipients else 0,
-        )
-    else:
-        recipients = [assignee] if assignee else []
-        step_key = PRIMARY_STEP
+    first = first_pages(oncall, now)
+    incident.next_escalation_at = first.escalate_at
+    return await _page(session, incident, first.step_key, first.recipients, "triggered", now)
+
+
+def _assign(incident: Incident, oncall: OnCall | None, now: datetime) -> Entry | None:
+    """The incident no longer waits for on-call; whoever is on call owns it unless
+    someone does already. What the timeline says about it, if anything."""
+    failures = incident.dependency_failures
+    incident.needs_assignment = False
+    incident.dependency_failures = 0
+    incident.next_assignment_at = None
+    incident.claimed_until = None
+    incident.updated_at = now
+    if oncall is None:
+        team = f" nor team {incident.team!r}" if incident.team else ""
+        message = f"oncall-service knows no service {incident.service!r}{team}; the incident stays unassigned"
+        return Entry(ENGINE, "assignment_failed", message, {"reason": "unknown_service"})
+    if incident.assigned_to is not None:
+        return None
+    assignee = oncall.assignee
+    if assignee is None:
+        message = f"Nobody is on call for {incident.service}; the incident stays unassigned"
+        return Entry(ENGINE, "assignment_failed", message, {"reason": "nobody_on_call"})
+    incident.assigned_to = assignee.id
+    after = f" (after {failures} failed attempts)" if failures else ""
+    message = f"Assigned to {assignee.label}, on call for {incident.service}{after}"
+    return Entry(ENGINE, "assigned", message, {"assigned_to": assignee.id, "policy_id": oncall.policy_id})
+
+
+async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall: OnCall | None, now: datetime) -> bool:
+    """Move the incident one step along the chain oncall-service gave now: page
+    that level and set the next timer. `incident` is open and due. Returns True
+    when it escalated."""
+    incident.claimed_until = None
+    incident.dependency_failures = 0
+    incident.updated_at = now
+    current = Step(incident.escalation_level, incident.escalation_cycle)
+    step, skipped = next_staffed_step(current, oncall) if oncall else (None, [])
+    if oncall is None or step is None:
         incident.next_escalation_at = None
-    queued = 0
-    for recipient in recipients:
-        queued += await queries.enqueue_page(
-            session,
-            incident_id=incident.id,
-            step_key=step_key,
-            recipient=recipient.id,
-            event="triggered",
-            now=now,
-            contact=recipient.contact,
-        )
-    return queued
+        queries.record(session, incident_id=incident.id, now=now, entries=[_not_escalated(incident, oncall)])
+        return False
+    level = oncall.levels[step.level]
+    incident.escalation_policy_id = oncall.policy_uuid
+    incident.escalation_level = step.level
+    incident.escalation_cycle = step.cycle
+    incident.assigned_to = level.users[0].id
+    incident.next_escalation_at = escalation_deadline(now, delay_minutes=level.delay_minutes)
+    await _page(session, incident, step.key, level.users, "escalated", now)
+    repeat = f" (repeat {step.cycle} of {oncall.repeat_count})" if step.cycle else ""
+    names = ", ".join(user.label for user in level.users)
+    data = {
+        "level": step.level,
+        "cycle": step.cycle,
+        "users": [user.id for user in level.users],
+        "skipped_levels": skipped,
+        "next_escalation_at": incident.next_escalation_at.isoformat(),
+    }
+    message = f"Not acknowledged: escalated to level {step.level + 1}{repeat}: {names}"
+    queries.record(session, incident_id=incident.id, now=now, entries=[Entry(ENGINE, "escalated", message, data)])
+    return True
 
 
-async def record_oncall_failure(
+def _not_escalated(incident: Incident, oncall: OnCall | None) -> Entry:
+    """Why escalation stops here: no policy applies any more, or every level was paged."""
+    if oncall is None or not oncall.levels:
+        message = f"No escalation policy applies to {incident.service} any more; escalation stopped"
+        return Entry(ENGINE, "escalation_stopped", message)
+    message = "The escalation policy is exhausted: every level was paged and nobody acknowledged"
+    return Entry(
+        ENGINE,
+        "escalation_exhausted",
+        message,
+        {"level": incident.escalation_level, "cycle": incident.escalation_cycle},
+    )
+
+
+async def _page(
+    session: AsyncSession, incident: Incident, step_key: str, people: tuple[Person, ...], event: str, now: datetime
+) -> int:
+    recipients = {person.id: person.contact for person in people}
+    return await pages.enqueue_pages(
+        session, incident_id=incident.id, step_key=step_key, event=event, recipients=recipients, now=now
+    )
+
+
+def record_oncall_failure(
     session: AsyncSession,
     *,
     incident: Incident,
@@ -122,18 +144,11 @@ async def record_oncall_failure(
     else:
         incident.next_assignment_at = retry_at
     incident.claimed_until = None
-    if incident.dependency_failures == 1:
-        what = (
-            "escalation is delayed and will be retried"
-            if escalating
-            else "the incident stays unassigned; assignment will be retried"
-        )
-        await queries.record(
-            session,
-            incident_id=incident.id,
-            event_type="escalation_failed" if escalating else "assignment_failed",
-            actor=ENGINE,
-            message=f"{error}; {what}",
-            data={"reason": "oncall_unavailable", "error": error, "retry_at": retry_at.isoformat()},
-            now=now,
-        )
+    if incident.dependency_failures > 1:
+        return
+    if escalating:
+        event, what = "escalation_failed", "escalation is delayed and will be retried"
+    else:
+        event, what = "assignment_failed", "the incident stays unassigned; assignment will be retried"
+    data = {"reason": "oncall_unavailable", "error": error, "retry_at": retry_at.isoformat()}
+    queries.record(session, incident_id=incident.id, now=now, entries=[Entry(ENGINE, event, f"{error}; {what}", data)])

@@ -1,23 +1,19 @@
-"""Use cases behind the incident API: create, change (status, assignee, note), notes."""
+"""Use cases behind the incident API: open, change (status, assignee, note), notes.
+Each runs in the route's transaction; a change reads the incident once and writes
+its timeline entries together."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from incident_management.db import queries
-from incident_management.domain.actor import Actor
+from incident_management.db import pages, queries
+from incident_management.domain import timeline
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
+from incident_management.domain.timeline import Actor, Entry
 from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import Incident, IncidentNote
-
-STATUS_EVENTS = {
-    Status.ACKNOWLEDGED: "Acknowledged",
-    Status.IN_PROGRESS: "Work started",
-    Status.RESOLVED: "Resolved",
-}
 
 
 @dataclass(frozen=True)
@@ -92,51 +88,38 @@ async def create_incident(
         actor=actor,
         now=now,
     )
-    if not created:
-        return Outcome(await _require(session, incident_id))
     paged = False
-    if assigned_to is not None:
-        assignee = str(assigned_to)
-        await session.execute(
-            update(Incident)
-            .where(Incident.id == incident_id)
-            .values(assigned_to=assignee, needs_assignment=False, updated_at=now)
-        )
-        await queries.record(
-            session,
-            incident_id=incident_id,
-            event_type="assigned",
-            actor=actor,
-            message=f"Assigned to {assignee}",
-            data={"assigned_to": assignee},
-            now=now,
-        )
-        paged = await queries.enqueue_page(
-            session,
-            incident_id=incident_id,
-            step_key=assignment_step(1),
-            recipient=assignee,
-            event="triggered",
-            now=now,
-        )
-    return Outcome(await _require(session, incident_id), created=True, paged=paged)
+    if created and assigned_to is not None:
+        paged = await _assign_at_opening(session, incident_id, str(assigned_to), actor, now)
+    return Outcome(await _require(session, incident_id), created=created, paged=paged)
+
+
+async def _assign_at_opening(
+    session: AsyncSession, incident_id: uuid.UUID, assignee: str, actor: Actor, now: datetime
+) -> bool:
+    """The assignee chosen at opening owns the incident (on-call is not asked) and is paged."""
+    values = {"assigned_to": assignee, "needs_assignment": False}
+    await queries.update_incident(session, incident_id=incident_id, values=values, now=now)
+    queries.record(session, incident_id=incident_id, now=now, entries=[timeline.assigned_at_opening(assignee, actor)])
+    return await _page_assignee(session, incident_id, assignee, version=1, now=now)
 
 
 async def change_incident(
     session: AsyncSession,
     *,
     incident_id: uuid.UUID,
-    status: Status | None,
-    assign: bool,
-    assigned_to: uuid.UUID | None,
-    note: str | None,
     actor: Actor,
-    expected_version: int | None,
     now: datetime,
+    status: Status | None = None,
+    assign: bool = False,
+    assigned_to: uuid.UUID | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
 ) -> Outcome:
-    """Apply a responder's change. Status and assignee go through an optimistic
-    version check: of two concurrent changes one wins, the other gets 409 with
-    the current state. A new assignee must be a user who may act."""
+    """Apply a responder's change: a status, an assignee (with `assign`; None
+    unassigns), a note. Status and assignee go through an optimistic version
+    check: of two concurrent changes one wins, the other gets 409 with the
+    current state. A new assignee must be a user who may act."""
     incident = await _require(session, incident_id)
     _check_version(incident, expected_version)
     # Read before the UPDATE below: it refreshes `incident` in place.
@@ -146,23 +129,24 @@ async def change_incident(
     reassigned = assign and assignee != before.assignee
     if reassigned and assigned_to is not None:
         await _require_assignable(session, assigned_to)
-    values = _lifecycle_values(lifecycle) if lifecycle else {}
-    if reassigned:
-        values |= _assignee_values(assignee)
-    new_version = before.version
+    values = (_lifecycle_values(lifecycle) if lifecycle else {}) | (_assignee_values(assignee) if reassigned else {})
     if values:
-        new_version = await _write_versioned(session, incident_id, values, before.version, now)
+        await _write_versioned(session, incident_id, values, before.version, now)
     elif note is not None:
-        await session.execute(update(Incident).where(Incident.id == incident_id).values(updated_at=now))
+        await queries.update_incident(session, incident_id=incident_id, values={}, now=now)
+    entries: list[Entry] = []
     if lifecycle is not None:
-        await _record_transition(session, incident_id, lifecycle, before.status, actor, now)
+        entries.append(await _status_changed(session, incident_id, lifecycle, before.status, actor, now))
     paged = False
     if reassigned:
-        final_status = lifecycle.status if lifecycle else Status(before.status)
-        paged = await _reassign(session, incident_id, assignee, before.assignee, final_status, new_version, actor, now)
+        entries.append(timeline.reassigned(assignee, before.assignee, actor))
+        if incident.status != Status.RESOLVED:
+            paged = await _page_assignee(session, incident_id, assignee, version=incident.version, now=now)
     if note is not None:
-        await _add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
-    return _outcome(await _require(session, incident_id), lifecycle, before.status, paged)
+        added = queries.add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
+        entries.append(timeline.note_added(added.id, note, actor))
+    queries.record(session, incident_id=incident_id, now=now, entries=entries)
+    return _outcome(incident, lifecycle, before.status, paged)
 
 
 @dataclass(frozen=True)
@@ -226,84 +210,39 @@ def _assignee_values(assigned_to: str | None) -> dict[str, object]:
 
 async def _write_versioned(
     session: AsyncSession, incident_id: uuid.UUID, values: dict[str, object], version: int, now: datetime
-) -> int:
-    """Write `values` only if the row is still at `version`; the new version, or 409 for the loser of a race."""
-    new_version = version + 1
-    result = await session.execute(
-        update(Incident)
-        .where(Incident.id == incident_id, Incident.version == version)
-        .values(**values, version=new_version, updated_at=now)
-    )
-    if result.rowcount != 1:
+) -> None:
+    """Write `values` only if the row is still at `version`; 409 for the loser of a race."""
+    if not await queries.update_incident(session, incident_id=incident_id, values=values, now=now, version=version):
         latest = await _require(session, incident_id)
         raise Conflict(
             "The incident was changed by someone else at the same time; reload and retry",
             current_status=latest.status,
             version=latest.version,
         )
-    return new_version
 
 
-async def _record_transition(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    lifecycle: Lifecycle,
-    previous_status: str,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """Cancel pages a response makes pointless, and put the transition on the timeline."""
+async def _status_changed(
+    session: AsyncSession, incident_id: uuid.UUID, lifecycle: Lifecycle, previous: str, actor: Actor, now: datetime
+) -> Entry:
+    """Cancel the pages a response makes pointless; the transition's timeline entry."""
     cancelled = 0
     if not is_paging(lifecycle.status):
-        cancelled = await queries.cancel_pending_pages(session, incident_id=incident_id, now=now)
-    data: dict[str, object] = {"from": previous_status, "to": lifecycle.status.value}
-    if lifecycle.mtta_seconds is not None and previous_status == Status.OPEN:
-        data["mtta_seconds"] = lifecycle.mtta_seconds
-    if lifecycle.status is Status.RESOLVED:
-        data["mttr_seconds"] = lifecycle.mttr_seconds
-    if cancelled:
-        data["pages_cancelled"] = cancelled
-    await queries.record(
-        session,
-        incident_id=incident_id,
-        event_type=lifecycle.status.value,
-        actor=actor,
-        message=f"{STATUS_EVENTS[lifecycle.status]} by {actor.name}",
-        data=data,
-        now=now,
-    )
+        cancelled = await pages.cancel_pending_pages(session, incident_id=incident_id, now=now)
+    return timeline.status_changed(lifecycle, previous, actor, pages_cancelled=cancelled)
 
 
-async def _reassign(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    assigned_to: str | None,
-    previous: str | None,
-    final_status: Status,
-    version: int,
-    actor: Actor,
-    now: datetime,
+async def _page_assignee(
+    session: AsyncSession, incident_id: uuid.UUID, assignee: str | None, *, version: int, now: datetime
 ) -> bool:
-    """Put the reassignment on the timeline and page the new assignee (not for a resolved incident).
-    True when a page was queued."""
-    await queries.record(
-        session,
-        incident_id=incident_id,
-        event_type="assigned" if assigned_to else "unassigned",
-        actor=actor,
-        message=f"Assigned to {assigned_to} by {actor.name}" if assigned_to else f"Unassigned by {actor.name}",
-        data={"assigned_to": assigned_to, "previous": previous},
-        now=now,
-    )
-    if assigned_to is None or final_status is Status.RESOLVED:
+    """Page a person a responder assigned (nobody for an unassignment); True when a page was queued."""
+    if assignee is None:
         return False
-    return await queries.enqueue_page(
-        session,
-        incident_id=incident_id,
-        step_key=assignment_step(version),
-        recipient=assigned_to,
-        event="triggered",
-        now=now,
+    recipients = {assignee: None}  # their contact methods are looked up as the page goes out
+    step_key = assignment_step(version)
+    return bool(
+        await pages.enqueue_pages(
+            session, incident_id=incident_id, step_key=step_key, event="triggered", recipients=recipients, now=now
+        )
     )
 
 
@@ -318,30 +257,12 @@ def _outcome(changed: Incident, lifecycle: Lifecycle | None, previous_status: st
     )
 
 
-async def _add_note(
-    session: AsyncSession, *, incident_id: uuid.UUID, author: Actor, body: str, now: datetime
-) -> IncidentNote:
-    note = IncidentNote(
-        id=uuid.uuid4(), incident_id=incident_id, author=author.name, author_id=author.id, body=body, created_at=now
-    )
-    session.add(note)
-    preview = body if len(body) <= 200 else body[:197] + "..."
-    await queries.record(
-        session,
-        incident_id=incident_id,
-        event_type="note_added",
-        actor=author,
-        message=f"Note by {author.name}: {preview}",
-        data={"note_id": str(note.id)},
-        now=now,
-    )
-    return note
-
-
 async def add_note(
     session: AsyncSession, *, incident_id: uuid.UUID, author: Actor, body: str, now: datetime
 ) -> IncidentNote:
     """Add a note (allowed on resolved incidents too: postmortem findings)."""
-    await _require(session, incident_id)
-    await session.execute(update(Incident).where(Incident.id == incident_id).values(updated_at=now))
-    return await _add_note(session, incident_id=incident_id, author=author, body=body, now=now)
+    if not await queries.update_incident(session, incident_id=incident_id, values={}, now=now):
+        raise NotFound(f"Incident {incident_id} not found")
+    note = queries.add_note(session, incident_id=incident_id, author=author, body=body, now=now)
+    queries.record(session, incident_id=incident_id, now=now, entries=[timeline.note_added(note.id, body, author)])
+    return note

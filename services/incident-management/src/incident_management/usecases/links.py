@@ -5,14 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.config import Settings
 from incident_management.db import queries
-from incident_management.domain.actor import Actor
 from incident_management.domain.links import LinkClaim, LinkInvalid, LinkSigner
 from incident_management.domain.state import Status
+from incident_management.domain.timeline import Actor
 from incident_management.usecases import incidents
 from platform_common.errors import Conflict, Forbidden, NotFound, Unauthorized
 from platform_db.models import Incident, LinkUse
@@ -83,7 +82,7 @@ async def preview(session: AsyncSession, *, signer: LinkSigner, token: str) -> P
     """What the confirmation page shows before the person confirms."""
     claim = _claim(signer, token)
     incident = await _incident(session, claim)
-    used = await session.get(LinkUse, claim.nonce)
+    used = await queries.link_use(session, nonce=claim.nonce)
     reason = _stale(incident, claim, used is not None)
     if reason is None and await _acting_user(session, claim) is None:
         reason = NO_LONGER_MAY
@@ -109,23 +108,8 @@ async def use(session: AsyncSession, *, signer: LinkSigner, token: str, now: dat
     reason = _stale(incident, claim, used=False)
     if reason is not None:
         raise Conflict(reason, current_status=incident.status)
-    session.add(
-        LinkUse(
-            nonce=claim.nonce, incident_id=claim.incident_id, user_id=claim.user_id, action=claim.action, used_at=now
-        )
-    )
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict("This link was used already") from None
+    if not await queries.use_link(session, claim=claim, now=now):
+        raise Conflict("This link was used already")
     return await incidents.change_incident(
-        session,
-        incident_id=claim.incident_id,
-        status=TARGET[claim.action],
-        assign=False,
-        assigned_to=None,
-        note=None,
-        actor=actor,
-        expected_version=None,
-        now=now,
+        session, incident_id=claim.incident_id, actor=actor, now=now, status=TARGET[claim.action]
     )

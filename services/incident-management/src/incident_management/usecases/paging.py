@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
-from incident_management.domain.actor import ENGINE, NOTIFICATIONS
 from incident_management.domain.state import Status
+from incident_management.domain.timeline import ENGINE, NOTIFICATIONS, Entry
 from platform_common.auth import masked_address
 from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
@@ -35,14 +35,15 @@ def incident_payload(incident: Incident, ui_base_url: str) -> dict[str, Any]:
     }
 
 
-async def cancel(session: AsyncSession, *, page: Page, now: datetime) -> None:
+def cancel(page: Page, *, now: datetime) -> None:
     """Cancel a page that has not been sent."""
     page.status = "cancelled"
     page.last_error = "incident no longer needs this page"
     page.updated_at = now
 
 
-async def _record_final(session: AsyncSession, *, page: Page, delivery: dict[str, Any], now: datetime) -> None:
+def _final(page: Page, delivery: dict[str, Any]) -> Entry:
+    """A delivery's final result, as notification-service reported it."""
     # The timeline is read by every viewer and never rewritten: a Slack or webhook
     # target, the recipient's credential, goes in as scheme and host only.
     target = masked_address(delivery.get("channel"), delivery.get("target"))
@@ -53,29 +54,22 @@ async def _record_final(session: AsyncSession, *, page: Page, delivery: dict[str
         reason = delivery.get("error") or delivery.get("status")
         event = "notification_failed"
         message = f"Page to {page.recipient} via {channel} was not delivered: {delivery.get('status')} ({reason})"
-    await queries.record(
-        session,
-        incident_id=page.incident_id,
-        event_type=event,
-        actor=NOTIFICATIONS,
-        message=message,
-        data={
-            "recipient": page.recipient,
-            "step": page.step_key,
-            "notification_id": delivery.get("id"),
-            "channel": delivery.get("channel"),
-            "status": delivery.get("status"),
-            "error": delivery.get("error"),
-        },
-        now=now,
-    )
+    data = {
+        "recipient": page.recipient,
+        "step": page.step_key,
+        "notification_id": delivery.get("id"),
+        "channel": delivery.get("channel"),
+        "status": delivery.get("status"),
+        "error": delivery.get("error"),
+    }
+    return Entry(NOTIFICATIONS, event, message, data)
 
 
 def _is_final(delivery: dict[str, Any]) -> bool:
     return delivery.get("status") in FINAL_STATUSES
 
 
-async def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dict[str, Any]], now: datetime) -> None:
+def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dict[str, Any]], now: datetime) -> None:
     """notification-service accepted the page: it is sent, never to be sent again.
 
     A delivery may already have reported its result (a fast webhook can beat this
@@ -92,27 +86,19 @@ async def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dic
     page.tracking = not all(_is_final(d) for d in merged)
     channels = ", ".join(sorted({str(d.get("channel")) for d in deliveries})) or "no channel"
     retried = f" after {page.attempts} attempts" if page.attempts > 1 else ""
-    await queries.record(
-        session,
-        incident_id=page.incident_id,
-        event_type="paged",
-        actor=ENGINE,
-        message=f"Paged {page.recipient} ({page.event}) via {channels}{retried}",
-        data={
-            "recipient": page.recipient,
-            "step": page.step_key,
-            "event": page.event,
-            "idempotency_key": page.idempotency_key,
-            "notification_ids": [d.get("id") for d in deliveries],
-        },
-        now=now,
-    )
-    for delivery in deliveries:
-        if _is_final(delivery) and str(delivery.get("id")) not in reported:
-            await _record_final(session, page=page, delivery=delivery, now=now)
+    data = {
+        "recipient": page.recipient,
+        "step": page.step_key,
+        "event": page.event,
+        "idempotency_key": page.idempotency_key,
+        "notification_ids": [d.get("id") for d in deliveries],
+    }
+    entries = [Entry(ENGINE, "paged", f"Paged {page.recipient} ({page.event}) via {channels}{retried}", data)]
+    entries += [_final(page, d) for d in deliveries if _is_final(d) and str(d.get("id")) not in reported]
+    queries.record(session, incident_id=page.incident_id, now=now, entries=entries)
 
 
-async def record_unavailable(
+def record_unavailable(
     session: AsyncSession, *, page: Page, error: str, now: datetime, retry_base: float, retry_cap: float
 ) -> None:
     """notification-service is down: keep the page and try again later (once per outage in the timeline)."""
@@ -121,35 +107,27 @@ async def record_unavailable(
     page.updated_at = now
     page.next_attempt_at = retry_at(now, page.attempts, base=retry_base, cap=retry_cap)
     if page.attempts == 1:
-        await queries.record(
-            session,
-            incident_id=page.incident_id,
-            event_type="page_failed",
-            actor=ENGINE,
-            message=f"{error}; the page to {page.recipient} is kept and will be sent when it is back",
-            data={"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": True},
-            now=now,
-        )
+        message = f"{error}; the page to {page.recipient} is kept and will be sent when it is back"
+        _page_failed(session, page, message, error, retrying=True, now=now)
 
 
-async def record_rejected(session: AsyncSession, *, page: Page, error: str, now: datetime) -> None:
+def record_rejected(session: AsyncSession, *, page: Page, error: str, now: datetime) -> None:
     """notification-service refused the page for good: give it up, and say so."""
     page.attempts += 1
     page.status = "failed"
     page.last_error = error
     page.updated_at = now
-    await queries.record(
-        session,
-        incident_id=page.incident_id,
-        event_type="page_failed",
-        actor=ENGINE,
-        message=f"{error}; the page to {page.recipient} was given up",
-        data={"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": False},
-        now=now,
+    _page_failed(session, page, f"{error}; the page to {page.recipient} was given up", error, retrying=False, now=now)
+
+
+def _page_failed(session: AsyncSession, page: Page, message: str, error: str, *, retrying: bool, now: datetime) -> None:
+    data = {"recipient": page.recipient, "step": page.step_key, "error": error, "retrying": retrying}
+    queries.record(
+        session, incident_id=page.incident_id, now=now, entries=[Entry(ENGINE, "page_failed", message, data)]
     )
 
 
-async def record_result(session: AsyncSession, *, page: Page, delivery: dict[str, Any], now: datetime) -> bool:
+def record_result(session: AsyncSession, *, page: Page, delivery: dict[str, Any], now: datetime) -> bool:
     """One delivery's final result, pushed by notification-service: into the page and,
     the first time only (reports are retried, so they may come twice), the timeline.
     Returns whether it was new."""
@@ -163,5 +141,5 @@ async def record_result(session: AsyncSession, *, page: Page, delivery: dict[str
     )
     page.tracking = page.status == "pending" or not all(_is_final(d) for d in page.notifications)
     page.updated_at = now
-    await _record_final(session, page=page, delivery=merged, now=now)
+    queries.record(session, incident_id=page.incident_id, now=now, entries=[_final(page, merged)])
     return True

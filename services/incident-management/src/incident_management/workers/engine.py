@@ -9,21 +9,22 @@ while another service is being called and a crashed replica's claims expire.
 
 import logging
 import time
-import uuid
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from incident_management.clients.notifications import NotificationClient
-from incident_management.clients.oncall import OnCall, OncallClient, OncallUnavailable
+from incident_management.clients.oncall import OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import queries
+from incident_management.domain.escalation import OnCall
 from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE, cycle_finished
-from incident_management.usecases.assignment import apply_oncall, record_oncall_failure
-from incident_management.usecases.escalation import apply_escalation
+from incident_management.usecases.assignment import apply_escalation, apply_oncall, record_oncall_failure
 from incident_management.workers.outbox import PageOutbox
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database
 from platform_common.worker import Worker
+from platform_db.models import Incident
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ class IncidentEngine:
         self.clock = clock
         self.settings = settings
         self.oncall = oncall
-        self.notifications = notifications
         self.outbox = PageOutbox(db=db, clock=clock, settings=settings, notifications=notifications, oncall=oncall)
         self.worker = Worker(
             "incident-loop",
@@ -103,106 +103,81 @@ class IncidentEngine:
         cycle_finished()
         return report
 
-    # -- assignment ---------------------------------------------------------
-
-    async def assign_due(
-        self, report: CycleReport, *, incident_id: uuid.UUID | None = None, client: OncallClient | None = None
-    ) -> None:
+    async def assign_due(self, report: CycleReport) -> None:
         """Ask oncall-service for an assignee for incidents that need one."""
-        client = client or self.oncall
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            claimed = await queries.claim_unassigned(
-                session,
-                now=now,
-                lease_until=now + self._lease,
-                limit=self.settings.incident_worker_batch_size,
-                incident_id=incident_id,
-            )
-            claimed_ids = [(incident.id, incident.origin, incident.dependency_failures) for incident in claimed]
-            severities = {incident.id: incident.severity for incident in claimed}
-            lookups = {incident.id: (incident.service, incident.team) for incident in claimed}
-        answers = OncallLookups(client, self.clock)
-        for claimed_id, origin, failures in claimed_ids:
-            if origin == "ingestion_fallback" and failures == 0:
+        claimed = await self._claim(queries.claim_unassigned)
+        for incident in claimed:
+            if incident.origin == "ingestion_fallback" and incident.dependency_failures == 0:
                 # Created behind this service's back while it was down: count it now.
-                INCIDENTS_CREATED.labels(severity=severities[claimed_id]).inc()
-            service, team = lookups[claimed_id]
-            oncall, error = await answers.get(service, team)
-            try:
-                await self._finish_assignment(claimed_id, oncall, error, report)
-            except Exception as exc:
-                log.exception("assignment of an incident failed", extra={"incident_id": str(claimed_id)})
-                report.errors.append(f"assign {claimed_id}: {type(exc).__name__}")
-
-    async def _finish_assignment(
-        self, incident_id: uuid.UUID, oncall: OnCall | None, error: str | None, report: CycleReport
-    ) -> None:
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            incident = await queries.get_incident(session, incident_id=incident_id, for_update=True)
-            if incident is None:
-                return
-            if not incident.needs_assignment:  # a responder assigned it meanwhile
-                await queries.release(session, incident_id=incident_id)
-                return
-            if error is not None:
-                await record_oncall_failure(
-                    session,
-                    incident=incident,
-                    error=error,
-                    now=now,
-                    retry_base=self.settings.incident_retry_base_seconds,
-                    retry_cap=self.settings.incident_retry_max_seconds,
-                    escalating=False,
-                )
-                report.assignment_failures += 1
-                return
-            await apply_oncall(session, incident=incident, oncall=oncall, now=now)
-            report.assigned += 1
-
-    # -- escalation ---------------------------------------------------------
+                INCIDENTS_CREATED.labels(severity=incident.severity).inc()
+        await self._answer(claimed, report, escalating=False)
 
     async def escalate_due(self, report: CycleReport) -> None:
         """Page the next escalation level of incidents whose escalation is due."""
+        await self._answer(await self._claim(queries.claim_due_escalations), report, escalating=True)
+
+    async def _claim(self, claim: Callable[..., Awaitable[list[Incident]]]) -> list[Incident]:
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            claimed = await queries.claim_due_escalations(
+            return await claim(
                 session, now=now, lease_until=now + self._lease, limit=self.settings.incident_worker_batch_size
             )
-            work = [(incident.id, incident.service, incident.team, incident.next_escalation_at) for incident in claimed]
-        answers = OncallLookups(self.oncall, self.clock)
-        for incident_id, service, team, due_at in work:
-            oncall, error = await answers.get(service, team)
-            try:
-                if await self._finish_escalation(incident_id, due_at, oncall, error):
-                    report.escalated += 1
-                    ESCALATIONS.inc()
-            except Exception as exc:
-                log.exception("escalation of an incident failed", extra={"incident_id": str(incident_id)})
-                report.errors.append(f"escalate {incident_id}: {type(exc).__name__}")
 
-    async def _finish_escalation(
-        self, incident_id: uuid.UUID, due_at: object, oncall: OnCall | None, error: str | None
-    ) -> bool:
+    async def _answer(self, claimed: list[Incident], report: CycleReport, *, escalating: bool) -> None:
+        """Ask oncall-service about each claimed incident (once per service and team)
+        and act on its answer, each incident in a transaction of its own."""
+        answers = OncallLookups(self.oncall, self.clock)
+        what, verb = ("escalation", "escalate") if escalating else ("assignment", "assign")
+        for incident in claimed:
+            oncall, error = await answers.get(incident.service, incident.team)
+            try:
+                done = await self._finish(incident, oncall, error, escalating=escalating)
+            except Exception as exc:
+                log.exception("%s of an incident failed", what, extra={"incident_id": str(incident.id)})
+                report.errors.append(f"{verb} {incident.id}: {type(exc).__name__}")
+                continue
+            if escalating and done:
+                report.escalated += 1
+                ESCALATIONS.inc()
+            elif not escalating and done:
+                report.assigned += 1
+            elif not escalating and done is False:
+                report.assignment_failures += 1
+
+    async def _finish(
+        self, claimed: Incident, oncall: OnCall | None, error: str | None, *, escalating: bool
+    ) -> bool | None:
+        """Act on oncall-service's answer about an incident claimed earlier, locked again.
+        None when nothing is left to do, False when oncall-service could not answer (tried
+        again after a backoff), else whether it was assigned or escalated."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            incident = await queries.get_incident(session, incident_id=incident_id, for_update=True)
+            incident = await queries.get_incident(session, incident_id=claimed.id, for_update=True)
             if incident is None:
-                return False
-            if incident.status != "open" or incident.next_escalation_at != due_at:
-                # Acknowledged (or re-timed) while oncall-service was being asked: nothing to do.
-                await queries.release(session, incident_id=incident_id)
-                return False
+                return None
+            if not _still_due(incident, claimed.next_escalation_at, escalating=escalating):
+                await queries.release(session, incident_id=incident.id)
+                return None
             if error is not None:
-                await record_oncall_failure(
+                record_oncall_failure(
                     session,
                     incident=incident,
                     error=error,
                     now=now,
                     retry_base=self.settings.incident_retry_base_seconds,
                     retry_cap=self.settings.incident_retry_max_seconds,
-                    escalating=True,
+                    escalating=escalating,
                 )
                 return False
-            return await apply_escalation(session, incident=incident, oncall=oncall, now=now)
+            if escalating:
+                return await apply_escalation(session, incident=incident, oncall=oncall, now=now)
+            await apply_oncall(session, incident=incident, oncall=oncall, now=now)
+            return True
+
+
+def _still_due(incident: Incident, claimed_due_at: datetime | None, *, escalating: bool) -> bool:
+    """Whether the work claimed is still to do: a responder may have assigned the
+    incident, or acknowledged or re-timed it, while oncall-service was being asked."""
+    if escalating:
+        return incident.status == "open" and incident.next_escalation_at == claimed_due_at
+    return incident.needs_assignment

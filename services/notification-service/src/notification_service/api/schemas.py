@@ -93,6 +93,8 @@ class NotifyIn(BaseModel):
 
 
 class AcceptedNotification(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     channel: ChannelName | None
     target: str | None
@@ -102,6 +104,8 @@ class AcceptedNotification(BaseModel):
 
 
 class NotifyAccepted(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     status: Literal["accepted"] = "accepted"
     idempotency_key: str | None
     # True when this answer repeats an earlier request with the same key (nothing new was stored).

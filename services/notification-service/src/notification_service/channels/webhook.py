@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 
 from notification_service.channels.base import AttemptResult, post_json
-from notification_service.domain.messages import webhook_body
-from notification_service.domain.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from notification_service.domain.messages import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, webhook_body
 from notification_service.rendering import Renderer
 
 

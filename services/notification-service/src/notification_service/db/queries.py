@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +21,25 @@ async def get_request_by_key(session: AsyncSession, *, idempotency_key: str) -> 
     return await session.scalar(
         select(NotificationRequest).where(NotificationRequest.idempotency_key == idempotency_key)
     )
+
+
+async def add_request(session: AsyncSession, *, request: NotificationRequest) -> bool:
+    """Store a notify request, in a savepoint; False when its idempotency key is
+    taken (on PostgreSQL the insert waits for a racing request with the same key
+    to commit, then fails)."""
+    try:
+        async with session.begin_nested():
+            session.add(request)
+    except IntegrityError:
+        if request.idempotency_key is None:
+            raise
+        return False
+    return True
+
+
+def add_notifications(session: AsyncSession, *, notifications: list[Notification]) -> None:
+    """Store a request's notifications (written with the transaction's next flush)."""
+    session.add_all(notifications)
 
 
 async def request_notifications(session: AsyncSession, *, request_id: uuid.UUID) -> list[Notification]:

@@ -1,5 +1,8 @@
-"""The shapes receivers get: the template context, the webhook body, Slack blocks."""
+"""The shapes receivers get: the template context, the webhook body and its
+signature, Slack blocks."""
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +66,21 @@ def webhook_body(context: dict[str, Any], summary: str, sent_at: datetime) -> di
         "recipient": context["recipient"],
         "links": context["links"],
     }
+
+
+# Receivers recompute the HMAC over the raw body to know it came from us.
+SIGNATURE_HEADER = "X-Signature-256"
+TIMESTAMP_HEADER = "X-Timestamp"
+
+
+def sign(body: bytes, secret: bytes) -> str:
+    """`sha256=<hex HMAC-SHA256 of body>`, GitHub's convention, which many receivers already verify."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, secret: bytes, header: str) -> bool:
+    """Constant-time check of a signature header, as a receiver does it."""
+    return hmac.compare_digest(sign(body, secret), header)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -11,6 +11,7 @@ from notification_service.channels.base import AttemptResult
 from notification_service.db import queries
 from notification_service.domain.retry import NextStep, Outcome, next_step
 from platform_common.retry import retry_at
+from platform_db.models import Notification
 
 ABANDONED_ERROR = "the worker stopped before the attempt finished (its lease expired)"
 
@@ -47,24 +48,9 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_s
     exhausted: list[str] = []
     lease_until = now + timedelta(seconds=lease_seconds)
     for row in await queries.claim_due(session, now=now, lease_until=lease_until, limit=limit):
-        if row.status == "sending":
-            started = row.locked_at or now
-            queries.add_attempt(
-                session,
-                notification_id=row.id,
-                attempt=row.attempts,
-                result="abandoned",
-                error=ABANDONED_ERROR,
-                response_status=None,
-                duration_ms=max(0.0, (now - started).total_seconds() * 1000),
-                started_at=started,
-            )
-            if row.attempts >= row.max_attempts:
-                row.status, row.last_error, row.lock_token, row.updated_at = "failed", ABANDONED_ERROR, None, now
-                if row.callback_url:
-                    row.callback_due_at = now
-                exhausted.append(row.channel or "none")
-                continue
+        if row.status == "sending" and _abandoned(session, row, now):
+            exhausted.append(row.channel or "none")
+            continue
         row.status = "sending"
         row.attempts += 1
         row.lock_token = uuid.uuid4()
@@ -83,8 +69,30 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease_s
                 payload=row.payload,
             )
         )
-    await session.flush()
     return ClaimBatch(claims, exhausted)
+
+
+def _abandoned(session: AsyncSession, row: Notification, now: datetime) -> bool:
+    """A dead worker's claim, its lease run out: the attempt it started is recorded
+    as abandoned. True when that was the last attempt (the row fails, and its
+    result is owed to the caller)."""
+    started = row.locked_at or now
+    queries.add_attempt(
+        session,
+        notification_id=row.id,
+        attempt=row.attempts,
+        result="abandoned",
+        error=ABANDONED_ERROR,
+        response_status=None,
+        duration_ms=max(0.0, (now - started).total_seconds() * 1000),
+        started_at=started,
+    )
+    if row.attempts < row.max_attempts:
+        return False
+    row.status, row.last_error, row.lock_token, row.updated_at = "failed", ABANDONED_ERROR, None, now
+    if row.callback_url:
+        row.callback_due_at = now
+    return True
 
 
 async def record_attempt(

@@ -3,28 +3,14 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.db import queries
-from notification_service.domain.recipients import Target, UserProfile, plan_deliveries
+from notification_service.domain.recipients import PlannedDelivery, Target, UserProfile, plan_deliveries
+from platform_common.errors import Conflict
 from platform_db.models import Notification, NotificationRequest
-
-
-@dataclass(frozen=True)
-class NotifyCommand:
-    """A request to page someone about an incident."""
-
-    idempotency_key: str | None
-    event: str
-    incident: dict
-    user_id: str | None
-    targets: tuple[Target, ...]
-    message: str | None
-    callback_url: str | None = None
-    # Signed one-click acknowledge/resolve URLs for this recipient, made by the caller.
-    actions: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,74 +21,94 @@ class Accepted:
     idempotency_key: str | None
     notifications: list[Notification]
 
-
-async def find_replay(session: AsyncSession, *, idempotency_key: str) -> Accepted | None:
-    """The answer already given to this key, if any."""
-    existing = await queries.get_request_by_key(session, idempotency_key=idempotency_key)
-    if existing is None:
-        return None
-    notifications = await queries.request_notifications(session, request_id=existing.id)
-    return Accepted(False, idempotency_key, notifications)
+    @property
+    def duplicate(self) -> bool:
+        """True when this repeats an earlier request: nothing new was stored."""
+        return not self.created
 
 
 async def accept(
-    session: AsyncSession, *, command: NotifyCommand, user: UserProfile | None, now: datetime, max_attempts: int
+    session: AsyncSession,
+    *,
+    idempotency_key: str | None,
+    event: str,
+    incident: dict[str, Any],
+    user: UserProfile | None,
+    targets: tuple[Target, ...],
+    message: str | None,
+    callback_url: str | None,
+    actions: dict[str, str] | None,
+    now: datetime,
+    max_attempts: int,
 ) -> Accepted:
-    """Store the request and its notifications (pending, or suppressed with the reason).
+    """Store the request and its notifications (pending, or suppressed with the
+    reason); for an idempotency key seen before, answer what was stored then.
 
     Two racing requests with one key: the unique key makes the second insert
     fail (on PostgreSQL it waits for the first to commit), and it answers with
     the first one's notifications instead.
     """
+    if idempotency_key and (replay := await _replay(session, idempotency_key)):
+        return replay
     request = NotificationRequest(
         id=uuid.uuid4(),
-        idempotency_key=command.idempotency_key,
-        event=command.event,
-        incident_id=uuid.UUID(command.incident["id"]),
-        user_id=command.user_id,
+        idempotency_key=idempotency_key,
+        event=event,
+        incident_id=uuid.UUID(incident["id"]),
+        user_id=user.id if user else None,
         created_at=now,
     )
-    try:
-        async with session.begin_nested():
-            session.add(request)
-            await session.flush()
-    except IntegrityError:
-        if command.idempotency_key is None:
-            raise
-        replay = await find_replay(session, idempotency_key=command.idempotency_key)
-        if replay is None:
-            raise
-        return replay
-
-    plan = plan_deliveries(user=user, targets=command.targets, severity=command.incident["severity"])
-    payload = {"incident": command.incident, "message": command.message, "actions": command.actions}
+    if not await queries.add_request(session, request=request):  # its key was taken meanwhile
+        if replay := await _replay(session, str(idempotency_key)):
+            return replay
+        raise Conflict(f"idempotency_key {idempotency_key!r} is taken, but its request cannot be read")
+    payload = {"incident": incident, "message": message, "actions": actions}
     notifications = [
-        Notification(
-            id=uuid.uuid4(),
-            request_id=request.id,
-            idempotency_key=command.idempotency_key,
-            incident_id=request.incident_id,
-            event=command.event,
-            recipient=delivery.recipient,
-            channel=delivery.channel,
-            target=delivery.target,
-            severity=command.incident["severity"],
-            payload=payload,
-            status=delivery.status,
-            attempts=0,
-            max_attempts=max_attempts,
-            next_attempt_at=now,
-            last_error=delivery.suppressed_reason,
-            # Suppressed rows are final in the answer itself: nothing to report later.
-            callback_url=command.callback_url if delivery.status == "pending" else None,
-            created_at=now,
-            updated_at=now,
-            attempt_history=[],
-        )
-        for delivery in plan
+        _notification(request, delivery, payload, callback_url=callback_url, now=now, max_attempts=max_attempts)
+        for delivery in plan_deliveries(user=user, targets=targets, severity=incident["severity"])
     ]
-    session.add_all(notifications)
-    await session.flush()
+    queries.add_notifications(session, notifications=notifications)
     # The order a replay reads them back in, so both answers look the same.
     notifications.sort(key=lambda n: str(n.id))
-    return Accepted(True, command.idempotency_key, notifications)
+    return Accepted(True, idempotency_key, notifications)
+
+
+async def _replay(session: AsyncSession, idempotency_key: str) -> Accepted | None:
+    """The answer already given to this key, if any."""
+    existing = await queries.get_request_by_key(session, idempotency_key=idempotency_key)
+    if existing is None:
+        return None
+    return Accepted(False, idempotency_key, await queries.request_notifications(session, request_id=existing.id))
+
+
+def _notification(
+    request: NotificationRequest,
+    delivery: PlannedDelivery,
+    payload: dict[str, Any],
+    *,
+    callback_url: str | None,
+    now: datetime,
+    max_attempts: int,
+) -> Notification:
+    return Notification(
+        id=uuid.uuid4(),
+        request_id=request.id,
+        idempotency_key=request.idempotency_key,
+        incident_id=request.incident_id,
+        event=request.event,
+        recipient=delivery.recipient,
+        channel=delivery.channel,
+        target=delivery.target,
+        severity=payload["incident"]["severity"],
+        payload=payload,
+        status=delivery.status,
+        attempts=0,
+        max_attempts=max_attempts,
+        next_attempt_at=now,
+        last_error=delivery.suppressed_reason,
+        # Suppressed rows are final in the answer itself: nothing to report later.
+        callback_url=callback_url if delivery.status == "pending" else None,
+        created_at=now,
+        updated_at=now,
+        attempt_history=[],
+    )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, status
 
 from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.schemas import DeliveryRecorded, DeliveryResult
-from incident_management.db import queries
+from incident_management.db import pages
 from incident_management.usecases import paging
 from platform_common.auth import PLATFORM_ONLY
 from platform_common.errors import NotFound
@@ -29,9 +29,6 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 async def record_delivery(
     incident_id: uuid.UUID, body: DeliveryResult, session: SessionDep, clock: ClockDep
 ) -> DeliveryRecorded:
-    page = await queries.page_by_key(session, incident_id=incident_id, idempotency_key=body.idempotency_key)
-    if page is None:
-        raise NotFound(f"Incident {incident_id} has no page {body.idempotency_key!r}")
     delivery = {
         "id": str(body.notification_id),
         "channel": body.channel,
@@ -39,6 +36,9 @@ async def record_delivery(
         "status": body.status,
         "error": body.error,
     }
-    recorded = await paging.record_result(session, page=page, delivery=delivery, now=clock.now())
-    await session.commit()
+    async with session.begin():
+        page = await pages.page_by_key(session, incident_id=incident_id, idempotency_key=body.idempotency_key)
+        if page is None:
+            raise NotFound(f"Incident {incident_id} has no page {body.idempotency_key!r}")
+        recorded = paging.record_result(session, page=page, delivery=delivery, now=clock.now())
     return DeliveryRecorded(recorded=recorded)

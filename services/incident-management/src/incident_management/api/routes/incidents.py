@@ -27,11 +27,13 @@ from incident_management.api.schemas import (
     Severity,
     TimelineRead,
 )
-from incident_management.db import queries
+from incident_management.db import pages, queries
 from incident_management.db.alerts import alerts_of
 from incident_management.domain.state import Status
 from incident_management.metrics import observe_outcome
 from incident_management.usecases import incidents as use_cases
+from incident_management.usecases.incidents import Outcome
+from incident_management.workers.engine import IncidentEngine
 from platform_common.auth import VIEWER, Responder
 from platform_common.errors import NotFound, error_responses
 from platform_common.validation import NulFree, Offset, UtcDatetime
@@ -77,19 +79,19 @@ async def create_incident(
 ) -> IncidentRead:
     refuse_platform_fields(principal, id=body.id, opened_at=body.opened_at)
     now = clock.now()
-    outcome = await use_cases.create_incident(
-        session,
-        incident_id=body.id,
-        title=body.title,
-        service=body.service,
-        severity=body.severity,
-        description=body.description,
-        team=body.team,
-        assigned_to=body.assigned_to,
-        actor=actor_of(principal, body.acting_integration),
-        now=min(as_utc(body.opened_at) or now, now),
-    )
-    await session.commit()
+    async with session.begin():
+        outcome = await use_cases.create_incident(
+            session,
+            incident_id=body.id,
+            title=body.title,
+            service=body.service,
+            severity=body.severity,
+            description=body.description,
+            team=body.team,
+            assigned_to=body.assigned_to,
+            actor=actor_of(principal, body.acting_integration),
+            now=min(as_utc(body.opened_at) or now, now),
+        )
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
         return IncidentRead.model_validate(outcome.incident)
@@ -143,7 +145,7 @@ async def read_incident(incident_id: uuid.UUID, session: SessionDep) -> Incident
         alerts_truncated=truncated,
         notes=[NoteRead.model_validate(n) for n in await queries.notes(session, incident_id=incident_id)],
         timeline=[TimelineRead.model_validate(t) for t in await queries.timeline(session, incident_id=incident_id)],
-        pages=[PageRead.model_validate(p) for p in await queries.pages(session, incident_id=incident_id)],
+        pages=[PageRead.model_validate(p) for p in await pages.pages(session, incident_id=incident_id)],
     )
 
 
@@ -165,18 +167,23 @@ async def update_incident(
     clock: ClockDep,
     engine: EngineDep,
 ) -> IncidentRead:
-    outcome = await use_cases.change_incident(
-        session,
-        incident_id=incident_id,
-        status=body.status,
-        assign="assigned_to" in body.model_fields_set,
-        assigned_to=body.assigned_to,
-        note=body.note,
-        actor=actor_of(principal, body.acting_integration),
-        expected_version=body.version,
-        now=clock.now(),
-    )
-    await session.commit()
+    async with session.begin():
+        outcome = await use_cases.change_incident(
+            session,
+            incident_id=incident_id,
+            status=body.status,
+            assign="assigned_to" in body.model_fields_set,
+            assigned_to=body.assigned_to,
+            note=body.note,
+            actor=actor_of(principal, body.acting_integration),
+            expected_version=body.version,
+            now=clock.now(),
+        )
+    return changed(outcome, engine)
+
+
+def changed(outcome: Outcome, engine: IncidentEngine) -> IncidentRead:
+    """The answer to a committed change: its MTTA and MTTR counted, the engine woken for a page it queued."""
     observe_outcome(
         severity=outcome.incident.severity, created=False, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds
     )
@@ -189,10 +196,10 @@ async def update_incident(
 async def add_note(
     incident_id: uuid.UUID, body: NoteCreate, principal: Responder, session: SessionDep, clock: ClockDep
 ) -> NoteRead:
-    note = await use_cases.add_note(
-        session, incident_id=incident_id, author=actor_of(principal), body=body.body, now=clock.now()
-    )
-    await session.commit()
+    async with session.begin():
+        note = await use_cases.add_note(
+            session, incident_id=incident_id, author=actor_of(principal), body=body.body, now=clock.now()
+        )
     return NoteRead.model_validate(note)
 
 
@@ -218,7 +225,7 @@ async def list_timeline(incident_id: uuid.UUID, session: SessionDep) -> list[Tim
 async def list_pages(incident_id: uuid.UUID, session: SessionDep) -> list[PageRead]:
     if await queries.get_incident(session, incident_id=incident_id) is None:
         raise NotFound(f"Incident {incident_id} not found")
-    return [PageRead.model_validate(p) for p in await queries.pages(session, incident_id=incident_id)]
+    return [PageRead.model_validate(p) for p in await pages.pages(session, incident_id=incident_id)]
 
 
 @router.get(

@@ -8,9 +8,9 @@ sends the POST, so a link preview bot that fetches the URL changes nothing.
 from fastapi import APIRouter, Depends, Request
 
 from incident_management.api.deps import ClockDep, EngineDep, SessionDep
+from incident_management.api.routes.incidents import changed
 from incident_management.api.schemas import IncidentRead, LinkPreview, LinkUsed, LinkUser
 from incident_management.domain.links import LinkSigner
-from incident_management.metrics import observe_outcome
 from incident_management.usecases import links
 from platform_common.auth import SIGNED_LINK
 from platform_common.errors import error_responses
@@ -65,11 +65,6 @@ async def preview_link(token: str, request: Request, session: SessionDep) -> Lin
 async def use_link(
     token: str, request: Request, session: SessionDep, clock: ClockDep, engine: EngineDep
 ) -> IncidentRead:
-    outcome = await links.use(session, signer=_signer(request), token=token, now=clock.now())
-    await session.commit()
-    observe_outcome(
-        severity=outcome.incident.severity, created=False, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds
-    )
-    if outcome.paged:
-        engine.wake()
-    return IncidentRead.model_validate(outcome.incident)
+    async with session.begin():
+        outcome = await links.use(session, signer=_signer(request), token=token, now=clock.now())
+    return changed(outcome, engine)

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.routes.incidents import as_utc
 from incident_management.api.schemas import DailyStats, DayDurations, DayStats, DurationSummary, StatsSummary
-from incident_management.db import queries
+from incident_management.db import stats
 from incident_management.domain.state import Status
-from incident_management.domain.stats import calendar_days
 from platform_common.auth import VIEWER
 from platform_common.errors import Unprocessable
 from platform_common.validation import NulFree, UtcDatetime
@@ -45,7 +44,7 @@ async def summary(
     service: NulFree | None = None,
 ) -> StatsSummary:
     start, end = time_range(since, until, clock.now())
-    row = await queries.summary(session, created_after=start, created_before=end, service=service)
+    row = await stats.summary(session, created_after=start, created_before=end, service=service)
     by_status = {s.value: row[f"status_{s.value}"] for s in Status}
 
     def durations(name: str) -> DurationSummary:
@@ -80,7 +79,7 @@ async def daily(
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise Unprocessable(f"unknown time zone {timezone!r}; use an IANA name such as UTC or Europe/Berlin") from None
-    rows = await queries.daily(
+    rows = await stats.daily(
         session, created_after=start, created_before=end, timezone=timezone, service=service, severity=severity
     )
     found = {row["day"]: row for row in rows}
@@ -92,6 +91,15 @@ async def daily(
         severity=severity,
         days=[day_stats(day, found.get(day)) for day in calendar_days(start, end, zone)],
     )
+
+
+def calendar_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    """The calendar days in `zone` that [start, end) touches, in order: the day
+    series a chart draws, so days without incidents are there too."""
+    first = start.astimezone(zone).date()
+    # `end` is exclusive: a range ending at local midnight does not touch that day.
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def day_stats(day: date, row: dict[str, Any] | None) -> DayStats:

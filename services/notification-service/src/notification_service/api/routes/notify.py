@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, Response, status
 
 from notification_service.api.deps import ClockDep, SessionDep, SettingsDep, WorkerDep
-from notification_service.api.schemas import AcceptedNotification, NotifyAccepted, NotifyIn
+from notification_service.api.schemas import NotifyAccepted, NotifyIn
 from notification_service.domain.recipients import ContactMethod, Target, UserProfile
 from notification_service.metrics import NOTIFICATIONS_SENT
 from notification_service.usecases import notify
@@ -32,58 +32,39 @@ async def notify_route(
     clock: ClockDep,
     worker: WorkerDep,
 ) -> NotifyAccepted:
-    if body.idempotency_key:
-        replay = await notify.find_replay(session, idempotency_key=body.idempotency_key)
-        if replay is not None:
-            response.status_code = status.HTTP_200_OK
-            return _answer(replay)
-    user = None
-    if body.user_id is not None and body.contact is not None:
-        user = UserProfile(
-            id=str(body.user_id),
-            name=body.contact.name,
-            contact_methods=tuple(ContactMethod(m.type, m.address) for m in body.contact.contact_methods),
-            muted_channels=frozenset(body.contact.muted_channels),
-            muted_severities=frozenset(body.contact.muted_severities),
+    async with session.begin():
+        accepted = await notify.accept(
+            session,
+            idempotency_key=body.idempotency_key,
+            event=body.event,
+            incident=body.incident.model_dump(mode="json"),
+            user=_user(body),
+            targets=tuple(Target(t.channel, t.target) for t in body.targets or ()),
+            message=body.message,
+            callback_url=str(body.callback_url) if body.callback_url else None,
+            actions=body.actions.model_dump(mode="json") if body.actions else None,
+            now=clock.now(),
+            max_attempts=settings.notification_max_attempts,
         )
-    command = notify.NotifyCommand(
-        idempotency_key=body.idempotency_key,
-        event=body.event,
-        incident=body.incident.model_dump(mode="json"),
-        user_id=str(body.user_id) if body.user_id else None,
-        targets=tuple(Target(t.channel, t.target) for t in body.targets or ()),
-        message=body.message,
-        callback_url=str(body.callback_url) if body.callback_url else None,
-        actions=body.actions.model_dump(mode="json") if body.actions else None,
-    )
-    accepted = await notify.accept(
-        session, command=command, user=user, now=clock.now(), max_attempts=settings.notification_max_attempts
-    )
-    await session.commit()
-    if not accepted.created:
+    if accepted.duplicate:
         response.status_code = status.HTTP_200_OK
-        return _answer(accepted)
+        return NotifyAccepted.model_validate(accepted)
     for notification in accepted.notifications:
         if notification.status == "suppressed":
             NOTIFICATIONS_SENT.labels(notification.channel or "none", "suppressed").inc()
     if worker is not None:
         worker.wake()
-    return _answer(accepted)
+    return NotifyAccepted.model_validate(accepted)
 
 
-def _answer(accepted: notify.Accepted) -> NotifyAccepted:
-    return NotifyAccepted(
-        idempotency_key=accepted.idempotency_key,
-        duplicate=not accepted.created,
-        notifications=[
-            AcceptedNotification(
-                id=n.id,
-                channel=n.channel,
-                target=n.target,
-                recipient=n.recipient,
-                status=n.status,
-                last_error=n.last_error,
-            )
-            for n in accepted.notifications
-        ],
+def _user(body: NotifyIn) -> UserProfile | None:
+    """The user to page with the contact methods and mutes the caller sent (NotifyIn requires them together)."""
+    if body.user_id is None or body.contact is None:
+        return None
+    return UserProfile(
+        id=str(body.user_id),
+        name=body.contact.name,
+        contact_methods=tuple(ContactMethod(m.type, m.address) for m in body.contact.contact_methods),
+        muted_channels=frozenset(body.contact.muted_channels),
+        muted_severities=frozenset(body.contact.muted_severities),
     )

@@ -1,0 +1,98 @@
+"""The page outbox's rows (`incident_pages`). Keyword-only; none of them commits."""
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident_management.domain.escalation import page_key
+from platform_common import queue
+from platform_db.models import Page
+
+
+async def pages(session: AsyncSession, *, incident_id: uuid.UUID) -> list[Page]:
+    """An incident's pages, oldest first."""
+    query = select(Page).where(Page.incident_id == incident_id).order_by(Page.created_at, Page.recipient)
+    return list((await session.execute(query)).scalars())
+
+
+async def enqueue_pages(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    step_key: str,
+    event: str,
+    recipients: Mapping[str, dict[str, Any] | None],
+    now: datetime,
+) -> int:
+    """Put a page for each recipient (user id -> their contact methods and mutes if
+    known; None: looked up before sending) in the outbox, in one statement, except
+    where this (incident, step, user) has one already. How many are new."""
+    if not recipients:
+        return 0
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "incident_id": incident_id,
+            "step_key": step_key,
+            "recipient": recipient,
+            "event": event,
+            "idempotency_key": page_key(str(incident_id), step_key, recipient),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "contact": contact,
+            "notifications": [],
+            "tracking": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for recipient, contact in recipients.items()
+    ]
+    result = await session.execute(insert(Page).values(rows).on_conflict_do_nothing())
+    return int(result.rowcount or 0)
+
+
+async def cancel_pending_pages(session: AsyncSession, *, incident_id: uuid.UUID, now: datetime) -> int:
+    """Pages not yet handed over must not go out once someone has responded."""
+    result = await session.execute(
+        update(Page)
+        .where(Page.incident_id == incident_id, Page.status == "pending")
+        .values(status="cancelled", updated_at=now, last_error="incident no longer unacknowledged")
+    )
+    return int(result.rowcount or 0)
+
+
+async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Page]:
+    """Pages due for sending. The lease is `next_attempt_at` itself: a claimed page
+    is not due again until it runs out (or the send is recorded)."""
+    return await queue.claim(
+        session,
+        Page,
+        due=Page.status == "pending",
+        order_by=[Page.created_at],
+        lease=Page.next_attempt_at,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+    )
+
+
+async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
+    """One page by id, locked, or None."""
+    return await _locked(session, Page.id == page_id)
+
+
+async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:
+    """The page notification-service knows by this key, locked: results of one page are folded in one at a time."""
+    return await _locked(session, Page.incident_id == incident_id, Page.idempotency_key == idempotency_key)
+
+
+async def _locked(session: AsyncSession, *conditions: Any) -> Page | None:
+    # Fresh from the database, never a stale identity-map copy: the caller changes it.
+    query = select(Page).where(*conditions).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
