@@ -12,14 +12,15 @@ from alert_ingestion.api.routes import alerts, integrations, webhooks
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
-from alert_ingestion.usecases.incident_actions import IncidentActionSender
+from alert_ingestion.usecases import integrations as integration_keys
 from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
 from alert_ingestion.usecases.integrations import IntegrationKeys
 from alert_ingestion.usecases.rate_limit import RateLimiter
+from alert_ingestion.workers.incident_actions import IncidentActionSender
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
 from platform_common.clock import Clock, SystemClock
-from platform_common.db import database_urls
+from platform_common.db import Database, database_urls
 from platform_common.http import ServiceClient
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             on_actions=sender.send_soon,
         )
         if settings.environment == "local":
-            await _seed(app, settings, clock)
+            await _seed(db, settings, clock)
         if settings.ingest_gc_threshold:
             # Process-wide, like the event loop: set by the app that serves the process.
             gc.set_threshold(settings.ingest_gc_threshold, 20, 100)
@@ -106,14 +107,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
-async def _seed(app: FastAPI, settings: Settings, clock: Clock) -> None:
+async def _seed(db: Database, settings: Settings, clock: Clock) -> None:
     """Local runs start with one integration so alerts can be sent at once."""
     try:
-        key = await app.state.integration_keys.seed(
-            key=settings.seed_integration_key.get_secret_value() if settings.seed_integration_key else None,
-            service=settings.seed_integration_service,
-            now=clock.now(),
-        )
+        async with db.sessionmaker() as session, session.begin():
+            key = await integration_keys.seed(
+                session,
+                key=settings.seed_integration_key.get_secret_value() if settings.seed_integration_key else None,
+                service=settings.seed_integration_service,
+                now=clock.now(),
+            )
     except Exception:  # no schema yet (not migrated): the service still starts and says so in readiness
         log.exception("could not seed the local integration")
         return

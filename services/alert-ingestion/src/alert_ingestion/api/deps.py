@@ -1,14 +1,15 @@
-"""What routes receive: the per-process use cases built in the lifespan."""
+"""What routes receive: a session, and the per-process use cases built in the lifespan."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_ingestion.usecases.ingest import Ingestor
 from alert_ingestion.usecases.integrations import IntegrationKeys
 from alert_ingestion.usecases.rate_limit import RateLimiter
 from platform_common.clock import Clock
+from platform_common.db import get_session
 
 
 async def _ingestor(request: Request) -> Ingestor:
@@ -27,17 +28,11 @@ async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-async def _connection(request: Request):
-    """Reads only: one connection per request, no transaction kept open."""
-    async with request.app.state.db.engine.connect() as conn:
-        yield conn
-
-
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 KeysDep = Annotated[IntegrationKeys, Depends(_keys)]
 LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 ClockDep = Annotated[Clock, Depends(_clock)]
-ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 
 
 # Never in the URL: URLs are logged by every proxy on the way (the front door

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from alert_ingestion.api.deps import KEY_REQUIRED, ConnectionDep, bearer_key, client_wait
+from alert_ingestion.api.deps import KEY_REQUIRED, SessionDep, bearer_key, client_wait
 from alert_ingestion.api.responses import json_response, parse_body
 from alert_ingestion.api.schemas import AlertPage, AlertRead
 from alert_ingestion.db import queries
@@ -57,7 +57,7 @@ async def post_alert(request: Request) -> Response:
 
 @router.get("", response_model=AlertPage, summary="List alerts, newest first", dependencies=[Depends(VIEWER)])
 async def list_alerts(
-    conn: ConnectionDep,
+    session: SessionDep,
     service: NulFree | None = None,
     severity: Severity | None = None,
     status: AlertStatus | None = None,
@@ -73,7 +73,7 @@ async def list_alerts(
     offset: Offset = 0,
 ) -> Response:
     items, total = await queries.list_alerts(
-        conn,
+        session,
         filters={
             "service": service,
             "severity": severity,
@@ -97,8 +97,8 @@ async def list_alerts(
     summary="One alert, with the payload it came with",
     dependencies=[Depends(VIEWER)],
 )
-async def get_alert(alert_id: uuid.UUID, conn: ConnectionDep) -> Response:
-    alert = await queries.get_alert(conn, alert_id=alert_id)
+async def get_alert(alert_id: uuid.UUID, session: SessionDep) -> Response:
+    alert = await queries.get_alert(session, alert_id=alert_id)
     if alert is None:
         raise NotFound(f"Alert {alert_id} not found")
     return json_response(AlertRead.model_validate(alert))
