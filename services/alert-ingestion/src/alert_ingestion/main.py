@@ -12,10 +12,10 @@ from alert_ingestion.api.routes import alerts, integrations, webhooks
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
+from alert_ingestion.domain.rate_limit import RateLimiter
 from alert_ingestion.usecases import integrations as integration_keys
 from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
 from alert_ingestion.usecases.integrations import IntegrationKeys
-from alert_ingestion.usecases.rate_limit import RateLimiter
 from alert_ingestion.workers.incident_actions import IncidentActionSender
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers

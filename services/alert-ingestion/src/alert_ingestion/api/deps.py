@@ -1,6 +1,7 @@
 """What routes receive: a session, the per-process objects built in the
 lifespan, and, on the sender routes, the checks made before a body is read."""
 
+import time
 import uuid
 from typing import Annotated
 
@@ -53,12 +54,13 @@ def bearer_key(request: Request) -> str | None:
 def client_wait(request: Request, events: int = 1) -> float:
     """0.0 when this client address may send `events` more, else the seconds to wait."""
     client = request.scope.get("client")
-    return request.app.state.client_limiter.check(client[0] if client else "unknown", events)
+    address = client[0] if client else "unknown"
+    return request.app.state.client_limiter.check(address, now=time.monotonic(), events=events)
 
 
 def integration_wait(request: Request, integration_id: uuid.UUID, events: int = 1) -> float:
     """0.0 when this integration may send `events` more, else the seconds to wait."""
-    return request.app.state.rate_limiter.check(integration_id, events)
+    return request.app.state.rate_limiter.check(integration_id, now=time.monotonic(), events=events)
 
 
 async def sender(request: Request) -> KnownIntegration:
