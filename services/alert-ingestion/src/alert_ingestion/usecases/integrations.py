@@ -3,11 +3,11 @@
 import hashlib
 import logging
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import TTLCache
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,21 +48,20 @@ class IntegrationKeys:
 
     def __init__(self, db: Database, *, ttl: float) -> None:
         self.db = db
-        self.ttl = ttl
-        self._cache: dict[str, tuple[float, KnownIntegration | None]] = {}
+        # Bounded: unknown keys from a scanner must not grow memory forever.
+        self._cache: TTLCache[str, KnownIntegration | None] = TTLCache(maxsize=10_000, ttl=ttl)
 
     async def resolve(self, key: str) -> KnownIntegration | None:
         """The integration of a key, or None when unknown or revoked (cached for `ttl` seconds)."""
         digest = hash_key(key)
-        cached = self._cache.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        try:  # one lookup: between `in` and `[]` an entry can expire
+            return self._cache[digest]
+        except KeyError:
+            pass
         async with self.db.sessionmaker() as session:
             row = await queries.find_integration(session, key_hash=digest)
         found = KnownIntegration(row.id, row.service, row.type) if row and row.revoked_at is None else None
-        if len(self._cache) > 10_000:  # unknown keys from a scanner must not grow memory forever
-            self._cache.clear()
-        self._cache[digest] = (time.monotonic() + self.ttl, found)
+        self._cache[digest] = found
         return found
 
     def forget(self) -> None:
