@@ -179,7 +179,6 @@ def two_batching_processes(clean_database, incident_process):
         "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
         "READINESS_INTERVAL_SECONDS": "60",
         "LOG_LEVEL": "WARNING",
-        "INGEST_BATCHES_INFLIGHT": "3",
     }
     processes = [ServiceProcess("alert_ingestion", env) for _ in range(2)]
     with contextlib.ExitStack() as stack:
