@@ -22,10 +22,10 @@ from starlette.routing import Route
 
 from alert_ingestion.api.routes import alerts, pagerduty
 from alert_ingestion.config import Settings
+from alert_ingestion.domain.rate_limit import RateLimiter
 from alert_ingestion.main import create_app
 from alert_ingestion.usecases.ingest import Ingested
 from alert_ingestion.usecases.integrations import KnownIntegration
-from alert_ingestion.usecases.rate_limit import RateLimiter
 
 GENERIC = b'{"service":"demo","severity":"critical","message":"Disk 93% full on db-1"}'
 PAGERDUTY = (

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from alert_ingestion.config import Settings
 from alert_ingestion.main import create_app
+from alert_ingestion.usecases import integrations
 from incident_management.config import Settings as IncidentSettings
 from incident_management.main import create_app as create_incident_app
 from platform_common.clock import Clock
@@ -222,9 +223,10 @@ def sender_keys(app: Any) -> Callable[[httpx.Request], Any]:
         if not isinstance(service, str) or not service.strip():
             return
         if service not in keys:
-            _, keys[service] = await app.state.integration_keys.create(
-                name=f"{service} test sender", service=service, type_="generic", now=app.state.clock.now()
-            )
+            async with app.state.db.sessionmaker() as session, session.begin():
+                _, keys[service] = await integrations.create(
+                    session, name=f"{service} test sender", service=service, type_="generic", now=app.state.clock.now()
+                )
         request.headers["Authorization"] = f"Bearer {keys[service]}"
 
     return hook

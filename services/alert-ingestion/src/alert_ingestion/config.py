@@ -39,17 +39,11 @@ class Settings(BaseServiceSettings):
     # How long a looked-up integration key is trusted before asking the
     # database again (a revoked key stops working on other replicas within this).
     integration_cache_seconds: float = Field(default=5.0, ge=0)
-    # Write the trigger alerts that arrive together through one call of the rule
-    # (ingest_alerts) in one transaction (group commit), at most this many per
-    # batch, this many batches at once per process.
-    ingest_group_commit: bool = True
+    # The trigger alerts that arrive together are written through one call of the
+    # rule (ingest_alerts) in one transaction (group commit), at most this many:
+    # a larger batch costs fewer commits per alert, and each of its alerts waits
+    # for the whole batch.
     ingest_batch_max: int = Field(default=200, ge=1, le=5000)
-    ingest_batches_inflight: int = Field(default=2, ge=1, le=64)
-    # Python's garbage collector: a young-generation collection every this many
-    # net container allocations (Python's default, 700, runs one every couple
-    # of requests and a full scan of the ~100k start-up objects every few
-    # hundred, which was most of the p99). 0 keeps Python's defaults.
-    ingest_gc_threshold: int = Field(default=20_000, ge=0)
     # uvicorn worker processes for `python -m alert_ingestion`.
     ingest_workers: int = Field(default=1, ge=1, le=64)
     # Local runs only: the key of the integration seeded when none exists.

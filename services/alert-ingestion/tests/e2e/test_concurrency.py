@@ -170,26 +170,10 @@ async def test_concurrent_senders_across_two_processes_make_one_incident_each(tw
     assert all(p.process.poll() is None for p in [*two_processes, incident_process])
 
 
-@pytest.fixture
-def two_batching_processes(clean_database, incident_process):
-    env = {
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": as_service(clean_database, "alert_ingestion"),
-        "INCIDENT_SERVICE_URL": incident_process.url,
-        "INCIDENT_ACTIONS_WORKER_ENABLED": "false",
-        "READINESS_INTERVAL_SECONDS": "60",
-        "LOG_LEVEL": "WARNING",
-        "INGEST_BATCHES_INFLIGHT": "3",
-    }
-    processes = [ServiceProcess("alert_ingestion", env) for _ in range(2)]
-    with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(process) for process in processes]
-
-
-async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_processes, db):
+async def test_overlapping_batches_in_two_processes_never_deadlock(two_processes, db):
     """Batches of mixed services, severities and keys overlap in lock sets in
     every order; all must commit (a deadlock would be a 5xx), counts exact."""
-    a, b = two_batching_processes
+    a, b = two_processes
     severities = ("critical", "high", "low")
     async with burst_client() as http:
         senders = await sender_headers(http, a.url, [f"svc-{n}" for n in range(5)])
@@ -206,7 +190,7 @@ async def test_overlapping_batches_in_two_processes_never_deadlock(two_batching_
             )
             for i in range(300)
         ]
-        responses = await send_all(requests, two_batching_processes)
+        responses = await send_all(requests, two_processes)
 
     assert {r.status_code for r in responses} == {202}, [r.text for r in responses if r.status_code != 202][:3]
     assert db.scalar("SELECT count(*) FROM alerts") == 300

@@ -1,4 +1,4 @@
-from alert_ingestion.domain.rate_limit import new_bucket
+from alert_ingestion.domain.rate_limit import RateLimiter, new_bucket
 
 
 def test_burst_then_steady_rate():
@@ -21,3 +21,12 @@ def test_a_refused_group_takes_nothing():
     bucket = new_bucket(3, now=0.0)
     assert bucket.take(0.0, 4) > 0
     assert bucket.take(0.0, 3) == 0.0
+
+
+def test_the_limiter_keeps_a_bucket_per_key_and_zero_turns_it_off():
+    limiter = RateLimiter(60)
+    assert all(limiter.check("10.0.0.1", now=0.0) == 0.0 for _ in range(60))
+    assert limiter.check("10.0.0.1", now=0.0) == 1.0
+    assert limiter.check("10.0.0.2", now=0.0) == 0.0  # another sender's own minute
+    off = RateLimiter(0)
+    assert all(off.check("10.0.0.1", now=0.0) == 0.0 for _ in range(1000))

@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 Row = TypeVar("Row")
@@ -55,7 +55,7 @@ def is_free(lease: InstrumentedAttribute[Any], now: datetime) -> ColumnElement[b
 
 
 async def claim(
-    executor: AsyncSession | AsyncConnection,
+    session: AsyncSession,
     model: type[Row],
     *,
     due: ColumnElement[bool] | Sequence[ColumnElement[bool]],
@@ -70,9 +70,9 @@ async def claim(
 
     One statement: `UPDATE ... SET lease = lease_until [, values] WHERE pk IN
     (SELECT pk ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING *`. The rows come
-    back as `model` instances, fresh from the database (a session's identity
-    map is overwritten; on a bare connection they are detached copies), in
-    `order_by` order. Runs in the caller's transaction; nothing commits.
+    back as `model` instances, fresh from the database (the session's identity
+    map is overwritten), in `order_by` order. Runs in the caller's transaction;
+    nothing commits.
     """
     conditions = list(due) if isinstance(due, Sequence) else [due]
     (key,) = model.__mapper__.primary_key  # type: ignore[attr-defined]
@@ -88,16 +88,11 @@ async def claim(
     statement = (
         update(model).where(key.in_(picked.scalar_subquery())).values({lease.key: lease_until, **(values or {})})
     )
-    if isinstance(executor, AsyncSession):
-        result = await executor.scalars(
-            statement.returning(model),
-            execution_options={"synchronize_session": False, "populate_existing": True},
-        )
-        rows: list[Row] = list(result)
-    else:
-        table = model.__table__  # type: ignore[attr-defined]
-        found = await executor.execute(statement.returning(*table.c))
-        rows = [model(**row._mapping) for row in found]
+    result = await session.scalars(
+        statement.returning(model),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    )
+    rows: list[Row] = list(result)
     # RETURNING keeps no order; the subquery's order decided which rows, this restores it.
     names = [column.key for column in order_by]
     rows.sort(key=lambda row: tuple(getattr(row, name) for name in names))
@@ -105,7 +100,7 @@ async def claim(
 
 
 async def finish(
-    executor: AsyncSession | AsyncConnection,
+    session: AsyncSession,
     model: type[Row],
     *,
     key: Any,
@@ -120,7 +115,5 @@ async def finish(
     guards = list(still_ours) if isinstance(still_ours, Sequence) else [still_ours]
     (pk,) = model.__mapper__.primary_key  # type: ignore[attr-defined]
     statement = update(model).where(pk == key, *guards).values(dict(values))
-    if isinstance(executor, AsyncSession):
-        statement = statement.execution_options(synchronize_session=False)
-    result = await executor.execute(statement)
+    result = await session.execute(statement, execution_options={"synchronize_session": False})
     return result.rowcount == 1  # type: ignore[attr-defined]

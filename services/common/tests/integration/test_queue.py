@@ -52,9 +52,9 @@ async def engine(clean_database):
     await engine.dispose()
 
 
-async def claim(executor, *, now=NOW, limit=10, owner=None):
+async def claim(session, *, now=NOW, limit=10, owner=None):
     return await queue.claim(
-        executor,
+        session,
         Item,
         due=Item.status == "pending",
         order_by=[Item.position],
@@ -83,33 +83,35 @@ async def test_two_workers_take_disjoint_batches_without_waiting(engine):
 
 
 async def test_a_lease_keeps_the_claim_after_commit_and_frees_a_dead_workers_rows(engine):
-    async with engine.begin() as conn:  # a bare connection works too (alert-ingestion's style)
-        claimed = await claim(conn, limit=3, owner="dies")
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        claimed = await claim(session, limit=3, owner="dies")
     assert [item.position for item in claimed] == [1, 2, 3]
-    async with engine.begin() as conn:
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
         # No lock held any more, but the lease is: the next claimer gets the other seven.
-        assert [item.position for item in await claim(conn)] == [4, 5, 6, 7, 8, 9, 10]
-    async with engine.begin() as conn:
-        assert await claim(conn) == []
+        assert [item.position for item in await claim(session)] == [4, 5, 6, 7, 8, 9, 10]
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        assert await claim(session) == []
         # The first worker died: once its lease runs out, its rows are due again.
         later = NOW + LEASE + timedelta(seconds=1)
-        taken_over = await claim(conn, now=later, limit=5, owner="successor")
+        taken_over = await claim(session, now=later, limit=5, owner="successor")
     assert [item.position for item in taken_over] == [1, 2, 3, 4, 5]
 
 
 async def test_finish_writes_only_while_the_claim_is_still_ours(engine):
-    async with engine.begin() as conn:
-        (item,) = await claim(conn, limit=1, owner="late")
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        (item,) = await claim(session, limit=1, owner="late")
         later = NOW + LEASE + timedelta(seconds=1)
-        (again,) = await claim(conn, now=later, limit=1, owner="successor")
+        (again,) = await claim(session, now=later, limit=1, owner="successor")
         assert again.id == item.id
-        late = await queue.finish(conn, Item, key=item.id, values={"status": "done"}, still_ours=Item.owner == "late")
+        late = await queue.finish(
+            session, Item, key=item.id, values={"status": "done"}, still_ours=Item.owner == "late"
+        )
         current = await queue.finish(
-            conn, Item, key=item.id, values={"status": "done"}, still_ours=[Item.owner == "successor"]
+            session, Item, key=item.id, values={"status": "done"}, still_ours=[Item.owner == "successor"]
         )
         assert (late, current) == (False, True)
-        assert await queue.finish(conn, Item, key=uuid.uuid4(), values={"status": "done"}) is False
-        status = await conn.scalar(text("SELECT status FROM queue_test_items WHERE id = :id"), {"id": item.id})
+        assert await queue.finish(session, Item, key=uuid.uuid4(), values={"status": "done"}) is False
+        status = await session.scalar(text("SELECT status FROM queue_test_items WHERE id = :id"), {"id": item.id})
     assert status == "done"
 
 

@@ -1,14 +1,18 @@
-"""What routes receive: the per-process use cases built in the lifespan."""
+"""What routes receive: a session, the per-process objects built in the
+lifespan, and, on the sender routes, the checks made before a body is read."""
 
+import time
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_ingestion.usecases.ingest import Ingestor
-from alert_ingestion.usecases.integrations import IntegrationKeys
-from alert_ingestion.usecases.rate_limit import RateLimiter
+from alert_ingestion.usecases.integrations import IntegrationKeys, KnownIntegration
 from platform_common.clock import Clock
+from platform_common.db import get_session
+from platform_common.errors import TooManyRequests, Unauthorized
 
 
 async def _ingestor(request: Request) -> Ingestor:
@@ -19,25 +23,14 @@ async def _keys(request: Request) -> IntegrationKeys:
     return request.app.state.integration_keys
 
 
-async def _limiter(request: Request) -> RateLimiter:
-    return request.app.state.rate_limiter
-
-
 async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-async def _connection(request: Request):
-    """Reads only: one connection per request, no transaction kept open."""
-    async with request.app.state.db.engine.connect() as conn:
-        yield conn
-
-
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 KeysDep = Annotated[IntegrationKeys, Depends(_keys)]
-LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 ClockDep = Annotated[Clock, Depends(_clock)]
-ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 
 
 # Never in the URL: URLs are logged by every proxy on the way (the front door
@@ -61,4 +54,32 @@ def bearer_key(request: Request) -> str | None:
 def client_wait(request: Request, events: int = 1) -> float:
     """0.0 when this client address may send `events` more, else the seconds to wait."""
     client = request.scope.get("client")
-    return request.app.state.client_limiter.check(client[0] if client else "unknown", events)
+    address = client[0] if client else "unknown"
+    return request.app.state.client_limiter.check(address, now=time.monotonic(), events=events)
+
+
+def integration_wait(request: Request, integration_id: uuid.UUID, events: int = 1) -> float:
+    """0.0 when this integration may send `events` more, else the seconds to wait."""
+    return request.app.state.rate_limiter.check(integration_id, now=time.monotonic(), events=events)
+
+
+async def sender(request: Request) -> KnownIntegration:
+    """The integration a request sends for, in the order every sender route
+    checks (PagerDuty's /v2/enqueue answers the same checks in its own shape):
+    the client's rate, then the key before the body, so a sender without one
+    learns that first and nothing of its body is parsed."""
+    if wait := client_wait(request):
+        raise TooManyRequests("Too many alerts from this address; retry later", retry_after=wait)
+    key = bearer_key(request)
+    if key is None:
+        raise Unauthorized(KEY_REQUIRED)
+    integration = await request.app.state.integration_keys.resolve(key)
+    if integration is None:
+        raise Unauthorized("Unknown or revoked integration key")
+    return integration
+
+
+def within_rate(request: Request, integration: KnownIntegration, events: int = 1) -> None:
+    """429 when the integration would send more than its rate allows; `events` count together (a webhook's group)."""
+    if wait := integration_wait(request, integration.id, events):
+        raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)

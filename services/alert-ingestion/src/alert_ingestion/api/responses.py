@@ -8,6 +8,7 @@ from fastapi import Response
 from pydantic import BaseModel, ValidationError
 
 from alert_ingestion.formats.common import error_details
+from alert_ingestion.usecases.ingest import Ingested
 from platform_common.errors import BadRequest, Unprocessable
 from platform_common.validation import lone_surrogate
 
@@ -42,3 +43,13 @@ def parse_body(model: type[Model], body: bytes) -> Model:
         if problem := lone_surrogate(body):
             raise Unprocessable([problem]) from None
         raise BadRequest("Malformed JSON body") from None
+
+
+def accepted(outcome: Ingested) -> dict[str, Any]:
+    """What became of one alert, as the sender routes answer it (schemas.AlertAccepted)."""
+    return {
+        "alert_id": outcome.alert_id,
+        "incident_id": outcome.incident_id,
+        "fingerprint": outcome.fingerprint,
+        "action": outcome.result,
+    }

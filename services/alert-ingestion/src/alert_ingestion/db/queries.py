@@ -1,13 +1,14 @@
-"""Keyword-only queries on one connection. None of them commits: the use case
-owns the transaction."""
+"""Keyword-only queries on one session. None of them commits: the route or the
+worker cycle owns the transaction. (The hot path's writes go through
+db/alert_writer.py instead.)"""
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, text, true, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from platform_common import queue
@@ -16,26 +17,22 @@ from platform_db.models import Alert, IncidentAction, Integration
 OPEN = Alert.status != "resolved"
 
 
-async def find_integration(conn: AsyncConnection, *, key_hash: str) -> Integration | None:
+async def find_integration(session: AsyncSession, *, key_hash: str) -> Integration | None:
     """The integration with this key hash, revoked or not."""
-    row = (await conn.execute(select(Integration.__table__).where(Integration.key_hash == key_hash))).first()
-    return Integration(**row._mapping) if row else None
+    return await session.scalar(select(Integration).where(Integration.key_hash == key_hash))
 
 
-async def has_open_alerts(conn: AsyncConnection, *, incident_id: uuid.UUID) -> bool:
+async def has_open_alerts(session: AsyncSession, *, incident_id: uuid.UUID) -> bool:
     """True while any alert of the incident is still open."""
-    query = select(exists().where(Alert.incident_id == incident_id, OPEN))
-    return bool((await conn.execute(query)).scalar())
+    return bool(await session.scalar(select(exists().where(Alert.incident_id == incident_id, OPEN))))
 
 
-async def opening_alert(conn: AsyncConnection, *, incident_id: uuid.UUID) -> Alert | None:
+async def opening_alert(session: AsyncSession, *, incident_id: uuid.UUID) -> Alert | None:
     """The alert that reserved this incident (the one ingest_alerts() answered 'created')."""
-    query = select(Alert.__table__).where(Alert.incident_id == incident_id, Alert.action == "created")
-    row = (await conn.execute(query)).first()
-    return Alert(**row._mapping) if row else None
+    return await session.scalar(select(Alert).where(Alert.incident_id == incident_id, Alert.action == "created"))
 
 
-async def acting_integration(conn: AsyncConnection, *, incident_id: uuid.UUID) -> dict[str, str] | None:
+async def acting_integration(session: AsyncSession, *, incident_id: uuid.UUID) -> dict[str, str] | None:
     """The integration an incident change is recorded under: that of the
     incident's most recently received alert (the one whose trigger, acknowledge
     or resolve is being sent); None for alerts sent before keys were required."""
@@ -46,12 +43,12 @@ async def acting_integration(conn: AsyncConnection, *, incident_id: uuid.UUID) -
         .order_by(Alert.received_at.desc())
         .limit(1)
     )
-    row = (await conn.execute(query)).first()
+    row = (await session.execute(query)).first()
     return {"id": str(row.id), "name": row.name} if row else None
 
 
 async def open_incident(
-    conn: AsyncConnection,
+    session: AsyncSession,
     *,
     incident_id: uuid.UUID,
     title: str,
@@ -63,7 +60,7 @@ async def open_incident(
 ) -> bool:
     """The fallback: open the incident through incident-management's own function
     (database/sql/0006_one_owner/open_incident.sql). False when it exists already."""
-    result = await conn.execute(
+    opened = await session.scalar(
         text(
             "SELECT open_incident(:id, :title, :description, :service, NULL, :severity,"
             " 'ingestion_fallback', :actor, :now)"
@@ -78,11 +75,11 @@ async def open_incident(
             "now": now,
         },
     )
-    return bool(result.scalar())
+    return bool(opened)
 
 
 async def claim_actions(
-    conn: AsyncConnection,
+    session: AsyncSession,
     *,
     now: datetime,
     lease_until: datetime,
@@ -111,7 +108,7 @@ async def claim_actions(
         due.append(IncidentAction.incident_id == incident_id)
     # The lease is `next_attempt_at` itself: a claimed action is not due again until it runs out.
     return await queue.claim(
-        conn,
+        session,
         IncidentAction,
         due=due,
         order_by=[IncidentAction.seq],
@@ -124,7 +121,7 @@ async def claim_actions(
 
 
 async def finish_action(
-    conn: AsyncConnection,
+    session: AsyncSession,
     *,
     action_id: uuid.UUID,
     status: str,
@@ -135,7 +132,7 @@ async def finish_action(
 ) -> None:
     """Record an owed action's attempt: its status, attempts so far and when to try again."""
     await queue.finish(
-        conn,
+        session,
         IncidentAction,
         key=action_id,
         values={
@@ -149,7 +146,7 @@ async def finish_action(
 
 
 async def list_alerts(
-    conn: AsyncConnection,
+    session: AsyncSession,
     *,
     filters: dict[str, Any],
     since: datetime | None,
@@ -163,48 +160,44 @@ async def list_alerts(
         conditions.append(Alert.received_at >= since)
     if until is not None:
         conditions.append(Alert.received_at < until)
-    where = and_(True, *conditions)
-    total = (await conn.execute(select(func.count()).select_from(Alert).where(where))).scalar_one()
-    query = (
-        select(Alert.__table__).where(where).order_by(Alert.received_at.desc(), Alert.id).limit(limit).offset(offset)
+    total = await session.scalar(select(func.count()).select_from(Alert).where(*conditions)) or 0
+    rows = await session.scalars(
+        select(Alert).where(*conditions).order_by(Alert.received_at.desc(), Alert.id).limit(limit).offset(offset)
     )
-    return [Alert(**row._mapping) for row in await conn.execute(query)], total
+    return list(rows), total
 
 
-async def get_alert(conn: AsyncConnection, *, alert_id: uuid.UUID) -> Alert | None:
+async def get_alert(session: AsyncSession, *, alert_id: uuid.UUID) -> Alert | None:
     """One alert by id, or None."""
-    row = (await conn.execute(select(Alert.__table__).where(Alert.id == alert_id))).first()
-    return Alert(**row._mapping) if row else None
+    return await session.get(Alert, alert_id)
 
 
 async def list_integrations(
-    conn: AsyncConnection, *, include_revoked: bool, limit: int, offset: int
+    session: AsyncSession, *, include_revoked: bool, limit: int, offset: int
 ) -> tuple[list[Integration], int]:
     """One page of the integrations, oldest first, and how many there are;
     revoked ones only when asked."""
-    where = true() if include_revoked else Integration.revoked_at.is_(None)
-    query = select(Integration.__table__).where(where).order_by(Integration.created_at, Integration.id)
-    rows = await conn.execute(query.limit(limit).offset(offset))
-    total = (await conn.execute(select(func.count()).select_from(Integration).where(where))).scalar_one()
-    return [Integration(**row._mapping) for row in rows], total
+    conditions = [] if include_revoked else [Integration.revoked_at.is_(None)]
+    total = await session.scalar(select(func.count()).select_from(Integration).where(*conditions)) or 0
+    query = select(Integration).where(*conditions).order_by(Integration.created_at, Integration.id)
+    rows = await session.scalars(query.limit(limit).offset(offset))
+    return list(rows), total
 
 
-async def insert_integration(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
-    """Store a new integration."""
-    await conn.execute(insert(Integration), [values])
+async def insert_integration(session: AsyncSession, *, integration: Integration) -> None:
+    """Store a new integration (flushed, so a clash raises here, inside the caller's transaction)."""
+    session.add(integration)
+    await session.flush()
 
 
-async def revoke_integration(conn: AsyncConnection, *, integration_id: uuid.UUID, now: datetime) -> Integration | None:
-    """Mark an integration revoked; None when there is no such integration."""
-    await conn.execute(
-        update(Integration)
-        .where(Integration.id == integration_id, Integration.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    row = (await conn.execute(select(Integration.__table__).where(Integration.id == integration_id))).first()
-    return Integration(**row._mapping) if row else None
+async def revoke_integration(session: AsyncSession, *, integration_id: uuid.UUID, now: datetime) -> Integration | None:
+    """Mark an integration revoked (once: a second revocation keeps the first time); None when there is none."""
+    integration = await session.get(Integration, integration_id, with_for_update=True)
+    if integration is not None and integration.revoked_at is None:
+        integration.revoked_at = now
+    return integration
 
 
-async def any_integration(conn: AsyncConnection) -> bool:
+async def any_integration(session: AsyncSession) -> bool:
     """True when at least one integration exists."""
-    return bool((await conn.execute(select(exists().where(Integration.id.is_not(None))))).scalar())
+    return bool(await session.scalar(select(exists().where(Integration.id.is_not(None)))))

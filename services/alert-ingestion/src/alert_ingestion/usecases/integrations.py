@@ -1,14 +1,15 @@
-"""Integration keys: issue, look up (cached for a few seconds), revoke, seed."""
+"""Integration keys: issue, look up (cached for a few seconds), seed."""
 
 import hashlib
 import logging
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import TTLCache
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_ingestion.db import queries
 from platform_common.db import Database
@@ -41,68 +42,70 @@ class KnownIntegration:
 class IntegrationKeys:
     """Resolves keys to integrations. The cache holds hits and misses for
     `ttl` seconds: a hot sender costs no query; a revocation reaches other
-    replicas within `ttl` (this replica forgets at once)."""
+    replicas within `ttl` (this replica forgets at once). It opens its own
+    short session on a miss, as platform_common.auth's credential cache does:
+    a sender's request has no session of its own (the hot path opens none)."""
 
     def __init__(self, db: Database, *, ttl: float) -> None:
         self.db = db
-        self.ttl = ttl
-        self._cache: dict[str, tuple[float, KnownIntegration | None]] = {}
+        # Bounded: unknown keys from a scanner must not grow memory forever.
+        self._cache: TTLCache[str, KnownIntegration | None] = TTLCache(maxsize=10_000, ttl=ttl)
 
     async def resolve(self, key: str) -> KnownIntegration | None:
         """The integration of a key, or None when unknown or revoked (cached for `ttl` seconds)."""
         digest = hash_key(key)
-        cached = self._cache.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        async with self.db.engine.connect() as conn:
-            row = await queries.find_integration(conn, key_hash=digest)
+        try:  # one lookup: between `in` and `[]` an entry can expire
+            return self._cache[digest]
+        except KeyError:
+            pass
+        async with self.db.sessionmaker() as session:
+            row = await queries.find_integration(session, key_hash=digest)
         found = KnownIntegration(row.id, row.service, row.type) if row and row.revoked_at is None else None
-        if len(self._cache) > 10_000:  # unknown keys from a scanner must not grow memory forever
-            self._cache.clear()
-        self._cache[digest] = (time.monotonic() + self.ttl, found)
+        self._cache[digest] = found
         return found
 
     def forget(self) -> None:
         """Empty the cache, so a revocation counts at once in this process."""
         self._cache.clear()
 
-    async def create(
-        self,
-        *,
-        name: str,
-        service: str,
-        type_: str,
-        now: datetime,
-        key: str | None = None,
-        integration_id: uuid.UUID | None = None,
-    ) -> tuple[Integration, str]:
-        """Returns the stored integration and its key (shown once)."""
-        key = key or new_key()
-        values = {
-            "id": integration_id or uuid.uuid4(),
-            "name": name,
-            "service": service,
-            "type": type_,
-            "key_hash": hash_key(key),
-            "key_prefix": key[:8],
-            "created_at": now,
-            "revoked_at": None,
-        }
-        async with self.db.engine.begin() as conn:
-            await queries.insert_integration(conn, values=values)
-        return Integration(**values), key
 
-    async def seed(self, *, key: str | None, service: str, now: datetime) -> str | None:
-        """Local runs: when no integration exists, create one; returns its key if
-        this process created it (several workers may race; one wins)."""
-        async with self.db.engine.connect() as conn:
-            if await queries.any_integration(conn):
-                return None
-        try:
-            _, key = await self.create(
-                name="local seed", service=service, type_="pagerduty", now=now, key=key, integration_id=SEED_ID
+async def create(
+    session: AsyncSession,
+    *,
+    name: str,
+    service: str,
+    type_: str,
+    now: datetime,
+    key: str | None = None,
+    integration_id: uuid.UUID | None = None,
+) -> tuple[Integration, str]:
+    """Returns the stored integration and its key (shown once)."""
+    key = key or new_key()
+    integration = Integration(
+        id=integration_id or uuid.uuid4(),
+        name=name,
+        service=service,
+        type=type_,
+        key_hash=hash_key(key),
+        key_prefix=key[:8],
+        created_at=now,
+        revoked_at=None,
+    )
+    await queries.insert_integration(session, integration=integration)
+    return integration, key
+
+
+async def seed(session: AsyncSession, *, key: str | None, service: str, now: datetime) -> str | None:
+    """Local runs: when no integration exists, create one; returns its key if
+    this process created it (several workers may race; one wins)."""
+    if await queries.any_integration(session):
+        return None
+    try:
+        async with session.begin_nested():
+            _, key = await create(
+                session, name="local seed", service=service, type_="pagerduty", now=now, key=key, integration_id=SEED_ID
             )
-        except IntegrityError:  # another worker seeded first (same id): nothing to do
-            log.info("seed integration already created by another process")
-            return None
-        return key
+    except IntegrityError:  # another worker seeded first (same id): nothing to do
+        log.info("seed integration already created by another process")
+        return None
+    return key

@@ -5,15 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from alert_ingestion.api.deps import KEY_REQUIRED, ConnectionDep, bearer_key, client_wait
-from alert_ingestion.api.responses import json_response, parse_body
+from alert_ingestion.api.deps import SessionDep, sender, within_rate
+from alert_ingestion.api.responses import accepted, json_response, parse_body
 from alert_ingestion.api.schemas import AlertPage, AlertRead
 from alert_ingestion.db import queries
 from alert_ingestion.domain.alert import Severity
 from alert_ingestion.formats import generic
 from alert_ingestion.formats.generic import GenericAlertIn
 from platform_common.auth import VIEWER
-from platform_common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
+from platform_common.errors import Forbidden, NotFound
 from platform_common.validation import AwareUtcDatetime, NulFree, Offset
 from platform_db.enums import AlertFormat, AlertStatus
 
@@ -24,40 +24,20 @@ async def post_alert(request: Request) -> Response:
     """POST /api/v1/alerts, a hot route: a plain Starlette route (api/hot_routes.py,
     which also documents it), so it takes only the request and reads the
     per-process objects from app.state."""
-    state = request.app.state
-    ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
-    if wait := client_wait(request):
-        raise TooManyRequests("Too many alerts from this address; retry later", retry_after=wait)
-    # The key before the body: a sender without one learns that first, and nothing of it is parsed.
-    key = bearer_key(request)
-    if key is None:
-        raise Unauthorized(KEY_REQUIRED)
-    integration = await keys.resolve(key)
-    if integration is None:
-        raise Unauthorized("Unknown or revoked integration key")
+    integration = await sender(request)
     alert_in = parse_body(GenericAlertIn, await request.body())
     if alert_in.service is not None and alert_in.service != integration.service:
         # A key speaks for its own service only; otherwise any key could page any team.
         raise Forbidden(f"This integration key sends alerts for service {integration.service!r} only")
-    if wait := limiter.check(integration.id):
-        raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
-    outcome = await ingestor.ingest(
-        generic.to_alert(alert_in, service=integration.service), integration_id=integration.id
-    )
-    return json_response(
-        {
-            "alert_id": outcome.alert_id,
-            "incident_id": outcome.incident_id,
-            "fingerprint": outcome.fingerprint,
-            "action": outcome.result,
-        },
-        status_code=202,
-    )
+    within_rate(request, integration)
+    alert = generic.to_alert(alert_in, service=integration.service)
+    outcome = await request.app.state.ingestor.ingest(alert, integration_id=integration.id)
+    return json_response(accepted(outcome), status_code=202)
 
 
 @router.get("", response_model=AlertPage, summary="List alerts, newest first", dependencies=[Depends(VIEWER)])
 async def list_alerts(
-    conn: ConnectionDep,
+    session: SessionDep,
     service: NulFree | None = None,
     severity: Severity | None = None,
     status: AlertStatus | None = None,
@@ -73,7 +53,7 @@ async def list_alerts(
     offset: Offset = 0,
 ) -> Response:
     items, total = await queries.list_alerts(
-        conn,
+        session,
         filters={
             "service": service,
             "severity": severity,
@@ -97,8 +77,8 @@ async def list_alerts(
     summary="One alert, with the payload it came with",
     dependencies=[Depends(VIEWER)],
 )
-async def get_alert(alert_id: uuid.UUID, conn: ConnectionDep) -> Response:
-    alert = await queries.get_alert(conn, alert_id=alert_id)
+async def get_alert(alert_id: uuid.UUID, session: SessionDep) -> Response:
+    alert = await queries.get_alert(session, alert_id=alert_id)
     if alert is None:
         raise NotFound(f"Alert {alert_id} not found")
     return json_response(AlertRead.model_validate(alert))

@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from alert_ingestion.api.deps import ClockDep, ConnectionDep, KeysDep
+from alert_ingestion.api.deps import ClockDep, KeysDep, SessionDep
 from alert_ingestion.api.responses import json_response
 from alert_ingestion.api.schemas import IntegrationCreate, IntegrationCreated, IntegrationPage, IntegrationRead
 from alert_ingestion.db import queries
+from alert_ingestion.usecases import integrations
 from platform_common.auth import ADMIN, VIEWER
 from platform_common.errors import NotFound
 from platform_common.validation import Offset
@@ -23,8 +24,11 @@ router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
     summary="Issue a key (shown once)",
     dependencies=[Depends(ADMIN)],
 )
-async def create_integration(body: IntegrationCreate, keys: KeysDep, clock: ClockDep) -> Response:
-    integration, key = await keys.create(name=body.name, service=body.service, type_=body.type, now=clock.now())
+async def create_integration(body: IntegrationCreate, session: SessionDep, clock: ClockDep) -> Response:
+    async with session.begin():
+        integration, key = await integrations.create(
+            session, name=body.name, service=body.service, type_=body.type, now=clock.now()
+        )
     created = IntegrationCreated(**IntegrationRead.model_validate(integration).model_dump(), key=key)
     return json_response(created, 201)
 
@@ -36,12 +40,12 @@ async def create_integration(body: IntegrationCreate, keys: KeysDep, clock: Cloc
     dependencies=[Depends(VIEWER)],
 )
 async def list_integrations(
-    conn: ConnectionDep,
+    session: SessionDep,
     include_revoked: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> Response:
-    items, total = await queries.list_integrations(conn, include_revoked=include_revoked, limit=limit, offset=offset)
+    items, total = await queries.list_integrations(session, include_revoked=include_revoked, limit=limit, offset=offset)
     return json_response(IntegrationPage(items=[IntegrationRead.model_validate(i) for i in items], total=total))
 
 
@@ -51,9 +55,9 @@ async def list_integrations(
     summary="Revoke a key; alerts sent with it are refused",
     dependencies=[Depends(ADMIN)],
 )
-async def revoke_integration(integration_id: uuid.UUID, conn: ConnectionDep, keys: KeysDep, clock: ClockDep) -> None:
-    async with conn.begin():
-        integration = await queries.revoke_integration(conn, integration_id=integration_id, now=clock.now())
+async def revoke_integration(integration_id: uuid.UUID, session: SessionDep, keys: KeysDep, clock: ClockDep) -> None:
+    async with session.begin():
+        integration = await queries.revoke_integration(session, integration_id=integration_id, now=clock.now())
     if integration is None:
         raise NotFound(f"Integration {integration_id} not found")
     keys.forget()

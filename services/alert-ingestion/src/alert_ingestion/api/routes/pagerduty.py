@@ -6,7 +6,7 @@ import uuid
 from fastapi import Request, Response
 from pydantic import ValidationError
 
-from alert_ingestion.api.deps import client_wait
+from alert_ingestion.api.deps import client_wait, integration_wait
 from alert_ingestion.api.responses import is_malformed_json, json_response
 from alert_ingestion.formats import pagerduty
 from alert_ingestion.formats.common import error_messages
@@ -22,8 +22,6 @@ async def enqueue(request: Request) -> Response:
     """POST /v2/enqueue, a hot route: a plain Starlette route (api/hot_routes.py,
     which also documents it), so it takes only the request and reads the
     per-process objects from app.state."""
-    state = request.app.state
-    ingestor, keys, limiter = state.ingestor, state.integration_keys, state.rate_limiter
     if wait := client_wait(request):
         return _throttled(wait)
     body = await request.body()
@@ -39,14 +37,14 @@ async def enqueue(request: Request) -> Response:
             where = ".".join(str(part) for part in problem["loc"][1:])
             return _invalid([f"{where}: {problem['msg']}" if where else problem["msg"]])
         return _invalid(["Malformed JSON"], message="Malformed JSON in request body")
-    integration = await keys.resolve(event.routing_key)
+    integration = await request.app.state.integration_keys.resolve(event.routing_key)
     if integration is None:
         return _invalid(["routing_key: unknown or revoked integration key"])
-    if wait := limiter.check(integration.id):
+    if wait := integration_wait(request, integration.id):
         return _throttled(wait)
     dedup_key = event.dedup_key or pagerduty.generated_dedup_key(str(uuid.uuid4()))
     alert = pagerduty.to_alert(event, service=integration.service, dedup_key=dedup_key)
-    await ingestor.ingest(alert, integration_id=integration.id)
+    await request.app.state.ingestor.ingest(alert, integration_id=integration.id)
     return json_response({"status": "success", "message": "Event processed", "dedup_key": dedup_key}, 202)
 
 

@@ -6,52 +6,27 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from alert_ingestion.api.deps import KEY_REQUIRED, IngestorDep, KeysDep, LimiterDep, bearer_key, client_wait
-from alert_ingestion.api.responses import json_response, parse_body
+from alert_ingestion.api.deps import IngestorDep, sender, within_rate
+from alert_ingestion.api.responses import accepted, json_response, parse_body
 from alert_ingestion.api.schemas import WebhookAccepted
 from alert_ingestion.domain.alert import Format
 from alert_ingestion.formats import alertmanager
 from alert_ingestion.formats.alertmanager import AlertmanagerWebhook, GrafanaWebhook
 from alert_ingestion.usecases.ingest import Ingestor
-from alert_ingestion.usecases.integrations import IntegrationKeys
-from alert_ingestion.usecases.rate_limit import RateLimiter
 from platform_common.auth import INTEGRATION_KEY
 from platform_common.errors import BadRequest, TooManyRequests, Unauthorized, Unprocessable, error_responses
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 
-async def _receive(
-    request: Request,
-    ingestor: Ingestor,
-    keys: IntegrationKeys,
-    limiter: RateLimiter,
-    model: type[AlertmanagerWebhook],
-    fmt: Format,
-) -> Response:
-    if wait := client_wait(request):
-        raise TooManyRequests("Too many alerts from this address; retry later", retry_after=wait)
-    key = bearer_key(request)
-    if key is None:
-        raise Unauthorized(KEY_REQUIRED)
-    integration = await keys.resolve(key)
-    if integration is None:
-        raise Unauthorized("Unknown or revoked integration key")
+async def _receive(request: Request, ingestor: Ingestor, model: type[AlertmanagerWebhook], fmt: Format) -> Response:
+    integration = await sender(request)
     # The whole group is validated before anything is stored.
     webhook = parse_body(model, await request.body())
-    if wait := limiter.check(integration.id, len(webhook.alerts)):
-        raise TooManyRequests("Too many alerts for this integration; retry later", retry_after=wait)
+    within_rate(request, integration, len(webhook.alerts))
     results = []
     for alert in alertmanager.to_alerts(webhook, service=integration.service, fmt=fmt):
-        outcome = await ingestor.ingest(alert, integration_id=integration.id)
-        results.append(
-            {
-                "alert_id": outcome.alert_id,
-                "incident_id": outcome.incident_id,
-                "fingerprint": outcome.fingerprint,
-                "action": outcome.result,
-            }
-        )
+        results.append(accepted(await ingestor.ingest(alert, integration_id=integration.id)))
     return json_response({"status": "accepted", "alerts": results}, 202)
 
 
@@ -104,8 +79,8 @@ def _documented(model: type[AlertmanagerWebhook]) -> dict[str, Any]:
     dependencies=[Depends(INTEGRATION_KEY)],
     **_documented(AlertmanagerWebhook),
 )
-async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
-    return await _receive(request, ingestor, keys, limiter, AlertmanagerWebhook, "alertmanager")
+async def alertmanager_webhook(request: Request, ingestor: IngestorDep) -> Response:
+    return await _receive(request, ingestor, AlertmanagerWebhook, "alertmanager")
 
 
 @router.post(
@@ -115,5 +90,5 @@ async def alertmanager_webhook(request: Request, ingestor: IngestorDep, keys: Ke
     dependencies=[Depends(INTEGRATION_KEY)],
     **_documented(GrafanaWebhook),
 )
-async def grafana_webhook(request: Request, ingestor: IngestorDep, keys: KeysDep, limiter: LimiterDep) -> Response:
-    return await _receive(request, ingestor, keys, limiter, GrafanaWebhook, "grafana")
+async def grafana_webhook(request: Request, ingestor: IngestorDep) -> Response:
+    return await _receive(request, ingestor, GrafanaWebhook, "grafana")

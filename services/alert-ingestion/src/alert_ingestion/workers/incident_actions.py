@@ -75,8 +75,8 @@ class IncidentActionSender:
         was still being sent when it was owed goes right after it, not at the
         loop's next turn)."""
         now = self.now()
-        async with self.db.engine.begin() as conn:
-            claimed = await queries.claim_actions(conn, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
+        async with self.db.sessionmaker() as session, session.begin():
+            claimed = await queries.claim_actions(session, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
         counts = await asyncio.gather(*(self._send_in_turn(action) for action in claimed))
         return sum(counts)
 
@@ -89,9 +89,9 @@ class IncidentActionSender:
                 await self._send(action)
                 sent += 1
                 now = self.now()
-                async with self.db.engine.begin() as conn:
+                async with self.db.sessionmaker() as session, session.begin():
                     following = await queries.claim_actions(
-                        conn, now=now, lease_until=now + LEASE, limit=1, incident_id=incident_id
+                        session, now=now, lease_until=now + LEASE, limit=1, incident_id=incident_id
                     )
             except Exception:  # a claimed action's lease runs out and the loop retries it; the others go on
                 log.exception("sending an owed incident action failed", extra={"incident_id": str(incident_id)})
@@ -105,8 +105,8 @@ class IncidentActionSender:
         elif action.action == "resolve" and await self._superseded(action.incident_id):
             result, error = "done", "superseded: a new alert joined the incident"
         else:
-            async with self.db.engine.connect() as conn:
-                integration = await queries.acting_integration(conn, incident_id=action.incident_id)
+            async with self.db.sessionmaker() as session:
+                integration = await queries.acting_integration(session, incident_id=action.incident_id)
             result, error = await self.incidents.set_status(
                 incident_id=action.incident_id, action=action.action, integration=integration
             )
@@ -120,9 +120,9 @@ class IncidentActionSender:
                 action.action,
                 extra={"incident_id": str(action.incident_id), "error": error, "status": status},
             )
-        async with self.db.engine.begin() as conn:
+        async with self.db.sessionmaker() as session, session.begin():
             await queries.finish_action(
-                conn,
+                session,
                 action_id=action.id,
                 status=status,
                 attempts=attempts,
@@ -132,9 +132,9 @@ class IncidentActionSender:
             )
 
     async def _create(self, incident_id: uuid.UUID) -> tuple[str, str | None]:
-        async with self.db.engine.connect() as conn:
-            opener = await queries.opening_alert(conn, incident_id=incident_id)
-            integration = await queries.acting_integration(conn, incident_id=incident_id)
+        async with self.db.sessionmaker() as session:
+            opener = await queries.opening_alert(session, incident_id=incident_id)
+            integration = await queries.acting_integration(session, incident_id=incident_id)
         if opener is None:  # cannot happen while the rule writes both in one transaction
             return "done", "no opening alert"
         title = incident_title(service=opener.service, message=opener.message)
@@ -148,9 +148,9 @@ class IncidentActionSender:
             integration=integration,
         ):
             return "done", None
-        async with self.db.engine.begin() as conn:
+        async with self.db.sessionmaker() as session, session.begin():
             opened = await queries.open_incident(
-                conn,
+                session,
                 incident_id=incident_id,
                 title=title,
                 description=opener.message,
@@ -168,5 +168,5 @@ class IncidentActionSender:
         return "done", "opened by the fallback: incident-management did not take it"
 
     async def _superseded(self, incident_id: uuid.UUID) -> bool:
-        async with self.db.engine.connect() as conn:
-            return await queries.has_open_alerts(conn, incident_id=incident_id)
+        async with self.db.sessionmaker() as session:
+            return await queries.has_open_alerts(session, incident_id=incident_id)
