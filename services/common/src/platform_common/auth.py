@@ -138,6 +138,10 @@ def _split(tokens: str | None) -> list[str]:
     return [t.strip() for t in (tokens or "").split(",") if t.strip()]
 
 
+# A cached answer may be None (an unknown credential), so absence needs a marker of its own.
+_UNCACHED = object()
+
+
 class Authenticator:
     """Turns a request's credentials into a Principal (or None). One per app."""
 
@@ -187,8 +191,10 @@ class Authenticator:
     async def _lookup(self, secret: str, kind: str) -> Principal | None:
         digest = secret_hash(secret)
         key = f"{kind}:{digest}"
-        if key in self._cache:
-            return self._cache[key]
+        # One read: between `in` and `[]` a TTLCache entry can expire (a KeyError, a 500).
+        cached = self._cache.get(key, _UNCACHED)
+        if cached is not _UNCACHED:
+            return cached  # type: ignore[return-value]
         async with self.db.engine.connect() as conn:
             result = await conn.execute(
                 text("SELECT * FROM authenticate_credential(:hash, :now)"), {"hash": digest, "now": self._now()}
