@@ -58,7 +58,10 @@ async def test_with_correlation_off_a_hundred_distinct_alerts_sent_at_once_open_
     async with make_client(correlation_window_minutes=0) as client:
         before = await batches_written(client)
         burst = [
-            client.post("/api/v1/alerts", json={"service": "api", "severity": "high", "message": f"distinct {i}"})
+            client.post(
+                "/api/v1/alerts",
+                json={"service": "api", "severity": "high", "message": f"distinct {i}", "dedup_key": f"distinct-{i}"},
+            )
             for i in range(100)
         ]
         responses = await asyncio.gather(*burst)
