@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall_service.db import queries
 from oncall_service.domain.schedule import final_shifts
 from oncall_service.usecases.results import OnCallNow, OnCallPage, ScheduleRef, UserRef
-from oncall_service.usecases.schedules import list_schedules_statement, to_domain_layers, to_domain_overrides
+from oncall_service.usecases.schedules import to_domain_layers, to_domain_overrides
+from platform_db.models import Schedule
 
 LOOK_AHEAD = timedelta(days=31)
 
@@ -19,7 +20,7 @@ async def on_call_everywhere(
 ) -> OnCallPage:
     """One page of schedules (by name) with the person on call at `at` and when their shift ends."""
     schedules, total = await queries.page(
-        session, statement=list_schedules_statement(team_id=team_id), limit=limit, offset=offset
+        session, statement=queries.by_name(model=Schedule, team_id=team_id), limit=limit, offset=offset
     )
     horizon = at + LOOK_AHEAD
     overrides = await queries.overrides_between(session, schedule_ids=[s.id for s in schedules], start=at, end=horizon)

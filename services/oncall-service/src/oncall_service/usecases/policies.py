@@ -1,9 +1,7 @@
 """Escalation policies: create, change, remove, and read with target names."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
@@ -20,14 +18,6 @@ async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> Escalati
     if policy is None:
         raise NotFound(f"escalation policy {policy_id} not found")
     return policy
-
-
-def list_policies_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
-    """Policies by name, optionally of one team."""
-    statement = select(EscalationPolicy).order_by(EscalationPolicy.name, EscalationPolicy.id)
-    if team_id is not None:
-        statement = statement.where(EscalationPolicy.team_id == team_id)
-    return statement
 
 
 async def _levels(session: AsyncSession, levels: list[NewLevel]) -> list[EscalationLevel]:

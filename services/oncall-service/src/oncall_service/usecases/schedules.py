@@ -3,9 +3,7 @@
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
@@ -24,14 +22,6 @@ async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Sche
     if schedule is None:
         raise NotFound(f"schedule {schedule_id} not found")
     return schedule
-
-
-def list_schedules_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
-    """Schedules by name, optionally of one team."""
-    statement = select(Schedule).order_by(Schedule.name, Schedule.id)
-    if team_id is not None:
-        statement = statement.where(Schedule.team_id == team_id)
-    return statement
 
 
 def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:

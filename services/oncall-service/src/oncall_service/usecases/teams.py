@@ -1,9 +1,7 @@
 """Teams and their members; the services teams own."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
@@ -19,11 +17,6 @@ async def get_team(session: AsyncSession, *, team_id: uuid.UUID) -> Team:
     if team is None:
         raise NotFound(f"team {team_id} not found")
     return team
-
-
-def list_teams_statement() -> Select[Any]:
-    """Teams by name."""
-    return select(Team).order_by(Team.name, Team.id)
 
 
 async def _members(session: AsyncSession, members: list[NewMember]) -> list[TeamMember]:
@@ -106,14 +99,6 @@ async def get_service(session: AsyncSession, *, service_id: uuid.UUID) -> Servic
     if service is None:
         raise NotFound(f"service {service_id} not found")
     return service
-
-
-def list_services_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
-    """Services by name, optionally of one team."""
-    statement = select(Service).order_by(Service.name, Service.id)
-    if team_id is not None:
-        statement = statement.where(Service.team_id == team_id)
-    return statement
 
 
 async def create_service(session: AsyncSession, *, data: NewService) -> Service:

@@ -2,9 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
@@ -25,15 +23,6 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotFound(f"user {user_id} not found")
     return user
-
-
-def list_users_statement(*, search: str | None) -> Select[Any]:
-    """Users by name, optionally those whose name or email contains `search`."""
-    statement = select(User).order_by(User.name, User.id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        statement = statement.where((User.name.ilike(pattern)) | (User.email.ilike(pattern)))
-    return statement
 
 
 async def create_user(session: AsyncSession, *, data: NewUser) -> User:

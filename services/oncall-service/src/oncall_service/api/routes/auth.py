@@ -20,6 +20,7 @@ from oncall_service.api.schemas.auth import (
     TokenPage,
     TokenRead,
 )
+from oncall_service.db import credentials
 from oncall_service.usecases import accounts
 from oncall_service.usecases.accounts import Refused
 from platform_common.auth import OPEN, SESSION_COOKIE, Authenticator, SignedIn
@@ -154,7 +155,7 @@ async def change_password(
 
 @router.get("/tokens", summary="Your API tokens (their secrets are never shown again)")
 async def list_tokens(principal: SignedIn, session: SessionDep) -> TokenPage:
-    tokens = await accounts.tokens_of(session, user_id=_user_id(principal))
+    tokens = await credentials.tokens_of(session, user_id=_user_id(principal))
     return TokenPage(items=[TokenRead.model_validate(t) for t in tokens], total=len(tokens))
 
 

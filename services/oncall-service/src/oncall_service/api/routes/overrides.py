@@ -55,7 +55,7 @@ async def list_overrides(
     await get_schedule(session, schedule_id=schedule_id)
     rows, total = await queries.page(
         session,
-        statement=queries.overrides_of(schedule_id, start=start, end=end),
+        statement=queries.overrides_of(schedule_id=schedule_id, start=start, end=end),
         limit=pagination.limit,
         offset=pagination.offset,
     )

@@ -10,15 +10,16 @@ from oncall_service.api.presenters import layer_read, schedule_read
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.schedules import LayerIn, LayerRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
 from oncall_service.db import queries
-from oncall_service.usecases import schedules as service
+from oncall_service.usecases import schedules
 from platform_common.auth import ADMIN, VIEWER
+from platform_db.models import Schedule
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScheduleRead, dependencies=[Depends(ADMIN)])
 async def create_schedule(schedule_in: ScheduleCreate, session: SessionDep) -> ScheduleRead:
-    schedule = await service.create_schedule(session, data=commands.new_schedule(schedule_in))
+    schedule = await schedules.create_schedule(session, data=commands.new_schedule(schedule_in))
     await session.commit()
     return schedule_read(schedule)
 
@@ -29,7 +30,7 @@ async def list_schedules(
 ) -> Page[ScheduleRead]:
     rows, total = await queries.page(
         session,
-        statement=service.list_schedules_statement(team_id=team_id),
+        statement=queries.by_name(model=Schedule, team_id=team_id),
         limit=pagination.limit,
         offset=pagination.offset,
     )
@@ -39,12 +40,12 @@ async def list_schedules(
 
 @router.get("/{schedule_id}", response_model=ScheduleRead, dependencies=[Depends(VIEWER)])
 async def get_schedule(schedule_id: uuid.UUID, session: SessionDep) -> ScheduleRead:
-    return schedule_read(await service.get_schedule(session, schedule_id=schedule_id))
+    return schedule_read(await schedules.get_schedule(session, schedule_id=schedule_id))
 
 
 @router.patch("/{schedule_id}", response_model=ScheduleRead, dependencies=[Depends(ADMIN)])
 async def update_schedule(schedule_id: uuid.UUID, schedule_in: ScheduleUpdate, session: SessionDep) -> ScheduleRead:
-    schedule = await service.update_schedule(
+    schedule = await schedules.update_schedule(
         session, schedule_id=schedule_id, data=commands.schedule_changes(schedule_in)
     )
     await session.commit()
@@ -53,7 +54,7 @@ async def update_schedule(schedule_id: uuid.UUID, schedule_in: ScheduleUpdate, s
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def delete_schedule(schedule_id: uuid.UUID, session: SessionDep) -> None:
-    await service.delete_schedule(session, schedule_id=schedule_id)
+    await schedules.delete_schedule(session, schedule_id=schedule_id)
     await session.commit()
 
 
@@ -64,7 +65,7 @@ async def delete_schedule(schedule_id: uuid.UUID, session: SessionDep) -> None:
     dependencies=[Depends(ADMIN)],
 )
 async def add_layer(schedule_id: uuid.UUID, layer_in: LayerIn, session: SessionDep) -> LayerRead:
-    layer = await service.add_layer(session, schedule_id=schedule_id, data=commands.new_layer(layer_in))
+    layer = await schedules.add_layer(session, schedule_id=schedule_id, data=commands.new_layer(layer_in))
     await session.commit()
     return layer_read(layer)
 
@@ -73,7 +74,7 @@ async def add_layer(schedule_id: uuid.UUID, layer_in: LayerIn, session: SessionD
 async def replace_layer(
     schedule_id: uuid.UUID, layer_id: uuid.UUID, layer_in: LayerIn, session: SessionDep
 ) -> LayerRead:
-    layer = await service.replace_layer(
+    layer = await schedules.replace_layer(
         session, schedule_id=schedule_id, layer_id=layer_id, data=commands.new_layer(layer_in)
     )
     await session.commit()
@@ -84,5 +85,5 @@ async def replace_layer(
     "/{schedule_id}/layers/{layer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)]
 )
 async def delete_layer(schedule_id: uuid.UUID, layer_id: uuid.UUID, session: SessionDep) -> None:
-    await service.delete_layer(session, schedule_id=schedule_id, layer_id=layer_id)
+    await schedules.delete_layer(session, schedule_id=schedule_id, layer_id=layer_id)
     await session.commit()

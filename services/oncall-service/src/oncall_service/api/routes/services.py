@@ -9,15 +9,16 @@ from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.teams import ServiceCreate, ServiceRead, ServiceUpdate
 from oncall_service.db import queries
-from oncall_service.usecases import teams as service
+from oncall_service.usecases import teams
 from platform_common.auth import ADMIN, VIEWER
+from platform_db.models import Service
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ServiceRead, dependencies=[Depends(ADMIN)])
 async def create_service(service_in: ServiceCreate, session: SessionDep) -> ServiceRead:
-    created = await service.create_service(session, data=commands.new_service(service_in))
+    created = await teams.create_service(session, data=commands.new_service(service_in))
     await session.commit()
     return ServiceRead.model_validate(created)
 
@@ -28,7 +29,7 @@ async def list_services(
 ) -> Page[ServiceRead]:
     rows, total = await queries.page(
         session,
-        statement=service.list_services_statement(team_id=team_id),
+        statement=queries.by_name(model=Service, team_id=team_id),
         limit=pagination.limit,
         offset=pagination.offset,
     )
@@ -38,17 +39,17 @@ async def list_services(
 
 @router.get("/{service_id}", response_model=ServiceRead, dependencies=[Depends(VIEWER)])
 async def get_service(service_id: uuid.UUID, session: SessionDep) -> ServiceRead:
-    return ServiceRead.model_validate(await service.get_service(session, service_id=service_id))
+    return ServiceRead.model_validate(await teams.get_service(session, service_id=service_id))
 
 
 @router.patch("/{service_id}", response_model=ServiceRead, dependencies=[Depends(ADMIN)])
 async def update_service(service_id: uuid.UUID, service_in: ServiceUpdate, session: SessionDep) -> ServiceRead:
-    updated = await service.update_service(session, service_id=service_id, data=commands.service_changes(service_in))
+    updated = await teams.update_service(session, service_id=service_id, data=commands.service_changes(service_in))
     await session.commit()
     return ServiceRead.model_validate(updated)
 
 
 @router.delete("/{service_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def delete_service(service_id: uuid.UUID, session: SessionDep) -> None:
-    await service.delete_service(session, service_id=service_id)
+    await teams.delete_service(session, service_id=service_id)
     await session.commit()

@@ -9,15 +9,16 @@ from oncall_service.api.deps import PageDep, SessionDep
 from oncall_service.api.schemas.common import Page
 from oncall_service.api.schemas.teams import TeamCreate, TeamMemberRole, TeamRead, TeamUpdate
 from oncall_service.db import queries
-from oncall_service.usecases import teams as service
+from oncall_service.usecases import teams
 from platform_common.auth import ADMIN, VIEWER
+from platform_db.models import Team
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TeamRead, dependencies=[Depends(ADMIN)])
 async def create_team(team_in: TeamCreate, session: SessionDep) -> TeamRead:
-    team = await service.create_team(session, data=commands.new_team(team_in))
+    team = await teams.create_team(session, data=commands.new_team(team_in))
     await session.commit()
     return TeamRead.model_validate(team)
 
@@ -25,7 +26,7 @@ async def create_team(team_in: TeamCreate, session: SessionDep) -> TeamRead:
 @router.get("", response_model=Page[TeamRead], dependencies=[Depends(VIEWER)])
 async def list_teams(session: SessionDep, pagination: PageDep) -> Page[TeamRead]:
     rows, total = await queries.page(
-        session, statement=service.list_teams_statement(), limit=pagination.limit, offset=pagination.offset
+        session, statement=queries.by_name(model=Team), limit=pagination.limit, offset=pagination.offset
     )
     items = [TeamRead.model_validate(t) for t in rows]
     return Page[TeamRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
@@ -33,19 +34,19 @@ async def list_teams(session: SessionDep, pagination: PageDep) -> Page[TeamRead]
 
 @router.get("/{team_id}", response_model=TeamRead, dependencies=[Depends(VIEWER)])
 async def get_team(team_id: uuid.UUID, session: SessionDep) -> TeamRead:
-    return TeamRead.model_validate(await service.get_team(session, team_id=team_id))
+    return TeamRead.model_validate(await teams.get_team(session, team_id=team_id))
 
 
 @router.patch("/{team_id}", response_model=TeamRead, dependencies=[Depends(ADMIN)])
 async def update_team(team_id: uuid.UUID, team_in: TeamUpdate, session: SessionDep) -> TeamRead:
-    team = await service.update_team(session, team_id=team_id, data=commands.team_changes(team_in))
+    team = await teams.update_team(session, team_id=team_id, data=commands.team_changes(team_in))
     await session.commit()
     return TeamRead.model_validate(team)
 
 
 @router.delete("/{team_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def delete_team(team_id: uuid.UUID, session: SessionDep) -> None:
-    await service.delete_team(session, team_id=team_id)
+    await teams.delete_team(session, team_id=team_id)
     await session.commit()
 
 
@@ -53,12 +54,12 @@ async def delete_team(team_id: uuid.UUID, session: SessionDep) -> None:
 async def put_member(
     team_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, role_in: TeamMemberRole | None = None
 ) -> TeamRead:
-    team = await service.put_member(session, team_id=team_id, user_id=user_id, role=(role_in or TeamMemberRole()).role)
+    team = await teams.put_member(session, team_id=team_id, user_id=user_id, role=(role_in or TeamMemberRole()).role)
     await session.commit()
     return TeamRead.model_validate(team)
 
 
 @router.delete("/{team_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def remove_member(team_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep) -> None:
-    await service.remove_member(session, team_id=team_id, user_id=user_id)
+    await teams.remove_member(session, team_id=team_id, user_id=user_id)
     await session.commit()

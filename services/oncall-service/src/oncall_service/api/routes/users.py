@@ -17,8 +17,7 @@ from oncall_service.api.schemas.users import (
     UserUpdate,
 )
 from oncall_service.db import queries
-from oncall_service.usecases import accounts
-from oncall_service.usecases import users as service
+from oncall_service.usecases import accounts, users
 from platform_common.auth import ADMIN, SELF_OR_ADMIN, VIEWER, Authenticator, SelfOrAdmin
 from platform_common.errors import Forbidden, NotFound
 from platform_common.validation import NulFree
@@ -28,7 +27,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead, dependencies=[Depends(ADMIN)])
 async def create_user(user_in: UserCreate, session: SessionDep) -> UserRead:
-    user = await service.create_user(session, data=commands.new_user(user_in))
+    user = await users.create_user(session, data=commands.new_user(user_in))
     await session.commit()
     return UserRead.model_validate(user)
 
@@ -38,7 +37,7 @@ async def list_users(
     session: SessionDep, pagination: PageDep, q: Annotated[NulFree | None, Query(max_length=200)] = None
 ) -> Page[UserRead]:
     rows, total = await queries.page(
-        session, statement=service.list_users_statement(search=q), limit=pagination.limit, offset=pagination.offset
+        session, statement=queries.users_matching(search=q), limit=pagination.limit, offset=pagination.offset
     )
     items = [UserRead.model_validate(u) for u in rows]
     return Page[UserRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
@@ -53,7 +52,7 @@ async def get_user(user_id: str, session: SessionDep) -> UserRead:
         parsed = uuid.UUID(user_id)
     except ValueError:
         raise NotFound(f"user {user_id} not found") from None
-    return UserRead.model_validate(await service.get_user(session, user_id=parsed))
+    return UserRead.model_validate(await users.get_user(session, user_id=parsed))
 
 
 @router.patch("/{user_id}", response_model=UserRead, summary="Change a user (their own profile, or any as admin)")
@@ -67,7 +66,7 @@ async def update_user(
 ) -> UserRead:
     if (user_in.role is not None or user_in.disabled is not None) and not principal.may(ADMIN.role):
         raise Forbidden("Only an admin changes roles or disables users")
-    user = await service.update_user(session, user_id=user_id, data=commands.user_changes(user_in), now=clock.now())
+    user = await users.update_user(session, user_id=user_id, data=commands.user_changes(user_in), now=clock.now())
     await session.commit()
     _auth(request).forget()
     return UserRead.model_validate(user)
@@ -75,7 +74,7 @@ async def update_user(
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def delete_user(user_id: uuid.UUID, request: Request, session: SessionDep) -> None:
-    await service.delete_user(session, user_id=user_id)
+    await users.delete_user(session, user_id=user_id)
     await session.commit()
     _auth(request).forget()
 
@@ -105,7 +104,7 @@ def _auth(request: Request) -> Authenticator:
     dependencies=[Depends(SELF_OR_ADMIN)],
 )
 async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, session: SessionDep) -> ContactMethodRead:
-    method = await service.add_contact_method(session, user_id=user_id, data=commands.contact_method(method_in))
+    method = await users.add_contact_method(session, user_id=user_id, data=commands.contact_method(method_in))
     await session.commit()
     return ContactMethodRead.model_validate(method)
 
@@ -116,5 +115,5 @@ async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, ses
     dependencies=[Depends(SELF_OR_ADMIN)],
 )
 async def remove_contact_method(user_id: uuid.UUID, method_id: uuid.UUID, session: SessionDep) -> None:
-    await service.remove_contact_method(session, user_id=user_id, method_id=method_id)
+    await users.remove_contact_method(session, user_id=user_id, method_id=method_id)
     await session.commit()
