@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from oncall_service.db import credentials, queries
 from oncall_service.domain.lockout import lock_for
+from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import TOKEN_PREFIX, new_secret, secret_hash
 from platform_common.errors import (
     Conflict,
@@ -158,19 +159,11 @@ async def change_password(
 
 async def set_password(session: AsyncSession, *, user_id: uuid.UUID, password: str, now: datetime) -> None:
     """An admin's reset: every session and API token of the user ends and a lock is lifted."""
-    user = await get_account(session, user_id=user_id)
+    user = await get_or_404(session, model=User, id=user_id)
     user.password_hash = await hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     await end_every_credential(session, user_id=user_id, now=now)
-
-
-async def get_account(session: AsyncSession, *, user_id: uuid.UUID) -> User:
-    """A user by id, for their own account; 404 when gone."""
-    user = await queries.by_id(session, model=User, id=user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
 
 
 async def create_token(
