@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.schedules import OverrideCreate
 from oncall_service.db import queries
+from oncall_service.schemas.schedules import OverrideCreate
 from oncall_service.usecases.rows import require_existing
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ScheduleOverride, User

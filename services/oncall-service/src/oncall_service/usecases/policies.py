@@ -4,8 +4,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.policies import LevelIn, PolicyCreate, PolicyUpdate
 from oncall_service.db import queries
+from oncall_service.schemas.policies import LevelIn, PolicyCreate, PolicyUpdate
 from oncall_service.usecases.rows import apply_changes, create, get_or_404, require_existing
 from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, User
 
@@ -51,7 +51,7 @@ async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, policy_i
 
 async def target_names(session: AsyncSession, *, policies: list[EscalationPolicy]) -> dict[uuid.UUID, str]:
     """The names of every user and schedule the policies target, by id (what
-    api.schemas.policies.TargetRead reads a target's name from)."""
+    schemas.policies.TargetRead reads a target's name from)."""
     targets = [t for p in policies for level in p.levels for t in level.targets]
     names = await queries.names_by_ids(session, model=User, ids=[t.user_id for t in targets if t.user_id])
     names |= await queries.names_by_ids(session, model=Schedule, ids=[t.schedule_id for t in targets if t.schedule_id])

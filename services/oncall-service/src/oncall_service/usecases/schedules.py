@@ -7,11 +7,11 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
 from oncall_service.db import queries
 from oncall_service.domain.rotation import Layer, RotationType, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
+from oncall_service.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
 from oncall_service.usecases.rows import apply_changes, create, find, get_or_404, require_existing
 from platform_common.errors import Conflict, Unprocessable
 from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, User

@@ -4,8 +4,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.teams import ServiceCreate, ServiceUpdate, TeamCreate, TeamMemberIn, TeamUpdate
 from oncall_service.db import queries
+from oncall_service.schemas.teams import ServiceCreate, ServiceUpdate, TeamCreate, TeamMemberIn, TeamUpdate
 from oncall_service.usecases.rows import apply_changes, create, find, get_or_404, require_existing
 from platform_common.errors import Unprocessable
 from platform_db.models import Service, Team, TeamMember, User

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall_service.api.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.db import queries
+from oncall_service.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.usecases import accounts
 from oncall_service.usecases.rows import apply_changes, find, get_or_404
 from platform_common.errors import Conflict

@@ -13,7 +13,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.deps import ClockDep, SessionDep, SettingsDep
-from oncall_service.api.schemas.auth import (
+from oncall_service.db import credentials
+from oncall_service.schemas.auth import (
     LoginIn,
     LoginOut,
     Me,
@@ -23,7 +24,6 @@ from oncall_service.api.schemas.auth import (
     TokenPage,
     TokenRead,
 )
-from oncall_service.db import credentials
 from oncall_service.usecases import accounts
 from oncall_service.usecases.accounts import Refused
 from oncall_service.usecases.rows import get_or_404

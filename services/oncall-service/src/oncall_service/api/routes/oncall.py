@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
-from oncall_service.api.schemas.common import UtcDatetime
-from oncall_service.api.schemas.policies import OnCallRead
-from oncall_service.api.schemas.schedules import OnCallList
 from oncall_service.db import queries
+from oncall_service.schemas.common import UtcDatetime
+from oncall_service.schemas.policies import OnCallRead
+from oncall_service.schemas.schedules import OnCallList
 from oncall_service.usecases import oncall
 from platform_common.auth import VIEWER
 from platform_common.errors import BadRequest, NotFound, error_responses

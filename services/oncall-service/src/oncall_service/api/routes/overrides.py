@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
-from oncall_service.api.schemas.common import Page, UtcDatetime
-from oncall_service.api.schemas.schedules import OverrideCreate, OverrideRead, ShiftsRead
 from oncall_service.db import queries
+from oncall_service.schemas.common import Page, UtcDatetime
+from oncall_service.schemas.schedules import OverrideCreate, OverrideRead, ShiftsRead
 from oncall_service.usecases import oncall, overrides
 from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import VIEWER, Principal, Responder

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.deps import PageDep, SessionDep
-from oncall_service.api.schemas.common import Page
-from oncall_service.api.schemas.policies import PolicyCreate, PolicyRead, PolicyUpdate
 from oncall_service.db import queries
+from oncall_service.schemas.common import Page
+from oncall_service.schemas.policies import PolicyCreate, PolicyRead, PolicyUpdate
 from oncall_service.usecases import policies
 from oncall_service.usecases.rows import delete_or_404, get_or_404
 from platform_common.auth import ADMIN, VIEWER

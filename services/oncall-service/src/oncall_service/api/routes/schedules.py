@@ -6,9 +6,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, status
 
 from oncall_service.api.deps import PageDep, SessionDep
-from oncall_service.api.schemas.common import Page
-from oncall_service.api.schemas.schedules import LayerIn, LayerRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
 from oncall_service.db import queries
+from oncall_service.schemas.common import Page
+from oncall_service.schemas.schedules import LayerIn, LayerRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
 from oncall_service.usecases import schedules
 from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import ADMIN, VIEWER

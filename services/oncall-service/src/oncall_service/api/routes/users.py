@@ -6,8 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
-from oncall_service.api.schemas.common import Page
-from oncall_service.api.schemas.users import (
+from oncall_service.db import queries
+from oncall_service.schemas.common import Page
+from oncall_service.schemas.users import (
     ContactMethodIn,
     ContactMethodRead,
     PasswordSet,
@@ -15,7 +16,6 @@ from oncall_service.api.schemas.users import (
     UserRead,
     UserUpdate,
 )
-from oncall_service.db import queries
 from oncall_service.usecases import accounts, users
 from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import ADMIN, SELF_OR_ADMIN, VIEWER, Authenticator, SelfOrAdmin

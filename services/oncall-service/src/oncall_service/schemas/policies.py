@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, ValidationInfo, field_serializer, model_validator
 
-from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-from oncall_service.api.schemas.users import ContactMethodRead, shown_contact_methods
+from oncall_service.schemas.common import Description, Input, Name, Output, Stamped, UserRef
+from oncall_service.schemas.users import ContactMethodRead, shown_contact_methods
 from platform_db.enums import TargetType
 
 

@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from oncall_service.api.schemas.common import (
+from oncall_service.schemas.common import (
     CalendarDate,
     Description,
     HandoffTime,
