@@ -57,9 +57,8 @@ async def _ensure_admin(app: FastAPI, email: str, password: str) -> None:
     """The first admin (ADMIN_EMAIL / ADMIN_PASSWORD). A database still down is
     no reason not to start: readiness says so, and the next start creates it."""
     try:
-        async with app.state.db.sessionmaker() as session:
+        async with app.state.db.sessionmaker() as session, session.begin():
             if await accounts.ensure_admin(session, email=email, password=password):
                 log.info("created the first admin", extra={"email": email})
-            await session.commit()
     except (OSError, SQLAlchemyError) as exc:
         log.error("could not create the first admin: %s", exc)

@@ -2,7 +2,6 @@
 database at scrape time (every replica reports the same truth)."""
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,10 +10,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from oncall_service.db import queries
 from oncall_service.domain.schedule import first_gap
 from oncall_service.usecases.schedules import to_domain_layers, to_domain_overrides
 from platform_common.clock import Clock
-from platform_db.models import Schedule, ScheduleOverride
+from platform_db.models import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +36,8 @@ class CoverageCollector(Collector):
         try:
             with Session(self.engine) as session:
                 schedules = session.scalars(select(Schedule)).all()
-                overrides = session.scalars(
-                    select(ScheduleOverride)
-                    .where(ScheduleOverride.start_at < end, ScheduleOverride.end_at > start)
-                    .order_by(ScheduleOverride.start_at, ScheduleOverride.created_at)
-                ).all()
-                by_schedule = defaultdict(list)
-                for override in overrides:
-                    by_schedule[override.schedule_id].append(override)
-                gaps = sum(
-                    first_gap(to_domain_layers(s), to_domain_overrides(by_schedule[s.id]), start, end) is not None
-                    for s in schedules
-                )
+                by_schedule = to_domain_overrides(session.scalars(queries.overrides_within(start=start, end=end)))
+                gaps = sum(first_gap(to_domain_layers(s), by_schedule[s.id], start, end) is not None for s in schedules)
         except Exception:  # a scrape must not fail because the database is briefly away
             log.warning("coverage gauges: database unavailable at scrape", exc_info=True)
             return

@@ -11,6 +11,7 @@ import {
   usePaged,
   useSave,
 } from "./forms";
+import { OrderedListEditor } from "./OrderedListEditor";
 import { SetupSection } from "./Section";
 import { everything } from "../../api/pages";
 
@@ -170,12 +171,14 @@ function LevelEditor({
   onChange: (next: Partial<Level>) => void;
   onRemove: () => void;
 }) {
-  const [adding, setAdding] = useState("");
   const at = `levels.${index}`;
   const n = index + 1;
-  const nameOf = (t: Target) => choices.find((c) => c.type === t.type && c.id === t.id)?.name ?? t.id;
-  const chosen = (c: Choice) => level.targets.some((t) => t.type === c.type && t.id === c.id);
-  const open = choices.filter((c) => !chosen(c));
+  const keyOf = (t: Target) => `${t.type}:${t.id}`;
+  const targetOf = (key: string): Target => {
+    const [type, id] = key.split(":") as [Target["type"], string];
+    return { type, id };
+  };
+  const nameOf = (key: string) => choices.find((c) => keyOf(c) === key)?.name ?? targetOf(key).id;
   return (
     <fieldset class="sub-list level">
       <legend>Level {n}</legend>
@@ -194,64 +197,28 @@ function LevelEditor({
           onInput={(e) => onChange({ delay_minutes: e.currentTarget.value })}
         />
       </Field>
-      <GroupError errors={errors} name={`${at}.targets`} />
-      <ul class="plain">
-        {level.targets.map((target) => (
-          <li key={`${target.type}:${target.id}`} class="row">
-            <span class="row-name">
-              {nameOf(target)} <span class="muted">({target.type})</span>
-            </span>
-            <button
-              type="button"
-              class="danger"
-              aria-label={`Remove ${nameOf(target)} from level ${n}`}
-              onClick={() => onChange({ targets: level.targets.filter((t) => t !== target) })}
-            >
-              Remove
-            </button>
-          </li>
-        ))}
-      </ul>
-      {level.targets.length === 0 && <p class="muted">No targets yet: a level pages at least one user or schedule.</p>}
-      <div class="row">
-        <Field label={`Add a target to level ${n}`} name={`${at}.adding`} errors={{}}>
-          <select value={adding} onChange={(e) => setAdding(e.currentTarget.value)}>
-            <option value="">Pick a schedule or user…</option>
-            <optgroup label="Schedules">
-              {open
-                .filter((c) => c.type === "schedule")
-                .map((c) => (
-                  <option key={c.id} value={`schedule:${c.id}`}>
-                    {c.name}
-                  </option>
-                ))}
-            </optgroup>
-            <optgroup label="Users">
-              {open
-                .filter((c) => c.type === "user")
-                .map((c) => (
-                  <option key={c.id} value={`user:${c.id}`}>
-                    {c.name}
-                  </option>
-                ))}
-            </optgroup>
-          </select>
-        </Field>
-        <button
-          type="button"
-          disabled={!adding}
-          onClick={() => {
-            const [type, id] = adding.split(":") as [Target["type"], string];
-            onChange({ targets: [...level.targets, { type, id }] });
-            setAdding("");
-          }}
-        >
-          Add target
-        </button>
+      <OrderedListEditor
+        field={`${at}.targets`}
+        owner={`level ${n}`}
+        picked={level.targets.map(keyOf)}
+        options={choices.map((c) => ({
+          key: keyOf(c),
+          label: c.name,
+          group: c.type === "schedule" ? "Schedules" : "Users",
+        }))}
+        nameOf={nameOf}
+        noteOf={(key) => targetOf(key).type}
+        errors={errors}
+        onChange={(keys) => onChange({ targets: keys.map(targetOf) })}
+        empty="No targets yet: a level pages at least one user or schedule."
+        addLabel={`Add a target to level ${n}`}
+        placeholder="Pick a schedule or user…"
+        addButton="Add target"
+      >
         <button type="button" class="danger" onClick={onRemove}>
           Remove level {n}
         </button>
-      </div>
+      </OrderedListEditor>
     </fieldset>
   );
 }

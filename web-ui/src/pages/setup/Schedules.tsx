@@ -6,13 +6,13 @@ import {
   Field,
   GroupError,
   localZone,
-  moved,
   SetupForm,
   TimezoneList,
   useLoad,
   usePaged,
   useSave,
 } from "./forms";
+import { OrderedListEditor } from "./OrderedListEditor";
 import { SetupSection, None } from "./Section";
 import { everything } from "../../api/pages";
 
@@ -208,7 +208,6 @@ function LayerEditor({
   onChange: (next: Partial<Layer>) => void;
   onRemove: () => void;
 }) {
-  const [adding, setAdding] = useState("");
   const at = `layers.${index}`;
   const n = index + 1;
   const nameOf = (userId: string) => users.find((u) => u.id === userId)?.name ?? userId;
@@ -256,66 +255,24 @@ function LayerEditor({
           />
         </Field>
       </div>
-      <GroupError errors={errors} name={`${at}.members`} />
-      <ol class="members">
-        {layer.members.map((member, position) => (
-          <li key={member} class="row">
-            <span class="row-name">{nameOf(member)}</span>
-            <button
-              type="button"
-              aria-label={`Move ${nameOf(member)} up`}
-              disabled={position === 0}
-              onClick={() => onChange({ members: moved(layer.members, position, -1) })}
-            >
-              ↑
-            </button>
-            <button
-              type="button"
-              aria-label={`Move ${nameOf(member)} down`}
-              disabled={position === layer.members.length - 1}
-              onClick={() => onChange({ members: moved(layer.members, position, 1) })}
-            >
-              ↓
-            </button>
-            <button
-              type="button"
-              class="danger"
-              aria-label={`Remove ${nameOf(member)} from layer ${n}`}
-              onClick={() => onChange({ members: layer.members.filter((m) => m !== member) })}
-            >
-              Remove
-            </button>
-          </li>
-        ))}
-      </ol>
-      {layer.members.length === 0 && <p class="muted">No members yet: a rotation needs at least one.</p>}
-      <div class="row">
-        <Field label={`Add to layer ${n}`} name={`${at}.adding`} errors={{}}>
-          <select value={adding} onChange={(e) => setAdding(e.currentTarget.value)}>
-            <option value="">Pick a user…</option>
-            {users
-              .filter((u) => !layer.members.includes(u.id))
-              .map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name} ({u.email})
-                </option>
-              ))}
-          </select>
-        </Field>
-        <button
-          type="button"
-          disabled={!adding}
-          onClick={() => {
-            onChange({ members: [...layer.members, adding] });
-            setAdding("");
-          }}
-        >
-          Add to rotation
-        </button>
+      <OrderedListEditor
+        field={`${at}.members`}
+        owner={`layer ${n}`}
+        picked={layer.members}
+        options={users.map((u) => ({ key: u.id, label: `${u.name} (${u.email})` }))}
+        nameOf={nameOf}
+        errors={errors}
+        onChange={(members) => onChange({ members })}
+        movable
+        empty="No members yet: a rotation needs at least one."
+        addLabel={`Add to layer ${n}`}
+        placeholder="Pick a user…"
+        addButton="Add to rotation"
+      >
         <button type="button" class="danger" onClick={onRemove}>
           Remove layer {n}
         </button>
-      </div>
+      </OrderedListEditor>
     </fieldset>
   );
 }

@@ -9,6 +9,7 @@ import {
   usePaged,
   useSave,
 } from "./forms";
+import { AddPicker } from "./OrderedListEditor";
 import { SetupSection, None } from "./Section";
 import { everything } from "../../api/pages";
 
@@ -64,7 +65,6 @@ function TeamForm({
   const [members, setMembers] = useState<Member[]>(
     team?.members.map((m) => ({ user_id: m.user.id, role: m.role as TeamRole })) ?? [],
   );
-  const [adding, setAdding] = useState("");
   const save = useSave();
   const errors = save.fields;
   const nameOf = (userId: string) => users.find((u) => u.id === userId)?.name ?? userId;
@@ -124,28 +124,13 @@ function TeamForm({
             </button>
           </div>
         ))}
-        <div class="row">
-          <Field label="Add a member" name="adding" errors={{}}>
-            <select value={adding} onChange={(e) => setAdding(e.currentTarget.value)}>
-              <option value="">Pick a user…</option>
-              {choices.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name} ({u.email})
-                </option>
-              ))}
-            </select>
-          </Field>
-          <button
-            type="button"
-            disabled={!adding}
-            onClick={() => {
-              setMembers([...members, { user_id: adding, role: "member" }]);
-              setAdding("");
-            }}
-          >
-            Add member
-          </button>
-        </div>
+        <AddPicker
+          label="Add a member"
+          placeholder="Pick a user…"
+          options={choices.map((u) => ({ key: u.id, label: `${u.name} (${u.email})` }))}
+          button="Add member"
+          onAdd={(userId) => setMembers([...members, { user_id: userId, role: "member" }])}
+        />
       </fieldset>
     </SetupForm>
   );

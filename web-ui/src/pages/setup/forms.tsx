@@ -258,15 +258,6 @@ export function localZone(): string {
   }
 }
 
-/** A list's item moved one place up (-1) or down (+1). */
-export function moved<T>(items: T[], index: number, by: -1 | 1): T[] {
-  const to = index + by;
-  if (to < 0 || to >= items.length) return items;
-  const copy = [...items];
-  [copy[index], copy[to]] = [copy[to], copy[index]];
-  return copy;
-}
-
 /** The section's heading, the list's failure note and a notice of what just happened. */
 export function Notice({ text }: { text: string | null }) {
   return (

@@ -1,12 +1,14 @@
 """Annotated dependencies the routes share."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.config import Settings
+from oncall_service.db import queries
 from platform_common.clock import Clock
 from platform_common.db import get_session
 from platform_common.validation import Offset
@@ -34,6 +36,11 @@ class Pagination:
 
     limit: int
     offset: int
+
+    async def page(self, session: AsyncSession, statement: Select[Any]) -> dict[str, Any]:
+        """This page of `statement`'s rows as a listing's body (`Page`, whose items read the rows)."""
+        rows, total = await queries.page(session, statement=statement, limit=self.limit, offset=self.offset)
+        return {"items": rows, "total": total, "limit": self.limit, "offset": self.offset}
 
 
 def _pagination(limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Offset = 0) -> Pagination:

@@ -30,6 +30,23 @@ async def page(session: AsyncSession, *, statement: Select[Any], limit: int, off
     return rows, total or 0
 
 
+def by_name(*, model: type[Any], team_id: uuid.UUID | None = None) -> Select[Any]:
+    """Rows of `model` by name (then id, so pages are stable), optionally only one team's."""
+    statement = select(model).order_by(model.name, model.id)
+    if team_id is not None:
+        statement = statement.where(model.team_id == team_id)
+    return statement
+
+
+def users_matching(*, search: str | None) -> Select[Any]:
+    """Users by name, optionally those whose name or email contains `search`."""
+    statement = by_name(model=User)
+    if search:
+        pattern = f"%{search.lower()}%"
+        statement = statement.where((User.name.ilike(pattern)) | (User.email.ilike(pattern)))
+    return statement
+
+
 async def by_id(session: AsyncSession, *, model: type[M], id: uuid.UUID) -> M | None:
     """A row of `model` by id, or None."""
     return await session.get(model, id)
@@ -112,25 +129,28 @@ async def lock_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Sch
     )
 
 
+def overrides_within(
+    *, start: datetime, end: datetime, schedule_ids: Collection[uuid.UUID] | None = None
+) -> Select[Any]:
+    """Overrides that share any time with [start, end), of these schedules (None: of every
+    schedule), oldest first. A statement, so the metrics' synchronous session runs it too."""
+    statement = select(ScheduleOverride).where(ScheduleOverride.start_at < end, ScheduleOverride.end_at > start)
+    if schedule_ids is not None:
+        statement = statement.where(ScheduleOverride.schedule_id.in_(set(schedule_ids)))
+    return statement.order_by(ScheduleOverride.start_at, ScheduleOverride.created_at)
+
+
 async def overrides_between(
     session: AsyncSession, *, schedule_ids: Collection[uuid.UUID], start: datetime, end: datetime
 ) -> Sequence[ScheduleOverride]:
     """Overrides of these schedules that share any time with [start, end), oldest first."""
     if not schedule_ids:
         return []
-    rows = await session.scalars(
-        select(ScheduleOverride)
-        .where(
-            ScheduleOverride.schedule_id.in_(set(schedule_ids)),
-            ScheduleOverride.start_at < end,
-            ScheduleOverride.end_at > start,
-        )
-        .order_by(ScheduleOverride.start_at, ScheduleOverride.created_at)
-    )
+    rows = await session.scalars(overrides_within(start=start, end=end, schedule_ids=schedule_ids))
     return rows.all()
 
 
-def overrides_of(schedule_id: uuid.UUID, *, start: datetime | None, end: datetime | None) -> Select[Any]:
+def overrides_of(*, schedule_id: uuid.UUID, start: datetime | None, end: datetime | None) -> Select[Any]:
     """A schedule's overrides, optionally only those touching [start, end), by start."""
     statement = select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id)
     if start is not None:

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from oncall_service.db import credentials, queries
 from oncall_service.domain.lockout import lock_for
+from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import TOKEN_PREFIX, new_secret, secret_hash
 from platform_common.errors import (
     Conflict,
@@ -77,12 +78,12 @@ async def log_in(session: AsyncSession, *, email: str, password: str, now: datet
     account for a growing while (domain.lockout); the count lives on the
     user's row, locked for the update, so it holds across replicas and
     concurrent tries."""
-    user = await session.scalar(select(User).where(User.email == email.lower()).with_for_update())
+    user = await credentials.lock_user(session, email=email)
     if user is None:
         # A known email's row lock takes a transaction id, and its failure is
         # written, so its commit waits for the log to reach the disk; taking an
         # id here makes an unknown email's commit wait as long.
-        await session.execute(select(func.pg_current_xact_id()))
+        await credentials.take_transaction_id(session)
         await _password_matches(None, password)
         return Refused(Unauthorized(WRONG_LOGIN))
     if refusal := await _check_password(session, user, password, now=now, wrong=Unauthorized(WRONG_LOGIN)):
@@ -127,27 +128,14 @@ async def _check_password(
 
 async def end_credential(session: AsyncSession, *, credential_id: uuid.UUID, now: datetime) -> None:
     """Log out (a session) or revoke (a token): at once here, within the auth cache elsewhere."""
-    await session.execute(
-        update(Credential).where(Credential.id == credential_id, Credential.revoked_at.is_(None)).values(revoked_at=now)
-    )
-
-
-async def _end_sessions(session: AsyncSession, *, user_id: uuid.UUID, now: datetime, keep: uuid.UUID | None) -> None:
-    statement = update(Credential).where(
-        Credential.user_id == user_id, Credential.kind == "session", Credential.revoked_at.is_(None)
-    )
-    if keep is not None:
-        statement = statement.where(Credential.id != keep)
-    await session.execute(statement.values(revoked_at=now))
+    await credentials.revoke_credential(session, credential_id=credential_id, now=now)
 
 
 async def end_every_credential(session: AsyncSession, *, user_id: uuid.UUID, now: datetime) -> None:
     """Revoke every session and API token of the user, for good: what an admin
     does when the account may be in someone else's hands (disabling it,
     resetting its password). Enabling the user again revives none of them."""
-    await session.execute(
-        update(Credential).where(Credential.user_id == user_id, Credential.revoked_at.is_(None)).values(revoked_at=now)
-    )
+    await credentials.revoke_users_credentials(session, user_id=user_id, now=now)
 
 
 async def change_password(
@@ -157,7 +145,7 @@ async def change_password(
     checks it (the same lock and count), so a borrowed session cannot guess it
     without limit. Their other sessions end. A refusal is returned, to be raised
     by the caller after it commits, so the failure's count is kept."""
-    user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
+    user = await credentials.lock_user(session, user_id=user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     if refusal := await _check_password(
@@ -165,35 +153,17 @@ async def change_password(
     ):
         return refusal
     user.password_hash = await hash_password(new)
-    await _end_sessions(session, user_id=user_id, now=now, keep=keep_session)
+    await credentials.revoke_users_credentials(session, user_id=user_id, now=now, sessions_only=True, keep=keep_session)
     return None
 
 
 async def set_password(session: AsyncSession, *, user_id: uuid.UUID, password: str, now: datetime) -> None:
     """An admin's reset: every session and API token of the user ends and a lock is lifted."""
-    user = await get_account(session, user_id=user_id)
+    user = await get_or_404(session, model=User, id=user_id)
     user.password_hash = await hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     await end_every_credential(session, user_id=user_id, now=now)
-
-
-async def get_account(session: AsyncSession, *, user_id: uuid.UUID) -> User:
-    """A user by id, for their own account; 404 when gone."""
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
-
-
-async def tokens_of(session: AsyncSession, *, user_id: uuid.UUID) -> list[Credential]:
-    """A user's API tokens that are not revoked, newest first (expired ones too, marked by expires_at)."""
-    rows = await session.scalars(
-        select(Credential)
-        .where(Credential.user_id == user_id, Credential.kind == "token", Credential.revoked_at.is_(None))
-        .order_by(Credential.created_at.desc(), Credential.id)
-    )
-    return list(rows)
 
 
 async def create_token(
@@ -219,7 +189,7 @@ async def create_token(
 
 async def revoke_token(session: AsyncSession, *, user_id: uuid.UUID, token_id: uuid.UUID, now: datetime) -> None:
     """Revoke one of the user's own tokens; 404 for anyone else's."""
-    token = await session.get(Credential, token_id)
+    token = await queries.by_id(session, model=Credential, id=token_id)
     if token is None or token.user_id != user_id or token.kind != "token" or token.revoked_at is not None:
         raise NotFound(f"API token {token_id} not found")
     token.revoked_at = now
@@ -238,10 +208,7 @@ async def refuse_losing_last_admin(
     demoted = role is not None and role != Role.ADMIN
     if not (demoted or disabled):
         return
-    admins = await session.scalars(
-        select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False)).order_by(User.id).with_for_update()
-    )
-    active = set(admins)
+    active = await credentials.lock_active_admins(session)
     if user.id in active and not active - {user.id}:
         raise Conflict("This is the last active admin; make another admin first")
 
@@ -251,7 +218,7 @@ async def ensure_admin(session: AsyncSession, *, email: str, password: str) -> b
     email yet; True when created. An existing user is left alone, so a
     password changed since is kept."""
     email = email.lower()
-    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+    if await queries.email_taken(session, email=email):
         return False
     session.add(
         User(

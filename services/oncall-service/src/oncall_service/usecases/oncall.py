@@ -1,7 +1,9 @@
-"""Who is on call: a schedule's shifts over a range, and the primary and chain for a service or team."""
+"""Who is on call: a schedule's shifts over a range, the primary and the chain for
+a service or team at a moment, and who holds each schedule now (the UI's overview)."""
 
 import uuid
-from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,42 +12,57 @@ from oncall_service.db import queries
 from oncall_service.domain.escalation import Target, level_users, primary
 from oncall_service.domain.rotation import layer_shifts
 from oncall_service.domain.schedule import LAYER, final_shifts, on_call_at
-from oncall_service.usecases.policies import target_names, target_ref
-from oncall_service.usecases.results import (
-    ChainLevel,
-    LayerShifts,
-    NamedRef,
-    OnCall,
-    PagedUser,
-    PolicyRef,
-    Shift,
-    Shifts,
-    ShiftSource,
-    UserRef,
-)
-from oncall_service.usecases.schedules import get_schedule, to_domain_layers, to_domain_overrides
+from oncall_service.usecases.policies import target_names
+from oncall_service.usecases.rows import get_or_404
+from oncall_service.usecases.schedules import to_domain_layers, to_domain_overrides
 from platform_common.errors import BadRequest, NotFound, Unprocessable
-from platform_db.models import EscalationPolicy, Schedule, Service, Team, User
+from platform_db.models import EscalationPolicy, EscalationTarget, Schedule, Service, Team, User
 
 MAX_RANGE = timedelta(days=366)
+# How far the overview looks for the end of the shift running now.
+LOOK_AHEAD = timedelta(days=31)
 _INSTANT = timedelta(microseconds=1)
 
 
-def _user_ref(users: dict[uuid.UUID, User], user_id: str) -> UserRef:
-    user = users[uuid.UUID(user_id)]
-    return UserRef(id=user.id, name=user.name, email=user.email)
+@dataclass(frozen=True)
+class ShiftSource:
+    """The layer or override that puts someone on call."""
+
+    type: str
+    id: uuid.UUID
+    name: str | None = None
 
 
-def _paged_user(users: dict[uuid.UUID, User], user_id: str) -> PagedUser:
-    user = users[uuid.UUID(user_id)]
-    return PagedUser(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        contact_methods=list(user.contact_methods),
-        muted_channels=list(user.muted_channels),
-        muted_severities=list(user.muted_severities),
-    )
+@dataclass(frozen=True)
+class Shift:
+    """`user` is on call over [start, end), put there by `source`."""
+
+    user: User
+    start: datetime
+    end: datetime
+    source: ShiftSource
+
+
+@dataclass(frozen=True)
+class LayerShifts:
+    """One rotation layer's own shifts, before priorities and overrides."""
+
+    id: uuid.UUID
+    name: str
+    priority: int
+    shifts: list[Shift]
+
+
+@dataclass(frozen=True)
+class Shifts:
+    """A schedule's final shifts over [start, end), and each layer's own."""
+
+    schedule_id: uuid.UUID
+    timezone: str
+    start: datetime
+    end: datetime
+    shifts: list[Shift]
+    layers: list[LayerShifts]
 
 
 async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, start: datetime, end: datetime) -> Shifts:
@@ -54,46 +71,31 @@ async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, star
         raise Unprocessable("`to` must be after `from`")
     if end - start > MAX_RANGE:
         raise Unprocessable(f"the range may span at most {MAX_RANGE.days} days")
-    schedule = await get_schedule(session, schedule_id=schedule_id)
+    schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     layers = to_domain_layers(schedule)
     overrides = await queries.overrides_between(session, schedule_ids=[schedule_id], start=start, end=end)
-    final = final_shifts(layers, to_domain_overrides(overrides), start, end)
+    final = final_shifts(layers, to_domain_overrides(overrides)[schedule_id], start, end)
     per_layer = {layer.id: layer_shifts(layer, start, end) for layer in layers}
     user_ids = {s.user_id for s in final} | {s.user_id for shifts in per_layer.values() for s in shifts}
     users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in user_ids])
     layer_names = {str(layer.id): layer.name for layer in schedule.layers}
+
+    def shift(user_id: str, start: datetime, end: datetime, source_type: str, source_id: str) -> Shift:
+        name = layer_names[source_id] if source_type == LAYER else None
+        return Shift(users[uuid.UUID(user_id)], start, end, ShiftSource(source_type, uuid.UUID(source_id), name))
+
     return Shifts(
         schedule_id=schedule.id,
         timezone=schedule.timezone,
         start=start,
         end=end,
-        shifts=[
-            Shift(
-                user=_user_ref(users, s.user_id),
-                start=s.start,
-                end=s.end,
-                source=ShiftSource(
-                    type=s.source_type,
-                    id=uuid.UUID(s.source_id),
-                    name=layer_names.get(s.source_id) if s.source_type == LAYER else None,
-                ),
-            )
-            for s in final
-        ],
+        shifts=[shift(s.user_id, s.start, s.end, s.source_type, s.source_id) for s in final],
         layers=[
             LayerShifts(
                 id=layer.id,
                 name=layer.name,
                 priority=layer.priority,
-                shifts=[
-                    Shift(
-                        user=_user_ref(users, s.user_id),
-                        start=s.start,
-                        end=s.end,
-                        source=ShiftSource(type=LAYER, id=layer.id, name=layer.name),
-                    )
-                    for s in per_layer[str(layer.id)]
-                ],
+                shifts=[shift(s.user_id, s.start, s.end, LAYER, str(layer.id)) for s in per_layer[str(layer.id)]],
             )
             for layer in schedule.layers
         ],
@@ -101,20 +103,42 @@ async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, star
 
 
 async def on_call_by_schedule(
-    session: AsyncSession, *, schedules: list[Schedule], at: datetime
+    session: AsyncSession, *, schedules: Sequence[Schedule], at: datetime
 ) -> dict[str, str | None]:
     """schedule id -> the user id on call at `at` (None where nobody covers it)."""
     overrides = await queries.overrides_between(
         session, schedule_ids=[s.id for s in schedules], start=at, end=at + _INSTANT
     )
-    by_schedule = defaultdict(list)
-    for override in overrides:
-        by_schedule[override.schedule_id].append(override)
+    by_schedule = to_domain_overrides(overrides)
     result: dict[str, str | None] = {}
     for schedule in schedules:
-        shift = on_call_at(to_domain_layers(schedule), to_domain_overrides(by_schedule[schedule.id]), at)
+        shift = on_call_at(to_domain_layers(schedule), by_schedule[schedule.id], at)
         result[str(schedule.id)] = shift.user_id if shift else None
     return result
+
+
+@dataclass(frozen=True)
+class ChainLevel:
+    """One escalation level at a moment: its targets, and the people they page then."""
+
+    level: int
+    delay_minutes: int
+    targets: list[EscalationTarget]
+    users: list[User]
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Who a service's (or team's) incident pages at `at`: the primary and every
+    level, with the names of the users and schedules the levels target, by id."""
+
+    at: datetime
+    service: Service | None
+    team: Team | None
+    escalation_policy: EscalationPolicy | None
+    primary: User | None
+    escalation_chain: list[ChainLevel]
+    target_names: dict[uuid.UUID, str]
 
 
 async def _subject(session: AsyncSession, service: str | None, team: str | None) -> tuple[Service | None, Team | None]:
@@ -132,6 +156,24 @@ async def _subject(session: AsyncSession, service: str | None, team: str | None)
     return None, owner
 
 
+async def _chain_user_ids(session: AsyncSession, policy: EscalationPolicy, at: datetime) -> list[list[str]]:
+    """The users each level of the policy pages at `at`, level by level."""
+    schedule_ids = {t.schedule_id for level in policy.levels for t in level.targets if t.schedule_id}
+    schedules = list((await queries.schedules_by_ids(session, ids=schedule_ids)).values())
+    on_call = await on_call_by_schedule(session, schedules=schedules, at=at)
+    return [
+        level_users([Target(t.target_type, str(t.user_id or t.schedule_id)) for t in level.targets], on_call)
+        for level in policy.levels
+    ]
+
+
+async def _team_on_call(session: AsyncSession, team: Team | None, at: datetime) -> str | None:
+    """Without a policy: whoever the team's schedules (in name order) put on call first."""
+    schedules = list(await queries.team_schedules(session, team_id=team.id)) if team else []
+    on_call = await on_call_by_schedule(session, schedules=schedules, at=at)
+    return next((on_call[str(s.id)] for s in schedules if on_call[str(s.id)]), None)
+
+
 async def current(session: AsyncSession, *, service: str | None, team: str | None, at: datetime) -> OnCall:
     """Who a service's (or team's) incident pages at `at`: the primary and every level."""
     found_service, found_team = await _subject(session, service, team)
@@ -139,44 +181,48 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
         found_team.escalation_policy_id if found_team else None
     )
     policy = await queries.by_id(session, model=EscalationPolicy, id=policy_id) if policy_id else None
-
-    chain_user_ids: list[list[str]] = []
-    if policy is not None:
-        schedule_ids = {t.schedule_id for level in policy.levels for t in level.targets if t.schedule_id}
-        schedules = list((await queries.schedules_by_ids(session, ids=schedule_ids)).values())
-        on_call = await on_call_by_schedule(session, schedules=schedules, at=at)
-        for level in policy.levels:
-            targets = [Target(t.target_type, str(t.user_id or t.schedule_id)) for t in level.targets]
-            chain_user_ids.append(level_users(targets, on_call))
-        primary_id = primary(chain_user_ids)
-    else:
-        # No policy: whoever the team's schedules (in name order) put on call.
-        schedules = list(await queries.team_schedules(session, team_id=found_team.id)) if found_team else []
-        on_call = await on_call_by_schedule(session, schedules=schedules, at=at)
-        primary_id = next((on_call[str(s.id)] for s in schedules if on_call[str(s.id)]), None)
-
-    every_user = {uuid.UUID(u) for users in chain_user_ids for u in users}
-    if primary_id:
-        every_user.add(uuid.UUID(primary_id))
-    users = await queries.users_by_ids(session, ids=every_user)
-    names = await target_names(session, policies=[policy]) if policy else {}
+    chain_ids = await _chain_user_ids(session, policy, at) if policy else []
+    primary_id = primary(chain_ids) if policy else await _team_on_call(session, found_team, at)
+    every_id = {user_id for ids in chain_ids for user_id in ids} | ({primary_id} if primary_id else set())
+    users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in every_id])
     return OnCall(
         at=at,
-        service=NamedRef(id=found_service.id, name=found_service.name) if found_service else None,
-        team=NamedRef(id=found_team.id, name=found_team.name) if found_team else None,
-        escalation_policy=PolicyRef(id=policy.id, name=policy.name, repeat_count=policy.repeat_count)
-        if policy
-        else None,
-        primary=_paged_user(users, primary_id) if primary_id else None,
+        service=found_service,
+        team=found_team,
+        escalation_policy=policy,
+        primary=users[uuid.UUID(primary_id)] if primary_id else None,
         escalation_chain=[
-            ChainLevel(
-                level=level.position,
-                delay_minutes=level.delay_minutes,
-                targets=[target_ref(t, names) for t in level.targets],
-                users=[_paged_user(users, u) for u in level_user_ids],
-            )
-            for level, level_user_ids in zip(policy.levels, chain_user_ids, strict=True)
-        ]
-        if policy
-        else [],
+            ChainLevel(level.position, level.delay_minutes, list(level.targets), [users[uuid.UUID(u)] for u in ids])
+            for level, ids in zip(policy.levels if policy else [], chain_ids, strict=True)
+        ],
+        target_names=await target_names(session, policies=[policy]) if policy else {},
     )
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    """A schedule with who is on call in it at a moment, and until when (None: past the look-ahead)."""
+
+    schedule: Schedule
+    user: User | None
+    until: datetime | None
+
+
+async def on_call_everywhere(session: AsyncSession, *, schedules: Sequence[Schedule], at: datetime) -> list[OnCallNow]:
+    """Each of these schedules with the person on call at `at` and when their shift ends."""
+    horizon = at + LOOK_AHEAD
+    overrides = await queries.overrides_between(session, schedule_ids=[s.id for s in schedules], start=at, end=horizon)
+    by_schedule = to_domain_overrides(overrides)
+    running = []
+    for schedule in schedules:
+        shifts = final_shifts(to_domain_layers(schedule), by_schedule[schedule.id], at, horizon)
+        running.append((schedule, shifts[0] if shifts and shifts[0].start == at else None))
+    users = await queries.users_by_ids(session, ids=[uuid.UUID(s.user_id) for _, s in running if s is not None])
+    return [
+        OnCallNow(
+            schedule=schedule,
+            user=users[uuid.UUID(shift.user_id)] if shift else None,
+            until=shift.end if shift and shift.end < horizon else None,
+        )
+        for schedule, shift in running
+    ]

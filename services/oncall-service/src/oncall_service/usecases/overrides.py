@@ -2,13 +2,14 @@
 
 import logging
 import uuid
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.usecases.commands import NewOverride
-from oncall_service.usecases.references import require_existing
+from oncall_service.schemas.schedules import OverrideCreate
+from oncall_service.usecases.rows import require_existing
 from platform_common.errors import Conflict, NotFound
 from platform_db.models import ScheduleOverride, User
 
@@ -29,7 +30,9 @@ def _is_overlap(error: IntegrityError) -> bool:
     )
 
 
-async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewOverride) -> ScheduleOverride:
+async def create_override(
+    session: AsyncSession, *, schedule_id: uuid.UUID, override_in: OverrideCreate
+) -> ScheduleOverride:
     """Store an override; 409 naming the override it would overlap."""
     # Writers of this schedule's overrides queue here. Not for the invariant (the
     # constraint below holds it for every writer) but because two concurrent inserts
@@ -37,10 +40,11 @@ async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data
     # a deadlock would be a 500 where a 409 is owed.
     if await queries.lock_schedule(session, schedule_id=schedule_id) is None:
         raise NotFound(f"schedule {schedule_id} not found")
-    await require_existing(session, model=User, ids=[data.user_id])
-    user = await queries.by_id(session, model=User, id=data.user_id)
+    await require_existing(session, model=User, ids=[override_in.user_id])
+    user = await queries.by_id(session, model=User, id=override_in.user_id)
+    start, end = override_in.start, override_in.end
     override = ScheduleOverride(
-        id=uuid.uuid4(), schedule_id=schedule_id, user_id=data.user_id, user=user, start_at=data.start, end_at=data.end
+        id=uuid.uuid4(), schedule_id=schedule_id, user_id=override_in.user_id, user=user, start_at=start, end_at=end
     )
     # The database decides: its EXCLUDE constraint refuses an overlap from any
     # writer, those outside this service included. The savepoint keeps the
@@ -51,16 +55,16 @@ async def create_override(session: AsyncSession, *, schedule_id: uuid.UUID, data
     except IntegrityError as error:
         if not _is_overlap(error):
             raise
-        raise await _overlap_conflict(session, schedule_id=schedule_id, data=data) from None
+        raise await _overlap_conflict(session, schedule_id=schedule_id, start=start, end=end) from None
     # Who covers whom is worth a trail: overrides change who gets paged.
     log.info(
         "override created",
         extra={
             "schedule_id": str(schedule_id),
             "override_id": str(override.id),
-            "user_id": str(data.user_id),
-            "start": data.start.isoformat(),
-            "end": data.end.isoformat(),
+            "user_id": str(override_in.user_id),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
         },
     )
     return override
@@ -81,10 +85,12 @@ async def delete_override(session: AsyncSession, *, schedule_id: uuid.UUID, over
     log.info("override deleted", extra={"schedule_id": str(schedule_id), "override_id": str(override_id)})
 
 
-async def _overlap_conflict(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewOverride) -> Conflict:
+async def _overlap_conflict(
+    session: AsyncSession, *, schedule_id: uuid.UUID, start: datetime, end: datetime
+) -> Conflict:
     """The 409 for an override the constraint refused, naming the stored one it overlaps."""
     rule = "overrides of one schedule may touch but not overlap"
-    clash = await queries.overrides_between(session, schedule_ids=[schedule_id], start=data.start, end=data.end)
+    clash = await queries.overrides_between(session, schedule_ids=[schedule_id], start=start, end=end)
     if not clash:  # deleted since the refusal: still a conflict, nothing left to name
         return Conflict(f"overlaps another override; {rule}")
     other = clash[0]

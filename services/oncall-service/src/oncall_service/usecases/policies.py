@@ -1,36 +1,16 @@
-"""Escalation policies: create, change, remove, and read with target names."""
+"""Escalation policies: create, change, and the names of what their levels page."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.usecases.commands import KEEP, NewLevel, NewPolicy, PolicyChanges
-from oncall_service.usecases.references import require_existing
-from oncall_service.usecases.results import TargetRef
-from platform_common.errors import Conflict, NotFound
-from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, Team, User
+from oncall_service.schemas.policies import LevelIn, PolicyCreate, PolicyUpdate
+from oncall_service.usecases.rows import apply_changes, create, get_or_404, require_existing
+from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, User
 
 
-async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> EscalationPolicy:
-    """A policy by id; 404 when there is none."""
-    policy = await queries.by_id(session, model=EscalationPolicy, id=policy_id)
-    if policy is None:
-        raise NotFound(f"escalation policy {policy_id} not found")
-    return policy
-
-
-def list_policies_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
-    """Policies by name, optionally of one team."""
-    statement = select(EscalationPolicy).order_by(EscalationPolicy.name, EscalationPolicy.id)
-    if team_id is not None:
-        statement = statement.where(EscalationPolicy.team_id == team_id)
-    return statement
-
-
-async def _levels(session: AsyncSession, levels: list[NewLevel]) -> list[EscalationLevel]:
+async def _levels(session: AsyncSession, levels: list[LevelIn]) -> list[EscalationLevel]:
     targets = [target for level in levels for target in level.targets]
     await require_existing(session, model=User, ids=[t.id for t in targets if t.type == "user"])
     await require_existing(session, model=Schedule, ids=[t.id for t in targets if t.type == "schedule"])
@@ -57,66 +37,22 @@ async def _levels(session: AsyncSession, levels: list[NewLevel]) -> list[Escalat
     return built
 
 
-async def create_policy(session: AsyncSession, *, data: NewPolicy) -> EscalationPolicy:
-    """Create a policy; 409 when the name is taken, 404 for an unknown team, user or schedule."""
-    if await queries.name_taken(session, model=EscalationPolicy, name=data.name):
-        raise Conflict(f"an escalation policy named {data.name!r} already exists")
-    await require_existing(session, model=Team, ids=[data.team_id])
-    policy = EscalationPolicy(
-        id=uuid.uuid4(),
-        name=data.name,
-        description=data.description,
-        team_id=data.team_id,
-        repeat_count=data.repeat_count,
-        levels=await _levels(session, data.levels),
-    )
-    session.add(policy)
-    await session.flush()
-    return policy
+async def create_policy(session: AsyncSession, *, policy_in: PolicyCreate) -> EscalationPolicy:
+    """Create a policy; 409 when the name is taken, 422 for an unknown team, user or schedule."""
+    return await create(session, EscalationPolicy, policy_in, levels=lambda: _levels(session, policy_in.levels))
 
 
-async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, data: PolicyChanges) -> EscalationPolicy:
+async def update_policy(session: AsyncSession, *, policy_id: uuid.UUID, policy_in: PolicyUpdate) -> EscalationPolicy:
     """Change a policy; levels given replace every level."""
-    policy = await get_policy(session, policy_id=policy_id)
-    if data.name is not None:
-        if await queries.name_taken(session, model=EscalationPolicy, name=data.name, except_id=policy_id):
-            raise Conflict(f"an escalation policy named {data.name!r} already exists")
-        policy.name = data.name
-    if data.description is not None:
-        policy.description = data.description
-    if data.team_id is not KEEP:
-        await require_existing(session, model=Team, ids=[data.team_id])
-        policy.team_id = data.team_id
-    if data.repeat_count is not None:
-        policy.repeat_count = data.repeat_count
-    if data.levels is not None:
-        levels = await _levels(session, data.levels)
-        # Old rows go first: the unit of work would otherwise insert the new
-        # levels before deleting the old and trip the (policy, position) key.
-        policy.levels.clear()
-        await session.flush()
-        policy.levels.extend(levels)
-    await session.flush()
+    policy = await get_or_404(session, model=EscalationPolicy, id=policy_id)
+    await apply_changes(session, policy, policy_in, levels=lambda: _levels(session, policy_in.levels))
     return policy
-
-
-async def delete_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> None:
-    """Remove a policy."""
-    # Services and teams that used it fall back to no policy (ON DELETE SET NULL).
-    await session.delete(await get_policy(session, policy_id=policy_id))
-    await session.flush()
 
 
 async def target_names(session: AsyncSession, *, policies: list[EscalationPolicy]) -> dict[uuid.UUID, str]:
-    """The names of every user and schedule the policies target, by id."""
+    """The names of every user and schedule the policies target, by id (what
+    schemas.policies.TargetRead reads a target's name from)."""
     targets = [t for p in policies for level in p.levels for t in level.targets]
     names = await queries.names_by_ids(session, model=User, ids=[t.user_id for t in targets if t.user_id])
     names |= await queries.names_by_ids(session, model=Schedule, ids=[t.schedule_id for t in targets if t.schedule_id])
     return names
-
-
-def target_ref(target: EscalationTarget, names: dict[uuid.UUID, str]) -> TargetRef:
-    """A level's target with its user's or schedule's name (`names` from target_names())."""
-    target_id = target.user_id if target.target_type == "user" else target.schedule_id
-    assert target_id is not None  # a CHECK constraint guarantees one of the two
-    return TargetRef(type=target.target_type, id=target_id, name=names.get(target_id, ""))

@@ -1,37 +1,20 @@
-"""Schedules and their rotation layers: create, change, remove."""
+"""Schedules and their rotation layers: create, change, remove; the stored rows as
+the rotation arithmetic (domain.rotation, domain.schedule) sees them."""
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
 from oncall_service.domain.rotation import Layer, RotationType, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
-from oncall_service.usecases.commands import KEEP, NewLayer, NewSchedule, ScheduleChanges
-from oncall_service.usecases.references import require_existing
-from platform_common.errors import Conflict, NotFound, Unprocessable
-from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, Team, User
-
-
-async def get_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule:
-    """A schedule by id; 404 when there is none."""
-    schedule = await queries.by_id(session, model=Schedule, id=schedule_id)
-    if schedule is None:
-        raise NotFound(f"schedule {schedule_id} not found")
-    return schedule
-
-
-def list_schedules_statement(*, team_id: uuid.UUID | None) -> Select[Any]:
-    """Schedules by name, optionally of one team."""
-    statement = select(Schedule).order_by(Schedule.name, Schedule.id)
-    if team_id is not None:
-        statement = statement.where(Schedule.team_id == team_id)
-    return statement
+from oncall_service.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
+from oncall_service.usecases.rows import apply_changes, create, find, get_or_404, require_existing
+from platform_common.errors import Conflict, Unprocessable
+from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, User
 
 
 def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:
@@ -54,31 +37,16 @@ def to_domain_layers(schedule: Schedule) -> list[Layer]:
     return [to_domain_layer(layer, schedule.timezone) for layer in schedule.layers]
 
 
-def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> list[Override]:
-    """Stored overrides for the rotation arithmetic."""
-    return [Override(str(o.id), str(o.user_id), o.start_at, o.end_at) for o in overrides]
-
-
-def _check_layer(data: NewLayer, timezone: str, label: str) -> None:
-    if data.end_at is None:
-        return
-    probe = Layer(
-        id="probe",
-        priority=0,
-        rotation_type=RotationType(data.rotation_type),
-        shift_length=data.shift_length,
-        handoff=parse_handoff(data.handoff_time),
-        start_date=data.start_date,
-        timezone=zone(timezone),
-        members=(),
-    )
-    starts = layer_start(probe)
-    if data.end_at <= starts:
-        raise Unprocessable(f"{label}: end_at must be after the layer starts ({starts.isoformat()})")
+def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> dict[uuid.UUID, list[Override]]:
+    """Stored overrides for the rotation arithmetic, by schedule (a schedule without any gets an empty list)."""
+    by_schedule: dict[uuid.UUID, list[Override]] = defaultdict(list)
+    for o in overrides:
+        by_schedule[o.schedule_id].append(Override(str(o.id), str(o.user_id), o.start_at, o.end_at))
+    return by_schedule
 
 
 async def _build_layers(
-    session: AsyncSession, layers: list[NewLayer], timezone: str, *, taken: set[int] | None = None
+    session: AsyncSession, layers: list[LayerIn], timezone: str, *, taken: set[int] | None = None
 ) -> list[ScheduleLayer]:
     """New layer rows from the request, checked: known members, distinct priorities
     (`taken` are those of the schedule's other layers), sane ranges. A layer without
@@ -88,81 +56,46 @@ async def _build_layers(
     await require_existing(session, model=User, ids=member_ids)
     users = await queries.users_by_ids(session, ids=member_ids)
     built = []
-    for number, data in enumerate(layers, start=1):
-        label = f"layer {data.name or number}"
-        priority = data.priority if data.priority is not None else max(taken, default=-1) + 1
+    for number, layer_in in enumerate(layers, start=1):
+        label = f"layer {layer_in.name or number}"
+        priority = layer_in.priority if layer_in.priority is not None else max(taken, default=-1) + 1
         if priority in taken:
             raise Unprocessable(f"{label}: another layer of this schedule already has priority {priority}")
-        _check_layer(data, timezone, label)
         taken.add(priority)
-        built.append(
-            ScheduleLayer(
-                id=uuid.uuid4(),
-                name=data.name or f"Layer {priority + 1}",
-                priority=priority,
-                rotation_type=data.rotation_type,
-                shift_length=data.shift_length,
-                handoff_time=data.handoff_time,
-                start_date=data.start_date,
-                end_at=data.end_at,
-                members=[
-                    LayerMember(position=position, user_id=user_id, user=users[user_id])
-                    for position, user_id in enumerate(data.members)
-                ],
-            )
+        layer = ScheduleLayer(
+            id=uuid.uuid4(),
+            **layer_in.model_dump(exclude={"name", "priority", "members"}),
+            name=layer_in.name or f"Layer {priority + 1}",
+            priority=priority,
+            members=[LayerMember(position=n, user_id=uid, user=users[uid]) for n, uid in enumerate(layer_in.members)],
         )
+        starts = layer_start(to_domain_layer(layer, timezone))
+        if layer.end_at is not None and layer.end_at <= starts:
+            raise Unprocessable(f"{label}: end_at must be after the layer starts ({starts.isoformat()})")
+        built.append(layer)
     return built
 
 
-async def create_schedule(session: AsyncSession, *, data: NewSchedule) -> Schedule:
+async def create_schedule(session: AsyncSession, *, schedule_in: ScheduleCreate) -> Schedule:
     """Create a schedule with its layers; 409 when the name is taken."""
-    if await queries.name_taken(session, model=Schedule, name=data.name):
-        raise Conflict(f"a schedule named {data.name!r} already exists")
-    await require_existing(session, model=Team, ids=[data.team_id])
-    schedule = Schedule(
-        id=uuid.uuid4(),
-        name=data.name,
-        description=data.description,
-        team_id=data.team_id,
-        timezone=data.timezone,
-        layers=await _build_layers(session, data.layers, data.timezone),
+    return await create(
+        session, Schedule, schedule_in, layers=lambda: _build_layers(session, schedule_in.layers, schedule_in.timezone)
     )
-    session.add(schedule)
-    await session.flush()
-    return schedule
 
 
-async def _replace_layers(session: AsyncSession, schedule: Schedule, layers: list[ScheduleLayer]) -> None:
-    # Delete the old rows before inserting the new ones: the unit of work would
-    # otherwise insert first and trip the (schedule, priority) unique constraint.
-    schedule.layers.clear()
-    await session.flush()
-    schedule.layers.extend(layers)
-
-
-async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, data: ScheduleChanges) -> Schedule:
+async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, schedule_in: ScheduleUpdate) -> Schedule:
     """Change a schedule; layers given replace every layer."""
-    schedule = await get_schedule(session, schedule_id=schedule_id)
-    if data.name is not None:
-        if await queries.name_taken(session, model=Schedule, name=data.name, except_id=schedule_id):
-            raise Conflict(f"a schedule named {data.name!r} already exists")
-        schedule.name = data.name
-    if data.description is not None:
-        schedule.description = data.description
-    if data.team_id is not KEEP:
-        await require_existing(session, model=Team, ids=[data.team_id])
-        schedule.team_id = data.team_id
-    if data.timezone is not None:
-        schedule.timezone = data.timezone
-    if data.layers is not None:
-        await _replace_layers(session, schedule, await _build_layers(session, data.layers, schedule.timezone))
-    await session.flush()
+    schedule = await get_or_404(session, model=Schedule, id=schedule_id)
+    # Layers are built after the other fields: in the schedule's new time zone, when one is given.
+    await apply_changes(
+        session, schedule, schedule_in, layers=lambda: _build_layers(session, schedule_in.layers, schedule.timezone)
+    )
     return schedule
 
 
 async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> None:
     """Remove a schedule; 409 while an escalation policy targets it."""
-    schedule = await get_schedule(session, schedule_id=schedule_id)
+    schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     policies = await queries.policies_targeting_schedule(session, schedule_id=schedule_id)
     if policies:
         raise Conflict(
@@ -173,39 +106,36 @@ async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> N
     await session.flush()
 
 
-async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, data: NewLayer) -> ScheduleLayer:
+async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, layer_in: LayerIn) -> ScheduleLayer:
     """Add a layer to a schedule."""
-    schedule = await get_schedule(session, schedule_id=schedule_id)
+    schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     taken = {layer.priority for layer in schedule.layers}
-    [layer] = await _build_layers(session, [data], schedule.timezone, taken=taken)
+    [layer] = await _build_layers(session, [layer_in], schedule.timezone, taken=taken)
     schedule.layers.append(layer)
     await session.flush()
     return layer
 
 
 def _find_layer(schedule: Schedule, layer_id: uuid.UUID) -> ScheduleLayer:
-    layer = next((layer for layer in schedule.layers if layer.id == layer_id), None)
-    if layer is None:
-        raise NotFound(f"layer {layer_id} not found in schedule {schedule.id}")
-    return layer
+    return find(schedule.layers, f"layer {layer_id} not found in schedule {schedule.id}", id=layer_id)
 
 
 async def replace_layer(
-    session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, data: NewLayer
+    session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, layer_in: LayerIn
 ) -> ScheduleLayer:
     """Replace a layer's content; it keeps its id, and its name and priority unless given."""
-    schedule = await get_schedule(session, schedule_id=schedule_id)
+    schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     old = _find_layer(schedule, layer_id)
     taken = {layer.priority for layer in schedule.layers if layer.id != layer_id}
-    keep_priority = data.priority if data.priority is not None else old.priority
-    [layer] = await _build_layers(session, [replace(data, priority=keep_priority)], schedule.timezone, taken=taken)
+    kept = layer_in.model_copy(update={"priority": old.priority if layer_in.priority is None else layer_in.priority})
+    [layer] = await _build_layers(session, [kept], schedule.timezone, taken=taken)
     # Same id, new content: the layer keeps its identity for the UI.
     old_name = old.name
     old.members.clear()
     await session.flush()
     for field in ("name", "priority", "rotation_type", "shift_length", "handoff_time", "start_date", "end_at"):
         setattr(old, field, getattr(layer, field))
-    if data.name is None:
+    if layer_in.name is None:
         old.name = old_name
     old.members.extend(LayerMember(position=m.position, user_id=m.user_id, user=m.user) for m in layer.members)
     await session.flush()
@@ -214,6 +144,6 @@ async def replace_layer(
 
 async def delete_layer(session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID) -> None:
     """Remove a layer from a schedule."""
-    schedule = await get_schedule(session, schedule_id=schedule_id)
+    schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     schedule.layers.remove(_find_layer(schedule, layer_id))
     await session.flush()

@@ -2,86 +2,59 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
+from oncall_service.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.usecases import accounts
-from oncall_service.usecases.commands import NewContactMethod, NewUser, UserChanges
-from platform_common.errors import Conflict, NotFound
+from oncall_service.usecases.rows import apply_changes, find, get_or_404
+from platform_common.errors import Conflict
 from platform_db.models import ContactMethod, User
 
 
-def _methods(methods: list[NewContactMethod]) -> list[ContactMethod]:
+def _methods(methods: list[ContactMethodIn]) -> list[ContactMethod]:
     unique = dict.fromkeys((m.type, m.address) for m in methods)
     return [ContactMethod(type=type_, address=address) for type_, address in unique]
 
 
-async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
-    """A user by id; 404 when there is none."""
-    user = await queries.by_id(session, model=User, id=user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
-
-
-def list_users_statement(*, search: str | None) -> Select[Any]:
-    """Users by name, optionally those whose name or email contains `search`."""
-    statement = select(User).order_by(User.name, User.id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        statement = statement.where((User.name.ilike(pattern)) | (User.email.ilike(pattern)))
-    return statement
-
-
-async def create_user(session: AsyncSession, *, data: NewUser) -> User:
+async def create_user(session: AsyncSession, *, user_in: UserCreate) -> User:
     """Create a user; 409 when the email is taken."""
-    if await queries.email_taken(session, email=data.email):
-        raise Conflict(f"a user with email {data.email} already exists")
+    if await queries.email_taken(session, email=user_in.email):
+        raise Conflict(f"a user with email {user_in.email} already exists")
     user = User(
         id=uuid.uuid4(),
-        name=data.name,
-        email=data.email,
-        timezone=data.timezone,
-        muted_channels=data.muted_channels,
-        muted_severities=data.muted_severities,
-        contact_methods=_methods(data.contact_methods),
-        role=data.role,
-        password_hash=await accounts.hash_password(data.password) if data.password else None,
+        **user_in.model_dump(exclude={"contact_methods", "password"}),
+        contact_methods=_methods(user_in.contact_methods),
+        password_hash=await accounts.hash_password(user_in.password.get_secret_value()) if user_in.password else None,
     )
     session.add(user)
     await session.flush()
     return user
 
 
-async def update_user(session: AsyncSession, *, user_id: uuid.UUID, data: UserChanges, now: datetime) -> User:
+async def update_user(session: AsyncSession, *, user_id: uuid.UUID, user_in: UserUpdate, now: datetime) -> User:
     """Change a user; contact methods given replace every method. Disabling
     revokes every session and API token of theirs, so enabling them again
     brings none of them back."""
-    user = await get_user(session, user_id=user_id)
-    if data.email is not None and await queries.email_taken(session, email=data.email, except_id=user_id):
-        raise Conflict(f"a user with email {data.email} already exists")
-    await accounts.refuse_losing_last_admin(session, user=user, role=data.role, disabled=data.disabled)
-    if data.disabled:
+    user = await get_or_404(session, model=User, id=user_id)
+    if user_in.email is not None and await queries.email_taken(session, email=user_in.email, except_id=user_id):
+        raise Conflict(f"a user with email {user_in.email} already exists")
+    await accounts.refuse_losing_last_admin(session, user=user, role=user_in.role, disabled=user_in.disabled)
+    if user_in.disabled:
         await accounts.end_every_credential(session, user_id=user_id, now=now)
-    for field in ("name", "email", "timezone", "muted_channels", "muted_severities", "role", "disabled"):
-        value = getattr(data, field)
-        if value is not None:
-            setattr(user, field, value)
-    if data.contact_methods is not None:
-        # Methods kept are kept as they are: replacing them with new rows would
-        # insert before the old ones are deleted, against the unique constraint (409).
+    if user_in.contact_methods is not None:
+        # Methods kept are kept as they are (their ids too); the new ones are
+        # other addresses, so inserting them before deleting the old trips no key.
         existing = {(m.type, m.address): m for m in user.contact_methods}
-        user.contact_methods = [existing.get((m.type, m.address), m) for m in _methods(data.contact_methods)]
-    await session.flush()
+        user.contact_methods = [existing.get((m.type, m.address), m) for m in _methods(user_in.contact_methods)]
+    await apply_changes(session, user, user_in, exclude={"contact_methods"})
     return user
 
 
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     """Remove a user; 409 while a rotation or escalation level names them."""
-    user = await get_user(session, user_id=user_id)
+    user = await get_or_404(session, model=User, id=user_id)
     await accounts.refuse_losing_last_admin(session, user=user, role=None, disabled=True)
     used_in = await queries.user_references(session, user_id=user_id)
     if used_in:
@@ -91,12 +64,12 @@ async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     await session.flush()
 
 
-async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data: NewContactMethod) -> ContactMethod:
+async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, method_in: ContactMethodIn) -> ContactMethod:
     """Add a contact method; 409 when the user has it already."""
-    user = await get_user(session, user_id=user_id)
-    if any(m.type == data.type and m.address == data.address for m in user.contact_methods):
-        raise Conflict(f"user {user_id} already has this {data.type} contact method")
-    method = ContactMethod(id=uuid.uuid4(), type=data.type, address=data.address)
+    user = await get_or_404(session, model=User, id=user_id)
+    if any(m.type == method_in.type and m.address == method_in.address for m in user.contact_methods):
+        raise Conflict(f"user {user_id} already has this {method_in.type} contact method")
+    method = ContactMethod(id=uuid.uuid4(), type=method_in.type, address=method_in.address)
     user.contact_methods.append(method)
     await session.flush()
     return method
@@ -104,9 +77,7 @@ async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, data:
 
 async def remove_contact_method(session: AsyncSession, *, user_id: uuid.UUID, method_id: uuid.UUID) -> None:
     """Remove one of a user's contact methods."""
-    user = await get_user(session, user_id=user_id)
-    method = next((m for m in user.contact_methods if m.id == method_id), None)
-    if method is None:
-        raise NotFound(f"contact method {method_id} not found for user {user_id}")
-    user.contact_methods.remove(method)
+    user = await get_or_404(session, model=User, id=user_id)
+    missing = f"contact method {method_id} not found for user {user_id}"
+    user.contact_methods.remove(find(user.contact_methods, missing, id=method_id))
     await session.flush()

@@ -2,15 +2,19 @@
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.api.deps import ClockDep, SessionDep, SettingsDep
-from oncall_service.api.schemas.auth import (
+from oncall_service.db import credentials
+from oncall_service.schemas.auth import (
     LoginIn,
     LoginOut,
     Me,
@@ -22,10 +26,14 @@ from oncall_service.api.schemas.auth import (
 )
 from oncall_service.usecases import accounts
 from oncall_service.usecases.accounts import Refused
+from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import OPEN, SESSION_COOKIE, Authenticator, SignedIn
 from platform_common.errors import TooManyRequests, error_responses
+from platform_db.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+T = TypeVar("T")
 
 
 class ClientThrottle:
@@ -47,6 +55,20 @@ class ClientThrottle:
     async def failed(self, client: str) -> None:
         """Count one failed login of this client."""
         await self.limiter.hit(self.rule, client)
+
+    async def attempt(self, request: Request, session: AsyncSession, check: Callable[[], Awaitable[T | Refused]]) -> T:
+        """One password check by this client (a login, a password change), in its
+        own transaction: 429 while the client has used up its failures; a refusal
+        is committed first (so the account's count of failures is kept), then
+        counted against the client and raised."""
+        client = _client(request)
+        await self.check(client)
+        async with session.begin():
+            outcome = await check()
+        if isinstance(outcome, Refused):
+            await self.failed(client)
+            raise outcome.error
+        return outcome
 
 
 def _throttle(request: Request) -> ClientThrottle:
@@ -73,22 +95,20 @@ async def log_in(
     settings: SettingsDep,
     throttle: ClientThrottle = Depends(_throttle),  # noqa: B008 - FastAPI's way
 ) -> LoginOut:
-    client = _client(request)
-    await throttle.check(client)
-    outcome = await accounts.log_in(
+    login = await throttle.attempt(
+        request,
         session,
-        email=body.email,
-        password=body.password.get_secret_value(),
-        now=clock.now(),
-        ttl=timedelta(hours=settings.session_ttl_hours),
+        lambda: accounts.log_in(
+            session,
+            email=body.email,
+            password=body.password.get_secret_value(),
+            now=clock.now(),
+            ttl=timedelta(hours=settings.session_ttl_hours),
+        ),
     )
-    await session.commit()
-    if isinstance(outcome, Refused):
-        await throttle.failed(client)
-        raise outcome.error
     response.set_cookie(
         SESSION_COOKIE,
-        outcome.secret,
+        login.secret,
         max_age=int(settings.session_ttl_hours * 3600),
         path="/",
         httponly=True,
@@ -96,7 +116,7 @@ async def log_in(
         # Behind TLS (the front door says so in X-Forwarded-Proto) the cookie never travels in clear.
         secure=request.url.scheme == "https",
     )
-    return LoginOut(user=Me.model_validate(outcome.user), expires_at=outcome.expires_at)
+    return LoginOut(user=Me.model_validate(login.user), expires_at=login.expires_at)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session (or revoke this token)")
@@ -104,16 +124,15 @@ async def log_out(
     principal: SignedIn, request: Request, response: Response, session: SessionDep, clock: ClockDep
 ) -> None:
     if principal.credential_id is not None:
-        await accounts.end_credential(session, credential_id=principal.credential_id, now=clock.now())
-        await session.commit()
+        async with session.begin():
+            await accounts.end_credential(session, credential_id=principal.credential_id, now=clock.now())
     _auth(request).forget()
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
 
 @router.get("/me", summary="The signed-in user and their role")
 async def me(principal: SignedIn, session: SessionDep) -> Me:
-    user = await accounts.get_account(session, user_id=_user_id(principal))
-    return Me.model_validate(user)
+    return Me.model_validate(await get_or_404(session, model=User, id=_user_id(principal)))
 
 
 @router.put(
@@ -134,36 +153,34 @@ async def change_password(
     clock: ClockDep,
     throttle: ClientThrottle = Depends(_throttle),  # noqa: B008 - FastAPI's way
 ) -> None:
-    client = _client(request)
-    await throttle.check(client)
-    refusal = await accounts.change_password(
+    await throttle.attempt(
+        request,
         session,
-        user_id=_user_id(principal),
-        current=body.current_password.get_secret_value(),
-        new=body.new_password.get_secret_value(),
-        keep_session=principal.credential_id if principal.via == "session" else None,
-        now=clock.now(),
+        lambda: accounts.change_password(
+            session,
+            user_id=_user_id(principal),
+            current=body.current_password.get_secret_value(),
+            new=body.new_password.get_secret_value(),
+            keep_session=principal.credential_id if principal.via == "session" else None,
+            now=clock.now(),
+        ),
     )
-    await session.commit()
-    if refusal is not None:
-        await throttle.failed(client)
-        raise refusal.error
     # The other sessions end here at once (as with an admin's reset), elsewhere within the auth cache.
     _auth(request).forget()
 
 
 @router.get("/tokens", summary="Your API tokens (their secrets are never shown again)")
 async def list_tokens(principal: SignedIn, session: SessionDep) -> TokenPage:
-    tokens = await accounts.tokens_of(session, user_id=_user_id(principal))
+    tokens = await credentials.tokens_of(session, user_id=_user_id(principal))
     return TokenPage(items=[TokenRead.model_validate(t) for t in tokens], total=len(tokens))
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, summary="Make an API token (its secret is shown once)")
 async def create_token(body: TokenCreate, principal: SignedIn, session: SessionDep, clock: ClockDep) -> TokenCreated:
-    token, secret = await accounts.create_token(
-        session, user_id=_user_id(principal), name=body.name, expires_at=body.expires_at, now=clock.now()
-    )
-    await session.commit()
+    async with session.begin():
+        token, secret = await accounts.create_token(
+            session, user_id=_user_id(principal), name=body.name, expires_at=body.expires_at, now=clock.now()
+        )
     return TokenCreated(**TokenRead.model_validate(token).model_dump(), token=secret)
 
 
@@ -171,8 +188,8 @@ async def create_token(body: TokenCreate, principal: SignedIn, session: SessionD
 async def revoke_token(
     token_id: uuid.UUID, principal: SignedIn, request: Request, session: SessionDep, clock: ClockDep
 ) -> None:
-    await accounts.revoke_token(session, user_id=_user_id(principal), token_id=token_id, now=clock.now())
-    await session.commit()
+    async with session.begin():
+        await accounts.revoke_token(session, user_id=_user_id(principal), token_id=token_id, now=clock.now())
     _auth(request).forget()
 
 

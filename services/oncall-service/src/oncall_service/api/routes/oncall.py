@@ -6,13 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
-from oncall_service.api.schemas.common import UtcDatetime
-from oncall_service.api.schemas.policies import OnCallRead
-from oncall_service.api.schemas.schedules import OnCallList
-from oncall_service.usecases import everyone, oncall
+from oncall_service.db import queries
+from oncall_service.schemas.common import UtcDatetime
+from oncall_service.schemas.policies import OnCallRead
+from oncall_service.schemas.schedules import OnCallList
+from oncall_service.usecases import oncall
 from platform_common.auth import VIEWER
 from platform_common.errors import BadRequest, NotFound, error_responses
 from platform_common.validation import NulFree
+from platform_db.models import Schedule
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["on call"])
 
@@ -32,7 +34,8 @@ async def current(
     team: Annotated[NulFree | None, Query(max_length=200, description="a team's name or id")] = None,
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
 ) -> OnCallRead:
-    return OnCallRead.model_validate(await oncall.current(session, service=service, team=team, at=at or clock.now()))
+    found = await oncall.current(session, service=service, team=team, at=at or clock.now())
+    return OnCallRead.model_validate(found, context={"target_names": found.target_names})
 
 
 @router.get("", response_model=OnCallList, dependencies=[Depends(VIEWER)])
@@ -44,8 +47,7 @@ async def everyone_on_call(
     at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
 ) -> OnCallList:
     """Every schedule (by name) with who is on call at `at` and until when."""
-    return OnCallList.model_validate(
-        await everyone.on_call_everywhere(
-            session, at=at or clock.now(), team_id=team_id, limit=pagination.limit, offset=pagination.offset
-        )
-    )
+    at = at or clock.now()
+    listing = await pagination.page(session, queries.by_name(model=Schedule, team_id=team_id))
+    items = await oncall.on_call_everywhere(session, schedules=listing["items"], at=at)
+    return OnCallList.model_validate({**listing, "at": at, "items": items}, from_attributes=True)

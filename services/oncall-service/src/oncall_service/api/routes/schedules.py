@@ -1,60 +1,48 @@
 """/api/v1/schedules: rotation schedules and their layers."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Depends, status
 
-from oncall_service.api import commands
 from oncall_service.api.deps import PageDep, SessionDep
-from oncall_service.api.presenters import layer_read, schedule_read
-from oncall_service.api.schemas.common import Page
-from oncall_service.api.schemas.schedules import LayerIn, LayerRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
 from oncall_service.db import queries
-from oncall_service.usecases import schedules as service
+from oncall_service.schemas.common import Page
+from oncall_service.schemas.schedules import LayerIn, LayerRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
+from oncall_service.usecases import schedules
+from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import ADMIN, VIEWER
+from platform_db.models import Schedule, ScheduleLayer
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScheduleRead, dependencies=[Depends(ADMIN)])
-async def create_schedule(schedule_in: ScheduleCreate, session: SessionDep) -> ScheduleRead:
-    schedule = await service.create_schedule(session, data=commands.new_schedule(schedule_in))
-    await session.commit()
-    return schedule_read(schedule)
+async def create_schedule(schedule_in: ScheduleCreate, session: SessionDep) -> Schedule:
+    async with session.begin():
+        return await schedules.create_schedule(session, schedule_in=schedule_in)
 
 
 @router.get("", response_model=Page[ScheduleRead], dependencies=[Depends(VIEWER)])
-async def list_schedules(
-    session: SessionDep, pagination: PageDep, team_id: uuid.UUID | None = None
-) -> Page[ScheduleRead]:
-    rows, total = await queries.page(
-        session,
-        statement=service.list_schedules_statement(team_id=team_id),
-        limit=pagination.limit,
-        offset=pagination.offset,
-    )
-    items = [schedule_read(s) for s in rows]
-    return Page[ScheduleRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
+async def list_schedules(session: SessionDep, pagination: PageDep, team_id: uuid.UUID | None = None) -> dict[str, Any]:
+    return await pagination.page(session, queries.by_name(model=Schedule, team_id=team_id))
 
 
 @router.get("/{schedule_id}", response_model=ScheduleRead, dependencies=[Depends(VIEWER)])
-async def get_schedule(schedule_id: uuid.UUID, session: SessionDep) -> ScheduleRead:
-    return schedule_read(await service.get_schedule(session, schedule_id=schedule_id))
+async def get_schedule(schedule_id: uuid.UUID, session: SessionDep) -> Schedule:
+    return await get_or_404(session, model=Schedule, id=schedule_id)
 
 
 @router.patch("/{schedule_id}", response_model=ScheduleRead, dependencies=[Depends(ADMIN)])
-async def update_schedule(schedule_id: uuid.UUID, schedule_in: ScheduleUpdate, session: SessionDep) -> ScheduleRead:
-    schedule = await service.update_schedule(
-        session, schedule_id=schedule_id, data=commands.schedule_changes(schedule_in)
-    )
-    await session.commit()
-    return schedule_read(schedule)
+async def update_schedule(schedule_id: uuid.UUID, schedule_in: ScheduleUpdate, session: SessionDep) -> Schedule:
+    async with session.begin():
+        return await schedules.update_schedule(session, schedule_id=schedule_id, schedule_in=schedule_in)
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def delete_schedule(schedule_id: uuid.UUID, session: SessionDep) -> None:
-    await service.delete_schedule(session, schedule_id=schedule_id)
-    await session.commit()
+    async with session.begin():
+        await schedules.delete_schedule(session, schedule_id=schedule_id)
 
 
 @router.post(
@@ -63,26 +51,22 @@ async def delete_schedule(schedule_id: uuid.UUID, session: SessionDep) -> None:
     response_model=LayerRead,
     dependencies=[Depends(ADMIN)],
 )
-async def add_layer(schedule_id: uuid.UUID, layer_in: LayerIn, session: SessionDep) -> LayerRead:
-    layer = await service.add_layer(session, schedule_id=schedule_id, data=commands.new_layer(layer_in))
-    await session.commit()
-    return layer_read(layer)
+async def add_layer(schedule_id: uuid.UUID, layer_in: LayerIn, session: SessionDep) -> ScheduleLayer:
+    async with session.begin():
+        return await schedules.add_layer(session, schedule_id=schedule_id, layer_in=layer_in)
 
 
 @router.put("/{schedule_id}/layers/{layer_id}", response_model=LayerRead, dependencies=[Depends(ADMIN)])
 async def replace_layer(
     schedule_id: uuid.UUID, layer_id: uuid.UUID, layer_in: LayerIn, session: SessionDep
-) -> LayerRead:
-    layer = await service.replace_layer(
-        session, schedule_id=schedule_id, layer_id=layer_id, data=commands.new_layer(layer_in)
-    )
-    await session.commit()
-    return layer_read(layer)
+) -> ScheduleLayer:
+    async with session.begin():
+        return await schedules.replace_layer(session, schedule_id=schedule_id, layer_id=layer_id, layer_in=layer_in)
 
 
 @router.delete(
     "/{schedule_id}/layers/{layer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)]
 )
 async def delete_layer(schedule_id: uuid.UUID, layer_id: uuid.UUID, session: SessionDep) -> None:
-    await service.delete_layer(session, schedule_id=schedule_id, layer_id=layer_id)
-    await session.commit()
+    async with session.begin():
+        await schedules.delete_layer(session, schedule_id=schedule_id, layer_id=layer_id)

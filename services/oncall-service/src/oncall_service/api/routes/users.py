@@ -1,14 +1,14 @@
 """/api/v1/users: people who can be paged, their contact methods and mutes."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from oncall_service.api import commands
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
-from oncall_service.api.schemas.common import Page
-from oncall_service.api.schemas.users import (
+from oncall_service.db import queries
+from oncall_service.schemas.common import Page
+from oncall_service.schemas.users import (
     ContactMethodIn,
     ContactMethodRead,
     PasswordSet,
@@ -16,36 +16,31 @@ from oncall_service.api.schemas.users import (
     UserRead,
     UserUpdate,
 )
-from oncall_service.db import queries
-from oncall_service.usecases import accounts
-from oncall_service.usecases import users as service
+from oncall_service.usecases import accounts, users
+from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import ADMIN, SELF_OR_ADMIN, VIEWER, Authenticator, SelfOrAdmin
 from platform_common.errors import Forbidden, NotFound
 from platform_common.validation import NulFree
+from platform_db.models import ContactMethod, User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead, dependencies=[Depends(ADMIN)])
-async def create_user(user_in: UserCreate, session: SessionDep) -> UserRead:
-    user = await service.create_user(session, data=commands.new_user(user_in))
-    await session.commit()
-    return UserRead.model_validate(user)
+async def create_user(user_in: UserCreate, session: SessionDep) -> User:
+    async with session.begin():
+        return await users.create_user(session, user_in=user_in)
 
 
 @router.get("", response_model=Page[UserRead], dependencies=[Depends(VIEWER)])
 async def list_users(
     session: SessionDep, pagination: PageDep, q: Annotated[NulFree | None, Query(max_length=200)] = None
-) -> Page[UserRead]:
-    rows, total = await queries.page(
-        session, statement=service.list_users_statement(search=q), limit=pagination.limit, offset=pagination.offset
-    )
-    items = [UserRead.model_validate(u) for u in rows]
-    return Page[UserRead](items=items, total=total, limit=pagination.limit, offset=pagination.offset)
+) -> dict[str, Any]:
+    return await pagination.page(session, queries.users_matching(search=q))
 
 
 @router.get("/{user_id}", response_model=UserRead, dependencies=[Depends(VIEWER)])
-async def get_user(user_id: str, session: SessionDep) -> UserRead:
+async def get_user(user_id: str, session: SessionDep) -> User:
     # Other services look users up by whatever id they hold: an id that is not
     # a UUID names nobody (404), rather than being a malformed request (422)
     # that a caller might retry.
@@ -53,7 +48,7 @@ async def get_user(user_id: str, session: SessionDep) -> UserRead:
         parsed = uuid.UUID(user_id)
     except ValueError:
         raise NotFound(f"user {user_id} not found") from None
-    return UserRead.model_validate(await service.get_user(session, user_id=parsed))
+    return await get_or_404(session, model=User, id=parsed)
 
 
 @router.patch("/{user_id}", response_model=UserRead, summary="Change a user (their own profile, or any as admin)")
@@ -64,19 +59,19 @@ async def update_user(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-) -> UserRead:
+) -> User:
     if (user_in.role is not None or user_in.disabled is not None) and not principal.may(ADMIN.role):
         raise Forbidden("Only an admin changes roles or disables users")
-    user = await service.update_user(session, user_id=user_id, data=commands.user_changes(user_in), now=clock.now())
-    await session.commit()
+    async with session.begin():
+        user = await users.update_user(session, user_id=user_id, user_in=user_in, now=clock.now())
     _auth(request).forget()
-    return UserRead.model_validate(user)
+    return user
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(ADMIN)])
 async def delete_user(user_id: uuid.UUID, request: Request, session: SessionDep) -> None:
-    await service.delete_user(session, user_id=user_id)
-    await session.commit()
+    async with session.begin():
+        await users.delete_user(session, user_id=user_id)
     _auth(request).forget()
 
 
@@ -89,8 +84,10 @@ async def delete_user(user_id: uuid.UUID, request: Request, session: SessionDep)
 async def set_password(
     user_id: uuid.UUID, body: PasswordSet, request: Request, session: SessionDep, clock: ClockDep
 ) -> None:
-    await accounts.set_password(session, user_id=user_id, password=body.password.get_secret_value(), now=clock.now())
-    await session.commit()
+    async with session.begin():
+        await accounts.set_password(
+            session, user_id=user_id, password=body.password.get_secret_value(), now=clock.now()
+        )
     _auth(request).forget()
 
 
@@ -104,10 +101,9 @@ def _auth(request: Request) -> Authenticator:
     response_model=ContactMethodRead,
     dependencies=[Depends(SELF_OR_ADMIN)],
 )
-async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, session: SessionDep) -> ContactMethodRead:
-    method = await service.add_contact_method(session, user_id=user_id, data=commands.contact_method(method_in))
-    await session.commit()
-    return ContactMethodRead.model_validate(method)
+async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, session: SessionDep) -> ContactMethod:
+    async with session.begin():
+        return await users.add_contact_method(session, user_id=user_id, method_in=method_in)
 
 
 @router.delete(
@@ -116,5 +112,5 @@ async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, ses
     dependencies=[Depends(SELF_OR_ADMIN)],
 )
 async def remove_contact_method(user_id: uuid.UUID, method_id: uuid.UUID, session: SessionDep) -> None:
-    await service.remove_contact_method(session, user_id=user_id, method_id=method_id)
-    await session.commit()
+    async with session.begin():
+        await users.remove_contact_method(session, user_id=user_id, method_id=method_id)

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, EmailStr, Field, SecretStr
 
-from oncall_service.api.schemas.common import Input, Name, Output, UtcDatetime
-from oncall_service.api.schemas.users import Password
+from oncall_service.schemas.common import Input, Name, Output, UtcDatetime
+from oncall_service.schemas.users import Password
 from platform_common.roles import Role
 
 

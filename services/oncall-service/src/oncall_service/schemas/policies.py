@@ -2,11 +2,12 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import Field, SerializerFunctionWrapHandler, field_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, ValidationInfo, field_serializer, model_validator
 
-from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-from oncall_service.api.schemas.users import ContactMethodRead, shown_contact_methods
+from oncall_service.schemas.common import Description, Input, Name, Output, Stamped, UserRef
+from oncall_service.schemas.users import ContactMethodRead, shown_contact_methods
 from platform_db.enums import TargetType
 
 
@@ -40,6 +41,17 @@ class TargetRead(Output):
     type: TargetType
     id: uuid.UUID
     name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored(cls, target: Any, info: ValidationInfo) -> Any:
+        # A stored target (EscalationTarget) holds the id of its user or schedule, not
+        # the name: the caller passes the names in the validation context, as
+        # context={"target_names": usecases.policies.target_names(...)}.
+        if not hasattr(target, "target_type"):
+            return target
+        target_id = target.user_id or target.schedule_id
+        return {"type": target.target_type, "id": target_id, "name": info.context["target_names"].get(target_id, "")}
 
 
 class LevelRead(Output):

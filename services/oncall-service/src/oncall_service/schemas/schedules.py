@@ -2,11 +2,11 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from oncall_service.api.schemas.common import (
+from oncall_service.schemas.common import (
     CalendarDate,
     Description,
     HandoffTime,
@@ -52,6 +52,12 @@ class LayerRead(Output):
     end_at: datetime | None
     members: list[UserRef]
 
+    @field_validator("members", mode="before")
+    @classmethod
+    def _members_users(cls, members: list[Any]) -> list[Any]:
+        # A stored layer's members are its turns (LayerMember rows), each holding its user.
+        return [getattr(member, "user", member) for member in members]
+
 
 class ScheduleCreate(Input):
     name: Name
@@ -78,6 +84,12 @@ class ScheduleRead(Stamped):
     timezone: str
     layers: list[LayerRead]
 
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _highest_first(cls, layers: list[Any]) -> list[Any]:
+        # Loaded layers come highest first; those added in this request sit where they were appended.
+        return sorted(layers, key=lambda layer: -layer.priority)
+
 
 class OverrideCreate(Input):
     user_id: uuid.UUID
@@ -95,8 +107,9 @@ class OverrideRead(Output):
     id: uuid.UUID
     schedule_id: uuid.UUID
     user: UserRef
-    start: datetime
-    end: datetime
+    # The stored row's start_at and end_at.
+    start: datetime = Field(validation_alias="start_at")
+    end: datetime = Field(validation_alias="end_at")
     created_at: datetime
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import Field
 
-from oncall_service.api.schemas.common import Description, Input, Name, Output, Stamped, UserRef
+from oncall_service.schemas.common import Description, Input, Name, Output, Stamped, UserRef
 from platform_db.enums import TeamRole
 
 

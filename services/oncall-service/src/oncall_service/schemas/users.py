@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from oncall_service.api.schemas.common import Input, Name, Output, Stamped, TimezoneName
 from oncall_service.config import MIN_PASSWORD_LENGTH
+from oncall_service.schemas.common import Input, Name, Output, Stamped, TimezoneName
 from platform_common.auth import address_shown
 from platform_common.roles import Role
 from platform_common.validation import Text
