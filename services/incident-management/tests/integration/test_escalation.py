@@ -61,7 +61,10 @@ async def test_acknowledging_stops_escalation(harness):
     assert acked.json()["next_escalation_at"] is None
     await harness.tick(minutes=10)
     await harness.tick(hours=1)
-    assert harness.notifier.recipients() == ["alice"]
+    assert harness.notifier.recipients("triggered") == ["alice"]
+    assert harness.notifier.recipients("escalated") == []
+    # The paged alice is told of the acknowledgement (the harness's acting "alice" is another user).
+    assert harness.notifier.recipients("acknowledged") == ["alice"]
     assert "escalated" not in await harness.events(incident["id"])
 
 

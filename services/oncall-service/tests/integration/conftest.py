@@ -48,7 +48,11 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def client(clean_database: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        Settings(database_url=as_service(clean_database, "oncall_service"), environment="test"), clock=clock
+        # The shift-notice loop is driven by hand in its own tests (run_once).
+        Settings(
+            database_url=as_service(clean_database, "oncall_service"), environment="test", oncall_notice_enabled=False
+        ),
+        clock=clock,
     )
     async with running_app(app) as http:
         # Let the readiness monitor's first database ping finish rather than

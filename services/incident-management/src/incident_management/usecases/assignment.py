@@ -17,6 +17,7 @@ from incident_management.domain.escalation import (
     first_pages,
     next_staffed_step,
 )
+from incident_management.domain.rules import plan_person, urgency_of
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import ENGINE, Entry
 from platform_common.retry import retry_at as backoff_until
@@ -40,7 +41,7 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
         return 0
     first = first_pages(oncall, now)
     incident.next_escalation_at = first.escalate_at
-    return await _page(session, incident, first.step_key, first.recipients, "triggered", now)
+    return await _page(session, incident, oncall, first.step_key, first.recipients, "triggered", now)
 
 
 def _assign(incident: Incident, oncall: OnCall | None, now: datetime) -> Entry | None:
@@ -87,7 +88,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
     incident.escalation_cycle = step.cycle
     incident.assigned_to = level.users[0].id
     incident.next_escalation_at = escalation_deadline(now, delay_minutes=level.delay_minutes)
-    await _page(session, incident, step.key, level.users, "escalated", now)
+    await _page(session, incident, oncall, step.key, level.users, "escalated", now)
     repeat = f" (repeat {step.cycle} of {oncall.repeat_count})" if step.cycle else ""
     names = ", ".join(user.label for user in level.users)
     data = {
@@ -117,12 +118,25 @@ def _not_escalated(incident: Incident, oncall: OnCall | None) -> Entry:
 
 
 async def _page(
-    session: AsyncSession, incident: Incident, step_key: str, people: tuple[Person, ...], event: str, now: datetime
+    session: AsyncSession,
+    incident: Incident,
+    oncall: OnCall,
+    step_key: str,
+    people: tuple[Person, ...],
+    event: str,
+    now: datetime,
 ) -> int:
-    recipients = {person.id: person.contact for person in people}
-    return await pages.enqueue_pages(
-        session, incident_id=incident.id, step_key=step_key, event=event, recipients=recipients, now=now
-    )
+    """Queue this step's pages, each person's as their notification rules for the
+    incident's urgency say (later steps wait in the outbox until due)."""
+    urgency = urgency_of(incident.severity, oncall.high_urgency_severities)
+    planned = [
+        page
+        for person in people
+        for page in plan_person(
+            recipient=person.id, step_key=step_key, contact=person.contact, rules=person.rules, urgency=urgency, now=now
+        )
+    ]
+    return await pages.enqueue_planned(session, incident_id=incident.id, event=event, planned=planned, now=now)
 
 
 def record_oncall_failure(

@@ -18,6 +18,7 @@ from incident_management.clients.notifications import (
 from incident_management.clients.oncall import OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import pages, queries
+from incident_management.domain import rules
 from incident_management.metrics import PAGES
 from incident_management.usecases import links, paging
 from incident_management.workers.report import CycleReport
@@ -72,20 +73,21 @@ class PageOutbox:
         limit = asyncio.Semaphore(self.settings.incident_worker_concurrency)
         outage: list[str] = []
 
-        async def send(page_id: uuid.UUID, request: PageRequest, lookup: bool) -> None:
+        async def send(page_id: uuid.UUID, request: PageRequest, lookup: bool, notice: bool) -> None:
             async with limit:
-                result = await self._send(request, lookup, outage)
+                result = await self._send(request, lookup, notice, outage)
                 try:
                     await self._finish_page(page_id, result, report)
                 except Exception as exc:
                     log.exception("recording a page failed", extra={"page_id": str(page_id)})
                     report.errors.append(f"page {page_id}: {type(exc).__name__}")
 
-        await asyncio.gather(*(send(page_id, request, lookup) for page_id, request, lookup in claimed))
+        await asyncio.gather(*(send(*item) for item in claimed))
 
-    async def _claim(self) -> list[tuple[uuid.UUID, PageRequest, bool]]:
+    async def _claim(self) -> list[tuple[uuid.UUID, PageRequest, bool, bool]]:
         """Claim the due pages and cancel those no longer wanted; for each of the rest, its
-        request, and whether its recipient's contact methods are still to be looked up."""
+        request, whether its recipient's contact methods are still to be looked up, and
+        whether it is a notice (told by the first contact method only)."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
             claimed = await pages.claim_pages(
@@ -102,7 +104,9 @@ class PageOutbox:
                     PAGES.labels(result="cancelled").inc()
                     continue
                 # Chosen by hand: the on-call answer did not bring the contact methods.
-                requests.append((page.id, self._request(page, incident), page.contact is None))
+                requests.append(
+                    (page.id, self._request(page, incident), page.contact is None, rules.is_notice(page.step_key))
+                )
         return requests
 
     def _request(self, page: Page, incident: Incident) -> PageRequest:
@@ -115,13 +119,16 @@ class PageOutbox:
             callback_url=self._callback_url(page.incident_id),
         )
 
-    async def _send(self, request: PageRequest, lookup: bool, outage: list[str]) -> list[dict[str, object]] | Exception:
+    async def _send(
+        self, request: PageRequest, lookup: bool, notice: bool, outage: list[str]
+    ) -> list[dict[str, object]] | Exception:
         """notification-service's deliveries of the page, or why it did not take it."""
         if outage:  # it just failed: the rest wait for their retry time
             return NotificationUnavailable(outage[0])
         try:
             if lookup:
-                request = replace(request, contact=await self.oncall.contact(request.user_id))
+                contact = await self.oncall.contact(request.user_id)
+                request = replace(request, contact=rules.first_method_only(contact) if notice else contact)
             return await self.notifications.notify(replace(request, actions=self._actions(request)))
         except OncallUnavailable as exc:
             return NotificationUnavailable(str(exc))

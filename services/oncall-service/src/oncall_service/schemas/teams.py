@@ -1,11 +1,19 @@
 """Teams, their members, and the services they own."""
 
 import uuid
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from oncall_service.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-from platform_db.enums import TeamRole
+from platform_db.enums import Severity, TeamRole
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+HighUrgency = Annotated[list[Severity], Field(max_length=5), AfterValidator(_unique)]
 
 
 class TeamMemberIn(Input):
@@ -50,6 +58,8 @@ class ServiceCreate(Input):
     description: Description = ""
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    # Incidents of these severities page with their people's high-urgency rules, the rest with the low ones.
+    high_urgency_severities: HighUrgency = Field(default_factory=lambda: ["critical", "high"])
 
 
 class ServiceUpdate(Input):
@@ -57,6 +67,7 @@ class ServiceUpdate(Input):
     description: Description | None = None
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    high_urgency_severities: HighUrgency | None = None
 
 
 class ServiceRead(Stamped):
@@ -65,3 +76,4 @@ class ServiceRead(Stamped):
     description: str
     team_id: uuid.UUID | None
     escalation_policy_id: uuid.UUID | None
+    high_urgency_severities: list[Severity]
