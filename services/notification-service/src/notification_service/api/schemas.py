@@ -142,7 +142,7 @@ class NotificationRead(BaseModel):
 
     id: uuid.UUID
     idempotency_key: str | None
-    incident_id: uuid.UUID
+    incident_id: uuid.UUID | None  # None: a notice about no incident
     event: Event
     recipient: str
     channel: ChannelName | None

@@ -25,7 +25,7 @@ async def owe_due_notices(session: AsyncSession, *, now: datetime, lookback: tim
     (a late cycle, or one after a restart, still sends them) and the weekly summaries
     due. Each has one key, so a notice stored before is not stored again. How many are new."""
     schedules = await notices.every_schedule(session)
-    start, end = now - lookback - _MARGIN, max(now + _MARGIN, now + words.SUMMARY_SPAN)
+    start, end = now - lookback - _MARGIN, now + words.SUMMARY_SPAN + _MARGIN
     overrides = to_domain_overrides(
         await queries.overrides_between(session, schedule_ids=[s.id for s in schedules], start=start, end=end)
     )
