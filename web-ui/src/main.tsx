@@ -10,6 +10,7 @@ import { Login } from "./pages/Login";
 import { Metrics } from "./pages/Metrics";
 import { NotFound } from "./pages/NotFound";
 import { OnCall } from "./pages/OnCall";
+import { Profile } from "./pages/Profile";
 import { Setup } from "./pages/setup/Setup";
 import { Tokens } from "./pages/Tokens";
 import { SessionProvider, useSession } from "./session";
@@ -34,6 +35,7 @@ function SignedIn() {
         <Route path="/incidents/:id" component={IncidentDetail} />
         <Route path="/oncall" component={OnCall} />
         <Route path="/metrics" component={Metrics} />
+        <Route path="/profile" component={Profile} />
         <Route path="/tokens" component={Tokens} />
         <Route path="/setup/:section" component={Setup} />
         <Route default component={NotFound} />
