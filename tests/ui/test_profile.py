@@ -131,3 +131,19 @@ def test_the_profile_page_has_no_serious_accessibility_violations(axe_page, ui_p
     axe_page.goto("/profile")
     loaded(axe_page, axe_page.get_by_role("heading", name="Password"))
     assert serious_accessibility_violations(axe_page) == []
+
+
+def test_an_admin_manages_anyones_paging_profile(page, ui_platform, rita):
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto(f"/profile?user={rita['id']}")
+    loaded(page, page.get_by_role("heading", name="Profile of Rita Profile"))
+    methods = page.get_by_role("form", name="New contact method")
+    methods.get_by_label("Type").select_option("email")
+    methods.get_by_label("Address").fill("rita.pager@example.com")
+    methods.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("button", name="Remove rita.pager@example.com")).to_be_visible()
+    # Her password is hers: an admin resets it in Setup, not here.
+    expect(page.get_by_role("heading", name="Password")).to_have_count(0)
+    with ui_platform.admin_api() as admin:
+        theirs = admin.get(f"/api/v1/users/{rita['id']}").json()["contact_methods"]
+    assert [m["address"] for m in theirs] == ["rita.pager@example.com"]

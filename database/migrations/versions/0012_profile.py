@@ -13,6 +13,12 @@ Why:
   (start and end of a shift, the weekly summary), one row per notice by a
   unique key, so a restart never sends one twice; the row is also the queue
   its worker claims (lease on `next_attempt_at`).
+- `incident_pages.due_at`: when a page is meant to go out. A later step of
+  someone's notification rules is queued at once but due after its delay; the
+  outbox gauges (`incident_outbox_depth`, the oldest undelivered page's age)
+  count a page from when it is due, not from when it was queued, so a step
+  waiting its five minutes is not an undelivered page. Existing pages were due
+  when they were made.
 - notification-service now also delivers notices that concern no incident (a
   contact method's test page, the shift notices): `incident_id` may be NULL
   there, and the event lists take the new kinds (`reassigned` is an incident's).
@@ -91,6 +97,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_shift_notices_pending", "shift_notices", ["next_attempt_at"], postgresql_where=sa.text("status = 'pending'")
     )
+    op.add_column("incident_pages", sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE incident_pages SET due_at = created_at")
+    op.alter_column(
+        "incident_pages",
+        "due_at",
+        existing_type=sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.current_timestamp(),
+    )
     for table in ("notification_rules", "shift_notices"):
         op.execute(f"GRANT {WRITE} ON {table} TO oncall_service")
     for table in ("notification_requests", "notifications"):
@@ -106,5 +121,6 @@ def downgrade() -> None:
         op.create_check_constraint(f"ck_{table}_event", table, in_check("event", OLD_EVENTS))
         op.alter_column(table, "incident_id", existing_type=sa.Uuid(), nullable=False)
     op.drop_table("shift_notices")
+    op.drop_column("incident_pages", "due_at")
     op.drop_column("services", "high_urgency_severities")
     op.drop_table("notification_rules")

@@ -98,6 +98,7 @@ def person(name: str) -> dict[str, Any]:
         "contact_methods": [{"id": str(uuid.uuid4()), "type": "email", "address": f"{name}@example.com"}],
         "muted_channels": [],
         "muted_severities": ["info"],
+        "notification_rules": [],
     }
 
 
@@ -131,7 +132,8 @@ class FakeOncall:
             if name is None:
                 return JSONResponse({"detail": f"user {user_id} not found"}, status_code=404)
             stamps = {"created_at": START.isoformat(), "updated_at": START.isoformat()}
-            return JSONResponse({**person(name), "timezone": "UTC", "role": "responder", "disabled": False, **stamps})
+            profile = {k: v for k, v in person(name).items() if k != "notification_rules"}
+            return JSONResponse({**profile, "timezone": "UTC", "role": "responder", "disabled": False, **stamps})
 
         self.contract = ContractCheck(app, Contract.of("oncall-service"))
         self.server = FakeServer(self.contract)
@@ -164,7 +166,7 @@ class FakeOncall:
         first = primary or (levels[0][1][0] if levels and levels[0][1] else None)
         self.answers[service] = {
             "at": START.isoformat(),
-            "service": {"id": str(uuid.uuid4()), "name": service},
+            "service": {"id": str(uuid.uuid4()), "name": service, "high_urgency_severities": ["critical", "high"]},
             "team": {"id": str(uuid.uuid4()), "name": f"{service}-team"},
             "escalation_policy": {"id": str(uuid.uuid4()), "name": f"{service} policy", "repeat_count": repeat_count}
             if levels

@@ -1,7 +1,9 @@
 // The signed-in user's own profile: where they are paged (contact methods, each
 // with a test page), how (notification rules per urgency: ordered steps of a
-// delay and a contact method), their time zone, and their password.
+// delay and a contact method), their time zone, and their password. An admin
+// opens anyone's (`/profile?user=<id>`, from Setup's users), password aside.
 import { useCallback, useEffect, useState } from "preact/hooks";
+import { useLocation } from "preact-iso";
 import { ApiError, must, oncall, type OncallTypes } from "../api/client";
 import { ErrorNote, Loading } from "../components/states";
 import { useSession } from "../session";
@@ -30,15 +32,19 @@ function message(failure: unknown, fallback: string): string {
 }
 
 export function Profile() {
-  const { me } = useSession();
+  const { me, can } = useSession();
+  const { query } = useLocation();
+  // Whose profile: an admin may open anyone's; everyone else sees their own.
+  const userId = (can("admin") && query.user) || me?.id;
+  const own = userId === me?.id;
   const [user, setUser] = useState<User | null>(null);
   const [rules, setRules] = useState<Rules | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const load = useCallback(async () => {
-    if (!me) return;
+    if (!userId) return;
     try {
-      const path = { params: { path: { user_id: me.id } } };
+      const path = { params: { path: { user_id: userId } } };
       const [loaded, loadedRules] = await Promise.all([
         must(oncall.GET("/api/v1/users/{user_id}", path)),
         must(oncall.GET("/api/v1/users/{user_id}/notification-rules", path)),
@@ -49,14 +55,14 @@ export function Profile() {
     } catch (failure) {
       setError(failure);
     }
-  }, [me?.id]);
+  }, [userId]);
   useEffect(() => {
     load();
   }, [load]);
 
   return (
     <section aria-labelledby="profile-title" class="profile">
-      <h1 id="profile-title">Profile</h1>
+      <h1 id="profile-title">{own || user === null ? "Profile" : `Profile of ${user.name}`}</h1>
       {error !== null ? (
         <ErrorNote error={error} retry={load} />
       ) : user === null || rules === null ? (
@@ -65,8 +71,8 @@ export function Profile() {
         <>
           <ContactMethods user={user} reload={load} />
           <NotificationRules user={user} rules={rules} reload={load} />
-          <TimeZone user={user} />
-          <Password />
+          <TimeZone user={user} own={own} />
+          {own && <Password />}
         </>
       )}
     </section>
@@ -295,7 +301,7 @@ function NotificationRules({ user, rules, reload }: { user: User; rules: Rules; 
   );
 }
 
-function TimeZone({ user }: { user: User }) {
+function TimeZone({ user, own }: { user: User; own: boolean }) {
   const { refresh } = useSession();
   const [zone, setZone] = useState(user.timezone);
   const [problem, setProblem] = useState<string | null>(null);
@@ -308,8 +314,8 @@ function TimeZone({ user }: { user: User }) {
       await must(
         oncall.PATCH("/api/v1/users/{user_id}", { params: { path: { user_id: user.id } }, body: { timezone: zone } }),
       );
-      await refresh();
-      setNotice(`Times now show in ${zone}.`);
+      if (own) await refresh(); // the times this UI shows follow the user's own zone
+      setNotice(own ? `Times now show in ${zone}.` : `${user.name}'s time zone is now ${zone}.`);
     } catch (failure) {
       setProblem(message(failure, "The time zone was not saved."));
     }

@@ -54,6 +54,7 @@ async def enqueue_planned(
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": page.due_at,
+            "due_at": page.due_at,
             "contact": page.contact,
             "notifications": [],
             "tracking": False,
