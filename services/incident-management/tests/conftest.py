@@ -102,6 +102,14 @@ def person(name: str) -> dict[str, Any]:
     }
 
 
+def user_record(name: str) -> dict[str, Any]:
+    """A user as `GET /api/v1/users/{id}` answers them: no notification rules (those
+    are at `/notification-rules`, and in the on-call answer)."""
+    stamps = {"created_at": START.isoformat(), "updated_at": START.isoformat()}
+    profile = {key: value for key, value in person(name).items() if key != "notification_rules"}
+    return {**profile, "timezone": "UTC", "role": "responder", "disabled": False, **stamps}
+
+
 class FakeOncall:
     """oncall-service's `GET /api/v1/oncall/current` for configured services, and its users."""
 
@@ -131,9 +139,7 @@ class FakeOncall:
             self.calls.append({"user": name or user_id})
             if name is None:
                 return JSONResponse({"detail": f"user {user_id} not found"}, status_code=404)
-            stamps = {"created_at": START.isoformat(), "updated_at": START.isoformat()}
-            profile = {k: v for k, v in person(name).items() if k != "notification_rules"}
-            return JSONResponse({**profile, "timezone": "UTC", "role": "responder", "disabled": False, **stamps})
+            return JSONResponse(user_record(name))
 
         self.contract = ContractCheck(app, Contract.of("oncall-service"))
         self.server = FakeServer(self.contract)
