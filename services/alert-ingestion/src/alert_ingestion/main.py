@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from alert_ingestion.api import hot_routes
-from alert_ingestion.api.routes import alerts, integrations, webhooks
+from alert_ingestion.api.routes import alerts, integrations, maintenance, webhooks
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings,
         title="Alert ingestion",
         description="Receives alerts in every supported format, deduplicates and correlates them into incidents.",
-        routers=[alerts.router, webhooks.router, integrations.router],
+        routers=[alerts.router, webhooks.router, integrations.router, maintenance.router],
         lifespan=functools.partial(_lifespan, settings=settings, clock=clock or SystemClock()),
         dependencies={"incident-management": settings.incident_service_url},
     )

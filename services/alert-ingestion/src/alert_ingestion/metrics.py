@@ -5,13 +5,17 @@ from prometheus_client import Counter, Histogram
 ALERTS_RECEIVED = Counter("alerts_received_total", "Alerts accepted, by format and severity", ["source", "severity"])
 ALERTS_CORRELATED = Counter(
     "alerts_correlated_total",
-    "What became of each alert: created, correlated, deduplicated (triggers); acknowledged, resolved, dropped",
+    "What became of each alert: created, correlated, deduplicated, suppressed (triggers); acknowledged, resolved,"
+    " dropped",
     ["result"],
 )
 ALERT_PROCESSING = Histogram(
     "alert_processing_seconds",
     "Time to store and correlate one alert, commit included",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+ALERTS_SUPPRESSED = Counter(
+    "alerts_suppressed_total", "Trigger alerts stored without an incident or a page: their service was in maintenance"
 )
 INCIDENT_FALLBACKS = Counter(
     "alert_incident_fallbacks_total", "Incidents opened directly in the database because incident-management failed"

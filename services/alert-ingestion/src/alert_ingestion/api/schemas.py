@@ -2,12 +2,13 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from alert_ingestion.formats.common import NonBlank
 from platform_common.auth import may_see_secrets_of
+from platform_common.validation import Text, UtcDatetime
 from platform_db.enums import AlertFormat
 
 
@@ -106,4 +107,46 @@ class IntegrationCreated(IntegrationRead):
 
 class IntegrationPage(BaseModel):
     items: list[IntegrationRead]
+    total: int
+
+
+ServiceNames = Annotated[list[NonBlank(200)], Field(min_length=1, max_length=50)]
+Description = Text(2000, strip=True)
+
+
+class MaintenanceWindowCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Service names, as alerts and integrations name them.
+    services: ServiceNames
+    # Omitted: the window starts now.
+    start: UtcDatetime | None = None
+    end: UtcDatetime
+    description: Description = ""
+
+
+class MaintenanceWindowUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    services: ServiceNames | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    description: Description | None = None
+
+
+class MaintenanceWindowRead(BaseModel):
+    id: uuid.UUID
+    services: list[str]
+    start: datetime
+    end: datetime
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    # Whether it silences its services now.
+    active: bool
+
+
+class MaintenanceWindowPage(BaseModel):
+    items: list[MaintenanceWindowRead]
     total: int

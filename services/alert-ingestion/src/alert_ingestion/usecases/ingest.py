@@ -19,6 +19,7 @@ from typing import Literal
 import asyncpg
 
 from alert_ingestion import metrics
+from alert_ingestion.db import maintenance
 from alert_ingestion.db.alert_writer import AlertWriter, Row, to_json
 from alert_ingestion.domain.alert import IncomingAlert
 from alert_ingestion.domain.correlation import correlation_cutoff
@@ -27,7 +28,7 @@ from platform_common.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
-EventResult = Literal["created", "correlated", "deduplicated", "acknowledged", "resolved", "dropped"]
+EventResult = Literal["created", "correlated", "deduplicated", "suppressed", "acknowledged", "resolved", "dropped"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,11 @@ class Ingestor:
             event_timestamp=alert.event_timestamp,
             payload=to_json(alert.payload),
         )
+        # Beside the dedup rule, not inside it: a window's alerts never reach ingest_alerts().
+        if await maintenance.window_of(self.writer.pool, service=alert.service, now=now) is not None:
+            await maintenance.store_suppressed(self.writer.pool, row=row, now=now)
+            metrics.ALERTS_SUPPRESSED.inc()
+            return Ingested(result="suppressed", fingerprint=fp, alert_id=alert_id)
         since = correlation_cutoff(now, self.settings.correlation_window_minutes)
         written = await self.writer.write(row, now=now, since=since)
         if written.owed_id is not None:
