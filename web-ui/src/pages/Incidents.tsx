@@ -41,6 +41,9 @@ export function Incidents() {
   const [windows, setWindows] = useState<Window[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [reassignTo, setReassignTo] = useState("");
+  // What is typed; it becomes the `q` filter on Enter or when the box is left.
+  const [search, setSearch] = useState(query.q ?? "");
+  useEffect(() => setSearch(query.q ?? ""), [query.q]);
   const [page, setPage] = useState<Page | null>(null);
   const [counts, setCounts] = useState<Record<string, number> | null>(null);
   const begin = useLatest();
@@ -178,14 +181,22 @@ export function Incidents() {
           </div>
         ))}
       </div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter("q", search.trim());
+        }}
+        aria-label="Filters"
+      >
         <label class="search">
           Search
           <input
             type="search"
             name="q"
-            value={query.q ?? ""}
+            value={search}
             placeholder="title, service, source, label"
+            onInput={(e) => setSearch(e.currentTarget.value)}
             onChange={(e) => setFilter("q", e.currentTarget.value.trim())}
           />
         </label>
