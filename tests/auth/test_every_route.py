@@ -99,6 +99,12 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "POST /api/v1/maintenance-windows": RESPONDER,
         "PATCH /api/v1/maintenance-windows/{window_id}": RESPONDER,
         "DELETE /api/v1/maintenance-windows/{window_id}": RESPONDER,
+        "GET /api/v1/heartbeats": VIEWER,
+        "GET /api/v1/heartbeats/{heartbeat_id}": VIEWER,
+        "POST /api/v1/heartbeats": ADMIN,
+        "PATCH /api/v1/heartbeats/{heartbeat_id}": ADMIN,
+        "DELETE /api/v1/heartbeats/{heartbeat_id}": ADMIN,
+        "POST /api/v1/heartbeats/{heartbeat_id}/ping": INTEGRATION_KEY,
     },
     "incident-management": {
         "GET /api/v1/incidents": VIEWER,

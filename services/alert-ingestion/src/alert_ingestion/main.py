@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from alert_ingestion.api import hot_routes
-from alert_ingestion.api.routes import alerts, integrations, maintenance, webhooks
+from alert_ingestion.api.routes import alerts, heartbeats, integrations, maintenance, webhooks
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
@@ -17,6 +17,7 @@ from alert_ingestion.domain.rate_limit import RateLimiter
 from alert_ingestion.usecases import integrations as integration_keys
 from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
 from alert_ingestion.usecases.integrations import IntegrationKeys
+from alert_ingestion.workers.heartbeats import HeartbeatWatch
 from alert_ingestion.workers.incident_actions import IncidentActionSender
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings,
         title="Alert ingestion",
         description="Receives alerts in every supported format, deduplicates and correlates them into incidents.",
-        routers=[alerts.router, webhooks.router, integrations.router, maintenance.router],
+        routers=[alerts.router, webhooks.router, integrations.router, maintenance.router, heartbeats.router],
         lifespan=functools.partial(_lifespan, settings=settings, clock=clock or SystemClock()),
         dependencies={"incident-management": settings.incident_service_url},
     )
@@ -77,10 +78,20 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
             await _seed(app.state.db, settings, clock)
         # Process-wide, like the event loop: set by the app that serves the process.
         gc.set_threshold(*GC_THRESHOLDS)
+        watch = HeartbeatWatch(
+            app.state.db,
+            app.state.ingestor,
+            interval=settings.heartbeat_check_interval_seconds,
+            grace=settings.graceful_shutdown_seconds,
+        )
         if settings.incident_actions_worker_enabled:
             sender.worker.start()
+        if settings.heartbeat_watch_enabled:
+            watch.worker.start()
         # Stopped first (the stack unwinds in reverse): its sends still need the gateway and the database.
         stack.push_async_callback(sender.worker.stop)
+        # Before the sender (unwound first): the watch's alerts hand the sender their owed creates.
+        stack.push_async_callback(watch.worker.stop)
         yield
 
 
