@@ -129,6 +129,13 @@ async def list_incidents(
     descending = sort.startswith("-")
     column = SORTS[sort.lstrip("-")]
     order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
+    if q:
+        # A search finds every match before it can sort them, so the page counts them in the same
+        # pass (a window count) instead of searching twice; bench/search.py measures it.
+        counted = _filtered(select(Incident, func.count().over()), **filters).order_by(*order)
+        found = (await session.execute(counted.limit(limit).offset(offset))).all()
+        if found or offset == 0:
+            return [row[0] for row in found], int(found[0][1]) if found else 0
     rows = await session.execute(_filtered(select(Incident), **filters).order_by(*order).limit(limit).offset(offset))
     total = await session.scalar(_filtered(select(func.count()).select_from(Incident), **filters))
     return list(rows.scalars()), int(total or 0)
