@@ -3,10 +3,11 @@
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import create_engine
 
 from alert_ingestion.api import hot_routes
 from alert_ingestion.api.routes import alerts, heartbeats, integrations, maintenance, webhooks
@@ -14,6 +15,7 @@ from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
 from alert_ingestion.domain.rate_limit import RateLimiter
+from alert_ingestion.metrics import MaintenanceCollector
 from alert_ingestion.usecases import integrations as integration_keys
 from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
 from alert_ingestion.usecases.integrations import IntegrationKeys
@@ -59,6 +61,7 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
         gateway = _incident_gateway(settings)
         stack.push_async_callback(gateway.aclose)
         sender = _action_sender(app.state.db, gateway, settings, clock)
+        stack.enter_context(_maintenance_gauges(app, settings, clock))
         writer = await AlertWriter.connect(database_urls(settings)[0], max_batch=settings.ingest_batch_max)
         stack.push_async_callback(writer.close)
         app.state.clock = clock
@@ -93,6 +96,20 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
         # Before the sender (unwound first): the watch's alerts hand the sender their owed creates.
         stack.push_async_callback(watch.worker.stop)
         yield
+
+
+@contextmanager
+def _maintenance_gauges(app: FastAPI, settings: Settings, clock: Clock) -> Iterator[None]:
+    """The maintenance gauges, read from the database at scrape time through a small synchronous
+    pool (the Prometheus collector runs outside the event loop), on this app's own registry."""
+    engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
+    gauges = MaintenanceCollector(engine, clock.now)
+    app.state.metrics_registry.register(gauges)
+    try:
+        yield
+    finally:
+        app.state.metrics_registry.unregister(gauges)
+        engine.dispose()
 
 
 def _incident_gateway(settings: Settings) -> IncidentGateway:

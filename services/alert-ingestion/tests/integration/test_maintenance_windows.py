@@ -22,6 +22,8 @@ async def test_an_alert_inside_a_window_is_stored_suppressed_and_after_it_opens_
         assert created.status_code == 201, created.text
         window = created.json()
         assert window["active"] is True and window["start"].startswith("2026-12-07T10:00")
+        gauges = (await client.get("/metrics")).text
+        assert "maintenance_windows_active 1.0" in gauges and "maintenance_services_silenced 2.0" in gauges
 
         during = await client.post("/api/v1/alerts", json=ALERT)
         assert during.status_code == 202, during.text
@@ -39,6 +41,7 @@ async def test_an_alert_inside_a_window_is_stored_suppressed_and_after_it_opens_
         await db.incident_eventually(after.json()["incident_id"])
         metrics = (await client.get("/metrics")).text
         assert "alerts_suppressed_total 1.0" in metrics
+        assert "maintenance_windows_active 0.0" in metrics, "the window is over"
 
 
 async def test_windows_are_listed_changed_and_removed(make_client):
