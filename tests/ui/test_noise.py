@@ -94,6 +94,8 @@ def test_a_maintenance_window_created_in_the_ui_silences_its_service(page, ui_pl
     assert suppressed["action"] == "suppressed" and suppressed["incident_id"] is None
     page.goto("/incidents")
     expect(page.get_by_role("status").filter(has_text="Maintenance window active")).to_contain_text(service)
+    page.goto("/setup/services")  # the service says so too
+    expect(page.get_by_role("row", name=re.compile(service))).to_contain_text("in maintenance until")
 
     page.goto("/maintenance")
     page.get_by_role("button", name=f"Remove the window for {service}").click()
