@@ -101,3 +101,26 @@ def test_a_maintenance_window_created_in_the_ui_silences_its_service(page, ui_pl
     page.get_by_role("button", name=f"Remove the window for {service}").click()
     expect(page.locator("tr[data-window]", has_text=service)).to_have_count(0)
     assert _alert(ui_platform, key, "Disk 95% on db-02")["action"] == "created"
+
+
+def test_an_admin_makes_a_heartbeat_and_its_ping_url_works(page, ui_platform):
+    service = f"monitoring-{uuid.uuid4().hex[:6]}"
+    with ui_platform.admin_api() as api:
+        assert api.post("/api/v1/services", json={"name": service}).status_code == 201
+    key = _key(ui_platform, service)
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto("/setup/heartbeats")
+    form = page.locator("form", has=page.get_by_role("heading", name="New heartbeat"))
+    form.get_by_label("Heartbeat name").fill("prometheus-watchdog")
+    form.get_by_label("Service").select_option(service)
+    form.get_by_label("Late after (minutes)").fill("5")
+    form.get_by_role("button", name="Create heartbeat").click()
+    row = page.locator("tbody tr", has_text=service)
+    expect(row).to_contain_text("waiting for its first ping")
+    ping_url = row.locator("code").inner_text().strip()
+    assert re.fullmatch(rf"{re.escape(ui_platform.url)}/api/v1/heartbeats/[0-9a-f-]+/ping", ping_url), ping_url
+    pinged = httpx.post(ping_url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert pinged.status_code == 200, pinged.text
+    page.reload()
+    expect(page.locator("tbody tr", has_text=service)).to_contain_text("pinged")
+    screenshot(page, "heartbeats")
