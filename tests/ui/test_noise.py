@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import log_in, screenshot
+from .conftest import loaded, log_in, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -124,3 +124,11 @@ def test_an_admin_makes_a_heartbeat_and_its_ping_url_works(page, ui_platform):
     page.reload()
     expect(page.locator("tbody tr", has_text=service)).to_contain_text("pinged")
     screenshot(page, "heartbeats")
+
+
+def test_the_maintenance_and_heartbeat_pages_have_no_serious_accessibility_violations(axe_page, ui_platform):
+    log_in(axe_page, ui_platform.admin_email, ui_platform.admin_password)
+    for path, sign in (("/maintenance", "Start window"), ("/setup/heartbeats", "Create heartbeat")):
+        axe_page.goto(path)
+        loaded(axe_page, axe_page.get_by_role("button", name=sign))
+        assert serious_accessibility_violations(axe_page) == [], path
