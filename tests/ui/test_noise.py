@@ -98,6 +98,8 @@ def test_a_maintenance_window_created_in_the_ui_silences_its_service(page, ui_pl
     expect(page.get_by_role("row", name=re.compile(service))).to_contain_text("in maintenance until")
 
     page.goto("/maintenance")
+    held = page.get_by_role("table", name=re.compile("^Alerts held back"))
+    expect(held.locator(f'tr[data-alert="{suppressed["alert_id"]}"]')).to_contain_text("Disk 95% on db-02")
     page.get_by_role("button", name=f"Remove the window for {service}").click()
     expect(page.locator("tr[data-window]", has_text=service)).to_have_count(0)
     assert _alert(ui_platform, key, "Disk 95% on db-02")["action"] == "created"

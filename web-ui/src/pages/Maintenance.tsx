@@ -10,6 +10,7 @@ import { useServiceNames, type Window } from "../services";
 import "./incidents.css";
 
 type Create = IngestionTypes["schemas"]["MaintenanceWindowCreate"];
+type Alert = IngestionTypes["schemas"]["AlertRead"];
 const LENGTHS = [30, 60, 120, 240, 480, 1440];
 
 /** A datetime-local field's value (local time, no zone) as an ISO time. */
@@ -21,6 +22,7 @@ export function Maintenance() {
   const { can } = useSession();
   const services = useServiceNames();
   const [windows, setWindows] = useState<Window[] | null>(null);
+  const [held, setHeld] = useState<Alert[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [chosen, setChosen] = useState<string[]>([]);
@@ -31,8 +33,12 @@ export function Maintenance() {
 
   const load = useCallback(async () => {
     try {
-      const page = await must(ingestion.GET("/api/v1/maintenance-windows", { params: { query: { limit: 200 } } }));
+      const [page, suppressed] = await Promise.all([
+        must(ingestion.GET("/api/v1/maintenance-windows", { params: { query: { limit: 200 } } })),
+        must(ingestion.GET("/api/v1/alerts", { params: { query: { action: "suppressed", limit: 20 } } })),
+      ]);
       setWindows(page.items.filter((w) => Date.parse(w.end) > Date.now()));
+      setHeld(suppressed.items);
       setError(null);
     } catch (failure) {
       setError(failure);
@@ -171,6 +177,35 @@ export function Maintenance() {
                       </button>
                     </td>
                   )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Alerts held back</h2>
+      {held.length === 0 ? (
+        <Empty>No alert arrived during a maintenance window.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table class="incident-table" aria-label="Alerts held back by maintenance windows, newest first">
+            <thead>
+              <tr>
+                <th scope="col">Received</th>
+                <th scope="col">Service</th>
+                <th scope="col">Severity</th>
+                <th scope="col">Alert</th>
+              </tr>
+            </thead>
+            <tbody>
+              {held.map((a) => (
+                <tr key={a.id} data-alert={a.id}>
+                  <td>{when(a.received_at)}</td>
+                  <td>{a.service}</td>
+                  <td>
+                    <span class={`sev sev-${a.severity}`}>{a.severity}</span>
+                  </td>
+                  <td>{a.message}</td>
                 </tr>
               ))}
             </tbody>

@@ -33,6 +33,8 @@ async def test_an_alert_inside_a_window_is_stored_suppressed_and_after_it_opens_
 
         stored = (await client.get(f"/api/v1/alerts/{during.json()['alert_id']}")).json()
         assert (stored["action"], stored["incident_id"]) == ("suppressed", None), "stored and visible"
+        held = (await client.get("/api/v1/alerts", params={"action": "suppressed"})).json()
+        assert [a["id"] for a in held["items"]] == [during.json()["alert_id"]]
         assert db.scalar("SELECT count(*) FROM alert_incident_actions") == 1, "only payments' create is owed"
 
         clock.advance(timedelta(minutes=31))
