@@ -134,3 +134,17 @@ def test_the_maintenance_and_heartbeat_pages_have_no_serious_accessibility_viola
         axe_page.goto(path)
         loaded(axe_page, axe_page.get_by_role("button", name=sign))
         assert serious_accessibility_violations(axe_page) == [], path
+
+
+def test_an_acknowledged_incident_is_snoozed_from_its_page(page, ui_platform):
+    key = _key(ui_platform, f"snooze-{uuid.uuid4().hex[:6]}")
+    incident_id = _alert(ui_platform, key, "Replica lag above 30 s")["incident_id"]
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto(f"/incidents/{incident_id}")
+    expect(page.get_by_role("button", name="Snooze")).to_have_count(0)  # only once acknowledged
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".detail-head .status")).to_have_text("acknowledged")
+    page.get_by_label("Snooze for").select_option("30")
+    page.get_by_role("button", name="Snooze").click()
+    expect(page.get_by_label("Summary")).to_contain_text("Snoozed until")
+    expect(page.get_by_label("Timeline")).to_contain_text("Snoozed for 30 min")
