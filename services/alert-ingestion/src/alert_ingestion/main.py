@@ -73,6 +73,7 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
             IngestSettings(
                 correlation_window_minutes=settings.correlation_window_minutes,
                 auto_resolve_incidents=settings.auto_resolve_incidents,
+                maintenance_cache_seconds=settings.maintenance_cache_seconds,
             ),
             clock.now,
             on_actions=sender.send_soon,

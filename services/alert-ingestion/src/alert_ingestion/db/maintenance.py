@@ -45,10 +45,7 @@ async def delete_window(session: AsyncSession, *, window_id: uuid.UUID) -> bool:
     return bool(result.rowcount)
 
 
-_IN_WINDOW = (
-    "SELECT id FROM maintenance_windows WHERE $1 = ANY(services) AND starts_at <= $2 AND ends_at > $2"
-    " ORDER BY ends_at DESC LIMIT 1"
-)
+_NOT_OVER = "SELECT services, starts_at, ends_at FROM maintenance_windows WHERE ends_at > $1"
 # Stored closed: no incident, nothing owed, and the dedup rule (ingest_alerts) never folds a later
 # alert of the same key into it, so the same alert after the window opens an incident of its own.
 _SUPPRESSED = (
@@ -59,10 +56,9 @@ _SUPPRESSED = (
 )
 
 
-async def window_of(pool: asyncpg.Pool, *, service: str, now: datetime) -> uuid.UUID | None:
-    """The window silencing `service` at `now` (the one ending last), or None."""
-    found = await pool.fetchval(_IN_WINDOW, service, now)
-    return None if found is None else uuid.UUID(bytes=found.bytes)
+async def windows_not_over(pool: asyncpg.Pool, *, now: datetime) -> list[tuple[frozenset[str], datetime, datetime]]:
+    """Every window active or still to come at `now`: (services, start, end)."""
+    return [(frozenset(r["services"]), r["starts_at"], r["ends_at"]) for r in await pool.fetch(_NOT_OVER, now)]
 
 
 async def store_suppressed(pool: asyncpg.Pool, *, row: Row, now: datetime) -> None:

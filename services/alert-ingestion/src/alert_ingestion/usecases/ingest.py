@@ -24,6 +24,7 @@ from alert_ingestion.db.alert_writer import AlertWriter, Row, to_json
 from alert_ingestion.domain.alert import IncomingAlert
 from alert_ingestion.domain.correlation import correlation_cutoff
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
+from alert_ingestion.usecases.suppression import ActiveWindows
 from platform_common.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class IngestSettings:
 
     correlation_window_minutes: float
     auto_resolve_incidents: bool
+    maintenance_cache_seconds: float = 1.0
 
 
 class Ingestor:
@@ -60,6 +62,8 @@ class Ingestor:
         on_actions: Callable[[list[uuid.UUID]], None] = lambda _ids: None,
     ) -> None:
         self.writer = writer
+        # The maintenance windows, read at most every `maintenance_cache_seconds` (suppression.py says why).
+        self.windows = ActiveWindows(writer.pool, ttl=settings.maintenance_cache_seconds)
         self.settings = settings
         self.now = now
         # Told the ids of the actions owed to incident-management after each commit, to send them at once.
@@ -107,7 +111,7 @@ class Ingestor:
             payload=to_json(alert.payload),
         )
         # Beside the dedup rule, not inside it: a window's alerts never reach ingest_alerts().
-        if await maintenance.window_of(self.writer.pool, service=alert.service, now=now) is not None:
+        if await self.windows.silences(alert.service, now):
             await maintenance.store_suppressed(self.writer.pool, row=row, now=now)
             metrics.ALERTS_SUPPRESSED.inc()
             return Ingested(result="suppressed", fingerprint=fp, alert_id=alert_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from alert_ingestion.api.deps import ClockDep, SessionDep
+from alert_ingestion.api.deps import ClockDep, IngestorDep, SessionDep
 from alert_ingestion.api.schemas import (
     MaintenanceWindowCreate,
     MaintenanceWindowPage,
@@ -62,7 +62,7 @@ async def list_windows(
     responses=error_responses(422, s422="invalid input, or an end not after the start and now"),
 )
 async def create_window(
-    body: MaintenanceWindowCreate, principal: Responder, session: SessionDep, clock: ClockDep
+    body: MaintenanceWindowCreate, principal: Responder, session: SessionDep, clock: ClockDep, ingestor: IngestorDep
 ) -> MaintenanceWindowRead:
     now = clock.now()
     async with session.begin():
@@ -75,6 +75,7 @@ async def create_window(
             created_by=principal.name,
             now=now,
         )
+    ingestor.windows.forget()
     return _read(window, now)
 
 
@@ -97,12 +98,18 @@ async def read_window(window_id: uuid.UUID, session: SessionDep, clock: ClockDep
     responses=error_responses(404, 422, s404="no such window", s422="invalid input, or an end not after the start"),
 )
 async def update_window(
-    window_id: uuid.UUID, body: MaintenanceWindowUpdate, _: Responder, session: SessionDep, clock: ClockDep
+    window_id: uuid.UUID,
+    body: MaintenanceWindowUpdate,
+    _: Responder,
+    session: SessionDep,
+    clock: ClockDep,
+    ingestor: IngestorDep,
 ) -> MaintenanceWindowRead:
     now = clock.now()
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     async with session.begin():
         window = await maintenance.update(session, window_id=window_id, changes=changes, now=now)
+    ingestor.windows.forget()
     return _read(window, now)
 
 
@@ -112,6 +119,7 @@ async def update_window(
     summary="Remove a window: its services page again at once",
     responses=error_responses(404, s404="no such window"),
 )
-async def delete_window(window_id: uuid.UUID, _: Responder, session: SessionDep) -> None:
+async def delete_window(window_id: uuid.UUID, _: Responder, session: SessionDep, ingestor: IngestorDep) -> None:
     async with session.begin():
         await maintenance.remove(session, window_id=window_id)
+    ingestor.windows.forget()
