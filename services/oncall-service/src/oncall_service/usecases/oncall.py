@@ -140,6 +140,11 @@ class OnCall:
     escalation_chain: list[ChainLevel]
     target_names: dict[uuid.UUID, str]
 
+    @property
+    def acknowledgement_timeout_minutes(self) -> int | None:
+        """The service's acknowledgement timeout; a team has none of its own."""
+        return self.service.acknowledgement_timeout_minutes if self.service else None
+
 
 async def _subject(session: AsyncSession, service: str | None, team: str | None) -> tuple[Service | None, Team | None]:
     if (service is None) == (team is None):
