@@ -107,6 +107,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "POST /api/v1/incidents": RESPONDER,
         "PATCH /api/v1/incidents/{incident_id}": RESPONDER,
         "POST /api/v1/incidents/{incident_id}/notes": RESPONDER,
+        "POST /api/v1/incidents/{incident_id}/escalate": RESPONDER,
         "POST /api/v1/incidents/{incident_id}/deliveries": PLATFORM_ONLY,
         "GET /api/v1/incidents/links/{token}": SIGNED_LINK,
         "POST /api/v1/incidents/links/{token}": SIGNED_LINK,
