@@ -154,6 +154,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "GET /api/v1/schedules/{schedule_id}/overrides": VIEWER,
         "GET /api/v1/schedules/{schedule_id}/overrides/{override_id}": VIEWER,
         "POST /api/v1/schedules/{schedule_id}/overrides": RESPONDER,
+        "PATCH /api/v1/schedules/{schedule_id}/overrides/{override_id}": RESPONDER,
         "DELETE /api/v1/schedules/{schedule_id}/overrides/{override_id}": RESPONDER,
         "GET /api/v1/escalation-policies": VIEWER,
         "GET /api/v1/escalation-policies/{policy_id}": VIEWER,

@@ -21,6 +21,15 @@ const DAY_MS = 86_400_000;
 type Service = OncallTypes["schemas"]["ServiceRead"];
 type ScheduleNow = OncallTypes["schemas"]["OnCallList"]["items"][number];
 
+/** When a level is paged if nobody acknowledges: the first at once, each next one
+ * after the delays of the levels before it (a level with nobody on call is passed
+ * over at once, so it adds no wait). */
+function pagedWhen(chain: OnCallRead["escalation_chain"], index: number): string {
+  if (index === 0) return "at once";
+  const minutes = chain.slice(0, index).reduce((sum, l) => sum + (l.users.length ? l.delay_minutes : 0), 0);
+  return minutes === 0 ? "at once" : `after ${minutes} min`;
+}
+
 function Now() {
   const [services, setServices] = useState<OnCallRead[] | null>(null);
   const [schedules, setSchedules] = useState<ScheduleNow[]>([]);
@@ -63,9 +72,9 @@ function Now() {
               </p>
               {item.escalation_policy && <p class="muted">Policy {item.escalation_policy.name}</p>}
               <ol class="chain" aria-label={`Escalation chain of ${item.service?.name}`}>
-                {item.escalation_chain.map((level) => (
+                {item.escalation_chain.map((level, index) => (
                   <li key={level.level}>
-                    after {level.delay_minutes} min: {level.users.map((u) => u.name).join(", ") || "nobody"}
+                    {pagedWhen(item.escalation_chain, index)}: {level.users.map((u) => u.name).join(", ") || "nobody"}
                   </li>
                 ))}
               </ol>

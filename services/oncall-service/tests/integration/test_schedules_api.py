@@ -4,6 +4,8 @@ import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from platform_testing import user_with_token
+
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -185,3 +187,49 @@ async def test_shifts_default_to_the_next_week_from_now(api, client, clock):
     body = (await client.get(f"/api/v1/schedules/{schedule['id']}/shifts")).json()
     assert body["from"] == "2026-03-01T12:00:00Z" and body["to"] == "2026-03-08T12:00:00Z"
     assert len(body["shifts"]) == 1  # one member: one merged shift
+
+
+async def test_an_override_is_listed_with_who_made_it_changed_and_deleted(api, client, clean_database):
+    ann, bob = await api.users("Ann", "Bob")
+    schedule = await api.schedule(
+        "Undoable", "UTC", [{"rotation_type": "daily", "start_date": "2026-06-01", "members": [ann]}]
+    )
+    path = f"/api/v1/schedules/{schedule['id']}/overrides"
+    rae, as_rae = user_with_token(clean_database, "Rae Responder", role="responder")
+    made = await client.post(
+        path, json={"user_id": str(rae), "start": "2026-06-02T00:00:00Z", "end": "2026-06-03T00:00:00Z"}, headers=as_rae
+    )
+    assert made.status_code == 201, made.text
+    override = made.json()
+    assert override["created_by"]["id"] == str(rae) and override["created_by"]["name"] == "Rae Responder"
+    assert override["created_at"]
+    listed = (await client.get(path)).json()["items"]
+    assert [(o["id"], o["created_by"]["name"]) for o in listed] == [(override["id"], "Rae Responder")]
+    one = f"{path}/{override['id']}"
+    assert (await client.get(one)).json()["created_by"]["id"] == str(rae)
+
+    # Rae shortens her own cover; what the body leaves out stays.
+    changed = await client.patch(one, json={"end": "2026-06-02T12:00:00Z"}, headers=as_rae)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["start"], changed.json()["end"]) == ("2026-06-02T00:00:00Z", "2026-06-02T12:00:00Z")
+    body = await api.shifts(schedule["id"], "2026-06-02T00:00:00Z", "2026-06-03T00:00:00Z")
+    assert [(s["user"]["name"], s["end"]) for s in body["shifts"]] == [
+        ("Rae Responder", "2026-06-02T12:00:00Z"),
+        ("Ann", "2026-06-03T00:00:00Z"),
+    ]
+    # A responder may not hand their cover to someone else, nor change another's.
+    handed = await client.patch(one, json={"user_id": bob}, headers=as_rae)
+    assert handed.status_code == 403
+    # An admin (here the platform) may; a range ending before it starts is refused, an overlap names the other.
+    assert (await client.patch(one, json={"user_id": bob})).json()["user"]["name"] == "Bob"
+    backwards = await client.patch(one, json={"start": "2026-06-02T13:00:00Z"})
+    assert backwards.status_code == 422
+    other = await api.post(path, {"user_id": ann, "start": "2026-06-04T00:00:00Z", "end": "2026-06-05T00:00:00Z"})
+    clash = await client.patch(one, json={"end": "2026-06-04T01:00:00Z"})
+    assert clash.status_code == 409 and clash.json()["conflicting_override"]["id"] == other["id"]
+    # Moving it onto its own old range is no overlap with itself.
+    assert (await client.patch(one, json={"start": "2026-06-02T01:00:00Z"})).status_code == 200
+    missing = await client.patch(f"{path}/00000000-0000-4000-8000-000000000000", json={"end": "2026-06-09T00:00:00Z"})
+    assert missing.status_code == 404
+    assert (await client.delete(one)).status_code == 204
+    assert (await client.get(path)).json()["total"] == 1

@@ -103,6 +103,14 @@ class OverrideCreate(Input):
         return self
 
 
+class OverrideUpdate(Input):
+    """Any of who covers and the range; what is left out stays as it is."""
+
+    user_id: uuid.UUID | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+
+
 class OverrideRead(Output):
     id: uuid.UUID
     schedule_id: uuid.UUID
@@ -111,6 +119,10 @@ class OverrideRead(Output):
     start: datetime = Field(validation_alias="start_at")
     end: datetime = Field(validation_alias="end_at")
     created_at: datetime
+    created_by: UserRef | None = Field(
+        validation_alias="creator",
+        description="who made it (null: made before this was recorded, by the platform, or by a user since deleted)",
+    )
 
 
 class ShiftSource(Output):
