@@ -151,6 +151,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "POST /api/v1/schedules/{schedule_id}/layers": ADMIN,
         "PUT /api/v1/schedules/{schedule_id}/layers/{layer_id}": ADMIN,
         "DELETE /api/v1/schedules/{schedule_id}/layers/{layer_id}": ADMIN,
+        "POST /api/v1/schedules/preview": ADMIN,
         "GET /api/v1/schedules/{schedule_id}/overrides": VIEWER,
         "GET /api/v1/schedules/{schedule_id}/overrides/{override_id}": VIEWER,
         "POST /api/v1/schedules/{schedule_id}/overrides": RESPONDER,

@@ -1,6 +1,7 @@
 """Schedules through the HTTP API: a month of shifts across DST, layers, overrides."""
 
 import itertools
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -233,3 +234,66 @@ async def test_an_override_is_listed_with_who_made_it_changed_and_deleted(api, c
     assert missing.status_code == 404
     assert (await client.delete(one)).status_code == 204
     assert (await client.get(path)).json()["total"] == 1
+
+
+async def test_a_layer_without_a_start_date_covers_from_the_moment_it_is_saved(api, client, clock):
+    # The clock stands at 2026-03-01 12:00 UTC; a 13:00 Berlin handoff (12:00 UTC) is
+    # just now, a 18:00 one is ahead: that layer starts at yesterday's handoff.
+    ann, bob = await api.users("Ann", "Bob")
+    schedule = await api.post(
+        "/api/v1/schedules",
+        {
+            "name": "From now",
+            "timezone": "Europe/Berlin",
+            "layers": [{"rotation_type": "daily", "handoff_time": "18:00", "members": [ann, bob]}],
+        },
+    )
+    assert schedule["layers"][0]["start_date"] == "2026-02-28"
+    now = await client.get("/api/v1/oncall", params={"at": "2026-03-01T12:00:00Z"})
+    [row] = [item for item in now.json()["items"] if item["schedule"]["id"] == schedule["id"]]
+    assert row["user"]["name"] == "Ann"
+    assert row["until"] == "2026-03-01T17:00:00Z"  # the next handoff
+    chosen = await api.post(
+        f"/api/v1/schedules/{schedule['id']}/layers",
+        {"rotation_type": "daily", "handoff_time": "18:00", "start_date": "2026-03-05", "members": [ann]},
+    )
+    assert chosen["start_date"] == "2026-03-05", "a later start chosen on purpose stays"
+
+
+async def test_the_preview_names_every_gap_of_the_next_two_weeks_and_counts_overrides(api, client):
+    ann, bob = await api.users("Ann", "Bob")
+    form = {
+        "timezone": "Europe/Berlin",
+        "layers": [
+            # Ann days from 1 March; the layer ends on 3 March at 19:00 UTC, leaving the rest uncovered.
+            {"rotation_type": "daily", "start_date": "2026-03-01", "members": [ann], "end_at": "2026-03-03T19:00:00Z"},
+            # Bob from 5 March 09:00 Berlin (08:00 UTC).
+            {"rotation_type": "weekly", "start_date": "2026-03-05", "members": [bob]},
+        ],
+    }
+    answer = await client.post("/api/v1/schedules/preview", json=form)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["from"], body["to"]) == ("2026-03-01T12:00:00Z", "2026-03-15T12:00:00Z")
+    assert body["gaps"] == [{"start": "2026-03-03T19:00:00Z", "end": "2026-03-05T08:00:00Z"}]
+    assert [(s["user"]["name"], s["source_type"]) for s in body["shifts"]] == [("Ann", "layer"), ("Bob", "layer")]
+    # Saved, with an override across the gap: the preview of the stored schedule counts it.
+    schedule = await api.post("/api/v1/schedules", {"name": "Gappy", **form})
+    await api.post(
+        f"/api/v1/schedules/{schedule['id']}/overrides",
+        {"user_id": bob, "start": "2026-03-03T19:00:00Z", "end": "2026-03-04T19:00:00Z"},
+    )
+    again = (await client.post("/api/v1/schedules/preview", json={**form, "schedule_id": schedule["id"]})).json()
+    assert again["gaps"] == [{"start": "2026-03-04T19:00:00Z", "end": "2026-03-05T08:00:00Z"}]
+    # The on-call page's shifts name the same gap.
+    shifts = await api.shifts(schedule["id"], "2026-03-01T12:00:00Z", "2026-03-15T12:00:00Z")
+    assert shifts["gaps"] == again["gaps"]
+    no_layers = (await client.post("/api/v1/schedules/preview", json={"timezone": "UTC"})).json()
+    assert no_layers["gaps"] == [{"start": "2026-03-01T12:00:00Z", "end": "2026-03-15T12:00:00Z"}]
+    unknown = await client.post(
+        "/api/v1/schedules/preview",
+        json={"timezone": "UTC", "layers": [{"rotation_type": "daily", "members": [str(uuid.uuid4())]}]},
+    )
+    assert unknown.status_code == 422
+    bad_zone = await client.post("/api/v1/schedules/preview", json={"timezone": "Mars/Olympus"})
+    assert bad_zone.status_code == 422

@@ -29,8 +29,15 @@ class LayerIn(Input):
     shift_length: int = Field(default=1, ge=1, le=1000)
     handoff_time: HandoffTime = "09:00"
     # The first shift starts on this local date at handoff_time; weekly
-    # rotations hand off on this date's weekday.
-    start_date: CalendarDate
+    # rotations hand off on this date's weekday. Left out: the layer covers from
+    # the moment it is saved (the date of the last handoff at or before then).
+    start_date: CalendarDate | None = Field(
+        default=None,
+        description=(
+            "local date of the first handoff; left out, the layer covers from now: its first shift is the one"
+            " running now and lasts until the next handoff"
+        ),
+    )
     end_at: UtcDatetime | None = None
     members: list[uuid.UUID] = Field(max_length=200)
 
@@ -145,6 +152,11 @@ class LayerShifts(Output):
     shifts: list[ShiftRead]
 
 
+class GapRead(Output):
+    start: datetime
+    end: datetime
+
+
 class ShiftsRead(Output):
     schedule_id: uuid.UUID
     timezone: str
@@ -154,6 +166,32 @@ class ShiftsRead(Output):
     shifts: list[ShiftRead]
     # Each layer on its own, before priorities and overrides (what the UI draws per layer).
     layers: list[LayerShifts]
+    # Where nobody is on call in the range (domain.schedule.gaps).
+    gaps: list[GapRead]
+
+
+class SchedulePreviewIn(Input):
+    """A schedule as the form holds it before saving, and optionally the stored
+    schedule it would replace (whose overrides then count)."""
+
+    timezone: TimezoneName
+    layers: list[LayerIn] = Field(default_factory=list, max_length=20)
+    schedule_id: uuid.UUID | None = None
+
+
+class PreviewShift(Output):
+    user: UserRef
+    start: datetime
+    end: datetime
+    source_type: Literal["layer", "override"]
+
+
+class SchedulePreview(Output):
+    timezone: str
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    shifts: list[PreviewShift]
+    gaps: list[GapRead]
 
 
 class ScheduleRef(Output):
