@@ -152,3 +152,38 @@ def test_the_reassign_picker_holds_no_viewer_the_timeline_names_people_and_escal
     expect(timeline).to_contain_text(f"Escalated to level 2 ({people['Vic']['name']})", timeout=15_000)
     expect(timeline).to_contain_text(f"manual escalation by {people['Wes']['name']}")
     expect(timeline).not_to_contain_text(people["Vic"]["id"])
+
+
+def test_a_new_schedule_shows_who_is_on_call_now_and_a_gap_is_warned_about_before_saving(page, ui_platform, team):
+    uma, xia = team["people"]["Uma"], team["people"]["Xia"]
+    name = f"fresh {team['tag']}"
+    log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    page.goto("/setup/schedules")
+    form = page.locator("form", has=page.get_by_role("heading", name="New schedule"))
+    form.get_by_label("Schedule name").fill(name)
+    form.get_by_label("Time zone").fill("Europe/Berlin")
+    expect(form.get_by_label("Layer 1 start date")).to_have_value("")  # from now, by default
+    picker = form.get_by_label("Add to layer 1")
+    assert xia["name"] not in " ".join(picker.locator("option").all_inner_texts()), "no viewer in a rotation"
+    picker.select_option(label=f"{uma['name']} ({uma['email']})")
+    form.get_by_role("button", name="Add to rotation").click()
+    preview = form.get_by_role("region", name="Coverage preview")
+    expect(preview.get_by_test_id("preview-now")).to_have_text(uma["name"])
+    expect(preview).to_contain_text("Someone is on call at every moment")
+
+    # Starting in three days instead: nobody until then, and the form says so before saving.
+    form.get_by_label("Layer 1 start date").fill((datetime.now(UTC) + timedelta(days=3)).date().isoformat())
+    expect(preview.get_by_test_id("preview-now")).to_have_text("nobody")
+    warning = preview.get_by_role("alert")
+    expect(warning).to_contain_text("One gap")
+    # In the viewer's time zone, with its label.
+    expect(warning.locator("li")).to_have_text(re.compile(r"^Nobody on call .+:\d\d \S+$"))
+    screenshot(page, "setup-schedule-preview")
+    form.get_by_label("Layer 1 start date").fill("")
+    expect(preview.get_by_test_id("preview-now")).to_have_text(uma["name"])
+    form.get_by_role("button", name="Create schedule").click()
+    expect(page.locator("tbody tr", has_text=name)).to_contain_text(uma["name"])
+    with ui_platform.admin_api() as api:
+        listed = api.get("/api/v1/oncall").json()["items"]
+    [row] = [item for item in listed if item["schedule"]["name"] == name]
+    assert row["user"]["name"] == uma["name"], "a new schedule covers from the moment it is saved"

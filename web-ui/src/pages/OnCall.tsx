@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, must, oncall, type OncallTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
+import { gapText } from "../coverage";
 import { when } from "../format";
 import { useLatest } from "../latest";
 import { useSession } from "../session";
@@ -151,6 +152,23 @@ function Timeline({ shifts, from, cover }: { shifts: Shifts; from: number; cover
       <p class="muted legend">
         <span class="shift shift-layer swatch" /> rotation <span class="shift shift-override swatch" /> override
       </p>
+    </div>
+  );
+}
+
+/** Every stretch of the next two weeks nobody covers (the service's gap rule, the
+ * one oncall_schedules_with_gap counts). */
+function Gaps({ shifts }: { shifts: Shifts }) {
+  const upcoming = shifts.gaps.filter((g) => Date.parse(g.end) > Date.now());
+  if (upcoming.length === 0) return <p class="notice ok">Someone is on call at every moment of these two weeks.</p>;
+  return (
+    <div class="notice warn">
+      <p>Coverage gaps: an incident then skips this schedule's level.</p>
+      <ul aria-label="Coverage gaps">
+        {upcoming.map((g) => (
+          <li key={g.start}>{gapText(g)}</li>
+        ))}
+      </ul>
     </div>
   );
 }
@@ -359,6 +377,7 @@ function ScheduleView({ changed }: { changed: () => void }) {
       ) : (
         <Timeline shifts={shifts} from={from} cover={can("responder") ? cover : undefined} />
       )}
+      {shifts && <Gaps shifts={shifts} />}
       <h3>Overrides</h3>
       <Overrides items={overrides} users={users} editable={editable} edit={edit} remove={remove} />
       {can("responder") && (
