@@ -112,7 +112,8 @@ function Timeline({ shifts, from, cover }: { shifts: Shifts; from: number; cover
   const span = DAYS * DAY_MS;
   const people = [...new Set(shifts.shifts.map((s) => s.user.name))];
   return (
-    <div class="schedule-timeline" role="img" aria-label={`Shifts for the next ${DAYS} days`}>
+    // A group, not an image: its shifts may be buttons (cover this shift).
+    <div class="schedule-timeline" role="group" aria-label={`Shifts for the next ${DAYS} days`}>
       <div class="days">
         {Array.from({ length: DAYS }, (_, i) => (
           <span key={i}>{new Date(from + i * DAY_MS).toLocaleDateString(undefined, { weekday: "short", day: "numeric" })}</span>
