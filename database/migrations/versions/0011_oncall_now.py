@@ -23,7 +23,7 @@ arrangement they are about to change or undo.
 Every column is new and nullable; no row is rewritten.
 
 Revision ID: 0011_oncall_now
-Revises: 0010_correlation_off
+Revises: 0014_quiet
 Create Date: 2026-12-07
 """
 
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_oncall_now"
-down_revision: str | None = "0010_correlation_off"
+down_revision: str | None = "0014_quiet"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

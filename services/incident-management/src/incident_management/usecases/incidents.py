@@ -213,6 +213,8 @@ def _acknowledgement_timer(incident: Incident, lifecycle: Lifecycle | None, now:
     status = lifecycle.status if lifecycle is not None else Status(incident.status)
     if status is not Status.ACKNOWLEDGED or not incident.acknowledgement_timeout_minutes:
         return {}
+    if incident.snoozed_until is not None:
+        return {}  # snoozed: its end pages again, not the timeout
     return {"next_escalation_at": acknowledgement_deadline(incident.acknowledgement_timeout_minutes, now)}
 
 
