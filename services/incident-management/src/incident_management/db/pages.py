@@ -28,10 +28,13 @@ async def enqueue_pages(
     event: str,
     recipients: Mapping[str, dict[str, Any] | None],
     now: datetime,
+    reason: str,
+    names: Mapping[str, str] | None = None,
 ) -> int:
     """Put a page for each recipient (user id -> their contact methods and mutes if
     known; None: looked up before sending) in the outbox, in one statement, except
-    where this (incident, step, user) has one already. How many are new."""
+    where this (incident, step, user) has one already. `reason` says why it is sent,
+    `names` how to name each recipient (user id -> name). How many are new."""
     if not recipients:
         return 0
     rows = [
@@ -46,6 +49,8 @@ async def enqueue_pages(
             "attempts": 0,
             "next_attempt_at": now,
             "contact": contact,
+            "reason": reason,
+            "recipient_name": (names or {}).get(recipient),
             "notifications": [],
             "tracking": False,
             "created_at": now,

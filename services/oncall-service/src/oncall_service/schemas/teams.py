@@ -45,11 +45,23 @@ class TeamRead(Stamped):
     members: list[TeamMemberRead]
 
 
+AckTimeout = Field(
+    default=None,
+    ge=1,
+    le=10080,
+    description=(
+        "Minutes an acknowledged incident may stay untouched before it returns to triggered and pages again"
+        " (re-notify); null: never"
+    ),
+)
+
+
 class ServiceCreate(Input):
     name: Name
     description: Description = ""
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    acknowledgement_timeout_minutes: int | None = AckTimeout
 
 
 class ServiceUpdate(Input):
@@ -57,6 +69,7 @@ class ServiceUpdate(Input):
     description: Description | None = None
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    acknowledgement_timeout_minutes: int | None = AckTimeout
 
 
 class ServiceRead(Stamped):
@@ -65,3 +78,4 @@ class ServiceRead(Stamped):
     description: str
     team_id: uuid.UUID | None
     escalation_policy_id: uuid.UUID | None
+    acknowledgement_timeout_minutes: int | None
