@@ -255,8 +255,11 @@ class ScheduleOverride(Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
+    # Who made it (None: made before 0011_oncall_now, or by a user since deleted).
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    user: Mapped[User] = relationship(lazy="selectin")
+    user: Mapped[User] = relationship(lazy="selectin", foreign_keys=[user_id])
+    creator: Mapped[User | None] = relationship(lazy="selectin", foreign_keys=[created_by])
 
 
 class EscalationPolicy(Timestamps, Base):
@@ -313,9 +316,15 @@ class EscalationTarget(Base):
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
 
 
+ACK_TIMEOUT_CHECK = "acknowledgement_timeout_minutes IS NULL OR acknowledgement_timeout_minutes BETWEEN 1 AND 10080"
+
+
 class Service(Timestamps, Base):
     __tablename__ = "services"
-    __table_args__ = (Index("ix_services_team_id", "team_id"),)
+    __table_args__ = (
+        Index("ix_services_team_id", "team_id"),
+        CheckConstraint(ACK_TIMEOUT_CHECK, name="ck_services_ack_timeout"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -328,6 +337,8 @@ class Service(Timestamps, Base):
     high_urgency_severities: Mapped[list[Any]] = mapped_column(
         default=lambda: ["critical", "high"], server_default=json_default('["critical", "high"]')
     )
+    # An acknowledged incident untouched this long pages again (None: never).
+    acknowledgement_timeout_minutes: Mapped[int | None]
 
 
 class Credential(Base):

@@ -29,15 +29,27 @@ async def enqueue_pages(
     event: str,
     recipients: Mapping[str, dict[str, Any] | None],
     now: datetime,
+    reason: str,
+    names: Mapping[str, str] | None = None,
 ) -> int:
     """Put a page for each recipient (user id -> their contact methods and mutes if
-    known; None: looked up before sending) in the outbox, due now. How many are new."""
+    known; None: looked up before sending) in the outbox, due now. `reason` says why
+    it is sent, `names` how to name each recipient (user id -> name). How many are new."""
     planned = [PlannedPage(recipient, step_key, contact, now) for recipient, contact in recipients.items()]
-    return await enqueue_planned(session, incident_id=incident_id, event=event, planned=planned, now=now)
+    return await enqueue_planned(
+        session, incident_id=incident_id, event=event, planned=planned, now=now, reason=reason, names=names
+    )
 
 
 async def enqueue_planned(
-    session: AsyncSession, *, incident_id: uuid.UUID, event: str, planned: Sequence[PlannedPage], now: datetime
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    event: str,
+    planned: Sequence[PlannedPage],
+    now: datetime,
+    reason: str,
+    names: Mapping[str, str] | None = None,
 ) -> int:
     """Put these pages in the outbox, each due at its time, in one statement, except
     where this (incident, step, user) has one already. How many are new."""
@@ -56,6 +68,8 @@ async def enqueue_planned(
             "next_attempt_at": page.due_at,
             "due_at": page.due_at,
             "contact": page.contact,
+            "reason": reason,
+            "recipient_name": (names or {}).get(page.recipient),
             "notifications": [],
             "tracking": False,
             "created_at": now,
@@ -78,14 +92,15 @@ async def cancel_pending_pages(session: AsyncSession, *, incident_id: uuid.UUID,
     return int(result.rowcount or 0)
 
 
-async def paged_recipients(session: AsyncSession, *, incident_id: uuid.UUID) -> list[str]:
-    """Everyone a page for this incident was handed over to (notices aside), first paged first."""
+async def paged_recipients(session: AsyncSession, *, incident_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    """Everyone a page for this incident was handed over to (notices aside), first paged
+    first: (user id, their name as the page named them)."""
     query = (
-        select(Page.recipient)
+        select(Page.recipient, Page.recipient_name)
         .where(Page.incident_id == incident_id, Page.status == "sent", ~Page.step_key.startswith(NOTICE_PREFIX))
         .order_by(Page.sent_at, Page.recipient)
     )
-    return list((await session.scalars(query)).all())
+    return [(recipient, name) for recipient, name in (await session.execute(query)).all()]
 
 
 async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Page]:

@@ -257,9 +257,11 @@ async def claim_unassigned(
 async def claim_due_escalations(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Incident]:
-    """Unacknowledged incidents whose escalation timer has run out."""
+    """Incidents whose escalation timer has run out: unacknowledged ones (their
+    level's delay, or a responder asked to escalate now) and acknowledged ones
+    (their acknowledgement timed out, or a responder asked to escalate)."""
     due = and_(
-        Incident.status == "open",
+        Incident.status.in_(("open", "acknowledged")),
         Incident.needs_assignment.is_(False),
         Incident.next_escalation_at.is_not(None),
         Incident.next_escalation_at <= now,

@@ -190,5 +190,5 @@ def _still_due(incident: Incident, claimed_due_at: datetime | None, *, escalatin
     """Whether the work claimed is still to do: a responder may have assigned the
     incident, or acknowledged or re-timed it, while oncall-service was being asked."""
     if escalating:
-        return incident.status == "open" and incident.next_escalation_at == claimed_due_at
+        return incident.status in ("open", "acknowledged") and incident.next_escalation_at == claimed_due_at
     return incident.needs_assignment

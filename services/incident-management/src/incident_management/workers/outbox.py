@@ -117,6 +117,7 @@ class PageOutbox:
             incident=paging.incident_payload(incident, self.settings.ui_base_url),
             contact=page.contact or {},
             callback_url=self._callback_url(page.incident_id),
+            message=page.reason,
         )
 
     async def _send(

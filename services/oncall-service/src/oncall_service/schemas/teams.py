@@ -53,6 +53,17 @@ class TeamRead(Stamped):
     members: list[TeamMemberRead]
 
 
+AckTimeout = Field(
+    default=None,
+    ge=1,
+    le=10080,
+    description=(
+        "Minutes an acknowledged incident may stay untouched before it returns to triggered and pages again"
+        " (re-notify); null: never"
+    ),
+)
+
+
 class ServiceCreate(Input):
     name: Name
     description: Description = ""
@@ -60,6 +71,7 @@ class ServiceCreate(Input):
     escalation_policy_id: uuid.UUID | None = None
     # Incidents of these severities page with their people's high-urgency rules, the rest with the low ones.
     high_urgency_severities: HighUrgency = Field(default_factory=lambda: ["critical", "high"])
+    acknowledgement_timeout_minutes: int | None = AckTimeout
 
 
 class ServiceUpdate(Input):
@@ -68,6 +80,7 @@ class ServiceUpdate(Input):
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
     high_urgency_severities: HighUrgency | None = None
+    acknowledgement_timeout_minutes: int | None = AckTimeout
 
 
 class ServiceRead(Stamped):
@@ -77,3 +90,4 @@ class ServiceRead(Stamped):
     team_id: uuid.UUID | None
     escalation_policy_id: uuid.UUID | None
     high_urgency_severities: list[Severity]
+    acknowledgement_timeout_minutes: int | None
