@@ -1,9 +1,15 @@
 """The delivery worker: claims due notifications from the database, sends them, records the outcome,
 and reports final outcomes to the callers that asked (`callback_url`).
 
-Runs as an asyncio task in the service (NOTIFICATION_WORKER_ENABLED), any
+Runs as two asyncio tasks in the service (NOTIFICATION_WORKER_ENABLED), any
 number of replicas side by side: the database is the queue, so nothing is
-kept in memory that a crash could lose.
+kept in memory that a crash could lose. Deliveries and result reports are
+loops of their own, so a slow caller never holds back the next pages (as one
+loop, every batch of deliveries also waited for the previous batch's reports).
+
+A batch is sent side by side across recipients and in order for each one:
+one person's pages reach them oldest first, while another person's receiver
+is not kept waiting behind them.
 """
 
 import asyncio
@@ -11,6 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 import httpx
 
@@ -66,30 +73,45 @@ class DeliveryWorker:
         )
         self.worker = Worker(
             "delivery worker",
-            self._cycle,
+            self._deliveries,
+            interval=settings.notification_poll_seconds,
+            grace=settings.graceful_shutdown_seconds,
+        )
+        self.reporter = Worker(
+            "result reports",
+            self._reports,
             interval=settings.notification_poll_seconds,
             grace=settings.graceful_shutdown_seconds,
         )
 
     def start(self) -> None:
-        """Start the delivery loop."""
+        """Start the delivery and report loops."""
         self.worker.start()
+        self.reporter.start()
 
     def wake(self) -> None:
         """Look for work now (a page was just accepted here) instead of at the next poll."""
         self.worker.wake()
 
     async def stop(self) -> None:
-        """Stop the loop as every worker stops (platform_common.worker), then close the callbacks' client."""
-        await self.worker.stop()
+        """Stop the loops as every worker stops (platform_common.worker), then close the callbacks' client."""
+        await asyncio.gather(self.worker.stop(), self.reporter.stop())
         await self.callbacks.aclose()
 
-    async def _cycle(self) -> bool:
+    async def _deliveries(self) -> bool:
         # A full batch: more may be due, no pause while there is a backlog.
-        return await self.run_once() >= self.settings.notification_batch_size
+        return await self.deliver_due() >= self.settings.notification_batch_size
+
+    async def _reports(self) -> bool:
+        return await self.report_due() >= self.settings.notification_batch_size
 
     async def run_once(self) -> int:
-        """One cycle: claim a batch, deliver it concurrently, record each outcome. Returns how many were claimed."""
+        """Deliver a batch, then report the final results owed (tests step the worker with it)."""
+        return await self.deliver_due() + await self.report_due()
+
+    async def deliver_due(self) -> int:
+        """Claim a batch, deliver it (side by side across recipients, in order for each),
+        record each outcome. Returns how many were claimed."""
         started = time.perf_counter()
         async with self.db.sessionmaker() as session, session.begin():
             batch = await claim_due(
@@ -100,11 +122,28 @@ class DeliveryWorker:
             )
         for channel in batch.exhausted:
             NOTIFICATIONS_SENT.labels(channel, "failed").inc()
-        if batch.claims:
-            await asyncio.gather(*(self._deliver(claim) for claim in batch.claims))
-        reported = await self.report_due()
+        lanes: dict[str, list[Claim]] = {}
+        for claim in batch.claims:  # oldest first, as claimed
+            lanes.setdefault(claim.recipient, []).append(claim)
+        if lanes:
+            await asyncio.gather(*(self._deliver_in_order(claims) for claims in lanes.values()))
+        if batch.claims or batch.exhausted:
+            self.reporter.wake()  # their final results are owed now
         WORKER_CYCLE_SECONDS.observe(time.perf_counter() - started)
-        return len(batch.claims) + len(batch.exhausted) + reported
+        return len(batch.claims) + len(batch.exhausted)
+
+    async def _deliver_in_order(self, claims: list[Claim]) -> None:
+        """One recipient's deliveries: each send waits for the one before (they arrive
+        in order), each outcome is recorded beside the next send (a commit per send
+        would otherwise pace one person's storm of pages)."""
+        recording = []
+        for claim in claims:
+            started_at = self.clock.now()
+            started = time.perf_counter()
+            result = await self._send(claim)
+            duration = time.perf_counter() - started
+            recording.append(asyncio.create_task(self._record(claim, result, started_at, duration)))
+        await asyncio.gather(*recording)
 
     async def report_due(self) -> int:
         """POST owed final results to their callers; a caller that is down gets them later."""
@@ -141,11 +180,7 @@ class DeliveryWorker:
             fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
             log.warning("result report not taken by the caller", extra=fields)
 
-    async def _deliver(self, claim: Claim) -> None:
-        started_at = self.clock.now()
-        started = time.perf_counter()
-        result = await self._send(claim)
-        duration = time.perf_counter() - started
+    async def _record(self, claim: Claim, result: AttemptResult, started_at: datetime, duration: float) -> None:
         DELIVERY_SECONDS.labels(claim.channel).observe(duration)
         async with self.db.sessionmaker() as session, session.begin():
             step, owned = await record_attempt(
