@@ -148,7 +148,7 @@ def running_platform(work_dir: Path) -> Iterator[Platform]:
             for name in ("oncall_service", "notification_service", "incident_management", "alert_ingestion"):
                 processes[name].env.update(wiring)
                 stack.callback(processes[name].stop)
-                processes[name].start()
+                processes[name].start(timeout=60)
             yield Platform(processes, postgres, database_url)
 
 
