@@ -290,7 +290,7 @@ def inject(platform: Platform, fault: str) -> None:
 
 def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, settle: float) -> None:
     """Read what was stored, opened and paged; wait up to `settle` seconds for
-    every incident of the run to be paged first."""
+    every dedup key's incident to be opened and paged first."""
     deadline = time.monotonic() + settle
     while True:
         with psycopg.connect(platform.database_url) as conn:
@@ -307,7 +307,8 @@ def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, 
                 (f"{run}-%",),
             ).fetchall()
         unpaged = [incident for _, incident in opened if incident not in webhook.pages]
-        if not unpaged or time.monotonic() > deadline:
+        unopened = len(tally.first_sent) - len({key for key, _ in opened})
+        if (not unpaged and not unopened) or time.monotonic() > deadline:
             break
         time.sleep(1)
     time.sleep(2)  # a late second page would show here
