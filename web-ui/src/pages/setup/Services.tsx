@@ -10,6 +10,8 @@ import {
 } from "./forms";
 import { SetupSection, None } from "./Section";
 import { everything } from "../../api/pages";
+import { when } from "../../format";
+import { activeWindows } from "../../services";
 
 type Service = OncallTypes["schemas"]["ServiceRead"];
 type Named = { id: string; name: string };
@@ -20,6 +22,12 @@ export function Services() {
     everything((page) => must(oncall.GET("/api/v1/escalation-policies", { params: { query: page } }))),
   );
   const teams = useLoad(() => everything((page) => must(oncall.GET("/api/v1/teams", { params: { query: page } }))));
+  // The maintenance windows active now (alert-ingestion's): a service in one pages no one.
+  const windows = useLoad(() => activeWindows());
+  const quietUntil = (name: string) => {
+    const ends = (windows.data ?? []).filter((w) => w.services.includes(name)).map((w) => w.end);
+    return ends.length ? `in maintenance until ${when(ends.sort()[ends.length - 1])}` : <None />;
+  };
   const policyList: Named[] = policies.data?.items ?? [];
   const teamList: Named[] = teams.data?.items ?? [];
   const nameIn = (list: Named[], id: string | null) =>
@@ -33,6 +41,7 @@ export function Services() {
         { head: "Name", cell: (service) => service.name },
         { head: "Escalation policy", cell: (service) => nameIn(policyList, service.escalation_policy_id) },
         { head: "Team", cell: (service) => nameIn(teamList, service.team_id) },
+        { head: "Maintenance", cell: (service) => quietUntil(service.name) },
       ]}
       remove={(service) => ({
         question: `Delete service ${service.name}?`,

@@ -1,5 +1,6 @@
 """The background loops: assign incidents (retrying while oncall-service is down),
-escalate unacknowledged ones and send the page outbox. Delivery results are not
+run the timers (reopen incidents whose snooze ended, escalate unacknowledged
+ones) and send the page outbox. Delivery results are not
 read here: notification-service pushes them (`POST /api/v1/incidents/{id}/deliveries`).
 
 Each of the three runs as a Worker of its own, so a stage never waits for
@@ -29,6 +30,7 @@ from incident_management.db import queries
 from incident_management.domain.escalation import OnCall
 from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE, cycle_finished
 from incident_management.usecases.assignment import apply_escalation, apply_oncall, record_oncall_failure
+from incident_management.usecases.snooze import end_snooze
 from incident_management.workers.outbox import PageOutbox
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
@@ -99,7 +101,7 @@ class IncidentEngine:
             )
 
         self.assigner = worker("incident-assignment", self.assign_due)
-        self.escalator = worker("incident-escalation", self.escalate_due)
+        self.escalator = worker("incident-timers", self.run_timers)
         self.sender = worker("page-outbox", self.outbox.send_pages)
         self.workers = (self.assigner, self.escalator, self.sender)
 
@@ -134,7 +136,7 @@ class IncidentEngine:
         WORKER_CYCLE.observe(time.perf_counter() - started)
         if report.busy:
             log.info("incident loop cycle", extra=vars(report))
-        if report.assigned or report.escalated:
+        if report.assigned or report.escalated or report.reopened:
             self.sender.wake()  # they queued pages: send them now, not at the next poll
         # A full batch: more may be due, so no pause while there is a backlog.
         return claimed >= self.settings.incident_worker_batch_size
@@ -143,11 +145,27 @@ class IncidentEngine:
         """One pass over every kind of due work, in turn (tests step the engine with it)."""
         started = time.perf_counter()
         report = CycleReport()
+        await self.end_snoozes(report)
         await self.assign_due(report)
         await self.escalate_due(report)
         await self.outbox.send_pages(report)
         WORKER_CYCLE.observe(time.perf_counter() - started)
         return report
+
+    async def run_timers(self, report: CycleReport) -> int:
+        """The timer loop's work: snoozes that ended, then escalations due. Returns
+        the larger of the two batches (a full one: go again at once)."""
+        return max(await self.end_snoozes(report), await self.escalate_due(report))
+
+    async def end_snoozes(self, report: CycleReport) -> int:
+        """Reopen acknowledged incidents whose snooze has passed (their pages go out
+        from the outbox); returns how many were due."""
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            ended = await queries.snoozes_ended(session, now=now, limit=self.settings.incident_worker_batch_size)
+            for incident in ended:
+                report.reopened += await end_snooze(session, incident=incident, now=now)
+        return len(ended)
 
     async def assign_due(self, report: CycleReport) -> int:
         """Ask oncall-service for an assignee for incidents that need one; returns how many were claimed."""
