@@ -118,9 +118,16 @@ async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: date
     )
 
 
-async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
-    """One page by id, locked, or None."""
-    return await _locked(session, Page.id == page_id)
+async def lock_pages(session: AsyncSession, *, page_ids: list[uuid.UUID]) -> dict[uuid.UUID, Page]:
+    """Several pages by id, fresh and locked in one statement (in id order); a missing id is left out."""
+    query = (
+        select(Page)
+        .where(Page.id.in_(page_ids))
+        .order_by(Page.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {page.id: page for page in (await session.execute(query)).scalars()}
 
 
 async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:

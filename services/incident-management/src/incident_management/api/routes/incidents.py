@@ -115,7 +115,7 @@ async def create_incident(
         return IncidentRead.model_validate(outcome.incident)
     observe_outcome(severity=body.severity, created=True, mtta=None, mttr=None)
     # This replica's engine assigns and pages at once (the others hear open_incident's NOTIFY).
-    engine.wake()
+    engine.opened()
     return IncidentRead.model_validate(outcome.incident)
 
 
