@@ -72,6 +72,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     mtta_seconds: Mapped[float | None]
     mttr_seconds: Mapped[float | None]
+    # A merged incident: the one its alerts moved into (migration 0013).
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
 
     # Counted from alert-ingestion's alerts when read (its view incident_alerts),
     # not stored: a column here would have a second writer.
