@@ -14,7 +14,8 @@ Why:
   (`source`, `message`, `labels.<name>`: alerts group only when these are
   equal) and `join_acknowledged` (whether an alert may join an incident
   already acknowledged; when it does, an 'alert_joined' is owed to
-  incident-management, which records it and tells the assignee). oncall-service
+  incident-management, which records it and tells the assignee: a page with
+  words of its own, `incident_pages.message`). oncall-service
   publishes them to the rule through the view `service_grouping`.
 - Merge and split move alerts between incidents. Incidents are
   incident-management's and alerts ingestion's, so the move is one function,
@@ -125,6 +126,8 @@ def upgrade() -> None:
     )
 
     op.add_column("incidents", sa.Column("merged_into", sa.Uuid(), sa.ForeignKey("incidents.id")))
+    # A notice's own words (an alert joined the acknowledged incident), sent with the page.
+    op.add_column("incident_pages", sa.Column("message", sa.Text()))
 
     install(SQL_FILES)
     op.execute(f"REVOKE EXECUTE ON FUNCTION {INGEST}, {GROUPING_VALUES}, {REGROUP} FROM PUBLIC")
@@ -141,6 +144,7 @@ def downgrade() -> None:
     op.execute(f"REVOKE EXECUTE ON FUNCTION {PREVIOUS_INGEST} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {PREVIOUS_INGEST} TO alert_ingestion")
 
+    op.drop_column("incident_pages", "message")
     op.drop_column("incidents", "merged_into")
     op.execute("DELETE FROM alert_incident_actions WHERE action = 'alert_joined'")
     op.drop_constraint("ck_alert_incident_actions_action", "alert_incident_actions", type_="check")

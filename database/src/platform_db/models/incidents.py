@@ -150,6 +150,8 @@ class Page(Base):
     notifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default=json_default("[]"))
     tracking: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A notice's own words, sent with the page (migration 0013: an alert joined the acknowledged incident).
+    message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     sent_at: Mapped[datetime | None]

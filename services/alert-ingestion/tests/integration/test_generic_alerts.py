@@ -4,7 +4,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from platform_common.clock import ManualClock
+from platform_testing import PLATFORM_HEADERS
 
 ALERT = {"service": "checkout", "severity": "high", "message": "Payment API error rate 12% above threshold"}
 
@@ -164,3 +167,24 @@ async def test_concurrent_first_alerts_open_one_incident(client, db):
     assert len({r.json()["incident_id"] for r in responses}) == 1
     incidents = await db.all_incidents_opened()
     assert [(str(i.id), i.alert_count) for i in incidents] == [(responses[0].json()["incident_id"], 20)]
+
+
+async def test_an_alert_joining_an_acknowledged_incident_is_reported_and_the_timeline_says_so(
+    client, db, incident_service, wait_for
+):
+    first = (await client.post("/api/v1/alerts", json=ALERT)).json()
+    await incident_service.incident_eventually(first["incident_id"])
+    assert await wait_for(lambda: db.scalar(OWED) == ["create:done"])
+    async with httpx.AsyncClient(base_url=incident_service.url, headers=PLATFORM_HEADERS) as http:
+        acked = await http.patch(f"/api/v1/incidents/{first['incident_id']}", json={"status": "acknowledged"})
+    assert acked.status_code == 200, acked.text
+
+    joined = (await client.post("/api/v1/alerts", json=ALERT | {"message": "Checkout latency p99 over 2s"})).json()
+    assert (joined["action"], joined["incident_id"]) == ("correlated", first["incident_id"])
+    assert await wait_for(lambda: db.scalar(OWED) == ["create:done", "alert_joined:done"])
+    incident = await incident_service.incident(first["incident_id"])
+    [entry] = [e for e in incident["timeline"] if e["event_type"] == "alert_joined"]
+    assert entry["message"].startswith('New alert "Checkout latency p99 over 2s" joined while acknowledged:')
+    assert "same service and severity within 5 min of" in entry["message"]
+    [alert] = [a for a in incident["alerts"] if a["id"] == joined["alert_id"]]
+    assert alert["reason"].endswith("(joined while the incident was acknowledged)")

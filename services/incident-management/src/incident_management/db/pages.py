@@ -28,6 +28,7 @@ async def enqueue_pages(
     event: str,
     recipients: Mapping[str, dict[str, Any] | None],
     now: datetime,
+    message: str | None = None,
 ) -> int:
     """Put a page for each recipient (user id -> their contact methods and mutes if
     known; None: looked up before sending) in the outbox, in one statement, except
@@ -50,6 +51,7 @@ async def enqueue_pages(
             "tracking": False,
             "created_at": now,
             "updated_at": now,
+            "message": message,
         }
         for recipient, contact in recipients.items()
     ]

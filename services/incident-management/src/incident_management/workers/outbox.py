@@ -113,6 +113,7 @@ class PageOutbox:
             incident=paging.incident_payload(incident, self.settings.ui_base_url),
             contact=page.contact or {},
             callback_url=self._callback_url(page.incident_id),
+            message=page.message,
         )
 
     async def _send(self, request: PageRequest, lookup: bool, outage: list[str]) -> list[dict[str, object]] | Exception:
