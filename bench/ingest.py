@@ -52,7 +52,7 @@ PGBENCH_SCRIPT = """
 SELECT * FROM ingest_alerts(ARRAY[gen_random_uuid()], ARRAY[NULL]::uuid[], ARRAY['service:svc-' || (:n % 50)],
   ARRAY['generic'], ARRAY['pgbench'], ARRAY['svc-' || (:n % 50)], ARRAY['high'],
   ARRAY['probe failed on node ' || :n], ARRAY['{}']::json[], ARRAY['k-' || :n], ARRAY['k-' || :n],
-  ARRAY[NULL]::timestamptz[], ARRAY['{"source": "pgbench"}']::json[], now(), now() - interval '5 minutes');
+  ARRAY[NULL]::timestamptz[], ARRAY['{"source": "pgbench"}']::json[], now(), 5.0);
 """
 
 
