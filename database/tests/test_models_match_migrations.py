@@ -72,8 +72,10 @@ def database_from_models(database_server: str) -> Iterator[str]:
         try:
             with engine.begin() as conn:
                 # What the migrations install before tables can use it (0005: the
-                # overrides' EXCLUDE constraint needs btree_gist); not a table, so not a model.
+                # overrides' EXCLUDE constraint needs btree_gist; 0014: the search indexes
+                # need pg_trgm); not tables, so not models.
                 conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             Base.metadata.create_all(engine)
         finally:
             engine.dispose()

@@ -31,7 +31,7 @@ OWNERS = {
     },
     "incident_management": {"incidents", "incident_notes", "incident_timeline", "incident_pages", "incident_link_uses"},
     "notification_service": {"notification_requests", "notifications", "notification_attempts"},
-    "alert_ingestion": {"integrations", "alerts", "alert_incident_actions"},
+    "alert_ingestion": {"integrations", "alerts", "alert_incident_actions", "maintenance_windows", "heartbeats"},
 }
 VIEWS = {
     "incident_states": {"alert_ingestion"},

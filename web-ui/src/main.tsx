@@ -7,6 +7,7 @@ import { Act } from "./pages/Act";
 import { IncidentDetail } from "./pages/IncidentDetail";
 import { Incidents } from "./pages/Incidents";
 import { Login } from "./pages/Login";
+import { Maintenance } from "./pages/Maintenance";
 import { Metrics } from "./pages/Metrics";
 import { NotFound } from "./pages/NotFound";
 import { OnCall } from "./pages/OnCall";
@@ -32,6 +33,7 @@ function SignedIn() {
       <Router>
         <Route path="/incidents" component={Incidents} />
         <Route path="/incidents/:id" component={IncidentDetail} />
+        <Route path="/maintenance" component={Maintenance} />
         <Route path="/oncall" component={OnCall} />
         <Route path="/metrics" component={Metrics} />
         <Route path="/tokens" component={Tokens} />

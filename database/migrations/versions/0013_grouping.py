@@ -28,7 +28,7 @@ of one cut-off, and it returns the alert's id: a repeat answers the row it
 counted), so it is dropped and created again, and its grants given again.
 
 Revision ID: 0013_grouping
-Revises: 0010_correlation_off
+Revises: 0014_quiet
 Create Date: 2026-12-07
 """
 
@@ -40,7 +40,7 @@ from alembic import op
 from frozen_sql import install
 
 revision: str = "0013_grouping"
-down_revision: str | None = "0010_correlation_off"
+down_revision: str | None = "0014_quiet"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -98,8 +98,8 @@ AlertFormat = Literal["generic", "pagerduty", "alertmanager", "grafana"]
 ALERT_FORMATS: tuple[AlertFormat, ...] = get_args(AlertFormat)
 AlertStatus = Literal["triggered", "acknowledged", "resolved"]
 ALERT_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
-# What ingestion did with an alert.
-AlertAction = Literal["created", "correlated", "deduplicated"]
+# What ingestion did with an alert; `suppressed`: it arrived inside a maintenance window of its service.
+AlertAction = Literal["created", "correlated", "deduplicated", "suppressed"]
 ALERT_ACTIONS: tuple[AlertAction, ...] = get_args(AlertAction)
 # The incident changes ingestion owes incident-management, and their progress.
 # alert_joined (migration 0013): an alert joined an incident already acknowledged; its assignee is told.

@@ -50,8 +50,9 @@ def test_data_survives_a_restart_and_nothing_runs_after_stop(folder):
         with psycopg.connect(server.url(), autocommit=True) as conn:
             conn.execute("CREATE TABLE kept (v int)")
             conn.execute("INSERT INTO kept VALUES (42)")
-            # What another engineer's migration will ask of it.
+            # What the migrations ask of it (0005, 0014_quiet).
             conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         assert server.process is not None
         pid = server.process.pid
     assert not _alive(pid)

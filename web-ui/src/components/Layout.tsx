@@ -7,6 +7,7 @@ import { useSession } from "../session";
 const NAV = [
   { href: "/incidents", text: "Incidents" },
   { href: "/oncall", text: "On call" },
+  { href: "/maintenance", text: "Maintenance" },
   { href: "/metrics", text: "Metrics" },
 ];
 

@@ -8,6 +8,7 @@ import { ErrorNote, Loading } from "../components/states";
 import { duration, label, when } from "../format";
 import { useSession } from "../session";
 import { nameOf, useUsers } from "../users";
+import { activeWindows, type Window } from "../services";
 import { ACTION_LABEL, change as changeIncident, failureNotice } from "./incident-actions";
 import "./incidents.css";
 
@@ -68,6 +69,8 @@ export function IncidentDetail({ id }: { id: string }) {
   const [others, setOthers] = useState<Summary[]>([]);
   const [toMerge, setToMerge] = useState("");
   const [splitInto, setSplitInto] = useState<Summary | null>(null);
+  const [snoozeMinutes, setSnoozeMinutes] = useState(60);
+  const [windows, setWindows] = useState<Window[]>([]);
   const [, tick] = useState(0);
 
   const load = useCallback(async () => {
@@ -78,6 +81,9 @@ export function IncidentDetail({ id }: { id: string }) {
       ]);
       setIncident(found);
       setAlerts(listed.items);
+      activeWindows(found.service)
+        .then(setWindows)
+        .catch(() => setWindows([]));
       setError(null);
       if (found.status !== "resolved") {
         // What may be merged into this one: the other unresolved incidents.
@@ -109,6 +115,25 @@ export function IncidentDetail({ id }: { id: string }) {
     try {
       await changeIncident(incident, body);
       setAssignee("");
+    } catch (failure) {
+      setNotice(failureNotice(failure, incident.title));
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
+  async function snooze() {
+    if (!incident) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      await must(
+        incidents.POST("/api/v1/incidents/{incident_id}/snooze", {
+          params: { path: { incident_id: id } },
+          body: { minutes: snoozeMinutes },
+        }),
+      );
     } catch (failure) {
       setNotice(failureNotice(failure, incident.title));
     } finally {
@@ -233,7 +258,19 @@ export function IncidentDetail({ id }: { id: string }) {
             <dd>{duration(mttr)}</dd>
             <dt>Alerts</dt>
             <dd>{incident.alert_count}</dd>
+            {incident.snoozed_until && (
+              <>
+                <dt>Snoozed until</dt>
+                <dd>{when(incident.snoozed_until)}</dd>
+              </>
+            )}
           </dl>
+          {windows.length > 0 && (
+            <p class="notice maintenance" role="status">
+              {incident.service} is in a maintenance window until {when(windows[windows.length - 1].end)}: its new
+              alerts open no incident and page no one.
+            </p>
+          )}
           {incident.description && <p>{incident.description}</p>}
         </section>
         {responder && incident.status !== "resolved" && (
@@ -252,6 +289,29 @@ export function IncidentDetail({ id }: { id: string }) {
                 </button>
               ))}
             </div>
+            {incident.status === "acknowledged" && (
+              <form
+                class="reassign"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  snooze();
+                }}
+              >
+                <label>
+                  Snooze for
+                  <select value={snoozeMinutes} disabled={busy} onChange={(e) => setSnoozeMinutes(Number(e.currentTarget.value))}>
+                    {[15, 30, 60, 120, 240, 480, 1440].map((m) => (
+                      <option key={m} value={m}>
+                        {duration(m * 60)}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <button type="submit" disabled={busy}>
+                  Snooze
+                </button>
+              </form>
+            )}
             <form
               class="reassign"
               onSubmit={(e) => {

@@ -1,13 +1,15 @@
 // The incident list: refreshes itself every 5 s (not while the tab is hidden),
-// counts by status, filters kept in the URL (a link shares the view), one-click
-// acknowledge and resolve, server-side pages.
+// counts by status, text search and filters kept in the URL (a link shares the
+// view), one-click acknowledge and resolve, bulk actions on the rows ticked,
+// active maintenance windows, server-side pages.
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
-import { incidents, must, type IncidentTypes } from "../api/client";
+import { ApiError, incidents, must, type IncidentTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
 import { age, label, SEVERITIES, STATUSES } from "../format";
 import { useLatest } from "../latest";
 import { useSession } from "../session";
+import { activeWindows, useServiceNames, type Window } from "../services";
 import { nameOf, useUsers } from "../users";
 import { ACTION_LABEL, change, failureNotice, type Incident } from "./incident-actions";
 import "./incidents.css";
@@ -17,11 +19,31 @@ const REFRESH_MS = 5000;
 const RANGES: Record<string, number | null> = { "": null, "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
 
 type Page = IncidentTypes["schemas"]["IncidentPage"];
+type BulkAction = IncidentTypes["schemas"]["BulkRequest"]["action"];
+const BULK_DONE: Record<BulkAction, string> = { acknowledge: "acknowledged", resolve: "resolved", reassign: "reassigned" };
+// The filters besides status: any of them set, an empty list means they matched nothing.
+const NARROWING = ["q", "severity", "service", "assignee", "range"] as const;
+
+/** What a bulk action did, in a sentence: how many, and each refusal with its reason. */
+function bulkNotice(result: IncidentTypes["schemas"]["BulkResult"], titles: Map<string, string>): string {
+  const done = `${result.succeeded} ${BULK_DONE[result.action]}`;
+  const refused = result.results
+    .filter((r) => r.status !== 200)
+    .map((r) => `“${titles.get(r.id) ?? r.id}”: ${r.detail ?? r.status}`);
+  return refused.length ? `${done}; ${refused.length} not: ${refused.join("; ")}` : `${done}.`;
+}
 
 export function Incidents() {
   const { query, path, route } = useLocation();
   const { can } = useSession();
   const users = useUsers();
+  const services = useServiceNames();
+  const [windows, setWindows] = useState<Window[]>([]);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [reassignTo, setReassignTo] = useState("");
+  // What is typed; it becomes the `q` filter on Enter or when the box is left.
+  const [search, setSearch] = useState(query.q ?? "");
+  useEffect(() => setSearch(query.q ?? ""), [query.q]);
   const [page, setPage] = useState<Page | null>(null);
   const [counts, setCounts] = useState<Record<string, number> | null>(null);
   const begin = useLatest();
@@ -53,6 +75,7 @@ export function Incidents() {
           query: {
             status: statuses as IncidentTypes["schemas"]["IncidentStatus"][],
             severity: query.severity ? [query.severity as (typeof SEVERITIES)[number]] : [],
+            q: query.q || undefined,
             service: query.service || undefined,
             assignee: query.assignee || undefined,
             since: range ? new Date(Date.now() - range * 1000).toISOString() : undefined,
@@ -65,13 +88,23 @@ export function Incidents() {
     const counts = must(
       incidents.GET("/api/v1/incidents/stats/summary", { params: { query: { service: query.service || undefined } } }),
     ).then((summary) => fresh() && setCounts(summary.by_status));
+    activeWindows()
+      .then((active) => fresh() && setWindows(active))
+      .catch(() => fresh() && setWindows([]));
     try {
       await Promise.all([rows, counts]);
       if (fresh()) setError(null);
     } catch (failure) {
       if (fresh()) setError(failure);
     }
-  }, [query.severity, query.service, query.assignee, query.range, status, offset, begin]);
+  }, [query.q, query.severity, query.service, query.assignee, query.range, status, offset, begin]);
+
+  // A ticked row that left the page (resolved elsewhere, paged away) is no longer acted on.
+  useEffect(() => {
+    if (!page) return;
+    const shown = new Set(page.items.map((i) => i.id));
+    setSelected((ticked) => new Set([...ticked].filter((id) => shown.has(id))));
+  }, [page]);
 
   useEffect(() => {
     load();
@@ -94,9 +127,52 @@ export function Incidents() {
     }
   }
 
+  async function bulk(action: BulkAction) {
+    if (!page || selected.size === 0) return;
+    setBusy("bulk");
+    setNotice(null);
+    const titles = new Map(page.items.map((i) => [i.id, i.title]));
+    try {
+      const body: IncidentTypes["schemas"]["BulkRequest"] = { ids: [...selected], action };
+      if (action === "reassign") body.assigned_to = reassignTo || null;
+      const result = await must(incidents.POST("/api/v1/incidents/bulk", { body }));
+      setNotice(bulkNotice(result, titles));
+      setSelected(new Set());
+    } catch (failure) {
+      setNotice(failure instanceof ApiError ? failure.message : "The bulk change failed.");
+    } finally {
+      setBusy(null);
+      await load();
+    }
+  }
+
+  function tick(id: string, on: boolean) {
+    setSelected((ticked) => {
+      const next = new Set(ticked);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }
+
+  const narrowed = NARROWING.some((name) => query[name]) || status !== "active";
+  const allTicked = page !== null && page.items.length > 0 && page.items.every((i) => selected.has(i.id));
+
   return (
     <section aria-labelledby="incidents-title">
       <h1 id="incidents-title">Incidents</h1>
+      {windows.length > 0 && (
+        <p class="notice maintenance" role="status">
+          Maintenance window active for{" "}
+          {windows.map((w, n) => (
+            <span key={w.id}>
+              {n > 0 && "; "}
+              <strong>{w.services.join(", ")}</strong> until {new Date(w.end).toLocaleTimeString(undefined, { timeStyle: "short" })}
+            </span>
+          ))}
+          : their alerts are stored but open no incident and page no one. <a href="/maintenance">Maintenance</a>
+        </p>
+      )}
       <div class="counts" aria-label="Incidents by status, last 30 days">
         {STATUSES.map((s) => (
           <div class="card" key={s}>
@@ -105,7 +181,25 @@ export function Incidents() {
           </div>
         ))}
       </div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter("q", search.trim());
+        }}
+        aria-label="Filters"
+      >
+        <label class="search">
+          Search
+          <input
+            type="search"
+            name="q"
+            value={search}
+            placeholder="title, service, source, label"
+            onInput={(e) => setSearch(e.currentTarget.value)}
+            onChange={(e) => setFilter("q", e.currentTarget.value.trim())}
+          />
+        </label>
         <label>
           Status
           <select value={status} onChange={(e) => setFilter("status", e.currentTarget.value)}>
@@ -131,17 +225,22 @@ export function Incidents() {
         </label>
         <label>
           Service
-          <input
-            type="search"
-            value={query.service ?? ""}
-            placeholder="any"
-            onChange={(e) => setFilter("service", e.currentTarget.value.trim())}
-          />
+          <select value={query.service ?? ""} onChange={(e) => setFilter("service", e.currentTarget.value)}>
+            <option value="">Any</option>
+            {/* A service in the URL that no longer exists still shows as chosen. */}
+            {query.service && !services.includes(query.service) && <option value={query.service}>{query.service}</option>}
+            {services.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Assignee
           <select value={query.assignee ?? ""} onChange={(e) => setFilter("assignee", e.currentTarget.value)}>
             <option value="">Anyone</option>
+            <option value="me">Assigned to me</option>
             <option value="none">Unassigned</option>
             {users.map((u) => (
               <option key={u.id} value={u.id}>
@@ -171,14 +270,60 @@ export function Incidents() {
       ) : page === null ? (
         <Loading what="Loading incidents" />
       ) : page.items.length === 0 ? (
-        <Empty>No incidents match. All quiet.</Empty>
+        narrowed ? (
+          <Empty>
+            No incident matches these filters.{" "}
+            <button type="button" class="link" onClick={() => route(path, true)}>
+              Clear the filters
+            </button>
+          </Empty>
+        ) : (
+          <Empty>No incidents need attention. All quiet.</Empty>
+        )
       ) : (
         <>
           {error !== null && <ErrorNote error={error} retry={load} />}
+          {can("responder") && (
+            <div class="bulk" role="group" aria-label="Act on the ticked incidents">
+              <span>{selected.size} selected</span>
+              <button type="button" disabled={selected.size === 0 || busy === "bulk"} onClick={() => bulk("acknowledge")}>
+                Acknowledge selected
+              </button>
+              <button type="button" disabled={selected.size === 0 || busy === "bulk"} onClick={() => bulk("resolve")}>
+                Resolve selected
+              </button>
+              <label>
+                Reassign to
+                <select value={reassignTo} onChange={(e) => setReassignTo(e.currentTarget.value)}>
+                  <option value="">nobody (unassign)</option>
+                  {users.map((u) => (
+                    <option key={u.id} value={u.id}>
+                      {u.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <button type="button" disabled={selected.size === 0 || busy === "bulk"} onClick={() => bulk("reassign")}>
+                Reassign selected
+              </button>
+            </div>
+          )}
           <div class="table-wrap">
             <table class="incident-table">
               <thead>
                 <tr>
+                  {can("responder") && (
+                    <th scope="col">
+                      <input
+                        type="checkbox"
+                        aria-label="Select every incident on this page"
+                        checked={allTicked}
+                        onChange={(e) =>
+                          setSelected(e.currentTarget.checked ? new Set(page.items.map((i) => i.id)) : new Set())
+                        }
+                      />
+                    </th>
+                  )}
                   <th scope="col">Severity</th>
                   <th scope="col">Incident</th>
                   <th scope="col">Status</th>
@@ -191,6 +336,16 @@ export function Incidents() {
               <tbody>
                 {page.items.map((incident) => (
                   <tr key={incident.id} data-incident={incident.id}>
+                    {can("responder") && (
+                      <td>
+                        <input
+                          type="checkbox"
+                          aria-label={`Select ${incident.title}`}
+                          checked={selected.has(incident.id)}
+                          onChange={(e) => tick(incident.id, e.currentTarget.checked)}
+                        />
+                      </td>
+                    )}
                     <td>
                       <span class={`sev sev-${incident.severity}`}>{incident.severity}</span>
                     </td>

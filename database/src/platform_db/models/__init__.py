@@ -5,7 +5,7 @@ foreign keys between domains (alerts -> incidents) resolve, and Alembic
 compares the whole schema.
 """
 
-from platform_db.models.alerts import Alert, IncidentAction, Integration, incident_alerts
+from platform_db.models.alerts import Alert, Heartbeat, IncidentAction, Integration, MaintenanceWindow, incident_alerts
 from platform_db.models.base import Base
 from platform_db.models.incidents import Incident, IncidentNote, LinkUse, Page, TimelineEntry
 from platform_db.models.notifications import Notification, NotificationAttempt, NotificationRequest
@@ -33,12 +33,14 @@ __all__ = [
     "EscalationLevel",
     "EscalationPolicy",
     "EscalationTarget",
+    "Heartbeat",
     "Incident",
     "IncidentAction",
     "IncidentNote",
     "Integration",
     "LayerMember",
     "LinkUse",
+    "MaintenanceWindow",
     "Notification",
     "NotificationAttempt",
     "NotificationRequest",

@@ -5,7 +5,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Identity, Index, String, Table, Text, func, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    cast,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from platform_db.enums import (
@@ -104,6 +120,21 @@ class Alert(Base):
     reason_alert_id: Mapped[uuid.UUID | None]
 
 
+# Incident search looks into its alerts' source and labels (trigrams: ILIKE '%text%' from the
+# index, migration 0014_quiet); the expression as incident_management.db.queries spells it.
+def alert_text(source: Any, labels: Any) -> Any:
+    """An alert's searchable text: its source and its labels as JSON text."""
+    return source.concat(literal_column("' '")).concat(cast(labels, Text))
+
+
+Index(
+    "ix_alerts_search",
+    alert_text(Alert.source, Alert.labels).label("alert_text"),
+    postgresql_using="gin",
+    postgresql_ops={"alert_text": "gin_trgm_ops"},
+)
+
+
 class IncidentAction(Base):
     """A create, acknowledge or resolve ingestion owes incident-management,
     queued in the transaction that decided it and retried until it lands."""
@@ -131,6 +162,53 @@ class IncidentAction(Base):
     alert_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class MaintenanceWindow(Base):
+    """A period in which alerts of its services are stored but open no incident and page no one
+    (migration 0014_quiet)."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ck_maintenance_windows_period"),
+        CheckConstraint("cardinality(services) > 0", name="ck_maintenance_windows_services"),
+        Index("ix_maintenance_windows_ends_at", "ends_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    services: Mapped[list[str]] = mapped_column(ARRAY(String(200)))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class Heartbeat(Base):
+    """A dead-man's switch: a monitoring system pings it at least every interval, or an alert
+    opens an incident (migration 0014_quiet)."""
+
+    __tablename__ = "heartbeats"
+    __table_args__ = (
+        CheckConstraint("interval_seconds BETWEEN 10 AND 604800", name="ck_heartbeats_interval"),
+        CheckConstraint("length(name) > 0 AND length(service) > 0", name="ck_heartbeats_names"),
+        UniqueConstraint("service", "name", name="uq_heartbeats_service_name"),
+        Index("ix_heartbeats_due", "due_at", postgresql_where=text("missed_since IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    interval_seconds: Mapped[int]
+    last_ping_at: Mapped[datetime | None]
+    # When it is late unless pinged again: created or pinged + the interval.
+    due_at: Mapped[datetime]
+    # Set when it went late (and its alert was raised); cleared by the next ping, which resolves it.
+    missed_since: Mapped[datetime | None]
+    # The heartbeat worker's lease on the row (platform_common.queue), so one replica raises each miss.
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 
 
 # What alert-ingestion publishes of its alerts for other services to read

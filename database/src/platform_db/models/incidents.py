@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    literal_column,
     select,
     text,
 )
@@ -41,6 +42,7 @@ class Incident(Base):
             "ix_incidents_escalation_due", "next_escalation_at", postgresql_where=text("next_escalation_at IS NOT NULL")
         ),
         Index("ix_incidents_needs_assignment", "created_at", postgresql_where=text("needs_assignment")),
+        Index("ix_incidents_snoozed_until", "snoozed_until", postgresql_where=text("snoozed_until IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -72,6 +74,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     mtta_seconds: Mapped[float | None]
     mttr_seconds: Mapped[float | None]
+    # An acknowledged incident snoozed until then; the engine reopens it (and pages) when it passes.
+    snoozed_until: Mapped[datetime | None]
     # A merged incident: the one its alerts moved into (migration 0013).
     merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
 
@@ -85,6 +89,17 @@ class Incident(Base):
         .correlate_except(incident_alerts)
         .scalar_subquery()
     )
+
+
+# Text search (`GET /api/v1/incidents?q=`): trigrams answer ILIKE '%text%' from the index
+# (pg_trgm, migration 0014_quiet). Queries spell the expression the same way (incident_management.db.queries).
+INCIDENT_TEXT = Incident.title.concat(literal_column("' '")).concat(Incident.service)
+Index(
+    "ix_incidents_search",
+    INCIDENT_TEXT.label("incident_text"),
+    postgresql_using="gin",
+    postgresql_ops={"incident_text": "gin_trgm_ops"},
+)
 
 
 class IncidentNote(Base):

@@ -46,6 +46,13 @@ class Settings(BaseServiceSettings):
     ingest_batch_max: int = Field(default=200, ge=1, le=5000)
     # uvicorn worker processes for `python -m alert_ingestion`.
     ingest_workers: int = Field(default=1, ge=1, le=64)
+    # How old each process's copy of the maintenance windows may be: a window made or removed through
+    # another worker or replica counts there within this (usecases/suppression.py).
+    maintenance_cache_seconds: float = Field(default=1.0, ge=0)
+    # The heartbeat watch (workers/heartbeats.py): how often it looks for late heartbeats, so a miss
+    # is reported at most this long after the heartbeat's interval ran out. Off: another process does it.
+    heartbeat_watch_enabled: bool = True
+    heartbeat_check_interval_seconds: float = Field(default=10.0, gt=0)
     # Local runs only: the key of the integration seeded when none exists.
     seed_integration_key: SecretStr | None = None
     seed_integration_service: str = "demo"

@@ -3,20 +3,23 @@
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import create_engine
 
 from alert_ingestion.api import hot_routes
-from alert_ingestion.api.routes import alerts, integrations, webhooks
+from alert_ingestion.api.routes import alerts, heartbeats, integrations, maintenance, webhooks
 from alert_ingestion.clients.incidents import IncidentGateway
 from alert_ingestion.config import Settings, get_settings
 from alert_ingestion.db.alert_writer import AlertWriter
 from alert_ingestion.domain.rate_limit import RateLimiter
+from alert_ingestion.metrics import MaintenanceCollector
 from alert_ingestion.usecases import integrations as integration_keys
 from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
 from alert_ingestion.usecases.integrations import IntegrationKeys
+from alert_ingestion.workers.heartbeats import HeartbeatWatch
 from alert_ingestion.workers.incident_actions import IncidentActionSender
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
@@ -41,7 +44,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings,
         title="Alert ingestion",
         description="Receives alerts in every supported format, deduplicates and correlates them into incidents.",
-        routers=[alerts.router, webhooks.router, integrations.router],
+        routers=[alerts.router, webhooks.router, integrations.router, maintenance.router, heartbeats.router],
         lifespan=functools.partial(_lifespan, settings=settings, clock=clock or SystemClock()),
         dependencies={"incident-management": settings.incident_service_url},
     )
@@ -58,6 +61,7 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
         gateway = _incident_gateway(settings)
         stack.push_async_callback(gateway.aclose)
         sender = _action_sender(app.state.db, gateway, settings, clock)
+        stack.enter_context(_maintenance_gauges(app, settings, clock))
         writer = await AlertWriter.connect(database_urls(settings)[0], max_batch=settings.ingest_batch_max)
         stack.push_async_callback(writer.close)
         app.state.clock = clock
@@ -69,6 +73,7 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
             IngestSettings(
                 correlation_window_minutes=settings.correlation_window_minutes,
                 auto_resolve_incidents=settings.auto_resolve_incidents,
+                maintenance_cache_seconds=settings.maintenance_cache_seconds,
             ),
             clock.now,
             on_actions=sender.send_soon,
@@ -77,11 +82,35 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
             await _seed(app.state.db, settings, clock)
         # Process-wide, like the event loop: set by the app that serves the process.
         gc.set_threshold(*GC_THRESHOLDS)
+        watch = HeartbeatWatch(
+            app.state.db,
+            app.state.ingestor,
+            interval=settings.heartbeat_check_interval_seconds,
+            grace=settings.graceful_shutdown_seconds,
+        )
         if settings.incident_actions_worker_enabled:
             sender.worker.start()
+        if settings.heartbeat_watch_enabled:
+            watch.worker.start()
         # Stopped first (the stack unwinds in reverse): its sends still need the gateway and the database.
         stack.push_async_callback(sender.worker.stop)
+        # Before the sender (unwound first): the watch's alerts hand the sender their owed creates.
+        stack.push_async_callback(watch.worker.stop)
         yield
+
+
+@contextmanager
+def _maintenance_gauges(app: FastAPI, settings: Settings, clock: Clock) -> Iterator[None]:
+    """The maintenance gauges, read from the database at scrape time through a small synchronous
+    pool (the Prometheus collector runs outside the event loop), on this app's own registry."""
+    engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
+    gauges = MaintenanceCollector(engine, clock.now)
+    app.state.metrics_registry.register(gauges)
+    try:
+        yield
+    finally:
+        app.state.metrics_registry.unregister(gauges)
+        engine.dispose()
 
 
 def _incident_gateway(settings: Settings) -> IncidentGateway:

@@ -10,6 +10,8 @@ import {
 } from "./forms";
 import { SetupSection, None } from "./Section";
 import { everything } from "../../api/pages";
+import { when } from "../../format";
+import { activeWindows } from "../../services";
 
 type Service = OncallTypes["schemas"]["ServiceRead"];
 type Named = { id: string; name: string };
@@ -20,6 +22,12 @@ export function Services() {
     everything((page) => must(oncall.GET("/api/v1/escalation-policies", { params: { query: page } }))),
   );
   const teams = useLoad(() => everything((page) => must(oncall.GET("/api/v1/teams", { params: { query: page } }))));
+  // The maintenance windows active now (alert-ingestion's): a service in one pages no one.
+  const windows = useLoad(() => activeWindows());
+  const quietUntil = (name: string) => {
+    const ends = (windows.data ?? []).filter((w) => w.services.includes(name)).map((w) => w.end);
+    return ends.length ? `in maintenance until ${when(ends.sort()[ends.length - 1])}` : <None />;
+  };
   const policyList: Named[] = policies.data?.items ?? [];
   const teamList: Named[] = teams.data?.items ?? [];
   const nameIn = (list: Named[], id: string | null) =>
@@ -46,6 +54,7 @@ export function Services() {
               ...(service.join_acknowledged ? [] : ["not into acknowledged"]),
             ].join(" · "),
         },
+        { head: "Maintenance", cell: (service) => quietUntil(service.name) },
       ]}
       remove={(service) => ({
         question: `Delete service ${service.name}?`,

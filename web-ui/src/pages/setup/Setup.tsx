@@ -1,6 +1,7 @@
 // Setup (admins): who is paged, how and when, for which service; one section per route.
 import { useRoute } from "preact-iso";
 import { useSession } from "../../session";
+import { Heartbeats } from "./Heartbeats";
 import { Integrations } from "./Integrations";
 import { Policies } from "./Policies";
 import { Schedules } from "./Schedules";
@@ -16,6 +17,7 @@ const SECTIONS = [
   { key: "policies", text: "Escalation policies", component: Policies },
   { key: "services", text: "Services", component: Services },
   { key: "integrations", text: "Integration keys", component: Integrations },
+  { key: "heartbeats", text: "Heartbeats", component: Heartbeats },
 ] as const;
 
 export function Setup() {

@@ -2,12 +2,13 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
 from alert_ingestion.formats.common import NonBlank
 from platform_common.auth import may_see_secrets_of
+from platform_common.validation import Text, UtcDatetime
 from platform_db.enums import AlertFormat
 
 
@@ -115,3 +116,92 @@ class IntegrationCreated(IntegrationRead):
 class IntegrationPage(BaseModel):
     items: list[IntegrationRead]
     total: int
+
+
+ServiceNames = Annotated[list[NonBlank(200)], Field(min_length=1, max_length=50)]
+Description = Text(2000, strip=True)
+
+
+class MaintenanceWindowCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Service names, as alerts and integrations name them.
+    services: ServiceNames
+    # Omitted: the window starts now.
+    start: UtcDatetime | None = None
+    end: UtcDatetime
+    description: Description = ""
+
+
+class MaintenanceWindowUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    services: ServiceNames | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    description: Description | None = None
+
+
+class MaintenanceWindowRead(BaseModel):
+    id: uuid.UUID
+    services: list[str]
+    start: datetime
+    end: datetime
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    # Whether it silences its services now.
+    active: bool
+
+
+class MaintenanceWindowPage(BaseModel):
+    items: list[MaintenanceWindowRead]
+    total: int
+
+
+class HeartbeatCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: NonBlank(200)
+    name: NonBlank(200)
+    # How often the monitor pings at least; late by more, an incident opens.
+    interval_seconds: Annotated[int, Field(ge=10, le=604800)]
+
+
+class HeartbeatUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interval_seconds: Annotated[int, Field(ge=10, le=604800)]
+
+
+class HeartbeatRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    service: str
+    name: str
+    interval_seconds: int
+    last_ping_at: datetime | None
+    due_at: datetime
+    # When it went late (its incident's alert raised); null while it pings in time.
+    missed_since: datetime | None
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ping_url(self) -> str:
+        """The path a monitor POSTs to, with a key of the heartbeat's service as `Authorization: Bearer`."""
+        return f"/api/v1/heartbeats/{self.id}/ping"
+
+
+class HeartbeatPage(BaseModel):
+    items: list[HeartbeatRead]
+    total: int
+
+
+class HeartbeatPinged(BaseModel):
+    status: Literal["ok"] = "ok"
+    # True when this ping ended a miss (its alert is resolved).
+    recovered: bool
+    due_at: datetime

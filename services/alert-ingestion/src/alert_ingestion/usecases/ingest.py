@@ -19,14 +19,16 @@ from typing import Literal
 import asyncpg
 
 from alert_ingestion import metrics
+from alert_ingestion.db import maintenance
 from alert_ingestion.db.alert_writer import AlertWriter, Row, to_json
 from alert_ingestion.domain.alert import IncomingAlert
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
+from alert_ingestion.usecases.suppression import ActiveWindows
 from platform_common.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
-EventResult = Literal["created", "correlated", "deduplicated", "acknowledged", "resolved", "dropped"]
+EventResult = Literal["created", "correlated", "deduplicated", "suppressed", "acknowledged", "resolved", "dropped"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class IngestSettings:
 
     correlation_window_minutes: float
     auto_resolve_incidents: bool
+    maintenance_cache_seconds: float = 1.0
 
 
 class Ingestor:
@@ -58,6 +61,8 @@ class Ingestor:
         on_actions: Callable[[list[uuid.UUID]], None] = lambda _ids: None,
     ) -> None:
         self.writer = writer
+        # The maintenance windows, read at most every `maintenance_cache_seconds` (suppression.py says why).
+        self.windows = ActiveWindows(writer.pool, ttl=settings.maintenance_cache_seconds)
         self.settings = settings
         self.now = now
         # Told the ids of the actions owed to incident-management after each commit, to send them at once.
@@ -104,6 +109,11 @@ class Ingestor:
             event_timestamp=alert.event_timestamp,
             payload=to_json(alert.payload),
         )
+        # Beside the dedup rule, not inside it: a window's alerts never reach ingest_alerts().
+        if await self.windows.silences(alert.service, now):
+            await maintenance.store_suppressed(self.writer.pool, row=row, now=now)
+            metrics.ALERTS_SUPPRESSED.inc()
+            return Ingested(result="suppressed", fingerprint=fp, alert_id=alert_id)
         # The service's own window, when oncall-service has one, is the rule's to read.
         written = await self.writer.write(row, now=now, default_window_minutes=self.settings.correlation_window_minutes)
         if written.owed_id is not None:

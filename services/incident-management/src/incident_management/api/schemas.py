@@ -95,6 +95,8 @@ class IncidentRead(BaseModel):
     resolved_at: datetime | None
     mtta_seconds: float | None
     mttr_seconds: float | None
+    # Acknowledged and snoozed until then: it reopens and pages again when this passes.
+    snoozed_until: datetime | None
     merged_into: uuid.UUID | None = Field(
         default=None, description="A merged incident: the incident its alerts moved into (it is resolved)"
     )
@@ -105,6 +107,50 @@ class IncidentRead(BaseModel):
         """The statuses the incident may move to now (the state machine's rule), so
         a client offers only those actions."""
         return sorted(ALLOWED[Status(self.status)], key=list(Status).index)
+
+
+class SnoozeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Up to a week: a longer quiet is a maintenance window, or a resolve.
+    minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)]
+
+
+BulkAction = Literal["acknowledge", "resolve", "reassign"]
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=100)]
+    action: BulkAction
+    # For `reassign`: a user who may act (a responder or admin, not disabled); null unassigns.
+    assigned_to: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _assignee_only_to_reassign(self) -> "BulkRequest":
+        if self.action == "reassign" and "assigned_to" not in self.model_fields_set:
+            raise ValueError("reassign takes assigned_to (a user id, or null to unassign)")
+        if self.action != "reassign" and "assigned_to" in self.model_fields_set:
+            raise ValueError(f"{self.action} takes no assigned_to")
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("ids must not repeat")
+        return self
+
+
+class BulkItemResult(BaseModel):
+    id: uuid.UUID
+    # The status the same change alone would have answered: 200, 404, 409 (it moved on), 422.
+    status: int
+    detail: str | None = None
+    incident: IncidentRead | None = None
+
+
+class BulkResult(BaseModel):
+    action: BulkAction
+    results: list[BulkItemResult]
+    succeeded: int
+    failed: int
 
 
 class IncidentPage(BaseModel):

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +26,9 @@ from incident_management.domain.links import LinkClaim
 from incident_management.domain.timeline import Actor, Entry
 from platform_common import queue
 from platform_db.enums import SEVERITIES
-from platform_db.models import Incident, IncidentNote, LinkUse, TimelineEntry
+from platform_db.models import Incident, IncidentNote, LinkUse, TimelineEntry, incident_alerts
+from platform_db.models.alerts import alert_text
+from platform_db.models.incidents import INCIDENT_TEXT
 
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 SORTS = {
@@ -33,9 +46,31 @@ async def get_incident(session: AsyncSession, *, incident_id: uuid.UUID, for_upd
     return (await session.execute(query)).scalar_one_or_none()
 
 
+# The expressions the trigram indexes of migration 0014_quiet are built on (the space a
+# literal, not a parameter), so the planner answers ILIKE from ix_incidents_search and ix_alerts_search.
+ALERT_TEXT = alert_text(incident_alerts.c.source, incident_alerts.c.labels)
+
+
+def _like_pattern(words: str) -> str:
+    """`words` anywhere in the text, LIKE's wildcards in them taken literally."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(q: str) -> Any:
+    """Ids of incidents whose title or service, or one of whose alerts' source or labels, contain `q`
+    (any case). A union of two index scans: an OR across the two tables would scan every incident."""
+    pattern = _like_pattern(q)
+    return union(
+        select(Incident.id).where(INCIDENT_TEXT.ilike(pattern)),
+        select(incident_alerts.c.incident_id).where(ALERT_TEXT.ilike(pattern)),
+    )
+
+
 def _filtered(
     query: Select[Any],
     *,
+    q: str | None,
     statuses: Sequence[str],
     severities: Sequence[str],
     service: str | None,
@@ -44,6 +79,8 @@ def _filtered(
     created_after: datetime | None,
     created_before: datetime | None,
 ) -> Select[Any]:
+    if q:
+        query = query.where(Incident.id.in_(_matching(q)))
     if statuses:
         query = query.where(Incident.status.in_(statuses))
     if severities:
@@ -66,6 +103,7 @@ def _filtered(
 async def list_incidents(
     session: AsyncSession,
     *,
+    q: str | None = None,
     statuses: Sequence[str] = (),
     severities: Sequence[str] = (),
     service: str | None = None,
@@ -79,6 +117,7 @@ async def list_incidents(
 ) -> tuple[list[Incident], int]:
     """One page of incidents and the total matching. The id breaks ties so pages never overlap."""
     filters = {
+        "q": q,
         "statuses": statuses,
         "severities": severities,
         "service": service,
@@ -90,6 +129,13 @@ async def list_incidents(
     descending = sort.startswith("-")
     column = SORTS[sort.lstrip("-")]
     order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
+    if q:
+        # A search finds every match before it can sort them, so the page counts them in the same
+        # pass (a window count) instead of searching twice; bench/search.py measures it.
+        counted = _filtered(select(Incident, func.count().over()), **filters).order_by(*order)
+        found = (await session.execute(counted.limit(limit).offset(offset))).all()
+        if found or offset == 0:
+            return [row[0] for row in found], int(found[0][1]) if found else 0
     rows = await session.execute(_filtered(select(Incident), **filters).order_by(*order).limit(limit).offset(offset))
     total = await session.scalar(_filtered(select(func.count()).select_from(Incident), **filters))
     return list(rows.scalars()), int(total or 0)
@@ -219,6 +265,20 @@ async def claim_due_escalations(
         Incident.next_escalation_at <= now,
     )
     return await _claim(session, due, Incident.next_escalation_at, now=now, lease_until=lease_until, limit=limit)
+
+
+async def snoozes_ended(session: AsyncSession, *, now: datetime, limit: int) -> list[Incident]:
+    """Incidents whose snooze has passed, locked; another replica's are skipped (it is ending them).
+    Ended in the same transaction, with no call out, so a row lock does instead of a lease."""
+    query = (
+        select(Incident)
+        .where(Incident.snoozed_until.is_not(None), Incident.snoozed_until <= now)
+        .order_by(Incident.snoozed_until)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def _claim(

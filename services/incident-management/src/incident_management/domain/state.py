@@ -47,14 +47,15 @@ def _seconds_since(start: datetime, now: datetime) -> float:
 def transition(state: Lifecycle, target: Status, now: datetime) -> Lifecycle:
     """Move `state` to `target` at `now`, or raise InvalidTransition.
 
-    MTTA is fixed on the first move out of `open`; MTTR on `resolved`; an
-    incident resolved straight from `open` gets MTTA = MTTR.
+    MTTA is fixed on the first move out of `open` (an incident reopened by a
+    snooze's end keeps its first); MTTR on `resolved`; an incident resolved
+    straight from `open` the first time gets MTTA = MTTR.
     """
     target = Status(target)
     if target not in ALLOWED[state.status]:
         raise InvalidTransition(state.status, target)
     result = replace(state, status=target)
-    if state.status is Status.OPEN:
+    if state.status is Status.OPEN and state.acknowledged_at is None:
         result = replace(result, acknowledged_at=now, mtta_seconds=_seconds_since(state.created_at, now))
     if target is Status.RESOLVED:
         result = replace(result, resolved_at=now, mttr_seconds=_seconds_since(state.created_at, now))

@@ -19,6 +19,7 @@ from incident_management.db import queries
 from incident_management.domain.escalation import OnCall
 from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE, cycle_finished
 from incident_management.usecases.assignment import apply_escalation, apply_oncall, record_oncall_failure
+from incident_management.usecases.snooze import end_snooze
 from incident_management.workers.outbox import PageOutbox
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
@@ -96,12 +97,22 @@ class IncidentEngine:
         """One pass over every kind of due work."""
         started = time.perf_counter()
         report = CycleReport()
+        await self.end_snoozes(report)
         await self.assign_due(report)
         await self.escalate_due(report)
         await self.outbox.send_pages(report)
         WORKER_CYCLE.observe(time.perf_counter() - started)
         cycle_finished()
         return report
+
+    async def end_snoozes(self, report: CycleReport) -> None:
+        """Reopen acknowledged incidents whose snooze has passed; their pages go out below in this cycle."""
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            for incident in await queries.snoozes_ended(
+                session, now=now, limit=self.settings.incident_worker_batch_size
+            ):
+                report.reopened += await end_snooze(session, incident=incident, now=now)
 
     async def assign_due(self, report: CycleReport) -> None:
         """Ask oncall-service for an assignee for incidents that need one."""

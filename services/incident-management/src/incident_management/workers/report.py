@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 class CycleReport:
     """What one cycle did; tests and logs read it."""
 
+    reopened: int = 0  # snoozes that ended
     assigned: int = 0
     assignment_failures: int = 0
     escalated: int = 0
@@ -17,4 +18,4 @@ class CycleReport:
     @property
     def busy(self) -> bool:
         """True when the cycle did any work."""
-        return any((self.assigned, self.assignment_failures, self.escalated, self.pages_sent))
+        return any((self.reopened, self.assigned, self.assignment_failures, self.escalated, self.pages_sent))

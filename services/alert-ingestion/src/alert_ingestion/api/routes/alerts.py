@@ -15,7 +15,7 @@ from alert_ingestion.formats.generic import GenericAlertIn
 from platform_common.auth import VIEWER
 from platform_common.errors import Forbidden, NotFound
 from platform_common.validation import AwareUtcDatetime, NulFree, Offset
-from platform_db.enums import AlertFormat, AlertStatus
+from platform_db.enums import AlertAction, AlertFormat, AlertStatus
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -41,6 +41,9 @@ async def list_alerts(
     service: NulFree | None = None,
     severity: Severity | None = None,
     status: AlertStatus | None = None,
+    action: Annotated[
+        AlertAction | None, Query(description="what ingestion did with it; `suppressed`: a maintenance window held it")
+    ] = None,
     incident_id: uuid.UUID | None = None,
     fingerprint: NulFree | None = None,
     source: Annotated[
@@ -58,6 +61,7 @@ async def list_alerts(
             "service": service,
             "severity": severity,
             "status": status,
+            "action": action,
             "incident_id": incident_id,
             "fingerprint": fingerprint,
             "format": source,

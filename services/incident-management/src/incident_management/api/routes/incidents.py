@@ -15,6 +15,9 @@ from incident_management.api.deps import (
     refuse_platform_fields,
 )
 from incident_management.api.schemas import (
+    BulkItemResult,
+    BulkRequest,
+    BulkResult,
     IncidentCreate,
     IncidentDetail,
     IncidentMetrics,
@@ -25,22 +28,37 @@ from incident_management.api.schemas import (
     NoteRead,
     PageRead,
     Severity,
+    SnoozeCreate,
     TimelineRead,
 )
 from incident_management.db import pages, queries
 from incident_management.db.alerts import alerts_of
 from incident_management.domain.state import Status
 from incident_management.metrics import observe_outcome
+from incident_management.usecases import bulk, snooze
 from incident_management.usecases import incidents as use_cases
 from incident_management.usecases.incidents import Outcome
 from incident_management.workers.engine import IncidentEngine
-from platform_common.auth import VIEWER, Responder
-from platform_common.errors import NotFound, error_responses
-from platform_common.validation import NulFree, Offset, UtcDatetime
+from platform_common.auth import VIEWER, Principal, Responder, Viewer
+from platform_common.errors import NotFound, Unprocessable, error_responses
+from platform_common.validation import NulFree, Offset, Text, UtcDatetime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "severity", "-severity"]
+
+
+# Bounded so a pasted log line cannot make a pathological pattern; stripped, and empty means no search.
+SearchText = Text(200, min_length=1, strip=True)
+
+
+def me(principal: Principal) -> uuid.UUID:
+    """The caller's user id, for `assignee=me`; 422 for a caller that is not a user (the platform)."""
+    if principal.user_id is None:
+        raise Unprocessable(
+            [{"loc": ["query", "assignee"], "msg": "`me` names a signed-in user; this caller is not one", "type": "me"}]
+        )
+    return principal.user_id
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -101,22 +119,39 @@ async def create_incident(
     return IncidentRead.model_validate(outcome.incident)
 
 
-@router.get("", summary="List incidents: filters, sorting, stable pagination", dependencies=[Depends(VIEWER)])
+@router.get(
+    "",
+    summary="List incidents: text search, filters, sorting, stable pagination",
+    responses=error_responses(422, s422="invalid input, or `assignee=me` from a caller who is not a user"),
+)
 async def list_incidents(
     session: SessionDep,
+    principal: Viewer,
+    q: Annotated[
+        SearchText | None,
+        Query(
+            description="text the title, the service, or an alert's source or labels contain (any case);"
+            " 3 characters or more use the trigram index"
+        ),
+    ] = None,
     status_in: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006 - FastAPI copies defaults
     severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
     service: NulFree | None = None,
     team: NulFree | None = None,
-    assignee: Annotated[NulFree | None, Query(description="a user id, or `none` for unassigned")] = None,
+    assignee: Annotated[
+        NulFree | None, Query(description="a user id, `none` for unassigned, or `me` for the caller")
+    ] = None,
     since: Annotated[UtcDatetime | None, Query(description="created at or after")] = None,
     until: Annotated[UtcDatetime | None, Query(description="created before")] = None,
     sort: Sort = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> IncidentPage:
+    if assignee == "me":
+        assignee = str(me(principal))
     items, total = await queries.list_incidents(
         session,
+        q=q,
         statuses=[s.value for s in status_in],
         severities=severity,
         service=service,
@@ -180,6 +215,59 @@ async def update_incident(
             now=clock.now(),
         )
     return changed(outcome, engine)
+
+
+@router.post(
+    "/bulk",
+    summary="Acknowledge, resolve or reassign many incidents; a result per incident",
+    description=(
+        "Each incident is changed as `PATCH /api/v1/incidents/{id}` would change it alone, and answers its own"
+        " `status`: 200 with the incident, 404, 409 when it moved on (already acknowledged, resolved), 422 for an"
+        " assignee who may not act. The ones that succeed are committed together; a refusal changes only its own."
+    ),
+    responses=error_responses(
+        422,
+        s422="invalid input: no ids, more than 100, repeated ids, or `assigned_to` not given with exactly `reassign`",
+    ),
+)
+async def bulk_change(
+    body: BulkRequest, principal: Responder, session: SessionDep, clock: ClockDep, engine: EngineDep
+) -> BulkResult:
+    async with session.begin():
+        results = await bulk.bulk_change(
+            session,
+            incident_ids=body.ids,
+            action=body.action,
+            assigned_to=body.assigned_to,
+            actor=actor_of(principal),
+            now=clock.now(),
+        )
+    items = [
+        BulkItemResult(id=r.incident_id, status=200, incident=changed(r.outcome, engine))
+        if r.outcome is not None
+        else BulkItemResult(id=r.incident_id, status=r.error.status_code, detail=str(r.error.detail))
+        for r in results
+    ]
+    succeeded = sum(1 for item in items if item.status == 200)
+    return BulkResult(action=body.action, results=items, succeeded=succeeded, failed=len(items) - succeeded)
+
+
+@router.post(
+    "/{incident_id}/snooze",
+    summary="Snooze an acknowledged incident: it reopens and pages again when the snooze ends",
+    responses={
+        409: {"description": "The incident is not acknowledged; body has current_status"},
+        **error_responses(404, 422, s404="no such incident", s422="minutes not between 1 and 10080"),
+    },
+)
+async def snooze_incident(
+    incident_id: uuid.UUID, body: SnoozeCreate, principal: Responder, session: SessionDep, clock: ClockDep
+) -> IncidentRead:
+    async with session.begin():
+        incident = await snooze.snooze(
+            session, incident_id=incident_id, minutes=body.minutes, actor=actor_of(principal), now=clock.now()
+        )
+    return IncidentRead.model_validate(incident)
 
 
 def changed(outcome: Outcome, engine: IncidentEngine) -> IncidentRead:

@@ -1,0 +1,116 @@
+"""Quieting the platform, as real processes on loopback: an alert during a
+maintenance window opens nothing and rings no phone, and the same alert after the
+window does; a snoozed incident opens again and rings the phone again when the
+snooze ends."""
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from platform_testing import ServiceProcess, as_service, login_token, wait_for
+
+from .test_platform import ADMIN, SECRET, Phone
+
+pytestmark = pytest.mark.e2e
+
+
+@contextlib.contextmanager
+def _platform(database_url: str, **incident_env: str) -> Iterator[dict[str, ServiceProcess]]:
+    """The four services wired together; `incident_env` added to incident-management's settings."""
+    env = {"ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    processes = {
+        role: ServiceProcess(role, {**env, "DATABASE_URL": as_service(database_url, role)})
+        for role in ("oncall_service", "notification_service", "incident_management", "alert_ingestion")
+    }
+    processes["oncall_service"].env.update(ADMIN)
+    processes["incident_management"].env.update(incident_env)
+    wiring = {
+        "ALERT_INGESTION_URL": processes["alert_ingestion"].url,
+        "INCIDENT_SERVICE_URL": processes["incident_management"].url,
+        "ONCALL_SERVICE_URL": processes["oncall_service"].url,
+        "NOTIFICATION_SERVICE_URL": processes["notification_service"].url,
+        "NOTIFICATION_WEBHOOK_SECRET": SECRET,
+        "NOTIFICATION_POLL_SECONDS": "0.1",
+        "INCIDENT_WORKER_INTERVAL_SECONDS": "0.2",
+    }
+    with contextlib.ExitStack() as stack:
+        for process in processes.values():
+            process.env.update(wiring)
+            stack.enter_context(process)
+        yield processes
+
+
+def _on_call(processes: dict[str, ServiceProcess], phone: Phone, service: str) -> tuple[dict, str]:
+    """Alice on call for `service` with `phone` as her webhook; the admin's headers and a sender key."""
+    admin = login_token(processes["oncall_service"].url, ADMIN["ADMIN_EMAIL"], ADMIN["ADMIN_PASSWORD"])
+    with httpx.Client(base_url=processes["oncall_service"].url, timeout=10, headers=admin) as oncall:
+        alice = oncall.post(
+            "/api/v1/users",
+            json={
+                "name": "Alice",
+                "email": "alice@example.com",
+                "contact_methods": [{"type": "webhook", "address": phone.url}],
+            },
+        ).json()
+        levels = [{"delay_minutes": 60, "targets": [{"type": "user", "id": alice["id"]}]}]
+        policy = oncall.post("/api/v1/escalation-policies", json={"name": service, "levels": levels}).json()
+        made = oncall.post("/api/v1/services", json={"name": service, "escalation_policy_id": policy["id"]})
+        assert made.status_code == 201, made.text
+    with httpx.Client(base_url=processes["alert_ingestion"].url, timeout=10, headers=admin) as ingestion:
+        integration = ingestion.post("/api/v1/integrations", json={"name": "am", "service": service, "type": "generic"})
+        assert integration.status_code == 201, integration.text
+    return admin, integration.json()["key"]
+
+
+def test_an_alert_in_a_maintenance_window_opens_nothing_and_after_it_pages(clean_database):
+    phone = Phone()
+    with _platform(clean_database) as processes:
+        admin, key = _on_call(processes, phone, "checkout")
+        ingestion = httpx.Client(base_url=processes["alert_ingestion"].url, timeout=10, headers=admin)
+        incidents = httpx.Client(base_url=processes["incident_management"].url, timeout=10, headers=admin)
+        end = datetime.now(UTC) + timedelta(seconds=4)
+        window = ingestion.post("/api/v1/maintenance-windows", json={"services": ["checkout"], "end": end.isoformat()})
+        assert window.status_code == 201, window.text
+
+        alert = {"severity": "critical", "message": "Checkout pods OOMKilled", "dedup_key": "oom"}
+        sender = {"Authorization": f"Bearer {key}"}
+        during = httpx.post(f"{processes['alert_ingestion'].url}/api/v1/alerts", json=alert, headers=sender)
+        assert during.status_code == 202 and during.json()["action"] == "suppressed", during.text
+        time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 0.5)
+        assert incidents.get("/api/v1/incidents").json()["total"] == 0, "the window's alert opened nothing"
+        assert phone.pages == [], "and rang no one"
+        stored = ingestion.get(f"/api/v1/alerts/{during.json()['alert_id']}").json()
+        assert stored["action"] == "suppressed", "but it is stored and visible"
+
+        after = httpx.post(f"{processes['alert_ingestion'].url}/api/v1/alerts", json=alert, headers=sender)
+        assert after.json()["action"] == "created", after.text
+        wait_for(lambda: phone.pages, timeout=20)
+        assert incidents.get("/api/v1/incidents").json()["total"] == 1
+
+
+def test_a_snoozed_incident_opens_and_pages_again_when_the_snooze_ends(clean_database):
+    phone = Phone()
+    # incident-management's clock runs 60 times fast: the one-minute snooze ends after a second.
+    with _platform(clean_database, INCIDENT_CLOCK_SPEED="60") as processes:
+        admin, key = _on_call(processes, phone, "checkout")
+        incidents = httpx.Client(base_url=processes["incident_management"].url, timeout=10, headers=admin)
+        alert = {"severity": "critical", "message": "Checkout 5xx", "dedup_key": "5xx"}
+        sent = httpx.post(
+            f"{processes['alert_ingestion'].url}/api/v1/alerts", json=alert, headers={"Authorization": f"Bearer {key}"}
+        )
+        incident_id = sent.json()["incident_id"]
+        wait_for(lambda: len(phone.pages) == 1, timeout=20)
+        acknowledged = incidents.patch(f"/api/v1/incidents/{incident_id}", json={"status": "acknowledged"})
+        assert acknowledged.status_code == 200, acknowledged.text
+        snoozed = incidents.post(f"/api/v1/incidents/{incident_id}/snooze", json={"minutes": 1})
+        assert snoozed.status_code == 200, snoozed.text
+        assert snoozed.json()["status"] == "acknowledged"
+
+        wait_for(lambda: incidents.get(f"/api/v1/incidents/{incident_id}").json()["status"] == "open", timeout=20)
+        wait_for(lambda: len(phone.pages) == 2, timeout=20)
+        events = [e["event_type"] for e in incidents.get(f"/api/v1/incidents/{incident_id}").json()["timeline"]]
+        assert "snoozed" in events and "snooze_ended" in events
