@@ -10,7 +10,7 @@ SERVICES := common alert-ingestion incident-management oncall-service notificati
 PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml \
 	services/common-testing/pyproject.toml tools/alert-generator/pyproject.toml
 
-.PHONY: install dev observe demo dashboards migrate downgrade test lint format bench clean
+.PHONY: install dev observe demo dashboards migrate downgrade test faults lint format bench clean
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	@echo "Installing the platform, its tools and its pinned dependencies into $(VENV) (about a minute the first time)..."
@@ -52,6 +52,12 @@ downgrade: install
 ## on an embedded PostgreSQL (data in data/test-pg) started and stopped by the run.
 test: install
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+## Faults under steady load (bench/faults.py): every service SIGKILLed and
+## SIGTERMed in turn, PostgreSQL restarted; prints the table of docs/RELIABILITY.md.
+## A PostgreSQL of its own (embedded), never the machine's. FAULTS_ARGS e.g. --rate 20.
+faults: install
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -14,8 +14,8 @@ Why:
   (`source`, `message`, `labels.<name>`: alerts group only when these are
   equal) and `join_acknowledged` (whether an alert may join an incident
   already acknowledged; when it does, an 'alert_joined' is owed to
-  incident-management, which records it and tells the assignee: a page with
-  words of its own, `incident_pages.message`). oncall-service
+  incident-management, which records it and tells the assignee: a page whose
+  `reason` says so). oncall-service
   publishes them to the rule through the view `service_grouping`.
 - Merge and split move alerts between incidents. Incidents are
   incident-management's and alerts ingestion's, so the move is one function,
@@ -28,7 +28,7 @@ of one cut-off, and it returns the alert's id: a repeat answers the row it
 counted), so it is dropped and created again, and its grants given again.
 
 Revision ID: 0013_grouping
-Revises: 0014_quiet
+Revises: 0011_oncall_now
 Create Date: 2026-12-07
 """
 
@@ -40,7 +40,7 @@ from alembic import op
 from frozen_sql import install
 
 revision: str = "0013_grouping"
-down_revision: str | None = "0014_quiet"
+down_revision: str | None = "0011_oncall_now"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -126,8 +126,6 @@ def upgrade() -> None:
     )
 
     op.add_column("incidents", sa.Column("merged_into", sa.Uuid(), sa.ForeignKey("incidents.id")))
-    # A notice's own words (an alert joined the acknowledged incident), sent with the page.
-    op.add_column("incident_pages", sa.Column("message", sa.Text()))
 
     install(SQL_FILES)
     op.execute(f"REVOKE EXECUTE ON FUNCTION {INGEST}, {GROUPING_VALUES}, {REGROUP} FROM PUBLIC")
@@ -144,7 +142,6 @@ def downgrade() -> None:
     op.execute(f"REVOKE EXECUTE ON FUNCTION {PREVIOUS_INGEST} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {PREVIOUS_INGEST} TO alert_ingestion")
 
-    op.drop_column("incident_pages", "message")
     op.drop_column("incidents", "merged_into")
     op.execute("DELETE FROM alert_incident_actions WHERE action = 'alert_joined'")
     op.drop_constraint("ck_alert_incident_actions_action", "alert_incident_actions", type_="check")

@@ -105,3 +105,21 @@ def test_a_postmaster_pid_naming_another_program_does_not_block_the_start(folder
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_restart_comes_back_on_the_same_port_with_the_data(folder):
+    # The fault suite restarts PostgreSQL under running services: their URLs must stay right.
+    with LocalPostgres(folder) as server:
+        url = server.url()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS restarted (v int)")
+            conn.execute("INSERT INTO restarted VALUES (7)")
+            assert server.process is not None
+            before = server.process.pid
+            server.restart(down_for=0.5)
+            with pytest.raises(psycopg.OperationalError):
+                conn.execute("SELECT 1")  # the restart cut the session
+        assert server.url() == url
+        assert server.process is not None and server.process.pid != before
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT v FROM restarted").fetchone() == (7,)

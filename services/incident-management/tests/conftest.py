@@ -150,6 +150,7 @@ class FakeOncall:
         levels: list[tuple[float, list[str]]],
         repeat_count: int = 0,
         primary: str | None = None,
+        acknowledgement_timeout_minutes: int | None = None,
     ) -> None:
         """`levels`: (delay_minutes, user ids) per level; primary defaults to level 0's first user."""
         chain = [
@@ -171,6 +172,7 @@ class FakeOncall:
             else None,
             "primary": person(first) if first else None,
             "escalation_chain": chain,
+            "acknowledgement_timeout_minutes": acknowledgement_timeout_minutes,
         }
 
 

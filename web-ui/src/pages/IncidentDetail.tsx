@@ -123,6 +123,23 @@ export function IncidentDetail({ id }: { id: string }) {
     }
   }
 
+  async function escalate() {
+    if (!incident) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      await must(
+        incidents.POST("/api/v1/incidents/{incident_id}/escalate", { params: { path: { incident_id: id } } }),
+      );
+      setNotice("The next level is being paged now.");
+    } catch (failure) {
+      setNotice(failure instanceof ApiError ? failure.message : "The escalation was not requested.");
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
   async function snooze() {
     if (!incident) return;
     setBusy(true);
@@ -288,6 +305,11 @@ export function IncidentDetail({ id }: { id: string }) {
                   {ACTION_LABEL[s]}
                 </button>
               ))}
+              {incident.escalation_policy_id && ["open", "acknowledged"].includes(incident.status) && (
+                <button type="button" disabled={busy} onClick={escalate}>
+                  Escalate now
+                </button>
+              )}
             </div>
             {incident.status === "acknowledged" && (
               <form

@@ -43,6 +43,10 @@ class Incident(Base):
         ),
         Index("ix_incidents_needs_assignment", "created_at", postgresql_where=text("needs_assignment")),
         Index("ix_incidents_snoozed_until", "snoozed_until", postgresql_where=text("snoozed_until IS NOT NULL")),
+        CheckConstraint(
+            "acknowledgement_timeout_minutes IS NULL OR acknowledgement_timeout_minutes BETWEEN 1 AND 10080",
+            name="ck_incidents_ack_timeout",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -61,6 +65,11 @@ class Incident(Base):
     escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
     escalation_cycle: Mapped[int] = mapped_column(default=0, server_default="0")
     next_escalation_at: Mapped[datetime | None]
+    # The service's acknowledgement timeout, copied at assignment (None: off). While
+    # acknowledged, `next_escalation_at` is when the acknowledgement runs out.
+    acknowledgement_timeout_minutes: Mapped[int | None]
+    # Who asked to escalate now; the engine pages the next level and clears it.
+    escalation_requested_by: Mapped[str | None] = mapped_column(String(200))
     # Work-queue bookkeeping of the background loop (any replica may run it): a
     # claim lease, and a retry schedule for oncall-service outages.
     claimed_until: Mapped[datetime | None]
@@ -165,11 +174,13 @@ class Page(Base):
     notifications: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default=json_default("[]"))
     tracking: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
-    # A notice's own words, sent with the page (migration 0013: an alert joined the acknowledged incident).
-    message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     sent_at: Mapped[datetime | None]
+    # Why this page was sent, as decided when it was queued (the page's message).
+    reason: Mapped[str | None] = mapped_column(Text)
+    # How the timeline names the recipient (None: not known when queued).
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class LinkUse(Base):

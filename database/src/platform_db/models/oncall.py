@@ -194,8 +194,11 @@ class ScheduleOverride(Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
+    # Who made it (None: made before 0011_oncall_now, or by a user since deleted).
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    user: Mapped[User] = relationship(lazy="selectin")
+    user: Mapped[User] = relationship(lazy="selectin", foreign_keys=[user_id])
+    creator: Mapped[User | None] = relationship(lazy="selectin", foreign_keys=[created_by])
 
 
 class EscalationPolicy(Timestamps, Base):
@@ -252,10 +255,14 @@ class EscalationTarget(Base):
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
 
 
+ACK_TIMEOUT_CHECK = "acknowledgement_timeout_minutes IS NULL OR acknowledgement_timeout_minutes BETWEEN 1 AND 10080"
+
+
 class Service(Timestamps, Base):
     __tablename__ = "services"
     __table_args__ = (
         Index("ix_services_team_id", "team_id"),
+        CheckConstraint(ACK_TIMEOUT_CHECK, name="ck_services_ack_timeout"),
         CheckConstraint(
             "correlation_window_minutes IS NULL OR correlation_window_minutes BETWEEN 0 AND 10080",
             name="ck_services_correlation_window",
@@ -269,6 +276,8 @@ class Service(Timestamps, Base):
     escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("escalation_policies.id", ondelete="SET NULL")
     )
+    # An acknowledged incident untouched this long pages again (None: never).
+    acknowledgement_timeout_minutes: Mapped[int | None]
     # How alert-ingestion's rule groups this service's alerts (migration 0013; read through the view
     # service_grouping): the correlation window (None: the ingestion default; 0: never by window),
     # the fields that must be equal for alerts to group, and whether an alert may join an incident

@@ -163,6 +163,19 @@ class LocalPostgres:
             self._lock.close()  # releases the lock
             self._lock = None
 
+    def restart(self, *, down_for: float = 0.0, timeout: float = 60.0) -> None:
+        """Stop the server (fast shutdown: its sessions are cut off, as a restart
+        cuts them) and start it again on the same port after `down_for` seconds,
+        so the services' URLs stay right: a database restart as they meet it."""
+        process, self.process = self.process, None
+        if process is None or self.port is None:
+            raise RuntimeError("the server is not running")
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout)
+        time.sleep(down_for)
+        if not self._launch(binaries(), timeout, port=self.port):
+            raise RuntimeError(f"embedded PostgreSQL could not bind its port {self.port} again")
+
     def __enter__(self) -> "LocalPostgres":
         return self.start()
 
@@ -255,10 +268,10 @@ class LocalPostgres:
         staging.rename(self.data_dir)
         log.info("initialised embedded PostgreSQL in %s (%.1f s)", self.data_dir, time.monotonic() - started)
 
-    def _launch(self, bin_dir: Path, timeout: float) -> bool:
-        """Start postgres and wait until it accepts connections. False if it
-        exited because the port was taken."""
-        self.port = _free_port()
+    def _launch(self, bin_dir: Path, timeout: float, *, port: int | None = None) -> bool:
+        """Start postgres (on `port`, else a free one) and wait until it accepts
+        connections. False if it exited because the port was taken."""
+        self.port = port or _free_port()
         settings = {
             "listen_addresses": "127.0.0.1",
             "port": str(self.port),

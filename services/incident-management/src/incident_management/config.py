@@ -21,7 +21,7 @@ class Settings(BaseServiceSettings):
     incident_worker_interval_seconds: float = Field(default=5.0, gt=0)
     incident_worker_batch_size: int = Field(default=50, ge=1, le=1000)
     # Pages handed to notification-service at the same time by one replica.
-    incident_worker_concurrency: int = Field(default=8, ge=1, le=100)
+    incident_worker_concurrency: int = Field(default=32, ge=1, le=100)
     # How long a replica may hold a claimed incident or page before another may take it over.
     incident_claim_lease_seconds: float = Field(default=60.0, gt=0)
     # Backoff (platform_common.retry) of retries while oncall-service / notification-service are down:

@@ -89,8 +89,8 @@ def _state_gauges(app: FastAPI, settings: Settings, clock: Clock) -> Iterator[No
 @asynccontextmanager
 async def _running(engine: IncidentEngine, settings: Settings) -> AsyncIterator[None]:
     """The engine's loop, woken at once by incidents opened by any replica or by ingestion's fallback."""
-    engine.worker.start()
-    listener = Listener(database_urls(settings)[0], "incident_opened", engine.wake)
+    engine.start()
+    listener = Listener(database_urls(settings)[0], "incident_opened", engine.opened)
     listening = asyncio.create_task(listener.run(), name="incident-listener")
     try:
         yield
@@ -98,4 +98,4 @@ async def _running(engine: IncidentEngine, settings: Settings) -> AsyncIterator[
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listening
-        await engine.worker.stop()
+        await engine.stop()

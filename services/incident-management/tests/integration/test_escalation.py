@@ -127,3 +127,112 @@ async def test_two_replicas_driving_escalations_page_each_step_once(harness):
     for incident_id in ids:
         assert (await harness.events(incident_id)).count("escalated") == 1
     assert clock.now() > START
+
+
+async def test_a_first_level_with_nobody_is_skipped_at_once_and_the_page_says_why(harness):
+    harness.oncall.configure("payments", levels=[(5, []), (10, ["bob"])])
+    incident = await harness.create()
+    await harness.tick()  # no wait for level 1's 5 minutes: bob is paged in the first cycle
+    assert harness.notifier.recipients() == ["bob"]
+    [page] = harness.notifier.requests
+    assert page["event"] == "triggered"
+    assert page["message"] == (
+        "First page: you are on call for payments at level 2 (Bob)"
+        " because level 1 (payments policy) had nobody on call."
+    )
+    assert "nobody acknowledged" not in page["message"]
+    detail = await harness.detail(incident["id"])
+    assert (detail["escalation_level"], detail["assigned_to"]) == (1, uid("bob"))
+    assert detail["next_escalation_at"] == (START + timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    [skipped] = [e for e in detail["timeline"] if e["event_type"] == "skipped"]
+    assert "level 1 (payments policy) had nobody on call" in skipped["message"]
+    paged = [e["message"] for e in detail["timeline"] if e["event_type"] == "paged"]
+    assert paged == ["Paged Bob via email, slack"], "names, not ids"
+
+
+async def test_an_escalation_page_says_how_long_nobody_acknowledged(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"]), (5, []), (5, ["carol"])])
+    incident = await harness.create()
+    await harness.tick()
+    await harness.tick(minutes=5)
+    [page] = [r for r in harness.notifier.requests if r["event"] == "escalated"]
+    assert page["message"] == (
+        "Escalated to you at level 3 (Carol): nobody acknowledged within 5 min of paging level 1 (Alice)."
+        " Level 2 (payments policy) had nobody on call."
+    )
+    escalated = [e for e in (await harness.detail(incident["id"]))["timeline"] if e["event_type"] == "escalated"]
+    assert escalated[0]["message"] == (
+        "Escalated to level 3 (Carol): Carol (nobody acknowledged within 5 min of paging level 1 (Alice);"
+        " level 2 (payments policy) had nobody on call)"
+    )
+
+
+async def test_escalate_now_pages_the_next_level_at_once_and_says_who_asked(harness):
+    harness.oncall.configure("payments", levels=[(30, ["alice"]), (30, ["bob"])])
+    incident = await harness.create()
+    await harness.tick()
+    await harness.tick(minutes=1)
+    asked = await harness.client.post(f"/api/v1/incidents/{incident['id']}/escalate", headers=harness.as_user("Dana"))
+    assert asked.status_code == 202, asked.text
+    await harness.tick()
+    assert harness.notifier.recipients("escalated") == ["bob"]
+    [page] = [r for r in harness.notifier.requests if r["event"] == "escalated"]
+    assert page["message"] == "Manual escalation by Dana: escalated to you at level 2 (Bob)."
+    detail = await harness.detail(incident["id"])
+    assert detail["escalation_level"] == 1
+    events = [e["event_type"] for e in detail["timeline"]]
+    assert events.index("escalation_requested") < events.index("escalated")
+    # The last level: nothing further to page, and it says so rather than pretending.
+    again = await harness.client.post(f"/api/v1/incidents/{incident['id']}/escalate", headers=harness.as_user("Dana"))
+    assert again.status_code == 202
+    await harness.tick()
+    assert (await harness.events(incident["id"]))[-1] == "escalation_exhausted"
+    resolved = await harness.patch(incident["id"], status="resolved", actor="Dana")
+    assert resolved.status_code == 200
+    refused = await harness.client.post(f"/api/v1/incidents/{incident['id']}/escalate", headers=harness.as_user("Dana"))
+    assert refused.status_code == 409
+    assert "resolved" in refused.json()["detail"]
+
+
+async def test_a_stale_acknowledgement_returns_to_triggered_and_pages_again(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"]), (5, ["bob"])], acknowledgement_timeout_minutes=30)
+    incident = await harness.create()
+    assert incident["acknowledgement_timeout_minutes"] == 30
+    await harness.tick()
+    await harness.tick(minutes=2)
+    acked = (await harness.patch(incident["id"], status="acknowledged", actor="alice")).json()
+    mtta = acked["mtta_seconds"]
+    await harness.tick(minutes=20)
+    noted = await harness.client.post(
+        f"/api/v1/incidents/{incident['id']}/notes", json={"body": "looking"}, headers=harness.as_user("alice")
+    )
+    assert noted.status_code == 201  # a touch: the 30 minutes start again
+    await harness.tick(minutes=29)
+    assert harness.notifier.recipients() == ["alice"]
+    await harness.tick(minutes=1)
+    assert harness.notifier.recipients() == ["alice", "alice"]
+    page = harness.notifier.requests[-1]
+    assert page["message"] == (
+        "Re-notify: this incident was acknowledged but untouched for 30 min; it is triggered again and you are"
+        " paged at level 1 (Alice)."
+    )
+    detail = await harness.detail(incident["id"])
+    assert detail["status"] == "open"
+    assert detail["mtta_seconds"] == mtta, "the first acknowledgement's MTTA stands"
+    assert detail["timeline"][-1]["event_type"] in ("renotified", "paged", "notified")
+    # Back to triggered, it escalates again if nobody answers.
+    await harness.tick(minutes=5)
+    assert harness.notifier.recipients()[-1] == "bob"
+    # Acknowledged again: MTTA still the first one.
+    again = (await harness.patch(incident["id"], status="acknowledged", actor="bob")).json()
+    assert again["mtta_seconds"] == mtta
+
+
+async def test_without_an_acknowledgement_timeout_an_acknowledgement_never_runs_out(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    incident = await harness.create()
+    await harness.tick()
+    acked = (await harness.patch(incident["id"], status="acknowledged", actor="alice")).json()
+    assert acked["next_escalation_at"] is None
+    await harness.tick(hours=24)
+    assert harness.notifier.recipients() == ["alice"]

@@ -92,6 +92,9 @@ async def test_an_assignee_must_be_a_user_who_may_act(harness, who):
     changed = await harness.patch(incident["id"], assigned_to=assignee, actor="alice")
     assert changed.status_code == 422, changed.text
     assert changed.json()["detail"][0]["loc"] == ["body", "assigned_to"]
+    if who != "not-a-uuid":  # that one is refused as malformed before anyone is looked up
+        # It says why: only responders and admins may act on a page.
+        assert "only responders and admins" in changed.json()["detail"][0]["msg"]
     after = await harness.detail(incident["id"])
     assert (after["assigned_to"], after["version"], after["timeline"]) == (None, 1, incident["timeline"])
 

@@ -35,8 +35,9 @@ async def test_viewers_see_where_a_page_went_but_not_the_slack_url(harness):
         for answer in (pages, detail, timeline):
             assert secret not in str(answer) and "s3cr3t" not in str(answer), role
         delivered = [t["message"] for t in timeline if t["event_type"] == "notified"]
-        assert f"Page delivered to {noor_id} via slack (https://hooks.slack.com/…)" in delivered, role
-        assert f"Page delivered to {noor_id} via email ({noor_id}@example.com)" in delivered, role
+        # Named as the on-call answer named them (the stand-in titles the id), the id in the data.
+        assert f"Page delivered to {noor_id.title()} via slack (https://hooks.slack.com/…)" in delivered, role
+        assert f"Page delivered to {noor_id.title()} via email ({noor_id}@example.com)" in delivered, role
 
 
 async def test_the_recipient_admins_and_the_platform_see_the_whole_url_but_the_timeline_never_keeps_it(harness):

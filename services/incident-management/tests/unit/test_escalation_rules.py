@@ -10,12 +10,15 @@ from incident_management.domain.escalation import (
     OnCall,
     Person,
     Step,
+    acknowledgement_deadline,
     escalation_deadline,
     first_pages,
     next_staffed_step,
     next_step,
     page_key,
+    renotify_step,
 )
+from incident_management.domain.reasons import Reason, Why, level_name, page_text, timeline_text
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -72,8 +75,14 @@ def test_a_new_incident_pages_the_first_level_or_without_a_policy_its_assignee()
         (ALICE, BOB),
         NOW + timedelta(minutes=5),
     )
+    # Nobody at level 1: level 2 is paged at once (not after level 1's delay), and
+    # level 1 is named as passed over; its own delay then starts.
     nobody_first = first_pages(chain((), (BOB,)), NOW)
-    assert (nobody_first.recipients, nobody_first.escalate_at) == ((), NOW)
+    assert (nobody_first.step, nobody_first.recipients, nobody_first.skipped) == (Step(1, 0), (BOB,), (0,))
+    assert (nobody_first.step_key, nobody_first.escalate_at) == ("level-1-cycle-0", NOW + timedelta(minutes=5))
+    nobody_at_all = first_pages(chain((), ()), NOW)
+    assert (nobody_at_all.step, nobody_at_all.recipients, nobody_at_all.escalate_at) == (None, (), None)
+    assert nobody_at_all.skipped == (0, 1)
     no_policy = first_pages(OnCall(primary=ALICE), NOW)
     assert (no_policy.step_key, no_policy.recipients, no_policy.escalate_at) == ("primary", (ALICE,), None)
     assert first_pages(OnCall(primary=None), NOW).recipients == ()
@@ -82,9 +91,63 @@ def test_a_new_incident_pages_the_first_level_or_without_a_policy_its_assignee()
 def test_the_assignee_is_the_primary_else_the_first_of_the_first_level():
     assert chain((BOB,), primary=ALICE).assignee == ALICE
     assert chain((BOB, ALICE)).assignee == BOB
-    assert chain((), (ALICE,)).assignee is None
+    assert chain((), (ALICE,)).assignee == ALICE, "the first level with anybody on call"
+    assert chain((), ()).assignee is None
     assert chain((ALICE,)).policy_uuid is None
     assert OnCall(None, policy_id="7f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d").policy_uuid is not None
+
+
+def test_a_stale_acknowledgement_pages_its_level_again_or_the_next_with_somebody():
+    assert renotify_step(Step(1, 0), chain((ALICE,), (BOB,))) == (Step(1, 0), [])
+    assert renotify_step(Step(0, 0), chain((), (BOB,))) == (Step(1, 0), [0])
+    assert renotify_step(Step(0, 0), chain((), ())) == (None, [0, 1])
+    assert acknowledgement_deadline(30, NOW) == NOW + timedelta(minutes=30)
+    assert acknowledgement_deadline(None, NOW) is None
+
+
+def named(*levels: tuple[tuple[Person, ...], tuple[str, ...]], repeat_count: int = 0) -> OnCall:
+    return OnCall(
+        primary=None,
+        policy_id="p",
+        policy_name="Payments",
+        repeat_count=repeat_count,
+        levels=tuple(ChainLevel(n, 5, users, names) for n, (users, names) in enumerate(levels)),
+    )
+
+
+def test_every_page_says_its_real_reason_and_names_the_levels():
+    oncall = named(((), ("Payments primary",)), ((BOB,), ("Payments secondary", "Carol")), repeat_count=1)
+    assert level_name(oncall, 0) == "level 1 (Payments primary)"
+    assert level_name(named(((ALICE,), ())), 0) == "level 1 (Payments)"
+
+    first = Reason(Why.FIRST, Step(1, 0), (0,))
+    assert page_text(oncall, first, "payments") == (
+        "First page: you are on call for payments at level 2 (Payments secondary, Carol)"
+        " because level 1 (Payments primary) had nobody on call."
+    )
+    assert timeline_text(oncall, first, "Bob") == (
+        "Paging level 2 (Payments secondary, Carol): Bob (first page; level 1 (Payments primary) had nobody on call)"
+    )
+    timeout = Reason(Why.TIMEOUT, Step(1, 1), (0,), previous=Step(1, 0), minutes=5)
+    assert page_text(oncall, timeout, "payments") == (
+        "Escalated to you at level 2 (Payments secondary, Carol), repeat 1 of 1: nobody acknowledged within 5 min"
+        " of paging level 2 (Payments secondary, Carol). Level 1 (Payments primary) had nobody on call."
+    )
+    renotify = Reason(Why.RENOTIFY, Step(1, 0), minutes=30)
+    assert page_text(oncall, renotify, "payments") == (
+        "Re-notify: this incident was acknowledged but untouched for 30 min; it is triggered again and you are"
+        " paged at level 2 (Payments secondary, Carol)."
+    )
+    manual = Reason(Why.MANUAL, Step(1, 0), by="Alice Example")
+    assert page_text(oncall, manual, "payments") == (
+        "Manual escalation by Alice Example: escalated to you at level 2 (Payments secondary, Carol)."
+    )
+    assert timeline_text(oncall, manual, "Bob") == (
+        "Escalated to level 2 (Payments secondary, Carol): Bob (manual escalation by Alice Example)"
+    )
+    # No page text claims a timeout that did not happen.
+    for reason in (first, renotify, manual):
+        assert "nobody acknowledged" not in page_text(oncall, reason, "payments")
 
 
 def test_deadlines_and_keys():

@@ -22,7 +22,7 @@ def test_the_chain_is_read_in_level_order_with_its_users():
         (0, 5.0, ["u1"]),
         (1, 10.0, ["u2"]),
     ]
-    assert answer.primary.label == "Alice (u1)"
+    assert answer.primary.label == "Alice"
 
 
 def test_no_policy_means_no_chain():
@@ -30,3 +30,23 @@ def test_no_policy_means_no_chain():
     assert answer.primary is None
     assert answer.levels == ()
     assert answer.policy_id is None
+
+
+def test_levels_carry_their_target_names_and_the_service_its_acknowledgement_timeout():
+    answer = parse_current(
+        {
+            "escalation_policy": {"id": "p", "name": "Payments", "repeat_count": 0},
+            "acknowledgement_timeout_minutes": 30,
+            "escalation_chain": [
+                {
+                    "level": 0,
+                    "delay_minutes": 5,
+                    "targets": [{"type": "schedule", "id": "s", "name": "Payments primary"}, {"type": "user"}],
+                    "users": [],
+                }
+            ],
+        }
+    )
+    assert answer.levels[0].target_names == ("Payments primary",)
+    assert answer.acknowledgement_timeout_minutes == 30
+    assert parse_current({"acknowledgement_timeout_minutes": None}).acknowledgement_timeout_minutes is None

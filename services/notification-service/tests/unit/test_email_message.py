@@ -35,7 +35,7 @@ def test_headers_thread_one_incidents_pages_together():
     assert message["Message-ID"].endswith("@example.com>")
     assert message["Date"] == "Mon, 23 Nov 2026 09:30:00 +0000"
     assert message["Subject"] == "[HIGH] Escalated: Queue backlog (jobs)"
-    assert "escalated to you because nobody acknowledged it" in message.get_body(("plain",)).get_content()
+    assert "This incident was escalated to you." in message.get_body(("plain",)).get_content()
 
 
 def test_a_title_with_line_breaks_stays_one_subject_line():

@@ -90,7 +90,9 @@ def test_signature_is_github_style_hmac_sha256():
 # What each event's page says happened (templates/_shared.j2), written out here.
 LEADS = {
     "triggered": "A new incident needs a responder.",
-    "escalated": "This incident was escalated to you because nobody acknowledged it in time.",
+    # Why it was escalated is the caller's to say (the message): a timeout, a level with
+    # nobody on call, a re-notify or a responder's request are not the same story.
+    "escalated": "This incident was escalated to you.",
     "acknowledged": "A responder acknowledged this incident and is working on it.",
     "resolved": "This incident is resolved.",
 }
@@ -115,7 +117,7 @@ def test_every_built_in_template_says_what_happened_to_which_incident_with_its_l
     subject = renderer.render("email", event, "subject.txt", ctx)
     assert subject == f"[HIGH] {title}: Disk full on db-1 (api)"
     webhook = renderer.render("webhook", event, "txt", ctx)
-    assert webhook == f"[HIGH] {title}: Disk full on db-1 (api). {LEADS[event]}"
+    assert webhook == f"[HIGH] {title}: Disk full on db-1 (api). {LEADS[event]} Runbook: rotate the logs"
     log = renderer.render("log", event, "txt", ctx)
     assert log == f"PAGE u1 [HIGH] {title}: Disk full on db-1 (api) {incident_url} - Runbook: rotate the logs"
     slack = renderer.render("slack", event, "txt", ctx)

@@ -218,3 +218,21 @@ async def test_the_overview_lists_every_schedule_with_who_is_on_call_and_until_w
     assert rows["Payments primary"]["until"] == "2026-03-02T08:00:00Z"  # 09:00 CET handoff
     assert rows["Empty later"]["user"] is None and rows["Empty later"]["until"] is None
     assert rows["Solo"]["user"]["name"] == "Ann" and rows["Solo"]["until"] is None  # one member: no end in sight
+
+
+async def test_a_services_acknowledgement_timeout_is_set_turned_off_and_given_to_the_caller(api, client, checkout):
+    service_id = checkout["service"]["id"]
+    assert checkout["service"]["acknowledgement_timeout_minutes"] is None
+    assert (await current(client, service="checkout"))["acknowledgement_timeout_minutes"] is None
+    changed = await client.patch(f"/api/v1/services/{service_id}", json={"acknowledgement_timeout_minutes": 30})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["acknowledgement_timeout_minutes"] == 30
+    assert (await current(client, service="checkout"))["acknowledgement_timeout_minutes"] == 30
+    assert (await current(client, team="Payments"))["acknowledgement_timeout_minutes"] is None, "a team has none"
+    for bad in (0, -5, 10081, "soon"):
+        refused = await client.patch(f"/api/v1/services/{service_id}", json={"acknowledgement_timeout_minutes": bad})
+        assert refused.status_code == 422, bad
+    renamed = await client.patch(f"/api/v1/services/{service_id}", json={"description": "cards"})
+    assert renamed.json()["acknowledgement_timeout_minutes"] == 30, "left out: unchanged"
+    off = await client.patch(f"/api/v1/services/{service_id}", json={"acknowledgement_timeout_minutes": None})
+    assert off.json()["acknowledgement_timeout_minutes"] is None, "null: off"

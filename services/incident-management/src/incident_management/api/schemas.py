@@ -88,6 +88,9 @@ class IncidentRead(BaseModel):
     escalation_level: int
     escalation_cycle: int
     next_escalation_at: datetime | None
+    acknowledgement_timeout_minutes: int | None = Field(
+        description="the service's acknowledgement timeout, copied at assignment (null: off)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -192,7 +195,11 @@ class PageRead(BaseModel):
     id: uuid.UUID
     step_key: str
     recipient: str
+    recipient_name: str | None = Field(description="the recipient's name when the page was queued")
     event: str
+    reason: str | None = Field(
+        description="why the page was sent: first page, escalation, re-notify, manual escalation"
+    )
     status: str
     attempts: int
     last_error: str | None

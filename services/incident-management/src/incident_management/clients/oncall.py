@@ -53,6 +53,9 @@ def parse_current(body: dict[str, Any]) -> OnCall:
                 level=int(raw.get("level", position)),
                 delay_minutes=float(raw.get("delay_minutes") or 0),
                 users=users,
+                target_names=tuple(
+                    str(t.get("name")) for t in raw.get("targets") or [] if isinstance(t, dict) and t.get("name")
+                ),
             )
         )
     levels.sort(key=lambda lvl: lvl.level)
@@ -62,6 +65,9 @@ def parse_current(body: dict[str, Any]) -> OnCall:
         policy_name=policy.get("name"),
         repeat_count=int(policy.get("repeat_count") or 0),
         levels=tuple(levels),
+        acknowledgement_timeout_minutes=int(body["acknowledgement_timeout_minutes"])
+        if body.get("acknowledgement_timeout_minutes")
+        else None,
     )
 
 

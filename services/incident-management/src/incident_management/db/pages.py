@@ -28,11 +28,13 @@ async def enqueue_pages(
     event: str,
     recipients: Mapping[str, dict[str, Any] | None],
     now: datetime,
-    message: str | None = None,
+    reason: str,
+    names: Mapping[str, str] | None = None,
 ) -> int:
     """Put a page for each recipient (user id -> their contact methods and mutes if
     known; None: looked up before sending) in the outbox, in one statement, except
-    where this (incident, step, user) has one already. How many are new."""
+    where this (incident, step, user) has one already. `reason` says why it is sent,
+    `names` how to name each recipient (user id -> name). How many are new."""
     if not recipients:
         return 0
     rows = [
@@ -47,11 +49,12 @@ async def enqueue_pages(
             "attempts": 0,
             "next_attempt_at": now,
             "contact": contact,
+            "reason": reason,
+            "recipient_name": (names or {}).get(recipient),
             "notifications": [],
             "tracking": False,
             "created_at": now,
             "updated_at": now,
-            "message": message,
         }
         for recipient, contact in recipients.items()
     ]
@@ -84,9 +87,16 @@ async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: date
     )
 
 
-async def get_page(session: AsyncSession, *, page_id: uuid.UUID) -> Page | None:
-    """One page by id, locked, or None."""
-    return await _locked(session, Page.id == page_id)
+async def lock_pages(session: AsyncSession, *, page_ids: list[uuid.UUID]) -> dict[uuid.UUID, Page]:
+    """Several pages by id, fresh and locked in one statement (in id order); a missing id is left out."""
+    query = (
+        select(Page)
+        .where(Page.id.in_(page_ids))
+        .order_by(Page.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {page.id: page for page in (await session.execute(query)).scalars()}
 
 
 async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:

@@ -46,6 +46,20 @@ async def get_incident(session: AsyncSession, *, incident_id: uuid.UUID, for_upd
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def lock_incidents(session: AsyncSession, *, incident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Incident]:
+    """Several incidents by id, fresh and locked in one statement (in id order, the
+    order every batch locks in, so two batches never wait on each other in a
+    cycle); an id that is gone is missing from the answer."""
+    query = (
+        select(Incident)
+        .where(Incident.id.in_(incident_ids))
+        .order_by(Incident.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {incident.id: incident for incident in (await session.execute(query)).scalars()}
+
+
 # The expressions the trigram indexes of migration 0014_quiet are built on (the space a
 # literal, not a parameter), so the planner answers ILIKE from ix_incidents_search and ix_alerts_search.
 ALERT_TEXT = alert_text(incident_alerts.c.source, incident_alerts.c.labels)
@@ -257,9 +271,11 @@ async def claim_unassigned(
 async def claim_due_escalations(
     session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Incident]:
-    """Unacknowledged incidents whose escalation timer has run out."""
+    """Incidents whose escalation timer has run out: unacknowledged ones (their
+    level's delay, or a responder asked to escalate now) and acknowledged ones
+    (their acknowledgement timed out, or a responder asked to escalate)."""
     due = and_(
-        Incident.status == "open",
+        Incident.status.in_(("open", "acknowledged")),
         Incident.needs_assignment.is_(False),
         Incident.next_escalation_at.is_not(None),
         Incident.next_escalation_at <= now,

@@ -23,8 +23,9 @@ class Person:
 
     @property
     def label(self) -> str:
-        """How the timeline names them: name, else email, else id."""
-        return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
+        """How the timeline and pages name them: their name, else their id (the
+        entries' data keep the ids)."""
+        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class ChainLevel:
     level: int
     delay_minutes: float
     users: tuple[Person, ...]
+    # The names of the level's targets (schedules, users), to say which level it is.
+    target_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,14 @@ class OnCall:
     policy_name: str | None = None
     repeat_count: int = 0
     levels: tuple[ChainLevel, ...] = field(default_factory=tuple)
+    # The service's acknowledgement timeout in minutes (None: off).
+    acknowledgement_timeout_minutes: int | None = None
 
     @property
     def assignee(self) -> Person | None:
-        """Who owns a new incident: the primary on call, else the first person of the first level."""
-        first = self.levels[0].users if self.levels else ()
+        """Who owns a new incident: the primary on call, else the first person of the
+        first level with anybody on call (the one paged first)."""
+        first = next((level.users for level in self.levels if level.users), ())
         return self.primary or (first[0] if first else None)
 
     @property
@@ -76,11 +82,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Pages:
-    """Who one step pages, and when the incident moves on unless acknowledged (None: never)."""
+    """Who one step pages, and when the incident moves on unless acknowledged (None:
+    never); the step itself (None without a policy) and the levels passed over on
+    the way for having nobody on call."""
 
     step_key: str
     recipients: tuple[Person, ...]
     escalate_at: datetime | None
+    step: Step | None = None
+    skipped: tuple[int, ...] = ()
 
 
 def next_step(current: Step, *, level_count: int, repeat_count: int) -> Step | None:
@@ -117,15 +127,40 @@ def next_staffed_step(current: Step, oncall: OnCall) -> tuple[Step | None, list[
 
 
 def first_pages(oncall: OnCall, now: datetime) -> Pages:
-    """Who a new, unacknowledged incident pages first: the policy's first level,
-    whose delay starts now (none when nobody is at that level: the next one must
-    not wait for it); without a policy, the assignee alone, and nothing escalates."""
+    """Who a new, unacknowledged incident pages first: the policy's first level with
+    somebody on call, at once (a level with nobody is passed over, it must not make
+    the next one wait), whose delay starts now; without a policy, the assignee
+    alone, and nothing escalates. Nobody anywhere: no page, and nothing to wait for."""
     if not oncall.levels:
         assignee = oncall.assignee
         return Pages(PRIMARY_STEP, (assignee,) if assignee else (), None)
-    first = oncall.levels[0]
-    delay = first.delay_minutes if first.users else 0
-    return Pages(Step(0, 0).key, first.users, escalation_deadline(now, delay_minutes=delay))
+    step: Step | None = Step(0, 0)
+    skipped: list[int] = []
+    if not oncall.levels[0].users:
+        step, skipped = next_staffed_step(Step(0, 0), oncall)
+        skipped = [0, *skipped]
+    if step is None:
+        return Pages(Step(0, 0).key, (), None, None, tuple(skipped))
+    level = oncall.levels[step.level]
+    deadline = escalation_deadline(now, delay_minutes=level.delay_minutes)
+    return Pages(step.key, level.users, deadline, step, tuple(skipped))
+
+
+def renotify_step(current: Step, oncall: OnCall) -> tuple[Step | None, list[int]]:
+    """Whom an acknowledgement that timed out pages again: the level the incident
+    is at, or the next one with somebody on call if nobody is at it now."""
+    levels = oncall.levels
+    if 0 <= current.level < len(levels) and levels[current.level].users:
+        return current, []
+    if not levels:
+        return None, []
+    step, skipped = next_staffed_step(current, oncall)
+    return step, ([current.level] if current.level < len(levels) else []) + skipped
+
+
+def acknowledgement_deadline(timeout_minutes: int | None, now: datetime) -> datetime | None:
+    """When an acknowledgement made or touched at `now` runs out (None: it never does)."""
+    return now + timedelta(minutes=timeout_minutes) if timeout_minutes else None
 
 
 def escalation_deadline(now: datetime, *, delay_minutes: float) -> datetime:

@@ -47,9 +47,10 @@ def _seconds_since(start: datetime, now: datetime) -> float:
 def transition(state: Lifecycle, target: Status, now: datetime) -> Lifecycle:
     """Move `state` to `target` at `now`, or raise InvalidTransition.
 
-    MTTA is fixed on the first move out of `open` (an incident reopened by a
-    snooze's end keeps its first); MTTR on `resolved`; an incident resolved
-    straight from `open` the first time gets MTTA = MTTR.
+    MTTA is fixed on the first move out of `open` (an incident back to `open`,
+    by a snooze's end or an acknowledgement timeout, keeps its first); MTTR on
+    `resolved`; an incident resolved straight from `open` the first time gets
+    MTTA = MTTR.
     """
     target = Status(target)
     if target not in ALLOWED[state.status]:

@@ -53,17 +53,17 @@ def status_changed(lifecycle: Lifecycle, previous: str, actor: Actor, *, pages_c
     return Entry(actor, lifecycle.status.value, message, data)
 
 
-def assigned_at_opening(assignee: str, actor: Actor) -> Entry:
+def assigned_at_opening(assignee: Actor, actor: Actor) -> Entry:
     """The person chosen when the incident was opened (on-call is then not asked)."""
-    return Entry(actor, "assigned", f"Assigned to {assignee}", {"assigned_to": assignee})
+    return Entry(actor, "assigned", f"Assigned to {assignee.name}", {"assigned_to": str(assignee.id)})
 
 
-def reassigned(assigned_to: str | None, previous: str | None, actor: Actor) -> Entry:
-    """A responder chose the assignee (None: nobody)."""
-    data = {"assigned_to": assigned_to, "previous": previous}
-    if assigned_to is None:
+def reassigned(assignee: Actor | None, previous: str | None, actor: Actor) -> Entry:
+    """A responder chose the assignee (None: nobody); named in words, the id in the data."""
+    data = {"assigned_to": str(assignee.id) if assignee else None, "previous": previous}
+    if assignee is None:
         return Entry(actor, "unassigned", f"Unassigned by {actor.name}", data)
-    return Entry(actor, "assigned", f"Assigned to {assigned_to} by {actor.name}", data)
+    return Entry(actor, "assigned", f"Assigned to {assignee.name} by {actor.name}", data)
 
 
 def note_added(note_id: uuid.UUID, body: str, author: Actor) -> Entry:

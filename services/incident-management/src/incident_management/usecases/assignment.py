@@ -16,7 +16,9 @@ from incident_management.domain.escalation import (
     escalation_deadline,
     first_pages,
     next_staffed_step,
+    renotify_step,
 )
+from incident_management.domain.reasons import Reason, Why, nobody_on_call, page_text, timeline_text
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import ENGINE, Entry
 from platform_common.retry import retry_at as backoff_until
@@ -34,13 +36,42 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
     incident.escalation_policy_id = oncall.policy_uuid
     incident.escalation_level = 0
     incident.escalation_cycle = 0
+    incident.acknowledgement_timeout_minutes = oncall.acknowledgement_timeout_minutes
     if incident.status != Status.OPEN:
         # Someone responded before on-call answered: nobody needs paging.
         incident.next_escalation_at = None
         return 0
     first = first_pages(oncall, now)
     incident.next_escalation_at = first.escalate_at
-    return await _page(session, incident, first.step_key, first.recipients, "triggered", now)
+    if first.step is None:
+        if first.skipped:
+            message = f"Nobody was paged: {nobody_on_call(oncall, first.skipped)}"
+            data = {"skipped_levels": list(first.skipped)}
+            entry = Entry(ENGINE, "not_paged", message, data)
+            queries.record(session, incident_id=incident.id, now=now, entries=[entry])
+            return 0
+        # No policy: the assignee alone is paged.
+        reason = f"First page: you are on call for {incident.service}."
+        return await _page(session, incident, first.step_key, first.recipients, "triggered", now, reason)
+    incident.escalation_level = first.step.level
+    incident.escalation_cycle = first.step.cycle
+    why = Reason(Why.FIRST, first.step, first.skipped)
+    queued = await _page(
+        session, incident, first.step_key, first.recipients, "triggered", now, page_text(oncall, why, incident.service)
+    )
+    if first.skipped:
+        # The first level had nobody: say so, and whom the incident went to instead.
+        names = ", ".join(user.label for user in first.recipients)
+        data = {
+            "level": first.step.level,
+            "cycle": first.step.cycle,
+            "users": [user.id for user in first.recipients],
+            "skipped_levels": list(first.skipped),
+            "reason": Why.FIRST.value,
+        }
+        message = timeline_text(oncall, why, names)
+        queries.record(session, incident_id=incident.id, now=now, entries=[Entry(ENGINE, "skipped", message, data)])
+    return queued
 
 
 def _assign(incident: Incident, oncall: OnCall | None, now: datetime) -> Entry | None:
@@ -69,37 +100,78 @@ def _assign(incident: Incident, oncall: OnCall | None, now: datetime) -> Entry |
 
 
 async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall: OnCall | None, now: datetime) -> bool:
-    """Move the incident one step along the chain oncall-service gave now: page
-    that level and set the next timer. `incident` is open and due. Returns True
-    when it escalated."""
+    """The incident's timer ran out (or a responder asked to escalate now): page whom
+    the chain oncall-service gave now says, and set the next timer. An open incident
+    moves to its next level; an acknowledged one whose acknowledgement timed out goes
+    back to triggered and pages its level again; a manual request moves on at once
+    from either. Returns True when it paged."""
     incident.claimed_until = None
     incident.dependency_failures = 0
     incident.updated_at = now
+    requested_by, incident.escalation_requested_by = incident.escalation_requested_by, None
     current = Step(incident.escalation_level, incident.escalation_cycle)
-    step, skipped = next_staffed_step(current, oncall) if oncall else (None, [])
+    if requested_by is not None:
+        why = Why.MANUAL
+    elif incident.status == Status.ACKNOWLEDGED:
+        why = Why.RENOTIFY
+    else:
+        why = Why.TIMEOUT
+    if oncall is None:
+        step, skipped = None, []
+    elif why is Why.RENOTIFY:
+        step, skipped = renotify_step(current, oncall)
+    else:
+        step, skipped = next_staffed_step(current, oncall)
     if oncall is None or step is None:
         incident.next_escalation_at = None
         queries.record(session, incident_id=incident.id, now=now, entries=[_not_escalated(incident, oncall)])
         return False
     level = oncall.levels[step.level]
+    if incident.status == Status.ACKNOWLEDGED:
+        # Back to triggered: MTTA stays as the first acknowledgement fixed it.
+        incident.status = Status.OPEN.value
+        incident.version += 1
     incident.escalation_policy_id = oncall.policy_uuid
     incident.escalation_level = step.level
     incident.escalation_cycle = step.cycle
     incident.assigned_to = level.users[0].id
     incident.next_escalation_at = escalation_deadline(now, delay_minutes=level.delay_minutes)
-    await _page(session, incident, step.key, level.users, "escalated", now)
-    repeat = f" (repeat {step.cycle} of {oncall.repeat_count})" if step.cycle else ""
+    reason = Reason(
+        why,
+        step,
+        tuple(skipped),
+        previous=current,
+        minutes=_waited(why, incident, oncall, current),
+        by=requested_by,
+    )
+    step_key = f"renotify-{int(now.timestamp())}-{step.key}" if why is Why.RENOTIFY else step.key
+    text = page_text(oncall, reason, incident.service)
+    await _page(session, incident, step_key, level.users, "escalated", now, text)
     names = ", ".join(user.label for user in level.users)
     data = {
         "level": step.level,
         "cycle": step.cycle,
         "users": [user.id for user in level.users],
         "skipped_levels": skipped,
+        "reason": why.value,
         "next_escalation_at": incident.next_escalation_at.isoformat(),
     }
-    message = f"Not acknowledged: escalated to level {step.level + 1}{repeat}: {names}"
-    queries.record(session, incident_id=incident.id, now=now, entries=[Entry(ENGINE, "escalated", message, data)])
+    if requested_by is not None:
+        data["requested_by"] = requested_by
+    event = "renotified" if why is Why.RENOTIFY else "escalated"
+    message = timeline_text(oncall, reason, names)
+    queries.record(session, incident_id=incident.id, now=now, entries=[Entry(ENGINE, event, message, data)])
     return True
+
+
+def _waited(why: Why, incident: Incident, oncall: OnCall, current: Step) -> float | None:
+    """How long the page before went unanswered (TIMEOUT: the level's delay) or the
+    acknowledgement lay untouched (RENOTIFY: the service's timeout)."""
+    if why is Why.RENOTIFY:
+        return incident.acknowledgement_timeout_minutes
+    if why is Why.TIMEOUT and 0 <= current.level < len(oncall.levels):
+        return oncall.levels[current.level].delay_minutes
+    return None
 
 
 def _not_escalated(incident: Incident, oncall: OnCall | None) -> Entry:
@@ -117,11 +189,24 @@ def _not_escalated(incident: Incident, oncall: OnCall | None) -> Entry:
 
 
 async def _page(
-    session: AsyncSession, incident: Incident, step_key: str, people: tuple[Person, ...], event: str, now: datetime
+    session: AsyncSession,
+    incident: Incident,
+    step_key: str,
+    people: tuple[Person, ...],
+    event: str,
+    now: datetime,
+    reason: str,
 ) -> int:
     recipients = {person.id: person.contact for person in people}
     return await pages.enqueue_pages(
-        session, incident_id=incident.id, step_key=step_key, event=event, recipients=recipients, now=now
+        session,
+        incident_id=incident.id,
+        step_key=step_key,
+        event=event,
+        recipients=recipients,
+        now=now,
+        reason=reason,
+        names={person.id: person.label for person in people},
     )
 
 

@@ -190,7 +190,7 @@ async def record_alert_joined(
                 event="triggered",
                 recipients={assignee: None},
                 now=now,
-                message=entry.message,
+                reason=entry.message,
             )
         )
     return True, notified

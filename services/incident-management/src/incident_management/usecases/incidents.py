@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db import pages, queries
 from incident_management.domain import timeline
+from incident_management.domain.escalation import acknowledgement_deadline
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
 from incident_management.domain.timeline import Actor, Entry
 from platform_common.errors import Conflict, NotFound, Unprocessable
@@ -32,20 +33,25 @@ def assignment_step(version: int) -> str:
     return f"assigned-v{version}"
 
 
-async def _require_assignable(session: AsyncSession, assigned_to: uuid.UUID) -> None:
-    """422 unless `assigned_to` names a user who may act on incidents: an
+async def _require_assignable(session: AsyncSession, assigned_to: uuid.UUID) -> Actor:
+    """The user `assigned_to` names; 422 unless they may act on incidents: an
     assignee is paged and expected to answer, so a made-up id, a viewer or a
     disabled user would leave the incident with nobody."""
-    if await queries.acting_user(session, user_id=assigned_to) is None:
+    assignee = await queries.acting_user(session, user_id=assigned_to)
+    if assignee is None:
         raise Unprocessable(
             [
                 {
                     "loc": ["body", "assigned_to"],
-                    "msg": f"no user {assigned_to} who may be assigned: a responder or admin, not disabled",
+                    "msg": (
+                        f"no user {assigned_to} who may be assigned: only responders and admins (not disabled)"
+                        " may act on incidents; a viewer cannot acknowledge or resolve"
+                    ),
                     "type": "assignee",
                 }
             ]
         )
+    return assignee
 
 
 async def _require(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
@@ -74,8 +80,7 @@ async def create_incident(
     create safely. A chosen assignee must be a user who may act; without one
     the engine asks on-call (woken by the function's NOTIFY); nothing here
     waits for another service."""
-    if assigned_to is not None:
-        await _require_assignable(session, assigned_to)
+    assignee = await _require_assignable(session, assigned_to) if assigned_to is not None else None
     incident_id = incident_id or uuid.uuid4()
     created = await queries.open_incident(
         session,
@@ -89,19 +94,19 @@ async def create_incident(
         now=now,
     )
     paged = False
-    if created and assigned_to is not None:
-        paged = await _assign_at_opening(session, incident_id, str(assigned_to), actor, now)
+    if created and assignee is not None:
+        paged = await _assign_at_opening(session, incident_id, assignee, actor, now)
     return Outcome(await _require(session, incident_id), created=created, paged=paged)
 
 
 async def _assign_at_opening(
-    session: AsyncSession, incident_id: uuid.UUID, assignee: str, actor: Actor, now: datetime
+    session: AsyncSession, incident_id: uuid.UUID, assignee: Actor, actor: Actor, now: datetime
 ) -> bool:
     """The assignee chosen at opening owns the incident (on-call is not asked) and is paged."""
-    values = {"assigned_to": assignee, "needs_assignment": False}
+    values = {"assigned_to": str(assignee.id), "needs_assignment": False}
     await queries.update_incident(session, incident_id=incident_id, values=values, now=now)
     queries.record(session, incident_id=incident_id, now=now, entries=[timeline.assigned_at_opening(assignee, actor)])
-    return await _page_assignee(session, incident_id, assignee, version=1, now=now)
+    return await _page_assignee(session, incident_id, assignee, actor, version=1, now=now)
 
 
 async def change_incident(
@@ -127,21 +132,21 @@ async def change_incident(
     lifecycle = _transition(incident, status, now) if status is not None else None
     assignee = str(assigned_to) if assigned_to is not None else None
     reassigned = assign and assignee != before.assignee
-    if reassigned and assigned_to is not None:
-        await _require_assignable(session, assigned_to)
+    new_assignee = await _require_assignable(session, assigned_to) if reassigned and assigned_to else None
     values = (_lifecycle_values(lifecycle) if lifecycle else {}) | (_assignee_values(assignee) if reassigned else {})
-    if values:
+    values |= _acknowledgement_timer(incident, lifecycle, now)
+    if lifecycle is not None or reassigned:
         await _write_versioned(session, incident_id, values, before.version, now)
     elif note is not None:
-        await queries.update_incident(session, incident_id=incident_id, values={}, now=now)
+        await queries.update_incident(session, incident_id=incident_id, values=values, now=now)
     entries: list[Entry] = []
     if lifecycle is not None:
         entries.append(await _status_changed(session, incident_id, lifecycle, before.status, actor, now))
     paged = False
     if reassigned:
-        entries.append(timeline.reassigned(assignee, before.assignee, actor))
+        entries.append(timeline.reassigned(new_assignee, before.assignee, actor))
         if incident.status != Status.RESOLVED:
-            paged = await _page_assignee(session, incident_id, assignee, version=incident.version, now=now)
+            paged = await _page_assignee(session, incident_id, new_assignee, actor, version=incident.version, now=now)
     if note is not None:
         added = queries.add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
         entries.append(timeline.note_added(added.id, note, actor))
@@ -200,6 +205,19 @@ def _lifecycle_values(lifecycle: Lifecycle) -> dict[str, object]:
     return values
 
 
+def _acknowledgement_timer(incident: Incident, lifecycle: Lifecycle | None, now: datetime) -> dict[str, object]:
+    """An acknowledged incident's re-notify timer starts (or starts again) with every
+    touch: the acknowledgement itself, a note, a reassignment. Only the
+    acknowledged status has one; the service's timeout, copied at assignment,
+    decides (none: no timer)."""
+    status = lifecycle.status if lifecycle is not None else Status(incident.status)
+    if status is not Status.ACKNOWLEDGED or not incident.acknowledgement_timeout_minutes:
+        return {}
+    if incident.snoozed_until is not None:
+        return {}  # snoozed: its end pages again, not the timeout
+    return {"next_escalation_at": acknowledgement_deadline(incident.acknowledgement_timeout_minutes, now)}
+
+
 def _assignee_values(assigned_to: str | None) -> dict[str, object]:
     """Columns a reassignment sets."""
     values: dict[str, object] = {"assigned_to": assigned_to}
@@ -232,16 +250,23 @@ async def _status_changed(
 
 
 async def _page_assignee(
-    session: AsyncSession, incident_id: uuid.UUID, assignee: str | None, *, version: int, now: datetime
+    session: AsyncSession, incident_id: uuid.UUID, assignee: Actor | None, actor: Actor, *, version: int, now: datetime
 ) -> bool:
     """Page a person a responder assigned (nobody for an unassignment); True when a page was queued."""
     if assignee is None:
         return False
-    recipients = {assignee: None}  # their contact methods are looked up as the page goes out
-    step_key = assignment_step(version)
+    user_id = str(assignee.id)
+    recipients = {user_id: None}  # their contact methods are looked up as the page goes out
     return bool(
         await pages.enqueue_pages(
-            session, incident_id=incident_id, step_key=step_key, event="triggered", recipients=recipients, now=now
+            session,
+            incident_id=incident_id,
+            step_key=assignment_step(version),
+            event="triggered",
+            recipients=recipients,
+            now=now,
+            reason=f"Assigned to you by {actor.name}.",
+            names={user_id: assignee.name},
         )
     )
 
@@ -261,8 +286,37 @@ async def add_note(
     session: AsyncSession, *, incident_id: uuid.UUID, author: Actor, body: str, now: datetime
 ) -> IncidentNote:
     """Add a note (allowed on resolved incidents too: postmortem findings)."""
-    if not await queries.update_incident(session, incident_id=incident_id, values={}, now=now):
-        raise NotFound(f"Incident {incident_id} not found")
+    incident = await _require(session, incident_id)
+    await queries.update_incident(
+        session, incident_id=incident_id, values=_acknowledgement_timer(incident, None, now), now=now
+    )
     note = queries.add_note(session, incident_id=incident_id, author=author, body=body, now=now)
     queries.record(session, incident_id=incident_id, now=now, entries=[timeline.note_added(note.id, body, author)])
     return note
+
+
+async def escalate_now(session: AsyncSession, *, incident_id: uuid.UUID, actor: Actor, now: datetime) -> Incident:
+    """A responder asks for the next level now: the escalation timer is due at once
+    and says who asked; the engine (woken by the route) pages the next level with
+    the chain oncall-service gives then, and words the page "manual escalation by
+    <name>". An acknowledged incident goes back to triggered when it does. 409 for
+    an incident that is not open or acknowledged, or that no policy escalates."""
+    incident = await _require(session, incident_id)
+    if incident.status not in (Status.OPEN, Status.ACKNOWLEDGED):
+        raise Conflict(
+            f"Only an open or acknowledged incident escalates; this one is {incident.status}",
+            current_status=incident.status,
+            version=incident.version,
+        )
+    if incident.needs_assignment or incident.escalation_policy_id is None:
+        why = "is still waiting for on-call" if incident.needs_assignment else "has no escalation policy"
+        raise Conflict(
+            f"This incident {why}: there is no next level to page; reassign it instead",
+            current_status=incident.status,
+            version=incident.version,
+        )
+    values = {"escalation_requested_by": actor.name, "next_escalation_at": now}
+    await _write_versioned(session, incident_id, values, incident.version, now)
+    entry = Entry(actor, "escalation_requested", f"Escalation to the next level requested by {actor.name}", {})
+    queries.record(session, incident_id=incident_id, now=now, entries=[entry])
+    return incident

@@ -52,12 +52,13 @@ def _final(page: Page, delivery: dict[str, Any]) -> Entry:
     # target, the recipient's credential, goes in as scheme and host only.
     target = masked_address(delivery.get("channel"), delivery.get("target"))
     channel = f"{delivery.get('channel')}" + (f" ({target})" if target else "")
+    who = _name(page)
     if delivery.get("status") == "delivered":
-        event, message = "notified", f"Page delivered to {page.recipient} via {channel}"
+        event, message = "notified", f"Page delivered to {who} via {channel}"
     else:
         reason = delivery.get("error") or delivery.get("status")
         event = "notification_failed"
-        message = f"Page to {page.recipient} via {channel} was not delivered: {delivery.get('status')} ({reason})"
+        message = f"Page to {who} via {channel} was not delivered: {delivery.get('status')} ({reason})"
     data = {
         "recipient": page.recipient,
         "step": page.step_key,
@@ -67,6 +68,11 @@ def _final(page: Page, delivery: dict[str, Any]) -> Entry:
         "error": delivery.get("error"),
     }
     return Entry(NOTIFICATIONS, event, message, data)
+
+
+def _name(page: Page) -> str:
+    """How the timeline names a page's recipient: their name; the data keeps the id."""
+    return page.recipient_name or page.recipient
 
 
 def _is_final(delivery: dict[str, Any]) -> bool:
@@ -97,7 +103,7 @@ def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dict[str,
         "idempotency_key": page.idempotency_key,
         "notification_ids": [d.get("id") for d in deliveries],
     }
-    entries = [Entry(ENGINE, "paged", f"Paged {page.recipient} ({page.event}) via {channels}{retried}", data)]
+    entries = [Entry(ENGINE, "paged", f"Paged {_name(page)} via {channels}{retried}", data)]
     entries += [_final(page, d) for d in deliveries if _is_final(d) and str(d.get("id")) not in reported]
     queries.record(session, incident_id=page.incident_id, now=now, entries=entries)
 
@@ -111,7 +117,7 @@ def record_unavailable(
     page.updated_at = now
     page.next_attempt_at = retry_at(now, page.attempts, base=retry_base, cap=retry_cap)
     if page.attempts == 1:
-        message = f"{error}; the page to {page.recipient} is kept and will be sent when it is back"
+        message = f"{error}; the page to {_name(page)} is kept and will be sent when it is back"
         _page_failed(session, page, message, error, retrying=True, now=now)
 
 
@@ -121,7 +127,7 @@ def record_rejected(session: AsyncSession, *, page: Page, error: str, now: datet
     page.status = "failed"
     page.last_error = error
     page.updated_at = now
-    _page_failed(session, page, f"{error}; the page to {page.recipient} was given up", error, retrying=False, now=now)
+    _page_failed(session, page, f"{error}; the page to {_name(page)} was given up", error, retrying=False, now=now)
 
 
 def _page_failed(session: AsyncSession, page: Page, message: str, error: str, *, retrying: bool, now: datetime) -> None:

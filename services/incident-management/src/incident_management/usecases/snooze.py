@@ -25,7 +25,12 @@ async def snooze(
     except rules.NotSnoozable as exc:
         raise Conflict(str(exc), current_status=incident.status, version=incident.version) from exc
     await queries.update_incident(
-        session, incident_id=incident_id, values={"snoozed_until": until}, now=now, version=incident.version
+        session,
+        incident_id=incident_id,
+        # The snooze's end pages again: an acknowledgement timeout must not page during it.
+        values={"snoozed_until": until, "next_escalation_at": None},
+        now=now,
+        version=incident.version,
     )
     queries.record(session, incident_id=incident_id, now=now, entries=[rules.snoozed(until, minutes, actor)])
     return incident
@@ -48,6 +53,12 @@ async def end_snooze(session: AsyncSession, *, incident: Incident, now: datetime
         # A step of its own per reopening: the outbox sends each (incident, step, person) once.
         step_key = f"snooze-v{incident.version}"
         await pages.enqueue_pages(
-            session, incident_id=incident.id, step_key=step_key, event="triggered", recipients={assignee: None}, now=now
+            session,
+            incident_id=incident.id,
+            step_key=step_key,
+            event="triggered",
+            recipients={assignee: None},
+            now=now,
+            reason="The snooze ended: this incident is triggered again.",
         )
     return True

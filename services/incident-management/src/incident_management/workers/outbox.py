@@ -7,7 +7,9 @@ import asyncio
 import logging
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import (
     NotificationClient,
@@ -64,29 +66,48 @@ class PageOutbox:
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.settings.incident_claim_lease_seconds)
 
-    async def send_pages(self, report: CycleReport) -> None:
-        """Hand every due page to notification-service (or cancel it if no longer wanted)."""
-        claimed = await self._claim()
-        # A few pages in flight at once: a burst of escalations is paged in
-        # seconds, without flooding notification-service.
+    async def send_pages(self, report: CycleReport) -> int:
+        """Hand every due page to notification-service (or cancel it if no longer wanted),
+        then record what came of them in one transaction. Returns how many were claimed."""
+        claimed, cancelled = await self._claim()
+        # Pages in flight at once: a storm of new incidents is paged in seconds,
+        # without flooding notification-service.
         limit = asyncio.Semaphore(self.settings.incident_worker_concurrency)
         outage: list[str] = []
 
-        async def send(page_id: uuid.UUID, request: PageRequest, lookup: bool) -> None:
+        async def send(request: PageRequest, lookup: bool) -> object:
             async with limit:
-                result = await self._send(request, lookup, outage)
+                return await self._send(request, lookup, outage)
+
+        results = await asyncio.gather(*(send(request, lookup) for _, request, lookup in claimed))
+        if claimed:
+            await self._finish_pages([page_id for page_id, _, _ in claimed], results, report)
+        return len(claimed) + cancelled
+
+    async def _finish_pages(self, page_ids: list[uuid.UUID], results: list[object], report: CycleReport) -> None:
+        """Record each page's outcome: one commit for the batch, a savepoint per page
+        (one that cannot be recorded is rolled back alone; its lease runs out and it
+        is sent again, which its idempotency key makes harmless)."""
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            locked = await pages.lock_pages(session, page_ids=page_ids)
+            for page_id, result in zip(page_ids, results, strict=True):
+                page = locked.get(page_id)
+                if page is None:
+                    continue
                 try:
-                    await self._finish_page(page_id, result, report)
+                    async with session.begin_nested():
+                        self._record(session, page, result, report, now=now)
                 except Exception as exc:
                     log.exception("recording a page failed", extra={"page_id": str(page_id)})
                     report.errors.append(f"page {page_id}: {type(exc).__name__}")
 
-        await asyncio.gather(*(send(page_id, request, lookup) for page_id, request, lookup in claimed))
-
-    async def _claim(self) -> list[tuple[uuid.UUID, PageRequest, bool]]:
+    async def _claim(self) -> tuple[list[tuple[uuid.UUID, PageRequest, bool]], int]:
         """Claim the due pages and cancel those no longer wanted; for each of the rest, its
-        request, and whether its recipient's contact methods are still to be looked up."""
+        request, and whether its recipient's contact methods are still to be looked up;
+        and how many were cancelled."""
         now = self.clock.now()
+        cancelled = 0
         async with self.db.sessionmaker() as session, session.begin():
             claimed = await pages.claim_pages(
                 session, now=now, lease_until=now + self._lease, limit=self.settings.incident_worker_batch_size
@@ -100,10 +121,11 @@ class PageOutbox:
                 if incident is None or not paging.still_wanted(page, incident):
                     paging.cancel(page, now=now)
                     PAGES.labels(result="cancelled").inc()
+                    cancelled += 1
                     continue
                 # Chosen by hand: the on-call answer did not bring the contact methods.
                 requests.append((page.id, self._request(page, incident), page.contact is None))
-        return requests
+        return requests, cancelled
 
     def _request(self, page: Page, incident: Incident) -> PageRequest:
         return PageRequest(
@@ -113,7 +135,7 @@ class PageOutbox:
             incident=paging.incident_payload(incident, self.settings.ui_base_url),
             contact=page.contact or {},
             callback_url=self._callback_url(page.incident_id),
-            message=page.message,
+            message=page.reason,
         )
 
     async def _send(self, request: PageRequest, lookup: bool, outage: list[str]) -> list[dict[str, object]] | Exception:
@@ -132,28 +154,23 @@ class PageOutbox:
         except NotificationRejected as exc:
             return exc
 
-    async def _finish_page(self, page_id: uuid.UUID, result: object, report: CycleReport) -> None:
-        now = self.clock.now()
-        async with self.db.sessionmaker() as session, session.begin():
-            page = await pages.get_page(session, page_id=page_id)
-            if page is None:
-                return
-            if isinstance(result, NotificationUnavailable):
-                paging.record_unavailable(
-                    session,
-                    page=page,
-                    error=str(result),
-                    now=now,
-                    retry_base=self.settings.incident_retry_base_seconds,
-                    retry_cap=self.settings.incident_retry_max_seconds,
-                )
-                report.pages_retrying += 1
-                PAGES.labels(result="retry").inc()
-            elif isinstance(result, NotificationRejected):
-                paging.record_rejected(session, page=page, error=str(result), now=now)
-                PAGES.labels(result="failed").inc()
-            else:
-                assert isinstance(result, list)
-                paging.record_sent(session, page=page, deliveries=result, now=now)
-                report.pages_sent += 1
-                PAGES.labels(result="sent").inc()
+    def _record(self, session: AsyncSession, page: Page, result: object, report: CycleReport, *, now: datetime) -> None:
+        if isinstance(result, NotificationUnavailable):
+            paging.record_unavailable(
+                session,
+                page=page,
+                error=str(result),
+                now=now,
+                retry_base=self.settings.incident_retry_base_seconds,
+                retry_cap=self.settings.incident_retry_max_seconds,
+            )
+            report.pages_retrying += 1
+            PAGES.labels(result="retry").inc()
+        elif isinstance(result, NotificationRejected):
+            paging.record_rejected(session, page=page, error=str(result), now=now)
+            PAGES.labels(result="failed").inc()
+        else:
+            assert isinstance(result, list)
+            paging.record_sent(session, page=page, deliveries=result, now=now)
+            report.pages_sent += 1
+            PAGES.labels(result="sent").inc()

@@ -57,6 +57,17 @@ def local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
+def covering_start_date(handoff: time, tz: ZoneInfo, now: datetime) -> date:
+    """The start date that makes a new layer cover `now`: the local date of the last
+    handoff at or before `now`, so the first shift is running already and lasts until
+    the next handoff. (Today's handoff still ahead, as at 06:21 with a 09:00 handoff,
+    means yesterday's.) A handoff inside a DST gap counts as local_to_utc resolves it."""
+    today = now.astimezone(tz).date()
+    if local_to_utc(datetime.combine(today, handoff), tz) <= now:
+        return today
+    return today - timedelta(days=1)
+
+
 def layer_start(layer: Layer) -> datetime:
     """When the layer's first shift starts (UTC)."""
     return local_to_utc(datetime.combine(layer.start_date, layer.handoff), layer.timezone)

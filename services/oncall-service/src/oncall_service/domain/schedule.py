@@ -117,13 +117,32 @@ def on_call_at(layers: Sequence[Layer], overrides: Sequence[Override], at: datet
     return shifts[0] if shifts else None
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Nobody is on call over [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+def gaps(shifts: Sequence[FinalShift], start: datetime, end: datetime) -> list[Gap]:
+    """Every stretch of [start, end) the final shifts (final_shifts' answer over the
+    same range) leave uncovered, in order. The one definition of a gap: the on-call
+    page, the schedule preview and `oncall_schedules_with_gap` all use it."""
+    found: list[Gap] = []
+    covered_until = start
+    for shift in shifts:
+        if shift.start > covered_until:
+            found.append(Gap(covered_until, shift.start))
+        covered_until = max(covered_until, shift.end)
+    if covered_until < end:
+        found.append(Gap(covered_until, end))
+    return found
+
+
 def first_gap(
     layers: Sequence[Layer], overrides: Sequence[Override], start: datetime, end: datetime
 ) -> datetime | None:
     """The first moment of [start, end) nobody is on call, or None when someone always is."""
-    covered_until = start
-    for shift in final_shifts(layers, overrides, start, end):
-        if shift.start > covered_until:
-            return covered_until
-        covered_until = max(covered_until, shift.end)
-    return covered_until if covered_until < end else None
+    found = gaps(final_shifts(layers, overrides, start, end), start, end)
+    return found[0].start if found else None

@@ -107,3 +107,6 @@ class OnCallRead(Output):
     escalation_policy: PolicyRef | None
     primary: PagedUser | None
     escalation_chain: list[ChainLevel]
+    acknowledgement_timeout_minutes: int | None = Field(
+        description="the service's acknowledgement timeout (null: off, or asked by team)"
+    )

@@ -29,8 +29,15 @@ class LayerIn(Input):
     shift_length: int = Field(default=1, ge=1, le=1000)
     handoff_time: HandoffTime = "09:00"
     # The first shift starts on this local date at handoff_time; weekly
-    # rotations hand off on this date's weekday.
-    start_date: CalendarDate
+    # rotations hand off on this date's weekday. Left out: the layer covers from
+    # the moment it is saved (the date of the last handoff at or before then).
+    start_date: CalendarDate | None = Field(
+        default=None,
+        description=(
+            "local date of the first handoff; left out, the layer covers from now: its first shift is the one"
+            " running now and lasts until the next handoff"
+        ),
+    )
     end_at: UtcDatetime | None = None
     members: list[uuid.UUID] = Field(max_length=200)
 
@@ -103,6 +110,14 @@ class OverrideCreate(Input):
         return self
 
 
+class OverrideUpdate(Input):
+    """Any of who covers and the range; what is left out stays as it is."""
+
+    user_id: uuid.UUID | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+
+
 class OverrideRead(Output):
     id: uuid.UUID
     schedule_id: uuid.UUID
@@ -111,6 +126,10 @@ class OverrideRead(Output):
     start: datetime = Field(validation_alias="start_at")
     end: datetime = Field(validation_alias="end_at")
     created_at: datetime
+    created_by: UserRef | None = Field(
+        validation_alias="creator",
+        description="who made it (null: made before this was recorded, by the platform, or by a user since deleted)",
+    )
 
 
 class ShiftSource(Output):
@@ -133,6 +152,11 @@ class LayerShifts(Output):
     shifts: list[ShiftRead]
 
 
+class GapRead(Output):
+    start: datetime
+    end: datetime
+
+
 class ShiftsRead(Output):
     schedule_id: uuid.UUID
     timezone: str
@@ -142,6 +166,32 @@ class ShiftsRead(Output):
     shifts: list[ShiftRead]
     # Each layer on its own, before priorities and overrides (what the UI draws per layer).
     layers: list[LayerShifts]
+    # Where nobody is on call in the range (domain.schedule.gaps).
+    gaps: list[GapRead]
+
+
+class SchedulePreviewIn(Input):
+    """A schedule as the form holds it before saving, and optionally the stored
+    schedule it would replace (whose overrides then count)."""
+
+    timezone: TimezoneName
+    layers: list[LayerIn] = Field(default_factory=list, max_length=20)
+    schedule_id: uuid.UUID | None = None
+
+
+class PreviewShift(Output):
+    user: UserRef
+    start: datetime
+    end: datetime
+    source_type: Literal["layer", "override"]
+
+
+class SchedulePreview(Output):
+    timezone: str
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    shifts: list[PreviewShift]
+    gaps: list[GapRead]
 
 
 class ScheduleRef(Output):

@@ -63,6 +63,15 @@ JOIN_DESCRIPTION = (
     "Whether a new alert may join an incident already acknowledged (its timeline says so and the assignee gets"
     " a notice); false: it opens an incident of its own"
 )
+AckTimeout = Field(
+    default=None,
+    ge=1,
+    le=10080,
+    description=(
+        "Minutes an acknowledged incident may stay untouched before it returns to triggered and pages again"
+        " (re-notify); null: never"
+    ),
+)
 
 
 class ServiceCreate(Input):
@@ -70,6 +79,7 @@ class ServiceCreate(Input):
     description: Description = ""
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    acknowledgement_timeout_minutes: int | None = AckTimeout
     correlation_window_minutes: int | None = Field(default=None, ge=0, le=10080, description=WINDOW_DESCRIPTION)
     grouping_fields: list[GroupingField] = Field(default_factory=list, max_length=10, description=FIELDS_DESCRIPTION)
     join_acknowledged: bool = Field(default=True, description=JOIN_DESCRIPTION)
@@ -80,6 +90,7 @@ class ServiceUpdate(Input):
     description: Description | None = None
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    acknowledgement_timeout_minutes: int | None = AckTimeout
     # Explicit null goes back to the default window; leaving the field out keeps it.
     correlation_window_minutes: int | None = Field(default=None, ge=0, le=10080, description=WINDOW_DESCRIPTION)
     grouping_fields: list[GroupingField] | None = Field(default=None, max_length=10, description=FIELDS_DESCRIPTION)
@@ -92,6 +103,7 @@ class ServiceRead(Stamped):
     description: str
     team_id: uuid.UUID | None
     escalation_policy_id: uuid.UUID | None
+    acknowledgement_timeout_minutes: int | None
     correlation_window_minutes: int | None = Field(description=WINDOW_DESCRIPTION)
     grouping_fields: list[str] = Field(description=FIELDS_DESCRIPTION)
     join_acknowledged: bool = Field(description=JOIN_DESCRIPTION)

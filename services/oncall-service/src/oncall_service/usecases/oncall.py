@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall_service.db import queries
 from oncall_service.domain.escalation import Target, level_users, primary
 from oncall_service.domain.rotation import layer_shifts
-from oncall_service.domain.schedule import LAYER, final_shifts, on_call_at
+from oncall_service.domain.schedule import LAYER, Gap, final_shifts, gaps, on_call_at
+from oncall_service.schemas.schedules import SchedulePreviewIn
 from oncall_service.usecases.policies import target_names
-from oncall_service.usecases.rows import get_or_404
-from oncall_service.usecases.schedules import to_domain_layers, to_domain_overrides
+from oncall_service.usecases.rows import get_or_404, require_existing
+from oncall_service.usecases.schedules import preview_layers, to_domain_layers, to_domain_overrides
 from platform_common.errors import BadRequest, NotFound, Unprocessable
 from platform_db.models import EscalationPolicy, EscalationTarget, Schedule, Service, Team, User
 
@@ -63,6 +64,7 @@ class Shifts:
     end: datetime
     shifts: list[Shift]
     layers: list[LayerShifts]
+    gaps: list[Gap]
 
 
 async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, start: datetime, end: datetime) -> Shifts:
@@ -89,6 +91,7 @@ async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, star
         timezone=schedule.timezone,
         start=start,
         end=end,
+        gaps=gaps(final, start, end),
         shifts=[shift(s.user_id, s.start, s.end, s.source_type, s.source_id) for s in final],
         layers=[
             LayerShifts(
@@ -99,6 +102,54 @@ async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, star
             )
             for layer in schedule.layers
         ],
+    )
+
+
+# How far ahead the schedule form's preview looks.
+PREVIEW_SPAN = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class PreviewShift:
+    """`user` would be on call over [start, end), put there by a layer or an override."""
+
+    user: User
+    start: datetime
+    end: datetime
+    source_type: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The final schedule a form would make over [start, end), and its gaps."""
+
+    timezone: str
+    start: datetime
+    end: datetime
+    shifts: list[PreviewShift]
+    gaps: list[Gap]
+
+
+async def preview(session: AsyncSession, *, body: SchedulePreviewIn, now: datetime) -> Preview:
+    """What saving the form would put on call from `now` for two weeks: its layers
+    (defaults as saving gives them), with the stored schedule's overrides when it
+    names one, and every gap. Nothing is written."""
+    member_ids = [uid for layer in body.layers for uid in layer.members]
+    await require_existing(session, model=User, ids=member_ids)
+    end = now + PREVIEW_SPAN
+    overrides = []
+    if body.schedule_id is not None:
+        await get_or_404(session, model=Schedule, id=body.schedule_id)
+        stored = await queries.overrides_between(session, schedule_ids=[body.schedule_id], start=now, end=end)
+        overrides = to_domain_overrides(stored)[body.schedule_id]
+    final = final_shifts(preview_layers(body.layers, body.timezone, now=now), overrides, now, end)
+    users = await queries.users_by_ids(session, ids=[uuid.UUID(s.user_id) for s in final])
+    return Preview(
+        timezone=body.timezone,
+        start=now,
+        end=end,
+        shifts=[PreviewShift(users[uuid.UUID(s.user_id)], s.start, s.end, s.source_type) for s in final],
+        gaps=gaps(final, now, end),
     )
 
 
@@ -139,6 +190,11 @@ class OnCall:
     primary: User | None
     escalation_chain: list[ChainLevel]
     target_names: dict[uuid.UUID, str]
+
+    @property
+    def acknowledgement_timeout_minutes(self) -> int | None:
+        """The service's acknowledgement timeout; a team has none of its own."""
+        return self.service.acknowledgement_timeout_minutes if self.service else None
 
 
 async def _subject(session: AsyncSession, service: str | None, team: str | None) -> tuple[Service | None, Team | None]:

@@ -83,6 +83,10 @@ async def create(
     return row
 
 
+# Settings where null is a value of its own ("off"), not "leave as it is".
+CLEARED_BY_NULL = frozenset({"acknowledgement_timeout_minutes"})
+
+
 async def apply_changes(
     session: AsyncSession,
     row: Any,
@@ -93,7 +97,8 @@ async def apply_changes(
 ) -> None:
     """Set on `row` what a PATCH body gives, in the body's field order (so the
     first thing wrong is the one refused). A field left out, or sent as null,
-    stays as it is, except a team or policy id, where null detaches it. A list
+    stays as it is, except a team or policy id, where null detaches it, and the
+    settings of CLEARED_BY_NULL, where null turns them off. A list
     of the row's own rows given (members, layers, levels) replaces them all,
     built by `own_rows`; the fields in `exclude` are the caller's."""
     for field in type(changes).model_fields:
@@ -102,7 +107,7 @@ async def apply_changes(
         value = getattr(changes, field)
         if field in _REFERENCES:
             await require_existing(session, model=_REFERENCES[field], ids=[value])
-        elif value is None:
+        elif value is None and field not in CLEARED_BY_NULL:
             continue
         elif field in own_rows:
             await _replace(session, getattr(row, field), await own_rows[field]())

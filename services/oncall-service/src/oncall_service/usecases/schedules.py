@@ -4,11 +4,12 @@ the rotation arithmetic (domain.rotation, domain.schedule) sees them."""
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.domain.rotation import Layer, RotationType, layer_start
+from oncall_service.domain.rotation import Layer, RotationType, covering_start_date, layer_start
 from oncall_service.domain.schedule import Override
 from oncall_service.domain.timezones import parse_handoff, zone
 from oncall_service.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
@@ -46,11 +47,12 @@ def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> dict[uuid.UUID
 
 
 async def _build_layers(
-    session: AsyncSession, layers: list[LayerIn], timezone: str, *, taken: set[int] | None = None
+    session: AsyncSession, layers: list[LayerIn], timezone: str, *, now: datetime, taken: set[int] | None = None
 ) -> list[ScheduleLayer]:
     """New layer rows from the request, checked: known members, distinct priorities
     (`taken` are those of the schedule's other layers), sane ranges. A layer without
-    a priority goes above every layer before it."""
+    a priority goes above every layer before it; one without a start date covers
+    from `now` (its first shift runs until the next handoff)."""
     taken = set(taken or ())
     member_ids = [uid for layer in layers for uid in layer.members]
     await require_existing(session, model=User, ids=member_ids)
@@ -64,7 +66,9 @@ async def _build_layers(
         taken.add(priority)
         layer = ScheduleLayer(
             id=uuid.uuid4(),
-            **layer_in.model_dump(exclude={"name", "priority", "members"}),
+            **layer_in.model_dump(exclude={"name", "priority", "members", "start_date"}),
+            start_date=layer_in.start_date
+            or covering_start_date(parse_handoff(layer_in.handoff_time), zone(timezone), now),
             name=layer_in.name or f"Layer {priority + 1}",
             priority=priority,
             members=[LayerMember(position=n, user_id=uid, user=users[uid]) for n, uid in enumerate(layer_in.members)],
@@ -76,19 +80,27 @@ async def _build_layers(
     return built
 
 
-async def create_schedule(session: AsyncSession, *, schedule_in: ScheduleCreate) -> Schedule:
+async def create_schedule(session: AsyncSession, *, schedule_in: ScheduleCreate, now: datetime) -> Schedule:
     """Create a schedule with its layers; 409 when the name is taken."""
     return await create(
-        session, Schedule, schedule_in, layers=lambda: _build_layers(session, schedule_in.layers, schedule_in.timezone)
+        session,
+        Schedule,
+        schedule_in,
+        layers=lambda: _build_layers(session, schedule_in.layers, schedule_in.timezone, now=now),
     )
 
 
-async def update_schedule(session: AsyncSession, *, schedule_id: uuid.UUID, schedule_in: ScheduleUpdate) -> Schedule:
+async def update_schedule(
+    session: AsyncSession, *, schedule_id: uuid.UUID, schedule_in: ScheduleUpdate, now: datetime
+) -> Schedule:
     """Change a schedule; layers given replace every layer."""
     schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     # Layers are built after the other fields: in the schedule's new time zone, when one is given.
     await apply_changes(
-        session, schedule, schedule_in, layers=lambda: _build_layers(session, schedule_in.layers, schedule.timezone)
+        session,
+        schedule,
+        schedule_in,
+        layers=lambda: _build_layers(session, schedule_in.layers, schedule.timezone, now=now),
     )
     return schedule
 
@@ -106,11 +118,13 @@ async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> N
     await session.flush()
 
 
-async def add_layer(session: AsyncSession, *, schedule_id: uuid.UUID, layer_in: LayerIn) -> ScheduleLayer:
+async def add_layer(
+    session: AsyncSession, *, schedule_id: uuid.UUID, layer_in: LayerIn, now: datetime
+) -> ScheduleLayer:
     """Add a layer to a schedule."""
     schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     taken = {layer.priority for layer in schedule.layers}
-    [layer] = await _build_layers(session, [layer_in], schedule.timezone, taken=taken)
+    [layer] = await _build_layers(session, [layer_in], schedule.timezone, now=now, taken=taken)
     schedule.layers.append(layer)
     await session.flush()
     return layer
@@ -121,14 +135,14 @@ def _find_layer(schedule: Schedule, layer_id: uuid.UUID) -> ScheduleLayer:
 
 
 async def replace_layer(
-    session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, layer_in: LayerIn
+    session: AsyncSession, *, schedule_id: uuid.UUID, layer_id: uuid.UUID, layer_in: LayerIn, now: datetime
 ) -> ScheduleLayer:
     """Replace a layer's content; it keeps its id, and its name and priority unless given."""
     schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     old = _find_layer(schedule, layer_id)
     taken = {layer.priority for layer in schedule.layers if layer.id != layer_id}
     kept = layer_in.model_copy(update={"priority": old.priority if layer_in.priority is None else layer_in.priority})
-    [layer] = await _build_layers(session, [kept], schedule.timezone, taken=taken)
+    [layer] = await _build_layers(session, [kept], schedule.timezone, now=now, taken=taken)
     # Same id, new content: the layer keeps its identity for the UI.
     old_name = old.name
     old.members.clear()
@@ -147,3 +161,26 @@ async def delete_layer(session: AsyncSession, *, schedule_id: uuid.UUID, layer_i
     schedule = await get_or_404(session, model=Schedule, id=schedule_id)
     schedule.layers.remove(_find_layer(schedule, layer_id))
     await session.flush()
+
+
+def preview_layers(layers: list[LayerIn], timezone: str, *, now: datetime) -> list[Layer]:
+    """The layers of a form not yet saved, as the rotation arithmetic sees them, with
+    the defaults saving would give them (start date, priority)."""
+    domain = []
+    for number, layer_in in enumerate(layers):
+        priority = layer_in.priority if layer_in.priority is not None else number
+        handoff = parse_handoff(layer_in.handoff_time)
+        domain.append(
+            Layer(
+                id=f"preview-{number}",
+                priority=priority,
+                rotation_type=RotationType(layer_in.rotation_type),
+                shift_length=layer_in.shift_length,
+                handoff=handoff,
+                start_date=layer_in.start_date or covering_start_date(handoff, zone(timezone), now),
+                timezone=zone(timezone),
+                members=tuple(str(uid) for uid in layer_in.members),
+                end=layer_in.end_at,
+            )
+        )
+    return domain

@@ -115,7 +115,7 @@ async def create_incident(
         return IncidentRead.model_validate(outcome.incident)
     observe_outcome(severity=body.severity, created=True, mtta=None, mttr=None)
     # This replica's engine assigns and pages at once (the others hear open_incident's NOTIFY).
-    engine.wake()
+    engine.opened()
     return IncidentRead.model_validate(outcome.incident)
 
 
@@ -289,6 +289,31 @@ async def add_note(
             session, incident_id=incident_id, author=actor_of(principal), body=body.body, now=clock.now()
         )
     return NoteRead.model_validate(note)
+
+
+@router.post(
+    "/{incident_id}/escalate",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Escalate now: page the next level of the policy",
+    description=(
+        "Pages the next level of the incident's escalation policy now (the engine does it at once, with whoever"
+        " is on call then); the page says 'manual escalation by <you>'. An acknowledged incident goes back to"
+        " triggered. Answers the incident as it is once the request is recorded; the timeline shows the pages."
+    ),
+    responses={
+        409: {"description": "The incident is not open or acknowledged, or no policy escalates it"},
+        **error_responses(404, s404="no such incident"),
+    },
+)
+async def escalate_incident(
+    incident_id: uuid.UUID, principal: Responder, session: SessionDep, clock: ClockDep, engine: EngineDep
+) -> IncidentRead:
+    async with session.begin():
+        incident = await use_cases.escalate_now(
+            session, incident_id=incident_id, actor=actor_of(principal), now=clock.now()
+        )
+    engine.wake()
+    return IncidentRead.model_validate(incident)
 
 
 @router.get("/{incident_id}/notes", summary="The incident's notes, oldest first", dependencies=[Depends(VIEWER)])

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, status
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.db import queries
 from oncall_service.schemas.common import Page, UtcDatetime
-from oncall_service.schemas.schedules import OverrideCreate, OverrideRead, ShiftsRead
+from oncall_service.schemas.schedules import OverrideCreate, OverrideRead, OverrideUpdate, ShiftsRead
 from oncall_service.usecases import oncall, overrides
 from oncall_service.usecases.rows import get_or_404
 from platform_common.auth import VIEWER, Principal, Responder
-from platform_common.errors import Forbidden
+from platform_common.errors import Conflict, Forbidden, NotFound, Unprocessable, error_responses
 from platform_common.roles import Role
 from platform_db.models import Schedule, ScheduleOverride
 
@@ -55,7 +55,9 @@ async def create_override(
 ) -> ScheduleOverride:
     _own_unless_admin(principal, override_in.user_id)
     async with session.begin():
-        return await overrides.create_override(session, schedule_id=schedule_id, override_in=override_in)
+        return await overrides.create_override(
+            session, schedule_id=schedule_id, override_in=override_in, created_by=principal.user_id
+        )
 
 
 @router.get("/overrides", response_model=Page[OverrideRead], dependencies=[Depends(VIEWER)])
@@ -70,6 +72,37 @@ async def list_overrides(
 @router.get("/overrides/{override_id}", response_model=OverrideRead, dependencies=[Depends(VIEWER)])
 async def get_override(schedule_id: uuid.UUID, override_id: uuid.UUID, session: SessionDep) -> ScheduleOverride:
     return await overrides.get_override(session, schedule_id=schedule_id, override_id=override_id)
+
+
+@router.patch(
+    "/overrides/{override_id}",
+    response_model=OverrideRead,
+    summary="Change who covers, or when",
+    responses=error_responses(
+        Forbidden,
+        NotFound,
+        Conflict,
+        Unprocessable,
+        s403="a responder changing someone else's override, or handing theirs to someone else",
+        s409="the new range overlaps another override of the schedule",
+        s422="invalid input, or the range would end before it starts",
+    ),
+)
+async def update_override(
+    schedule_id: uuid.UUID,
+    override_id: uuid.UUID,
+    override_in: OverrideUpdate,
+    principal: Responder,
+    session: SessionDep,
+) -> ScheduleOverride:
+    async with session.begin():
+        found = await overrides.get_override(session, schedule_id=schedule_id, override_id=override_id)
+        _own_unless_admin(principal, found.user_id)
+        if override_in.user_id is not None:
+            _own_unless_admin(principal, override_in.user_id)
+        return await overrides.update_override(
+            session, schedule_id=schedule_id, override=found, override_in=override_in
+        )
 
 
 @router.delete("/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
