@@ -19,7 +19,15 @@ import httpx
 import pytest
 import yaml
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, require_binary, require_module
+from platform_testing import (
+    PLATFORM_HEADERS,
+    ServiceProcess,
+    as_service,
+    free_port,
+    missing,
+    require_binary,
+    require_module,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -209,7 +217,7 @@ def offered_settings(key: str, origin: str) -> dict[str, str]:
     node = require_binary("node", "apt-get install nodejs")
     typescript = WEB_UI / "node_modules" / "typescript"
     if not typescript.exists():
-        pytest.skip("web-ui's packages are not installed (npm ci in web-ui/)")
+        missing("web-ui's packages (TypeScript)", "npm ci in web-ui/")
     out = subprocess.run(
         [
             node,
