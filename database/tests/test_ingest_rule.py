@@ -1,5 +1,6 @@
 """The dedup and correlation rule, driven through its one implementation:
-ingest_alerts() and close_alerts() (database/sql/0006_one_owner/ingest_alerts.sql), on PostgreSQL.
+ingest_alerts() (database/sql/0013_grouping/ingest_alerts.sql) and close_alerts()
+(database/sql/0006_one_owner/ingest_alerts.sql), on PostgreSQL.
 Each test is a row of the decision tables written beside the function."""
 
 import uuid
@@ -23,7 +24,7 @@ def ingest(
     db: psycopg.Connection,
     *alerts: tuple[str, str, str, str],
     at: datetime = T0,
-    window: timedelta | None = WINDOW,
+    window: timedelta = WINDOW,
 ) -> list[tuple[str, uuid.UUID, uuid.UUID | None]]:
     """Alerts as (scope, fingerprint, service, severity), in one call; (outcome, incident, owed) each."""
     n = len(alerts)
@@ -46,7 +47,7 @@ def ingest(
             [None] * n,
             [None] * n,
             at,
-            None if window is None else at - window,
+            window.total_seconds() / 60,  # the default window; these services set none of their own
         ],
     ).fetchall()
     return [(outcome, incident, owed) for _, outcome, incident, owed in sorted(rows)]
@@ -182,11 +183,8 @@ def test_postgresql_refuses_a_second_open_incident_for_one_fingerprint(db: psyco
 
 
 def test_row_2_never_applies_with_correlation_off_not_even_within_one_batch(db: psycopg.Connection) -> None:
-    # A window of 0 arrives as p_since NULL (alert_ingestion.domain.correlation): every distinct alert opens its own
-    # incident, though the batch stores them all at the same instant; a repeat still deduplicates (row 1).
-    outcomes = ingest(db, A, SAME_SERVICE, ("scope-a", "fp-3", "api", "critical"), A, window=None)
+    # A window of 0: every distinct alert opens its own incident, though the batch stores them all at the same
+    # instant; a repeat still deduplicates (row 1).
+    outcomes = ingest(db, A, SAME_SERVICE, ("scope-a", "fp-3", "api", "critical"), A, window=timedelta(0))
     assert [o for o, _, _ in outcomes] == ["created", "created", "created", "deduplicated"]
     assert len({incident for _, incident, _ in outcomes}) == 3
-    # With a window of 0 minutes taken literally (p_since = now), the same batch joined each other's incidents.
-    joined = ingest(db, ("s", "fp-4", "web", "low"), ("s", "fp-5", "web", "low"), window=timedelta(0))
-    assert [o for o, _, _ in joined] == ["created", "correlated"]

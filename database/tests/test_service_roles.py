@@ -35,7 +35,11 @@ OWNERS = {
     "notification_service": {"notification_requests", "notifications", "notification_attempts"},
     "alert_ingestion": {"integrations", "alerts", "alert_incident_actions", "maintenance_windows", "heartbeats"},
 }
-VIEWS = {"incident_states": {"alert_ingestion"}, "incident_alerts": {"incident_management"}}
+VIEWS = {
+    "incident_states": {"alert_ingestion"},
+    "incident_alerts": {"incident_management"},
+    "service_grouping": {"alert_ingestion"},
+}
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 

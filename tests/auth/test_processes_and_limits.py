@@ -373,6 +373,11 @@ PLATFORM_ROUTES = {
         {"notification_id": str(uuid.uuid4()), "idempotency_key": "page-1", "status": "delivered"},
         404,
     ),
+    ("incident-management", "POST", "/api/v1/incidents/{incident_id}/alert-joined"): (
+        f"/api/v1/incidents/{uuid.uuid4()}/alert-joined",
+        {"alert_id": str(uuid.uuid4())},
+        404,
+    ),
 }
 
 
@@ -512,7 +517,10 @@ def test_alerts_need_an_integration_key_of_their_own_service(processes, clean_da
     }
     assert stored[accepted.json()["alert_id"]]["integration_id"] == checkout["id"]
     assert stored[accepted_unnamed.json()["alert_id"]]["service"] == "checkout"
-    assert len(stored) == 3
+    # The unnamed one repeats the first (same service, message): counted on its row.
+    assert accepted_unnamed.json()["alert_id"] == accepted.json()["alert_id"]
+    assert stored[accepted.json()["alert_id"]]["trigger_count"] == 2
+    assert len(stored) == 2
 
 
 def _alerts_of(process: ServiceProcess, viewer: dict[str, str]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ Why:
   there, and the event lists take the new kinds (`reassigned` is an incident's).
 
 Revision ID: 0012_profile
-Revises: 0011_oncall_now
+Revises: 0013_grouping
 Create Date: 2026-12-07
 """
 
@@ -36,7 +36,7 @@ from alembic import op
 from columns import id_column, in_check, timestamp
 
 revision: str = "0012_profile"
-down_revision: str | None = "0011_oncall_now"
+down_revision: str | None = "0013_grouping"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -121,7 +121,8 @@ ALERT_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
 AlertAction = Literal["created", "correlated", "deduplicated", "suppressed"]
 ALERT_ACTIONS: tuple[AlertAction, ...] = get_args(AlertAction)
 # The incident changes ingestion owes incident-management, and their progress.
-IncidentActionType = Literal["create", "acknowledge", "resolve"]
+# alert_joined (migration 0013): an alert joined an incident already acknowledged; its assignee is told.
+IncidentActionType = Literal["create", "acknowledge", "resolve", "alert_joined"]
 INCIDENT_ACTIONS: tuple[IncidentActionType, ...] = get_args(IncidentActionType)
 ActionStatus = Literal["pending", "done", "failed"]
 ACTION_STATUSES: tuple[ActionStatus, ...] = get_args(ActionStatus)

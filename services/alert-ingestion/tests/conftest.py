@@ -268,9 +268,10 @@ def integration_key() -> Callable[..., Any]:
 
 
 # Incidents with the number of alerts ingestion attached to each, counted from
-# the alerts table (what incident-management reports as alert_count).
+# the alerts table, repeats included (what incident-management reports as alert_count).
 INCIDENTS = (
-    "SELECT * FROM (SELECT i.*, (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count"
+    "SELECT * FROM (SELECT i.*, (SELECT coalesce(sum(a.trigger_count), 0) FROM alerts a WHERE a.incident_id = i.id)"
+    " AS alert_count"
     " FROM incidents i) incidents"
 )
 

@@ -13,6 +13,7 @@ import { ACTION_LABEL, change as changeIncident, failureNotice } from "./inciden
 import "./incidents.css";
 
 type Detail = IncidentTypes["schemas"]["IncidentDetail"];
+type Summary = IncidentTypes["schemas"]["IncidentRead"];
 type Alert = IngestionTypes["schemas"]["AlertRead"];
 type Link = { href: string; text?: string };
 type Image = { src: string; href?: string; alt?: string };
@@ -64,6 +65,10 @@ export function IncidentDetail({ id }: { id: string }) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [assignee, setAssignee] = useState("");
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [others, setOthers] = useState<Summary[]>([]);
+  const [toMerge, setToMerge] = useState("");
+  const [splitInto, setSplitInto] = useState<Summary | null>(null);
   const [snoozeMinutes, setSnoozeMinutes] = useState(60);
   const [windows, setWindows] = useState<Window[]>([]);
   const [, tick] = useState(0);
@@ -80,6 +85,15 @@ export function IncidentDetail({ id }: { id: string }) {
         .then(setWindows)
         .catch(() => setWindows([]));
       setError(null);
+      if (found.status !== "resolved") {
+        // What may be merged into this one: the other unresolved incidents.
+        const open = await must(
+          incidents.GET("/api/v1/incidents", {
+            params: { query: { status: ["open", "acknowledged", "in_progress"], limit: 100 } },
+          }),
+        );
+        setOthers(open.items.filter((i) => i.id !== id));
+      }
     } catch (failure) {
       setError(failure);
     }
@@ -166,6 +180,55 @@ export function IncidentDetail({ id }: { id: string }) {
     }
   }
 
+  async function merge(event: Event) {
+    event.preventDefault();
+    if (!toMerge) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      await must(
+        incidents.POST("/api/v1/incidents/{incident_id}/merge", {
+          params: { path: { incident_id: id } },
+          body: { incident_ids: [toMerge] },
+        }),
+      );
+      setToMerge("");
+    } catch (failure) {
+      setNotice(failure instanceof ApiError ? failure.message : "The incidents were not merged.");
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
+  async function split() {
+    if (chosen.size === 0) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      const made = await must(
+        incidents.POST("/api/v1/incidents/{incident_id}/split", {
+          params: { path: { incident_id: id } },
+          body: { alert_ids: [...chosen] },
+        }),
+      );
+      setChosen(new Set());
+      setSplitInto(made);
+    } catch (failure) {
+      setNotice(failure instanceof ApiError ? failure.message : "The alerts were not split out.");
+    } finally {
+      setBusy(false);
+      await load();
+    }
+  }
+
+  function choose(alertId: string, on: boolean) {
+    const next = new Set(chosen);
+    if (on) next.add(alertId);
+    else next.delete(alertId);
+    setChosen(next);
+  }
+
   if (incident === null) return error ? <ErrorNote error={error} retry={load} /> : <Loading what="Loading the incident" />;
   const responder = can("responder");
   const mtta = incident.mtta_seconds ?? (incident.status === "open" ? since(incident.created_at, null) : null);
@@ -187,6 +250,16 @@ export function IncidentDetail({ id }: { id: string }) {
         </p>
       )}
       {error !== null && <ErrorNote error={error} retry={load} />}
+      {incident.merged_into && (
+        <p class="notice">
+          Merged into <a href={`/incidents/${incident.merged_into}`}>another incident</a>: its alerts are there now.
+        </p>
+      )}
+      {splitInto && (
+        <p class="notice" role="status">
+          Split out into <a href={`/incidents/${splitInto.id}`}>{splitInto.title}</a>, paged as a new incident.
+        </p>
+      )}
       <div class="grid">
         <section class="card" aria-label="Summary">
           <dl class="facts">
@@ -286,11 +359,39 @@ export function IncidentDetail({ id }: { id: string }) {
                 Reassign
               </button>
             </form>
+            <form class="merge" onSubmit={merge}>
+              <label>
+                Merge into this incident
+                <select value={toMerge} disabled={busy} onChange={(e) => setToMerge(e.currentTarget.value)}>
+                  <option value="">Choose an incident</option>
+                  {others.map((o) => (
+                    <option key={o.id} value={o.id}>
+                      {o.title} ({o.service}, {o.severity}, {label(o.status)})
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <button type="submit" disabled={busy || !toMerge}>
+                Merge
+              </button>
+            </form>
           </section>
         )}
       </div>
 
       <h2>Alerts</h2>
+      {responder && incident.status !== "resolved" && alerts.length > 1 && (
+        <div class="actions">
+          <button
+            type="button"
+            disabled={busy || chosen.size === 0 || chosen.size >= alerts.length}
+            title="The chosen alerts move into a new incident, which pages as a new one"
+            onClick={split}
+          >
+            Split out{chosen.size > 0 ? ` ${chosen.size} alert${chosen.size === 1 ? "" : "s"}` : ""}
+          </button>
+        </div>
+      )}
       {alerts.length === 0 ? (
         <p class="muted">No alerts are attached.</p>
       ) : (
@@ -298,10 +399,24 @@ export function IncidentDetail({ id }: { id: string }) {
           const { details, links, images } = extras(alert);
           return (
             <div class="alert-item" key={alert.id}>
+              {responder && incident.status !== "resolved" && alerts.length > 1 && (
+                <input
+                  type="checkbox"
+                  checked={chosen.has(alert.id)}
+                  aria-label={`Choose alert: ${alert.message}`}
+                  onChange={(e) => choose(alert.id, e.currentTarget.checked)}
+                />
+              )}{" "}
               <strong>{alert.message}</strong>{" "}
               <span class="muted">
                 {alert.status} · {alert.format} from {alert.source} · {when(alert.received_at)}
+                {alert.trigger_count > 1 && ` · ${alert.trigger_count} times, last ${when(alert.last_seen_at)}`}
               </span>
+              {alert.reason && (
+                <p class="reason">
+                  <span class="muted">Why here:</span> {alert.reason}
+                </p>
+              )}
               {Object.keys(alert.labels ?? {}).length > 0 && (
                 <ul class="labels" aria-label="Labels">
                   {Object.entries(alert.labels).map(([k, v]) => (

@@ -63,6 +63,7 @@ class Alert(Base):
         CheckConstraint(in_check("action", ALERT_ACTIONS), name="ck_alerts_action"),
         CheckConstraint(in_check("format", ALERT_FORMATS), name="ck_alerts_format"),
         CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)", name="ck_alerts_resolved_at"),
+        CheckConstraint("trigger_count >= 1", name="ck_alerts_trigger_count"),
         Index("ix_alerts_incident_id", "incident_id", "status"),
         Index("ix_alerts_received_at", "received_at"),
         Index("ix_alerts_service_received_at", "service", "received_at"),
@@ -110,6 +111,13 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     payload: Mapped[dict[str, Any] | None]
+    # Repeats of the dedup key count here instead of making rows of their own (migration 0013).
+    trigger_count: Mapped[int] = mapped_column(server_default="1")
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Why the alert is in its incident, worded by the rule when it decided (or by a merge or split),
+    # and the alert it was matched with.
+    reason: Mapped[str | None] = mapped_column(Text)
+    reason_alert_id: Mapped[uuid.UUID | None]
 
 
 # Incident search looks into its alerts' source and labels (trigrams: ILIKE '%text%' from the
@@ -150,6 +158,8 @@ class IncidentAction(Base):
     attempts: Mapped[int] = mapped_column(server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The alert that joined an acknowledged incident (alert_joined only).
+    alert_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 

@@ -85,11 +85,14 @@ class Incident(Base):
     mttr_seconds: Mapped[float | None]
     # An acknowledged incident snoozed until then; the engine reopens it (and pages) when it passes.
     snoozed_until: Mapped[datetime | None]
+    # A merged incident: the one its alerts moved into (migration 0013).
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
 
     # Counted from alert-ingestion's alerts when read (its view incident_alerts),
-    # not stored: a column here would have a second writer.
+    # not stored: a column here would have a second writer. Every trigger counts,
+    # repeats of one dedup key included (they share one alert row, migration 0013).
     alert_count: Mapped[int] = column_property(
-        select(func.count())
+        select(func.coalesce(func.sum(incident_alerts.c.trigger_count), 0))
         .select_from(incident_alerts)
         .where(incident_alerts.c.incident_id == id)
         .correlate_except(incident_alerts)

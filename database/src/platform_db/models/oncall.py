@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     false,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -324,6 +326,10 @@ class Service(Timestamps, Base):
     __table_args__ = (
         Index("ix_services_team_id", "team_id"),
         CheckConstraint(ACK_TIMEOUT_CHECK, name="ck_services_ack_timeout"),
+        CheckConstraint(
+            "correlation_window_minutes IS NULL OR correlation_window_minutes BETWEEN 0 AND 10080",
+            name="ck_services_correlation_window",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -339,6 +345,13 @@ class Service(Timestamps, Base):
     )
     # An acknowledged incident untouched this long pages again (None: never).
     acknowledgement_timeout_minutes: Mapped[int | None]
+    # How alert-ingestion's rule groups this service's alerts (migration 0013; read through the view
+    # service_grouping): the correlation window (None: the ingestion default; 0: never by window),
+    # the fields that must be equal for alerts to group, and whether an alert may join an incident
+    # already acknowledged.
+    correlation_window_minutes: Mapped[int | None]
+    grouping_fields: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list, server_default=text("'{}'"))
+    join_acknowledged: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Credential(Base):

@@ -4,18 +4,30 @@ webhook_configs. A test whose sender is not installed skips, except under
 CI=true, where it fails (platform_testing.missing)."""
 
 import asyncio
+import json
 import shutil
 import subprocess
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, require_binary, require_module
+from platform_testing import (
+    PLATFORM_HEADERS,
+    ServiceProcess,
+    as_service,
+    free_port,
+    missing,
+    require_binary,
+    require_module,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -103,13 +115,12 @@ receivers:
 """
 
 
-@pytest.fixture
-def alertmanager(ingestion):
+@contextmanager
+def running_alertmanager(config: str) -> Iterator[str]:
+    """A real, single, loopback-only Alertmanager with this configuration; its URL."""
     binary = require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
-    pd_key = new_key(ingestion.url, "am-pagerduty", "pagerduty")
-    webhook_key = new_key(ingestion.url, "am-webhook", "alertmanager")
     folder = Path(tempfile.mkdtemp(prefix="alertmanager-"))
-    (folder / "alertmanager.yml").write_text(alertmanager_config(ingestion.url, pd_key, webhook_key))
+    (folder / "alertmanager.yml").write_text(config)
     port = free_port()
     log = (folder / "out.log").open("wb")
     process = subprocess.Popen(
@@ -145,6 +156,14 @@ def alertmanager(ingestion):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def alertmanager(ingestion):
+    pd_key = new_key(ingestion.url, "am-pagerduty", "pagerduty")
+    webhook_key = new_key(ingestion.url, "am-webhook", "alertmanager")
+    with running_alertmanager(alertmanager_config(ingestion.url, pd_key, webhook_key)) as url:
+        yield url
+
+
 def push(alertmanager_url: str, name: str, via: str, *, resolved: bool) -> None:
     now = datetime.now(UTC)
     alert = {
@@ -178,3 +197,74 @@ async def test_real_alertmanager_through_pagerduty_and_webhook_configs(alertmana
     push(alertmanager, "DiskFullWH", "webhook", resolved=True)
     assert await eventually(lambda: incident("am-pagerduty").status == "resolved")
     assert await eventually(lambda: incident("am-webhook").status == "resolved")
+
+
+WEB_UI = Path(__file__).resolve().parents[4] / "web-ui"
+# senders.ts compiled by the UI's own TypeScript and called as the page calls it.
+SNIPPETS_JS = """
+const [ts, source, key, origin, name] = process.argv.slice(1);
+const typescript = require(ts);
+const text = require("fs").readFileSync(source, "utf8");
+const js = typescript.transpileModule(text, { compilerOptions: { module: typescript.ModuleKind.CommonJS } }).outputText;
+const module_ = { exports: {} };
+new Function("module", "exports", js)(module_, module_.exports);
+process.stdout.write(JSON.stringify(module_.exports.senderSettings(key, origin, name)));
+"""
+
+
+def offered_settings(key: str, origin: str) -> dict[str, str]:
+    """The settings the UI offers with a new key (web-ui/src/senders.ts), as it renders them."""
+    node = require_binary("node", "apt-get install nodejs")
+    typescript = WEB_UI / "node_modules" / "typescript"
+    if not typescript.exists():
+        missing("web-ui's packages (TypeScript)", "npm ci in web-ui/")
+    out = subprocess.run(
+        [
+            node,
+            "-e",
+            SNIPPETS_JS,
+            str(typescript),
+            str(WEB_UI / "src" / "senders.ts"),
+            key,
+            origin,
+            "prod alertmanager",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "type_"), [("alertmanagerPagerduty", "pagerduty"), ("alertmanagerWebhook", "alertmanager")]
+)
+async def test_each_alertmanager_snippet_the_ui_offers_passes_amtool_and_keeps_the_severity(
+    ingestion, db, snippet, type_, tmp_path
+):
+    key = new_key(ingestion.url, f"snippet-{type_}", type_)
+    config = offered_settings(key, ingestion.url)[snippet]
+    # Pasted as offered: Alertmanager's own checker accepts it.
+    amtool = require_binary("amtool", "apt-get install prometheus-alertmanager")
+    (tmp_path / "alertmanager.yml").write_text(config)
+    checked = await asyncio.to_thread(
+        subprocess.run, [amtool, "check-config", str(tmp_path / "alertmanager.yml")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Run with it (the route made quick for the test; the receivers exactly as offered).
+    parsed = yaml.safe_load(config)
+    parsed["route"] |= {"group_by": ["alertname"], "group_wait": "1s", "group_interval": "1s"}
+    with running_alertmanager(yaml.safe_dump(parsed)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+            for name, label in (("DiskFull", "critical"), ("DiskSlow", "warning")):
+                alert = {"labels": {"alertname": name, "severity": label, "instance": "db-1:9100"}}
+                (await http.post("/api/v2/alerts", json=[alert])).raise_for_status()
+
+        def severities():
+            rows = db.incidents("service = :s", s=f"snippet-{type_}")
+            return {row.title: row.severity for row in rows} if len(rows) == 2 else None
+
+        found = await eventually(severities)
+    assert found is not None, "expected two incidents: the critical alert and the warning apart"
+    # A critical alert arrives critical (not PagerDuty's default "error", high), a warning as medium.
+    assert sorted(found.values()) == ["critical", "medium"], found

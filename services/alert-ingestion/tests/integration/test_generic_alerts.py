@@ -4,7 +4,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from platform_common.clock import ManualClock
+from platform_testing import PLATFORM_HEADERS
 
 ALERT = {"service": "checkout", "severity": "high", "message": "Payment API error rate 12% above threshold"}
 
@@ -56,8 +59,9 @@ async def test_repeat_of_same_alert_is_deduplicated_and_counted(client, db, inci
     assert second["incident_id"] == first["incident_id"]
     assert second["fingerprint"] == first["fingerprint"]
     incident_id = uuid.UUID(first["incident_id"])
-    assert db.scalar("SELECT count(*) FROM alerts WHERE incident_id = :id", id=incident_id) == 2
-    assert [r.action for r in db.rows("SELECT action FROM alerts ORDER BY received_at")] == ["created", "deduplicated"]
+    # One alert row that counts its repeats, and the answer names it.
+    assert second["alert_id"] == first["alert_id"]
+    assert [tuple(r) for r in db.rows("SELECT action, trigger_count FROM alerts")] == [("created", 2)]
     # Counted by incident-management, but repeats stay off the timeline, which people read.
     incident = await incident_service.incident_eventually(incident_id)
     assert incident["alert_count"] == 2
@@ -118,6 +122,8 @@ async def test_list_and_read_alerts_with_filters(client):
     await client.post("/api/v1/alerts", json=ALERT | {"service": "search", "message": "Index lag"})
     await client.post("/api/v1/alerts", json=ALERT)
 
+    await client.post("/api/v1/alerts", json=ALERT | {"message": "Checkout latency p99 over 2s"})
+
     page = (await client.get("/api/v1/alerts", params={"service": "checkout", "limit": 1})).json()
     assert page["total"] == 2
     assert len(page["items"]) == 1
@@ -133,6 +139,11 @@ async def test_list_and_read_alerts_with_filters(client):
     assert one.json()["message"] == ALERT["message"]
     assert one.json()["format"] == "generic"
     assert one.json()["action"] == "created"
+    # The repeat counted on it; the correlated alert says why it joined.
+    assert (one.json()["trigger_count"], one.json()["reason"]) == (2, "first alert")
+    joined = [a for a in by_incident["items"] if a["action"] == "correlated"]
+    assert joined[0]["reason"] == f'same service and severity within 5 min of "{ALERT["message"]}"'
+    assert joined[0]["reason_alert_id"] == created["alert_id"]
     assert (await client.get(f"/api/v1/alerts/{uuid.uuid4()}")).status_code == 404
     assert (await client.get("/api/v1/alerts", params={"severity": "urgent"})).status_code == 422
     assert (await client.get("/api/v1/alerts", params={"limit": 0})).status_code == 422
@@ -156,3 +167,24 @@ async def test_concurrent_first_alerts_open_one_incident(client, db):
     assert len({r.json()["incident_id"] for r in responses}) == 1
     incidents = await db.all_incidents_opened()
     assert [(str(i.id), i.alert_count) for i in incidents] == [(responses[0].json()["incident_id"], 20)]
+
+
+async def test_an_alert_joining_an_acknowledged_incident_is_reported_and_the_timeline_says_so(
+    client, db, incident_service, wait_for
+):
+    first = (await client.post("/api/v1/alerts", json=ALERT)).json()
+    await incident_service.incident_eventually(first["incident_id"])
+    assert await wait_for(lambda: db.scalar(OWED) == ["create:done"])
+    async with httpx.AsyncClient(base_url=incident_service.url, headers=PLATFORM_HEADERS) as http:
+        acked = await http.patch(f"/api/v1/incidents/{first['incident_id']}", json={"status": "acknowledged"})
+    assert acked.status_code == 200, acked.text
+
+    joined = (await client.post("/api/v1/alerts", json=ALERT | {"message": "Checkout latency p99 over 2s"})).json()
+    assert (joined["action"], joined["incident_id"]) == ("correlated", first["incident_id"])
+    assert await wait_for(lambda: db.scalar(OWED) == ["create:done", "alert_joined:done"])
+    incident = await incident_service.incident(first["incident_id"])
+    [entry] = [e for e in incident["timeline"] if e["event_type"] == "alert_joined"]
+    assert entry["message"].startswith('New alert "Checkout latency p99 over 2s" joined while acknowledged:')
+    assert "same service and severity within 5 min of" in entry["message"]
+    [alert] = [a for a in incident["alerts"] if a["id"] == joined["alert_id"]]
+    assert alert["reason"].endswith("(joined while the incident was acknowledged)")

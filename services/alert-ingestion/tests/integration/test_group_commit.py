@@ -29,9 +29,10 @@ async def test_concurrent_alerts_are_batched_and_counted_exactly(client, db, inc
     assert {r.json()["incident_id"] for r in responses} == {first["incident_id"]}
     incidents = await db.all_incidents_opened()
     assert [(str(i.id), i.alert_count) for i in incidents] == [(first["incident_id"], 61)]
-    # One opener, one alert per other key correlated, the rest repeats.
-    actions = dict(db.rows("SELECT action, count(*) FROM alerts GROUP BY action"))
-    assert actions == {"created": 1, "correlated": 7, "deduplicated": 53}
+    # One opener, one alert per other key correlated, the rest repeats counted on their key's row.
+    actions = dict(db.rows("SELECT action, sum(trigger_count) FROM alerts GROUP BY action"))
+    assert actions == {"created": 1, "correlated": 60}
+    assert db.scalar("SELECT count(*) FROM alerts") == 8
     # The timeline has the first alert and the seven correlated ones, no repeats.
     incident = await incident_service.incident(first["incident_id"])
     assert [e["event_type"] for e in incident["timeline"]].count("alert_attached") == 8

@@ -1,17 +1,9 @@
-"""Pure rules: correlation window, titles; and domain/ stays pure (backoff: platform_common.retry)."""
+"""Pure rules: titles; and domain/ stays pure (backoff: platform_common.retry)."""
 
 import ast
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alert_ingestion.domain.correlation import correlation_cutoff, incident_title
-
-NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
-
-
-def test_correlation_cutoff():
-    assert correlation_cutoff(NOW, 5) == NOW - timedelta(minutes=5)
-    assert correlation_cutoff(NOW, 0) is None  # off: not "since now", which a batch stored at now would meet
+from alert_ingestion.domain.correlation import incident_title
 
 
 def test_incident_title_is_the_message_cut_to_fit():

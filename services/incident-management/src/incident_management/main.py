@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from incident_management.api.routes import deliveries, incidents, stats
+from incident_management.api.routes import deliveries, grouping, incidents, stats
 from incident_management.api.routes import links as link_routes
 from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         title="Incident management",
         description="Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation.",
         # stats and links first: their fixed segments must win over /{incident_id}.
-        routers=[stats.router, link_routes.router, incidents.router, deliveries.router],
+        routers=[stats.router, link_routes.router, incidents.router, grouping.router, deliveries.router],
         lifespan=lifespan,
         dependencies={
             "oncall-service": settings.oncall_service_url,

@@ -6,6 +6,7 @@ import { when } from "../../format";
 import { Field, SetupForm, useLoad, usePaged, useSave } from "./forms";
 import { SetupSection } from "./Section";
 import { everything } from "../../api/pages";
+import { senderSettings } from "../../senders";
 
 type Created = IngestionTypes["schemas"]["IntegrationCreated"];
 type Format = IngestionTypes["schemas"]["IntegrationCreate"]["type"];
@@ -132,43 +133,6 @@ function IntegrationForm({ services, onCreated }: { services: string[]; onCreate
   );
 }
 
-/** Settings for each sender, with the key filled in. */
-export function senderSettings(key: string, origin: string, name: string) {
-  const receiver = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "incident-platform";
-  return {
-    alertmanagerPagerduty: [
-      "receivers:",
-      `  - name: ${receiver}`,
-      "    pagerduty_configs:",
-      `      - routing_key: ${key}`,
-      `        url: ${origin}/v2/enqueue`,
-    ].join("\n"),
-    alertmanagerWebhook: [
-      "receivers:",
-      `  - name: ${receiver}-webhook`,
-      "    webhook_configs:",
-      `      - url: ${origin}/api/v1/webhooks/alertmanager`,
-      "        http_config:",
-      "          authorization:",
-      `            credentials: ${key}`,
-    ].join("\n"),
-    grafanaUrl: `${origin}/api/v1/webhooks/grafana`,
-    grafanaHeader: `Authorization: Bearer ${key}`,
-    pagerduty: [
-      `curl -X POST ${origin}/v2/enqueue \\`,
-      "  -H 'Content-Type: application/json' \\",
-      `  -d '{"routing_key": "${key}", "event_action": "trigger",`,
-      `       "payload": {"summary": "Test alert", "source": "my-host", "severity": "critical"}}'`,
-    ].join("\n"),
-    generic: [
-      `curl -X POST ${origin}/api/v1/alerts \\`,
-      `  -H 'Authorization: Bearer ${key}' \\`,
-      "  -H 'Content-Type: application/json' \\",
-      `  -d '{"severity": "critical", "message": "Test alert"}'`,
-    ].join("\n"),
-  };
-}
-
 function Snippet({ title, text }: { title: string; text: string }) {
   const [copied, setCopied] = useState<string | null>(null);
   return (
@@ -222,7 +186,7 @@ function NewKey({ created, onDismiss }: { created: Created; onDismiss: () => voi
       </p>
       <Snippet
         title="Grafana (webhook contact point)"
-        text={`URL: ${settings.grafanaUrl}\nHTTP method: POST\n${settings.grafanaHeader}`}
+        text={`URL: ${settings.grafanaUrl}\nHTTP method: POST\n${settings.grafanaHeader}\n# ${settings.grafanaSeverity}`}
       />
       <Snippet title="PagerDuty Events API v2" text={settings.pagerduty} />
       <Snippet title="This platform's alert API" text={settings.generic} />

@@ -41,6 +41,19 @@ export function Services() {
         { head: "Name", cell: (service) => service.name },
         { head: "Escalation policy", cell: (service) => nameIn(policyList, service.escalation_policy_id) },
         { head: "Team", cell: (service) => nameIn(teamList, service.team_id) },
+        {
+          head: "Grouping",
+          cell: (service) =>
+            [
+              service.correlation_window_minutes === null
+                ? "default window"
+                : service.correlation_window_minutes === 0
+                  ? "no window"
+                  : `${service.correlation_window_minutes} min`,
+              ...(service.grouping_fields.length ? [`same ${service.grouping_fields.join(", ")}`] : []),
+              ...(service.join_acknowledged ? [] : ["not into acknowledged"]),
+            ].join(" · "),
+        },
         { head: "Maintenance", cell: (service) => quietUntil(service.name) },
       ]}
       remove={(service) => ({
@@ -73,12 +86,27 @@ function ServiceForm({
   const [description, setDescription] = useState(service?.description ?? "");
   const [policy, setPolicy] = useState(service?.escalation_policy_id ?? "");
   const [team, setTeam] = useState(service?.team_id ?? "");
+  const [window_, setWindow] = useState(service?.correlation_window_minutes?.toString() ?? "");
+  const [fields, setFields] = useState((service?.grouping_fields ?? []).join(", "));
+  const [joinAcknowledged, setJoinAcknowledged] = useState(service?.join_acknowledged ?? true);
   const save = useSave();
   const errors = save.fields;
 
   async function submit(event: Event) {
     event.preventDefault();
-    const body = { name, description, escalation_policy_id: policy || null, team_id: team || null };
+    const body = {
+      name,
+      description,
+      escalation_policy_id: policy || null,
+      team_id: team || null,
+      // Empty: the platform's default window.
+      correlation_window_minutes: window_.trim() === "" ? null : Number(window_),
+      grouping_fields: fields
+        .split(",")
+        .map((f) => f.trim())
+        .filter((f) => f !== ""),
+      join_acknowledged: joinAcknowledged,
+    };
     const ok = await save.run(() =>
       service
         ? must(
@@ -129,6 +157,40 @@ function ServiceForm({
         </Field>
         <Field label="Description" name="description" errors={errors} hint="Optional">
           <input value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </Field>
+        <Field
+          label="Correlation window (minutes)"
+          name="correlation_window_minutes"
+          errors={errors}
+          hint="How long a new incident takes further alerts of its severity; 0: never group by time; empty: the platform's default."
+        >
+          <input
+            type="number"
+            min={0}
+            max={10080}
+            value={window_}
+            onInput={(e) => setWindow(e.currentTarget.value)}
+          />
+        </Field>
+        <Field
+          label="Grouping fields"
+          name="grouping_fields"
+          errors={errors}
+          hint="Comma-separated, e.g. labels.alertname, labels.instance: alerts group only when these are equal too."
+        >
+          <input value={fields} onInput={(e) => setFields(e.currentTarget.value)} />
+        </Field>
+        <Field
+          label="Alerts may join an acknowledged incident"
+          name="join_acknowledged"
+          errors={errors}
+          hint="The assignee is told when one does; off: such an alert opens an incident of its own."
+        >
+          <input
+            type="checkbox"
+            checked={joinAcknowledged}
+            onChange={(e) => setJoinAcknowledged(e.currentTarget.checked)}
+          />
         </Field>
       </div>
     </SetupForm>

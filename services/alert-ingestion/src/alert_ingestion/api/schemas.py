@@ -64,6 +64,14 @@ class AlertRead(BaseModel):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     payload: dict[str, Any] | None
+    trigger_count: int = Field(description="Triggers of this alert's dedup key: repeats count here, not as rows")
+    last_seen_at: datetime = Field(description="When its last trigger arrived")
+    reason: str | None = Field(
+        description='Why the alert is in its incident ("first alert", "same service and severity within 5 min'
+        ' of ...", "merged from ...", "split out of ..."), worded when it was decided; none for alerts stored'
+        " before reasons were kept"
+    )
+    reason_alert_id: uuid.UUID | None = Field(description="The alert it was grouped with, if any")
 
 
 class AlertPage(BaseModel):

@@ -1,4 +1,4 @@
-"""Calls to incident-management: create an incident, move its status."""
+"""Calls to incident-management: create an incident, move its status, report an alert that joined it."""
 
 import logging
 import uuid
@@ -73,6 +73,22 @@ class IncidentGateway:
             return "done", None
         if response.status_code in (404, 409):
             return "done", f"{response.status_code}: {response.text[:300]}"
+        return "retry", f"{response.status_code}: {response.text[:300]}"
+
+    async def alert_joined(self, *, incident_id: uuid.UUID, alert_id: uuid.UUID) -> tuple[PatchResult, str | None]:
+        """Tell incident-management an alert joined the incident after it was acknowledged
+        (its timeline says so, its assignee gets a notice). A repeat is recorded once; a 404
+        (no such incident any more) is final."""
+        try:
+            response = await self.update_client.post(
+                f"/api/v1/incidents/{incident_id}/alert-joined", json={"alert_id": str(alert_id)}
+            )
+        except (httpx.HTTPError, RetryableStatus) as exc:
+            return "retry", f"{type(exc).__name__}: {exc}"[:500]
+        if response.status_code == 200:
+            return "done", None
+        if response.status_code == 404:
+            return "done", f"404: {response.text[:300]}"
         return "retry", f"{response.status_code}: {response.text[:300]}"
 
     async def aclose(self) -> None:

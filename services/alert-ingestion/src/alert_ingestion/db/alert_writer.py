@@ -1,5 +1,5 @@
 """Writing trigger alerts through ingest_alerts(), the database function that is
-the dedup and correlation rule (database/sql/0006_one_owner/ingest_alerts.sql), over a plain
+the dedup and correlation rule (database/sql/0013_grouping/ingest_alerts.sql), over a plain
 asyncpg pool (prepared statements, no ORM on the hot path).
 
 Group commit: alerts that arrive while a batch is being written wait for the
@@ -24,7 +24,7 @@ from alert_ingestion import metrics
 log = logging.getLogger(__name__)
 
 _CALL = (
-    "SELECT ord, outcome, incident, owed FROM ingest_alerts("
+    "SELECT ord, outcome, incident, owed, alert FROM ingest_alerts("
     "$1::uuid[],$2::uuid[],$3::text[],$4::text[],$5::text[],$6::text[],$7::text[],$8::text[],$9::json[],"
     "$10::text[],$11::text[],$12::timestamptz[],$13::json[],$14,$15)"
 )
@@ -56,18 +56,21 @@ class Row(NamedTuple):
 
 
 class Written(NamedTuple):
-    """What the rule decided: the outcome, the incident, and the owed 'create' (new incidents only)."""
+    """What the rule decided: the outcome, the incident, the action owed to incident-management
+    (a 'create' for a new incident, an 'alert_joined' for one already acknowledged), and the
+    alert row: the new one, or for a repeat the one it counted on."""
 
     outcome: str
     incident_id: uuid.UUID
     owed_id: uuid.UUID | None
+    alert_id: uuid.UUID
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(bytes=value.bytes)
 
 
-Pending = tuple[Row, datetime, datetime, "asyncio.Future[Written]"]
+Pending = tuple[Row, datetime, float, "asyncio.Future[Written]"]
 
 # Batches written at once per process: while one commits, the next fills. 1, 2
 # and 4 measured within noise (bench/ingest.py); two hold two connections.
@@ -94,10 +97,11 @@ class AlertWriter:
         pool = await asyncpg.create_pool(dsn, min_size=0, max_size=MAX_INFLIGHT + 1)
         return cls(pool, max_batch=max_batch)
 
-    async def write(self, row: Row, *, now: datetime, since: datetime | None) -> Written:
-        """Store one trigger alert, deduplicated or correlated or opening an incident; committed on return."""
+    async def write(self, row: Row, *, now: datetime, default_window_minutes: float) -> Written:
+        """Store one trigger alert, deduplicated or correlated or opening an incident; committed on return.
+        `default_window_minutes` is the correlation window of services that set none (0: off)."""
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, now, since, future))
+        self._pending.append((row, now, default_window_minutes, future))
         if self._inflight < MAX_INFLIGHT:
             self._inflight += 1
             task = asyncio.create_task(self._drain())
@@ -118,10 +122,13 @@ class AlertWriter:
         metrics.INGEST_BATCH_SIZE.observe(len(batch))
         try:
             columns = list(zip(*(row for row, _, _, _ in batch), strict=True))
-            # One `now` and window for the batch: they were received within a round trip of each other.
-            _, now, since, _ = batch[-1]
-            records = await self.pool.fetch(_CALL, *columns, now, since)
-            results = {r["ord"]: Written(r["outcome"], _uuid(r["incident"]), _uuid(r["owed"])) for r in records}
+            # One `now` and default window for the batch: they were received within a round trip of each other.
+            _, now, window, _ = batch[-1]
+            records = await self.pool.fetch(_CALL, *columns, now, window)
+            results = {
+                r["ord"]: Written(r["outcome"], _uuid(r["incident"]), _uuid(r["owed"]), _uuid(r["alert"]))
+                for r in records
+            }
         except Exception as exc:  # every waiting request gets the error (503 for the database)
             for *_, future in batch:
                 if not future.done():

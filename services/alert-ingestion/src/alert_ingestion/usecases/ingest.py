@@ -1,7 +1,7 @@
 """The hot path: store an alert and let the database's rule deduplicate or
 correlate it, or reserve a new incident.
 
-The rule itself is one SQL function, ingest_alerts() (database/sql/0006_one_owner/ingest_alerts.sql);
+The rule itself is one SQL function, ingest_alerts() (database/sql/0013_grouping/ingest_alerts.sql);
 acknowledge/resolve events go through close_alerts() beside it. Neither holds
 anything across a call to another service: a new incident, an acknowledge or
 a resolve is owed to incident-management in the same transaction and sent
@@ -22,7 +22,6 @@ from alert_ingestion import metrics
 from alert_ingestion.db import maintenance
 from alert_ingestion.db.alert_writer import AlertWriter, Row, to_json
 from alert_ingestion.domain.alert import IncomingAlert
-from alert_ingestion.domain.correlation import correlation_cutoff
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
 from alert_ingestion.usecases.suppression import ActiveWindows
 from platform_common.errors import DependencyUnavailable
@@ -115,14 +114,14 @@ class Ingestor:
             await maintenance.store_suppressed(self.writer.pool, row=row, now=now)
             metrics.ALERTS_SUPPRESSED.inc()
             return Ingested(result="suppressed", fingerprint=fp, alert_id=alert_id)
-        since = correlation_cutoff(now, self.settings.correlation_window_minutes)
-        written = await self.writer.write(row, now=now, since=since)
+        # The service's own window, when oncall-service has one, is the rule's to read.
+        written = await self.writer.write(row, now=now, default_window_minutes=self.settings.correlation_window_minutes)
         if written.owed_id is not None:
             self.on_actions([written.owed_id])
         return Ingested(
             result=written.outcome,  # type: ignore[arg-type]  # the function answers one of the three
             fingerprint=fp,
-            alert_id=alert_id,
+            alert_id=written.alert_id,
             incident_id=written.incident_id,
         )
 

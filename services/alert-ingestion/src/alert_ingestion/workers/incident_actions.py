@@ -1,4 +1,5 @@
-"""Sending what ingestion owes incident-management: new incidents, acknowledges, resolves.
+"""Sending what ingestion owes incident-management: new incidents, acknowledges, resolves,
+and alerts that joined an incident already acknowledged.
 
 Each owed action is a row written in the transaction that decided it
 (ingest_alerts() / close_alerts()). It is claimed with a short lease (so
@@ -128,6 +129,8 @@ class IncidentActionSender:
         incident's next action if one is due (one commit per action, not two)."""
         if action.action == "create":
             result, error = await self._create(action.incident_id)
+        elif action.action == "alert_joined" and action.alert_id is not None:
+            result, error = await self.incidents.alert_joined(incident_id=action.incident_id, alert_id=action.alert_id)
         elif action.action == "resolve" and await self._superseded(action.incident_id):
             result, error = "done", "superseded: a new alert joined the incident"
         else:

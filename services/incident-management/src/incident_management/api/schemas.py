@@ -100,6 +100,9 @@ class IncidentRead(BaseModel):
     mttr_seconds: float | None
     # Acknowledged and snoozed until then: it reopens and pages again when this passes.
     snoozed_until: datetime | None
+    merged_into: uuid.UUID | None = Field(
+        default=None, description="A merged incident: the incident its alerts moved into (it is resolved)"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -233,6 +236,41 @@ class DeliveryResult(BaseModel):
 class DeliveryRecorded(BaseModel):
     # False for a repeat of a result already recorded (reports are retried until taken).
     recorded: bool
+
+
+class IncidentMerge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    incident_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=50,
+        description="The incidents to fold into this one: their alerts move here, they are resolved with a link"
+        " to this one",
+    )
+
+
+class IncidentSplit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alert_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=500,
+        description="Alerts of this incident to move into a new incident, which pages as a new one; at least one"
+        " alert must stay",
+    )
+
+
+class AlertJoined(BaseModel):
+    """alert-ingestion's report that an alert joined an incident already acknowledged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert_id: uuid.UUID
+
+
+class AlertJoinedRecorded(BaseModel):
+    recorded: bool = Field(description="False for a repeat of a report already recorded")
+    notified: bool = Field(description="Whether a notice to the assignee was queued")
 
 
 class IncidentDetail(IncidentRead):

@@ -70,3 +70,59 @@ def note_added(note_id: uuid.UUID, body: str, author: Actor) -> Entry:
     """A note, previewed: the timeline is a summary, the note itself is kept whole."""
     preview = body if len(body) <= NOTE_PREVIEW else body[: NOTE_PREVIEW - 3] + "..."
     return Entry(author, "note_added", f"Note by {author.name}: {preview}", {"note_id": str(note_id)})
+
+
+def _alerts(count: int) -> str:
+    return f"{count} alert{'s' if count != 1 else ''}"
+
+
+def _quoted(title: str, limit: int = 120) -> str:
+    return '"' + (title if len(title) <= limit else title[: limit - 1] + "…") + '"'
+
+
+def merge_reason(merged_title: str, actor: Actor) -> str:
+    """Why an alert moved by a merge is in the survivor (stored on the alert)."""
+    return f"merged from {_quoted(merged_title)} by {actor.name}"
+
+
+def split_reason(source_title: str, actor: Actor) -> str:
+    """Why an alert split out is in its new incident (stored on the alert)."""
+    return f"split out of {_quoted(source_title)} by {actor.name}"
+
+
+def merged_into(survivor_id: uuid.UUID, survivor_title: str, moved: int, actor: Actor) -> Entry:
+    """On a merged incident: where its alerts went."""
+    message = f"Merged into {_quoted(survivor_title)} by {actor.name} ({_alerts(moved)} moved)"
+    return Entry(actor, "merged_into", message, {"incident_id": str(survivor_id), "alerts_moved": moved})
+
+
+def merged_from(merged_id: uuid.UUID, merged_title: str, moved: int, actor: Actor) -> Entry:
+    """On the survivor: what was folded into it."""
+    message = (
+        f"Merged {_quoted(merged_title)} into this incident by {actor.name} ({moved} alert{'s' if moved != 1 else ''})"
+    )
+    return Entry(actor, "merged", message, {"incident_id": str(merged_id), "alerts_moved": moved})
+
+
+def split_into(new_id: uuid.UUID, new_title: str, moved: int, actor: Actor) -> Entry:
+    """On the incident split: where the alerts went."""
+    message = f"{_alerts(moved)} split out into {_quoted(new_title)} by {actor.name}"
+    return Entry(actor, "split", message, {"incident_id": str(new_id), "alerts_moved": moved})
+
+
+def split_from(source_id: uuid.UUID, source_title: str, moved: int, actor: Actor) -> Entry:
+    """On the new incident: where its alerts came from."""
+    message = f"Split out of {_quoted(source_title)} by {actor.name} ({_alerts(moved)})"
+    return Entry(actor, "split_from", message, {"incident_id": str(source_id), "alerts_moved": moved})
+
+
+def alert_joined(alert_id: uuid.UUID, message: str, reason: str, status: str, assignee: str | None) -> Entry:
+    """A new alert joined the incident after it was acknowledged: said in the timeline, with who was told."""
+    told = f"; {assignee} notified" if assignee else "; nobody is assigned to notify"
+    text = f"New alert {_quoted(message)} joined while {status.replace('_', ' ')}: {reason}{told}"
+    return Entry(
+        Actor("alert-ingestion"),
+        "alert_joined",
+        text,
+        {"alert_id": str(alert_id), "reason": reason, "notified": assignee},
+    )

@@ -15,16 +15,20 @@ from platform_common.auth import masked_address
 from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
 
+# Step key prefix of the notice that an alert joined an acknowledged incident (one per alert).
+ALERT_JOINED_STEP = "alert-joined-"
+
 
 def still_wanted(page: Page, incident: Incident) -> bool:
     """A page is pointless once the incident is resolved, and an escalation page
     (or a later step of someone's notification rules) once someone acknowledged; a
-    page about a manual assignment still goes out, and so does a notice."""
+    page about a manual assignment, or the notice that an alert joined the
+    acknowledged incident, still goes out, and so does a notice of a change."""
     if is_notice(page.step_key):
         return True
     if incident.status == Status.RESOLVED:
         return False
-    return incident.status == Status.OPEN or page.step_key.startswith("assigned-")
+    return incident.status == Status.OPEN or page.step_key.startswith(("assigned-", ALERT_JOINED_STEP))
 
 
 def incident_payload(incident: Incident, ui_base_url: str) -> dict[str, Any]:

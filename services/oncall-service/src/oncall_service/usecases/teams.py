@@ -55,11 +55,19 @@ async def remove_member(session: AsyncSession, *, team_id: uuid.UUID, user_id: u
 
 async def create_service(session: AsyncSession, *, service_in: ServiceCreate) -> Service:
     """Create a service; 409 when the name is taken."""
-    return await create(session, Service, service_in)
+    # One field named twice would compare twice: kept once, in the order given.
+    fields = list(dict.fromkeys(service_in.grouping_fields))
+    return await create(session, Service, service_in.model_copy(update={"grouping_fields": fields}))
 
 
 async def update_service(session: AsyncSession, *, service_id: uuid.UUID, service_in: ServiceUpdate) -> Service:
-    """Change a service; team_id or escalation_policy_id set to null detaches it."""
+    """Change a service; team_id or escalation_policy_id set to null detaches it,
+    correlation_window_minutes set to null goes back to ingestion's default."""
     service = await get_or_404(session, model=Service, id=service_id)
-    await apply_changes(session, service, service_in)
+    await apply_changes(session, service, service_in, exclude=("correlation_window_minutes", "grouping_fields"))
+    if "correlation_window_minutes" in service_in.model_fields_set:
+        service.correlation_window_minutes = service_in.correlation_window_minutes
+    if service_in.grouping_fields is not None:
+        # One field named twice would compare twice: kept once, in the order given.
+        service.grouping_fields = list(dict.fromkeys(service_in.grouping_fields))
     return service
