@@ -44,7 +44,9 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
             )
         ),
         "oncall-service": create_oncall_app(
-            OncallSettings(**common, database_url=as_service(database_url, "oncall_service"))
+            OncallSettings(
+                **common, database_url=as_service(database_url, "oncall_service"), oncall_notice_enabled=False
+            )
         ),
         "notification-service": create_notification_app(
             NotificationSettings(

@@ -28,6 +28,8 @@ OWNERS = {
         "escalation_levels",
         "escalation_targets",
         "auth_credentials",
+        "notification_rules",
+        "shift_notices",
     },
     "incident_management": {"incidents", "incident_notes", "incident_timeline", "incident_pages", "incident_link_uses"},
     "notification_service": {"notification_requests", "notifications", "notification_attempts"},

@@ -17,10 +17,31 @@ export function age(iso: string, now: number = Date.now()): string {
   return duration((now - Date.parse(iso)) / 1000);
 }
 
-/** A local date and time, as the browser's locale writes it. */
+/** The signed-in user's time zone (their profile's `timezone`): every time shown is in it. */
+let displayZone: string | undefined;
+
+/** Show times in this IANA zone from now on (the session sets it from the profile). */
+export function setDisplayZone(zone: string | undefined): void {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    displayZone = zone;
+  } catch {
+    displayZone = undefined; // a zone the browser does not know: its own, still labelled
+  }
+}
+
+/** Intl options that put a time in the user's zone. */
+export function zoned(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormatOptions {
+  return { ...options, timeZone: displayZone };
+}
+
+/** A date and time in the user's time zone, with the zone's label ("7 Dec 2026, 09:00 CET"). */
 export function when(iso: string | null | undefined): string {
   if (!iso) return "–";
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return new Date(iso).toLocaleString(
+    undefined,
+    zoned({ day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
+  );
 }
 
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;

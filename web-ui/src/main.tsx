@@ -11,6 +11,7 @@ import { Maintenance } from "./pages/Maintenance";
 import { Metrics } from "./pages/Metrics";
 import { NotFound } from "./pages/NotFound";
 import { OnCall } from "./pages/OnCall";
+import { Profile } from "./pages/Profile";
 import { Setup } from "./pages/setup/Setup";
 import { Tokens } from "./pages/Tokens";
 import { SessionProvider, useSession } from "./session";
@@ -36,6 +37,7 @@ function SignedIn() {
         <Route path="/maintenance" component={Maintenance} />
         <Route path="/oncall" component={OnCall} />
         <Route path="/metrics" component={Metrics} />
+        <Route path="/profile" component={Profile} />
         <Route path="/tokens" component={Tokens} />
         <Route path="/setup/:section" component={Setup} />
         <Route default component={NotFound} />

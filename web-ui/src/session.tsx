@@ -3,6 +3,7 @@
 import { createContext, type ComponentChildren } from "preact";
 import { useCallback, useContext, useEffect, useState } from "preact/hooks";
 import { must, oncall, SESSION_ENDED, type OncallTypes } from "./api/client";
+import { setDisplayZone } from "./format";
 
 export type Me = OncallTypes["schemas"]["Me"];
 export type Role = Me["role"];
@@ -16,13 +17,20 @@ type Session = {
   logOut: () => Promise<void>;
   /** Whether the signed-in user has this role or a higher one. */
   can: (role: Role) => boolean;
+  /** Read the signed-in user again (after they changed their profile). */
+  refresh: () => Promise<void>;
 };
 
 const SessionContext = createContext<Session | null>(null);
 
 export function SessionProvider({ children }: { children: ComponentChildren }) {
-  const [me, setMe] = useState<Me | null>(null);
+  const [me, setMeState] = useState<Me | null>(null);
   const [loading, setLoading] = useState(true);
+  // Every time the UI shows is in the user's own time zone.
+  const setMe = useCallback((next: Me | null) => {
+    setDisplayZone(next?.timezone);
+    setMeState(next);
+  }, []);
 
   useEffect(() => {
     oncall
@@ -47,7 +55,13 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const can = useCallback((role: Role) => me !== null && RANK[me.role] >= RANK[role], [me]);
 
-  return <SessionContext.Provider value={{ me, loading, logIn, logOut, can }}>{children}</SessionContext.Provider>;
+  const refresh = useCallback(async () => {
+    setMe(await must(oncall.GET("/api/v1/auth/me")));
+  }, []);
+
+  return (
+    <SessionContext.Provider value={{ me, loading, logIn, logOut, can, refresh }}>{children}</SessionContext.Provider>
+  );
 }
 
 export function useSession(): Session {

@@ -37,6 +37,14 @@ SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 ContactType = Literal["email", "slack", "webhook", "sms", "phone"]
 CONTACT_TYPES: tuple[ContactType, ...] = get_args(ContactType)
 TeamRole = Literal["member", "manager"]
+# Notification rules (migration 0012): which list of steps pages a user.
+Urgency = Literal["high", "low"]
+URGENCIES: tuple[Urgency, ...] = get_args(Urgency)
+# "You are on call" notices oncall-service sends (migration 0012).
+ShiftNoticeKind = Literal["shift_start", "shift_end", "shift_summary"]
+SHIFT_NOTICE_KINDS: tuple[ShiftNoticeKind, ...] = get_args(ShiftNoticeKind)
+ShiftNoticeStatus = Literal["pending", "sent", "failed"]
+SHIFT_NOTICE_STATUSES: tuple[ShiftNoticeStatus, ...] = get_args(ShiftNoticeStatus)
 TEAM_ROLES: tuple[TeamRole, ...] = get_args(TeamRole)
 
 
@@ -83,7 +91,18 @@ PageStatus = Literal["pending", "sent", "failed", "cancelled"]
 PAGE_STATUSES: tuple[PageStatus, ...] = get_args(PageStatus)
 
 # Notifications (migration 0003).
-NotificationEvent = Literal["triggered", "escalated", "acknowledged", "resolved"]
+# (migration 0012 added the notices: `reassigned` concerns an incident, the rest none.)
+NotificationEvent = Literal[
+    "triggered",
+    "escalated",
+    "acknowledged",
+    "resolved",
+    "reassigned",
+    "test",
+    "shift_start",
+    "shift_end",
+    "shift_summary",
+]
 NOTIFICATION_EVENTS: tuple[NotificationEvent, ...] = get_args(NotificationEvent)
 Channel = Literal["webhook", "slack", "email", "log"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)

@@ -98,7 +98,16 @@ def person(name: str) -> dict[str, Any]:
         "contact_methods": [{"id": str(uuid.uuid4()), "type": "email", "address": f"{name}@example.com"}],
         "muted_channels": [],
         "muted_severities": ["info"],
+        "notification_rules": [],
     }
+
+
+def user_record(name: str) -> dict[str, Any]:
+    """A user as `GET /api/v1/users/{id}` answers them: no notification rules (those
+    are at `/notification-rules`, and in the on-call answer)."""
+    stamps = {"created_at": START.isoformat(), "updated_at": START.isoformat()}
+    profile = {key: value for key, value in person(name).items() if key != "notification_rules"}
+    return {**profile, "timezone": "UTC", "role": "responder", "disabled": False, **stamps}
 
 
 class FakeOncall:
@@ -130,8 +139,7 @@ class FakeOncall:
             self.calls.append({"user": name or user_id})
             if name is None:
                 return JSONResponse({"detail": f"user {user_id} not found"}, status_code=404)
-            stamps = {"created_at": START.isoformat(), "updated_at": START.isoformat()}
-            return JSONResponse({**person(name), "timezone": "UTC", "role": "responder", "disabled": False, **stamps})
+            return JSONResponse(user_record(name))
 
         self.contract = ContractCheck(app, Contract.of("oncall-service"))
         self.server = FakeServer(self.contract)
@@ -165,7 +173,7 @@ class FakeOncall:
         first = primary or (levels[0][1][0] if levels and levels[0][1] else None)
         self.answers[service] = {
             "at": START.isoformat(),
-            "service": {"id": str(uuid.uuid4()), "name": service},
+            "service": {"id": str(uuid.uuid4()), "name": service, "high_urgency_severities": ["critical", "high"]},
             "team": {"id": str(uuid.uuid4()), "name": f"{service}-team"},
             "escalation_policy": {"id": str(uuid.uuid4()), "name": f"{service} policy", "repeat_count": repeat_count}
             if levels

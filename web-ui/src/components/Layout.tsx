@@ -1,5 +1,5 @@
 // The frame of every signed-in page: the navigation, the user menu (name, role,
-// API tokens, log out) and the page itself.
+// profile, API tokens, log out) and the page itself.
 import type { ComponentChildren } from "preact";
 import { useLocation } from "preact-iso";
 import { useSession } from "../session";
@@ -42,6 +42,9 @@ export function Layout({ children }: { children: ComponentChildren }) {
             </summary>
             <div class="menu" role="menu">
               <span class="menu-email">{me.email}</span>
+              <a role="menuitem" href="/profile">
+                Profile
+              </a>
               <a role="menuitem" href="/tokens">
                 API tokens
               </a>

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, must, oncall, type OncallTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
 import { gapText } from "../coverage";
-import { when } from "../format";
+import { when, zoned } from "../format";
 import { useLatest } from "../latest";
 import { useSession } from "../session";
 import { useUsers } from "../users";
@@ -116,7 +116,7 @@ function Timeline({ shifts, from, cover }: { shifts: Shifts; from: number; cover
     <div class="schedule-timeline" role="group" aria-label={`Shifts for the next ${DAYS} days`}>
       <div class="days">
         {Array.from({ length: DAYS }, (_, i) => (
-          <span key={i}>{new Date(from + i * DAY_MS).toLocaleDateString(undefined, { weekday: "short", day: "numeric" })}</span>
+          <span key={i}>{new Date(from + i * DAY_MS).toLocaleDateString(undefined, zoned({ weekday: "short", day: "numeric" }))}</span>
         ))}
       </div>
       {people.map((person) => (

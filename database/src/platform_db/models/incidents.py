@@ -166,6 +166,9 @@ class Page(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    # When it is meant to go out: a later step of notification rules is queued at
+    # once and due after its delay (migration 0012); the outbox gauges count from here.
+    due_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     # The recipient's name, contact methods and mutes, from oncall-service's
     # on-call answer; sent with the page. NULL: not known yet (looked up before sending).
     contact: Mapped[dict[str, Any] | None]

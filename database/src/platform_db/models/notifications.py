@@ -27,7 +27,8 @@ class NotificationRequest(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     event: Mapped[str] = mapped_column(String(20))
-    incident_id: Mapped[uuid.UUID]
+    # NULL for a notice that concerns no incident (a test page, a shift notice; migration 0012).
+    incident_id: Mapped[uuid.UUID | None]
     user_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 
@@ -61,7 +62,7 @@ class Notification(Base):
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notification_requests.id", ondelete="CASCADE"))
     # Copied from the request so history reads without a join.
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
-    incident_id: Mapped[uuid.UUID]
+    incident_id: Mapped[uuid.UUID | None]
     event: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(2048))
     # NULL only on the one `suppressed` row that records "nothing deliverable".

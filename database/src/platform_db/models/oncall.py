@@ -1,5 +1,5 @@
 """On-call tables, owned by oncall-service (schema history: migrations/versions/0001_oncall.py,
-0005_override_exclusion.py, 0008_auth.py)."""
+0005_override_exclusion.py, 0008_auth.py, 0012_profile.py)."""
 
 import uuid
 from datetime import UTC, date, datetime
@@ -23,7 +23,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from platform_db.enums import CONTACT_TYPES, CREDENTIAL_KINDS, ROLES, ROTATION_TYPES, TEAM_ROLES, in_check
+from platform_db.enums import (
+    CONTACT_TYPES,
+    CREDENTIAL_KINDS,
+    ROLES,
+    ROTATION_TYPES,
+    SHIFT_NOTICE_KINDS,
+    SHIFT_NOTICE_STATUSES,
+    TEAM_ROLES,
+    URGENCIES,
+    in_check,
+)
 from platform_db.models.base import Base, json_default
 
 
@@ -63,6 +73,11 @@ class User(Timestamps, Base):
     contact_methods: Mapped[list["ContactMethod"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactMethod.created_at", lazy="selectin"
     )
+    notification_rules: Mapped[list["NotificationRule"]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(NotificationRule.urgency, NotificationRule.position)",
+        lazy="selectin",
+    )
 
 
 class ContactMethod(Base):
@@ -80,6 +95,54 @@ class ContactMethod(Base):
     created_at: Mapped[datetime] = mapped_column(default=_utcnow, server_default=func.current_timestamp())
 
     user: Mapped[User] = relationship(back_populates="contact_methods")
+
+
+class NotificationRule(Base):
+    """One step of how a user is paged for one urgency: after `delay_minutes`, by
+    one of their contact methods (removed with it)."""
+
+    __tablename__ = "notification_rules"
+    __table_args__ = (
+        CheckConstraint(in_check("urgency", URGENCIES), name="ck_notification_rules_urgency"),
+        CheckConstraint("position >= 0", name="ck_notification_rules_position"),
+        CheckConstraint("delay_minutes BETWEEN 0 AND 1440", name="ck_notification_rules_delay"),
+        UniqueConstraint("user_id", "urgency", "position", name="uq_notification_rules_step"),
+        Index("ix_notification_rules_contact_method_id", "contact_method_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    urgency: Mapped[str] = mapped_column(String(4))
+    position: Mapped[int]
+    delay_minutes: Mapped[int]
+    contact_method_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact_methods.id", ondelete="CASCADE"))
+
+    contact_method: Mapped[ContactMethod] = relationship(lazy="selectin")
+
+
+class ShiftNotice(Base):
+    """A "you are on call" notice owed or sent, once per `notice_key` (so never twice,
+    restarts included); the row is the queue oncall-service's notice worker claims."""
+
+    __tablename__ = "shift_notices"
+    __table_args__ = (
+        CheckConstraint(in_check("kind", SHIFT_NOTICE_KINDS), name="ck_shift_notices_kind"),
+        CheckConstraint(in_check("status", SHIFT_NOTICE_STATUSES), name="ck_shift_notices_status"),
+        Index("ix_shift_notices_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notice_key: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When pending: the earliest next try, or the lease of the worker sending it.
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    sent_at: Mapped[datetime | None]
 
 
 class Team(Timestamps, Base):
@@ -275,6 +338,10 @@ class Service(Timestamps, Base):
     team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("escalation_policies.id", ondelete="SET NULL")
+    )
+    # Incidents of these severities page with their people's high-urgency rules, the rest with the low ones.
+    high_urgency_severities: Mapped[list[Any]] = mapped_column(
+        default=lambda: ["critical", "high"], server_default=json_default('["critical", "high"]')
     )
     # An acknowledged incident untouched this long pages again (None: never).
     acknowledgement_timeout_minutes: Mapped[int | None]

@@ -56,8 +56,8 @@ _STATE_SQL = text(
          FROM (SELECT status, severity, count(*) AS n FROM incidents GROUP BY status, severity) AS counts),
       (SELECT min(next_escalation_at) FROM incidents
          WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= :now AND status = 'open'),
-      (SELECT count(*) FROM incident_pages WHERE status = 'pending'),
-      (SELECT min(created_at) FROM incident_pages WHERE status = 'pending' OR tracking),
+      (SELECT count(*) FROM incident_pages WHERE status = 'pending' AND due_at <= :now),
+      (SELECT min(due_at) FROM incident_pages WHERE (status = 'pending' AND due_at <= :now) OR tracking),
       (SELECT min(created_at) FROM incidents WHERE status = 'open' AND assigned_to IS NULL),
       (SELECT coalesce(json_object_agg(severity, oldest), '{}')
          FROM (SELECT severity, min(created_at) AS oldest FROM incidents WHERE status = 'open' GROUP BY severity)

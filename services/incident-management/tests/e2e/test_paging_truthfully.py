@@ -44,12 +44,16 @@ class Phones:
 
         self.server = FakeServer(app)
 
+    def pages(self) -> list[tuple[str, dict[str, Any]]]:
+        """What rang as a page: notices (an acknowledgement told to the paged) left out."""
+        return [(who, page) for who, page in self.received if page.get("event") in ("triggered", "escalated")]
+
     def who(self) -> list[str]:
-        return [who for who, _ in self.received]
+        return [who for who, _ in self.pages()]
 
     def messages(self) -> list[tuple[str, str]]:
         """(who, the page's reason) in the order they rang."""
-        return [(who, page.get("message") or "") for who, page in self.received]
+        return [(who, page.get("message") or "") for who, page in self.pages()]
 
 
 @dataclass

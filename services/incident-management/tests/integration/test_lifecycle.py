@@ -177,9 +177,10 @@ async def test_mtta_and_mttr_are_measured_from_creation(harness):
     assert timeline[2]["data"]["mttr_seconds"] == 1800
 
 
-async def test_an_acknowledgement_is_four_statements_and_answers_the_incident_as_stored(harness):
+async def test_an_acknowledgement_is_five_statements_and_answers_the_incident_as_stored(harness):
     """One read of the incident, its versioned write, the pages the answer makes
-    pointless, and the timeline: the incident is not read back after writing."""
+    pointless, the timeline, and who was paged (to be told; nobody yet here, so
+    no notice is written): the incident is not read back after writing."""
     incident = await harness.create()
     statements: list[str] = []
 
@@ -194,7 +195,7 @@ async def test_an_acknowledgement_is_four_statements_and_answers_the_incident_as
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert answer.status_code == 200, answer.text
-    assert statements == ["SELECT", "UPDATE incidents", "UPDATE incident_pages", "INSERT incident_timeline"]
+    assert statements == ["SELECT", "UPDATE incidents", "UPDATE incident_pages", "INSERT incident_timeline", "SELECT"]
     stored = await harness.detail(incident["id"])
     assert answer.json() == {key: stored[key] for key in answer.json()}
     assert (answer.json()["status"], answer.json()["version"]) == ("acknowledged", 2)

@@ -124,7 +124,7 @@ async def test_a_snoozed_incident_reopens_and_pages_its_assignee_again_when_the_
     harness.oncall.configure("payments", levels=[(5, ["alice"])])
     incident = await harness.create()
     await harness.tick()
-    assert harness.notifier.recipients() == ["alice"]
+    assert harness.notifier.recipients("triggered") == ["alice"]
     acked = await harness.patch(incident["id"], status="acknowledged")
     mtta = acked.json()["mtta_seconds"]
 
@@ -134,19 +134,21 @@ async def test_a_snoozed_incident_reopens_and_pages_its_assignee_again_when_the_
 
     await harness.tick(minutes=29)
     assert (await harness.detail(incident["id"]))["status"] == "acknowledged"
-    assert harness.notifier.recipients() == ["alice"]
+    assert harness.notifier.recipients("triggered") == ["alice"]
 
     report = await harness.tick(minutes=2)
     assert report.reopened == 1
     detail = await harness.detail(incident["id"])
     assert detail["status"] == "open" and detail["snoozed_until"] is None
-    assert harness.notifier.recipients() == ["alice", "alice"], "paged again"
+    assert harness.notifier.recipients("triggered") == ["alice", "alice"], "paged again"
     assert [e for e in await harness.events(incident["id"]) if "snooze" in e] == ["snoozed", "snooze_ended"]
 
     again = await harness.patch(incident["id"], status="acknowledged")
     assert again.json()["mtta_seconds"] == mtta, "MTTA is the first acknowledgement's"
     await harness.tick(minutes=60)
-    assert harness.notifier.recipients() == ["alice", "alice"], "one page per snooze's end"
+    assert harness.notifier.recipients("triggered") == ["alice", "alice"], "one page per snooze's end"
+    # Each acknowledgement (here by the platform) is told to alice, who was paged.
+    assert harness.notifier.recipients("acknowledged") == ["alice", "alice"]
 
 
 async def test_only_an_acknowledged_incident_may_be_snoozed(harness):

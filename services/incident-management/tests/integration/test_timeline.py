@@ -35,6 +35,9 @@ async def test_a_full_incident_story_is_in_the_timeline(harness):
         ("acknowledged", "bob"),
         ("note_added", "bob"),
         ("in_progress", "bob"),
+        # Both paged responders are told of the acknowledgement (the acting "bob" is another user here).
+        ("notice_sent", "incident-management"),
+        ("notice_sent", "incident-management"),
         ("resolved", "bob"),
         ("note_added", "bob"),
     ]

@@ -1,6 +1,7 @@
 """Jinja2 templates per channel and event, overridable from a directory.
 
 Lookup for (channel, event, kind): `<channel>/<event>.<kind>`, then
+`<channel>/notice.<kind>` for a notice about no incident, else
 `<channel>/default.<kind>`, first in NOTIFICATION_TEMPLATES_DIR, then in the
 built-in `templates/` folder, so an operator replaces only what they need.
 """
@@ -18,7 +19,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from notification_service.domain.messages import message_context, slack_escape
+from notification_service.domain.messages import NOTICE_EVENTS, message_context, slack_escape
 from platform_db.enums import NOTIFICATION_EVENTS
 
 # What each channel renders: an email has a subject, a text part and an HTML part.
@@ -57,7 +58,8 @@ class Renderer:
     def render(self, channel: str, event: str, kind: str, context: dict[str, Any]) -> str:
         """The text of one notification."""
         env = self._slack if channel == "slack" else self._default
-        names = [f"{channel}/{event}.{kind}", f"{channel}/default.{kind}"]
+        fallback = "default" if context["incident"] else "notice"
+        names = [f"{channel}/{event}.{kind}", f"{channel}/{fallback}.{kind}"]
         try:
             return env.select_template(names).render(context).strip()
         except TemplateError as exc:
@@ -78,7 +80,7 @@ class Renderer:
             context = message_context(
                 notification_id="sample",
                 event=event,
-                incident=incident,
+                incident=None if event in NOTICE_EVENTS else incident,
                 message="sample",
                 recipient="sample",
                 ui_base_url="http://ui.invalid",

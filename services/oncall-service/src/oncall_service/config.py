@@ -26,6 +26,17 @@ class Settings(BaseServiceSettings):
     # library's notation; per account, the lock grows from the 5th failure on.
     login_failures_per_client: str = "30/10minutes"
 
+    # The "you are on call" loop (workers/notices.py): how often it looks for shift
+    # starts and ends, and how late a boundary may be found and still be told
+    # (a restart or a slow cycle); notices per cycle; backoff while
+    # notification-service is down.
+    oncall_notice_enabled: bool = True
+    oncall_notice_interval_seconds: float = Field(default=30.0, gt=0)
+    oncall_notice_lookback_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    oncall_notice_batch_size: int = Field(default=50, ge=1, le=1000)
+    oncall_notice_retry_base_seconds: float = Field(default=5.0, gt=0)
+    oncall_notice_retry_max_seconds: float = Field(default=300.0, gt=0)
+
     @model_validator(mode="after")
     def _admin_password_strength(self) -> "Settings":
         if self.admin_password is not None and len(self.admin_password.get_secret_value()) < MIN_PASSWORD_LENGTH:

@@ -10,12 +10,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from oncall_service.api.routes import ROUTERS
 from oncall_service.api.routes.auth import ClientThrottle
+from oncall_service.clients.notifications import NotificationClient
 from oncall_service.config import Settings, get_settings
 from oncall_service.metrics import CoverageCollector
 from oncall_service.usecases import accounts
+from oncall_service.workers.notices import NoticeLoop
 from platform_common.app import create_service_app
+from platform_common.auth import internal_headers
 from platform_common.clock import Clock, SystemClock
 from platform_common.db import database_urls
+from platform_common.http import ServiceClient
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +38,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         metrics_engine = create_engine(database_urls(settings)[1], pool_size=1, max_overflow=1, pool_pre_ping=True)
         coverage = CoverageCollector(metrics_engine, clock)
         app.state.metrics_registry.register(coverage)
+        # Test pages and shift notices: notification-service delivers them.
+        client = ServiceClient(
+            settings.notification_service_url,
+            headers=internal_headers(settings.internal_tokens),
+            timeout=settings.http_timeout_seconds,
+        )
+        app.state.notices = NotificationClient(client)
+        loop = NoticeLoop(db=app.state.db, clock=clock, settings=settings, client=app.state.notices)
+        if settings.oncall_notice_enabled:
+            loop.worker.start()
         try:
             yield
         finally:
+            if settings.oncall_notice_enabled:
+                await loop.worker.stop()
+            await app.state.notices.aclose()
             app.state.metrics_registry.unregister(coverage)
             metrics_engine.dispose()
 

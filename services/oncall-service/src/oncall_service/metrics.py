@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, select
@@ -19,6 +20,11 @@ from platform_db.models import Schedule
 log = logging.getLogger(__name__)
 
 HORIZON = timedelta(hours=24)
+
+NOTICES = Counter(
+    "oncall_notices_total", "Shift notices handed to notification-service, by kind and result", ["kind", "result"]
+)
+NOTICE_CYCLE = Histogram("oncall_notice_cycle_seconds", "One cycle of the shift-notice loop")
 
 
 class CoverageCollector(Collector):

@@ -11,7 +11,7 @@ import pytest
 from oncall_service.config import Settings
 from oncall_service.main import create_app
 from platform_common.clock import ManualClock
-from platform_testing import as_service, running_app
+from platform_testing import as_service, free_port, running_app
 
 
 class Api:
@@ -48,7 +48,16 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def client(clean_database: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        Settings(database_url=as_service(clean_database, "oncall_service"), environment="test"), clock=clock
+        # The shift-notice loop is driven by hand in its own tests (run_once).
+        Settings(
+            database_url=as_service(clean_database, "oncall_service"),
+            environment="test",
+            oncall_notice_enabled=False,
+            # Test pages go nowhere: a closed port, so they answer 503 at once.
+            notification_service_url=f"http://127.0.0.1:{free_port()}",
+            http_timeout_seconds=1,
+        ),
+        clock=clock,
     )
     async with running_app(app) as http:
         # Let the readiness monitor's first database ping finish rather than

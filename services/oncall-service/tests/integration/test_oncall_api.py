@@ -56,7 +56,11 @@ async def test_current_on_call_for_a_service_at_chosen_moments(client, checkout)
     body = await current(client, service="checkout", at="2026-03-02T07:59:59Z")
     assert body["at"] == "2026-03-02T07:59:59Z"
     assert body["primary"]["name"] == "Ann"
-    assert body["service"] == {"id": checkout["service"]["id"], "name": "checkout"}
+    assert body["service"] == {
+        "id": checkout["service"]["id"],
+        "name": "checkout",
+        "high_urgency_severities": ["critical", "high"],
+    }
     assert body["team"] == {"id": checkout["team"]["id"], "name": "Payments"}
     assert body["escalation_policy"] == {"id": checkout["policy"]["id"], "name": "Payments", "repeat_count": 2}
     assert (await current(client, service="checkout", at="2026-03-02T08:00:00Z"))["primary"]["name"] == "Bob"
@@ -83,6 +87,7 @@ async def test_escalation_chain_lists_each_level_with_targets_and_resolved_users
         "contact_methods",
         "muted_channels",
         "muted_severities",
+        "notification_rules",
     }
     assert chain[0]["users"][0]["email"] == "ann@example.com"
 

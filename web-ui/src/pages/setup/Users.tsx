@@ -51,18 +51,24 @@ export function Users() {
         {
           head: "Contact methods",
           narrow: true,
-          cell: (user) =>
-            user.contact_methods.length === 0 ? (
-              <None />
-            ) : (
-              <ul class="plain">
-                {user.contact_methods.map((c) => (
-                  <li key={c.id}>
-                    <span class="muted">{c.type}:</span> <span class="address">{c.address}</span>
-                  </li>
-                ))}
-              </ul>
-            ),
+          cell: (user) => (
+            <>
+              {user.contact_methods.length === 0 ? (
+                <None />
+              ) : (
+                <ul class="plain">
+                  {user.contact_methods.map((c) => (
+                    <li key={c.id}>
+                      <span class="muted">{c.type}:</span> <span class="address">{c.address}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <a href={`/profile?user=${user.id}`} aria-label={`Paging profile of ${user.name}`}>
+                Paging profile
+              </a>
+            </>
+          ),
         },
       ]}
       // Nobody disables or deletes themselves: the last admin would lock everyone out.

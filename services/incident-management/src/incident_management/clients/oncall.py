@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import httpx
 
 from incident_management.domain.escalation import ChainLevel, OnCall, Person
+from incident_management.domain.rules import DEFAULT_HIGH_URGENCY, RuleStep
 from platform_common.http import RetryableStatus, ServiceClient
 
 T = TypeVar("T")
@@ -31,6 +32,25 @@ def contact_of(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def rules_of(data: dict[str, Any]) -> tuple[RuleStep, ...]:
+    """The user's notification rules, each step with the contact method it names
+    (a step naming a method not in the answer is left out)."""
+    methods = {
+        str(m.get("id")): {"type": str(m["type"]), "address": str(m["address"])}
+        for m in data.get("contact_methods") or []
+        if isinstance(m, dict) and m.get("type") and m.get("address")
+    }
+    raw = sorted(
+        (r for r in data.get("notification_rules") or [] if isinstance(r, dict)),
+        key=lambda r: (str(r.get("urgency")), int(r.get("position") or 0)),
+    )
+    return tuple(
+        RuleStep(str(r["urgency"]), float(r.get("delay_minutes") or 0), methods[str(r.get("contact_method_id"))])
+        for r in raw
+        if str(r.get("contact_method_id")) in methods and r.get("urgency") in ("high", "low")
+    )
+
+
 def _person(data: dict[str, Any] | None) -> Person | None:
     if not data or not data.get("id"):
         return None
@@ -39,12 +59,15 @@ def _person(data: dict[str, Any] | None) -> Person | None:
         name=str(data.get("name") or data["id"]),
         email=data.get("email"),
         contact=contact_of(data) if "contact_methods" in data else None,
+        rules=rules_of(data),
     )
 
 
 def parse_current(body: dict[str, Any]) -> OnCall:
     """Read the agreed `GET /api/v1/oncall/current` answer; unknown fields are ignored."""
     policy = body.get("escalation_policy") or {}
+    service = body.get("service") or {}
+    high = service.get("high_urgency_severities")
     levels = []
     for position, raw in enumerate(body.get("escalation_chain") or []):
         users = tuple(p for p in (_person(u) for u in raw.get("users") or []) if p is not None)
@@ -65,6 +88,7 @@ def parse_current(body: dict[str, Any]) -> OnCall:
         policy_name=policy.get("name"),
         repeat_count=int(policy.get("repeat_count") or 0),
         levels=tuple(levels),
+        high_urgency_severities=tuple(str(s) for s in high) if isinstance(high, list) else DEFAULT_HIGH_URGENCY,
         acknowledgement_timeout_minutes=int(body["acknowledgement_timeout_minutes"])
         if body.get("acknowledgement_timeout_minutes")
         else None,

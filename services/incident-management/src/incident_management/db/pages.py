@@ -1,7 +1,7 @@
 """The page outbox's rows (`incident_pages`). Keyword-only; none of them commits."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.domain.escalation import page_key
+from incident_management.domain.rules import NOTICE_PREFIX, PlannedPage
 from platform_common import queue
 from platform_db.models import Page
 
@@ -32,44 +33,74 @@ async def enqueue_pages(
     names: Mapping[str, str] | None = None,
 ) -> int:
     """Put a page for each recipient (user id -> their contact methods and mutes if
-    known; None: looked up before sending) in the outbox, in one statement, except
-    where this (incident, step, user) has one already. `reason` says why it is sent,
-    `names` how to name each recipient (user id -> name). How many are new."""
-    if not recipients:
+    known; None: looked up before sending) in the outbox, due now. `reason` says why
+    it is sent, `names` how to name each recipient (user id -> name). How many are new."""
+    planned = [PlannedPage(recipient, step_key, contact, now) for recipient, contact in recipients.items()]
+    return await enqueue_planned(
+        session, incident_id=incident_id, event=event, planned=planned, now=now, reason=reason, names=names
+    )
+
+
+async def enqueue_planned(
+    session: AsyncSession,
+    *,
+    incident_id: uuid.UUID,
+    event: str,
+    planned: Sequence[PlannedPage],
+    now: datetime,
+    reason: str,
+    names: Mapping[str, str] | None = None,
+) -> int:
+    """Put these pages in the outbox, each due at its time, in one statement, except
+    where this (incident, step, user) has one already. How many are new."""
+    if not planned:
         return 0
     rows = [
         {
             "id": uuid.uuid4(),
             "incident_id": incident_id,
-            "step_key": step_key,
-            "recipient": recipient,
+            "step_key": page.step_key,
+            "recipient": page.recipient,
             "event": event,
-            "idempotency_key": page_key(str(incident_id), step_key, recipient),
+            "idempotency_key": page_key(str(incident_id), page.step_key, page.recipient),
             "status": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
-            "contact": contact,
+            "next_attempt_at": page.due_at,
+            "due_at": page.due_at,
+            "contact": page.contact,
             "reason": reason,
-            "recipient_name": (names or {}).get(recipient),
+            "recipient_name": (names or {}).get(page.recipient),
             "notifications": [],
             "tracking": False,
             "created_at": now,
             "updated_at": now,
         }
-        for recipient, contact in recipients.items()
+        for page in planned
     ]
     result = await session.execute(insert(Page).values(rows).on_conflict_do_nothing())
     return int(result.rowcount or 0)
 
 
 async def cancel_pending_pages(session: AsyncSession, *, incident_id: uuid.UUID, now: datetime) -> int:
-    """Pages not yet handed over must not go out once someone has responded."""
+    """Pages not yet handed over (later steps of notification rules included) must not
+    go out once someone has responded; notices of earlier changes still go out."""
     result = await session.execute(
         update(Page)
-        .where(Page.incident_id == incident_id, Page.status == "pending")
+        .where(Page.incident_id == incident_id, Page.status == "pending", ~Page.step_key.startswith(NOTICE_PREFIX))
         .values(status="cancelled", updated_at=now, last_error="incident no longer unacknowledged")
     )
     return int(result.rowcount or 0)
+
+
+async def paged_recipients(session: AsyncSession, *, incident_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    """Everyone a page for this incident was handed over to (notices aside), first paged
+    first: (user id, their name as the page named them)."""
+    query = (
+        select(Page.recipient, Page.recipient_name)
+        .where(Page.incident_id == incident_id, Page.status == "sent", ~Page.step_key.startswith(NOTICE_PREFIX))
+        .order_by(Page.sent_at, Page.recipient)
+    )
+    return [(recipient, name) for recipient, name in (await session.execute(query)).all()]
 
 
 async def claim_pages(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Page]:

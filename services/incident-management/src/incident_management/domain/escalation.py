@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from incident_management.domain.rules import DEFAULT_HIGH_URGENCY, RuleStep
+
 # The step of a page to the primary on call when no policy applies.
 PRIMARY_STEP = "primary"
 
@@ -20,6 +22,8 @@ class Person:
     # Where and what they take pages on, as oncall-service answered; passed on to
     # notification-service with each page (None: oncall-service did not say).
     contact: dict[str, Any] | None = None
+    # Their notification rules (empty: every contact method at once).
+    rules: tuple[RuleStep, ...] = ()
 
     @property
     def label(self) -> str:
@@ -48,6 +52,8 @@ class OnCall:
     policy_name: str | None = None
     repeat_count: int = 0
     levels: tuple[ChainLevel, ...] = field(default_factory=tuple)
+    # The service's severities paged with the high-urgency rules.
+    high_urgency_severities: tuple[str, ...] = DEFAULT_HIGH_URGENCY
     # The service's acknowledgement timeout in minutes (None: off).
     acknowledgement_timeout_minutes: int | None = None
 

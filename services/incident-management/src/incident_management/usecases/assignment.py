@@ -19,6 +19,7 @@ from incident_management.domain.escalation import (
     renotify_step,
 )
 from incident_management.domain.reasons import Reason, Why, nobody_on_call, page_text, timeline_text
+from incident_management.domain.rules import plan_person, urgency_of
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import ENGINE, Entry
 from platform_common.retry import retry_at as backoff_until
@@ -52,12 +53,19 @@ async def apply_oncall(session: AsyncSession, *, incident: Incident, oncall: OnC
             return 0
         # No policy: the assignee alone is paged.
         reason = f"First page: you are on call for {incident.service}."
-        return await _page(session, incident, first.step_key, first.recipients, "triggered", now, reason)
+        return await _page(session, incident, oncall, first.step_key, first.recipients, "triggered", now, reason)
     incident.escalation_level = first.step.level
     incident.escalation_cycle = first.step.cycle
     why = Reason(Why.FIRST, first.step, first.skipped)
     queued = await _page(
-        session, incident, first.step_key, first.recipients, "triggered", now, page_text(oncall, why, incident.service)
+        session,
+        incident,
+        oncall,
+        first.step_key,
+        first.recipients,
+        "triggered",
+        now,
+        page_text(oncall, why, incident.service),
     )
     if first.skipped:
         # The first level had nobody: say so, and whom the incident went to instead.
@@ -146,7 +154,7 @@ async def apply_escalation(session: AsyncSession, *, incident: Incident, oncall:
     )
     step_key = f"renotify-{int(now.timestamp())}-{step.key}" if why is Why.RENOTIFY else step.key
     text = page_text(oncall, reason, incident.service)
-    await _page(session, incident, step_key, level.users, "escalated", now, text)
+    await _page(session, incident, oncall, step_key, level.users, "escalated", now, text)
     names = ", ".join(user.label for user in level.users)
     data = {
         "level": step.level,
@@ -191,19 +199,28 @@ def _not_escalated(incident: Incident, oncall: OnCall | None) -> Entry:
 async def _page(
     session: AsyncSession,
     incident: Incident,
+    oncall: OnCall,
     step_key: str,
     people: tuple[Person, ...],
     event: str,
     now: datetime,
     reason: str,
 ) -> int:
-    recipients = {person.id: person.contact for person in people}
-    return await pages.enqueue_pages(
+    """Queue this step's pages, each person's as their notification rules for the
+    incident's urgency say (later steps wait in the outbox until due)."""
+    urgency = urgency_of(incident.severity, oncall.high_urgency_severities)
+    planned = [
+        page
+        for person in people
+        for page in plan_person(
+            recipient=person.id, step_key=step_key, contact=person.contact, rules=person.rules, urgency=urgency, now=now
+        )
+    ]
+    return await pages.enqueue_planned(
         session,
         incident_id=incident.id,
-        step_key=step_key,
         event=event,
-        recipients=recipients,
+        planned=planned,
         now=now,
         reason=reason,
         names={person.id: person.label for person in people},

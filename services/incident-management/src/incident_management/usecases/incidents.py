@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.db import pages, queries
-from incident_management.domain import timeline
+from incident_management.domain import rules, timeline
 from incident_management.domain.escalation import acknowledgement_deadline
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
 from incident_management.domain.timeline import Actor, Entry
@@ -151,7 +151,36 @@ async def change_incident(
         added = queries.add_note(session, incident_id=incident_id, author=actor, body=note, now=now)
         entries.append(timeline.note_added(added.id, note, actor))
     queries.record(session, incident_id=incident_id, now=now, entries=entries)
+    events = [lifecycle.status.value] if lifecycle and lifecycle.status in NOTICE_STATUSES else []
+    events += ["reassigned"] if reassigned else []
+    for event in events:
+        await _tell_paged(session, incident, event, actor, except_ids={str(actor.id), str(assignee)}, now=now)
     return _outcome(incident, lifecycle, before.status, paged)
+
+
+# Changes everyone already paged for an incident is told of (besides reassignment).
+NOTICE_STATUSES = (Status.ACKNOWLEDGED, Status.RESOLVED)
+
+
+async def _tell_paged(
+    session: AsyncSession, incident: Incident, event: str, actor: Actor, *, except_ids: set[str], now: datetime
+) -> int:
+    """Queue one notice of this change to everyone paged for the incident so far (not
+    to whoever made it, nor to a new assignee, who is paged): once, under the step
+    of this version, by their first contact method, looked up as it goes out."""
+    paged = await pages.paged_recipients(session, incident_id=incident.id)
+    step_key = rules.notice_step(event, incident.version)
+    told = rules.notice_recipients([user for user, _ in paged], except_ids=except_ids)
+    planned = [rules.PlannedPage(user, step_key, None, now) for user in told]
+    return await pages.enqueue_planned(
+        session,
+        incident_id=incident.id,
+        event=event,
+        planned=planned,
+        now=now,
+        reason=f"{event.capitalize()} by {actor.name}.",
+        names={user: name for user, name in paged if name},
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
+from incident_management.domain.rules import is_notice
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import ENGINE, NOTIFICATIONS, Entry
 from platform_common.auth import masked_address
@@ -20,8 +21,11 @@ ALERT_JOINED_STEP = "alert-joined-"
 
 def still_wanted(page: Page, incident: Incident) -> bool:
     """A page is pointless once the incident is resolved, and an escalation page
-    once someone acknowledged; a page about a manual assignment, or the notice that
-    an alert joined the acknowledged incident, still goes out."""
+    (or a later step of someone's notification rules) once someone acknowledged; a
+    page about a manual assignment, or the notice that an alert joined the
+    acknowledged incident, still goes out, and so does a notice of a change."""
+    if is_notice(page.step_key):
+        return True
     if incident.status == Status.RESOLVED:
         return False
     return incident.status == Status.OPEN or page.step_key.startswith(("assigned-", ALERT_JOINED_STEP))
@@ -103,7 +107,11 @@ def record_sent(session: AsyncSession, *, page: Page, deliveries: list[dict[str,
         "idempotency_key": page.idempotency_key,
         "notification_ids": [d.get("id") for d in deliveries],
     }
-    entries = [Entry(ENGINE, "paged", f"Paged {_name(page)} via {channels}{retried}", data)]
+    if is_notice(page.step_key):
+        told = Entry(ENGINE, "notice_sent", f"Told {_name(page)} it was {page.event} via {channels}{retried}", data)
+    else:
+        told = Entry(ENGINE, "paged", f"Paged {_name(page)} via {channels}{retried}", data)
+    entries = [told]
     entries += [_final(page, d) for d in deliveries if _is_final(d) and str(d.get("id")) not in reported]
     queries.record(session, incident_id=page.incident_id, now=now, entries=entries)
 

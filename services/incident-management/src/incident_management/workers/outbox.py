@@ -20,6 +20,7 @@ from incident_management.clients.notifications import (
 from incident_management.clients.oncall import OncallClient, OncallUnavailable
 from incident_management.config import Settings
 from incident_management.db import pages, queries
+from incident_management.domain import rules
 from incident_management.metrics import PAGES
 from incident_management.usecases import links, paging
 from incident_management.workers.report import CycleReport
@@ -75,13 +76,13 @@ class PageOutbox:
         limit = asyncio.Semaphore(self.settings.incident_worker_concurrency)
         outage: list[str] = []
 
-        async def send(request: PageRequest, lookup: bool) -> object:
+        async def send(request: PageRequest, lookup: bool, notice: bool) -> object:
             async with limit:
-                return await self._send(request, lookup, outage)
+                return await self._send(request, lookup, notice, outage)
 
-        results = await asyncio.gather(*(send(request, lookup) for _, request, lookup in claimed))
+        results = await asyncio.gather(*(send(request, lookup, notice) for _, request, lookup, notice in claimed))
         if claimed:
-            await self._finish_pages([page_id for page_id, _, _ in claimed], results, report)
+            await self._finish_pages([page_id for page_id, _, _, _ in claimed], results, report)
         return len(claimed) + cancelled
 
     async def _finish_pages(self, page_ids: list[uuid.UUID], results: list[object], report: CycleReport) -> None:
@@ -102,10 +103,11 @@ class PageOutbox:
                     log.exception("recording a page failed", extra={"page_id": str(page_id)})
                     report.errors.append(f"page {page_id}: {type(exc).__name__}")
 
-    async def _claim(self) -> tuple[list[tuple[uuid.UUID, PageRequest, bool]], int]:
+    async def _claim(self) -> tuple[list[tuple[uuid.UUID, PageRequest, bool, bool]], int]:
         """Claim the due pages and cancel those no longer wanted; for each of the rest, its
-        request, and whether its recipient's contact methods are still to be looked up;
-        and how many were cancelled."""
+        request, whether its recipient's contact methods are still to be looked up, and
+        whether it is a notice (told by the first contact method only); and how many
+        were cancelled."""
         now = self.clock.now()
         cancelled = 0
         async with self.db.sessionmaker() as session, session.begin():
@@ -124,7 +126,9 @@ class PageOutbox:
                     cancelled += 1
                     continue
                 # Chosen by hand: the on-call answer did not bring the contact methods.
-                requests.append((page.id, self._request(page, incident), page.contact is None))
+                requests.append(
+                    (page.id, self._request(page, incident), page.contact is None, rules.is_notice(page.step_key))
+                )
         return requests, cancelled
 
     def _request(self, page: Page, incident: Incident) -> PageRequest:
@@ -138,13 +142,16 @@ class PageOutbox:
             message=page.reason,
         )
 
-    async def _send(self, request: PageRequest, lookup: bool, outage: list[str]) -> list[dict[str, object]] | Exception:
+    async def _send(
+        self, request: PageRequest, lookup: bool, notice: bool, outage: list[str]
+    ) -> list[dict[str, object]] | Exception:
         """notification-service's deliveries of the page, or why it did not take it."""
         if outage:  # it just failed: the rest wait for their retry time
             return NotificationUnavailable(outage[0])
         try:
             if lookup:
-                request = replace(request, contact=await self.oncall.contact(request.user_id))
+                contact = await self.oncall.contact(request.user_id)
+                request = replace(request, contact=rules.first_method_only(contact) if notice else contact)
             return await self.notifications.notify(replace(request, actions=self._actions(request)))
         except OncallUnavailable as exc:
             return NotificationUnavailable(str(exc))

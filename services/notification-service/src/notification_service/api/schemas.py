@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer, model_validator
 
+from notification_service.domain.messages import NOTICE_EVENTS
 from platform_common.auth import address_shown
 from platform_common.validation import Text
 from platform_db.enums import Channel as ChannelName
@@ -68,7 +69,8 @@ class PageActions(BaseModel):
 class NotifyIn(BaseModel):
     idempotency_key: Text(255, min_length=1) | None = None
     event: Event
-    incident: IncidentIn
+    # Required for an incident's events; absent for the notices (NOTICE_EVENTS), which carry a message instead.
+    incident: IncidentIn | None = None
     user_id: uuid.UUID | None = None
     # Required with user_id: this service does not look users up.
     contact: ContactIn | None = None
@@ -83,6 +85,10 @@ class NotifyIn(BaseModel):
 
     @model_validator(mode="after")
     def _someone_to_notify(self) -> "NotifyIn":
+        if self.event in NOTICE_EVENTS and (self.incident is not None or not self.message):
+            raise ValueError(f"a {self.event} notice concerns no incident and needs its message")
+        if self.event not in NOTICE_EVENTS and self.incident is None:
+            raise ValueError(f"a {self.event} page needs its incident")
         if self.user_id is None and not self.targets:
             raise ValueError("give a user_id, targets, or both")
         if self.user_id is not None and self.contact is None:
@@ -136,7 +142,7 @@ class NotificationRead(BaseModel):
 
     id: uuid.UUID
     idempotency_key: str | None
-    incident_id: uuid.UUID
+    incident_id: uuid.UUID | None  # None: a notice about no incident
     event: Event
     recipient: str
     channel: ChannelName | None

@@ -39,7 +39,8 @@ class EmailChannel:
         domain = self.settings.smtp_from.rpartition("@")[2].strip("> ") or "localhost"
         message["Message-ID"] = make_msgid(domain=domain)
         # Every page of one incident references the same id, so mail clients thread them.
-        message["References"] = f"<incident-{context['incident']['id']}@{domain}>"
+        if context["incident"]:
+            message["References"] = f"<incident-{context['incident']['id']}@{domain}>"
         message["X-Notification-Id"] = context["notification_id"]
         message.set_content(self.renderer.render("email", event, "txt", context))
         message.add_alternative(self.renderer.render("email", event, "html", context), subtype="html")

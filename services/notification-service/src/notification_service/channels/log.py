@@ -24,7 +24,7 @@ class LogChannel:
             text,
             extra={
                 "notification_id": context["notification_id"],
-                "incident_id": context["incident"]["id"],
+                "incident_id": (context["incident"] or {}).get("id"),
                 "event": context["event"],
                 "target": target,
             },

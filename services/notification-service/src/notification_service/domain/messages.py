@@ -11,17 +11,28 @@ EVENT_TITLES = {
     "escalated": "Escalated",
     "acknowledged": "Acknowledged",
     "resolved": "Resolved",
+    "reassigned": "Reassigned",
+    "test": "Test page",
+    "shift_start": "You are on call",
+    "shift_end": "Your shift ended",
+    "shift_summary": "Your on-call week",
 }
+# Notices about no incident: a contact method's test page, "you are on call" (oncall-service sends them).
+NOTICE_EVENTS = frozenset({"test", "shift_start", "shift_end", "shift_summary"})
 SEVERITY_MARKS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
 # Slack's documented limits; longer text is refused with 400 invalid_blocks.
 SLACK_HEADER_MAX = 150
 SLACK_TEXT_MAX = 3000
 
 
-def incident_links(incident: dict[str, Any], ui_base_url: str, actions: dict[str, str] | None) -> dict[str, str]:
+def incident_links(incident: dict[str, Any] | None, ui_base_url: str, actions: dict[str, str] | None) -> dict[str, str]:
     """Where a responder goes from a page: the incident in the UI, and the signed
     one-click acknowledge/resolve links the caller made for this recipient.
-    Without them (a page to bare targets, no user) the buttons open the incident."""
+    Without them (a page to bare targets, no user) the buttons open the incident.
+    A notice about no incident links to the UI itself."""
+    if incident is None:
+        home = ui_base_url.rstrip("/") + "/"
+        return {"incident": home, "acknowledge": home, "resolve": home}
     base = f"{ui_base_url.rstrip('/')}/incidents/{incident['id']}"
     return {
         "incident": incident.get("url") or base,
@@ -34,7 +45,7 @@ def message_context(
     *,
     notification_id: str,
     event: str,
-    incident: dict[str, Any],
+    incident: dict[str, Any] | None,
     message: str | None,
     recipient: str,
     ui_base_url: str,
@@ -46,7 +57,7 @@ def message_context(
         "event": event,
         "event_title": EVENT_TITLES.get(event, event.title()),
         "incident": incident,
-        "severity_mark": SEVERITY_MARKS.get(incident.get("severity", ""), ""),
+        "severity_mark": SEVERITY_MARKS.get((incident or {}).get("severity", ""), ""),
         "message": message,
         "recipient": recipient,
         "links": incident_links(incident, ui_base_url, actions),
@@ -101,6 +112,8 @@ def slack_payload(context: dict[str, Any], text: str) -> dict[str, Any]:
     incident = context["incident"]
     links = context["links"]
     event = context["event"]
+    if incident is None:  # a notice: its text and nothing to act on
+        return {"text": _truncate(text, SLACK_TEXT_MAX)}
     buttons = []
     if event in ("triggered", "escalated"):
         buttons.append(_button("Acknowledge", links["acknowledge"], "primary"))

@@ -174,7 +174,7 @@ async def claim_reports(session: AsyncSession, *, now: datetime, limit: int, lea
             body={
                 "notification_id": str(row.id),
                 "idempotency_key": row.idempotency_key,
-                "incident_id": str(row.incident_id),
+                "incident_id": str(row.incident_id) if row.incident_id else None,
                 "recipient": row.recipient,
                 "channel": row.channel,
                 "target": row.target,

@@ -32,7 +32,7 @@ async def accept(
     *,
     idempotency_key: str | None,
     event: str,
-    incident: dict[str, Any],
+    incident: dict[str, Any] | None,
     user: UserProfile | None,
     targets: tuple[Target, ...],
     message: str | None,
@@ -54,7 +54,7 @@ async def accept(
         id=uuid.uuid4(),
         idempotency_key=idempotency_key,
         event=event,
-        incident_id=uuid.UUID(incident["id"]),
+        incident_id=uuid.UUID(incident["id"]) if incident else None,
         user_id=user.id if user else None,
         created_at=now,
     )
@@ -65,12 +65,17 @@ async def accept(
     payload = {"incident": incident, "message": message, "actions": actions}
     notifications = [
         _notification(request, delivery, payload, callback_url=callback_url, now=now, max_attempts=max_attempts)
-        for delivery in plan_deliveries(user=user, targets=targets, severity=incident["severity"])
+        for delivery in plan_deliveries(user=user, targets=targets, severity=_severity(incident))
     ]
     queries.add_notifications(session, notifications=notifications)
     # The order a replay reads them back in, so both answers look the same.
     notifications.sort(key=lambda n: str(n.id))
     return Accepted(True, idempotency_key, notifications)
+
+
+def _severity(incident: dict[str, Any] | None) -> str:
+    """What the notification is filed under: the incident's severity; a notice about no incident is `info`."""
+    return incident["severity"] if incident else "info"
 
 
 async def _replay(session: AsyncSession, idempotency_key: str) -> Accepted | None:
@@ -99,7 +104,7 @@ def _notification(
         recipient=delivery.recipient,
         channel=delivery.channel,
         target=delivery.target,
-        severity=payload["incident"]["severity"],
+        severity=_severity(payload["incident"]),
         payload=payload,
         status=delivery.status,
         attempts=0,

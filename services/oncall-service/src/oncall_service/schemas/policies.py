@@ -78,13 +78,25 @@ class PolicyRef(NamedRef):
     repeat_count: int
 
 
+class PagedRule(Output):
+    """One step of the user's notification rules: after `delay_minutes`, the
+    contact method of theirs with this id."""
+
+    urgency: str
+    position: int
+    delay_minutes: int
+    contact_method_id: uuid.UUID
+
+
 class PagedUser(UserRef):
     """Someone a page goes to, with where and what they take pages on: the caller
-    hands these to notification-service, which then needs nobody else to page."""
+    hands these to notification-service, which then needs nobody else to page.
+    Their rules say when each contact method is paged (none: all at once)."""
 
     contact_methods: list[ContactMethodRead]
     muted_channels: list[str]
     muted_severities: list[str]
+    notification_rules: list[PagedRule]
 
     @field_serializer("contact_methods", mode="wrap")
     # No return annotation on purpose: the documented shape stays the field's own
@@ -100,9 +112,14 @@ class ChainLevel(Output):
     users: list[PagedUser]
 
 
+class ServiceRef(NamedRef):
+    # Incidents of these severities page with the high-urgency rules.
+    high_urgency_severities: list[str]
+
+
 class OnCallRead(Output):
     at: datetime
-    service: NamedRef | None
+    service: ServiceRef | None
     team: NamedRef | None
     escalation_policy: PolicyRef | None
     primary: PagedUser | None

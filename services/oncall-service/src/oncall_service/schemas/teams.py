@@ -3,10 +3,17 @@
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from oncall_service.schemas.common import Description, Input, Name, Output, Stamped, UserRef
-from platform_db.enums import TeamRole
+from platform_db.enums import Severity, TeamRole
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+HighUrgency = Annotated[list[Severity], Field(max_length=5), AfterValidator(_unique)]
 
 
 class TeamMemberIn(Input):
@@ -79,6 +86,8 @@ class ServiceCreate(Input):
     description: Description = ""
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    # Incidents of these severities page with their people's high-urgency rules, the rest with the low ones.
+    high_urgency_severities: HighUrgency = Field(default_factory=lambda: ["critical", "high"])
     acknowledgement_timeout_minutes: int | None = AckTimeout
     correlation_window_minutes: int | None = Field(default=None, ge=0, le=10080, description=WINDOW_DESCRIPTION)
     grouping_fields: list[GroupingField] = Field(default_factory=list, max_length=10, description=FIELDS_DESCRIPTION)
@@ -90,6 +99,7 @@ class ServiceUpdate(Input):
     description: Description | None = None
     team_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
+    high_urgency_severities: HighUrgency | None = None
     acknowledgement_timeout_minutes: int | None = AckTimeout
     # Explicit null goes back to the default window; leaving the field out keeps it.
     correlation_window_minutes: int | None = Field(default=None, ge=0, le=10080, description=WINDOW_DESCRIPTION)
@@ -103,6 +113,7 @@ class ServiceRead(Stamped):
     description: str
     team_id: uuid.UUID | None
     escalation_policy_id: uuid.UUID | None
+    high_urgency_severities: list[Severity]
     acknowledgement_timeout_minutes: int | None
     correlation_window_minutes: int | None = Field(description=WINDOW_DESCRIPTION)
     grouping_fields: list[str] = Field(description=FIELDS_DESCRIPTION)

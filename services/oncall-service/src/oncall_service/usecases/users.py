@@ -5,11 +5,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oncall_service.clients.notifications import Notice, NoticeRejected, NoticeUnavailable, NotificationClient
 from oncall_service.db import queries
 from oncall_service.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.usecases import accounts
 from oncall_service.usecases.rows import apply_changes, find, get_or_404
-from platform_common.errors import Conflict
+from platform_common.errors import Conflict, DependencyUnavailable, Unprocessable
 from platform_db.models import ContactMethod, User
 
 
@@ -81,3 +82,33 @@ async def remove_contact_method(session: AsyncSession, *, user_id: uuid.UUID, me
     missing = f"contact method {method_id} not found for user {user_id}"
     user.contact_methods.remove(find(user.contact_methods, missing, id=method_id))
     await session.flush()
+
+
+async def test_page(session: AsyncSession, *, user_id: uuid.UUID, method_id: uuid.UUID, now: datetime) -> Notice:
+    """The test page for one of a user's contact methods (404 for an unknown user or method)."""
+    user = await get_or_404(session, model=User, id=user_id)
+    method = find(user.contact_methods, f"contact method {method_id} not found for user {user_id}", id=method_id)
+    return Notice(
+        # Each request is a test of its own: a second click sends a second page.
+        idempotency_key=f"test:{method.id}:{now.isoformat()}:{uuid.uuid4()}",
+        event="test",
+        user_id=str(user.id),
+        name=user.name,
+        contact_methods=[{"type": method.type, "address": method.address}],
+        message=f"Test page for {user.name}: this {method.type} contact method receives pages.",
+    )
+
+
+async def send_test_page(client: NotificationClient, notice: Notice) -> dict:
+    """Hand the test page to notification-service; 503 while it cannot take it."""
+    try:
+        deliveries = await client.notify(notice)
+    except NoticeUnavailable as exc:
+        raise DependencyUnavailable(str(exc)) from exc
+    except NoticeRejected as exc:
+        raise Unprocessable(str(exc)) from exc
+    statuses = {str(d.get("status")) for d in deliveries}
+    return {
+        "status": "suppressed" if statuses == {"suppressed"} else "accepted",
+        "notification_ids": [str(d.get("id")) for d in deliveries],
+    }

@@ -37,7 +37,7 @@ async def notify_route(
             session,
             idempotency_key=body.idempotency_key,
             event=body.event,
-            incident=body.incident.model_dump(mode="json"),
+            incident=body.incident.model_dump(mode="json") if body.incident else None,
             user=_user(body),
             targets=tuple(Target(t.channel, t.target) for t in body.targets or ()),
             message=body.message,

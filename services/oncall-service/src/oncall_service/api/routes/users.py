@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from oncall_service.api.deps import ClockDep, PageDep, SessionDep
 from oncall_service.db import queries
 from oncall_service.schemas.common import Page
+from oncall_service.schemas.rules import NotificationRulesIn, NotificationRulesRead, TestPageSent
 from oncall_service.schemas.users import (
     ContactMethodIn,
     ContactMethodRead,
@@ -16,10 +17,11 @@ from oncall_service.schemas.users import (
     UserRead,
     UserUpdate,
 )
-from oncall_service.usecases import accounts, users
+from oncall_service.usecases import accounts, rules, users
 from oncall_service.usecases.rows import get_or_404
+from oncall_service.usecases.rules import Rules
 from platform_common.auth import ADMIN, SELF_OR_ADMIN, VIEWER, Authenticator, SelfOrAdmin
-from platform_common.errors import Forbidden, NotFound
+from platform_common.errors import DependencyUnavailable, Forbidden, NotFound, Unprocessable, error_responses
 from platform_common.validation import NulFree
 from platform_db.models import ContactMethod, User
 
@@ -114,3 +116,42 @@ async def add_contact_method(user_id: uuid.UUID, method_in: ContactMethodIn, ses
 async def remove_contact_method(user_id: uuid.UUID, method_id: uuid.UUID, session: SessionDep) -> None:
     async with session.begin():
         await users.remove_contact_method(session, user_id=user_id, method_id=method_id)
+
+
+@router.post(
+    "/{user_id}/contact-methods/{method_id}/test",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TestPageSent,
+    summary="Send a test page to one contact method (through notification-service)",
+    responses=error_responses(DependencyUnavailable, s503="notification-service cannot take the page now"),
+    dependencies=[Depends(SELF_OR_ADMIN)],
+)
+async def test_contact_method(
+    user_id: uuid.UUID, method_id: uuid.UUID, request: Request, session: SessionDep, clock: ClockDep
+) -> TestPageSent:
+    async with session.begin():
+        notice = await users.test_page(session, user_id=user_id, method_id=method_id, now=clock.now())
+    # Sent after the commit: no transaction stays open while notification-service is called.
+    return await users.send_test_page(request.app.state.notices, notice)
+
+
+@router.get(
+    "/{user_id}/notification-rules",
+    response_model=NotificationRulesRead,
+    summary="How a user is paged: per urgency, ordered steps of a delay and a contact method",
+    dependencies=[Depends(SELF_OR_ADMIN)],
+)
+async def get_notification_rules(user_id: uuid.UUID, session: SessionDep) -> Rules:
+    return await rules.get_rules(session, user_id=user_id)
+
+
+@router.put(
+    "/{user_id}/notification-rules",
+    response_model=NotificationRulesRead,
+    summary="Replace a user's notification rules (an urgency without steps: every contact method at once)",
+    responses=error_responses(Unprocessable, s422="a step names a contact method that is not the user's"),
+    dependencies=[Depends(SELF_OR_ADMIN)],
+)
+async def put_notification_rules(user_id: uuid.UUID, rules_in: NotificationRulesIn, session: SessionDep) -> Rules:
+    async with session.begin():
+        return await rules.replace_rules(session, user_id=user_id, rules_in=rules_in)
