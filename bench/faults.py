@@ -6,7 +6,7 @@ services, and one fault in the middle of each run.
     .venv/bin/python bench/faults.py                      # every fault, then the table
     .venv/bin/python bench/faults.py --fault kill:incident_management --rate 10 --seconds 30
 
-Every alert is a message of its own. Alerts of one service share a dedup key
+Alerts of one service share a dedup key
 for WAVE of that service's alerts in turn, so a new incident opens every few
 seconds in each service, before, during and after the fault (correlation is
 off: each dedup key is one incident), and each of them must be paged once. The sender behaves as Alertmanager
@@ -22,9 +22,9 @@ Faults (each restarted service comes back on the same port):
 
 Per fault it prints: alerts sent; answers 2xx; refused (answers that were
 not 2xx, and how many of those said Retry-After); no answer (connection
-refused or timed out); alerts stored; lost (taken, never stored); stored
-twice (a retried alert whose first answer was lost, kept as a second row of
-its incident); incidents (and duplicated: a second incident for one dedup
+refused or timed out); alerts stored (the triggers counted on each dedup key's
+alert row); lost (taken, never stored, per dedup key); stored twice (a retried
+alert whose first answer was lost, counted a second time); incidents (and duplicated: a second incident for one dedup
 key); pages at the webhook (and duplicated: a second page about one
 incident); unpaged incidents; time to recover (from the fault until the last
 alert that was not taken at once was taken); the longest wait from an
@@ -207,7 +207,7 @@ class Tally:
     unpaged: int = 0
     recovery_s: float = 0.0
     page_wait_s: float = 0.0  # longest from an incident's first alert sent to its first page
-    taken: set[str] = field(default_factory=set)  # messages of the alerts answered 2xx
+    taken: Counter[str] = field(default_factory=Counter)  # dedup key -> alerts of it answered 2xx
     first_sent: dict[str, float] = field(default_factory=dict)  # dedup key -> first send (monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -252,7 +252,7 @@ class Sender:
                 if 200 <= response.status_code < 300:
                     with self.tally._lock:
                         self.tally.ok += 1
-                        self.tally.taken.add(message)
+                        self.tally.taken[dedup_key] += 1
                     if failed:
                         self.last_failure = max(self.last_failure or 0.0, time.monotonic())
                     return
@@ -294,11 +294,16 @@ def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, 
     deadline = time.monotonic() + settle
     while True:
         with psycopg.connect(platform.database_url) as conn:
-            stored = dict(
-                conn.execute(
-                    "SELECT message, count(*) FROM alerts WHERE message LIKE %s GROUP BY message",
-                    (f"fault probe {run} %",),
-                ).fetchall()
+            # Repeats of a dedup key are one row counting its triggers (trigger_count):
+            # what was stored is counted per dedup key, against what was taken of it.
+            stored = Counter(
+                dict(
+                    conn.execute(
+                        "SELECT dedup_key, sum(trigger_count)::int FROM alerts WHERE dedup_key LIKE %s"
+                        " GROUP BY dedup_key",
+                        (f"{run}-%",),
+                    ).fetchall()
+                )
             )
             # The incidents each dedup key opened (the alert that opened one is 'created').
             opened = conn.execute(
@@ -312,9 +317,9 @@ def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, 
             break
         time.sleep(1)
     time.sleep(2)  # a late second page would show here
-    tally.stored = len(stored)
-    tally.lost = len(tally.taken - stored.keys())
-    tally.duplicated = sum(count - 1 for count in stored.values() if count > 1)
+    tally.stored = stored.total()
+    tally.lost = (tally.taken - stored).total()  # Counter subtraction keeps what is above zero
+    tally.duplicated = (stored - tally.taken).total()
     per_key = Counter(key for key, _ in opened)
     tally.keys = len(tally.first_sent)
     tally.incidents = len(opened)
