@@ -238,3 +238,24 @@ def test_a_shift_start_is_told_when_the_shift_begins(platform):
     # Never twice: later cycles (every second) find the same shift start stored.
     time.sleep(3)
     assert len(told_of_handoff()) == 1
+
+
+def test_a_page_to_someone_assigned_by_hand_follows_their_rules(platform):
+    """Not chosen by on-call: the outbox looks Alice's rules up as the page goes out."""
+    admin = _admin(platform)
+    alice, as_alice = _responder(admin, platform, "Alice")
+    phone = Phone()
+    webhook = _method(as_alice, alice, "webhook", phone.url)
+    email = _method(as_alice, alice, "email", "alice@example.com")
+    _rules_webhook_then_email(as_alice, alice, webhook, email)
+
+    started = time.monotonic()
+    with httpx.Client(base_url=platform.incidents, timeout=10, headers=admin.headers) as incidents:
+        body = {"title": "Disk full", "service": "storage", "severity": "critical", "assigned_to": alice}
+        opened = incidents.post("/api/v1/incidents", json=body)
+        assert opened.status_code == 201, opened.text
+    wait_for(lambda: phone.events() == ["triggered"])
+    assert platform.mailbox.to("alice@example.com") == []  # not every method at once: the email waits its minute
+    wait_for(lambda: platform.mailbox.to("alice@example.com"), timeout=30)
+    assert time.monotonic() - started >= 60 / SPEED * 0.8
+    assert phone.events() == ["triggered"]

@@ -115,6 +115,9 @@ class FakeOncall:
 
     def __init__(self) -> None:
         self.answers: dict[str, dict[str, Any]] = {}
+        # A user's steps by urgency as `GET /api/v1/users/{id}/notification-rules` answers
+        # them (user id -> {"high": [...], "low": [...]}); nobody has any unless set.
+        self.rules: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.calls: list[dict[str, str]] = []
         app = FastAPI()
 
@@ -141,11 +144,17 @@ class FakeOncall:
                 return JSONResponse({"detail": f"user {user_id} not found"}, status_code=404)
             return JSONResponse(user_record(name))
 
+        @app.get("/api/v1/users/{user_id}/notification-rules")
+        async def notification_rules(user_id: str) -> JSONResponse:
+            steps = self.rules.get(user_id, {})
+            return JSONResponse({"user_id": user_id, "high": steps.get("high", []), "low": steps.get("low", [])})
+
         self.contract = ContractCheck(app, Contract.of("oncall-service"))
         self.server = FakeServer(self.contract)
 
     def reset(self) -> None:
         self.answers.clear()
+        self.rules.clear()
         self.calls.clear()
         self.contract.problems.clear()
         if not self.server.running:

@@ -1,6 +1,6 @@
 """Reading oncall-service's agreed answer."""
 
-from incident_management.clients.oncall import parse_current
+from incident_management.clients.oncall import parse_current, rules_of, steps_of
 
 
 def test_the_chain_is_read_in_level_order_with_its_users():
@@ -50,3 +50,31 @@ def test_levels_carry_their_target_names_and_the_service_its_acknowledgement_tim
     assert answer.levels[0].target_names == ("Payments primary",)
     assert answer.acknowledgement_timeout_minutes == 30
     assert parse_current({"acknowledgement_timeout_minutes": None}).acknowledgement_timeout_minutes is None
+
+
+def test_a_users_rules_read_alone_give_the_steps_the_on_call_answer_gives():
+    hook, mail = {"type": "webhook", "address": "https://h/a"}, {"type": "email", "address": "a@x"}
+    alone = steps_of(
+        {
+            "user_id": "u1",
+            "high": [
+                {"id": "r1", "delay_minutes": 0, "contact_method_id": "m1", "contact_method": {"id": "m1", **hook}},
+                {"id": "r2", "delay_minutes": 5, "contact_method_id": "m2", "contact_method": {"id": "m2", **mail}},
+            ],
+            "low": [{"id": "r3", "delay_minutes": 1, "contact_method_id": "m9", "contact_method": None}],
+        }
+    )
+    in_answer = rules_of(
+        {
+            "contact_methods": [{"id": "m1", **hook}, {"id": "m2", **mail}],
+            "notification_rules": [
+                {"urgency": "high", "position": 1, "delay_minutes": 5, "contact_method_id": "m2"},
+                {"urgency": "high", "position": 0, "delay_minutes": 0, "contact_method_id": "m1"},
+            ],
+        }
+    )
+    assert alone == in_answer
+    assert [(step.urgency, step.delay_minutes, step.contact_method) for step in alone] == [
+        ("high", 0.0, hook),
+        ("high", 5.0, mail),
+    ]

@@ -51,6 +51,24 @@ def rules_of(data: dict[str, Any]) -> tuple[RuleStep, ...]:
     )
 
 
+def steps_of(body: dict[str, Any]) -> tuple[RuleStep, ...]:
+    """`GET /api/v1/users/{id}/notification-rules` read as the steps `rules_of` reads from
+    the on-call answer (each with its contact method), so one expansion serves both."""
+    return tuple(
+        RuleStep(
+            urgency,
+            float(step.get("delay_minutes") or 0),
+            {"type": str(method["type"]), "address": str(method["address"])},
+        )
+        for urgency in ("high", "low")
+        for step in body.get(urgency) or []
+        if isinstance(step, dict)
+        and isinstance(method := step.get("contact_method"), dict)
+        and method.get("type")
+        and method.get("address")
+    )
+
+
 def _person(data: dict[str, Any] | None) -> Person | None:
     if not data or not data.get("id"):
         return None
@@ -120,6 +138,20 @@ class OncallClient:
         if response.status_code in (404, 422):
             return contact_of({})
         return _read(response, contact_of)
+
+    async def rules(self, user_id: str) -> tuple[RuleStep, ...]:
+        """A user's notification rules (`GET /api/v1/users/{id}/notification-rules`), for a
+        page whose recipient was chosen by hand; none for a user oncall-service does not know."""
+        response = await self._get(f"/api/v1/users/{user_id}/notification-rules")
+        if response.status_code in (404, 422):
+            return ()
+        return _read(response, steps_of)
+
+    async def high_urgency(self, *, service: str, team: str | None, at: datetime) -> tuple[str, ...]:
+        """The severities `service` (falling back to `team`) deems high urgency; the
+        default when oncall-service knows neither."""
+        oncall = await self.current(service=service, team=team, at=at)
+        return oncall.high_urgency_severities if oncall is not None else DEFAULT_HIGH_URGENCY
 
     async def _get(self, path: str, **kwargs: Any) -> httpx.Response:
         try:

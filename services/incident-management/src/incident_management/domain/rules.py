@@ -10,6 +10,8 @@ DEFAULT_HIGH_URGENCY = ("critical", "high")
 # Step keys of notices (acknowledged, reassigned, resolved): told once, never
 # cancelled by the change they tell of, never themselves a reason to notice.
 NOTICE_PREFIX = "notice-"
+# Marks the step key of each step of a person's rules ("<step>/rule-<n>").
+RULE_STEP = "/rule-"
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def plan_person(
     return [
         PlannedPage(
             recipient,
-            f"{step_key}/rule-{position}",
+            f"{step_key}{RULE_STEP}{position}",
             {**contact, "contact_methods": [step.contact_method]},
             now + timedelta(minutes=max(0.0, step.delay_minutes)),
         )

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
 from incident_management.db import queries
-from incident_management.domain.rules import is_notice
+from incident_management.domain.rules import RULE_STEP, is_notice
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import ENGINE, NOTIFICATIONS, Entry
 from platform_common.auth import masked_address
@@ -22,13 +22,16 @@ ALERT_JOINED_STEP = "alert-joined-"
 def still_wanted(page: Page, incident: Incident) -> bool:
     """A page is pointless once the incident is resolved, and an escalation page
     (or a later step of someone's notification rules) once someone acknowledged; a
-    page about a manual assignment, or the notice that an alert joined the
+    page about a manual assignment (its first step), or the notice that an alert joined the
     acknowledged incident, still goes out, and so does a notice of a change."""
     if is_notice(page.step_key):
         return True
     if incident.status == Status.RESOLVED:
         return False
-    return incident.status == Status.OPEN or page.step_key.startswith(("assigned-", ALERT_JOINED_STEP))
+    if incident.status == Status.OPEN:
+        return True
+    # A later step of someone's rules pages only while nobody has acknowledged.
+    return page.step_key.startswith(("assigned-", ALERT_JOINED_STEP)) and RULE_STEP not in page.step_key
 
 
 def incident_payload(incident: Incident, ui_base_url: str) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """The page outbox: hands queued pages to notification-service (kept and retried
 while it is down; never sent twice thanks to each page's idempotency key), with
 the recipient's contact methods and the URL where notification-service reports
-each delivery's final result (`POST /api/v1/incidents/{id}/deliveries`)."""
+each delivery's final result (`POST /api/v1/incidents/{id}/deliveries`). A page
+whose recipient was chosen by hand (an assignment, a snooze's end) learns their
+contact methods and notification rules here, and follows those rules as an
+on-call page does: its row becomes the first step, later steps join the outbox."""
 
 import asyncio
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +32,25 @@ from platform_common.db import Database
 from platform_db.models import Incident, Page
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A page whose recipient's contact methods (and rules) are looked up as it goes out."""
+
+    step_key: str
+    team: str | None
+    notice: bool  # told by the first contact method only, never by the rules
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """A page the recipient's notification rules turned into steps: the row becomes
+    `first` (sent now with `result`, or None: waiting for its delay); `later` join the outbox."""
+
+    first: rules.PlannedPage
+    later: list[rules.PlannedPage]
+    result: object
 
 
 class PageOutbox:
@@ -76,13 +98,13 @@ class PageOutbox:
         limit = asyncio.Semaphore(self.settings.incident_worker_concurrency)
         outage: list[str] = []
 
-        async def send(request: PageRequest, lookup: bool, notice: bool) -> object:
+        async def send(request: PageRequest, lookup: Lookup | None) -> object:
             async with limit:
-                return await self._send(request, lookup, notice, outage)
+                return await self._send(request, lookup, outage)
 
-        results = await asyncio.gather(*(send(request, lookup, notice) for _, request, lookup, notice in claimed))
+        results = await asyncio.gather(*(send(request, lookup) for _, request, lookup in claimed))
         if claimed:
-            await self._finish_pages([page_id for page_id, _, _, _ in claimed], results, report)
+            await self._finish_pages([page_id for page_id, _, _ in claimed], results, report)
         return len(claimed) + cancelled
 
     async def _finish_pages(self, page_ids: list[uuid.UUID], results: list[object], report: CycleReport) -> None:
@@ -98,16 +120,15 @@ class PageOutbox:
                     continue
                 try:
                     async with session.begin_nested():
-                        self._record(session, page, result, report, now=now)
+                        await self._record(session, page, result, report, now=now)
                 except Exception as exc:
                     log.exception("recording a page failed", extra={"page_id": str(page_id)})
                     report.errors.append(f"page {page_id}: {type(exc).__name__}")
 
-    async def _claim(self) -> tuple[list[tuple[uuid.UUID, PageRequest, bool, bool]], int]:
+    async def _claim(self) -> tuple[list[tuple[uuid.UUID, PageRequest, Lookup | None]], int]:
         """Claim the due pages and cancel those no longer wanted; for each of the rest, its
-        request, whether its recipient's contact methods are still to be looked up, and
-        whether it is a notice (told by the first contact method only); and how many
-        were cancelled."""
+        request and, when its recipient's contact methods are still to be looked up, what
+        that lookup needs; and how many were cancelled."""
         now = self.clock.now()
         cancelled = 0
         async with self.db.sessionmaker() as session, session.begin():
@@ -126,9 +147,12 @@ class PageOutbox:
                     cancelled += 1
                     continue
                 # Chosen by hand: the on-call answer did not bring the contact methods.
-                requests.append(
-                    (page.id, self._request(page, incident), page.contact is None, rules.is_notice(page.step_key))
+                lookup = (
+                    Lookup(page.step_key, incident.team, rules.is_notice(page.step_key))
+                    if page.contact is None
+                    else None
                 )
+                requests.append((page.id, self._request(page, incident), lookup))
         return requests, cancelled
 
     def _request(self, page: Page, incident: Incident) -> PageRequest:
@@ -142,26 +166,71 @@ class PageOutbox:
             message=page.reason,
         )
 
-    async def _send(
-        self, request: PageRequest, lookup: bool, notice: bool, outage: list[str]
-    ) -> list[dict[str, object]] | Exception:
-        """notification-service's deliveries of the page, or why it did not take it."""
+    async def _send(self, request: PageRequest, lookup: Lookup | None, outage: list[str]) -> object:
+        """notification-service's deliveries of the page, or why it did not take it (within
+        `Expanded` when the recipient's rules made steps of it)."""
         if outage:  # it just failed: the rest wait for their retry time
             return NotificationUnavailable(outage[0])
         try:
-            if lookup:
+            if lookup is not None and lookup.notice:
                 contact = await self.oncall.contact(request.user_id)
-                request = replace(request, contact=rules.first_method_only(contact) if notice else contact)
-            return await self.notifications.notify(replace(request, actions=self._actions(request)))
+                request = replace(request, contact=rules.first_method_only(contact))
+            elif lookup is not None:
+                first, *later = await self._plan(request, lookup)
+                request = replace(request, contact=first.contact)
+                if first.step_key != lookup.step_key:
+                    due = first.due_at <= self.clock.now()
+                    result = await self._notify(request, outage) if due else None
+                    return Expanded(first, later, result)
+            return await self._notify(request, outage)
         except OncallUnavailable as exc:
             return NotificationUnavailable(str(exc))
+
+    async def _plan(self, request: PageRequest, lookup: Lookup) -> list[rules.PlannedPage]:
+        """The recipient's pages by their notification rules for the incident's urgency,
+        through the one expansion on-call pages take (`rules.plan_person`)."""
+        contact = await self.oncall.contact(request.user_id)
+        steps = await self.oncall.rules(request.user_id)
+        now = self.clock.now()
+        urgency = "high"
+        if steps:  # the service's setting is asked for only when it matters
+            service, severity = request.incident["service"], request.incident["severity"]
+            high = await self.oncall.high_urgency(service=service, team=lookup.team, at=now)
+            urgency = rules.urgency_of(severity, high)
+        return rules.plan_person(
+            recipient=request.user_id, step_key=lookup.step_key, contact=contact, rules=steps, urgency=urgency, now=now
+        )
+
+    async def _notify(self, request: PageRequest, outage: list[str]) -> list[dict[str, object]] | Exception:
+        try:
+            return await self.notifications.notify(replace(request, actions=self._actions(request)))
         except NotificationUnavailable as exc:
             outage.append(str(exc))
             return exc
         except NotificationRejected as exc:
             return exc
 
-    def _record(self, session: AsyncSession, page: Page, result: object, report: CycleReport, *, now: datetime) -> None:
+    async def _record(
+        self, session: AsyncSession, page: Page, result: object, report: CycleReport, *, now: datetime
+    ) -> None:
+        if isinstance(result, Expanded):
+            # Later steps are keyed per step: one already queued (a retry) is not queued again.
+            names = {page.recipient: page.recipient_name} if page.recipient_name else None
+            await pages.enqueue_planned(
+                session,
+                incident_id=page.incident_id,
+                event=page.event,
+                planned=result.later,
+                now=now,
+                reason=page.reason,
+                names=names,
+            )
+            page.contact = result.first.contact
+            if result.result is None:  # the first step waits for its delay
+                page.due_at = page.next_attempt_at = result.first.due_at
+                page.updated_at = now
+                return
+            result = result.result
         if isinstance(result, NotificationUnavailable):
             paging.record_unavailable(
                 session,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
 from oncall_service.schemas.schedules import OverrideCreate, OverrideUpdate
-from oncall_service.usecases.rows import require_existing
+from oncall_service.usecases.rows import require_may_be_on_call
 from platform_common.errors import Conflict, NotFound, Unprocessable
 from platform_db.models import ScheduleOverride, User
 
@@ -41,7 +41,7 @@ async def create_override(
     # a deadlock would be a 500 where a 409 is owed.
     if await queries.lock_schedule(session, schedule_id=schedule_id) is None:
         raise NotFound(f"schedule {schedule_id} not found")
-    await require_existing(session, model=User, ids=[override_in.user_id])
+    await require_may_be_on_call(session, ids=[override_in.user_id], loc=["body", "user_id"])
     user = await queries.by_id(session, model=User, id=override_in.user_id)
     start, end = override_in.start, override_in.end
     creator = await queries.by_id(session, model=User, id=created_by) if created_by else None
@@ -100,7 +100,7 @@ async def update_override(
     if end <= start:
         raise Unprocessable([{"loc": ["body", "end"], "msg": "end must be after start", "type": "value_error"}])
     if override_in.user_id is not None and override_in.user_id != override.user_id:
-        await require_existing(session, model=User, ids=[override_in.user_id])
+        await require_may_be_on_call(session, ids=[override_in.user_id], loc=["body", "user_id"])
         override.user = await queries.by_id(session, model=User, id=override_in.user_id)
         override.user_id = override_in.user_id
     try:

@@ -6,13 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
 from oncall_service.schemas.policies import LevelIn, PolicyCreate, PolicyUpdate
-from oncall_service.usecases.rows import apply_changes, create, get_or_404, require_existing
+from oncall_service.usecases.rows import apply_changes, create, get_or_404, require_existing, require_may_be_on_call
 from platform_db.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule, User
 
 
 async def _levels(session: AsyncSession, levels: list[LevelIn]) -> list[EscalationLevel]:
     targets = [target for level in levels for target in level.targets]
-    await require_existing(session, model=User, ids=[t.id for t in targets if t.type == "user"])
+    await require_may_be_on_call(session, ids=[t.id for t in targets if t.type == "user"], loc=["body", "levels"])
     await require_existing(session, model=Schedule, ids=[t.id for t in targets if t.type == "schedule"])
     built = []
     for position, level in enumerate(levels):

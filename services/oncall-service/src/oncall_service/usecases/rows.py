@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
 from platform_common.errors import Conflict, NotFound, Unprocessable
+from platform_common.roles import Role
 from platform_db.models import EscalationPolicy, Schedule, Service, Team, User
 
 M = TypeVar("M")
@@ -56,6 +57,22 @@ async def require_existing(session: AsyncSession, *, model: type[Any], ids: Iter
             f"unknown {label}{'s' if len(missing) > 1 else ''}: {', '.join(sorted(map(str, missing)))}",
             missing_ids=sorted(map(str, missing)),
         )
+
+
+async def require_may_be_on_call(session: AsyncSession, *, ids: Iterable[uuid.UUID], loc: list[str | int]) -> None:
+    """Raise 422 when any of `ids` names no user, or a viewer: whoever is on call is
+    paged and expected to acknowledge, which a viewer may not (as for reassignment)."""
+    wanted = list(dict.fromkeys(ids))
+    await require_existing(session, model=User, ids=wanted)
+    users = await queries.users_by_ids(session, ids=wanted)
+    viewers = [users[i] for i in wanted if users[i].role == Role.VIEWER]
+    if viewers:
+        names = ", ".join(f"{user.name} ({user.id})" for user in viewers)
+        message = (
+            f"{names}: a viewer may not be on call; only responders and admins may be on call,"
+            " since a viewer cannot acknowledge or resolve"
+        )
+        raise Unprocessable([{"loc": loc, "msg": message, "type": "on_call_role"}])
 
 
 async def _refuse_taken_name(
