@@ -16,20 +16,18 @@ ratio to /health's p50.
 """
 
 import argparse
-import math
 import os
 import secrets
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
+from alert_to_page import percentile, throwaway_database  # bench/ is the script's own directory
 
-from platform_testing import ServiceProcess, as_service, migrated
+from platform_testing import ServiceProcess, as_service
 
 TITLES = (
     "Checkout 5xx above 5%",
@@ -68,24 +66,13 @@ SELECT gen_random_uuid(), md5('incident' || n)::uuid, 'service:svc-' || (n %% 20
 """
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per query")
     args = parser.parse_args()
-    server = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"bench_search_{uuid.uuid4().hex[:8]}"
-    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    url = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        migrated(url)
+    server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    with throwaway_database(server_url) as url:
         started = time.perf_counter()
         with psycopg.connect(url) as conn:
             conn.execute(FILL_INCIDENTS, {"n": args.incidents, "titles": list(TITLES)})
@@ -142,9 +129,6 @@ def main() -> int:
             print(f"  {label:<24}{p50:9.1f}{p99:9.1f}{p50 / reference:15.1f}{p99 / reference:15.1f}")
         print("(shared machine: numbers are noisy; the ratio is what to compare)")
         return 0
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
