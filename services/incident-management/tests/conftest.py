@@ -67,6 +67,43 @@ class FakeServer:
             self.thread = None
 
 
+class Phones:
+    """Webhook receiver standing in for the responders' phones: one path per
+    responder; keeps every page's body in the order it rang."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        app = FastAPI()
+
+        @app.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.post("/hook/{who}")
+        async def hook(who: str, request: Request) -> dict[str, str]:
+            self.received.append((who, await request.json()))
+            return {"ok": "yes"}
+
+        self.server = FakeServer(app)
+
+    def who(self, title: str | None = None, *, events: tuple[str, ...] = ("triggered", "escalated")) -> list[str]:
+        """Who was paged, in order (about the incident titled `title` only, when given); with
+        `events`, who was told of those (the notices of an acknowledgement, say)."""
+        return [
+            who
+            for who, page in self.received
+            if page["event"] in events and (title is None or page["incident"]["title"] == title)
+        ]
+
+    def messages(self) -> list[tuple[str, str]]:
+        """(who, the page's reason) of each page in the order they rang; notices left out."""
+        return [
+            (who, page.get("message") or "")
+            for who, page in self.received
+            if page.get("event") in ("triggered", "escalated")
+        ]
+
+
 # The tests name people ("alice"); oncall-service knows them by UUID, as here.
 NAMES: dict[str, str] = {}
 

@@ -17,43 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
 
 from platform_testing import PLATFORM_HEADERS, ServiceProcess, wait_for
 
-from ..conftest import FakeServer
+from ..conftest import Phones
 
 pytestmark = pytest.mark.e2e
-
-
-class Phones:
-    """Webhook receiver: one path per responder; keeps every page's body."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        app = FastAPI()
-
-        @app.get("/health")
-        async def health() -> dict[str, str]:
-            return {"status": "ok"}
-
-        @app.post("/hook/{who}")
-        async def hook(who: str, request: Request) -> dict[str, str]:
-            self.received.append((who, await request.json()))
-            return {"ok": "yes"}
-
-        self.server = FakeServer(app)
-
-    def pages(self) -> list[tuple[str, dict[str, Any]]]:
-        """What rang as a page: notices (an acknowledgement told to the paged) left out."""
-        return [(who, page) for who, page in self.received if page.get("event") in ("triggered", "escalated")]
-
-    def who(self) -> list[str]:
-        return [who for who, _ in self.pages()]
-
-    def messages(self) -> list[tuple[str, str]]:
-        """(who, the page's reason) in the order they rang."""
-        return [(who, page.get("message") or "") for who, page in self.pages()]
 
 
 @dataclass

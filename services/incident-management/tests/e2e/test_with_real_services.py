@@ -14,41 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
 
 from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, wait_for
 
-from ..conftest import FakeServer
+from ..conftest import Phones
 
 pytestmark = pytest.mark.e2e
-
-
-class Phones:
-    """Webhook receiver: one path per responder."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        app = FastAPI()
-
-        @app.get("/health")
-        async def health() -> dict[str, str]:
-            return {"status": "ok"}
-
-        @app.post("/hook/{who}")
-        async def hook(who: str, request: Request) -> dict[str, str]:
-            self.received.append((who, await request.json()))
-            return {"ok": "yes"}
-
-        self.server = FakeServer(app)
-
-    def who(self, title: str | None = None, *, events: tuple[str, ...] = ("triggered", "escalated")) -> list[str]:
-        """Who was paged, in order (about the incident titled `title` only, when given); with
-        `events`, who was told of those (the notices of an acknowledgement, say)."""
-        return [
-            who
-            for who, page in self.received
-            if page["event"] in events and (title is None or page["incident"]["title"] == title)
-        ]
 
 
 def seed_oncall(oncall_url: str, phones: Phones, *, repeat_count: int = 0) -> dict[str, str]:
