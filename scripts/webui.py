@@ -42,6 +42,25 @@ def _sources() -> list[Path]:
     return files
 
 
+def _install(npm: str) -> None:
+    """`npm ci` when the lockfile changed since the last install (caller holds the lock)."""
+    installed = UI / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < (UI / "package-lock.json").stat().st_mtime:
+        log.info("installing the UI's packages (npm ci)")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=UI, check=True, capture_output=True)
+
+
+def packages() -> bool:
+    """The UI's packages installed (for tools that run its TypeScript without a build); whether they are."""
+    npm = find_or_install("npm", "npm")
+    if npm is None:
+        return False
+    with (UI / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install(npm)
+    return True
+
+
 def build(*, force: bool = False) -> bool:
     """Build the UI if it is missing or older than its sources; whether a build is there.
     One build at a time per checkout (a lock file): runs side by side share node_modules."""
@@ -51,10 +70,7 @@ def build(*, force: bool = False) -> bool:
         return built.exists()
     with (UI / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        installed = UI / "node_modules" / ".package-lock.json"
-        if not installed.exists() or installed.stat().st_mtime < (UI / "package-lock.json").stat().st_mtime:
-            log.info("installing the UI's packages (npm ci)")
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=UI, check=True, capture_output=True)
+        _install(npm)
         if force or not built.exists() or built.stat().st_mtime < _newest(_sources()):
             log.info("building the UI (npm run build) into %s", dist())
             command = [npm, "run", "build", "--", "--outDir", str(dist())]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+import webui
 from platform_testing import (
     PLATFORM_HEADERS,
     ServiceProcess,
@@ -199,7 +200,7 @@ async def test_real_alertmanager_through_pagerduty_and_webhook_configs(alertmana
     assert await eventually(lambda: incident("am-webhook").status == "resolved")
 
 
-WEB_UI = Path(__file__).resolve().parents[4] / "web-ui"
+WEB_UI = webui.UI
 # senders.ts compiled by the UI's own TypeScript and called as the page calls it.
 SNIPPETS_JS = """
 const [ts, source, key, origin, name] = process.argv.slice(1);
@@ -216,8 +217,8 @@ def offered_settings(key: str, origin: str) -> dict[str, str]:
     """The settings the UI offers with a new key (web-ui/src/senders.ts), as it renders them."""
     node = require_binary("node", "apt-get install nodejs")
     typescript = WEB_UI / "node_modules" / "typescript"
-    if not typescript.exists():
-        missing("web-ui's packages (TypeScript)", "npm ci in web-ui/")
+    if not webui.packages():
+        missing("web-ui's packages (TypeScript)", "apt-get install npm")
     out = subprocess.run(
         [
             node,
