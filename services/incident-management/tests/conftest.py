@@ -244,6 +244,7 @@ class FakeNotifications:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.batches: list[int] = []  # items in each POST, in order
         self.by_key: dict[str, list[dict[str, Any]]] = {}
         self.deliveries: dict[str, dict[str, Any]] = {}
         self.reject = False
@@ -256,6 +257,7 @@ class FakeNotifications:
         @app.post("/api/v1/notify/batch")
         async def notify_batch(request: Request) -> JSONResponse:
             body = await request.json()
+            self.batches.append(len(body["items"]))
             return JSONResponse({"results": [self._notify(item) for item in body["items"]]})
 
         self.contract = ContractCheck(app, Contract.of("notification-service"))
@@ -296,6 +298,7 @@ class FakeNotifications:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.batches.clear()
         self.contract.problems.clear()
         self.by_key.clear()
         self.deliveries.clear()

@@ -105,15 +105,15 @@ class PageOutbox:
                 return await self._prepare(request, lookup)
 
         prepared = await asyncio.gather(*(prepare(request, lookup) for _, request, lookup in claimed))
-        sent = await self._notify([request for request, _ in prepared if request is not None])
+        sent = iter(await self._notify([request for request, _ in prepared if request is not None]))
         results: list[object] = []
         for request, held in prepared:
             if request is None:
                 results.append(held)
             elif isinstance(held, Expanded):
-                results.append(replace(held, result=sent.pop(0)))
+                results.append(replace(held, result=next(sent)))
             else:
-                results.append(sent.pop(0))
+                results.append(next(sent))
         await self._finish_pages([page_id for page_id, _, _ in claimed], results, report)
         return len(claimed) + cancelled
 
