@@ -222,15 +222,10 @@ async def _search(
     # generic plan for `ILIKE $1 LIMIT $2` is a sequential scan (1.2 s at 100,000 incidents).
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     ids, complete = await _first_matches(session, q=q, cap=cap)
-    if complete and len(ids) <= cap:
-        # A few matches: sort them all and count them in the same pass.
-        query = _filtered(select(Incident, func.count().over()), **filters).where(Incident.id.in_(ids))
-        rows = (await session.execute(query.order_by(*order).limit(limit).offset(offset))).all()
-        if rows or offset == 0:
-            return IncidentsFound([row[0] for row in rows], int(rows[0][1]) if rows else 0, capped=False)
-        return None
-    if descending is None:  # sorted by something no index walks in order
-        return None
+    if complete and len(ids) <= cap:  # a few matches: sort them all
+        return await _sorted_and_counted(session, Incident.id.in_(ids), filters, order, limit, offset)
+    if descending is None:  # sorted by something no index walks in order: every match, as before
+        return await _sorted_and_counted(session, Incident.id.in_(_matching(q)), filters, order, limit, offset)
     # More than `cap` incidents may match: walk incidents in creation order (ix_incidents_created_at,
     # or a filter's index) and test each, stopping at the page, or at cap + 1 matches to count them.
     walk = _filtered(select(Incident), **filters).where(_matches_row(q)).order_by(*order)
@@ -246,6 +241,23 @@ async def _search(
         return None if offset else IncidentsFound([], 0, capped=False)
     total = int(rows[0][1])
     return IncidentsFound([row[0] for row in rows], min(total, cap), capped=total > cap)
+
+
+async def _sorted_and_counted(
+    session: AsyncSession,
+    matches: ColumnElement[bool],
+    filters: dict[str, Any],
+    order: tuple[Any, ...],
+    limit: int,
+    offset: int,
+) -> IncidentsFound | None:
+    """The page of the matches, counted in the same pass (a window count: they are all read to be
+    sorted anyway); None past the end, where no row carries the count."""
+    query = _filtered(select(Incident, func.count().over()), **filters).where(matches)
+    rows = (await session.execute(query.order_by(*order).limit(limit).offset(offset))).all()
+    if rows or offset == 0:
+        return IncidentsFound([row[0] for row in rows], int(rows[0][1]) if rows else 0, capped=False)
+    return None
 
 
 async def open_incident(
