@@ -222,6 +222,8 @@ async def _search(
     # generic plan for `ILIKE $1 LIMIT $2` is a sequential scan (1.2 s at 100,000 incidents).
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     ids, complete = await _first_matches(session, q=q, cap=cap)
+    if complete and not ids:
+        return IncidentsFound([], 0, capped=False)
     if complete and len(ids) <= cap:  # a few matches: sort them all
         return await _sorted_and_counted(session, Incident.id.in_(ids), filters, order, limit, offset)
     if descending is None:  # sorted by something no index walks in order: every match, as before
