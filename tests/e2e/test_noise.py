@@ -4,6 +4,7 @@ window does; a snoozed incident opens again and rings the phone again when the
 snooze ends."""
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -161,3 +162,28 @@ def test_a_snoozed_incident_nobody_acknowledges_escalates_to_the_next_level(clea
         wait_for(lambda: bob_phone.pages, timeout=40)
         assert bob_phone.pages[0][0]["x-notification-event"] == "escalated"
         assert incidents.get(f"/api/v1/incidents/{incident_id}").json()["escalation_level"] == 1
+
+
+def test_an_alert_joining_an_acknowledged_incident_is_told_without_an_acknowledge_link(clean_database):
+    phone = Phone()
+    with _platform(clean_database) as processes:
+        admin, key = _on_call(processes, phone, "checkout")
+        incidents = httpx.Client(base_url=processes["incident_management"].url, timeout=10, headers=admin)
+        sender = {"Authorization": f"Bearer {key}"}
+        alerts = f"{processes['alert_ingestion'].url}/api/v1/alerts"
+        first = httpx.post(alerts, json={"severity": "critical", "message": "Checkout 5xx"}, headers=sender).json()
+        wait_for(lambda: _triggered(phone) == 1, timeout=20)
+        acknowledged = incidents.patch(f"/api/v1/incidents/{first['incident_id']}", json={"status": "acknowledged"})
+        assert acknowledged.status_code == 200, acknowledged.text
+
+        # Same service and severity within the correlation window: it joins the acknowledged incident.
+        joined = httpx.post(alerts, json={"severity": "critical", "message": "Checkout latency"}, headers=sender)
+        assert joined.json()["action"] == "correlated", joined.text
+        wait_for(lambda: [h for h, _ in phone.pages if h["x-notification-event"] == "alert_joined"], timeout=20)
+        [body] = [json.loads(b) for h, b in phone.pages if h["x-notification-event"] == "alert_joined"]
+        assert body["event"] == "alert_joined"
+        assert "A new alert joined this incident, which is already acknowledged." in body["summary"]
+        assert 'A new alert "Checkout latency" joined this incident (already acknowledged by ' in body["summary"]
+        # Nothing offers to acknowledge what is acknowledged; resolving and opening it, yes.
+        assert set(body["links"]) == {"incident", "resolve"}
+        assert _triggered(phone) == 1, "no second page asking for a responder"

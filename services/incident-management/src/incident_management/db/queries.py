@@ -283,6 +283,17 @@ async def claim_due_escalations(
     return await _claim(session, due, Incident.next_escalation_at, now=now, lease_until=lease_until, limit=limit)
 
 
+async def acknowledged_by(session: AsyncSession, *, incident_id: uuid.UUID) -> str | None:
+    """Who last acknowledged the incident (the timeline's actor), or None if nobody did."""
+    query = (
+        select(TimelineEntry.actor)
+        .where(TimelineEntry.incident_id == incident_id, TimelineEntry.event_type == "acknowledged")
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
 async def snoozes_ended(session: AsyncSession, *, now: datetime, limit: int, lock: bool = True) -> list[Incident]:
     """Incidents whose snooze has passed, locked; another replica's are skipped (it is ending them).
     Ended in the same transaction, with no call out, so a row lock does instead of a lease
