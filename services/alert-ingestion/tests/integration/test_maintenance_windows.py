@@ -46,7 +46,7 @@ async def test_an_alert_inside_a_window_is_stored_suppressed_and_after_it_opens_
         assert after.json()["action"] == "created", "the same alert after the window opens an incident"
         await db.incident_eventually(after.json()["incident_id"])
         metrics = (await client.get("/metrics")).text
-        assert "alerts_suppressed_total 1.0" in metrics
+        assert 'alerts_suppressed_total{service="checkout"} 1.0' in metrics
         assert "maintenance_windows_active 0.0" in metrics, "the window is over"
 
 

@@ -115,7 +115,7 @@ class Ingestor:
         if window is not None:
             reason = suppressed_reason(window, alert.service)
             await maintenance.store_suppressed(self.writer.pool, row=row, now=now, reason=reason)
-            metrics.ALERTS_SUPPRESSED.inc()
+            metrics.ALERTS_SUPPRESSED.labels(service=alert.service).inc()
             return Ingested(result="suppressed", fingerprint=fp, alert_id=alert_id)
         # The service's own window, when oncall-service has one, is the rule's to read.
         written = await self.writer.write(row, now=now, default_window_minutes=self.settings.correlation_window_minutes)
