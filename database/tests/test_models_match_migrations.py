@@ -52,7 +52,8 @@ SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
 INDEXES = """
 SELECT tablename, indexname, indexdef FROM pg_indexes
  WHERE schemaname = current_schema() AND tablename <> 'alembic_version'
-   AND NOT (SELECT relispartition FROM pg_class WHERE oid = (quote_ident(schemaname) || '.' || quote_ident(tablename))::regclass)
+   AND NOT (SELECT relispartition FROM pg_class
+             WHERE oid = (quote_ident(schemaname) || '.' || quote_ident(tablename))::regclass)
 """
 
 
