@@ -155,3 +155,20 @@ def test_a_month_is_dropped_while_entries_keep_being_written(service):
     assert max(latencies) < 2
     (left,) = role.execute("SELECT count(*) FROM incident_timeline WHERE incident_id = %s", [old]).fetchone()
     assert left == 0
+
+
+def test_entries_in_the_default_partition_move_to_their_month_when_it_is_created(service):
+    role, owner, _ = service
+    incident_id = _incident(owner)
+    # No partition for June 2023: the entry lands in the default partition, not in an error.
+    _entry(role, incident_id, datetime(2023, 6, 15, tzinfo=UTC), message="early")
+    (entry_id,) = owner.execute("SELECT id FROM incident_timeline_default").fetchone()
+    assert role.execute(
+        "SELECT incident_timeline_add_partitions(%s, 0)", [datetime(2023, 6, 1, tzinfo=UTC)]
+    ).fetchone() == (1,)
+    assert owner.execute("SELECT count(*) FROM incident_timeline_default").fetchone() == (0,)
+    assert owner.execute("SELECT id, message FROM incident_timeline_p202306").fetchall() == [(entry_id, "early")]
+    # Again: nothing to create.
+    assert role.execute(
+        "SELECT incident_timeline_add_partitions(%s, 0)", [datetime(2023, 6, 1, tzinfo=UTC)]
+    ).fetchone() == (0,)

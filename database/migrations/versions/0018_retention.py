@@ -22,7 +22,8 @@ Why:
   off); it calls two SECURITY DEFINER functions owned by the migration role,
   `incident_timeline_add_partitions` and `incident_timeline_drop_partition`
   (database/sql/0018_retention/timeline_partitions.sql, which says why the
-  drop is a plain DETACH under a lock_timeout rather than CONCURRENTLY).
+  drop is a DROP TABLE of the partition without DETACH, under a lock_timeout:
+  a detach would lock `incidents` exclusively, through the foreign key).
 - Incidents themselves are not deleted: their MTTA/MTTR stay in `incidents`,
   so the stats outlive the timeline's retention.
 
@@ -46,7 +47,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SQL_FILES = {
-    "0018_retention/timeline_partitions.sql": "d58853326fbf1b3597ec7212940c5cbb7178543dcaebc126bac5dbc5d2892e25",
+    "0018_retention/timeline_partitions.sql": "daf26ff4537ab4270d909be77a15d912990aa40bc71eec96df9ee352d9773c09",
 }
 ADD = "incident_timeline_add_partitions(timestamptz, integer)"
 DROP = "incident_timeline_drop_partition(timestamptz)"
@@ -95,6 +96,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE TABLE incident_timeline (LIKE incident_timeline_old INCLUDING DEFAULTS) PARTITION BY RANGE (created_at)"
     )
+    op.execute("CREATE TABLE incident_timeline_default PARTITION OF incident_timeline DEFAULT")
     install(SQL_FILES)
     op.execute(f"REVOKE EXECUTE ON FUNCTION {ADD}, {DROP} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {ADD}, {DROP} TO incident_management")
@@ -108,7 +110,6 @@ def upgrade() -> None:
           FROM (SELECT least(min(created_at), now()) AS first FROM incident_timeline_old) AS oldest
         """
     )
-    op.execute("CREATE TABLE incident_timeline_default PARTITION OF incident_timeline DEFAULT")
     _move_in("id, created_at")
 
 

@@ -1,18 +1,32 @@
 -- The timeline's monthly partitions: created ahead and dropped after the
 -- retention. Installed by migration 0018_retention; called by
 -- incident-management's retention worker (workers/retention.py); tests in
--- database/tests/test_timeline_retention.py.
+-- database/tests/test_timeline_retention.py and the service's
+-- tests/integration/test_retention.py.
 --
 -- Both run with the rights of the migration role, which owns
 -- incident_timeline: partition DDL needs the table's owner, and making
 -- incident_management the owner would give it UPDATE, DELETE and the right to
--- switch the append-only trigger off. A function runs in its caller's
--- transaction, so the drop is a plain DETACH (not CONCURRENTLY, which no
--- transaction block may run): its ACCESS EXCLUSIVE lock on incident_timeline
--- is held for the detach and the drop only (no scan: the check for open
--- incidents runs before it), and lock_timeout bounds how long it may queue in
--- front of inserts; a call that times out drops nothing and the next cycle
--- tries again.
+-- switch the append-only trigger off.
+--
+-- Locks, as measured on PostgreSQL 15 (pg_locks inside the transaction):
+-- - DROP TABLE of a partition takes ACCESS EXCLUSIVE on incident_timeline
+--   only. DETACH PARTITION (plain or CONCURRENTLY) turns the partition's share
+--   of the foreign key into one of its own, adding triggers to `incidents`,
+--   and the DROP after it removes them: SHARE ROW EXCLUSIVE then ACCESS
+--   EXCLUSIVE on `incidents`, which would stop every reader of incidents. So
+--   the partition is dropped without a detach. (CONCURRENTLY could not run
+--   here anyway: no transaction block, so no function, may run it.) The check
+--   for held incidents runs before the drop, so the lock on the parent lasts
+--   for the catalog change only; lock_timeout bounds how long it may queue in
+--   front of inserts, and a call that times out drops nothing (the next cycle
+--   tries again).
+-- - CREATE TABLE ... PARTITION OF takes SHARE ROW EXCLUSIVE on `incidents`
+--   (the foreign key's triggers) after ACCESS EXCLUSIVE on incident_timeline,
+--   the reverse of open_incident(), which writes incidents then the timeline:
+--   the two deadlocked (found by test_retention.py). `incidents`, then the
+--   timeline, are therefore locked first, and only when a month is missing
+--   (once a month), for the few milliseconds the creation takes.
 --
 -- Partitions are named incident_timeline_pYYYYMM and hold [month, month + 1).
 -- One advisory lock serializes both functions across replicas.
@@ -21,22 +35,37 @@ CREATE FUNCTION incident_timeline_add_partitions(p_from timestamptz, p_months in
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
     month date;
-    name text;
-    created integer := 0;
+    missing date[] := '{}';
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('incident_timeline_partitions'));
     FOR i IN 0 .. p_months LOOP
         month := (date_trunc('month', p_from AT TIME ZONE 'UTC') + make_interval(months => i))::date;
-        name := 'incident_timeline_p' || to_char(month, 'YYYYMM');
-        CONTINUE WHEN to_regclass(name) IS NOT NULL;
+        IF to_regclass('incident_timeline_p' || to_char(month, 'YYYYMM')) IS NULL THEN
+            missing := missing || month;
+        END IF;
+    END LOOP;
+    IF cardinality(missing) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- In the writers' order (open_incident(): incidents, then the timeline, then a partition).
+    LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE incident_timeline IN ACCESS EXCLUSIVE MODE;
+    -- Entries that went to the DEFAULT partition for want of their month's (the worker was
+    -- away, or a clock ran ahead) would forbid creating it: they are taken out (TRUNCATE: the
+    -- append-only trigger guards rows, not the table) and put back through the parent, which
+    -- routes them to their new partitions. The default partition is empty while the worker runs.
+    CREATE TEMP TABLE incident_timeline_moving ON COMMIT DROP AS SELECT * FROM incident_timeline_default;
+    TRUNCATE incident_timeline_default;
+    FOREACH month IN ARRAY missing LOOP
         -- quote_ident/quote_literal, not format(): the migration hands this text to the driver,
         -- which reads a percent sign as a placeholder.
-        EXECUTE 'CREATE TABLE ' || quote_ident(name) || ' PARTITION OF incident_timeline FOR VALUES FROM ('
+        EXECUTE 'CREATE TABLE ' || quote_ident('incident_timeline_p' || to_char(month, 'YYYYMM'))
+            || ' PARTITION OF incident_timeline FOR VALUES FROM ('
             || quote_literal(month::timestamp AT TIME ZONE 'UTC') || ') TO ('
             || quote_literal((month + interval '1 month')::timestamp AT TIME ZONE 'UTC') || ')';
-        created := created + 1;
     END LOOP;
-    RETURN created;
+    INSERT INTO incident_timeline SELECT * FROM incident_timeline_moving;
+    RETURN cardinality(missing);
 END
 $$;
 
@@ -44,7 +73,7 @@ $$;
 -- of an incident that is not resolved, or was resolved after p_cutoff (its
 -- history is kept whole while it is within the retention). Returns its name,
 -- or NULL when there is none. One partition per call (per transaction), so the
--- lock on the parent is held for one detach and drop at a time.
+-- lock on the parent is held for one drop at a time.
 CREATE FUNCTION incident_timeline_drop_partition(p_cutoff timestamptz) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
@@ -67,7 +96,6 @@ BEGIN
             || quote_ident(part.name) || ') AND (resolved_at IS NULL OR resolved_at > $1))'
             INTO held USING p_cutoff;
         CONTINUE WHEN held;
-        EXECUTE 'ALTER TABLE incident_timeline DETACH PARTITION ' || quote_ident(part.name);
         EXECUTE 'DROP TABLE ' || quote_ident(part.name);
         RETURN part.name;
     END LOOP;

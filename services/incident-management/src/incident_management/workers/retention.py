@@ -50,7 +50,7 @@ class TimelineRetention:
         async with self.db.sessionmaker() as session, session.begin():
             created = (await session.execute(ADD, {"now": now, "months": self.ahead})).scalar_one()
         if created:
-            log.info("timeline partitions created", extra={"created": created})
+            log.info("timeline partitions created", extra={"partitions": created})
         dropped: list[str] = []
         cutoff = retention_cutoff(now, self.days)
         while True:
