@@ -47,7 +47,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SQL_FILES = {
-    "0018_retention/timeline_partitions.sql": "daf26ff4537ab4270d909be77a15d912990aa40bc71eec96df9ee352d9773c09",
+    "0018_retention/timeline_partitions.sql": "8ef271381e2896f6f4ea2511e56886b2cb3cce26dcbd4ca1de0457033d272b7d",
 }
 ADD = "incident_timeline_add_partitions(timestamptz, integer)"
 DROP = "incident_timeline_drop_partition(timestamptz)"

@@ -82,19 +82,25 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('incident_timeline_partitions'));
     FOR part IN
-        SELECT c.relname AS name
-          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'incident_timeline'::regclass
-           AND c.relname ~ '^incident_timeline_p[0-9]{6}$'
-           AND (to_date(substr(c.relname, 20), 'YYYYMM') + interval '1 month')::timestamp AT TIME ZONE 'UTC'
-               <= p_cutoff
-         ORDER BY c.relname
+        SELECT name, ends FROM (
+            SELECT c.relname AS name,
+                   (to_date(substr(c.relname, 20), 'YYYYMM') + interval '1 month')::timestamp AT TIME ZONE 'UTC' AS ends
+              FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'incident_timeline'::regclass AND c.relname ~ '^incident_timeline_p[0-9]{6}$'
+        ) AS monthly
+         WHERE ends <= p_cutoff
+         ORDER BY name
     LOOP
         -- Resolved is final (incident-management's domain/state.py): once every incident of the
-        -- partition was resolved before the cutoff, no later change makes it held again.
-        EXECUTE 'SELECT EXISTS (SELECT 1 FROM incidents WHERE id IN (SELECT incident_id FROM '
-            || quote_ident(part.name) || ') AND (resolved_at IS NULL OR resolved_at > $1))'
-            INTO held USING p_cutoff;
+        -- partition was resolved before the cutoff, no later change makes it held again. Asked
+        -- from the incidents' side, so the check does not grow with the partition: an entry comes
+        -- after its incident was opened, so only incidents opened before the partition's end and
+        -- not resolved before the cutoff can hold it (few), each looked up in the partition's
+        -- (incident_id, id) index.
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.created_at < $2'
+            || ' AND (i.resolved_at IS NULL OR i.resolved_at > $1)'
+            || ' AND EXISTS (SELECT 1 FROM ' || quote_ident(part.name) || ' t WHERE t.incident_id = i.id))'
+            INTO held USING p_cutoff, part.ends;
         CONTINUE WHEN held;
         EXECUTE 'DROP TABLE ' || quote_ident(part.name);
         RETURN part.name;

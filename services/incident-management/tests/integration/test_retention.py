@@ -56,8 +56,9 @@ async def test_an_old_month_is_dropped_while_incidents_keep_opening(harness):
     statuses, dropped = await asyncio.gather(open_incidents(), retention.cycle())
 
     assert statuses == [201] * 20
-    assert dropped == ["incident_timeline_p202405"]
-    assert TIMELINE_PARTITIONS_DROPPED._value.get() == dropped_before + 1
+    # (Empty old months other tests left behind go too.)
+    assert "incident_timeline_p202405" in dropped
+    assert TIMELINE_PARTITIONS_DROPPED._value.get() == dropped_before + len(dropped)
     partitions = _partitions(harness.database_url)
     assert "incident_timeline_p202405" not in partitions
     # The clock's month (March 2026) and three ahead exist for the entries to come.
