@@ -20,3 +20,9 @@ export function nameOf(users: User[], id: string | null | undefined): string {
   if (!id) return "unassigned";
   return users.find((u) => u.id === id)?.name ?? id;
 }
+
+/** Whether someone may be paged and assigned: a viewer or a disabled user could not
+ * acknowledge (the services refuse both; oncall-service's `require_may_be_on_call`). */
+export function mayBeOnCall(user: Pick<User, "role" | "disabled">): boolean {
+  return user.role !== "viewer" && !user.disabled;
+}

@@ -7,7 +7,7 @@ import { ApiError, incidents, ingestion, must, type IncidentTypes, type Ingestio
 import { ErrorNote, Loading } from "../components/states";
 import { duration, label, when } from "../format";
 import { useSession } from "../session";
-import { nameOf, useUsers } from "../users";
+import { mayBeOnCall, nameOf, useUsers } from "../users";
 import { activeWindows, type Window } from "../services";
 import { ACTION_LABEL, change as changeIncident, failureNotice } from "./incident-actions";
 import "./incidents.css";
@@ -347,7 +347,7 @@ export function IncidentDetail({ id }: { id: string }) {
                   <option value="">Choose a person</option>
                   {users
                     // Only someone who may act can be assigned (the service refuses anyone else).
-                    .filter((u) => u.id !== incident.assigned_to && u.role !== "viewer" && !u.disabled)
+                    .filter((u) => u.id !== incident.assigned_to && mayBeOnCall(u))
                     .map((u) => (
                       <option key={u.id} value={u.id}>
                         {u.name}

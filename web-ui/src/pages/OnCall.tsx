@@ -10,7 +10,7 @@ import { gapText } from "../coverage";
 import { when, zoned } from "../format";
 import { useLatest } from "../latest";
 import { useSession } from "../session";
-import { useUsers } from "../users";
+import { mayBeOnCall, useUsers } from "../users";
 import "./oncall.css";
 import { everything } from "../api/pages";
 
@@ -358,7 +358,7 @@ function ScheduleView({ changed }: { changed: () => void }) {
   if (schedules.length === 0) return <Empty>No schedules yet.</Empty>;
   // Only people who may act can be put on call (a viewer could not acknowledge the page).
   const people = can("admin")
-    ? users.filter((u) => u.role !== "viewer" && !u.disabled)
+    ? users.filter(mayBeOnCall)
     : users.filter((u) => u.id === me?.id);
   const editable = (o: Override) => can("admin") || o.user.id === me?.id;
   return (

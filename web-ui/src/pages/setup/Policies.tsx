@@ -14,6 +14,7 @@ import {
 import { OrderedListEditor } from "./OrderedListEditor";
 import { SetupSection } from "./Section";
 import { everything } from "../../api/pages";
+import { mayBeOnCall } from "../../users";
 
 type Policy = OncallTypes["schemas"]["PolicyRead"];
 type Target = OncallTypes["schemas"]["TargetIn"];
@@ -31,7 +32,7 @@ export function Policies() {
       ...schedules.items.map((s) => ({ type: "schedule" as const, id: s.id, name: s.name })),
       // Only people who may act on a page: a viewer paged could not acknowledge it.
       ...users.items
-        .filter((u) => !u.disabled && u.role !== "viewer")
+        .filter(mayBeOnCall)
         .map((u) => ({ type: "user" as const, id: u.id, name: u.name })),
     ];
   });

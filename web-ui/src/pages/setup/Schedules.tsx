@@ -18,6 +18,7 @@ import {
 import { OrderedListEditor } from "./OrderedListEditor";
 import { SetupSection, None } from "./Section";
 import { everything } from "../../api/pages";
+import { mayBeOnCall } from "../../users";
 
 type Schedule = OncallTypes["schemas"]["ScheduleRead"];
 type User = OncallTypes["schemas"]["UserRead"];
@@ -316,7 +317,7 @@ function LayerEditor({
         picked={layer.members}
         // Only people who may act on a page: a viewer on call could not acknowledge it.
         options={users
-          .filter((u) => u.role !== "viewer" && !u.disabled)
+          .filter(mayBeOnCall)
           .map((u) => ({ key: u.id, label: `${u.name} (${u.email})` }))}
         nameOf={nameOf}
         errors={errors}

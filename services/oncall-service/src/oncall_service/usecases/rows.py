@@ -60,19 +60,26 @@ async def require_existing(session: AsyncSession, *, model: type[Any], ids: Iter
 
 
 async def require_may_be_on_call(session: AsyncSession, *, ids: Iterable[uuid.UUID], loc: list[str | int]) -> None:
-    """Raise 422 when any of `ids` names no user, or a viewer: whoever is on call is
-    paged and expected to acknowledge, which a viewer may not (as for reassignment)."""
+    """Raise 422 when any of `ids` names no user, a viewer or a disabled user: whoever is
+    on call is paged and expected to acknowledge, which neither may (as for reassignment)."""
     wanted = list(dict.fromkeys(ids))
     await require_existing(session, model=User, ids=wanted)
     users = await queries.users_by_ids(session, ids=wanted)
     viewers = [users[i] for i in wanted if users[i].role == Role.VIEWER]
     if viewers:
-        names = ", ".join(f"{user.name} ({user.id})" for user in viewers)
         message = (
-            f"{names}: a viewer may not be on call; only responders and admins may be on call,"
+            f"{_names(viewers)}: a viewer may not be on call; only responders and admins may be on call,"
             " since a viewer cannot acknowledge or resolve"
         )
         raise Unprocessable([{"loc": loc, "msg": message, "type": "on_call_role"}])
+    disabled = [users[i] for i in wanted if users[i].disabled]
+    if disabled:
+        message = f"{_names(disabled)}: a disabled user may not be on call, since they cannot sign in to acknowledge"
+        raise Unprocessable([{"loc": loc, "msg": message, "type": "on_call_disabled"}])
+
+
+def _names(users: list[User]) -> str:
+    return ", ".join(f"{user.name} ({user.id})" for user in users)
 
 
 async def _refuse_taken_name(

@@ -11,6 +11,7 @@ from oncall_service.schemas.users import ContactMethodIn, UserCreate, UserUpdate
 from oncall_service.usecases import accounts
 from oncall_service.usecases.rows import apply_changes, find, get_or_404
 from platform_common.errors import Conflict, DependencyUnavailable, Unprocessable
+from platform_common.roles import Role
 from platform_db.models import ContactMethod, User
 
 
@@ -42,6 +43,10 @@ async def update_user(session: AsyncSession, *, user_id: uuid.UUID, user_in: Use
     if user_in.email is not None and await queries.email_taken(session, email=user_in.email, except_id=user_id):
         raise Conflict(f"a user with email {user_in.email} already exists")
     await accounts.refuse_losing_last_admin(session, user=user, role=user_in.role, disabled=user_in.disabled)
+    if user_in.role == Role.VIEWER and user.role != Role.VIEWER:
+        await _refuse_while_on_call(session, user=user, becoming="a viewer")
+    if user_in.disabled and not user.disabled:
+        await _refuse_while_on_call(session, user=user, becoming="disabled")
     if user_in.disabled:
         await accounts.end_every_credential(session, user_id=user_id, now=now)
     if user_in.contact_methods is not None:
@@ -57,12 +62,22 @@ async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     """Remove a user; 409 while a rotation or escalation level names them."""
     user = await get_or_404(session, model=User, id=user_id)
     await accounts.refuse_losing_last_admin(session, user=user, role=None, disabled=True)
-    used_in = await queries.user_references(session, user_id=user_id)
-    if used_in:
-        # Removing them silently would leave a rotation turn or a level paging nobody.
-        raise Conflict(f"user {user_id} is still on {', '.join(used_in)}; remove them there first", used_in=used_in)
+    await _refuse_while_on_call(session, user=user, becoming="removed")
     await session.delete(user)
     await session.flush()
+
+
+async def _refuse_while_on_call(session: AsyncSession, *, user: User, becoming: str) -> None:
+    """409 while a rotation, override or escalation level names the user: removing,
+    disabling or demoting them to viewer silently would leave a turn or a level paging
+    someone who cannot answer (the same rule that refuses them as members)."""
+    used_in = await queries.user_references(session, user_id=user.id)
+    if used_in:
+        raise Conflict(
+            f"{user.name} ({user.id}) is still on {', '.join(used_in)} and cannot be {becoming};"
+            " remove them there first",
+            used_in=used_in,
+        )
 
 
 async def add_contact_method(session: AsyncSession, *, user_id: uuid.UUID, method_in: ContactMethodIn) -> ContactMethod:
