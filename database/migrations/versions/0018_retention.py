@@ -20,10 +20,13 @@ Why:
 - Partition DDL needs the table's owner. incident_management does not become
   the owner (an owner may UPDATE, DELETE and switch the append-only trigger
   off); it calls two SECURITY DEFINER functions owned by the migration role,
-  `incident_timeline_add_partitions` and `incident_timeline_drop_partition`
-  (database/sql/0018_retention/timeline_partitions.sql, which says why the
-  drop is a DROP TABLE of the partition without DETACH, under a lock_timeout:
-  a detach would lock `incidents` exclusively, through the foreign key).
+  `incident_timeline_add_partitions`, `incident_timeline_empty_partition`
+  and `incident_timeline_drop_partition`
+  (database/sql/0018_retention/timeline_partitions.sql, which says why a
+  month is emptied by TRUNCATE and then dropped without DETACH, under a
+  lock_timeout: a detach would lock `incidents` exclusively through the
+  foreign key, and a drop of a full partition holds the timeline's lock while
+  its files are freed).
 - Incidents themselves are not deleted: their MTTA/MTTR stay in `incidents`,
   so the stats outlive the timeline's retention.
 
@@ -47,10 +50,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SQL_FILES = {
-    "0018_retention/timeline_partitions.sql": "8ef271381e2896f6f4ea2511e56886b2cb3cce26dcbd4ca1de0457033d272b7d",
+    "0018_retention/timeline_partitions.sql": "ef6d7d6516b2608d96c1919df35fe2964c9fa6ccf06c65ead922dc232c89d083",
 }
 ADD = "incident_timeline_add_partitions(timestamptz, integer)"
+EMPTY = "incident_timeline_empty_partition(timestamptz)"
 DROP = "incident_timeline_drop_partition(timestamptz)"
+EXPIRED = "incident_timeline_expired(timestamptz)"
 # Months created ahead at upgrade; the worker keeps INCIDENT_TIMELINE_PARTITIONS_AHEAD from then on.
 AHEAD = 3
 
@@ -98,8 +103,8 @@ def upgrade() -> None:
     )
     op.execute("CREATE TABLE incident_timeline_default PARTITION OF incident_timeline DEFAULT")
     install(SQL_FILES)
-    op.execute(f"REVOKE EXECUTE ON FUNCTION {ADD}, {DROP} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {ADD}, {DROP} TO incident_management")
+    op.execute(f"REVOKE EXECUTE ON FUNCTION {ADD}, {EMPTY}, {DROP}, {EXPIRED} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {ADD}, {EMPTY}, {DROP} TO incident_management")
     # Every month the existing rows fall in, up to AHEAD months after this one.
     op.execute(
         f"""
@@ -116,5 +121,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     _set_aside()
     op.execute("CREATE TABLE incident_timeline (LIKE incident_timeline_old INCLUDING DEFAULTS)")
-    op.execute(f"DROP FUNCTION {ADD}, {DROP}")
+    op.execute(f"DROP FUNCTION {ADD}, {EMPTY}, {DROP}, {EXPIRED}")
     _move_in("id")

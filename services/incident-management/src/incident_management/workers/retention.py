@@ -1,6 +1,6 @@
 """The timeline's retention (migration 0018_retention): each cycle creates the monthly
 partitions INCIDENT_TIMELINE_PARTITIONS_AHEAD months ahead and drops, one per transaction,
-the partitions wholly older than INCIDENT_TIMELINE_RETENTION_DAYS that hold no entry of an
+the partitions wholly older than INCIDENT_TIMELINE_RETENTION_DAYS (emptied, then dropped) that hold no entry of an
 incident still unresolved or resolved within the retention (the database function checks
 that, so every replica may run it; an advisory lock serializes them)."""
 
@@ -17,6 +17,7 @@ from platform_common.worker import Worker
 log = logging.getLogger(__name__)
 
 ADD = text("SELECT incident_timeline_add_partitions(:now, :months)")
+EMPTY = text("SELECT incident_timeline_empty_partition(:cutoff)")
 DROP = text("SELECT incident_timeline_drop_partition(:cutoff)")
 # The planner's estimate: a count(*) of the whole timeline each cycle would cost what retention saves.
 ROWS = text(
@@ -51,8 +52,16 @@ class TimelineRetention:
             created = (await session.execute(ADD, {"now": now, "months": self.ahead})).scalar_one()
         if created:
             log.info("timeline partitions created", extra={"partitions": created})
-        dropped: list[str] = []
         cutoff = retention_cutoff(now, self.days)
+        # Emptied first (the files freed under the month's own lock), then dropped (the timeline's lock
+        # held for a catalog change only): one month per transaction each.
+        while True:
+            async with self.db.sessionmaker() as session, session.begin():
+                emptied = (await session.execute(EMPTY, {"cutoff": cutoff})).scalar_one()
+            if emptied is None:
+                break
+            log.info("timeline partition emptied", extra={"partition": emptied})
+        dropped: list[str] = []
         while True:
             async with self.db.sessionmaker() as session, session.begin():
                 name = (await session.execute(DROP, {"cutoff": cutoff})).scalar_one()
