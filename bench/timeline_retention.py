@@ -1,4 +1,4 @@
-"""The timeline's retention at scale (migration 0018_retention): the time to drop a month
+"""The timeline's retention at scale (migration 0018_retention): the time to retire a month
 holding N entries (default 1,000,000) as incident-management's role does, next to a
 reference in the same run: deleting the same N rows from a plain table, what a
 retention without partitions would do.
@@ -9,8 +9,9 @@ Needs a PostgreSQL server (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres). It creates a throw-away database
 there, migrates it, fills May 2024's partition with one INSERT ... SELECT
 generate_series (one incident, resolved that month), copies the rows into a plain
-table with the same index, then times incident_timeline_drop_partition() and the
-DELETE. Prints both and their ratio.
+table with the same index, then times incident_timeline_empty_partition() and
+incident_timeline_drop_partition() (as the worker calls them) and the DELETE.
+Prints each and the ratio.
 """
 
 import argparse
