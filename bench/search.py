@@ -117,7 +117,9 @@ def main() -> int:
                     answer.raise_for_status()
                 results[label] = times
                 if path != "/health":
-                    print(f"  ({label}: {answer.json()['total']} match)", file=sys.stderr)
+                    counted = answer.json()
+                    more = "+" if counted.get("total_capped") else ""
+                    print(f"  ({label}: {counted['total']}{more} match)", file=sys.stderr)
         reference = percentile(results["/health (reference)"], 50)
         print(
             f"incident search with {args.incidents:,} incidents and as many alerts (filled in {filled:.1f} s),"

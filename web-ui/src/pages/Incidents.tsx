@@ -390,11 +390,14 @@ export function Incidents() {
               Newer
             </button>
             <span>
-              {offset + 1}–{Math.min(offset + PAGE, page.total)} of {page.total}
+              {/* a broad search stops counting at 1,000 (total_capped): "of 1,000+", and the list goes on */}
+              {page.total_capped
+                ? `${offset + 1}–${offset + page.items.length} of ${page.total.toLocaleString("en")}+`
+                : `${offset + 1}–${Math.min(offset + PAGE, page.total)} of ${page.total}`}
             </span>
             <button
               type="button"
-              disabled={offset + PAGE >= page.total}
+              disabled={page.total_capped ? page.items.length < PAGE : offset + PAGE >= page.total}
               onClick={() => setFilter("offset", String(offset + PAGE))}
             >
               Older

@@ -159,6 +159,11 @@ class BulkResult(BaseModel):
 class IncidentPage(BaseModel):
     items: list[IncidentRead]
     total: int
+    total_capped: bool = Field(
+        default=False,
+        description="true when more than `total` incidents match: a search (`q`) stops counting at 1,000,"
+        " so `total` is then 1,000 and the list goes on; without `q` the total is always exact",
+    )
     limit: int
     offset: int
 

@@ -149,7 +149,7 @@ async def list_incidents(
 ) -> IncidentPage:
     if assignee == "me":
         assignee = str(me(principal))
-    items, total = await queries.list_incidents(
+    found = await queries.list_incidents(
         session,
         q=q,
         statuses=[s.value for s in status_in],
@@ -163,7 +163,13 @@ async def list_incidents(
         limit=limit,
         offset=offset,
     )
-    return IncidentPage(items=[IncidentRead.model_validate(i) for i in items], total=total, limit=limit, offset=offset)
+    return IncidentPage(
+        items=[IncidentRead.model_validate(i) for i in found.items],
+        total=found.total,
+        total_capped=found.capped,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(
