@@ -156,6 +156,23 @@ def incident_overview() -> dashboard.Dashboard:
                 unit="s",
             )
         )
+        .with_row(dashboard.Row("Noise"))
+        .with_panel(
+            bars(
+                "Suppressed alerts by service",
+                "sum by (service) (increase(alerts_suppressed_total[$__range]))",
+                "service",
+            )
+        )
+        # Gauges read from the database at scrape time: every replica says the same, so `max`.
+        .with_panel(total("Active maintenance windows", "max(maintenance_windows_active)").span(6).height(8))
+        .with_panel(
+            total("Heartbeats late", "max(heartbeats_late)")
+            .color_scheme(dashboard.FieldColor().mode(models.FieldColorModeId.THRESHOLDS))
+            .thresholds(thresholds((None, "green"), (1, "red")))
+            .span(6)
+            .height(8)
+        )
     )
 
 

@@ -23,6 +23,9 @@ PANELS = {
         "Incidents by Status",
         "Alert Correlation Outcomes",
         "Alert Processing Latency",
+        "Suppressed alerts by service",
+        "Active maintenance windows",
+        "Heartbeats late",
     ],
     "sre-performance.json": [
         "MTTA p50",

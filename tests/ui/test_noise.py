@@ -99,7 +99,9 @@ def test_a_maintenance_window_created_in_the_ui_silences_its_service(page, ui_pl
 
     page.goto("/maintenance")
     held = page.get_by_role("table", name=re.compile("^Alerts held back"))
-    expect(held.locator(f'tr[data-alert="{suppressed["alert_id"]}"]')).to_contain_text("Disk 95% on db-02")
+    held_row = held.locator(f'tr[data-alert="{suppressed["alert_id"]}"]')
+    expect(held_row).to_contain_text("Disk 95% on db-02")
+    expect(held_row).to_contain_text(f"suppressed: maintenance window 'release 4.2' on {service} until")
     page.get_by_role("button", name=f"Remove the window for {service}").click()
     expect(page.locator("tr[data-window]", has_text=service)).to_have_count(0)
     assert _alert(ui_platform, key, "Disk 95% on db-02")["action"] == "created"

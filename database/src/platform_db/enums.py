@@ -91,7 +91,8 @@ PageStatus = Literal["pending", "sent", "failed", "cancelled"]
 PAGE_STATUSES: tuple[PageStatus, ...] = get_args(PageStatus)
 
 # Notifications (migration 0003).
-# (migration 0012 added the notices: `reassigned` concerns an incident, the rest none.)
+# (migration 0012 added the notices: `reassigned` concerns an incident, the rest none;
+# 0016 `alert_joined`: a new alert joined an incident someone already acknowledged.)
 NotificationEvent = Literal[
     "triggered",
     "escalated",
@@ -102,6 +103,7 @@ NotificationEvent = Literal[
     "shift_start",
     "shift_end",
     "shift_summary",
+    "alert_joined",
 ]
 NOTIFICATION_EVENTS: tuple[NotificationEvent, ...] = get_args(NotificationEvent)
 Channel = Literal["webhook", "slack", "email", "log"]

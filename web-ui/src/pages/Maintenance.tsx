@@ -195,6 +195,7 @@ export function Maintenance() {
                 <th scope="col">Service</th>
                 <th scope="col">Severity</th>
                 <th scope="col">Alert</th>
+                <th scope="col">Why held back</th>
               </tr>
             </thead>
             <tbody>
@@ -206,6 +207,7 @@ export function Maintenance() {
                     <span class={`sev sev-${a.severity}`}>{a.severity}</span>
                   </td>
                   <td>{a.message}</td>
+                  <td class="muted">{a.reason ?? "a maintenance window"}</td>
                 </tr>
               ))}
             </tbody>

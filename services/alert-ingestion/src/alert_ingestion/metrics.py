@@ -23,8 +23,11 @@ ALERT_PROCESSING = Histogram(
     "Time to store and correlate one alert, commit included",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# `service` is bounded: only the services an admin put in a maintenance window are ever counted.
 ALERTS_SUPPRESSED = Counter(
-    "alerts_suppressed_total", "Trigger alerts stored without an incident or a page: their service was in maintenance"
+    "alerts_suppressed_total",
+    "Trigger alerts stored without an incident or a page: their service was in maintenance",
+    ["service"],
 )
 INCIDENT_FALLBACKS = Counter(
     "alert_incident_fallbacks_total", "Incidents opened directly in the database because incident-management failed"
@@ -41,13 +44,15 @@ INGEST_BATCH_SIZE = Histogram(
 
 _WINDOWS_SQL = text(
     "WITH active AS (SELECT services FROM maintenance_windows WHERE starts_at <= :now AND ends_at > :now)"
-    " SELECT (SELECT count(*) FROM active), (SELECT count(DISTINCT s) FROM active, unnest(active.services) AS s)"
+    " SELECT (SELECT count(*) FROM active), (SELECT count(DISTINCT s) FROM active, unnest(active.services) AS s),"
+    " (SELECT count(*) FROM heartbeats WHERE due_at <= :now)"
 )
 
 
 class MaintenanceCollector(Collector):
     """Gauges read from the database at scrape time (every replica and worker reports the same
-    truth; dashboards take `max`): the maintenance windows active now, and the services they silence."""
+    truth; dashboards take `max`): the maintenance windows active now, the services they silence,
+    and the heartbeats late now."""
 
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self.engine = engine
@@ -63,3 +68,6 @@ class MaintenanceCollector(Collector):
             return
         yield GaugeMetricFamily("maintenance_windows_active", "Maintenance windows active now", value=row[0])
         yield GaugeMetricFamily("maintenance_services_silenced", "Services in an active window now", value=row[1])
+        yield GaugeMetricFamily(
+            "heartbeats_late", "Heartbeat monitors not pinged within their interval now", value=row[2]
+        )

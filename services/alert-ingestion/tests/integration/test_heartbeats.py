@@ -29,6 +29,7 @@ async def test_a_late_heartbeat_opens_an_incident_and_its_next_ping_resolves_it(
         clock.advance(timedelta(seconds=50))  # 10:01:40, due 10:01:50
         await watch._cycle()
         assert db.scalar("SELECT count(*) FROM alerts") == 0, "pinged in time: nothing"
+        assert "heartbeats_late 0.0" in (await client.get("/metrics")).text
 
         clock.advance(timedelta(seconds=20))  # 10:02:00: 70 s since the last ping
         await watch._cycle()
@@ -38,6 +39,7 @@ async def test_a_late_heartbeat_opens_an_incident_and_its_next_ping_resolves_it(
         incident = await db.incident_eventually(alert.incident_id)
         assert incident.status == "open" and incident.severity == "critical"
         assert (await client.get(f"/api/v1/heartbeats/{heartbeat['id']}")).json()["missed_since"] is not None
+        assert "heartbeats_late 1.0" in (await client.get("/metrics")).text, "the dashboard's count of late ones"
 
         refused = await client.post(heartbeat["ping_url"], headers={"Authorization": f"Bearer {other}"})
         assert refused.status_code == 403, "a key of another service pings nothing"
@@ -47,6 +49,7 @@ async def test_a_late_heartbeat_opens_an_incident_and_its_next_ping_resolves_it(
         assert back.json()["recovered"] is True
         assert db.scalar("SELECT status FROM alerts") == "resolved"
         assert (await client.get(f"/api/v1/heartbeats/{heartbeat['id']}")).json()["missed_since"] is None
+        assert "heartbeats_late 0.0" in (await client.get("/metrics")).text
 
 
 async def test_heartbeats_are_listed_changed_removed_and_checked(make_client):

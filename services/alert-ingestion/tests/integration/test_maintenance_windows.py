@@ -33,6 +33,10 @@ async def test_an_alert_inside_a_window_is_stored_suppressed_and_after_it_opens_
 
         stored = (await client.get(f"/api/v1/alerts/{during.json()['alert_id']}")).json()
         assert (stored["action"], stored["incident_id"]) == ("suppressed", None), "stored and visible"
+        assert stored["reason"] == (
+            f"suppressed: maintenance window 'deploying 4.2' on checkout until 2026-12-07 10:30 UTC"
+            f" (window {window['id']})"
+        ), "and says which window held it back"
         held = (await client.get("/api/v1/alerts", params={"action": "suppressed"})).json()
         assert [a["id"] for a in held["items"]] == [during.json()["alert_id"]]
         assert db.scalar("SELECT count(*) FROM alert_incident_actions") == 1, "only payments' create is owed"
@@ -42,7 +46,7 @@ async def test_an_alert_inside_a_window_is_stored_suppressed_and_after_it_opens_
         assert after.json()["action"] == "created", "the same alert after the window opens an incident"
         await db.incident_eventually(after.json()["incident_id"])
         metrics = (await client.get("/metrics")).text
-        assert "alerts_suppressed_total 1.0" in metrics
+        assert 'alerts_suppressed_total{service="checkout"} 1.0' in metrics
         assert "maintenance_windows_active 0.0" in metrics, "the window is over"
 
 

@@ -183,7 +183,11 @@ async def test_an_alert_joining_an_acknowledged_incident_is_recorded_once_and_th
     # The acknowledgement's own notice to alice, who was paged, aside.
     [notice] = [r for r in harness.notifier.requests if r["event"] != "acknowledged"]
     assert notice["user_id"] == uid("alice")
-    assert notice["message"].startswith(f'New alert "high alert 1 of {incident["id"][:8]}" joined while acknowledged')
+    # A notice of its own kind: the incident is acknowledged, so nothing offers to acknowledge it.
+    assert notice["event"] == "alert_joined"
+    assert notice["message"].startswith(
+        f'A new alert "high alert 1 of {incident["id"][:8]}" joined this incident (already acknowledged by '
+    )
     entries = [e for e in (await harness.detail(incident["id"]))["timeline"] if e["event_type"] == "alert_joined"]
     assert len(entries) == 1 and entries[0]["message"].endswith(
         f"; {uid('alice')} notified"

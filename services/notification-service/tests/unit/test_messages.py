@@ -226,3 +226,27 @@ async def test_public_only_lets_public_addresses_through():
     await http.aclose()
     assert result.outcome is Outcome.SUCCESS
     assert len(seen) == 1
+
+
+def test_an_alert_joining_an_acknowledged_incident_is_told_without_an_acknowledge_link():
+    ctx = message_context(
+        notification_id="n1",
+        event="alert_joined",
+        incident={**INCIDENT, "title": "Disk full on db-1", "severity": "high"},
+        message='A new alert "Disk 95%" joined this incident (already acknowledged by Alice)',
+        recipient="u1",
+        ui_base_url="https://pager.example.com/",
+        actions=SIGNED,
+    )
+    renderer = Renderer()
+    lead = "A new alert joined this incident, which is already acknowledged."
+    webhook = renderer.render("webhook", "alert_joined", "txt", ctx)
+    assert webhook == f"[HIGH] New alert: Disk full on db-1 (api). {lead} {ctx['message']}"
+    assert set(ctx["links"]) == {"incident", "resolve"}
+    incident_url = f"https://pager.example.com/incidents/{INCIDENT['id']}"
+    for kind in ("txt", "html"):
+        body = renderer.render("email", "alert_joined", kind, ctx)
+        assert lead in body and "already acknowledged by Alice" in body
+        assert SIGNED["resolve"] in body and incident_url in body
+        assert SIGNED["acknowledge"] not in body and "Acknowledge" not in body
+    assert buttons(slack_payload(ctx, "t")) == ["Resolve", "Open incident"]

@@ -68,8 +68,9 @@ class AlertRead(BaseModel):
     last_seen_at: datetime = Field(description="When its last trigger arrived")
     reason: str | None = Field(
         description='Why the alert is in its incident ("first alert", "same service and severity within 5 min'
-        ' of ...", "merged from ...", "split out of ..."), worded when it was decided; none for alerts stored'
-        " before reasons were kept"
+        ' of ...", "merged from ...", "split out of ..."), or why a suppressed alert opened none ("suppressed:'
+        " maintenance window '<description>' on <service> until <end> UTC (window <id>)\"), worded when it was"
+        " decided; none for alerts stored before reasons were kept"
     )
     reason_alert_id: uuid.UUID | None = Field(description="The alert it was grouped with, if any")
 

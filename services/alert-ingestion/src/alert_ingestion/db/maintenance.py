@@ -11,6 +11,7 @@ from sqlalchemy import any_, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alert_ingestion.db.alert_writer import Row
+from alert_ingestion.domain.maintenance import Window
 from platform_db.models import MaintenanceWindow
 
 
@@ -45,22 +46,25 @@ async def delete_window(session: AsyncSession, *, window_id: uuid.UUID) -> bool:
     return bool(result.rowcount)
 
 
-_NOT_OVER = "SELECT services, starts_at, ends_at FROM maintenance_windows WHERE ends_at > $1"
+_NOT_OVER = "SELECT id, services, starts_at, ends_at, description FROM maintenance_windows WHERE ends_at > $1"
 # Stored closed: no incident, nothing owed, and the dedup rule (ingest_alerts) never folds a later
 # alert of the same key into it, so the same alert after the window opens an incident of its own.
 _SUPPRESSED = (
     "INSERT INTO alerts (id, incident_id, integration_id, dedup_scope, format, source, service, severity, message,"
-    " labels, fingerprint, dedup_key, status, action, event_timestamp, received_at, resolved_at, payload)"
+    " labels, fingerprint, dedup_key, status, action, event_timestamp, received_at, resolved_at, payload, reason)"
     " VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9::json, $10, $11, 'resolved', 'suppressed', $12, $13, $13,"
-    " $14::json)"
+    " $14::json, $15)"
 )
 
 
-async def windows_not_over(pool: asyncpg.Pool, *, now: datetime) -> list[tuple[frozenset[str], datetime, datetime]]:
-    """Every window active or still to come at `now`: (services, start, end)."""
-    return [(frozenset(r["services"]), r["starts_at"], r["ends_at"]) for r in await pool.fetch(_NOT_OVER, now)]
+async def windows_not_over(pool: asyncpg.Pool, *, now: datetime) -> list[Window]:
+    """Every window active or still to come at `now`."""
+    return [
+        Window(r["id"], frozenset(r["services"]), r["starts_at"], r["ends_at"], r["description"])
+        for r in await pool.fetch(_NOT_OVER, now)
+    ]
 
 
-async def store_suppressed(pool: asyncpg.Pool, *, row: Row, now: datetime) -> None:
-    """Store an alert that arrived inside a window: visible, opening nothing, paging no one."""
-    await pool.execute(_SUPPRESSED, *row[:12], now, row.payload)  # Row's fields in the columns' order
+async def store_suppressed(pool: asyncpg.Pool, *, row: Row, now: datetime, reason: str) -> None:
+    """Store an alert that arrived inside a window, with why: visible, opening nothing, paging no one."""
+    await pool.execute(_SUPPRESSED, *row[:12], now, row.payload, reason)  # Row's fields in the columns' order

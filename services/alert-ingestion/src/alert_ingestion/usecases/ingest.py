@@ -23,6 +23,7 @@ from alert_ingestion.db import maintenance
 from alert_ingestion.db.alert_writer import AlertWriter, Row, to_json
 from alert_ingestion.domain.alert import IncomingAlert
 from alert_ingestion.domain.fingerprint import dedup_scope, fingerprint
+from alert_ingestion.domain.maintenance import suppressed_reason
 from alert_ingestion.usecases.suppression import ActiveWindows
 from platform_common.errors import DependencyUnavailable
 
@@ -110,9 +111,11 @@ class Ingestor:
             payload=to_json(alert.payload),
         )
         # Beside the dedup rule, not inside it: a window's alerts never reach ingest_alerts().
-        if await self.windows.silences(alert.service, now):
-            await maintenance.store_suppressed(self.writer.pool, row=row, now=now)
-            metrics.ALERTS_SUPPRESSED.inc()
+        window = await self.windows.silencing(alert.service, now)
+        if window is not None:
+            reason = suppressed_reason(window, alert.service)
+            await maintenance.store_suppressed(self.writer.pool, row=row, now=now, reason=reason)
+            metrics.ALERTS_SUPPRESSED.labels(service=alert.service).inc()
             return Ingested(result="suppressed", fingerprint=fp, alert_id=alert_id)
         # The service's own window, when oncall-service has one, is the rule's to read.
         written = await self.writer.write(row, now=now, default_window_minutes=self.settings.correlation_window_minutes)

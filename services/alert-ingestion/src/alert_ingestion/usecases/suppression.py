@@ -13,7 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from alert_ingestion.db import maintenance
-from alert_ingestion.domain.maintenance import is_active
+from alert_ingestion.domain.maintenance import Window, silencing
 
 
 class ActiveWindows:
@@ -22,18 +22,18 @@ class ActiveWindows:
     def __init__(self, pool: asyncpg.Pool, *, ttl: float) -> None:
         self.pool = pool
         self.ttl = ttl
-        self._windows: list[tuple[frozenset[str], datetime, datetime]] = []
+        self._windows: list[Window] = []
         self._read_until = 0.0  # time.monotonic() after which the copy is read again
         self._lock = asyncio.Lock()
 
-    async def silences(self, service: str, now: datetime) -> bool:
-        """Whether a window silences `service` at `now`."""
+    async def silencing(self, service: str, now: datetime) -> Window | None:
+        """The window that silences `service` at `now`, or None."""
         if time.monotonic() >= self._read_until:
             async with self._lock:  # one read for the alerts that find the copy stale together
                 if time.monotonic() >= self._read_until:
                     self._windows = await maintenance.windows_not_over(self.pool, now=now)
                     self._read_until = time.monotonic() + self.ttl
-        return any(service in services and is_active(start, end, now) for services, start, end in self._windows)
+        return silencing(self._windows, service, now)
 
     def forget(self) -> None:
         """A window changed through this process: read them again for the next alert."""

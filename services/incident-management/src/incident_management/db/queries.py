@@ -390,17 +390,30 @@ async def claim_due_escalations(
     return await _claim(session, due, Incident.next_escalation_at, now=now, lease_until=lease_until, limit=limit)
 
 
-async def snoozes_ended(session: AsyncSession, *, now: datetime, limit: int) -> list[Incident]:
+async def acknowledged_by(session: AsyncSession, *, incident_id: uuid.UUID) -> str | None:
+    """Who last acknowledged the incident (the timeline's actor), or None if nobody did."""
+    query = (
+        select(TimelineEntry.actor)
+        .where(TimelineEntry.incident_id == incident_id, TimelineEntry.event_type == "acknowledged")
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def snoozes_ended(session: AsyncSession, *, now: datetime, limit: int, lock: bool = True) -> list[Incident]:
     """Incidents whose snooze has passed, locked; another replica's are skipped (it is ending them).
-    Ended in the same transaction, with no call out, so a row lock does instead of a lease."""
+    Ended in the same transaction, with no call out, so a row lock does instead of a lease
+    (`lock=False`: only a look at whose on-call chain to ask for first)."""
     query = (
         select(Incident)
         .where(Incident.snoozed_until.is_not(None), Incident.snoozed_until <= now)
         .order_by(Incident.snoozed_until)
         .limit(limit)
-        .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     )
+    if lock:
+        query = query.with_for_update(skip_locked=True)
     return list((await session.execute(query)).scalars())
 
 

@@ -41,3 +41,10 @@ def snooze_ended(assignee: str | None) -> Entry:
     """The timeline entry of a snooze's end: open again, and who is paged."""
     who = "the assignee is paged again" if assignee else "on-call is asked who to page"
     return Entry(ENGINE, "snooze_ended", f"Snooze ended: open again; {who}", {"assigned_to": assignee})
+
+
+def escalation_not_restarted(oncall_error: str | None) -> Entry:
+    """The timeline entry when a reopened incident has no escalation timer: only the assignee is paged."""
+    why = oncall_error or "no escalation policy level applies to it any more"
+    message = f"Escalation was not restarted ({why}): only the assignee is paged"
+    return Entry(ENGINE, "escalation_stopped", message, {"reason": "snooze_ended"})

@@ -116,6 +116,13 @@ def split_from(source_id: uuid.UUID, source_title: str, moved: int, actor: Actor
     return Entry(actor, "split_from", message, {"incident_id": str(source_id), "alerts_moved": moved})
 
 
+def alert_joined_notice(message: str, reason: str, acknowledged_by: str | None) -> str:
+    """What the assignee is told when a new alert joins their acknowledged incident."""
+    by = f" by {acknowledged_by}" if acknowledged_by else ""
+    why = f": {reason}" if reason else ""
+    return f"A new alert {_quoted(message)} joined this incident (already acknowledged{by}){why}"
+
+
 def alert_joined(alert_id: uuid.UUID, message: str, reason: str, status: str, assignee: str | None) -> Entry:
     """A new alert joined the incident after it was acknowledged: said in the timeline, with who was told."""
     told = f"; {assignee} notified" if assignee else "; nobody is assigned to notify"

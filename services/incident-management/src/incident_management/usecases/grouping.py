@@ -182,15 +182,19 @@ async def record_alert_joined(
     queries.record(session, incident_id=incident_id, now=now, entries=[entry])
     notified = False
     if assignee is not None:
+        # A notice of its own kind, not `triggered`: the incident is already acknowledged,
+        # so the message offers no acknowledge link (resolve and the incident's, yes).
+        by = await queries.acknowledged_by(session, incident_id=incident_id)
         notified = bool(
             await pages.enqueue_pages(
                 session,
                 incident_id=incident_id,
                 step_key=f"{ALERT_JOINED_STEP}{alert_id}",
-                event="triggered",
+                event="alert_joined",
                 recipients={assignee: None},
                 now=now,
-                reason=entry.message,
+                reason=timeline.alert_joined_notice(alert.message, alert.reason or "", by or name),
+                names={assignee: name},
             )
         )
     return True, notified

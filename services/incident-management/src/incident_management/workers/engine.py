@@ -65,6 +65,13 @@ class OncallLookups:
                 return None, self.outage
         return self.answers[key], None
 
+    def known(self, service: str, team: str | None) -> tuple[OnCall | None, str | None] | None:
+        """What `get` answered about (service, team), without asking; None if it was not asked."""
+        if self.outage is not None:
+            return None, self.outage
+        key = (service, team)
+        return (self.answers[key], None) if key in self.answers else None
+
     async def prefetch(self, keys: set[tuple[str, str | None]]) -> None:
         """Ask about several services side by side (a batch of 50 services is one
         round trip's wait, not 50); `get` then answers from what came back."""
@@ -161,10 +168,23 @@ class IncidentEngine:
         """Reopen acknowledged incidents whose snooze has passed (their pages go out
         from the outbox); returns how many were due."""
         now = self.clock.now()
+        limit = self.settings.incident_worker_batch_size
+        # The restarted escalation needs each service's chain: asked before the rows are
+        # locked (no lock held while oncall-service answers), as assignment does.
+        async with self.db.sessionmaker() as session:
+            due = await queries.snoozes_ended(session, now=now, limit=limit, lock=False)
+        answers = OncallLookups(self.oncall, self.clock)
+        await answers.prefetch({(incident.service, incident.team) for incident in due})
         async with self.db.sessionmaker() as session, session.begin():
-            ended = await queries.snoozes_ended(session, now=now, limit=self.settings.incident_worker_batch_size)
+            ended = await queries.snoozes_ended(session, now=now, limit=limit)
             for incident in ended:
-                report.reopened += await end_snooze(session, incident=incident, now=now)
+                asked = answers.known(incident.service, incident.team)
+                if asked is None:
+                    continue  # its snooze ended since the lookup: the next cycle asks about it
+                oncall, error = asked
+                report.reopened += await end_snooze(
+                    session, incident=incident, oncall=oncall, oncall_error=error, now=now
+                )
         return len(ended)
 
     async def assign_due(self, report: CycleReport) -> int:

@@ -16,6 +16,7 @@ EVENT_TITLES = {
     "shift_start": "You are on call",
     "shift_end": "Your shift ended",
     "shift_summary": "Your on-call week",
+    "alert_joined": "New alert",
 }
 # Notices about no incident: a contact method's test page, "you are on call" (oncall-service sends them).
 NOTICE_EVENTS = frozenset({"test", "shift_start", "shift_end", "shift_summary"})
@@ -60,8 +61,17 @@ def message_context(
         "severity_mark": SEVERITY_MARKS.get((incident or {}).get("severity", ""), ""),
         "message": message,
         "recipient": recipient,
-        "links": incident_links(incident, ui_base_url, actions),
+        "links": _offered(event, incident_links(incident, ui_base_url, actions)),
     }
+
+
+def _offered(event: str, links: dict[str, str]) -> dict[str, str]:
+    """The links a message offers: a new alert in an incident already acknowledged
+    (`alert_joined`) leaves out the acknowledge link, so no receiver that shows
+    every link it is given offers to acknowledge it again."""
+    if event == "alert_joined":
+        return {name: url for name, url in links.items() if name != "acknowledge"}
+    return links
 
 
 def webhook_body(context: dict[str, Any], summary: str, sent_at: datetime) -> dict[str, Any]:
