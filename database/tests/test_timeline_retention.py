@@ -14,6 +14,9 @@ import pytest
 from platform_common.migrations import MigrationSettings, upgrade
 from platform_testing import as_service, provisioned_database
 
+# The revision just before 0018_retention partitioned the timeline.
+BEFORE = "0016_noise"
+
 LONG_AGO = datetime(2024, 3, 10, tzinfo=UTC)
 CUTOFF = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -57,7 +60,7 @@ def _retire(conn: psycopg.Connection, cutoff: datetime) -> list[str]:
 def test_upgrade_keeps_every_timeline_row(database_server):
     with provisioned_database(database_server) as url:
         settings = MigrationSettings(database_url=url)
-        upgrade(settings, "0012_profile")
+        upgrade(settings, BEFORE)  # today's schema, the timeline a plain table
         moments = [LONG_AGO, datetime(2026, 6, 30, 23, 59, tzinfo=UTC), datetime.now(UTC)]
         with psycopg.connect(url, autocommit=True) as conn:
             incident_id = _incident(conn)

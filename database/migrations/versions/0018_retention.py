@@ -34,7 +34,7 @@ The upgrade copies the rows into the partitioned table (one rewrite, at
 upgrade time); the downgrade copies them back into a plain table.
 
 Revision ID: 0018_retention
-Revises: 0012_profile
+Revises: 0016_noise
 Create Date: 2026-12-07
 """
 
@@ -45,7 +45,7 @@ from alembic import op
 from frozen_sql import install
 
 revision: str = "0018_retention"
-down_revision: str | None = "0012_profile"
+down_revision: str | None = "0016_noise"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
