@@ -16,7 +16,9 @@ scratch to head:
 The views published for other services (platform_db.models.base.views) are
 compared column by column with the views the migrations create. Triggers and
 functions (the timeline's append-only guard, ingest_alerts(), open_incident())
-exist only in the migrations and are not compared.
+exist only in the migrations and are not compared, nor are the timeline's
+partitions (made by the migrations and the retention worker, not by models):
+the partitioned table itself is.
 """
 
 from collections.abc import Iterator
@@ -38,17 +40,20 @@ SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND a.attnum > 0 AND NOT a.attisdropped AND c.relname <> 'alembic_version'
 """
 CONSTRAINTS = """
 SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
   FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
  WHERE c.relnamespace = current_schema()::regnamespace AND c.relname <> 'alembic_version'
+   AND NOT c.relispartition
 """
 INDEXES = """
 SELECT tablename, indexname, indexdef FROM pg_indexes
  WHERE schemaname = current_schema() AND tablename <> 'alembic_version'
+   AND NOT (SELECT relispartition FROM pg_class
+             WHERE oid = (quote_ident(schemaname) || '.' || quote_ident(tablename))::regclass)
 """
 
 

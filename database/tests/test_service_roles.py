@@ -59,7 +59,8 @@ def connect(clean_database: str) -> Iterator:
 
 def _tables(conn: psycopg.Connection) -> list[str]:
     rows = conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
+        " AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'alembic_version'"
     ).fetchall()
     return sorted(name for (name,) in rows)
 

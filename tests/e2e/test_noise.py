@@ -85,6 +85,12 @@ def _triggered(phone: Phone) -> int:
     return sum(headers["x-notification-event"] == "triggered" for headers, _ in phone.pages)
 
 
+def _paged_for(incidents: httpx.Client, incident_id: str, step: str) -> list[dict]:
+    """The incident's timeline entries saying a page of `step` went out."""
+    timeline = incidents.get(f"/api/v1/incidents/{incident_id}").json()["timeline"]
+    return [e for e in timeline if e["event_type"] == "paged" and e["data"]["step"].startswith(step)]
+
+
 def test_an_alert_in_a_maintenance_window_opens_nothing_and_after_it_pages(clean_database):
     phone = Phone()
     with _platform(clean_database) as processes:
@@ -132,8 +138,12 @@ def test_a_snoozed_incident_opens_and_pages_again_when_the_snooze_ends(clean_dat
         wait_for(lambda: incidents.get(f"/api/v1/incidents/{incident_id}").json()["status"] == "open", timeout=20)
         # Alice was also told that the admin acknowledged it (a notice): the snooze's end rings again.
         wait_for(lambda: _triggered(phone) == 2, timeout=20)
-        events = [e["event_type"] for e in incidents.get(f"/api/v1/incidents/{incident_id}").json()["timeline"]]
+        entries = incidents.get(f"/api/v1/incidents/{incident_id}").json()["timeline"]
+        events = [e["event_type"] for e in entries]
         assert "snoozed" in events and "snooze_ended" in events
+        # The page at the snooze's end names Alice, as every other page does (not her id).
+        wait_for(lambda: _paged_for(incidents, incident_id, "snooze-"), timeout=20)
+        assert _paged_for(incidents, incident_id, "snooze-")[0]["message"] == "Paged Alice via webhook"
 
 
 def test_a_snoozed_incident_nobody_acknowledges_escalates_to_the_next_level(clean_database):

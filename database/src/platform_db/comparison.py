@@ -2,6 +2,7 @@
 database/migrations/env.py (for `alembic check` and `alembic revision
 --autogenerate`) and the test proving models and migrations match both use."""
 
+import re
 from typing import Any
 
 from sqlalchemy.types import TypeDecorator
@@ -21,8 +22,15 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 EXPRESSION_INDEXES = frozenset({"ix_incidents_search", "ix_alerts_search"})
 
 
+# The timeline's monthly partitions (migration 0018_retention): made by the migration and the
+# retention worker, not by a model; Alembic would see each as a table to remove.
+PARTITION = re.compile(r"incident_timeline_(p[0-9]{6}|default)")
+
+
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Everything but the expression indexes Alembic would always report as changed."""
+    """Everything but the expression indexes Alembic would always report as changed, and partitions."""
+    if type_ == "table" and name is not None and PARTITION.fullmatch(name):
+        return False
     return not (type_ == "index" and name in EXPRESSION_INDEXES)
 
 

@@ -432,6 +432,8 @@ def make_settings(database_url: str, oncall_url: str, notification_url: str, **o
         oncall_service_url=oncall_url,
         notification_service_url=notification_url,
         incident_worker_enabled=False,
+        # Tests run the retention's cycles themselves (test_retention.py).
+        incident_timeline_retention_enabled=False,
         http_timeout_seconds=2.0,
         readiness_interval_seconds=3600,
         **overrides,

@@ -128,10 +128,14 @@ class IncidentNote(Base):
 
 
 class TimelineEntry(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE)."""
+    """Append-only (database triggers refuse UPDATE and DELETE). Partitioned by month of
+    `created_at` (migration 0018_retention): the retention drops whole months."""
 
     __tablename__ = "incident_timeline"
-    __table_args__ = (Index("ix_incident_timeline_incident_id", "incident_id", "id"),)
+    __table_args__ = (
+        Index("ix_incident_timeline_incident_id", "incident_id", "id"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     # RESTRICT: an incident with history cannot be deleted out from under it.
@@ -142,7 +146,8 @@ class TimelineEntry(Base):
     actor_id: Mapped[uuid.UUID | None]
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=json_default("{}"))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    # In the primary key: a partitioned table's unique constraints hold its partition key.
+    created_at: Mapped[datetime] = mapped_column(primary_key=True, server_default=func.current_timestamp())
 
 
 class Page(Base):

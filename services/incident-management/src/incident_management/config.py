@@ -31,6 +31,15 @@ class Settings(BaseServiceSettings):
     # >1 runs the service's clock faster than real time (demos, end-to-end tests of escalation).
     incident_clock_speed: float = Field(default=1.0, gt=0)
 
+    # The timeline's retention (workers/retention.py, migration 0018_retention): monthly
+    # partitions created this many months ahead, and dropped once wholly older than the
+    # retention (13 months by default) unless an incident of theirs is unresolved or was
+    # resolved within it. Incidents themselves, with their MTTA/MTTR, are kept.
+    incident_timeline_retention_enabled: bool = True
+    incident_timeline_retention_days: int = Field(default=395, ge=31)
+    incident_timeline_partitions_ahead: int = Field(default=3, ge=1, le=24)
+    incident_timeline_retention_interval_seconds: float = Field(default=3600.0, gt=0)
+
     # Signs the one-click acknowledge/resolve links in pages; the same in every
     # replica. Required outside local and test runs; there, unset means a key
     # made at start (links die with the process).

@@ -16,6 +16,7 @@ from incident_management.config import Settings, get_settings
 from incident_management.metrics import IncidentStateCollector
 from incident_management.usecases import links
 from incident_management.workers.engine import IncidentEngine
+from incident_management.workers.retention import TimelineRetention
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
 from platform_common.clock import Clock, service_clock
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             stack.enter_context(_state_gauges(app, settings, clock))
             if settings.incident_worker_enabled:
                 await stack.enter_async_context(_running(app.state.engine, settings))
+            if settings.incident_timeline_retention_enabled:
+                await stack.enter_async_context(_retention(app.state.db, settings, clock))
             yield
 
     app = create_service_app(
@@ -99,3 +102,21 @@ async def _running(engine: IncidentEngine, settings: Settings) -> AsyncIterator[
         with contextlib.suppress(asyncio.CancelledError):
             await listening
         await engine.stop()
+
+
+@asynccontextmanager
+async def _retention(db: Database, settings: Settings, clock: Clock) -> AsyncIterator[None]:
+    """The timeline's partitions kept ahead and dropped after the retention, in every replica."""
+    retention = TimelineRetention(
+        db,
+        clock,
+        days=settings.incident_timeline_retention_days,
+        ahead=settings.incident_timeline_partitions_ahead,
+        interval=settings.incident_timeline_retention_interval_seconds,
+        grace=settings.graceful_shutdown_seconds,
+    )
+    retention.start()
+    try:
+        yield
+    finally:
+        await retention.stop()

@@ -42,6 +42,12 @@ WORKER_LAST_CYCLE = Gauge(
     "Unix time this process's engine last finished a cycle",
     multiprocess_mode="max",
 )
+TIMELINE_PARTITIONS_DROPPED = Counter(
+    "incident_timeline_partitions_dropped_total", "Monthly timeline partitions dropped after the retention"
+)
+TIMELINE_ROWS = Gauge(
+    "incident_timeline_rows", "Timeline entries kept, as the planner estimates them", multiprocess_mode="max"
+)
 for _severity in SEVERITIES:  # every series exists from the start, so rates and quantiles see zeros, not gaps
     INCIDENTS_CREATED.labels(severity=_severity)
     MTTA.labels(severity=_severity)

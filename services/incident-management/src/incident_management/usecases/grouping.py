@@ -194,6 +194,7 @@ async def record_alert_joined(
                 recipients={assignee: None},
                 now=now,
                 reason=timeline.alert_joined_notice(alert.message, alert.reason or "", by or name),
+                names={assignee: name},
             )
         )
     return True, notified

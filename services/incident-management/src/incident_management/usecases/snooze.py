@@ -63,6 +63,7 @@ async def end_snooze(
     if assignee is not None:
         # A step of its own per reopening: the outbox sends each (incident, step, person) once.
         step_key = f"snooze-v{incident.version}"
+        person = await queries.acting_user(session, user_id=uuid.UUID(assignee))
         await pages.enqueue_pages(
             session,
             incident_id=incident.id,
@@ -71,6 +72,8 @@ async def end_snooze(
             recipients={assignee: None},
             now=now,
             reason="The snooze ended: this incident is triggered again.",
+            # The timeline names them as it names every page's recipient (the id stays in its data).
+            names={assignee: person.name} if person else None,
         )
     return True
 
