@@ -186,6 +186,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "GET /api/v1/notifications": VIEWER,
         "GET /api/v1/notifications/{notification_id}": VIEWER,
         "POST /api/v1/notify": PLATFORM_ONLY,
+        "POST /api/v1/notify/batch": PLATFORM_ONLY,
     },
 }
 

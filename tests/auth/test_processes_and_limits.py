@@ -368,6 +368,11 @@ PLATFORM_ROUTES = {
         {"event": "triggered", "incident": INCIDENT, "targets": [{"channel": "log", "target": "ops"}]},
         202,
     ),
+    ("notification-service", "POST", "/api/v1/notify/batch"): (
+        "/api/v1/notify/batch",
+        {"items": [{"event": "triggered", "incident": INCIDENT, "targets": [{"channel": "log", "target": "ops"}]}]},
+        200,
+    ),
     ("incident-management", "POST", "/api/v1/incidents/{incident_id}/deliveries"): (
         f"/api/v1/incidents/{uuid.uuid4()}/deliveries",
         {"notification_id": str(uuid.uuid4()), "idempotency_key": "page-1", "status": "delivered"},

@@ -239,11 +239,12 @@ def target_of(user_id: str, channel: str) -> str:
 
 
 class FakeNotifications:
-    """notification-service's `POST /api/v1/notify` (idempotent on the key); `results` are
+    """notification-service's `POST /api/v1/notify/batch` (idempotent on each item's key); `results` are
     the reports it would push to each page's callback URL (see Harness.settle)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.batches: list[int] = []  # items in each POST, in order
         self.by_key: dict[str, list[dict[str, Any]]] = {}
         self.deliveries: dict[str, dict[str, Any]] = {}
         self.reject = False
@@ -253,45 +254,51 @@ class FakeNotifications:
         async def health() -> dict[str, str]:
             return {"status": "ok"}
 
-        @app.post("/api/v1/notify")
-        async def notify(request: Request) -> JSONResponse:
+        @app.post("/api/v1/notify/batch")
+        async def notify_batch(request: Request) -> JSONResponse:
             body = await request.json()
-            self.requests.append(body)
-            if self.reject:
-                return JSONResponse({"detail": "unknown user"}, status_code=422)
-            key = body.get("idempotency_key")
-            if key in self.by_key:
-                repeated = {"idempotency_key": key, "duplicate": True, "notifications": self.by_key[key]}
-                return JSONResponse({"status": "accepted", **repeated}, status_code=200)
-            created = []
-            for channel in ("email", "slack"):
-                delivery = {
-                    "id": str(uuid.uuid4()),
-                    "idempotency_key": key,
-                    "incident_id": body["incident"]["id"],
-                    "event": body["event"],
-                    "recipient": body["user_id"],
-                    "channel": channel,
-                    "target": target_of(body["user_id"], channel),
-                    "status": "pending",
-                    "attempts": 0,
-                    "last_error": None,
-                    "callback_url": body.get("callback_url"),
-                }
-                self.deliveries[delivery["id"]] = delivery
-                answered = ("id", "channel", "target", "recipient", "status", "last_error")
-                created.append({k: delivery[k] for k in answered})
-            self.by_key[key] = created
-            accepted = {"status": "accepted", "idempotency_key": key, "duplicate": False, "notifications": created}
-            return JSONResponse(accepted, 202)
+            self.batches.append(len(body["items"]))
+            return JSONResponse({"results": [self._notify(item) for item in body["items"]]})
 
         self.contract = ContractCheck(app, Contract.of("notification-service"))
         # What the reports pushed to incident-management's callback URL must look like.
         self.callback_contract = Contract.of("incident-management")
         self.server = FakeServer(self.contract)
 
+    def _notify(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One item of a batch, answered as notification-service does."""
+        self.requests.append(body)
+        if self.reject:
+            return {"status_code": 422, "detail": "unknown user"}
+        key = body.get("idempotency_key")
+        if key in self.by_key:
+            repeated = {"idempotency_key": key, "duplicate": True, "notifications": self.by_key[key]}
+            return {"status_code": 200, "accepted": {"status": "accepted", **repeated}}
+        created = []
+        for channel in ("email", "slack"):
+            delivery = {
+                "id": str(uuid.uuid4()),
+                "idempotency_key": key,
+                "incident_id": body["incident"]["id"],
+                "event": body["event"],
+                "recipient": body["user_id"],
+                "channel": channel,
+                "target": target_of(body["user_id"], channel),
+                "status": "pending",
+                "attempts": 0,
+                "last_error": None,
+                "callback_url": body.get("callback_url"),
+            }
+            self.deliveries[delivery["id"]] = delivery
+            answered = ("id", "channel", "target", "recipient", "status", "last_error")
+            created.append({k: delivery[k] for k in answered})
+        self.by_key[key] = created
+        accepted = {"status": "accepted", "idempotency_key": key, "duplicate": False, "notifications": created}
+        return {"status_code": 202, "accepted": accepted}
+
     def reset(self) -> None:
         self.requests.clear()
+        self.batches.clear()
         self.contract.problems.clear()
         self.by_key.clear()
         self.deliveries.clear()

@@ -31,6 +31,17 @@ async def test_a_new_incident_is_assigned_to_whoever_is_on_call_and_paged(harnes
     assert events == ["created", "assigned", "paged"]
 
 
+async def test_pages_due_together_go_to_notification_service_in_one_request_each_answered(harness):
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    incidents = [await harness.create() for _ in range(3)]
+    report = await harness.tick()
+    assert report.pages_sent == 3
+    assert harness.notifier.batches == [3]
+    assert sorted(r["incident"]["id"] for r in harness.notifier.requests) == sorted(i["id"] for i in incidents)
+    for incident in incidents:
+        assert await harness.events(incident["id"]) == ["created", "assigned", "paged"]
+
+
 async def test_with_oncall_down_the_incident_stays_unassigned_says_why_and_is_assigned_later_once(harness):
     harness.oncall.configure("payments", levels=[(5, ["alice"])])
     harness.oncall.server.stop()

@@ -93,18 +93,28 @@ class PageOutbox:
         """Hand every due page to notification-service (or cancel it if no longer wanted),
         then record what came of them in one transaction. Returns how many were claimed."""
         claimed, cancelled = await self._claim()
-        # Pages in flight at once: a storm of new incidents is paged in seconds,
-        # without flooding notification-service.
+        if not claimed:
+            return cancelled
+        # Recipients chosen by hand are looked up side by side (bounded), then the batch's
+        # pages go over in one request: one HTTP call per page was most of the CPU a
+        # storm of new incidents cost on both sides.
         limit = asyncio.Semaphore(self.settings.incident_worker_concurrency)
-        outage: list[str] = []
 
-        async def send(request: PageRequest, lookup: Lookup | None) -> object:
+        async def prepare(request: PageRequest, lookup: Lookup | None) -> tuple[PageRequest | None, object]:
             async with limit:
-                return await self._send(request, lookup, outage)
+                return await self._prepare(request, lookup)
 
-        results = await asyncio.gather(*(send(request, lookup) for _, request, lookup in claimed))
-        if claimed:
-            await self._finish_pages([page_id for page_id, _, _ in claimed], results, report)
+        prepared = await asyncio.gather(*(prepare(request, lookup) for _, request, lookup in claimed))
+        sent = iter(await self._notify([request for request, _ in prepared if request is not None]))
+        results: list[object] = []
+        for request, held in prepared:
+            if request is None:
+                results.append(held)
+            elif isinstance(held, Expanded):
+                results.append(replace(held, result=next(sent)))
+            else:
+                results.append(next(sent))
+        await self._finish_pages([page_id for page_id, _, _ in claimed], results, report)
         return len(claimed) + cancelled
 
     async def _finish_pages(self, page_ids: list[uuid.UUID], results: list[object], report: CycleReport) -> None:
@@ -166,25 +176,24 @@ class PageOutbox:
             message=page.reason,
         )
 
-    async def _send(self, request: PageRequest, lookup: Lookup | None, outage: list[str]) -> object:
-        """notification-service's deliveries of the page, or why it did not take it (within
-        `Expanded` when the recipient's rules made steps of it)."""
-        if outage:  # it just failed: the rest wait for their retry time
-            return NotificationUnavailable(outage[0])
+    async def _prepare(self, request: PageRequest, lookup: Lookup | None) -> tuple[PageRequest | None, object]:
+        """The request to send now (with the contact methods looked up if still to be), and
+        what it comes with: None, or `Expanded` when the recipient's rules made steps of it.
+        No request: nothing to send now, and the page's outcome (an `Expanded` whose first
+        step waits for its delay, or NotificationUnavailable when oncall-service is down)."""
         try:
             if lookup is not None and lookup.notice:
                 contact = await self.oncall.contact(request.user_id)
-                request = replace(request, contact=rules.first_method_only(contact))
-            elif lookup is not None:
+                return replace(request, contact=rules.first_method_only(contact)), None
+            if lookup is not None:
                 first, *later = await self._plan(request, lookup)
                 request = replace(request, contact=first.contact)
                 if first.step_key != lookup.step_key:
-                    due = first.due_at <= self.clock.now()
-                    result = await self._notify(request, outage) if due else None
-                    return Expanded(first, later, result)
-            return await self._notify(request, outage)
+                    expanded = Expanded(first, later, None)
+                    return (request if first.due_at <= self.clock.now() else None), expanded
+            return request, None
         except OncallUnavailable as exc:
-            return NotificationUnavailable(str(exc))
+            return None, NotificationUnavailable(str(exc))
 
     async def _plan(self, request: PageRequest, lookup: Lookup) -> list[rules.PlannedPage]:
         """The recipient's pages by their notification rules for the incident's urgency,
@@ -201,14 +210,14 @@ class PageOutbox:
             recipient=request.user_id, step_key=lookup.step_key, contact=contact, rules=steps, urgency=urgency, now=now
         )
 
-    async def _notify(self, request: PageRequest, outage: list[str]) -> list[dict[str, object]] | Exception:
+    async def _notify(self, requests: list[PageRequest]) -> list[object]:
+        """notification-service's deliveries of each page, or why it did not take it."""
+        if not requests:
+            return []
         try:
-            return await self.notifications.notify(replace(request, actions=self._actions(request)))
+            return list(await self.notifications.notify_many([replace(r, actions=self._actions(r)) for r in requests]))
         except NotificationUnavailable as exc:
-            outage.append(str(exc))
-            return exc
-        except NotificationRejected as exc:
-            return exc
+            return [exc for _ in requests]
 
     async def _record(
         self, session: AsyncSession, page: Page, result: object, report: CycleReport, *, now: datetime

@@ -119,6 +119,30 @@ class NotifyAccepted(BaseModel):
     notifications: list[AcceptedNotification]
 
 
+# Items in one `POST /api/v1/notify/batch`: incident-management's outbox sends a batch
+# of at most INCIDENT_WORKER_BATCH_SIZE pages (50 by default) in one request.
+MAX_NOTIFY_BATCH = 200
+
+
+class NotifyBatchIn(BaseModel):
+    # Each item is validated on its own (a NotifyIn), so one bad page is refused alone.
+    items: list[dict[str, object]] = Field(min_length=1, max_length=MAX_NOTIFY_BATCH)
+
+
+class NotifyItemResult(BaseModel):
+    """One item's answer, as `POST /api/v1/notify` would have given it: 202 stored,
+    200 a repeat of its idempotency_key, 422 invalid (`detail` says why)."""
+
+    status_code: Literal[200, 202, 409, 422]
+    accepted: NotifyAccepted | None = None
+    detail: str | None = None
+
+
+class NotifyBatchAccepted(BaseModel):
+    # In the order of the request's items.
+    results: list[NotifyItemResult]
+
+
 class AttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,18 +23,26 @@ async def get_request_by_key(session: AsyncSession, *, idempotency_key: str) -> 
     )
 
 
+async def taken_keys(session: AsyncSession, *, idempotency_keys: list[str]) -> set[str]:
+    """Which of these idempotency keys a stored request has (one query for a batch)."""
+    if not idempotency_keys:
+        return set()
+    query = select(NotificationRequest.idempotency_key).where(NotificationRequest.idempotency_key.in_(idempotency_keys))
+    return {key for key in (await session.scalars(query)) if key is not None}
+
+
 async def add_request(session: AsyncSession, *, request: NotificationRequest) -> bool:
-    """Store a notify request, in a savepoint; False when its idempotency key is
-    taken (on PostgreSQL the insert waits for a racing request with the same key
-    to commit, then fails)."""
-    try:
-        async with session.begin_nested():
-            session.add(request)
-    except IntegrityError:
-        if request.idempotency_key is None:
-            raise
-        return False
-    return True
+    """Store a notify request; False when its idempotency key is taken (on PostgreSQL
+    the insert waits for a racing request with the same key to commit, then does
+    nothing). One statement: no savepoint to set and release around it."""
+    values = {column.key: getattr(request, column.key) for column in NotificationRequest.__table__.columns}
+    stored = await session.scalar(
+        insert(NotificationRequest)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[NotificationRequest.idempotency_key])
+        .returning(NotificationRequest.id)
+    )
+    return stored is not None
 
 
 def add_notifications(session: AsyncSession, *, notifications: list[Notification]) -> None:

@@ -40,15 +40,18 @@ async def accept(
     actions: dict[str, str] | None,
     now: datetime,
     max_attempts: int,
+    key_is_new: bool = False,
 ) -> Accepted:
     """Store the request and its notifications (pending, or suppressed with the
     reason); for an idempotency key seen before, answer what was stored then.
 
     Two racing requests with one key: the unique key makes the second insert
-    fail (on PostgreSQL it waits for the first to commit), and it answers with
-    the first one's notifications instead.
+    do nothing (on PostgreSQL it waits for the first to commit), and it answers
+    with the first one's notifications instead. `key_is_new`: the caller found
+    no request with this key (a batch looks up all its keys in one query), so
+    the look-up here is skipped; a racing request is still caught by the insert.
     """
-    if idempotency_key and (replay := await _replay(session, idempotency_key)):
+    if idempotency_key and not key_is_new and (replay := await _replay(session, idempotency_key)):
         return replay
     request = NotificationRequest(
         id=uuid.uuid4(),
