@@ -27,20 +27,42 @@ class Accepted:
         return not self.created
 
 
+@dataclass(frozen=True)
+class Request:
+    """One page to accept: whom (a user with their contact methods, and/or explicit
+    targets), about what, and where to report each delivery's result."""
+
+    idempotency_key: str | None
+    event: str
+    incident: dict[str, Any] | None
+    user: UserProfile | None
+    targets: tuple[Target, ...]
+    message: str | None
+    callback_url: str | None
+    actions: dict[str, str] | None
+
+
+async def accept_many(
+    session: AsyncSession, requests: list[Request], *, now: datetime, max_attempts: int
+) -> list[Accepted | Conflict]:
+    """Accept each request as `accept` does, in the caller's one transaction: the keys
+    are looked up in one query (a key never seen skips its own look-up), and a key
+    repeated within the batch replays its first. Each request's own answer, in order."""
+    keys = [request.idempotency_key for request in requests if request.idempotency_key]
+    fresh = set(keys) - await queries.taken_keys(session, idempotency_keys=keys)
+    answers: list[Accepted | Conflict] = []
+    for request in requests:
+        key_is_new = request.idempotency_key in fresh
+        fresh.discard(request.idempotency_key)
+        try:
+            answers.append(await accept(session, request, now=now, max_attempts=max_attempts, key_is_new=key_is_new))
+        except Conflict as exc:
+            answers.append(exc)
+    return answers
+
+
 async def accept(
-    session: AsyncSession,
-    *,
-    idempotency_key: str | None,
-    event: str,
-    incident: dict[str, Any] | None,
-    user: UserProfile | None,
-    targets: tuple[Target, ...],
-    message: str | None,
-    callback_url: str | None,
-    actions: dict[str, str] | None,
-    now: datetime,
-    max_attempts: int,
-    key_is_new: bool = False,
+    session: AsyncSession, page: Request, *, now: datetime, max_attempts: int, key_is_new: bool = False
 ) -> Accepted:
     """Store the request and its notifications (pending, or suppressed with the
     reason); for an idempotency key seen before, answer what was stored then.
@@ -48,27 +70,28 @@ async def accept(
     Two racing requests with one key: the unique key makes the second insert
     do nothing (on PostgreSQL it waits for the first to commit), and it answers
     with the first one's notifications instead. `key_is_new`: the caller found
-    no request with this key (a batch looks up all its keys in one query), so
-    the look-up here is skipped; a racing request is still caught by the insert.
+    no request with this key (`accept_many`), so the look-up here is skipped; a
+    racing request is still caught by the insert.
     """
+    idempotency_key, incident = page.idempotency_key, page.incident
     if idempotency_key and not key_is_new and (replay := await _replay(session, idempotency_key)):
         return replay
     request = NotificationRequest(
         id=uuid.uuid4(),
         idempotency_key=idempotency_key,
-        event=event,
+        event=page.event,
         incident_id=uuid.UUID(incident["id"]) if incident else None,
-        user_id=user.id if user else None,
+        user_id=page.user.id if page.user else None,
         created_at=now,
     )
     if not await queries.add_request(session, request=request):  # its key was taken meanwhile
         if replay := await _replay(session, str(idempotency_key)):
             return replay
         raise Conflict(f"idempotency_key {idempotency_key!r} is taken, but its request cannot be read")
-    payload = {"incident": incident, "message": message, "actions": actions}
+    payload = {"incident": incident, "message": page.message, "actions": page.actions}
     notifications = [
-        _notification(request, delivery, payload, callback_url=callback_url, now=now, max_attempts=max_attempts)
-        for delivery in plan_deliveries(user=user, targets=targets, severity=_severity(incident))
+        _notification(request, delivery, payload, callback_url=page.callback_url, now=now, max_attempts=max_attempts)
+        for delivery in plan_deliveries(user=page.user, targets=page.targets, severity=_severity(incident))
     ]
     queries.add_notifications(session, notifications=notifications)
     # The order a replay reads them back in, so both answers look the same.

@@ -2,11 +2,8 @@
 `POST /api/v1/notify/batch`: many pages in one request (incident-management's page
 outbox), each with its own idempotency key and its own answer."""
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.api.deps import ClockDep, SessionDep, SettingsDep, WorkerDep
 from notification_service.api.schemas import (
@@ -16,8 +13,6 @@ from notification_service.api.schemas import (
     NotifyIn,
     NotifyItemResult,
 )
-from notification_service.config import Settings
-from notification_service.db import queries
 from notification_service.domain.recipients import ContactMethod, Target, UserProfile
 from notification_service.metrics import NOTIFICATIONS_SENT
 from notification_service.usecases import notify
@@ -48,7 +43,9 @@ async def notify_route(
     worker: WorkerDep,
 ) -> NotifyAccepted:
     async with session.begin():
-        accepted = await _accept(session, body, settings=settings, now=clock.now())
+        accepted = await notify.accept(
+            session, _request(body), now=clock.now(), max_attempts=settings.notification_max_attempts
+        )
     if accepted.duplicate:
         response.status_code = status.HTTP_200_OK
         return NotifyAccepted.model_validate(accepted)
@@ -75,46 +72,40 @@ async def notify_batch_route(
 ) -> NotifyBatchAccepted:
     # One request and one commit for a batch of pages: at 50 new incidents a second the
     # per-request cost (HTTP, FastAPI, a transaction) of one page each was most of the CPU.
-    now = clock.now()
-    results: list[NotifyItemResult | None] = []
-    valid: list[tuple[int, NotifyIn]] = []
+    # Each item is validated alone, so one bad page is refused without its batch.
+    parsed: list[NotifyIn | str] = []
     for item in body.items:
         try:
-            valid.append((len(results), NotifyIn.model_validate(item)))
-            results.append(None)
+            parsed.append(NotifyIn.model_validate(item))
         except ValidationError as exc:
-            results.append(NotifyItemResult(status_code=422, detail=_first_error(exc)))
-    stored = False
+            parsed.append(_first_error(exc))
+    valid = [_request(item) for item in parsed if isinstance(item, NotifyIn)]
     async with session.begin():
-        keys = [parsed.idempotency_key for _, parsed in valid if parsed.idempotency_key]
-        # Keys never seen before skip their one-by-one look-up (one query, not one per page).
-        fresh = set(keys) - await queries.taken_keys(session, idempotency_keys=keys)
-        for index, parsed in valid:
-            key_is_new = parsed.idempotency_key in fresh
-            fresh.discard(parsed.idempotency_key)  # a key repeated in the batch replays the first
-            try:
-                accepted = await _accept(session, parsed, settings=settings, now=now, key_is_new=key_is_new)
-            except Conflict as exc:
-                results[index] = NotifyItemResult(status_code=409, detail=str(exc))
-                continue
-            stored = stored or accepted.created
-            results[index] = NotifyItemResult(
-                status_code=200 if accepted.duplicate else 202, accepted=NotifyAccepted.model_validate(accepted)
-            )
-    answered = [result for result in results if result is not None]
-    for result in answered:
-        if result.status_code == 202 and result.accepted is not None:
-            _count_suppressed(result.accepted)
-    if stored and worker is not None:
+        answers = iter(
+            await notify.accept_many(session, valid, now=clock.now(), max_attempts=settings.notification_max_attempts)
+        )
+    results = [
+        NotifyItemResult(status_code=422, detail=item) if isinstance(item, str) else _result(next(answers))
+        for item in parsed
+    ]
+    if any(result.status_code == 202 for result in results) and worker is not None:
         worker.wake()
-    return NotifyBatchAccepted(results=answered)
+    return NotifyBatchAccepted(results=results)
 
 
-async def _accept(
-    session: AsyncSession, body: NotifyIn, *, settings: Settings, now: datetime, key_is_new: bool = False
-) -> notify.Accepted:
-    return await notify.accept(
-        session,
+def _result(answer: notify.Accepted | Conflict) -> NotifyItemResult:
+    """One item's answer, as `POST /api/v1/notify` would have given it."""
+    if isinstance(answer, Conflict):
+        return NotifyItemResult(status_code=409, detail=str(answer))
+    if answer.created:
+        _count_suppressed(answer)
+    return NotifyItemResult(
+        status_code=200 if answer.duplicate else 202, accepted=NotifyAccepted.model_validate(answer)
+    )
+
+
+def _request(body: NotifyIn) -> notify.Request:
+    return notify.Request(
         idempotency_key=body.idempotency_key,
         event=body.event,
         incident=body.incident.model_dump(mode="json") if body.incident else None,
@@ -123,9 +114,6 @@ async def _accept(
         message=body.message,
         callback_url=str(body.callback_url) if body.callback_url else None,
         actions=body.actions.model_dump(mode="json") if body.actions else None,
-        now=now,
-        max_attempts=settings.notification_max_attempts,
-        key_is_new=key_is_new,
     )
 
 
