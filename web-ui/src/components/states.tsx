@@ -27,3 +27,22 @@ export function ErrorNote({ error, retry }: { error: unknown; retry?: () => void
     </div>
   );
 }
+
+/** Under a form: why what was just tried did not happen (nothing when `text` is empty). */
+export function Problem({ text }: { text: string | null }) {
+  if (!text) return null;
+  return (
+    <p class="form-error" role="alert">
+      {text}
+    </p>
+  );
+}
+
+/** Above a form: what was just done, announced politely (hidden when `text` is empty). */
+export function Done({ text }: { text: string | null }) {
+  return (
+    <p class="notice ok" role="status" aria-live="polite" hidden={!text}>
+      {text}
+    </p>
+  );
+}

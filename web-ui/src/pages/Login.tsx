@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { ApiError } from "../api/client";
+import { Problem } from "../components/states";
 import { useSession } from "../session";
 
 export function Login() {
@@ -53,11 +54,7 @@ export function Login() {
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
         </label>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <Problem text={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? "Logging in…" : "Log in"}
         </button>

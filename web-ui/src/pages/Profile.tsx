@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { ApiError, must, oncall, type OncallTypes } from "../api/client";
-import { ErrorNote, Loading } from "../components/states";
+import { Done, ErrorNote, Loading, Problem } from "../components/states";
 import { useSession } from "../session";
 import { localZone, TimezoneList } from "./setup/forms";
 import "./profile.css";
@@ -132,9 +132,7 @@ function ContactMethods({ user, reload }: { user: User; reload: () => Promise<vo
   return (
     <section aria-labelledby="methods-title">
       <h2 id="methods-title">Contact methods</h2>
-      <p class="notice ok" role="status" aria-live="polite" hidden={!notice}>
-        {notice}
-      </p>
+      <Done text={notice} />
       {user.contact_methods.length === 0 ? (
         <p class="muted">No contact methods yet: nobody can page you.</p>
       ) : (
@@ -177,11 +175,7 @@ function ContactMethods({ user, reload }: { user: User; reload: () => Promise<vo
           Add
         </button>
       </form>
-      {problem && (
-        <p class="form-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Problem text={problem} />
     </section>
   );
 }
@@ -231,9 +225,7 @@ function NotificationRules({ user, rules, reload }: { user: User; rules: Rules; 
         When you are paged, each step reaches one contact method after its delay, until you acknowledge. Without
         steps, every contact method is paged at once. A service decides which severities are high urgency.
       </p>
-      <p class="notice ok" role="status" aria-live="polite" hidden={!notice}>
-        {notice}
-      </p>
+      <Done text={notice} />
       {methods.length === 0 ? (
         <p class="muted">Add a contact method first.</p>
       ) : (
@@ -292,11 +284,7 @@ function NotificationRules({ user, rules, reload }: { user: User; rules: Rules; 
           </button>
         </form>
       )}
-      {problem && (
-        <p class="form-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Problem text={problem} />
     </section>
   );
 }
@@ -324,9 +312,7 @@ function TimeZone({ user, own }: { user: User; own: boolean }) {
   return (
     <section aria-labelledby="zone-title">
       <h2 id="zone-title">Time zone</h2>
-      <p class="notice ok" role="status" aria-live="polite" hidden={!notice}>
-        {notice}
-      </p>
+      <Done text={notice} />
       <form class="filters" onSubmit={save} aria-label="Time zone">
         <label>
           Time zone
@@ -340,11 +326,7 @@ function TimeZone({ user, own }: { user: User; own: boolean }) {
           Save time zone
         </button>
       </form>
-      {problem && (
-        <p class="form-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Problem text={problem} />
     </section>
   );
 }
@@ -377,9 +359,7 @@ function Password() {
   return (
     <section aria-labelledby="password-title">
       <h2 id="password-title">Password</h2>
-      <p class="notice ok" role="status" aria-live="polite" hidden={!notice}>
-        {notice}
-      </p>
+      <Done text={notice} />
       <form class="filters" onSubmit={save} aria-label="Change password">
         <label>
           Current password
@@ -417,11 +397,7 @@ function Password() {
           Change password
         </button>
       </form>
-      {problem && (
-        <p class="form-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Problem text={problem} />
     </section>
   );
 }

@@ -2,7 +2,7 @@
 // once), listed with their last use, revoked.
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, must, oncall, type OncallTypes } from "../api/client";
-import { Empty, ErrorNote, Loading } from "../components/states";
+import { Empty, ErrorNote, Loading, Problem } from "../components/states";
 import { when } from "../format";
 
 type Token = OncallTypes["schemas"]["TokenRead"];
@@ -83,11 +83,7 @@ export function Tokens() {
           Make a token
         </button>
       </form>
-      {problem && (
-        <p class="form-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Problem text={problem} />
       {error !== null ? (
         <ErrorNote error={error} retry={load} />
       ) : tokens === null ? (
