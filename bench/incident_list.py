@@ -52,6 +52,38 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+def time_queries(
+    database_url: str, queries: dict[str, tuple[str, dict]], *, requests: int, warmup: int
+) -> tuple[dict[str, list[float]], dict[str, httpx.Response]]:
+    """incident-management started on `database_url` (its worker off) and each query, labelled,
+    asked `warmup` times and then `requests` times: the milliseconds of each timed request and
+    the last answer, per label."""
+    token = secrets.token_urlsafe(24)
+    env = {
+        "DATABASE_URL": as_service(database_url, "incident_management"),
+        "ENVIRONMENT": "test",
+        "INTERNAL_TOKENS": token,
+        "LOG_LEVEL": "WARNING",
+        "INCIDENT_WORKER_ENABLED": "false",
+        "READINESS_INTERVAL_SECONDS": "600",
+    }
+    times: dict[str, list[float]] = {}
+    answers: dict[str, httpx.Response] = {}
+    with (
+        ServiceProcess("incident_management", env, log_dir=Path(tempfile.mkdtemp())) as service,
+        httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
+    ):
+        for label, (path, params) in queries.items():
+            for _ in range(warmup):
+                client.get(path, params=params).raise_for_status()
+            times[label] = []
+            for _ in range(requests):
+                begun = time.perf_counter()
+                answers[label] = client.get(path, params=params).raise_for_status()
+                times[label].append(1000 * (time.perf_counter() - begun))
+    return times, answers
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=100_000)
@@ -70,15 +102,6 @@ def main() -> int:
             conn.execute(FILL, {"n": args.incidents})
             conn.execute("ANALYZE incidents")
         filled = time.perf_counter() - started
-        token = secrets.token_urlsafe(24)
-        env = {
-            "DATABASE_URL": as_service(url, "incident_management"),
-            "ENVIRONMENT": "test",
-            "INTERNAL_TOKENS": token,
-            "LOG_LEVEL": "WARNING",
-            "INCIDENT_WORKER_ENABLED": "false",
-            "READINESS_INTERVAL_SECONDS": "600",
-        }
         queries = {
             "/health (reference)": ("/health", {}),
             "newest 50 + total": ("/api/v1/incidents", {"limit": 50}),
@@ -91,20 +114,7 @@ def main() -> int:
             ),
             "status counts (summary)": ("/api/v1/incidents/stats/summary", {}),
         }
-        results: dict[str, list[float]] = {}
-        with (
-            ServiceProcess("incident_management", env, log_dir=Path(tempfile.mkdtemp())) as service,
-            httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
-        ):
-            for label, (path, params) in queries.items():
-                for _ in range(3):  # warm-up
-                    client.get(path, params=params).raise_for_status()
-                times = []
-                for _ in range(args.requests):
-                    begun = time.perf_counter()
-                    client.get(path, params=params).raise_for_status()
-                    times.append(1000 * (time.perf_counter() - begun))
-                results[label] = times
+        results, _ = time_queries(url, queries, requests=args.requests, warmup=3)
         reference = percentile(results["/health (reference)"], 50)
         print(
             f"incident list with {args.incidents:,} incidents (filled in {filled:.1f} s),"

@@ -17,17 +17,13 @@ ratio to /health's p50.
 
 import argparse
 import os
-import secrets
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-import httpx
 import psycopg
 from alert_to_page import percentile, throwaway_database  # bench/ is the script's own directory
 
-from platform_testing import ServiceProcess, as_service
+from incident_list import time_queries
 
 TITLES = (
     "Checkout 5xx above 5%",
@@ -80,15 +76,6 @@ def main() -> int:
             conn.execute("ANALYZE incidents")
             conn.execute("ANALYZE alerts")
         filled = time.perf_counter() - started
-        token = secrets.token_urlsafe(24)
-        env = {
-            "DATABASE_URL": as_service(url, "incident_management"),
-            "ENVIRONMENT": "test",
-            "INTERNAL_TOKENS": token,
-            "LOG_LEVEL": "WARNING",
-            "INCIDENT_WORKER_ENABLED": "false",
-            "READINESS_INTERVAL_SECONDS": "600",
-        }
         one = args.incidents // 2 + 7
         queries = {
             "/health (reference)": ("/health", {}),
@@ -101,25 +88,12 @@ def main() -> int:
             "page 3 of a word": ("/api/v1/incidents", {"q": "replica lag", "limit": 50, "offset": 100}),
             "no match": ("/api/v1/incidents", {"q": "no-such-text", "limit": 50}),
         }
-        results: dict[str, list[float]] = {}
-        with (
-            ServiceProcess("incident_management", env, log_dir=Path(tempfile.mkdtemp())) as service,
-            httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
-        ):
-            for label, (path, params) in queries.items():
-                for _ in range(5):  # warm-up
-                    client.get(path, params=params).raise_for_status()
-                times = []
-                for _ in range(args.requests):
-                    begun = time.perf_counter()
-                    answer = client.get(path, params=params)
-                    times.append(1000 * (time.perf_counter() - begun))
-                    answer.raise_for_status()
-                results[label] = times
-                if path != "/health":
-                    counted = answer.json()
-                    more = "+" if counted.get("total_capped") else ""
-                    print(f"  ({label}: {counted['total']}{more} match)", file=sys.stderr)
+        results, answers = time_queries(url, queries, requests=args.requests, warmup=5)
+        for label, answer in answers.items():
+            if label != "/health (reference)":
+                counted = answer.json()
+                more = "+" if counted.get("total_capped") else ""
+                print(f"  ({label}: {counted['total']}{more} match)", file=sys.stderr)
         reference = percentile(results["/health (reference)"], 50)
         print(
             f"incident search with {args.incidents:,} incidents and as many alerts (filled in {filled:.1f} s),"
