@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { ingestion, must, oncall } from "../../api/client";
 import { everything } from "../../api/pages";
 import { duration, when } from "../../format";
-import { Field, SetupForm, useLoad, usePaged, useSave } from "./forms";
+import { Field, ServicePicker, SetupForm, useLoad, usePaged, useSave } from "./forms";
 import { SetupSection } from "./Section";
 
 export function Heartbeats() {
@@ -68,14 +68,7 @@ function HeartbeatForm({ services, onDone }: { services: string[]; onDone: (what
           <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </Field>
         <Field label="Service" name="service" errors={errors} hint="Its incident belongs to it; ping with one of its keys.">
-          <select required value={service} onChange={(e) => setService(e.currentTarget.value)}>
-            <option value="">Pick a service…</option>
-            {services.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
+          <ServicePicker services={services} value={service} onChange={setService} />
         </Field>
         <Field label="Late after (minutes)" name="interval_seconds" errors={errors}>
           <input

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { ingestion, must, oncall, type IngestionTypes } from "../../api/client";
 import { when } from "../../format";
-import { Field, SetupForm, useLoad, usePaged, useSave } from "./forms";
+import { Field, ServicePicker, SetupForm, useLoad, usePaged, useSave } from "./forms";
 import { SetupSection } from "./Section";
 import { everything } from "../../api/pages";
 import { senderSettings } from "../../senders";
@@ -109,14 +109,7 @@ function IntegrationForm({ services, onCreated }: { services: string[]; onCreate
           <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </Field>
         <Field label="Service" name="service" errors={errors} hint="Alerts sent with the key belong to it.">
-          <select required value={service} onChange={(e) => setService(e.currentTarget.value)}>
-            <option value="">Pick a service…</option>
-            {services.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
+          <ServicePicker services={services} value={service} onChange={setService} />
         </Field>
         <Field label="Sender" name="type" errors={errors}>
           <select value={type} onChange={(e) => setType(e.currentTarget.value as Format)}>

@@ -277,3 +277,30 @@ function useEditFocus(editing: boolean) {
   }, []);
   return ref;
 }
+
+/** A required pick of one of the services that exist (a key's, a heartbeat's); what a
+ * `Field` gives its control (id, aria-*) is passed on to the select. */
+export function ServicePicker({
+  services,
+  value,
+  onChange,
+  ...control
+}: {
+  services: string[];
+  value: string;
+  onChange: (service: string) => void;
+  id?: string;
+  "aria-invalid"?: "true";
+  "aria-describedby"?: string;
+}) {
+  return (
+    <select {...control} required value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+      <option value="">Pick a service…</option>
+      {services.map((s) => (
+        <option key={s} value={s}>
+          {s}
+        </option>
+      ))}
+    </select>
+  );
+}
