@@ -4,18 +4,14 @@ Alertmanager stops, the heartbeat goes late and an incident opens within the
 interval plus a minute; when it runs again, the ping resolves it."""
 
 import shutil
-import subprocess
-import tempfile
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, require_binary, wait_for
+from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, wait_for
 
-from .test_real_senders import new_key
+from .test_real_senders import Alertmanager, new_key
 
 pytestmark = pytest.mark.e2e
 INTERVAL = 10  # seconds: the shortest a heartbeat takes
@@ -43,60 +39,6 @@ receivers:
             type: Bearer
             credentials: {key}
 """
-
-
-class Alertmanager:
-    """A real Alertmanager on loopback that can be stopped and started again."""
-
-    def __init__(self, config: str) -> None:
-        self.binary = require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
-        self.folder = Path(tempfile.mkdtemp(prefix="alertmanager-"))
-        (self.folder / "alertmanager.yml").write_text(config)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = (self.folder / "out.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                f"--config.file={self.folder / 'alertmanager.yml'}",
-                f"--storage.path={self.folder / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"alertmanager did not start:\n{(self.folder / 'out.log').read_text()}")
-            time.sleep(0.2)
-
-    def watchdog(self) -> None:
-        """What Prometheus's Watchdog rule sends: always firing."""
-        alert = {
-            "labels": {"alertname": "Watchdog", "severity": "none"},
-            "annotations": {"summary": "the alerting pipeline works"},
-            "startsAt": (datetime.now(UTC) - timedelta(seconds=5)).isoformat(),
-        }
-        httpx.post(f"{self.url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
 
 
 @pytest.fixture

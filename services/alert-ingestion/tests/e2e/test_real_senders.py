@@ -116,45 +116,70 @@ receivers:
 """
 
 
-@contextmanager
-def running_alertmanager(config: str) -> Iterator[str]:
-    """A real, single, loopback-only Alertmanager with this configuration; its URL."""
-    binary = require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
-    folder = Path(tempfile.mkdtemp(prefix="alertmanager-"))
-    (folder / "alertmanager.yml").write_text(config)
-    port = free_port()
-    log = (folder / "out.log").open("wb")
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={folder / 'alertmanager.yml'}",
-            f"--storage.path={folder / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",  # no gossip port: a single, loopback-only instance
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class Alertmanager:
+    """A real, single, loopback-only Alertmanager that can be stopped and started again."""
+
+    def __init__(self, config: str) -> None:
+        self.binary = require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
+        self.folder = Path(tempfile.mkdtemp(prefix="alertmanager-"))
+        (self.folder / "alertmanager.yml").write_text(config)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = (self.folder / "out.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                f"--config.file={self.folder / 'alertmanager.yml'}",
+                f"--storage.path={self.folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",  # no gossip port: a single, loopback-only instance
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
-                if httpx.get(f"{url}/-/ready", timeout=0.5).status_code == 200:
-                    break
+                if httpx.get(f"{self.url}/-/ready", timeout=0.5).status_code == 200:
+                    return
             except httpx.HTTPError:
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"alertmanager did not start:\n{(folder / 'out.log').read_text()}")
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"alertmanager did not start:\n{(self.folder / 'out.log').read_text()}")
             time.sleep(0.2)
-        yield url
+
+    def watchdog(self) -> None:
+        """What Prometheus's Watchdog rule sends: always firing."""
+        alert = {
+            "labels": {"alertname": "Watchdog", "severity": "none"},
+            "annotations": {"summary": "the alerting pipeline works"},
+            "startsAt": (datetime.now(UTC) - timedelta(seconds=5)).isoformat(),
+        }
+        httpx.post(f"{self.url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+
+
+@contextmanager
+def running_alertmanager(config: str) -> Iterator[str]:
+    """A real Alertmanager with this configuration, running for the block; its URL."""
+    alertmanager = Alertmanager(config)
+    try:
+        alertmanager.start()
+        yield alertmanager.url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
+        alertmanager.stop()
+        shutil.rmtree(alertmanager.folder, ignore_errors=True)
 
 
 @pytest.fixture
