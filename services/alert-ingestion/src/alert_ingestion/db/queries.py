@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, exists, func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,7 +50,7 @@ async def acting_integrations(
         .join(Integration, Alert.integration_id == Integration.id)
         .where(Alert.incident_id.in_(incident_ids))
         .order_by(Alert.incident_id, Alert.received_at.desc())
-        .distinct(Alert.incident_id)
+        .ext(distinct_on(Alert.incident_id))
     )
     return {row.incident_id: {"id": str(row.id), "name": row.name} for row in await session.execute(query)}
 
