@@ -139,6 +139,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "DELETE /api/v1/auth/tokens/{token_id}": SIGNED_IN,
         "GET /api/v1/oncall": VIEWER,
         "GET /api/v1/oncall/current": VIEWER,
+        "GET /api/v1/oncall/services": VIEWER,
         "GET /api/v1/users": VIEWER,
         "GET /api/v1/users/{user_id}": VIEWER,
         "POST /api/v1/users": ADMIN,

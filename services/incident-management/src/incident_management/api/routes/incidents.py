@@ -38,7 +38,7 @@ from incident_management.api.schemas import (
 from incident_management.db import pages, queries
 from incident_management.db.alerts import alerts_of
 from incident_management.domain.state import Status
-from incident_management.metrics import observe_outcome
+from incident_management.metrics import observe_outcome, responder_action
 from incident_management.usecases import bulk, snooze
 from incident_management.usecases import incidents as use_cases
 from incident_management.usecases.incidents import Outcome
@@ -318,6 +318,7 @@ async def bulk_change(
         for r in results
     ]
     succeeded = sum(1 for item in items if item.status == 200)
+    responder_action(f"bulk_{body.action}", succeeded)
     return BulkResult(action=body.action, results=items, succeeded=succeeded, failed=len(items) - succeeded)
 
 
@@ -336,6 +337,7 @@ async def snooze_incident(
         incident = await snooze.snooze(
             session, incident_id=incident_id, minutes=body.minutes, actor=actor_of(principal), now=clock.now()
         )
+    responder_action("snoozed")
     return IncidentRead.model_validate(incident)
 
 
