@@ -41,7 +41,7 @@ ALREADY_OPENED = "already opened: incident-management took it though its answer 
 
 
 class IncidentActionSender:
-    """Sends the acknowledgements and resolutions owed to incident-management, retrying until they land."""
+    """Sends the creates, acknowledgements and resolutions owed to incident-management, retrying until they land."""
 
     def __init__(
         self,
@@ -69,9 +69,10 @@ class IncidentActionSender:
     def send_soon(self, ids: list[uuid.UUID]) -> None:
         """Send just-committed actions in the background; the sender's 202 does not wait.
 
-        Hand-overs that arrive while one is being claimed join the next claim (as
-        alerts join the next group commit): at 50 new incidents a second, one claim
-        transaction per batch instead of one per alert. A transaction (and a pooled
+        Hand-overs that arrive while one is being claimed, or its creates sent, join
+        the next claim (as alerts join the next group commit): at 50 new incidents a
+        second, one claim transaction and one create request per batch instead of one
+        per alert. A transaction (and a pooled
         connection) per alert starved the pool the 202 path shares: alerts were
         refused with 503 after 30 s of waiting for a connection."""
         self._handed.extend(ids)
