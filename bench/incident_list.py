@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,34 +53,51 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+# A request, or several asked one after another and timed as one (a page that makes several).
+Query = tuple[str, dict] | list[tuple[str, dict]]
+
+
 def time_queries(
-    database_url: str, queries: dict[str, tuple[str, dict]], *, requests: int, warmup: int
+    database_url: str,
+    queries: dict[str, Query],
+    *,
+    requests: int,
+    warmup: int,
+    service: str = "incident_management",
+    env: dict[str, str] | None = None,
+    setup: Callable[[httpx.Client], None] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, httpx.Response]]:
-    """incident-management started on `database_url` (its worker off) and each query, labelled,
-    asked `warmup` times and then `requests` times: the milliseconds of each timed request and
-    the last answer, per label."""
+    """`service` (by default incident-management, its worker off) started on `database_url`
+    with `env` added, `setup` given its client once, and then each query, labelled, asked
+    `warmup` times and then `requests` times: the milliseconds of each timed query and the
+    last answer (of its last request), per label."""
     token = secrets.token_urlsafe(24)
     env = {
-        "DATABASE_URL": as_service(database_url, "incident_management"),
+        "DATABASE_URL": as_service(database_url, service),
         "ENVIRONMENT": "test",
         "INTERNAL_TOKENS": token,
         "LOG_LEVEL": "WARNING",
-        "INCIDENT_WORKER_ENABLED": "false",
         "READINESS_INTERVAL_SECONDS": "600",
+        **(env if env is not None else {"INCIDENT_WORKER_ENABLED": "false"}),
     }
     times: dict[str, list[float]] = {}
     answers: dict[str, httpx.Response] = {}
     with (
-        ServiceProcess("incident_management", env, log_dir=Path(tempfile.mkdtemp())) as service,
-        httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
+        ServiceProcess(service, env, log_dir=Path(tempfile.mkdtemp())) as process,
+        httpx.Client(base_url=process.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
     ):
-        for label, (path, params) in queries.items():
+        if setup is not None:
+            setup(client)
+        for label, query in queries.items():
+            asked = query if isinstance(query, list) else [query]
             for _ in range(warmup):
-                client.get(path, params=params).raise_for_status()
+                for path, params in asked:
+                    client.get(path, params=params).raise_for_status()
             times[label] = []
             for _ in range(requests):
                 begun = time.perf_counter()
-                answers[label] = client.get(path, params=params).raise_for_status()
+                for path, params in asked:
+                    answers[label] = client.get(path, params=params).raise_for_status()
                 times[label].append(1000 * (time.perf_counter() - begun))
     return times, answers
 

@@ -173,6 +173,13 @@ def incident_overview() -> dashboard.Dashboard:
             .span(6)
             .height(8)
         )
+        .with_panel(
+            bars(
+                "Snoozed, merged, split and bulk-changed incidents",
+                "sum by (action) (increase(incident_responder_actions_total[$__range]))",
+                "action",
+            )
+        )
     )
 
 
@@ -301,6 +308,17 @@ def platform_health() -> dashboard.Dashboard:
             .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]))
             .height(8)
             .span(12)
+        )
+        # The timeline's retention: entries kept level off once old months go (monthly partitions).
+        .with_row(dashboard.Row("Retention"))
+        .with_panel(trend("Timeline entries kept", query("max(incident_timeline_rows)", "entries"), span=8))
+        .with_panel(
+            total(
+                "Timeline months dropped",
+                "sum(increase(incident_timeline_partitions_dropped_total[$__range]))",
+            )
+            .span(4)
+            .height(8)
         )
     )
 

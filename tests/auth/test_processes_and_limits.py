@@ -373,6 +373,11 @@ PLATFORM_ROUTES = {
         {"items": [{"event": "triggered", "incident": INCIDENT, "targets": [{"channel": "log", "target": "ops"}]}]},
         200,
     ),
+    ("incident-management", "POST", "/api/v1/incidents/batch"): (
+        "/api/v1/incidents/batch",
+        {"items": [{"title": "Checkout latency above 2s", "service": "checkout", "severity": "low"}]},
+        200,
+    ),
     ("incident-management", "POST", "/api/v1/incidents/{incident_id}/deliveries"): (
         f"/api/v1/incidents/{uuid.uuid4()}/deliveries",
         {"notification_id": str(uuid.uuid4()), "idempotency_key": "page-1", "status": "delivered"},

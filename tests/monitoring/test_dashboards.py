@@ -26,6 +26,7 @@ PANELS = {
         "Suppressed alerts by service",
         "Active maintenance windows",
         "Heartbeats late",
+        "Snoozed, merged, split and bulk-changed incidents",
     ],
     "sre-performance.json": [
         "MTTA p50",
@@ -46,6 +47,8 @@ PANELS = {
         "Schedules with an on-call gap (24 h)",
         "Notification success by channel",
         "Database readiness",
+        "Timeline entries kept",
+        "Timeline months dropped",
     ],
 }
 

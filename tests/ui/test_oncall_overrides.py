@@ -1,8 +1,8 @@
 """On call that people can live with, in the browser through nginx: an override is
-listed with who made it, changed and deleted, and the "Now" panel follows each
-change without a reload; a shift on the timeline opens the override form filled
-in; the reassign picker offers no viewer; the timeline names people; "Escalate
-now" pages the next level."""
+listed with who made it, changed and deleted, and the "Now" panel (every
+service's chain in one request) follows each change without a reload; a shift
+on the timeline opens the override form filled in; the reassign picker offers no
+viewer; the timeline names people; "Escalate now" pages the next level."""
 
 import re
 import uuid
@@ -51,6 +51,9 @@ def team(ui_platform):
             "/api/v1/services", json={"name": f"cover-{tag}", "escalation_policy_id": policy.json()["id"]}
         )
         assert service.status_code == 201, service.text
+        # A second service on the policy: the "Now" panel still asks once for both.
+        spare = api.post("/api/v1/services", json={"name": f"spare-{tag}", "escalation_policy_id": policy.json()["id"]})
+        assert spare.status_code == 201, spare.text
     return {"tag": tag, "people": people, "service": f"cover-{tag}", "schedule": f"cover {tag}"}
 
 
@@ -61,8 +64,13 @@ def _primary(page, service: str):
 def test_an_override_is_listed_changed_and_deleted_and_now_follows_without_a_reload(page, ui_platform, team):
     wes = team["people"]["Wes"]
     log_in(page, ui_platform.admin_email, ui_platform.admin_password)
+    asked: list[str] = []
+    page.on("request", lambda request: "/api/v1/oncall/" in request.url and asked.append(request.url))
     page.goto("/oncall")
     expect(_primary(page, team["service"])).to_have_text(team["people"]["Uma"]["name"])
+    expect(_primary(page, f"spare-{team['tag']}")).to_have_text(team["people"]["Uma"]["name"])
+    # Every service's chain came in one request, not one per service.
+    assert [re.sub(r"\?.*", "", url.split("/api/v1/oncall/")[1]) for url in asked] == ["services"], asked
     chain = page.get_by_role("list", name=f"Escalation chain of {team['service']}")
     expect(chain.locator("li").first).to_have_text(re.compile(r"^at once: "))
     expect(chain.locator("li").nth(1)).to_have_text(re.compile(r"^after 30 min: "))

@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 # Python's garbage collector runs a young-generation pass every 700 net
 # allocations by default: every couple of requests, and every few hundred a
-# full scan of the ~100k objects FastAPI, pydantic and SQLAlchemy leave at
-# start-up, which was most of the p99 (bench/ingest.py's figures: the README's
-# "The hot path"). Every 20,000 instead.
+# full scan, which was most of the p99 (bench/ingest.py's figures: the README's
+# "The hot path"). Every 20,000 instead. (Since then every service keeps the
+# ~100k objects start-up leaves out of the full scans: platform_common.app.)
 GC_THRESHOLDS = (20_000, 20, 100)
 
 

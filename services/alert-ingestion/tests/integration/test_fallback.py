@@ -89,11 +89,12 @@ async def test_failing_or_slow_incident_management_falls_back(make_client, db, i
         incident_id = response.json()["incident_id"]
         await assert_fallback_incident(db, wait_for, incident_id)
     # The create was tried once, with the reserved id.
-    assert [(c[0], c[1], c[2]["id"]) for c in incident_service.sent()] == [("POST", "/api/v1/incidents", incident_id)]
+    sent = [(c[0], c[1], [item["id"] for item in c[2]["items"]]) for c in incident_service.sent()]
+    assert sent == [("POST", "/api/v1/incidents/batch", [incident_id])]
     if mode == "slow":
-        # The late create lands after the fallback: incident-management finds the id taken (200, not 201).
+        # The late create lands after the fallback: incident-management finds the id taken (200 in its result).
         assert await wait_for(lambda: incident_service.answered, within=5)
-        assert incident_service.answered == [("POST", "/api/v1/incidents", 200)]
+        assert incident_service.answered == [("POST", "/api/v1/incidents/batch", 200)]
     assert [str(i.id) for i in db.incidents()] == [incident_id]
     assert (await db.incident_eventually(incident_id)).origin == "ingestion_fallback"
 

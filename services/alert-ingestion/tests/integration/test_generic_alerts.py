@@ -33,8 +33,8 @@ async def test_first_alert_opens_an_incident_through_incident_management(client,
     assert incident["origin"] == "api"  # made by incident-management, not the fallback
     assert incident["title"] == ALERT["message"]
     assert [a["id"] for a in incident["alerts"]] == [body["alert_id"]]
-    assert [(c[0], c[1]) for c in incident_service.sent()] == [("POST", "/api/v1/incidents")]
-    assert incident_service.sent()[0][2]["id"] == body["incident_id"]
+    assert [(c[0], c[1]) for c in incident_service.sent()] == [("POST", "/api/v1/incidents/batch")]
+    assert [item["id"] for item in incident_service.sent()[0][2]["items"]] == [body["incident_id"]]
     # The owed create is recorded done (in a transaction of its own, just after the call).
     assert await wait_for(lambda: db.scalar(OWED) == ["create:done"])
     # The timeline holds incident-management's own entry and the alert that

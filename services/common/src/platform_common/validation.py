@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
 
 # Deep enough for any real page (and bounded: each skipped row is still read).
@@ -150,3 +150,11 @@ async def refuse_lone_surrogates(request: Request) -> None:
     holding a lone surrogate is a 422 naming where, before anything reads it."""
     if problem := lone_surrogate(await request.body()):
         raise RequestValidationError([problem])
+
+
+def first_error(exc: ValidationError) -> str:
+    """A batch item's refusal in one line: where its first error is, and what it says
+    (a batch answers each item on its own, so one bad item is refused alone)."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))

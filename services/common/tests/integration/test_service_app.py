@@ -1,5 +1,6 @@
 """The skeleton every service shares, exercised through HTTP with a real database."""
 
+import gc
 import json
 import logging
 
@@ -171,3 +172,12 @@ async def test_the_log_level_is_for_admins_and_the_platform(clean_database, who,
     async with running_app(app, as_platform=False) as client:
         response = await client.get("/admin/log-level", headers=headers)
     assert response.status_code == status, response.text
+
+
+async def test_what_start_up_built_is_kept_from_the_collector_while_the_app_runs(database_url):
+    """bench/search.py's p99 was full collections walking start-up's objects."""
+    assert gc.get_freeze_count() == 0
+    async with running_app(_app(database_url)) as client:
+        assert (await client.get("/health")).status_code == 200
+        assert gc.get_freeze_count() > 10_000  # the routes, models and modules, at least
+    assert gc.get_freeze_count() == 0  # handed back: the next app's garbage can be collected

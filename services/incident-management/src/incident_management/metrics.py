@@ -42,6 +42,14 @@ WORKER_LAST_CYCLE = Gauge(
     "Unix time this process's engine last finished a cycle",
     multiprocess_mode="max",
 )
+# What responders do about noise, in incidents: each snoozed, each merged into another, each new
+# one split out, each changed by a bulk request (its refusals are not counted).
+RESPONDER_ACTIONS = Counter(
+    "incident_responder_actions_total",
+    "Incidents snoozed, merged, split out or changed in bulk, by action",
+    ["action"],
+)
+RESPONDER_ACTION_NAMES = ("snoozed", "merged", "split", "bulk_acknowledge", "bulk_resolve", "bulk_reassign")
 TIMELINE_PARTITIONS_DROPPED = Counter(
     "incident_timeline_partitions_dropped_total", "Monthly timeline partitions dropped after the retention"
 )
@@ -52,6 +60,8 @@ for _severity in SEVERITIES:  # every series exists from the start, so rates and
     INCIDENTS_CREATED.labels(severity=_severity)
     MTTA.labels(severity=_severity)
     MTTR.labels(severity=_severity)
+for _action in RESPONDER_ACTION_NAMES:
+    RESPONDER_ACTIONS.labels(action=_action)
 
 # One round trip per scrape. Ages are measured against the service's clock (passed
 # in, not the database's now()), the clock that wrote next_escalation_at.
@@ -146,6 +156,12 @@ def observe_outcome(*, severity: str, created: bool, mtta: float | None, mttr: f
         MTTA.labels(severity=severity).observe(mtta)
     if mttr is not None:
         MTTR.labels(severity=severity).observe(mttr)
+
+
+def responder_action(action: str, incidents: int = 1) -> None:
+    """Count a committed snooze, merge, split or bulk change (RESPONDER_ACTION_NAMES)."""
+    if incidents:
+        RESPONDER_ACTIONS.labels(action=action).inc(incidents)
 
 
 def cycle_finished() -> None:

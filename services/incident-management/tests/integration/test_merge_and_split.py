@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
+from incident_management.metrics import RESPONDER_ACTION_NAMES
 from incident_management.workers.engine import CycleReport
 
 from ..conftest import uid
@@ -192,3 +194,38 @@ async def test_an_alert_joining_an_acknowledged_incident_is_recorded_once_and_th
     assert len(entries) == 1 and entries[0]["message"].endswith(
         f"; {uid('alice')} notified"
     )  # no such user here: named by id
+
+
+async def test_snoozes_merges_splits_and_bulk_changes_are_counted_in_incidents(harness):
+    """incident_responder_actions_total, behind the Noise row's panel: refusals count nothing."""
+
+    def counted() -> dict[str, float]:
+        return {
+            action: REGISTRY.get_sample_value("incident_responder_actions_total", {"action": action}) or 0.0
+            for action in RESPONDER_ACTION_NAMES
+        }
+
+    before = counted()
+    survivor, one, two, three = [await harness.create(title=f"i{n}") for n in range(4)]
+    _, out = add_alerts(harness, survivor["id"], "high", "high")
+    bulk = {"ids": [survivor["id"], one["id"], str(uuid.uuid4())], "action": "acknowledge"}
+    assert [r["status"] for r in (await post(harness, "/api/v1/incidents/bulk", bulk)).json()["results"]] == [
+        200,
+        200,
+        404,
+    ]
+    assert (await post(harness, f"/api/v1/incidents/{one['id']}/snooze", {"minutes": 10})).status_code == 200
+    assert (await post(harness, f"/api/v1/incidents/{two['id']}/snooze", {"minutes": 10})).status_code == 409
+    merge = {"incident_ids": [two["id"], three["id"]]}
+    assert (await post(harness, f"/api/v1/incidents/{survivor['id']}/merge", merge)).status_code == 200
+    split = {"alert_ids": [out]}
+    assert (await post(harness, f"/api/v1/incidents/{survivor['id']}/split", split)).status_code == 201
+    after = counted()
+    assert {action: after[action] - before[action] for action in RESPONDER_ACTION_NAMES} == {
+        "snoozed": 1,
+        "merged": 2,
+        "split": 1,
+        "bulk_acknowledge": 2,
+        "bulk_resolve": 0,
+        "bulk_reassign": 0,
+    }

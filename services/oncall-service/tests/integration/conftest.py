@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from oncall_service.config import Settings
 from oncall_service.main import create_app
@@ -46,8 +47,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def client(clean_database: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
+def app(clean_database: str, clock: ManualClock) -> FastAPI:
+    return create_app(
         # The shift-notice loop is driven by hand in its own tests (run_once).
         Settings(
             database_url=as_service(clean_database, "oncall_service"),
@@ -59,6 +60,10 @@ async def client(clean_database: str, clock: ManualClock) -> AsyncIterator[httpx
         ),
         clock=clock,
     )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with running_app(app) as http:
         # Let the readiness monitor's first database ping finish rather than
         # cancel it mid-flight at shutdown.

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from oncall_service.domain.escalation import SCHEDULE, USER, Target, level_users, primary
+from oncall_service.domain.escalation import SCHEDULE, USER, Paged, Target, level_users, paged, primary
 from oncall_service.domain.rotation import Layer, RotationType
 from oncall_service.domain.schedule import OVERRIDE, Override, final_shifts, on_call_at, overlapping
 
@@ -66,3 +66,12 @@ def test_primary_is_the_first_user_of_the_first_level_that_pages_anyone():
     assert primary([["ann", "bob"], ["mgr"]]) == "ann"
     assert primary([[], ["mgr"]]) == "mgr"
     assert primary([[], []]) is None
+
+
+def test_paged_gives_each_levels_users_and_the_primary_or_without_a_policy_the_first_team_schedules():
+    levels = [[Target(SCHEDULE, "later")], [Target(USER, "mgr"), Target(SCHEDULE, "s1")]]
+    on_call = {"later": None, "s1": "ann", "s2": "bob"}
+    assert paged(levels, [], on_call) == Paged([[], ["mgr", "ann"]], "mgr")
+    assert paged(levels, ["s2"], on_call).primary == "mgr", "a policy wins over the team's schedules"
+    assert paged(None, ["later", "s2", "s1"], on_call) == Paged([], "bob")
+    assert paged(None, [], on_call) == Paged([], None)

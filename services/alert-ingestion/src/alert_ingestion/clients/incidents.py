@@ -1,9 +1,12 @@
 """Calls to incident-management: create an incident, move its status, report an alert that joined it."""
 
+import json
 import logging
 import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -15,49 +18,63 @@ PatchResult = Literal["done", "retry"]
 
 STATUS_OF_ACTION = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
+# Creates in one request: incident-management's MAX_CREATE_BATCH, and a body well
+# under its MAX_BODY_BYTES (1 MiB by default; a long alert message is a long description).
+CREATE_BATCH = 100
+CREATE_BATCH_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    """An incident the rule reserved, as incident-management is asked to open it."""
+
+    incident_id: uuid.UUID
+    title: str
+    service: str
+    severity: str
+    description: str
+    opened_at: datetime
+    integration: dict[str, str] | None
+
 
 class IncidentGateway:
-    """Two clients: a short-fused one for creation (a new incident waits on it,
+    """Two clients: a short-fused one for creation (new incidents wait on it,
     with a database fallback behind it) and a regular one for status updates."""
 
     def __init__(self, create_client: ServiceClient, update_client: ServiceClient) -> None:
         self.create_client = create_client
         self.update_client = update_client
 
-    async def create(
-        self,
-        *,
-        incident_id: uuid.UUID,
-        title: str,
-        service: str,
-        severity: str,
-        description: str,
-        opened_at: datetime,
-        integration: dict[str, str] | None,
-    ) -> bool:
-        """True when incident-management holds the incident (201, or 200 for a
-        retried id); False when the caller must fall back."""
-        body = {
-            "id": str(incident_id),
-            "title": title,
-            "service": service,
-            "severity": severity,
-            "description": description,
-            "opened_at": opened_at.isoformat(),
-            "acting_integration": integration,
-        }
+    async def create_many(self, incidents: Sequence[NewIncident]) -> list[str | None]:
+        """Open these incidents through `POST /api/v1/incidents/batch`, as few requests as
+        their size allows. For each (in order): None when incident-management holds it (201,
+        or 200 for a retried id), else why not; the caller then opens it by the fallback."""
+        answers: list[str | None] = []
+        for chunk in _chunks([_create_body(incident) for incident in incidents]):
+            answers += await self._create_batch(chunk)
+        return answers
+
+    async def _create_batch(self, bodies: list[bytes]) -> list[str | None]:
+        content = b'{"items":[' + b",".join(bodies) + b"]}"
         try:
-            response = await self.create_client.post("/api/v1/incidents", json=body)
+            response = await self.create_client.post(
+                "/api/v1/incidents/batch", content=content, headers={"Content-Type": "application/json"}
+            )
         except (httpx.HTTPError, RetryableStatus) as exc:
             log.warning("incident-management unreachable, falling back", extra={"error": type(exc).__name__})
-            return False
-        if response.status_code in (200, 201):
-            return True
-        log.error(
-            "incident-management refused an incident, falling back",
-            extra={"status": response.status_code, "body": response.text[:300]},
-        )
-        return False
+            return [f"incident-management unreachable: {type(exc).__name__}"] * len(bodies)
+        try:
+            if response.status_code != 200:
+                raise ValueError(f"{response.status_code}: {response.text[:300]}")
+            results = response.json()["results"]
+            if not isinstance(results, list) or len(results) != len(bodies):
+                raise ValueError("not one result per incident")
+            return [None if result["status_code"] in (200, 201) else _refusal(result) for result in results]
+        except (ValueError, KeyError, TypeError) as exc:
+            # Which of them it took is unknown: the fallback opens the others, and finds
+            # the ones it took already open (open_incident() is idempotent on the id).
+            log.error("incident-management refused the incidents, falling back", extra={"error": str(exc)})
+            return [f"incident-management refused the batch: {exc}"[:500]] * len(bodies)
 
     async def set_status(
         self, *, incident_id: uuid.UUID, action: str, integration: dict[str, str] | None
@@ -95,3 +112,36 @@ class IncidentGateway:
         """Close both HTTP clients."""
         await self.create_client.aclose()
         await self.update_client.aclose()
+
+
+def _create_body(incident: NewIncident) -> bytes:
+    return json.dumps(
+        {
+            "id": str(incident.incident_id),
+            "title": incident.title,
+            "service": incident.service,
+            "severity": incident.severity,
+            "description": incident.description,
+            "opened_at": incident.opened_at.isoformat(),
+            "acting_integration": incident.integration,
+        }
+    ).encode()
+
+
+def _chunks(bodies: list[bytes]) -> Iterator[list[bytes]]:
+    """The bodies in order, CREATE_BATCH at most to a request and CREATE_BATCH_BYTES (a
+    body bigger than that alone goes alone: incident-management refuses it, the fallback opens it)."""
+    chunk: list[bytes] = []
+    size = 0
+    for body in bodies:
+        if chunk and (len(chunk) == CREATE_BATCH or size + len(body) > CREATE_BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(body)
+        size += len(body) + 1
+    if chunk:
+        yield chunk
+
+
+def _refusal(result: dict[str, Any]) -> str:
+    return f"incident-management refused it: {result['status_code']} {result.get('detail')}"[:500]

@@ -46,6 +46,33 @@ class IncidentCreate(BaseModel):
     acting_integration: ActingIntegration | None = None
 
 
+# Creates in one `POST /api/v1/incidents/batch`: alert-ingestion sends the creates it
+# claimed together, at most its hand-over batch (100).
+MAX_CREATE_BATCH = 100
+
+
+class IncidentBatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Each item is validated on its own (an IncidentCreate), so one bad create is refused alone.
+    items: list[dict[str, object]] = Field(min_length=1, max_length=MAX_CREATE_BATCH)
+
+
+class IncidentBatchItemResult(BaseModel):
+    """One create's answer, as `POST /api/v1/incidents` would have given it: 201 opened,
+    200 its `id` exists already (nothing changed), 422 refused (`detail` says why)."""
+
+    status_code: Literal[200, 201, 422]
+    # The incident's id; None only for an item refused before it had one.
+    id: uuid.UUID | None = None
+    detail: str | None = None
+
+
+class IncidentBatchResult(BaseModel):
+    # In the order of the request's items.
+    results: list[IncidentBatchItemResult]
+
+
 class IncidentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

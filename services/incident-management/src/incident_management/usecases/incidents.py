@@ -3,8 +3,10 @@ Each runs in the route's transaction; a change reads the incident once and write
 its timeline entries together."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +15,7 @@ from incident_management.domain import rules, timeline
 from incident_management.domain.escalation import acknowledgement_deadline
 from incident_management.domain.state import InvalidTransition, Lifecycle, Status, is_paging, transition
 from incident_management.domain.timeline import Actor, Entry
-from platform_common.errors import Conflict, NotFound, Unprocessable
+from platform_common.errors import Conflict, DomainError, NotFound, Unprocessable
 from platform_db.models import Incident, IncidentNote
 
 
@@ -97,6 +99,22 @@ async def create_incident(
     if created and assignee is not None:
         paged = await _assign_at_opening(session, incident_id, assignee, actor, now)
     return Outcome(await _require(session, incident_id), created=created, paged=paged)
+
+
+async def create_incidents(
+    session: AsyncSession, *, requests: Sequence[Mapping[str, Any]]
+) -> list[Outcome | DomainError]:
+    """Open each as create_incident(**request) would alone, in the order given, each in a
+    savepoint of the caller's one transaction: a refused one (an assignee who may not act)
+    rolls back only itself, and the others commit together at the edge."""
+    results: list[Outcome | DomainError] = []
+    for request in requests:
+        try:
+            async with session.begin_nested():
+                results.append(await create_incident(session, **request))
+        except DomainError as refused:
+            results.append(refused)
+    return results
 
 
 async def _assign_at_opening(

@@ -105,18 +105,20 @@ async def team_by_name_or_id(session: AsyncSession, *, key: str) -> Team | None:
     return await session.scalar(select(Team).where(or_(Team.id == team_id, Team.name == key)))
 
 
-async def team_schedules(session: AsyncSession, *, team_id: uuid.UUID) -> Sequence[Schedule]:
-    """A team's schedules, by name."""
-    rows = await session.scalars(select(Schedule).where(Schedule.team_id == team_id).order_by(Schedule.name))
+async def schedules_of_teams(session: AsyncSession, *, team_ids: Collection[uuid.UUID]) -> Sequence[Schedule]:
+    """These teams' schedules, by name."""
+    if not team_ids:
+        return []
+    rows = await session.scalars(select(Schedule).where(Schedule.team_id.in_(set(team_ids))).order_by(Schedule.name))
     return rows.all()
 
 
-async def schedules_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
-    """The schedules of these ids that exist, by id."""
+async def rows_by_ids(session: AsyncSession, *, model: type[M], ids: Collection[uuid.UUID]) -> dict[uuid.UUID, M]:
+    """The rows of `model` with these ids that exist, by id: one statement however many."""
     if not ids:
         return {}
-    rows = await session.scalars(select(Schedule).where(Schedule.id.in_(set(ids))))
-    return {schedule.id: schedule for schedule in rows}
+    rows = await session.scalars(select(model).where(model.id.in_(set(ids))))
+    return {row.id: row for row in rows}
 
 
 async def lock_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> Schedule | None:

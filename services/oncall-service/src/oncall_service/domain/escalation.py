@@ -31,3 +31,24 @@ def primary(levels_users: Sequence[Sequence[str]]) -> str | None:
     resolves to nobody (its schedule has a gap), the first level that pages
     someone, so an incident is not left unassigned while a later level would page."""
     return next((users[0] for users in levels_users if users), None)
+
+
+@dataclass(frozen=True)
+class Paged:
+    """Who an incident pages at a moment: each level's users, and the person to assign."""
+
+    levels: list[list[str]]
+    primary: str | None
+
+
+def paged(
+    levels: Sequence[Sequence[Target]] | None, team_schedules: Sequence[str], on_call: Mapping[str, str | None]
+) -> Paged:
+    """With a policy (its levels' targets, in order): each level's users and the primary.
+    Without one (None): no levels, and the primary is whoever the first of the team's
+    schedules (in the order given) with someone on call has, so such an incident is
+    still assigned."""
+    if levels is None:
+        return Paged([], next((user for s in team_schedules if (user := on_call.get(s)) is not None), None))
+    users = [level_users(targets, on_call) for targets in levels]
+    return Paged(users, primary(users))

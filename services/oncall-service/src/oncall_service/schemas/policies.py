@@ -127,3 +127,13 @@ class OnCallRead(Output):
     acknowledgement_timeout_minutes: int | None = Field(
         description="the service's acknowledgement timeout (null: off, or asked by team)"
     )
+
+
+class OnCallServices(Output):
+    """Every service's OnCallRead at one moment, a page at a time (the on-call page's one request)."""
+
+    at: datetime
+    items: list[OnCallRead]
+    total: int
+    limit: int
+    offset: int

@@ -2,6 +2,7 @@
 a service or team at a moment, and who holds each schedule now (the UI's overview)."""
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.domain.escalation import Target, level_users, primary
+from oncall_service.domain.escalation import Target, paged
 from oncall_service.domain.rotation import layer_shifts
 from oncall_service.domain.schedule import LAYER, Gap, final_shifts, gaps, on_call_at
 from oncall_service.schemas.schedules import SchedulePreviewIn
@@ -212,47 +213,75 @@ async def _subject(session: AsyncSession, service: str | None, team: str | None)
     return None, owner
 
 
-async def _chain_user_ids(session: AsyncSession, policy: EscalationPolicy, at: datetime) -> list[list[str]]:
-    """The users each level of the policy pages at `at`, level by level."""
-    schedule_ids = {t.schedule_id for level in policy.levels for t in level.targets if t.schedule_id}
-    schedules = list((await queries.schedules_by_ids(session, ids=schedule_ids)).values())
-    on_call = await on_call_by_schedule(session, schedules=schedules, at=at)
+def _policy_id(service: Service | None, team: Team | None) -> uuid.UUID | None:
+    """The policy that pages: the service's own, else its team's."""
+    return (service.escalation_policy_id if service else None) or (team.escalation_policy_id if team else None)
+
+
+async def _on_call(
+    session: AsyncSession, *, subjects: Sequence[tuple[Service | None, Team | None]], at: datetime
+) -> list[OnCall]:
+    """Who each (service, team) pages at `at`. The rows every subject needs (policies,
+    schedules, overrides, users, names) are read once for all of them, so asking for
+    two hundred services costs the statements that asking for one does; who is paged
+    is worked out per subject by the pure domain.paged."""
+    policies = await queries.rows_by_ids(
+        session, model=EscalationPolicy, ids={p for s, t in subjects if (p := _policy_id(s, t))}
+    )
+    fallback = await queries.schedules_of_teams(
+        session, team_ids={t.id for s, t in subjects if t and not _policy_id(s, t)}
+    )
+    targeted = {t.schedule_id for p in policies.values() for level in p.levels for t in level.targets if t.schedule_id}
+    schedules = {s.id: s for s in fallback} | await queries.rows_by_ids(
+        session, model=Schedule, ids=targeted - {s.id for s in fallback}
+    )
+    on_call = await on_call_by_schedule(session, schedules=list(schedules.values()), at=at)
+    by_team: dict[uuid.UUID | None, list[str]] = defaultdict(list)
+    for schedule in fallback:
+        by_team[schedule.team_id].append(str(schedule.id))
+    answers = []
+    for service, team in subjects:
+        policy = policies.get(_policy_id(service, team))
+        levels = (
+            [[Target(t.target_type, str(t.user_id or t.schedule_id)) for t in level.targets] for level in policy.levels]
+            if policy
+            else None
+        )
+        answers.append((service, team, policy, paged(levels, by_team[team.id] if team else [], on_call)))
+    every_id: set[str] = set()
+    for *_, found in answers:
+        every_id.update(u for ids in found.levels for u in ids)
+        every_id.update([found.primary] if found.primary else [])
+    users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in every_id])
+    names = await target_names(session, policies=list(policies.values()))
     return [
-        level_users([Target(t.target_type, str(t.user_id or t.schedule_id)) for t in level.targets], on_call)
-        for level in policy.levels
+        OnCall(
+            at=at,
+            service=service,
+            team=team,
+            escalation_policy=policy,
+            primary=users[uuid.UUID(found.primary)] if found.primary else None,
+            escalation_chain=[
+                ChainLevel(level.position, level.delay_minutes, list(level.targets), [users[uuid.UUID(u)] for u in ids])
+                for level, ids in zip(policy.levels if policy else [], found.levels, strict=True)
+            ],
+            target_names=names,
+        )
+        for service, team, policy, found in answers
     ]
-
-
-async def _team_on_call(session: AsyncSession, team: Team | None, at: datetime) -> str | None:
-    """Without a policy: whoever the team's schedules (in name order) put on call first."""
-    schedules = list(await queries.team_schedules(session, team_id=team.id)) if team else []
-    on_call = await on_call_by_schedule(session, schedules=schedules, at=at)
-    return next((on_call[str(s.id)] for s in schedules if on_call[str(s.id)]), None)
 
 
 async def current(session: AsyncSession, *, service: str | None, team: str | None, at: datetime) -> OnCall:
     """Who a service's (or team's) incident pages at `at`: the primary and every level."""
-    found_service, found_team = await _subject(session, service, team)
-    policy_id = (found_service.escalation_policy_id if found_service else None) or (
-        found_team.escalation_policy_id if found_team else None
-    )
-    policy = await queries.by_id(session, model=EscalationPolicy, id=policy_id) if policy_id else None
-    chain_ids = await _chain_user_ids(session, policy, at) if policy else []
-    primary_id = primary(chain_ids) if policy else await _team_on_call(session, found_team, at)
-    every_id = {user_id for ids in chain_ids for user_id in ids} | ({primary_id} if primary_id else set())
-    users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in every_id])
-    return OnCall(
-        at=at,
-        service=found_service,
-        team=found_team,
-        escalation_policy=policy,
-        primary=users[uuid.UUID(primary_id)] if primary_id else None,
-        escalation_chain=[
-            ChainLevel(level.position, level.delay_minutes, list(level.targets), [users[uuid.UUID(u)] for u in ids])
-            for level, ids in zip(policy.levels if policy else [], chain_ids, strict=True)
-        ],
-        target_names=await target_names(session, policies=[policy]) if policy else {},
-    )
+    subject = await _subject(session, service, team)
+    return (await _on_call(session, subjects=[subject], at=at))[0]
+
+
+async def current_for_services(session: AsyncSession, *, services: Sequence[Service], at: datetime) -> list[OnCall]:
+    """What `current` answers for each of these services, in their order, with a bounded
+    number of statements however many there are (the on-call page asks for every one)."""
+    teams = await queries.rows_by_ids(session, model=Team, ids={s.team_id for s in services if s.team_id})
+    return await _on_call(session, subjects=[(s, teams[s.team_id] if s.team_id else None) for s in services], at=at)
 
 
 @dataclass(frozen=True)

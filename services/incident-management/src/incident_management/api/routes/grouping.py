@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, status
 
 from incident_management.api.deps import ClockDep, EngineDep, SessionDep, actor_of
 from incident_management.api.schemas import AlertJoined, AlertJoinedRecorded, IncidentMerge, IncidentRead, IncidentSplit
-from incident_management.metrics import observe_outcome
+from incident_management.metrics import observe_outcome, responder_action
 from incident_management.usecases import grouping
 from platform_common.auth import PLATFORM_ONLY, Responder
 from platform_common.errors import error_responses
@@ -40,6 +40,7 @@ async def merge_incidents(
         merged = await grouping.merge_incidents(
             session, survivor_id=incident_id, merged_ids=body.incident_ids, actor=actor_of(principal), now=clock.now()
         )
+    responder_action("merged", len(merged.resolved))
     for outcome in merged.resolved:
         observe_outcome(
             severity=outcome.incident.severity, created=False, mtta=outcome.mtta_seconds, mttr=outcome.mttr_seconds
@@ -75,6 +76,7 @@ async def split_incident(
             session, incident_id=incident_id, alert_ids=body.alert_ids, actor=actor_of(principal), now=clock.now()
         )
     observe_outcome(severity=outcome.incident.severity, created=True, mtta=None, mttr=None)
+    responder_action("split")
     engine.wake()  # assign and page the new incident at once
     return IncidentRead.model_validate(outcome.incident)
 

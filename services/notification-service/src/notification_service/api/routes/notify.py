@@ -18,6 +18,7 @@ from notification_service.metrics import NOTIFICATIONS_SENT
 from notification_service.usecases import notify
 from platform_common.auth import PLATFORM_ONLY
 from platform_common.errors import Conflict
+from platform_common.validation import first_error
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])
 
@@ -78,7 +79,7 @@ async def notify_batch_route(
         try:
             parsed.append(NotifyIn.model_validate(item))
         except ValidationError as exc:
-            parsed.append(_first_error(exc))
+            parsed.append(first_error(exc))
     valid = [_request(item) for item in parsed if isinstance(item, NotifyIn)]
     async with session.begin():
         answers = iter(
@@ -121,12 +122,6 @@ def _count_suppressed(accepted: notify.Accepted | NotifyAccepted) -> None:
     for notification in accepted.notifications:
         if notification.status == "suppressed":
             NOTIFICATIONS_SENT.labels(notification.channel or "none", "suppressed").inc()
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error.get("loc", ()))
-    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
 def _user(body: NotifyIn) -> UserProfile | None:
