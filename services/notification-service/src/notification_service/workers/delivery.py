@@ -162,7 +162,7 @@ class DeliveryWorker:
                     retry_at[address] = step.next_attempt_at
         await asyncio.gather(*recording)
         if held:
-            # Each held page is due with the retry of the page before it (the latest of the address).
+            # Due with the retry of their address's failed page, which the claim's created_at order keeps first.
             async with self.db.sessionmaker() as session, session.begin():
                 for address in retry_at:
                     await hold_claims(
