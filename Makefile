@@ -54,8 +54,11 @@ test: install
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 ## Faults under steady load (bench/faults.py): every service SIGKILLed and
-## SIGTERMed in turn, PostgreSQL restarted; prints the table of docs/RELIABILITY.md.
-## A PostgreSQL of its own (embedded), never the machine's. FAULTS_ARGS e.g. --rate 20.
+## SIGTERMed in turn, one of two alert-ingestion replicas SIGKILLed, PostgreSQL
+## restarted; prints the table of docs/RELIABILITY.md. FAULTS_ARGS=--long runs the
+## long ones instead (10-minute outages, PostgreSQL away 30 s, a webhook failing
+## or hanging 5 minutes: about 45 minutes). A PostgreSQL of its own (embedded),
+## never the machine's. FAULTS_ARGS e.g. --rate 20.
 faults: install
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 

@@ -3,7 +3,8 @@ PostgreSQL of the run's own (platform_testing.local_postgres, so it can be
 restarted; never the machine's server), a sender at a steady rate across many
 services, and one fault in the middle of each run.
 
-    .venv/bin/python bench/faults.py                      # every fault, then the table
+    .venv/bin/python bench/faults.py                      # the short faults, then the table
+    .venv/bin/python bench/faults.py --long --rate 20     # the long ones (about 45 minutes)
     .venv/bin/python bench/faults.py --fault kill:incident_management --rate 10 --seconds 30
 
 Alerts of one service share a dedup key
@@ -12,27 +13,46 @@ seconds in each service, before, during and after the fault (correlation is
 off: each dedup key is one incident), and each of them must be paged once. The sender behaves as Alertmanager
 does: an alert not answered 2xx (refused, or no answer at all) is sent again,
 after its Retry-After when there is one, until it is taken or the run gives
-up on it (--give-up seconds after the last alert was due).
+up on it (--give-up seconds after the last alert was due). Sending lasts
+--seconds plus the fault's own length; the fault starts a third of --seconds in.
 
 Faults (each restarted service comes back on the same port):
 
-- kill:<service>     SIGKILL, started again after 5 s (a crash and its restart)
-- term:<service>     SIGTERM, started again at once (a rolling restart of one replica)
-- postgres-restart   PostgreSQL stopped (fast shutdown) and started again
+- kill:<service>            SIGKILL, started again after 5 s (a crash and its restart)
+- term:<service>            SIGTERM, started again at once (a rolling restart of one replica)
+- kill-one:alert_ingestion  two alert-ingestion processes, the sender spreading alerts over
+                            both and sending one that got no answer to the other at once (as a
+                            load balancer does); one SIGKILLed, started again after 5 s
+- postgres-restart          PostgreSQL stopped (fast shutdown) and started again
+- down:<service>:<s>        SIGTERM, started again <s> seconds later (a long outage)
+- postgres-outage:<s>       PostgreSQL stopped, started again <s> seconds later
+- webhook-500:<s>           every incident pages two people; one's webhook answers 500 for <s>
+- webhook-hang:<s>          ... one's webhook takes the request and does not answer for <s>
+
+The defaults are the short ones (FAULTS); --long runs LONG_FAULTS, the
+durations issue 28 asks: incident-management and notification-service down
+for 10 minutes, PostgreSQL for 30 s, a webhook failing or hanging for 5.
 
 Per fault it prints: alerts sent; answers 2xx; refused (answers that were
 not 2xx, and how many of those said Retry-After); no answer (connection
 refused or timed out); alerts stored (the triggers counted on each dedup key's
 alert row); lost (taken, never stored, per dedup key); stored twice (a retried
 alert whose first answer was lost, counted a second time); incidents (and duplicated: a second incident for one dedup
-key); pages at the webhook (and duplicated: a second page about one
-incident); unpaged incidents; time to recover (from the fault until the last
+key); pages at the webhooks (and duplicated: a second page about one
+incident to one person); unpaged (incident, person) pairs; time to recover (from the fault until the last
 alert that was not taken at once was taken); the longest wait from an
-incident's first alert to its page. Exits non-zero when anything was lost, an
-incident or a page was duplicated, or an incident was never paged.
+incident's first alert to its page (at the healthy person); pages out of order
+(a page that reached its person after one notification-service made later);
+the healthy person's longest page wait for incidents opened before the fault
+and during it; for the webhook faults, the attempts the failing receiver
+refused and how long after its recovery its last page came. Exits non-zero
+when anything was lost, an incident or a page was duplicated, or an incident
+was never paged.
 
-Not here yet: incident-management or notification-service down for 10
-minutes, a 30 s PostgreSQL outage, webhook receivers that fail or hang.
+Not here yet: the issue's 200 alerts a second (the shared 2-core machine
+sustains about 20 with the platform and the sender on it); several
+notification-service or incident-management replicas; a receiver that
+answers slowly but does answer.
 """
 
 import argparse
@@ -60,29 +80,86 @@ import psycopg
 from platform_testing import LocalPostgres, ServiceProcess, as_service, migrated
 
 SERVICES = ("alert_ingestion", "incident_management", "notification_service", "oncall_service")
+# The short faults (default), then the long ones with the issue's durations (--long).
 FAULTS = (
     *(f"kill:{name}" for name in SERVICES),
     *(f"term:{name}" for name in SERVICES),
     "postgres-restart",
+    "kill-one:alert_ingestion",
+)
+LONG_FAULTS = (
+    "down:incident_management:600",
+    "down:notification_service:600",
+    "postgres-outage:30",
+    "webhook-500:300",
+    "webhook-hang:300",
 )
 INTERNAL_TOKEN = secrets.token_urlsafe(24)
 PLATFORM = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 KILLED_FOR = 5.0  # seconds a SIGKILLed service stays down
 WAVE = 5  # alerts of one service per dedup key (per incident)
+REPLICA = "alert_ingestion-2"  # the second alert-ingestion process of kill-one:alert_ingestion
+
+
+def parse_fault(fault: str) -> str:
+    """The fault, checked: `kind:service`, `kind:service:seconds` or `kind:seconds` as the docstring lists."""
+    kind, *args = fault.split(":")
+    try:
+        if kind in ("kill", "term") and len(args) == 1 and args[0] in SERVICES:
+            return fault
+        if kind == "kill-one" and args == ["alert_ingestion"]:
+            return fault
+        if kind == "down" and len(args) == 2 and args[0] in SERVICES and float(args[1]) > 0:
+            return fault
+        if kind in ("postgres-outage", "webhook-500", "webhook-hang") and len(args) == 1 and float(args[0]) > 0:
+            return fault
+        if fault == "postgres-restart":
+            return fault
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"unknown fault {fault!r}; e.g. {', '.join(FAULTS + LONG_FAULTS)}")
+
+
+def outage(fault: str) -> float:
+    """Seconds the fault lasts (sending goes on that much longer, so load is steady before, during and after)."""
+    kind, *args = fault.split(":")
+    if kind in ("kill", "kill-one"):
+        return KILLED_FOR
+    if kind in ("down", "postgres-outage", "webhook-500", "webhook-hang"):
+        return float(args[-1])
+    return 0.0
 
 
 class Webhook:
-    """The on-call engineer's phone: counts the pages about each incident."""
+    """An on-call engineer's phone: counts the pages about each incident, in the
+    order they come; `failing` makes it answer 500 or hang instead (the page is
+    then not counted: the sender has to try again)."""
 
     def __init__(self) -> None:
         self.pages: Counter[str] = Counter()
         self.first: dict[str, float] = {}  # incident id -> when its first page came (monotonic)
+        self.arrivals: list[tuple[str, float]] = []  # (X-Notification-Id, monotonic) of each page taken, in order
+        self.failing: str | None = None  # None (answers 200), "500" or "hang"
+        self.refused = 0  # attempts answered 500 or left hanging
         self._lock = threading.Lock()
+        self._healed = threading.Event()
         webhook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                failing = webhook.failing
+                if failing is not None:
+                    with webhook._lock:
+                        webhook.refused += 1
+                    if failing == "hang":
+                        # No answer until the fault ends; the sender's timeout gives up first.
+                        webhook._healed.wait()
+                        self.close_connection = True
+                        return
+                    self.send_response(500)
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.end_headers()
                 try:
@@ -92,19 +169,32 @@ class Webhook:
                 with webhook._lock:
                     webhook.pages[incident_id] += 1
                     webhook.first.setdefault(incident_id, time.monotonic())
+                    webhook.arrivals.append((self.headers.get("X-Notification-Id", ""), time.monotonic()))
 
             def log_message(self, *_args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/page"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def fail(self, mode: str) -> None:
+        """Answer 500 (mode "500") or hang (mode "hang") until heal()."""
+        self._healed.clear()
+        self.failing = mode
+
+    def heal(self) -> None:
+        """Answer 200 again (and let hanging requests go)."""
+        self.failing = None
+        self._healed.set()
 
     def __enter__(self) -> "Webhook":
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.heal()
         self.server.shutdown()
         self.server.server_close()
 
@@ -114,9 +204,22 @@ class Platform:
     processes: dict[str, ServiceProcess]
     postgres: LocalPostgres
     database_url: str
+    env: dict[str, str]  # what alert-ingestion was started with, for a second replica
 
     def url(self, name: str) -> str:
         return self.processes[name].url
+
+    @contextlib.contextmanager
+    def second_ingestion(self) -> Iterator[None]:
+        """A second alert-ingestion process on the same database (processes[REPLICA]) for the `with` block."""
+        replica = ServiceProcess("alert_ingestion", self.env, log_dir=self.processes["alert_ingestion"].log_path.parent)
+        self.processes[REPLICA] = replica
+        try:
+            replica.start(timeout=60)
+            yield
+        finally:
+            replica.stop()
+            del self.processes[REPLICA]
 
 
 @contextlib.contextmanager
@@ -149,7 +252,7 @@ def running_platform(work_dir: Path) -> Iterator[Platform]:
                 processes[name].env.update(wiring)
                 stack.callback(processes[name].stop)
                 processes[name].start(timeout=60)
-            yield Platform(processes, postgres, database_url)
+            yield Platform(processes, postgres, database_url, dict(processes["alert_ingestion"].env))
 
 
 def _created(response: httpx.Response) -> dict:
@@ -158,25 +261,23 @@ def _created(response: httpx.Response) -> dict:
     return response.json()
 
 
-def integration_keys(platform: Platform, webhook_url: str, services: int, run: str) -> list[str]:
-    """One responder (the webhook), a policy paging her, `services` services on it, a key for each."""
+def integration_keys(platform: Platform, webhook_urls: list[str], services: int, run: str) -> list[str]:
+    """A responder for each webhook, a policy paging them all, `services` services on it, a key for each."""
     keys = []
     with (
         httpx.Client(base_url=platform.url("oncall_service"), timeout=10, headers=PLATFORM) as oncall,
         httpx.Client(base_url=platform.url("alert_ingestion"), timeout=10, headers=PLATFORM) as ingestion,
     ):
-        user = _created(
-            oncall.post(
-                "/api/v1/users",
-                json={
-                    "name": "Fault Responder",
-                    "email": f"responder-{run}@example.com",
-                    "contact_methods": [{"type": "webhook", "address": webhook_url}],
-                },
-            )
-        )
+        targets = []
+        for number, webhook_url in enumerate(webhook_urls):
+            body = {
+                "name": f"Fault Responder {number}",
+                "email": f"responder-{run}-{number}@example.com",
+                "contact_methods": [{"type": "webhook", "address": webhook_url}],
+            }
+            targets.append({"type": "user", "id": _created(oncall.post("/api/v1/users", json=body))["id"]})
         # One level, a long delay: every page counted is an incident's first one.
-        level = {"delay_minutes": 1440, "targets": [{"type": "user", "id": user["id"]}]}
+        level = {"delay_minutes": 1440, "targets": targets}
         policy = _created(oncall.post("/api/v1/escalation-policies", json={"name": f"faults-{run}", "levels": [level]}))
         for number in range(services):
             name = f"faults-{run}-{number}"
@@ -207,6 +308,11 @@ class Tally:
     unpaged: int = 0
     recovery_s: float = 0.0
     page_wait_s: float = 0.0  # longest from an incident's first alert sent to its first page
+    out_of_order: int = 0  # pages that reached their person after a page created later than them
+    wait_before_s: float = 0.0  # the healthy phone's longest page wait, incidents opened before the fault
+    wait_during_s: float = 0.0  # ... incidents opened during the fault
+    receiver_refused: int = 0  # attempts the failing receiver answered 500 or left hanging
+    receiver_caught_up_s: float = 0.0  # from its recovery to the last page it took
     taken: Counter[str] = field(default_factory=Counter)  # dedup key -> alerts of it answered 2xx
     first_sent: dict[str, float] = field(default_factory=dict)  # dedup key -> first send (monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -215,12 +321,21 @@ class Tally:
     def clean(self) -> bool:
         return not (self.lost or self.given_up or self.incidents_duplicated or self.pages_duplicated or self.unpaged)
 
+    def _count(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
 
 class Sender:
-    """Sends alert `number` until it is taken (2xx) or the run gives up on it."""
+    """Sends alert `number` until it is taken (2xx) or the run gives up on it.
 
-    def __init__(self, platform: Platform, keys: list[str], tally: Tally, run: str, give_up_at: float) -> None:
-        self.platform = platform
+    With more than one alert-ingestion process it spreads the alerts over them
+    and sends one that got no answer to the next at once, as a load balancer
+    in front of replicas does."""
+
+    def __init__(self, urls: list[str], keys: list[str], tally: Tally, run: str, give_up_at: float) -> None:
+        self.urls = urls
         self.keys = keys
         self.tally = tally
         self.run = run
@@ -238,16 +353,24 @@ class Sender:
         with self.tally._lock:
             self.tally.first_sent.setdefault(dedup_key, time.monotonic())
         failed = False
+        target = number  # which replica: round robin
+        unanswered = 0  # replicas in a row that did not answer
         while True:
             wait = 0.5
             try:
                 response = self.client.post(
-                    f"{self.platform.url('alert_ingestion')}/api/v1/alerts",
+                    f"{self.urls[target % len(self.urls)]}/api/v1/alerts",
                     json=body,
                     headers={"Authorization": f"Bearer {key}"},
                 )
             except httpx.HTTPError:
-                self._count(no_answer=1)
+                self.tally._count(no_answer=1)
+                target += 1
+                unanswered += 1
+                if unanswered < len(self.urls):
+                    wait = 0.0  # the next replica at once
+                else:
+                    unanswered = 0
             else:
                 if 200 <= response.status_code < 300:
                     with self.tally._lock:
@@ -257,40 +380,77 @@ class Sender:
                         self.last_failure = max(self.last_failure or 0.0, time.monotonic())
                     return
                 retry_after = response.headers.get("Retry-After")
-                self._count(refused=1, retry_after=1 if retry_after else 0)
+                self.tally._count(refused=1, retry_after=1 if retry_after else 0)
                 with contextlib.suppress(ValueError, TypeError):
                     wait = min(float(retry_after), 10.0)
             failed = True
             if time.monotonic() + wait > self.give_up_at:
-                self._count(given_up=1)
+                self.tally._count(given_up=1)
                 return
             time.sleep(wait)
 
-    def _count(self, **counts: int) -> None:
-        with self.tally._lock:
-            for name, value in counts.items():
-                setattr(self.tally, name, getattr(self.tally, name) + value)
 
-
-def inject(platform: Platform, fault: str) -> None:
-    """Do the fault and bring the platform back."""
-    kind, _, name = fault.partition(":")
+def inject(platform: Platform, fault: str, receiver: Webhook) -> None:
+    """Do the fault and bring the platform back (`receiver` is the phone a webhook fault fails)."""
+    kind, *args = fault.split(":")
     if kind == "kill":
-        platform.processes[name].stop(signal.SIGKILL)
+        platform.processes[args[0]].stop(signal.SIGKILL)
         time.sleep(KILLED_FOR)
-        platform.processes[name].start(timeout=60)
+        platform.processes[args[0]].start(timeout=60)
+    elif kind == "kill-one":
+        platform.processes[REPLICA].stop(signal.SIGKILL)
+        time.sleep(KILLED_FOR)
+        platform.processes[REPLICA].start(timeout=60)
     elif kind == "term":
-        platform.processes[name].stop(signal.SIGTERM, timeout=60)
-        platform.processes[name].start(timeout=60)
-    elif fault == "postgres-restart":
+        platform.processes[args[0]].stop(signal.SIGTERM, timeout=60)
+        platform.processes[args[0]].start(timeout=60)
+    elif kind == "down":
+        platform.processes[args[0]].stop(signal.SIGTERM, timeout=60)
+        time.sleep(outage(fault))
+        platform.processes[args[0]].start(timeout=60)
+    elif kind == "postgres-restart":
         platform.postgres.restart()
+    elif kind == "postgres-outage":
+        platform.postgres.restart(down_for=outage(fault))
+    elif kind in ("webhook-500", "webhook-hang"):
+        receiver.fail(kind.removeprefix("webhook-"))
+        time.sleep(outage(fault))
+        receiver.heal()
     else:
-        raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        raise ValueError(parse_fault(fault))
 
 
-def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, settle: float) -> None:
+@dataclass
+class Phones:
+    """The run's receivers: `healthy` always answers; `failing` (webhook faults only) is the one failed."""
+
+    healthy: Webhook
+    failing: Webhook | None = None
+
+    def all(self) -> list[Webhook]:
+        return [self.healthy] if self.failing is None else [self.healthy, self.failing]
+
+
+def out_of_order(conn: psycopg.Connection, webhook: Webhook) -> int:
+    """Pages that reached the person after a page created later (notification-service sends oldest first)."""
+    ids = [notification for notification, _ in webhook.arrivals]
+    created = dict(conn.execute("SELECT id::text, created_at FROM notifications WHERE id::text = ANY(%s)", (ids,)))
+    latest, late = None, 0
+    for notification in ids:
+        at = created.get(notification)
+        if at is None:
+            continue
+        if latest is not None and at < latest:
+            late += 1
+        latest = max(latest or at, at)
+    return late
+
+
+def count_outcome(
+    platform: Platform, phones: Phones, tally: Tally, run: str, settle: float, fault_at: float, fault_end: float
+) -> None:
     """Read what was stored, opened and paged; wait up to `settle` seconds for
-    every dedup key's incident to be opened and paged first."""
+    every dedup key's incident to be opened and paged first (on every phone)."""
     deadline = time.monotonic() + settle
     while True:
         with psycopg.connect(platform.database_url) as conn:
@@ -311,12 +471,14 @@ def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, 
                 " WHERE a.action = 'created' AND a.dedup_key LIKE %s",
                 (f"{run}-%",),
             ).fetchall()
-        unpaged = [incident for _, incident in opened if incident not in webhook.pages]
+        unpaged = [(incident, phone) for _, incident in opened for phone in phones.all() if incident not in phone.pages]
         unopened = len(tally.first_sent) - len({key for key, _ in opened})
         if (not unpaged and not unopened) or time.monotonic() > deadline:
             break
         time.sleep(1)
     time.sleep(2)  # a late second page would show here
+    with psycopg.connect(platform.database_url) as conn:
+        tally.out_of_order = sum(out_of_order(conn, phone) for phone in phones.all())
     tally.stored = stored.total()
     tally.lost = (tally.taken - stored).total()  # Counter subtraction keeps what is above zero
     tally.duplicated = (stored - tally.taken).total()
@@ -325,38 +487,60 @@ def count_outcome(platform: Platform, webhook: Webhook, tally: Tally, run: str, 
     tally.incidents = len(opened)
     tally.incidents_duplicated = sum(count - 1 for count in per_key.values())
     ours = {incident for _, incident in opened}
-    tally.pages = sum(count for incident, count in webhook.pages.items() if incident in ours)
-    tally.pages_duplicated = sum(count - 1 for incident, count in webhook.pages.items() if incident in ours)
-    tally.unpaged = len(unpaged) + (tally.keys - len(per_key))  # never opened: never paged either
-    waits = [webhook.first[incident] - tally.first_sent[key] for key, incident in opened if incident in webhook.first]
-    tally.page_wait_s = max(waits, default=0.0)
+    for phone in phones.all():
+        tally.pages += sum(count for incident, count in phone.pages.items() if incident in ours)
+        tally.pages_duplicated += sum(count - 1 for incident, count in phone.pages.items() if incident in ours)
+    # Never opened: never paged either, on any phone.
+    tally.unpaged = len(unpaged) + (tally.keys - len(per_key)) * len(phones.all())
+    healthy = phones.healthy
+    waits = [
+        (tally.first_sent[key], healthy.first[incident] - tally.first_sent[key])
+        for key, incident in opened
+        if incident in healthy.first
+    ]
+    tally.page_wait_s = max((wait for _, wait in waits), default=0.0)
+    tally.wait_before_s = max((wait for sent, wait in waits if sent < fault_at), default=0.0)
+    tally.wait_during_s = max((wait for sent, wait in waits if fault_at <= sent < fault_end), default=0.0)
+    if phones.failing is not None:
+        tally.receiver_refused = phones.failing.refused
+        last = max((at for _, at in phones.failing.arrivals), default=fault_end)
+        tally.receiver_caught_up_s = max(0.0, last - fault_end)
 
 
 def run_fault(
     platform: Platform, fault: str, *, rate: float, seconds: float, services: int, give_up: float, settle: float
 ) -> Tally:
-    """A steady sender for `seconds`, `fault` a third of the way in; then count."""
+    """A steady sender for `seconds` plus the fault's length, the fault a third of
+    `seconds` in; then count."""
     run = uuid.uuid4().hex[:8]
     tally = Tally(fault=fault, services=services)
-    with Webhook() as webhook:
-        keys = integration_keys(platform, webhook.url, services, run)
-        total = round(rate * seconds)
+    webhook_fault = fault.startswith("webhook-")
+    two_replicas = fault.startswith("kill-one:")
+    with contextlib.ExitStack() as stack:
+        phones = Phones(stack.enter_context(Webhook()), stack.enter_context(Webhook()) if webhook_fault else None)
+        if two_replicas:
+            stack.enter_context(platform.second_ingestion())
+        keys = integration_keys(platform, [phone.url for phone in phones.all()], services, run)
+        urls = [platform.url("alert_ingestion"), *([platform.url(REPLICA)] if two_replicas else [])]
+        total = round(rate * (seconds + outage(fault)))
         start = time.monotonic()
-        sender = Sender(platform, keys, tally, run, give_up_at=start + seconds + give_up)
+        sender = Sender(urls, keys, tally, run, give_up_at=start + total / rate + give_up)
         fault_at = start + seconds / 3
         with ThreadPoolExecutor(64) as pool:
             injected = None
             for number in range(total):
                 time.sleep(max(0.0, start + number / rate - time.monotonic()))
                 if injected is None and time.monotonic() >= fault_at:
-                    injected = pool.submit(inject, platform, fault)
+                    injected = pool.submit(inject, platform, fault, phones.failing)
                 pool.submit(sender.send, number)
                 tally.sent += 1
             if injected is not None:
                 injected.result()
+        fault_end = time.monotonic() if injected is None else fault_at + outage(fault)
         sender.client.close()
         tally.recovery_s = max(0.0, (sender.last_failure or fault_at) - fault_at)
-        count_outcome(platform, webhook, tally, run, settle)
+        # A long outage leaves a backlog whose retries back off: wait for it as long again.
+        count_outcome(platform, phones, tally, run, settle + outage(fault), fault_at, fault_end)
     return tally
 
 
@@ -377,6 +561,11 @@ COLUMNS = (
     ("unpaged", "unpaged", 8),
     ("recovery_s", "recover s", 10),
     ("page_wait_s", "page wait s", 12),
+    ("out_of_order", "order", 6),
+    ("wait_before_s", "wait before s", 14),
+    ("wait_during_s", "wait during s", 14),
+    ("receiver_refused", "rcv refused", 12),
+    ("receiver_caught_up_s", "rcv caught up s", 16),
 )
 
 
@@ -430,14 +619,17 @@ def _stop_on_sigterm() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fault", action="append", choices=FAULTS, help="this fault (repeatable; default: all)")
+    parser.add_argument(
+        "--fault", action="append", type=parse_fault, help="this fault (repeatable; default: the short ones)"
+    )
+    parser.add_argument("--long", action="store_true", help="the long faults (10-minute outages ...) instead")
     parser.add_argument("--rate", type=float, default=50.0, help="alerts a second")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of sending per fault")
     parser.add_argument("--services", type=int, default=50, help="services the alerts are spread over")
     parser.add_argument("--keep", type=Path, help="keep the data and logs in this directory")
     args = parser.parse_args()
     _stop_on_sigterm()
-    faults = args.fault or list(FAULTS)
+    faults = args.fault or list(LONG_FAULTS if args.long else FAULTS)
     print(f"{len(faults)} faults, {args.rate:g} alerts/s for {args.seconds:g} s across {args.services} services")
     try:
         tallies = run_faults(faults, rate=args.rate, seconds=args.seconds, services=args.services, keep=args.keep)

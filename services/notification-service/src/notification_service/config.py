@@ -27,7 +27,10 @@ class Settings(BaseServiceSettings):
     # How long a claimed row is reserved for its worker; a worker that dies
     # mid-send frees it when this runs out. Must outlast the slowest send.
     notification_lease_seconds: float = 60.0
-    notification_max_attempts: int = 5
+    # With base 5 s and cap 600 s, 10 attempts span 15-30 minutes: a receiver down
+    # for minutes still gets its pages when it is back. 5 gave up after 37-75 s,
+    # and a webhook failing for 90 s lost pages (bench/faults.py webhook-500).
+    notification_max_attempts: int = 10
     notification_retry_base_seconds: float = 5.0
     notification_retry_max_seconds: float = 600.0
     notification_http_timeout_seconds: float = 10.0

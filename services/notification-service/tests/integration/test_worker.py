@@ -205,3 +205,72 @@ async def test_a_final_result_is_reported_to_the_caller_and_kept_while_the_calle
     assert reports[-1]["status"] == "delivered"
     assert reports[-1]["channel"] == "webhook"
     assert reports[-1]["incident_id"] == an_incident()["id"]
+
+
+async def page_one_address(api, receiver, an_incident):
+    """Store a webhook page, always to the same address; its notification id."""
+    response = await api.post(
+        "/api/v1/notify",
+        json={
+            "event": "triggered",
+            "incident": an_incident(),
+            "targets": [{"channel": "webhook", "target": f"{receiver.url}/same"}],
+        },
+    )
+    return response.json()["notifications"][0]["id"]
+
+
+async def test_pages_after_one_to_be_retried_wait_for_it_and_arrive_in_order(settings_for, receiver, an_incident):
+    """A receiver answers 500 to the first of three pages: the other two are given
+    back unsent (no attempt counted), due with its retry, and the three arrive
+    oldest first. Sent on, they overtook it (bench/faults.py webhook-500 counted
+    pages out of order), and a receiver that hangs cost a timeout per page."""
+    settings = settings_for()
+    receiver.script = [500]
+    async with api_without_worker(settings) as api:
+        ids = [await page_one_address(api, receiver, an_incident) for _ in range(3)]
+        workers = Workers(settings)
+        try:
+            worker = workers.make()
+            assert await worker.run_once() == 3
+            assert [r.headers["X-Notification-Id"] for r in receiver.received] == ids[:1]
+            rows = [await history(api, notification_id) for notification_id in ids]
+            assert [(row["status"], row["attempts"]) for row in rows] == [
+                ("pending", 1),
+                ("pending", 0),
+                ("pending", 0),
+            ]
+            workers.clock.advance(timedelta(seconds=60))
+            while await worker.run_once():
+                pass
+        finally:
+            await workers.close()
+        rows = [await history(api, notification_id) for notification_id in ids]
+
+    assert [r.headers["X-Notification-Id"] for r in receiver.received] == [ids[0], *ids]
+    assert [(row["status"], row["attempts"]) for row in rows] == [("delivered", 2), ("delivered", 1), ("delivered", 1)]
+
+
+async def test_a_page_made_while_an_older_one_waits_for_its_retry_waits_behind_it(settings_for, receiver, an_incident):
+    """The first page is answered 500 and waits for its retry; a page made
+    meanwhile to the same address is not sent before it (it overtook it: pages
+    made during a webhook's outage reached the person out of order)."""
+    settings = settings_for()
+    receiver.script = [500]
+    async with api_without_worker(settings) as api:
+        first = await page_one_address(api, receiver, an_incident)
+        workers = Workers(settings)
+        try:
+            worker = workers.make()
+            assert await worker.run_once() == 1
+            second = await page_one_address(api, receiver, an_incident)
+            assert await worker.run_once() == 0  # due, but behind the first one's retry
+            workers.clock.advance(timedelta(seconds=60))
+            while await worker.run_once():
+                pass
+        finally:
+            await workers.close()
+        rows = [await history(api, notification_id) for notification_id in (first, second)]
+
+    assert [r.headers["X-Notification-Id"] for r in receiver.received] == [first, first, second]
+    assert [(row["status"], row["attempts"]) for row in rows] == [("delivered", 2), ("delivered", 1)]

@@ -151,6 +151,23 @@ async def record_attempt(
     return step, owned
 
 
+async def hold_claims(session: AsyncSession, *, claims: list[Claim], until: datetime, now: datetime) -> None:
+    """Give claims back unsent, due at `until` (an earlier page's retry to the same
+    address): their attempt was never made, so it is not counted."""
+    for claim in claims:
+        await queries.finish_claim(
+            session,
+            notification_id=claim.id,
+            lock_token=claim.lock_token,
+            values={
+                "status": "pending",
+                "attempts": Notification.attempts - 1,
+                "next_attempt_at": until,
+                "updated_at": now,
+            },
+        )
+
+
 @dataclass(frozen=True)
 class Report:
     """One final result owed to the caller's callback URL, claimed until the lease ends."""

@@ -9,7 +9,10 @@ loop, every batch of deliveries also waited for the previous batch's reports).
 
 A batch is sent side by side across recipients and in order for each one:
 one person's pages reach them oldest first, while another person's receiver
-is not kept waiting behind them.
+is not kept waiting behind them. When a send is to be retried, that
+person's later pages to the same address are given back unsent, due with the
+retry: they do not overtake it, and a receiver that hangs costs the batch one
+timeout, not one per page (bench/faults.py webhook-hang).
 """
 
 import asyncio
@@ -33,6 +36,7 @@ from notification_service.usecases.delivery import (
     Report,
     claim_due,
     claim_reports,
+    hold_claims,
     record_attempt,
     record_report,
 )
@@ -137,15 +141,36 @@ class DeliveryWorker:
     async def _deliver_in_order(self, claims: list[Claim]) -> None:
         """One recipient's deliveries: each send waits for the one before (they arrive
         in order), each outcome is recorded beside the next send (a commit per send
-        would otherwise pace one person's storm of pages)."""
+        would otherwise pace one person's storm of pages). After a send to be
+        retried, the later ones to the same address wait for its retry."""
         recording = []
+        retry_at: dict[tuple[str, str], datetime] = {}  # (channel, target) -> its failed page's retry
+        held: list[Claim] = []
         for claim in claims:
+            address = (claim.channel, claim.target)
+            if address in retry_at:
+                held.append(claim)
+                continue
             started_at = self.clock.now()
             started = time.perf_counter()
             result = await self._send(claim)
             duration = time.perf_counter() - started
             recording.append(asyncio.create_task(self._record(claim, result, started_at, duration)))
+            if result.outcome is Outcome.RETRYABLE:
+                step = await recording[-1]
+                if step is not None and step.next_attempt_at is not None:
+                    retry_at[address] = step.next_attempt_at
         await asyncio.gather(*recording)
+        if held:
+            # Due with the retry of their address's failed page, which the claim's created_at order keeps first.
+            async with self.db.sessionmaker() as session, session.begin():
+                for address in retry_at:
+                    await hold_claims(
+                        session,
+                        claims=[claim for claim in held if (claim.channel, claim.target) == address],
+                        until=retry_at[address],
+                        now=self.clock.now(),
+                    )
 
     async def report_due(self) -> int:
         """POST owed final results to their callers; a caller that is down gets them later."""
@@ -198,7 +223,10 @@ class DeliveryWorker:
             fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
             log.warning("result report not taken by the caller", extra=fields)
 
-    async def _record(self, claim: Claim, result: AttemptResult, started_at: datetime, duration: float) -> None:
+    async def _record(
+        self, claim: Claim, result: AttemptResult, started_at: datetime, duration: float
+    ) -> NextStep | None:
+        """Store the attempt's outcome; the step it led to, None if the lease was lost."""
         DELIVERY_SECONDS.labels(claim.channel).observe(duration)
         # The page went out: its outcome must be recorded, or the row is sent
         # again once its lease runs out (a second page at the receiver). While
@@ -234,10 +262,11 @@ class DeliveryWorker:
         }
         if not owned:
             log.warning("lease lost before the outcome was recorded; another worker owns the row", extra=fields)
-            return
+            return None
         NOTIFICATIONS_SENT.labels(claim.channel, STEP_RESULTS[step.status]).inc()
         level = logging.INFO if step.status == "delivered" else logging.WARNING
         log.log(level, "notification %s", step.status, extra=fields)
+        return step
 
     async def _send(self, claim: Claim) -> AttemptResult:
         channel = self.channels.get(claim.channel)
