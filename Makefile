@@ -10,7 +10,7 @@ SERVICES := common alert-ingestion incident-management oncall-service notificati
 PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml \
 	services/common-testing/pyproject.toml tools/alert-generator/pyproject.toml
 
-.PHONY: install dev observe demo dashboards migrate downgrade test faults lint format bench clean
+.PHONY: install dev observe demo dashboards migrate downgrade test faults lint format clean
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	@echo "Installing the platform, its tools and its pinned dependencies into $(VENV) (about a minute the first time)..."
