@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.requests import ClientDisconnect
 
 from platform_common.logging import request_id_var
 from platform_common.request_id import HEADER, SCOPE_KEY
@@ -177,6 +178,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error in (OperationalError, PoolTimeoutError, ConnectionError, TimeoutError):
         app.add_exception_handler(error, _unavailable)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The sender hung up before its body was read (its own timeout, under load): nobody
+        # reads this answer, and it is not the server's fault, so no 5xx to page about.
+        log.info("client disconnected before its request was read")
+        return JSONResponse({"detail": "The client disconnected before its request was read"}, status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -5,7 +5,7 @@ import json
 import logging
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from prometheus_client.parser import text_string_to_metric_families
 
 from platform_common.app import create_service_app
@@ -34,6 +34,10 @@ def _router() -> APIRouter:
     @router.get("/slow-down")
     async def slow_down() -> None:
         raise TooManyRequests("rate limited", retry_after=6.2)
+
+    @router.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
 
     @router.get("/log")
     async def log_something() -> dict[str, bool]:
@@ -181,3 +185,36 @@ async def test_what_start_up_built_is_kept_from_the_collector_while_the_app_runs
         assert (await client.get("/health")).status_code == 200
         assert gc.get_freeze_count() > 10_000  # the routes, models and modules, at least
     assert gc.get_freeze_count() == 0  # handed back: the next app's garbage can be collected
+
+
+async def test_a_sender_that_hangs_up_before_its_body_is_read_is_no_server_error(database_url, capsys):
+    """Under load a sender's own timeout can close the connection mid-body (bench/faults.py saw
+    it): a 400 nobody reads, logged as what it is, not a 500 "unhandled error" for the 5xx panel."""
+    app = _app(database_url)
+    sent: list[dict] = []
+    incoming = iter([{"type": "http.request", "body": b'{"par', "more_body": True}, {"type": "http.disconnect"}])
+
+    async def receive() -> dict:
+        return next(incoming)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/echo",
+        "raw_path": b"/echo",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
+    logged = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert "unhandled error" not in logged
+    assert "client disconnected before its request was read" in logged
