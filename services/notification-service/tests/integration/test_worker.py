@@ -24,8 +24,8 @@ async def api_without_worker(settings):
         yield client
 
 
-async def accept_pages(api, receiver, an_incident, count):
-    """Store `count` webhook pages through the API."""
+async def accept_pages(api, receiver, an_incident, count, *, path: str | None = None):
+    """Store `count` webhook pages through the API, each to an address of its own, or all to `path`."""
     ids = []
     for i in range(count):
         response = await api.post(
@@ -33,7 +33,7 @@ async def accept_pages(api, receiver, an_incident, count):
             json={
                 "event": "triggered",
                 "incident": an_incident(),
-                "targets": [{"channel": "webhook", "target": f"{receiver.url}/{i}"}],
+                "targets": [{"channel": "webhook", "target": f"{receiver.url}/{path or i}"}],
             },
         )
         ids.append(response.json()["notifications"][0]["id"])
@@ -207,19 +207,6 @@ async def test_a_final_result_is_reported_to_the_caller_and_kept_while_the_calle
     assert reports[-1]["incident_id"] == an_incident()["id"]
 
 
-async def page_one_address(api, receiver, an_incident):
-    """Store a webhook page, always to the same address; its notification id."""
-    response = await api.post(
-        "/api/v1/notify",
-        json={
-            "event": "triggered",
-            "incident": an_incident(),
-            "targets": [{"channel": "webhook", "target": f"{receiver.url}/same"}],
-        },
-    )
-    return response.json()["notifications"][0]["id"]
-
-
 async def test_pages_after_one_to_be_retried_wait_for_it_and_arrive_in_order(settings_for, receiver, an_incident):
     """A receiver answers 500 to the first of three pages: the other two are given
     back unsent (no attempt counted), due with its retry, and the three arrive
@@ -228,7 +215,7 @@ async def test_pages_after_one_to_be_retried_wait_for_it_and_arrive_in_order(set
     settings = settings_for()
     receiver.script = [500]
     async with api_without_worker(settings) as api:
-        ids = [await page_one_address(api, receiver, an_incident) for _ in range(3)]
+        ids = await accept_pages(api, receiver, an_incident, 3, path="same")
         workers = Workers(settings)
         try:
             worker = workers.make()
@@ -258,12 +245,12 @@ async def test_a_page_made_while_an_older_one_waits_for_its_retry_waits_behind_i
     settings = settings_for()
     receiver.script = [500]
     async with api_without_worker(settings) as api:
-        first = await page_one_address(api, receiver, an_incident)
+        [first] = await accept_pages(api, receiver, an_incident, 1, path="same")
         workers = Workers(settings)
         try:
             worker = workers.make()
             assert await worker.run_once() == 1
-            second = await page_one_address(api, receiver, an_incident)
+            [second] = await accept_pages(api, receiver, an_incident, 1, path="same")
             assert await worker.run_once() == 0  # due, but behind the first one's retry
             workers.clock.advance(timedelta(seconds=60))
             while await worker.run_once():
