@@ -17,6 +17,9 @@ from platform_common.errors import BadRequest, NotFound, error_responses
 from platform_common.validation import NulFree
 from platform_db.models import Schedule, Service
 
+# The moment each route answers for.
+At = Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")]
+
 router = APIRouter(prefix="/api/v1/oncall", tags=["on call"])
 
 
@@ -33,7 +36,7 @@ async def current(
     clock: ClockDep,
     service: Annotated[NulFree | None, Query(max_length=200, description="a service's name")] = None,
     team: Annotated[NulFree | None, Query(max_length=200, description="a team's name or id")] = None,
-    at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
+    at: At = None,
 ) -> OnCallRead:
     found = await oncall.current(session, service=service, team=team, at=at or clock.now())
     return OnCallRead.model_validate(found, context={"target_names": found.target_names})
@@ -45,14 +48,15 @@ async def every_service(
     clock: ClockDep,
     pagination: PageDep,
     team_id: uuid.UUID | None = None,
-    at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
+    at: At = None,
 ) -> OnCallServices:
     """Every service (by name) with what `/current?service=` answers for it at `at`: one
     request for the on-call page instead of one per service."""
     at = at or clock.now()
     listing = await pagination.page(session, queries.by_name(model=Service, team_id=team_id))
     found = await oncall.current_for_services(session, services=listing["items"], at=at)
-    names = {k: v for item in found for k, v in item.target_names.items()}
+    # One map of target names serves every item (current_for_services reads it once for all).
+    names = found[0].target_names if found else {}
     return OnCallServices.model_validate({**listing, "at": at, "items": found}, context={"target_names": names})
 
 
@@ -62,7 +66,7 @@ async def everyone_on_call(
     clock: ClockDep,
     pagination: PageDep,
     team_id: uuid.UUID | None = None,
-    at: Annotated[UtcDatetime | None, Query(description="ISO 8601 with an offset; default now")] = None,
+    at: At = None,
 ) -> OnCallList:
     """Every schedule (by name) with who is on call at `at` and until when."""
     at = at or clock.now()
