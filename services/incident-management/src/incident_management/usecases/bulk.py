@@ -8,12 +8,13 @@ commit together at the edge."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import Actor
-from incident_management.usecases.incidents import Outcome, change_incident
+from incident_management.usecases.incidents import Outcome, change_incident, each_alone
 from platform_common.errors import DomainError
 
 TARGET = {"acknowledge": Status.ACKNOWLEDGED, "resolve": Status.RESOLVED}
@@ -38,21 +39,21 @@ async def bulk_change(
     now: datetime,
 ) -> list[ItemResult]:
     """Apply `action` to each incident as change_incident() would alone, in the order given."""
-    results = []
-    for incident_id in incident_ids:
-        try:
-            async with session.begin_nested():
-                outcome = await change_incident(
-                    session,
-                    incident_id=incident_id,
-                    actor=actor,
-                    now=now,
-                    status=TARGET.get(action),
-                    assign=action == "reassign",
-                    assigned_to=assigned_to,
-                )
-        except DomainError as refused:
-            results.append(ItemResult(incident_id, error=refused))
-        else:
-            results.append(ItemResult(incident_id, outcome=outcome))
-    return results
+    changes = (
+        partial(
+            change_incident,
+            session,
+            incident_id=incident_id,
+            actor=actor,
+            now=now,
+            status=TARGET.get(action),
+            assign=action == "reassign",
+            assigned_to=assigned_to,
+        )
+        for incident_id in incident_ids
+    )
+    results = await each_alone(session, changes)
+    return [
+        ItemResult(incident_id, error=r) if isinstance(r, DomainError) else ItemResult(incident_id, outcome=r)
+        for incident_id, r in zip(incident_ids, results, strict=True)
+    ]

@@ -3,9 +3,10 @@ Each runs in the route's transaction; a change reads the incident once and write
 its timeline entries together."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,20 +102,28 @@ async def create_incident(
     return Outcome(await _require(session, incident_id), created=created, paged=paged)
 
 
-async def create_incidents(
-    session: AsyncSession, *, requests: Sequence[Mapping[str, Any]]
+async def each_alone(
+    session: AsyncSession, calls: Iterable[Callable[[], Awaitable[Outcome]]]
 ) -> list[Outcome | DomainError]:
-    """Open each as create_incident(**request) would alone, in the order given, each in a
-    savepoint of the caller's one transaction: a refused one (an assignee who may not act)
-    rolls back only itself, and the others commit together at the edge."""
+    """Run each call as it would run alone, in the order given, each in a savepoint of the
+    caller's one transaction: a refused one rolls back only itself (its refusal is its
+    result), and the others commit together at the edge. The batch create and /bulk."""
     results: list[Outcome | DomainError] = []
-    for request in requests:
+    for call in calls:
         try:
             async with session.begin_nested():
-                results.append(await create_incident(session, **request))
+                results.append(await call())
         except DomainError as refused:
             results.append(refused)
     return results
+
+
+async def create_incidents(
+    session: AsyncSession, *, requests: Sequence[Mapping[str, Any]]
+) -> list[Outcome | DomainError]:
+    """Open each as create_incident(**request) would alone (an assignee who may not act
+    refuses only its own)."""
+    return await each_alone(session, (partial(create_incident, session, **request) for request in requests))
 
 
 async def _assign_at_opening(
