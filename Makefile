@@ -10,7 +10,7 @@ SERVICES := common alert-ingestion incident-management oncall-service notificati
 PYPROJECTS := $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) database/pyproject.toml \
 	services/common-testing/pyproject.toml tools/alert-generator/pyproject.toml
 
-.PHONY: install dev observe demo dashboards migrate downgrade test faults lint format clean
+.PHONY: install dev observe demo dashboards migrate downgrade test faults bench lint format clean
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
 	@echo "Installing the platform, its tools and its pinned dependencies into $(VENV) (about a minute the first time)..."
@@ -61,6 +61,13 @@ test: install
 ## never the machine's. FAULTS_ARGS e.g. --rate 20.
 faults: install
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
+## The scorecard (bench/scorecard.py): every benchmark in one go, one table of their
+## figures written into bench/README.md with the date, commit and machine (about an
+## hour; BENCH_ARGS=--quick about 15 minutes). On BENCH_DATABASE_URL's server when
+## set, else on an embedded PostgreSQL. Needs wrk and pgbench, as .ci/run installs them.
+bench: install
+	$(BIN)/python bench/scorecard.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -128,6 +128,16 @@ class Platform:
             used[p.module] = (int(fields[11]) + int(fields[12])) / ticks
         return used
 
+    def peak_rss_mb(self) -> dict[str, float]:
+        """The most memory each service process has held resident so far (VmHWM), in MiB."""
+        peaks = {}
+        for p in (self.ingestion, self.incidents, self.oncall, self.notifications):
+            assert p.process is not None
+            status = Path(f"/proc/{p.process.pid}/status").read_text()
+            kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+            peaks[p.module] = int(kib) / 1024
+        return peaks
+
     def logs(self, tail: int = 2000) -> str:
         return "\n".join(
             f"--- {p.module} ---\n{p.output()[-tail:]}"
@@ -228,6 +238,23 @@ class Result:
     incidents: int = 0  # incidents incident-management lists at the end
     rate: float | None = None  # alerts a second, when sent on a fixed schedule
     stages: dict[str, list[float]] = field(default_factory=dict)  # where the time went, per incident (ms)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # per service, at the end of the run
+
+    def figures(self) -> dict:
+        """What the run measured, for bench/scorecard.py (--json)."""
+        return {
+            "alerts": self.alerts,
+            "rate": self.rate,
+            "paged": self.paged,
+            "refused": self.refused,
+            "duplicate_pages": self.duplicate_pages,
+            "incidents": self.incidents,
+            "accept_ms": spread(self.accept_ms),
+            "page_ms": spread(self.page_ms),
+            "paged_within_1s": sum(1 for ms in self.page_ms if ms <= 1000),
+            "cpu_ms_per_incident": {name: 1000 * s / max(1, self.paged) for name, s in self.cpu_seconds.items()},
+            "peak_rss_mb": self.peak_rss_mb,
+        }
 
 
 def send_alerts(
@@ -367,6 +394,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    """p50, p95, p99 and the largest of the values (NaN when there are none)."""
+    return {
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": percentile(values, 100),
+    }
+
+
 def report(result: Result) -> str:
     def line(label: str, values: list[float]) -> str:
         figures = " / ".join(f"{percentile(values, p):7.1f}" for p in (50, 95, 99, 100))
@@ -385,6 +422,7 @@ def report(result: Result) -> str:
             else ""
         ),
         f"  incidents opened      {result.incidents}",
+        "  peak RSS              " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in result.peak_rss_mb.items()),
     ]
     if result.rate:
         lines.append(f"  alerts not accepted   {result.refused}")
@@ -426,6 +464,7 @@ def measure(
                 result.stages = stages(database_url)
             else:
                 result = send_alerts(platform, webhook, key, alerts=alerts, warmup=warmup, gap=gap, timeout=timeout)
+            result.peak_rss_mb = platform.peak_rss_mb()
             if result.unpaged:
                 print(platform.logs(), file=sys.stderr)
             return result
@@ -452,6 +491,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, help="send this many alerts a second on a fixed schedule")
     parser.add_argument("--seconds", type=float, default=60.0, help="with --rate: for how long")
     parser.add_argument("--logs", type=Path, help="keep the services' logs in this directory")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/scorecard.py)")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("give --database-url or set TEST_DATABASE_URL (a PostgreSQL server)")
@@ -472,6 +512,8 @@ def main() -> int:
         print("interrupted: services stopped, database dropped", file=sys.stderr)
         return 130
     print(report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result.figures()))
     print(f"(load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; shared machine: noisy)")
     return 0 if result.paged == result.alerts and not result.duplicate_pages else 1
 

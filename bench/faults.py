@@ -627,6 +627,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of sending per fault")
     parser.add_argument("--services", type=int, default=50, help="services the alerts are spread over")
     parser.add_argument("--keep", type=Path, help="keep the data and logs in this directory")
+    parser.add_argument("--json", type=Path, help="also write the table to this file (bench/scorecard.py)")
     args = parser.parse_args()
     _stop_on_sigterm()
     faults = args.fault or list(LONG_FAULTS if args.long else FAULTS)
@@ -637,6 +638,8 @@ def main() -> int:
         print("interrupted: services and PostgreSQL stopped", file=sys.stderr)
         return 130
     print(table(tallies))
+    if args.json:
+        args.json.write_text(json.dumps({"table": table(tallies), "clean": all(tally.clean for tally in tallies)}))
     print(f"(load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {os.cpu_count()} CPUs)")
     return 0 if all(tally.clean for tally in tallies) else 1
 

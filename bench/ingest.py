@@ -14,6 +14,7 @@ incidents go through the database fallback.
 """
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -134,6 +135,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of alert-ingestion")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--pgbench-clients", type=int, default=16)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/scorecard.py)")
     args = parser.parse_args()
     wrk, pgbench = need("wrk"), need("pgbench")
 
@@ -269,6 +271,16 @@ def main() -> int:
         print(f"  tps           {pg['tps']:.0f}  (latency avg {pg['avg_ms']:.1f} ms)")
         print(f"  ingestion at  {100 * result['rps'] / pg['tps']:.0f}% of the database's own rate")
         print("(shared 2-core machine: numbers are noisy)")
+        if args.json:
+            figures = {
+                "alerts_per_s": result["rps"],
+                "p50_ms": result["p50"],
+                "p99_ms": result["p99"],
+                "service_cpu_ms_per_alert": 1000 * cpu_used / max(1, result["requests"]),
+                "pgbench_tps": pg["tps"],
+                "pgbench_avg_ms": pg["avg_ms"],
+            }
+            args.json.write_text(json.dumps(figures))
         return 0
     finally:
         if service is not None:

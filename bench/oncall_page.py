@@ -18,12 +18,14 @@ Prints p50/p99 per query and their ratio to /health's p50.
 """
 
 import argparse
+import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
-from alert_to_page import percentile, throwaway_database  # bench/ is the script's own directory
+from alert_to_page import percentile, spread, throwaway_database  # bench/ is the script's own directory
 
 from incident_list import Query, time_queries
 
@@ -64,6 +66,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--requests", type=int, default=20, help="timed queries per label")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/scorecard.py)")
     args = parser.parse_args()
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     page = {"limit": 200}  # the UI's page size (web-ui/src/api/pages.ts)
@@ -97,6 +100,8 @@ def main() -> int:
     new, old = (percentile(results[label], 50) for label in list(results)[2:4])
     print(f"  old / new (p50): {old / new:.1f}")
     print("(shared machine: numbers are noisy; the ratio is what to compare)")
+    if args.json:
+        args.json.write_text(json.dumps({label: spread(times) for label, times in results.items()}))
     return 0
 
 

@@ -16,12 +16,14 @@ ratio to /health's p50.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import psycopg
-from alert_to_page import percentile, throwaway_database  # bench/ is the script's own directory
+from alert_to_page import percentile, spread, throwaway_database  # bench/ is the script's own directory
 
 from incident_list import time_queries
 
@@ -66,6 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per query")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/scorecard.py)")
     args = parser.parse_args()
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     with throwaway_database(server_url) as url:
@@ -104,6 +107,8 @@ def main() -> int:
             p50, p99 = percentile(times, 50), percentile(times, 99)
             print(f"  {label:<24}{p50:9.1f}{p99:9.1f}{p50 / reference:15.1f}{p99 / reference:15.1f}")
         print("(shared machine: numbers are noisy; the ratio is what to compare)")
+        if args.json:
+            args.json.write_text(json.dumps({label: spread(times) for label, times in results.items()}))
         return 0
 
 
