@@ -1,75 +1,24 @@
 """Live updates over real HTTP: incident-management started for real, its change
 stream (GET /api/v1/incidents/changes) read as a browser's EventSource reads it."""
 
-import json
-import queue
 import signal
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from platform_testing import PLATFORM_HEADERS, ServiceProcess, as_service, free_port, user_with_token, wait_for
+from platform_testing import (
+    PLATFORM_HEADERS,
+    EventStream,
+    ServiceProcess,
+    as_service,
+    free_port,
+    user_with_token,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-class Stream:
-    """An open change stream, its lines read by a thread (None once it ended)."""
-
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.opened = threading.Event()
-        self.status = 0
-        self.headers: httpx.Headers = httpx.Headers()
-        self._client = httpx.Client(timeout=httpx.Timeout(10, read=30))
-        self._thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
-        self._thread.start()
-        assert self.opened.wait(10), "the stream did not answer"
-
-    def _read(self, url: str, headers: dict[str, str]) -> None:
-        try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                self.status, self.headers = response.status_code, response.headers
-                self.opened.set()
-                for line in response.iter_lines():
-                    self.lines.put(line)
-        except httpx.HTTPError:
-            pass
-        finally:
-            self.opened.set()
-            self.lines.put(None)
-
-    def next_event(self, timeout: float = 10) -> dict[str, object]:
-        """The data of the next `changed` event."""
-        deadline = time.monotonic() + timeout
-        event = ""
-        while (left := deadline - time.monotonic()) > 0:
-            line = self.lines.get(timeout=left)
-            assert line is not None, "the stream ended"
-            if line.startswith("event: "):
-                event = line.removeprefix("event: ")
-            elif line.startswith("data: ") and event == "changed":
-                return json.loads(line.removeprefix("data: "))
-        raise AssertionError("no event in time")
-
-    def lines_until(self, wanted: str, timeout: float = 10) -> bool:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            line = self.lines.get(timeout=left)
-            if line == wanted:
-                return True
-        return False
-
-    def ended(self, timeout: float) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def close(self) -> None:
-        self._client.close()
-        self._thread.join(5)
 
 
 @pytest.fixture
@@ -119,7 +68,7 @@ def test_a_viewer_hears_of_each_change_and_a_stranger_is_refused(service, clean_
     assert httpx.get(changes, timeout=5).status_code == 401
     assert httpx.get(changes, headers={"Authorization": "Bearer nope"}, timeout=5).status_code == 401
 
-    stream = Stream(changes, viewer)
+    stream = EventStream(changes, viewer)
     try:
         assert stream.status == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
@@ -145,7 +94,7 @@ def test_a_viewer_hears_of_each_change_and_a_stranger_is_refused(service, clean_
 def test_streams_beyond_the_cap_are_refused_counted_and_ended_at_shutdown(service, clean_database):
     _, viewer = user_with_token(clean_database, "Vera Viewer", role="viewer")
     changes = f"{service.url}/api/v1/incidents/changes"
-    streams = [Stream(changes, viewer) for _ in range(2)]
+    streams = [EventStream(changes, viewer) for _ in range(2)]
     try:
         assert [s.status for s in streams] == [200, 200]
         wait_for(lambda: open_streams(service.url) == 2)
@@ -156,7 +105,7 @@ def test_streams_beyond_the_cap_are_refused_counted_and_ended_at_shutdown(servic
 
         streams.pop().close()
         wait_for(lambda: open_streams(service.url) == 1)
-        streams.append(Stream(changes, viewer))
+        streams.append(EventStream(changes, viewer))
         assert streams[-1].status == 200
 
         # SIGTERM: the open streams end at once, not after the 60 s graceful drain.
