@@ -138,12 +138,14 @@ class ChangeFeed:
             # Nobody watches: no query, and the next watcher starts from the newest entry.
             self._tail = None
             return False
+        first = self._tail is None
         async with self.db.sessionmaker() as session:
             if self._tail is None:
                 self._tail = Tail(high=(await session.execute(NEWEST)).scalar_one())
             rows = (await session.execute(TAIL, {"after": self._tail.after, "limit": BATCH})).all()
         changed = self._tail.advance([(row.id, row.incident_id) for row in rows])
-        if changed:
+        # The first read only learns the lookback's ids: they changed before anyone watched.
+        if changed and not first:
             version = str(self._tail.high)
             for subscription in self._subscriptions:
                 subscription.add(changed, version)
