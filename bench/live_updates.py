@@ -12,8 +12,8 @@ loads (the list, /api/v1/incidents/stats/summary, the active maintenance
 windows: alert-ingestion's):
 
 - polling: every 5 s, the watchers spread evenly over the interval;
-- stream: once at the start, then on each `changed` event, at most once per
-  5 s as the UI does (web-ui/src/live.ts).
+- stream: once at the start, then on each `changed` event after a random
+  wait of up to 1 s, at most once per 5 s, as the UI does (web-ui/src/live.ts).
 
 A watcher has seen a change when a list it loaded holds the new incident.
 Prints, per mode: the services' CPU seconds (process and children, from
@@ -23,9 +23,11 @@ it (p50/p99); for the stream also the time to the event itself.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
+import random
 import secrets
 import sys
 import tempfile
@@ -43,6 +45,7 @@ from platform_testing import ServiceProcess, as_service, free_port, migrated, us
 
 POLL_SECONDS = 5.0  # the UI's REFRESH_MS
 MIN_GAP_SECONDS = 5.0  # the UI's MIN_GAP_MS
+SPREAD_SECONDS = 1.0  # the UI's SPREAD_MS
 LIST = ("/api/v1/incidents", {"status": ["open", "acknowledged", "in_progress"], "limit": 50, "offset": 0})
 
 
@@ -102,8 +105,10 @@ class Watcher:
         pending: asyncio.Task[None] | None = None
 
         async def reload_later() -> None:
-            await asyncio.sleep(max(0.0, self.last + MIN_GAP_SECONDS - time.monotonic()))
-            await self.load()
+            gap = max(0.0, self.last + MIN_GAP_SECONDS - time.monotonic())
+            await asyncio.sleep(gap + random.uniform(0, SPREAD_SECONDS))
+            with contextlib.suppress(httpx.HTTPError):  # the services stopping at the end
+                await self.load()
 
         await self.load()
         self.run.requests += 1  # the stream's own request
@@ -121,7 +126,7 @@ class Watcher:
                 if pending is None or pending.done():
                     pending = asyncio.create_task(reload_later())
         if pending is not None:
-            await pending
+            pending.cancel()
 
 
 async def changes(run: Run, client: httpx.AsyncClient, every: float, until: float) -> None:

@@ -4,6 +4,9 @@ import { useEffect } from "preact/hooks";
 export const REFRESH_MS = 5000;
 // During a burst of changes a page reloads at most this often: a storm costs no more than polling did.
 const MIN_GAP_MS = 5000;
+// Every open page hears a change at the same moment: each waits a random part of this
+// before reloading, so they do not all ask at once.
+const SPREAD_MS = 1000;
 // A stream the server refused (401, 503 at its cap) or that failed is tried again this much later.
 const REOPEN_MS = 30_000;
 
@@ -36,7 +39,7 @@ export function useLiveReload(load: () => unknown): void {
           last = Date.now();
           load();
         },
-        Math.max(0, last + MIN_GAP_MS - Date.now()),
+        Math.max(0, last + MIN_GAP_MS - Date.now()) + Math.random() * SPREAD_MS,
       );
     };
     const startPolling = () => {
