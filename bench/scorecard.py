@@ -257,7 +257,7 @@ def main() -> int:
         if not env.get("BENCH_DATABASE_URL"):
             postgres = LocalPostgres(work / "pgdata", durable=False).start()
             env["BENCH_DATABASE_URL"] = postgres.url()
-        env.setdefault("TEST_DATABASE_URL", env["BENCH_DATABASE_URL"])  # alert_to_page.py's server
+        env["TEST_DATABASE_URL"] = env["BENCH_DATABASE_URL"]  # alert_to_page.py reads its server here
         for step in chosen:
             step_rows, figures = run_step(step, sizes, work, env)
             rows += step_rows
