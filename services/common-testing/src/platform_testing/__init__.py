@@ -289,7 +289,8 @@ class ServiceProcess:
 
     def start(self, timeout: float = 20.0) -> "ServiceProcess":
         """Start the process and wait until its /health answers."""
-        self._log_file = self.log_path.open("wb")
+        # Appended: a service started again (after a kill, a fault) keeps what it wrote before it died.
+        self._log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module], env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT
         )
@@ -397,7 +398,7 @@ class LocalRunner:
         # A file, not a pipe: five processes log into it, and a full pipe nobody
         # reads would stall them. A session of its own: Ctrl-C on the caller
         # reaches the runner only through stop(), which stops its services in order.
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(self.root / "scripts" / "dev.py")],
                 env=self.env,

@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import ClientDisconnect
 
@@ -145,6 +145,13 @@ def error_responses(*kinds: ErrorKind, **descriptions: str) -> dict[int | str, d
     return responses
 
 
+def _database_down(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL could not be reached or is not taking connections now: SQLSTATE
+    class 08 (connection exception) or 57P (shutting down, starting up), or a dropped connection."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or sqlstate.startswith(("08", "57P"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error as {"detail": ...} with its status; no stack trace or SQL in a response."""
 
@@ -201,3 +208,12 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             headers={HEADER: request_id} if request_id else None,
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A PostgreSQL starting up or shutting down refuses connections with an error SQLAlchemy
+        # does not call operational (asyncpg's CannotConnectNowError comes as a plain DBAPIError):
+        # it is down for now, a 503 with Retry-After, not a 500. Any other database error is a bug.
+        if _database_down(exc):
+            return await _unavailable(request, exc)
+        return await _unexpected(request, exc)

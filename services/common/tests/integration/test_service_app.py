@@ -5,8 +5,10 @@ import json
 import logging
 
 import pytest
+from asyncpg.exceptions import CannotConnectNowError, InvalidTextRepresentationError
 from fastapi import APIRouter, Request
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.exc import DBAPIError
 
 from platform_common.app import create_service_app
 from platform_common.errors import Conflict, TooManyRequests
@@ -34,6 +36,15 @@ def _router() -> APIRouter:
     @router.get("/slow-down")
     async def slow_down() -> None:
         raise TooManyRequests("rate limited", retry_after=6.2)
+
+    @router.get("/starting-up")
+    async def starting_up() -> None:
+        # What SQLAlchemy raises when asyncpg connects to a PostgreSQL that is still starting.
+        raise DBAPIError(None, None, CannotConnectNowError("the database system is starting up"))
+
+    @router.get("/bad-text")
+    async def bad_text() -> None:
+        raise DBAPIError("SELECT", None, InvalidTextRepresentationError("invalid input syntax"))
 
     @router.post("/echo")
     async def echo(request: Request) -> dict[str, int]:
@@ -135,6 +146,16 @@ async def test_errors_use_one_envelope_and_hide_internals(database_url):
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "7"
     assert limited.json() == {"detail": "rate limited", "retry_after_seconds": 7}
+
+
+async def test_a_database_not_taking_connections_yet_is_a_503_with_retry_after(database_url):
+    # Seen in bench/faults.py's PostgreSQL outage: the server coming back answers "starting up".
+    async with running_app(_app(database_url)) as client:
+        starting = await client.get("/starting-up")
+        bug = await client.get("/bad-text")
+    assert starting.status_code == 503
+    assert starting.headers["retry-after"] == "5"
+    assert bug.status_code == 500  # any other database error is still a bug, not an outage
 
 
 async def test_oversize_bodies_are_refused_with_413(database_url):

@@ -68,14 +68,6 @@ async def email_taken(session: AsyncSession, *, email: str, except_id: uuid.UUID
     return bool(await session.scalar(select(exists().where(*clauses))))
 
 
-async def users_by_ids(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, User]:
-    """The users of these ids that exist, by id."""
-    if not ids:
-        return {}
-    rows = await session.scalars(select(User).where(User.id.in_(set(ids))))
-    return {user.id: user for user in rows}
-
-
 async def existing_ids(session: AsyncSession, *, model: type[Any], ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these ids exist as rows of `model`."""
     if not ids:

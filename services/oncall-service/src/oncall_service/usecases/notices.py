@@ -13,7 +13,7 @@ from oncall_service.domain import notices as words
 from oncall_service.domain.schedule import FinalShift, final_shifts
 from oncall_service.usecases.schedules import to_domain_layers, to_domain_overrides
 from platform_common.retry import retry_at
-from platform_db.models import ShiftNotice
+from platform_db.models import ShiftNotice, User
 
 # Shifts are computed this far past the window on both sides, so a cut at the
 # edge of the computed range is never mistaken for a handover.
@@ -39,8 +39,8 @@ async def owe_due_notices(session: AsyncSession, *, now: datetime, lookback: tim
         for shift in shifts:
             if shift.end > now and shift.start < now + words.SUMMARY_SPAN:
                 upcoming[shift.user_id].append((schedule.name, shift))
-    users = await queries.users_by_ids(
-        session, ids={uuid.UUID(b.user_id) for _, _, b in found} | {uuid.UUID(u) for u in upcoming}
+    users = await queries.rows_by_ids(
+        session, model=User, ids={uuid.UUID(b.user_id) for _, _, b in found} | {uuid.UUID(u) for u in upcoming}
     )
     owed = []
     for schedule_id, name, boundary in found:
@@ -65,7 +65,7 @@ async def claim_notices(session: AsyncSession, *, now: datetime, lease: timedelt
     the notice's key is its idempotency key, so a resend after a crash is recognised
     there too. A user with no contact method has their notice given up at once."""
     claimed = await notices.claim(session, now=now, lease_until=now + lease, limit=limit)
-    users = await queries.users_by_ids(session, ids={n.user_id for n in claimed})
+    users = await queries.rows_by_ids(session, model=User, ids={n.user_id for n in claimed})
     ready = []
     for notice in claimed:
         user = users.get(notice.user_id)

@@ -80,7 +80,7 @@ async def schedule_shifts(session: AsyncSession, *, schedule_id: uuid.UUID, star
     final = final_shifts(layers, to_domain_overrides(overrides)[schedule_id], start, end)
     per_layer = {layer.id: layer_shifts(layer, start, end) for layer in layers}
     user_ids = {s.user_id for s in final} | {s.user_id for shifts in per_layer.values() for s in shifts}
-    users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in user_ids])
+    users = await queries.rows_by_ids(session, model=User, ids=[uuid.UUID(u) for u in user_ids])
     layer_names = {str(layer.id): layer.name for layer in schedule.layers}
 
     def shift(user_id: str, start: datetime, end: datetime, source_type: str, source_id: str) -> Shift:
@@ -144,7 +144,7 @@ async def preview(session: AsyncSession, *, body: SchedulePreviewIn, now: dateti
         stored = await queries.overrides_between(session, schedule_ids=[body.schedule_id], start=now, end=end)
         overrides = to_domain_overrides(stored)[body.schedule_id]
     final = final_shifts(preview_layers(body.layers, body.timezone, now=now), overrides, now, end)
-    users = await queries.users_by_ids(session, ids=[uuid.UUID(s.user_id) for s in final])
+    users = await queries.rows_by_ids(session, model=User, ids=[uuid.UUID(s.user_id) for s in final])
     return Preview(
         timezone=body.timezone,
         start=now,
@@ -252,7 +252,7 @@ async def _on_call(
     for *_, found in answers:
         every_id.update(u for ids in found.levels for u in ids)
         every_id.update([found.primary] if found.primary else [])
-    users = await queries.users_by_ids(session, ids=[uuid.UUID(u) for u in every_id])
+    users = await queries.rows_by_ids(session, model=User, ids=[uuid.UUID(u) for u in every_id])
     names = await target_names(session, policies=list(policies.values()))
     return [
         OnCall(
@@ -302,7 +302,9 @@ async def on_call_everywhere(session: AsyncSession, *, schedules: Sequence[Sched
     for schedule in schedules:
         shifts = final_shifts(to_domain_layers(schedule), by_schedule[schedule.id], at, horizon)
         running.append((schedule, shifts[0] if shifts and shifts[0].start == at else None))
-    users = await queries.users_by_ids(session, ids=[uuid.UUID(s.user_id) for _, s in running if s is not None])
+    users = await queries.rows_by_ids(
+        session, model=User, ids=[uuid.UUID(s.user_id) for _, s in running if s is not None]
+    )
     return [
         OnCallNow(
             schedule=schedule,

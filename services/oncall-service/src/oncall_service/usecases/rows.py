@@ -64,7 +64,7 @@ async def require_may_be_on_call(session: AsyncSession, *, ids: Iterable[uuid.UU
     on call is paged and expected to acknowledge, which neither may (as for reassignment)."""
     wanted = list(dict.fromkeys(ids))
     await require_existing(session, model=User, ids=wanted)
-    users = await queries.users_by_ids(session, ids=wanted)
+    users = await queries.rows_by_ids(session, model=User, ids=wanted)
     viewers = [users[i] for i in wanted if users[i].role == Role.VIEWER]
     if viewers:
         message = (

@@ -15,7 +15,7 @@ from oncall_service.domain.timezones import parse_handoff, zone
 from oncall_service.schemas.schedules import LayerIn, ScheduleCreate, ScheduleUpdate
 from oncall_service.usecases.rows import apply_changes, create, find, get_or_404, require_may_be_on_call
 from platform_common.errors import Conflict, Unprocessable
-from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride
+from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, User
 
 
 def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:
@@ -56,7 +56,7 @@ async def _build_layers(
     taken = set(taken or ())
     member_ids = [uid for layer in layers for uid in layer.members]
     await require_may_be_on_call(session, ids=member_ids, loc=["body", "members"])
-    users = await queries.users_by_ids(session, ids=member_ids)
+    users = await queries.rows_by_ids(session, model=User, ids=member_ids)
     built = []
     for number, layer_in in enumerate(layers, start=1):
         label = f"layer {layer_in.name or number}"

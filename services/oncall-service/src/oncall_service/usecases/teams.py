@@ -16,7 +16,7 @@ async def _members(session: AsyncSession, members: list[TeamMemberIn]) -> list[T
     if len(set(user_ids)) != len(user_ids):
         raise Unprocessable("a user is listed twice in the team's members")
     await require_existing(session, model=User, ids=user_ids)
-    users = await queries.users_by_ids(session, ids=user_ids)
+    users = await queries.rows_by_ids(session, model=User, ids=user_ids)
     return [TeamMember(user_id=m.user_id, role=m.role, user=users[m.user_id]) for m in members]
 
 
