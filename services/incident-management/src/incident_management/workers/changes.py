@@ -111,6 +111,7 @@ class ChangeFeed:
         self.closed = asyncio.Event()
         self._subscriptions: set[Subscription] = set()
         self._tail: Tail | None = None
+        self._seeded = asyncio.Event()
         self.worker = Worker("incident-changes", self.cycle, interval=interval, grace=grace)
 
     def admit(self) -> None:
@@ -123,6 +124,8 @@ class ChangeFeed:
         """A subscription for one stream, dropped when the stream ends; StreamsFull at the cap
         (streams admitted at the same moment may find it reached by the time they start)."""
         self.admit()
+        if self._tail is None:
+            self.worker.wake()  # the first stream: learn the tail now (`watching`)
         subscription = Subscription()
         self._subscriptions.add(subscription)
         CHANGE_STREAMS.inc()
@@ -137,6 +140,7 @@ class ChangeFeed:
         if not self._subscriptions:
             # Nobody watches: no query, and the next watcher starts from the newest entry.
             self._tail = None
+            self._seeded.clear()
             return False
         first = self._tail is None
         async with self.db.sessionmaker() as session:
@@ -144,12 +148,19 @@ class ChangeFeed:
                 self._tail = Tail(high=(await session.execute(NEWEST)).scalar_one())
             rows = (await session.execute(TAIL, {"after": self._tail.after, "limit": BATCH})).all()
         changed = self._tail.advance([(row.id, row.incident_id) for row in rows])
+        self._seeded.set()
         # The first read only learns the lookback's ids: they changed before anyone watched.
         if changed and not first:
             version = str(self._tail.high)
             for subscription in self._subscriptions:
                 subscription.add(changed, version)
         return len(rows) == BATCH
+
+    async def watching(self, within: float) -> None:
+        """Return once the watcher knows the tail (at most `within` seconds): a change
+        committed after that reaches every stream subscribed before it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._seeded.wait(), within)
 
     def start(self) -> None:
         """Start the watcher (a task of the running event loop)."""

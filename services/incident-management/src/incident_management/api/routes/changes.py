@@ -28,10 +28,11 @@ def change_event(version: str, incident_ids: list[str] | None) -> str:
 
 
 async def _events(feed: ChangeFeed, settings: Settings) -> AsyncIterator[str]:
-    # A comment first, so the headers and the open stream reach the browser at once through nginx.
-    yield f"retry: {RECONNECT_MS}\n: open\n\n"
     try:
         with feed.subscribe() as subscription:
+            await feed.watching(settings.incident_changes_heartbeat_seconds)
+            # A comment once watched, so the open stream reaches the browser at once through nginx.
+            yield f"retry: {RECONNECT_MS}\n: open\n\n"
             ends = time.monotonic() + settings.incident_changes_stream_seconds
             while not feed.closed.is_set() and (left := ends - time.monotonic()) > 0:
                 change = await subscription.next(min(settings.incident_changes_heartbeat_seconds, left))
