@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import random
 import secrets
@@ -39,6 +38,7 @@ from pathlib import Path
 import httpx
 import psutil
 import psycopg
+from alert_to_page import percentile  # bench/ is the script's own directory
 from sqlalchemy.engine import make_url
 
 from platform_testing import ServiceProcess, as_service, free_port, migrated, user_with_token
@@ -47,13 +47,6 @@ POLL_SECONDS = 5.0  # the UI's REFRESH_MS
 MIN_GAP_SECONDS = 5.0  # the UI's MIN_GAP_MS
 SPREAD_SECONDS = 1.0  # the UI's SPREAD_MS
 LIST = ("/api/v1/incidents", {"status": ["open", "acknowledged", "in_progress"], "limit": 50, "offset": 0})
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def cpu_seconds(process: ServiceProcess) -> float:
