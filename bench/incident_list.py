@@ -142,8 +142,8 @@ def main() -> int:
                 conn.execute("VACUUM ANALYZE alerts")
         filled = time.perf_counter() - started
         with psycopg.connect(url) as conn:
-            counted = conn.execute("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM alerts)").one()
-            newest = conn.execute("SELECT id FROM incidents ORDER BY created_at DESC LIMIT 1").one()[0]
+            counted = conn.execute("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM alerts)").fetchone()
+            newest = conn.execute("SELECT id FROM incidents ORDER BY created_at DESC LIMIT 1").fetchone()[0]
         queries = {
             "/health (reference)": ("/health", {}),
             "newest 50 + total": ("/api/v1/incidents", {"limit": 50}),
