@@ -385,7 +385,7 @@ export function Incidents() {
               Newer
             </button>
             <span>
-              {/* a broad search stops counting at 1,000 (total_capped): "of 1,000+", and the list goes on */}
+              {/* a count stops at a cap (total_capped: a search at 1,000, the list at 10,000): "of 10,000+", and the list goes on */}
               {page.total_capped
                 ? `${offset + 1}–${offset + page.items.length} of ${page.total.toLocaleString("en")}+`
                 : `${offset + 1}–${Math.min(offset + PAGE, page.total)} of ${page.total}`}
