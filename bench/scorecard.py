@@ -146,6 +146,33 @@ def read_rows(prefix: str) -> Callable[[dict], list[Row]]:
     return rows
 
 
+def live_rows(figures: dict) -> list[Row]:
+    """200 open incident lists: polling every 5 s against the change stream, over the same minute."""
+    results = figures["results"]
+    polling, stream = results["polling"], results["stream"]
+    watchers = figures["args"]["watchers"]
+
+    def cpu(mode: dict) -> float:
+        return sum(mode["cpu_seconds"].values())
+
+    return [
+        (
+            f"live updates, {watchers} open lists for {figures['args']['seconds']:g} s: services' CPU, stream",
+            f"{cpu(stream):.1f} s ({stream['requests_per_minute']:,} requests)",
+            f"polling every 5 s: {cpu(polling):.1f} s ({polling['requests_per_minute']:,} requests)",
+            f"{cpu(stream) / max(cpu(polling), 1e-9):.2f}",
+            "",
+        ),
+        (
+            "live updates: change to event, p50 / p99",
+            f"{stream['event_p50_s']} s / {stream['event_p99_s']} s",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
 STEPS = (
     Step("ingest", "ingest.py", ["--seconds", "10"], ["--seconds", "5"], ingest_rows),
     Step("page", "alert_to_page.py", ["--alerts", "100"], ["--alerts", "30"], page_rows("one at a time", None)),
@@ -157,12 +184,20 @@ STEPS = (
         page_rows("50 new incidents/s", 1000),
     ),
     Step(
+        "list",
+        "incident_list.py",
+        ["--incidents", "1000000"],
+        ["--incidents", "100000", "--requests", "20"],
+        read_rows("incident list"),
+    ),
+    Step(
         "search",
         "search.py",
         ["--incidents", "1000000"],
         ["--incidents", "100000", "--requests", "50"],
         read_rows("search"),
     ),
+    Step("live", "live_updates.py", ["--seconds", "60"], ["--seconds", "20", "--watchers", "50"], live_rows),
     Step("oncall", "oncall_page.py", ["--services", "200"], ["--services", "50"], read_rows("on-call page")),
     Step(
         "faults",
