@@ -15,7 +15,7 @@ Prints p50/p95 per query and the ratio to /health's p50.
 """
 
 import argparse
-import math
+import json
 import os
 import secrets
 import sys
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from alert_to_page import percentile, spread  # bench/ is the script's own directory
 from sqlalchemy.engine import make_url
 
 from platform_testing import ServiceProcess, as_service, migrated
@@ -46,11 +47,6 @@ SELECT gen_random_uuid(), 'Synthetic incident ' || n, '', 'svc-' || (n %% 20), N
        LATERAL (SELECT CASE WHEN n %% 50 = 0 THEN 'open' WHEN n %% 50 = 1 THEN 'acknowledged'
                             ELSE 'resolved' END AS status) AS s
 """
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 # A request, or several asked one after another and timed as one (a page that makes several).
@@ -106,6 +102,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40, help="timed requests per query")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/scorecard.py)")
     args = parser.parse_args()
     server = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     name = f"bench_list_{uuid.uuid4().hex[:8]}"
@@ -143,6 +140,8 @@ def main() -> int:
             p50, p95 = percentile(times, 50), percentile(times, 95)
             print(f"  {label:<24}{p50:9.1f}{p95:9.1f}{p50 / reference:11.1f}")
         print("(shared machine: numbers are noisy; the ratio is what to compare)")
+        if args.json:
+            args.json.write_text(json.dumps({label: spread(times) for label, times in results.items()}))
         return 0
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
