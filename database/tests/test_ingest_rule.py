@@ -174,7 +174,7 @@ def test_an_unknown_key_is_dropped(db: psycopg.Connection) -> None:
 
 def test_postgresql_refuses_a_second_open_incident_for_one_fingerprint(db: psycopg.Connection) -> None:
     ingest(db, A)
-    with pytest.raises(psycopg.errors.UniqueViolation, match="ux_alerts_open_opener"):
+    with pytest.raises(psycopg.errors.UniqueViolation, match="alert_open_openers_pkey"):
         db.execute(
             "INSERT INTO alerts (id, incident_id, dedup_scope, format, source, service, severity, message,"
             " fingerprint, status, action) VALUES (gen_random_uuid(), gen_random_uuid(), 'scope-a', 'generic',"

@@ -35,6 +35,9 @@ OWNERS = {
     "notification_service": {"notification_requests", "notifications", "notification_attempts"},
     "alert_ingestion": {"integrations", "alerts", "alert_incident_actions", "maintenance_windows", "heartbeats"},
 }
+# Kept by triggers only (migration 0019_alert_partitions): no service reads or writes it, so none can
+# forge or remove the row that refuses a second open opener.
+TRIGGER_KEPT = {"alert_open_openers"}
 VIEWS = {
     "incident_states": {"alert_ingestion"},
     "incident_alerts": {"incident_management"},
@@ -68,7 +71,7 @@ def _tables(conn: psycopg.Connection) -> list[str]:
 def test_every_table_has_exactly_its_owner_as_writer(connect):
     owner = connect()
     tables = _tables(owner)
-    assert set(tables) == set().union(*OWNERS.values()), "a table without an owning service, or one gone"
+    assert set(tables) == set().union(*OWNERS.values(), TRIGGER_KEPT), "a table without an owning service, or one gone"
     for role, owned in OWNERS.items():
         for table in tables:
             (writes, reads) = owner.execute(

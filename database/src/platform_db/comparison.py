@@ -22,9 +22,9 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 EXPRESSION_INDEXES = frozenset({"ix_incidents_search", "ix_alerts_search"})
 
 
-# The timeline's monthly partitions (migration 0018_retention): made by the migration and the
-# retention worker, not by a model; Alembic would see each as a table to remove.
-PARTITION = re.compile(r"incident_timeline_(p[0-9]{6}|default)")
+# The monthly partitions of the timeline (migration 0018_retention) and of alerts (0019_alert_partitions):
+# made by the migrations and the workers, not by a model; Alembic would see each as a table to remove.
+PARTITION = re.compile(r"(incident_timeline|alerts)_(p[0-9]{6}|default)")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -5,7 +5,15 @@ foreign keys between domains (alerts -> incidents) resolve, and Alembic
 compares the whole schema.
 """
 
-from platform_db.models.alerts import Alert, Heartbeat, IncidentAction, Integration, MaintenanceWindow, incident_alerts
+from platform_db.models.alerts import (
+    Alert,
+    AlertOpenOpener,
+    Heartbeat,
+    IncidentAction,
+    Integration,
+    MaintenanceWindow,
+    incident_alerts,
+)
 from platform_db.models.base import Base
 from platform_db.models.incidents import Incident, IncidentNote, LinkUse, Page, TimelineEntry
 from platform_db.models.notifications import Notification, NotificationAttempt, NotificationRequest
@@ -29,6 +37,7 @@ from platform_db.models.oncall import (
 
 __all__ = [
     "Alert",
+    "AlertOpenOpener",
     "Base",
     "ContactMethod",
     "Credential",

@@ -1,5 +1,5 @@
 """Alert tables, owned by alert-ingestion, and the view of alerts it publishes
-(schema history: migrations/versions/0004_alerts.py, 0006_one_owner.py)."""
+(schema history: migrations/versions/0004_alerts.py, 0006_one_owner.py, 0019_alert_partitions.py)."""
 
 import uuid
 from datetime import datetime
@@ -76,17 +76,10 @@ class Alert(Base):
             "received_at",
             postgresql_where=text("status <> 'resolved'"),
         ),
-        # The database, not only ingest_alerts()'s advisory locks, refuses a
-        # second open incident opened by one fingerprint in one dedup scope.
-        Index(
-            "ux_alerts_open_opener",
-            "dedup_scope",
-            "fingerprint",
-            unique=True,
-            postgresql_where=text("action = 'created' AND status <> 'resolved'"),
-        ),
         # Correlation: the newest incident an alert of this service and severity opened inside the window.
         Index("ix_alerts_openers", "service", "severity", "received_at", postgresql_where=text("action = 'created'")),
+        # Monthly partitions (migration 0019_alert_partitions), so old months can be dropped whole.
+        {"postgresql_partition_by": "RANGE (received_at)"},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -107,7 +100,8 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(15), server_default="triggered")
     action: Mapped[str] = mapped_column(String(15))
     event_timestamp: Mapped[datetime | None]
-    received_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    # In the primary key: a partitioned table's unique constraints hold its partition key.
+    received_at: Mapped[datetime] = mapped_column(primary_key=True, server_default=func.current_timestamp())
     acknowledged_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     payload: Mapped[dict[str, Any] | None]
@@ -118,6 +112,20 @@ class Alert(Base):
     # and the alert it was matched with.
     reason: Mapped[str | None] = mapped_column(Text)
     reason_alert_id: Mapped[uuid.UUID | None]
+
+
+class AlertOpenOpener(Base):
+    """The alert that opened an open incident, one per fingerprint in one dedup scope: the database,
+    not only ingest_alerts()'s advisory locks, refuses a second one (its primary key). Kept by
+    triggers on alerts, not by a service (migration 0019_alert_partitions): a unique index on
+    alerts itself would need the partition key."""
+
+    __tablename__ = "alert_open_openers"
+    __table_args__ = (Index("ux_alert_open_openers_alert_id", "alert_id", unique=True),)
+
+    dedup_scope: Mapped[str] = mapped_column(String(250), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(255), primary_key=True)
+    alert_id: Mapped[uuid.UUID]
 
 
 # Incident search looks into its alerts' source and labels (trigrams: ILIKE '%text%' from the

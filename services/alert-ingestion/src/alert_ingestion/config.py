@@ -53,6 +53,11 @@ class Settings(BaseServiceSettings):
     # is reported at most this long after the heartbeat's interval ran out. Off: another process does it.
     heartbeat_watch_enabled: bool = True
     heartbeat_check_interval_seconds: float = Field(default=10.0, gt=0)
+    # The alerts' monthly partitions (workers/partitions.py, migration 0019_alert_partitions):
+    # created this many months ahead, checked every interval. Off: another process does it.
+    alert_partitions_enabled: bool = True
+    alert_partitions_ahead: int = Field(default=3, ge=1, le=24)
+    alert_partitions_interval_seconds: float = Field(default=3600.0, gt=0)
     # Local runs only: the key of the integration seeded when none exists.
     seed_integration_key: SecretStr | None = None
     seed_integration_service: str = "demo"

@@ -21,6 +21,7 @@ from alert_ingestion.usecases.ingest import Ingestor, IngestSettings
 from alert_ingestion.usecases.integrations import IntegrationKeys
 from alert_ingestion.workers.heartbeats import HeartbeatWatch
 from alert_ingestion.workers.incident_actions import IncidentActionSender
+from alert_ingestion.workers.partitions import AlertPartitions
 from platform_common.app import create_service_app
 from platform_common.auth import internal_headers
 from platform_common.clock import Clock, SystemClock
@@ -88,10 +89,20 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
             interval=settings.heartbeat_check_interval_seconds,
             grace=settings.graceful_shutdown_seconds,
         )
+        partitions = AlertPartitions(
+            app.state.db,
+            clock,
+            ahead=settings.alert_partitions_ahead,
+            interval=settings.alert_partitions_interval_seconds,
+            grace=settings.graceful_shutdown_seconds,
+        )
         if settings.incident_actions_worker_enabled:
             sender.worker.start()
         if settings.heartbeat_watch_enabled:
             watch.worker.start()
+        if settings.alert_partitions_enabled:
+            partitions.worker.start()
+        stack.push_async_callback(partitions.worker.stop)
         # Stopped first (the stack unwinds in reverse): its sends still need the gateway and the database.
         stack.push_async_callback(sender.worker.stop)
         # Before the sender (unwound first): the watch's alerts hand the sender their owed creates.

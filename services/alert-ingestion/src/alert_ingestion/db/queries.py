@@ -177,7 +177,8 @@ async def list_alerts(
 
 async def get_alert(session: AsyncSession, *, alert_id: uuid.UUID) -> Alert | None:
     """One alert by id, or None."""
-    return await session.get(Alert, alert_id)
+    # Not session.get(): the primary key is (id, received_at), the partition key (migration 0019_alert_partitions).
+    return await session.scalar(select(Alert).where(Alert.id == alert_id))
 
 
 async def list_integrations(
