@@ -44,6 +44,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,19 +65,37 @@ PLATFORM = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
 
 class Webhook:
-    """The on-call engineer's phone: a real HTTP server on loopback that notes
-    when each page arrives, keyed by the id of the incident it is about."""
+    """An on-call engineer's phone: a real HTTP server on loopback that counts the
+    pages about each incident, in the order they come. `fail("500")` or
+    `fail("hang")` makes it answer 500 or not at all until `heal()` (such a page
+    is not counted: the sender has to try again); bench/faults.py uses that."""
 
     def __init__(self) -> None:
-        self.arrivals: dict[str, float] = {}
-        self.pages = 0
+        self.pages: Counter[str] = Counter()  # incident id -> pages taken about it
+        self.first: dict[str, float] = {}  # incident id -> when its first page came (time.monotonic)
+        self.arrivals: list[tuple[str, float]] = []  # (X-Notification-Id, monotonic) of each page taken, in order
+        self.failing: str | None = None  # None (answers 200), "500" or "hang"
+        self.refused = 0  # attempts answered 500 or left hanging
         self._changed = threading.Condition()
+        self._healed = threading.Event()
         webhook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                arrived = time.perf_counter()
+                arrived = time.monotonic()
+                failing = webhook.failing
+                if failing is not None:
+                    with webhook._changed:
+                        webhook.refused += 1
+                    if failing == "hang":
+                        # No answer until the fault ends; the sender's timeout gives up first.
+                        webhook._healed.wait()
+                        self.close_connection = True
+                        return
+                    self.send_response(500)
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.end_headers()
                 try:
@@ -84,28 +103,46 @@ class Webhook:
                 except (ValueError, KeyError, TypeError):
                     return
                 with webhook._changed:
-                    webhook.pages += 1
-                    webhook.arrivals.setdefault(incident_id, arrived)
+                    webhook.pages[incident_id] += 1
+                    webhook.first.setdefault(incident_id, arrived)
+                    webhook.arrivals.append((self.headers.get("X-Notification-Id", ""), arrived))
                     webhook._changed.notify_all()
 
             def log_message(self, *_args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/page"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def wait_for(self, incident_id: str, timeout: float) -> float | None:
-        """When the page about this incident arrived (perf_counter), or None after `timeout`."""
+        """When the first page about this incident arrived (time.monotonic), or None after `timeout`."""
         with self._changed:
-            self._changed.wait_for(lambda: incident_id in self.arrivals, timeout)
-            return self.arrivals.get(incident_id)
+            self._changed.wait_for(lambda: incident_id in self.first, timeout)
+            return self.first.get(incident_id)
+
+    @property
+    def duplicates(self) -> int:
+        """Pages beyond the first about an incident."""
+        return sum(self.pages.values()) - len(self.pages)
+
+    def fail(self, mode: str) -> None:
+        """Answer 500 (mode "500") or hang (mode "hang") until heal()."""
+        self._healed.clear()
+        self.failing = mode
+
+    def heal(self) -> None:
+        """Answer 200 again (and let hanging requests go)."""
+        self.failing = None
+        self._healed.set()
 
     def __enter__(self) -> "Webhook":
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.heal()
         self.server.shutdown()
         self.server.server_close()
 
@@ -272,9 +309,9 @@ def send_alerts(
                 "dedup_key": f"{run}-{number}",
                 "source": "bench",
             }
-            sent = time.perf_counter()
+            sent = time.monotonic()
             response = ingestion.post("/api/v1/alerts", json=body)
-            accepted = time.perf_counter()
+            accepted = time.monotonic()
             if response.status_code != 202 or response.json().get("action") != "created":
                 raise RuntimeError(f"alert {number} did not open an incident: {response.status_code} {response.text}")
             arrived = webhook.wait_for(response.json()["incident_id"], timeout)
@@ -302,12 +339,12 @@ def _send(client: httpx.Client, number: int, run: str) -> tuple[float, float, st
         "dedup_key": f"{run}-{number}",
         "source": "bench",
     }
-    sent = time.perf_counter()
+    sent = time.monotonic()
     try:
         response = client.post("/api/v1/alerts", json=body)
     except httpx.HTTPError:
-        return sent, time.perf_counter(), None
-    accepted = time.perf_counter()
+        return sent, time.monotonic(), None
+    accepted = time.monotonic()
     if response.status_code != 202 or response.json().get("action") != "created":
         return sent, accepted, None
     return sent, accepted, response.json()["incident_id"]
@@ -327,21 +364,21 @@ def send_at_rate(
         httpx.Client(base_url=platform.ingestion.url, timeout=30, headers=headers, limits=limits) as ingestion,
         ThreadPoolExecutor(32) as senders,
     ):
-        start = time.perf_counter()
+        start = time.monotonic()
         sent = []
         for number in range(total):
             # The schedule, not the answers, sets the pace: a slow answer does not slow the storm.
-            time.sleep(max(0.0, start + number / rate - time.perf_counter()))
+            time.sleep(max(0.0, start + number / rate - time.monotonic()))
             sent.append(senders.submit(_send, ingestion, number, run))
         outcomes = [future.result() for future in sent]
-    deadline = time.perf_counter() + timeout
+    deadline = time.monotonic() + timeout
     for number, (sent_at, accepted, incident_id) in enumerate(outcomes):
         result.accept_ms.append(1000 * (accepted - sent_at))
         if incident_id is None:
             result.refused += 1
             result.unpaged.append(number)
             continue
-        arrived = webhook.wait_for(incident_id, max(0.0, deadline - time.perf_counter()))
+        arrived = webhook.wait_for(incident_id, max(0.0, deadline - time.monotonic()))
         if arrived is None:
             result.unpaged.append(number)
         else:
@@ -460,7 +497,7 @@ def measure(
                 result = send_at_rate(platform, webhook, key, rate=rate, seconds=seconds, timeout=timeout)
                 after = platform.cpu_seconds()
                 result.cpu_seconds = {name: after[name] - before[name] for name in after}
-                result.duplicate_pages = webhook.pages - len(webhook.arrivals)
+                result.duplicate_pages = webhook.duplicates
                 result.stages = stages(database_url)
             else:
                 result = send_alerts(platform, webhook, key, alerts=alerts, warmup=warmup, gap=gap, timeout=timeout)

@@ -71,11 +71,11 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import psycopg
+from alert_to_page import Webhook  # bench/ is the script's own directory
 
 from platform_testing import LocalPostgres, ServiceProcess, as_service, migrated
 
@@ -128,75 +128,6 @@ def outage(fault: str) -> float:
     if kind in ("down", "postgres-outage", "webhook-500", "webhook-hang"):
         return float(args[-1])
     return 0.0
-
-
-class Webhook:
-    """An on-call engineer's phone: counts the pages about each incident, in the
-    order they come; `failing` makes it answer 500 or hang instead (the page is
-    then not counted: the sender has to try again)."""
-
-    def __init__(self) -> None:
-        self.pages: Counter[str] = Counter()
-        self.first: dict[str, float] = {}  # incident id -> when its first page came (monotonic)
-        self.arrivals: list[tuple[str, float]] = []  # (X-Notification-Id, monotonic) of each page taken, in order
-        self.failing: str | None = None  # None (answers 200), "500" or "hang"
-        self.refused = 0  # attempts answered 500 or left hanging
-        self._lock = threading.Lock()
-        self._healed = threading.Event()
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                failing = webhook.failing
-                if failing is not None:
-                    with webhook._lock:
-                        webhook.refused += 1
-                    if failing == "hang":
-                        # No answer until the fault ends; the sender's timeout gives up first.
-                        webhook._healed.wait()
-                        self.close_connection = True
-                        return
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.end_headers()
-                try:
-                    incident_id = str(json.loads(body)["incident"]["id"])
-                except (ValueError, KeyError, TypeError):
-                    return
-                with webhook._lock:
-                    webhook.pages[incident_id] += 1
-                    webhook.first.setdefault(incident_id, time.monotonic())
-                    webhook.arrivals.append((self.headers.get("X-Notification-Id", ""), time.monotonic()))
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/page"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def fail(self, mode: str) -> None:
-        """Answer 500 (mode "500") or hang (mode "hang") until heal()."""
-        self._healed.clear()
-        self.failing = mode
-
-    def heal(self) -> None:
-        """Answer 200 again (and let hanging requests go)."""
-        self.failing = None
-        self._healed.set()
-
-    def __enter__(self) -> "Webhook":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.heal()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass

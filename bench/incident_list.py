@@ -4,18 +4,22 @@ from incident-management with N incidents stored (default 100,000), next to
 same run.
 
     .venv/bin/python bench/incident_list.py [--incidents 100000] [--requests 40]
+        [--alerts-per-incident 0] [--keep NAME]
 
 Needs a PostgreSQL server (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres). It creates a throw-away
 database there, migrates it, fills it with incidents spread over 30 days, 20
 services and every status (one INSERT ... SELECT generate_series), starts
 incident-management as a process, and asks for what the list page asks for:
-the newest 50 with the total, the open ones, one service's, the second page.
-Prints p50/p95 per query and the ratio to /health's p50.
+the newest 50 with the total, the open ones, one service's, one team's, the
+unassigned ones, pages 2 and 3, and one incident's detail (with --alerts-per-incident,
+each incident gets that many alerts, one more INSERT ... SELECT). Prints p50/p95/p99
+per query and the ratio to /health's p50. --keep NAME fills database NAME once and
+keeps it: a later run with the same NAME reuses it instead of refilling.
 """
 
 import argparse
-import math
+import json
 import os
 import secrets
 import sys
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from alert_to_page import percentile, spread  # bench/ is the script's own directory
 from sqlalchemy.engine import make_url
 
 from platform_testing import ServiceProcess, as_service, migrated
@@ -36,7 +41,7 @@ FILL = """
 INSERT INTO incidents (id, title, description, service, team, severity, status, origin, needs_assignment,
                        escalation_level, escalation_cycle, dependency_failures, version, created_at, updated_at,
                        acknowledged_at, resolved_at)
-SELECT gen_random_uuid(), 'Synthetic incident ' || n, '', 'svc-' || (n %% 20), NULL,
+SELECT gen_random_uuid(), 'Synthetic incident ' || n, '', 'svc-' || (n %% 20), 'team-' || (n %% 10),
        (ARRAY['critical','high','medium','low','info'])[1 + n %% 5],
        s.status, 'api', false, 0, 0, 0, 1, t.created, t.created,
        CASE WHEN s.status <> 'open' THEN t.created + interval '4 minutes' END,
@@ -47,10 +52,16 @@ SELECT gen_random_uuid(), 'Synthetic incident ' || n, '', 'svc-' || (n %% 20), N
                             ELSE 'resolved' END AS status) AS s
 """
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+# Every incident's alerts, resolved (so no open-fingerprint index entry), received after it opened.
+ALERTS_FILL = """
+INSERT INTO alerts (id, incident_id, dedup_scope, format, source, service, severity, message, labels,
+                    fingerprint, status, action, received_at)
+SELECT gen_random_uuid(), i.id, 'service:' || i.service, 'generic', 'prometheus', i.service, i.severity,
+       'Synthetic alert', json_build_object('alertname', 'Synthetic', 'instance', 'host-' || k || ':9100'),
+       i.id::text || '-' || k, 'resolved', CASE WHEN k = 1 THEN 'created' ELSE 'correlated' END,
+       i.created_at + k * interval '1 second'
+  FROM incidents AS i, generate_series(1, %(per)s) AS k
+"""
 
 
 # A request, or several asked one after another and timed as one (a page that makes several).
@@ -105,48 +116,69 @@ def time_queries(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--alerts-per-incident", type=int, default=0)
     parser.add_argument("--requests", type=int, default=40, help="timed requests per query")
+    parser.add_argument("--keep", metavar="NAME", help="fill database NAME once and keep it (reused if it exists)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/scorecard.py)")
     args = parser.parse_args()
     server = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"bench_list_{uuid.uuid4().hex[:8]}"
+    name = args.keep or f"bench_list_{uuid.uuid4().hex[:8]}"
     admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     url = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        reuse = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+        if not reuse:
+            conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        migrated(url)
+        migrated(url)  # (a kept database: its schema brought up to this branch's head)
         started = time.perf_counter()
-        with psycopg.connect(url) as conn:
-            conn.execute(FILL, {"n": args.incidents})
-            conn.execute("ANALYZE incidents")
+        if not reuse:
+            with psycopg.connect(url) as conn:
+                conn.execute(FILL, {"n": args.incidents})
+                if args.alerts_per_incident:
+                    conn.execute(ALERTS_FILL, {"per": args.alerts_per_incident})
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE incidents")
+                conn.execute("VACUUM ANALYZE alerts")
         filled = time.perf_counter() - started
+        with psycopg.connect(url) as conn:
+            counted = conn.execute("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM alerts)").fetchone()
+            newest = conn.execute("SELECT id FROM incidents ORDER BY created_at DESC LIMIT 1").fetchone()[0]
         queries = {
             "/health (reference)": ("/health", {}),
             "newest 50 + total": ("/api/v1/incidents", {"limit": 50}),
             "open ones": ("/api/v1/incidents", {"status": ["open", "acknowledged", "in_progress"], "limit": 50}),
             "one service": ("/api/v1/incidents", {"service": "svc-7", "limit": 50}),
+            "one team": ("/api/v1/incidents", {"team": "team-3", "limit": 50}),
+            "unassigned": ("/api/v1/incidents", {"assignee": "none", "limit": 50}),
+            "one assignee": ("/api/v1/incidents", {"assignee": str(uuid.UUID(int=7)), "limit": 50}),
             "page 2": ("/api/v1/incidents", {"limit": 50, "offset": 50}),
+            "page 3": ("/api/v1/incidents", {"limit": 50, "offset": 100}),
             "critical, last 24 h": (
                 "/api/v1/incidents",
                 {"severity": "critical", "limit": 50, "since": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
             ),
+            "incident detail": (f"/api/v1/incidents/{newest}", {}),
             "status counts (summary)": ("/api/v1/incidents/stats/summary", {}),
         }
         results, _ = time_queries(url, queries, requests=args.requests, warmup=3)
         reference = percentile(results["/health (reference)"], 50)
         print(
-            f"incident list with {args.incidents:,} incidents (filled in {filled:.1f} s),"
-            f" {args.requests} requests each:"
+            f"incident list with {counted[0]:,} incidents and {counted[1]:,} alerts"
+            f" ({'reused ' + name if reuse else f'filled in {filled:.1f} s'}), {args.requests} requests each:"
         )
-        print(f"  {'query':<24}{'p50 ms':>9}{'p95 ms':>9}{'x /health':>11}")
+        print(f"  {'query':<24}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'x /health':>11}")
         for label, times in results.items():
-            p50, p95 = percentile(times, 50), percentile(times, 95)
-            print(f"  {label:<24}{p50:9.1f}{p95:9.1f}{p50 / reference:11.1f}")
+            p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))
+            print(f"  {label:<24}{p50:9.1f}{p95:9.1f}{p99:9.1f}{p50 / reference:11.1f}")
         print("(shared machine: numbers are noisy; the ratio is what to compare)")
+        if args.json:
+            args.json.write_text(json.dumps({label: spread(times) for label, times in results.items()}))
         return 0
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -212,7 +212,8 @@ def run_step(step: Step, sizes: str, work: Path, env: dict[str, str]) -> tuple[l
 
 
 def card(rows: list[Row], faults: dict | None, header: str) -> str:
-    lines = [header, "", "| what | measured | reference (same run) | ratio | bound |", "|---|---|---|---|---|"]
+    lines = [f"`make bench` wrote this: {header}", ""]
+    lines += ["| what | measured | reference (same run) | ratio | bound |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     if faults is not None:
         verdict = "0 lost, 0 duplicated, every incident paged" if faults["clean"] else "NOT clean: see the table"
@@ -227,9 +228,9 @@ def write(text: str, path: Path) -> None:
     if BEGIN in readme:
         head, rest = readme.split(BEGIN, 1)
         readme = head + block + rest.split(END, 1)[1]
-    else:
-        first, rest = readme.split("\n## ", 1)
-        readme = f"{first}\n## Scorecard\n\n{block}\n\n## {rest}"
+    else:  # right under the title, above the benches' own sections
+        title, rest = readme.split("\n", 1)
+        readme = f"{title}\n\n## Scorecard\n\n{block}\n{rest}"
     path.write_text(readme)
 
 
@@ -246,6 +247,7 @@ def main() -> int:
     sizes = "quick" if args.quick else "full"
     work = Path(tempfile.mkdtemp(prefix="scorecard-"))
     started, load_before = datetime.now(UTC), load()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH).stdout
     rows: list[Row] = []
     faults = None
     failed = False
@@ -255,7 +257,7 @@ def main() -> int:
         if not env.get("BENCH_DATABASE_URL"):
             postgres = LocalPostgres(work / "pgdata", durable=False).start()
             env["BENCH_DATABASE_URL"] = postgres.url()
-        env.setdefault("TEST_DATABASE_URL", env["BENCH_DATABASE_URL"])  # alert_to_page.py's server
+        env["TEST_DATABASE_URL"] = env["BENCH_DATABASE_URL"]  # alert_to_page.py reads its server here
         for step in chosen:
             step_rows, figures = run_step(step, sizes, work, env)
             rows += step_rows
@@ -267,7 +269,6 @@ def main() -> int:
         if postgres is not None:
             postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH).stdout
     header = (
         f"{started:%Y-%m-%d %H:%M} UTC, commit {commit.strip() or 'unknown'}, {sizes} sizes"
         f" ({', '.join(s.name for s in chosen)}), {round((datetime.now(UTC) - started).total_seconds() / 60)} min;"

@@ -35,12 +35,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+
+# bench/ is this script's folder, so first on sys.path: the same fill as the API-level bench.
+from alert_to_page import percentile
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 from sqlalchemy.engine import make_url
 
-# bench/ is this script's folder, so first on sys.path: the same fill as the API-level bench.
-from incident_list import FILL, percentile
+from incident_list import FILL
 from platform_testing import LocalRunner, migrated
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,6 +41,8 @@ def service_apps(database_url: str) -> dict[str, FastAPI]:
                 oncall_service_url=nowhere,
                 notification_service_url=nowhere,
                 incident_worker_enabled=False,
+                # The change stream ends at once: an in-process client reads a whole answer.
+                incident_changes_stream_seconds=0.1,
             )
         ),
         "oncall-service": create_oncall_app(

@@ -115,6 +115,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "GET /api/v1/incidents/{incident_id}/metrics": VIEWER,
         "GET /api/v1/incidents/stats/summary": VIEWER,
         "GET /api/v1/incidents/stats/daily": VIEWER,
+        "GET /api/v1/incidents/changes": VIEWER,
         "POST /api/v1/incidents": RESPONDER,
         "PATCH /api/v1/incidents/{incident_id}": RESPONDER,
         "POST /api/v1/incidents/{incident_id}/notes": RESPONDER,

@@ -34,7 +34,7 @@ def test_the_card_runs_a_bench_and_replaces_its_table_only(tmp_path, clean_datab
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     card = readme.read_text()
-    assert card.startswith("# Benchmarks\n\nWhat they are.\n\n## Scorecard\n")
+    assert card.startswith("# Benchmarks\n\n## Scorecard\n\n<!-- scorecard")
     assert card.endswith("## Alert to page\n\nHow it works.\n")
     assert "| alert to page, one at a time, pages | 30 of 30" in card
     assert "every page once: met" in card
@@ -43,5 +43,6 @@ def test_the_card_runs_a_bench_and_replaces_its_table_only(tmp_path, clean_datab
     again = readme.read_text()
     assert "| alert to page" not in again and "the next card" in again
     assert again.count("## Scorecard") == 1 and again.count("<!-- /scorecard -->") == 1
-    assert again.startswith("# Benchmarks\n\nWhat they are.\n\n## Scorecard\n")
+    assert again.startswith("# Benchmarks\n\n## Scorecard\n\n<!-- scorecard")
+    assert "<!-- /scorecard -->\n\nWhat they are.\n\n## Alert to page" in again
     assert again.endswith("## Alert to page\n\nHow it works.\n")

@@ -7,6 +7,7 @@ every dedup key opens one incident and every incident is paged exactly once
 (they depend on the machine's load)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "faults.py"
 
 
 def _faults():
+    sys.path.insert(0, str(BENCH.parent))  # as when it runs as a script: it imports its sibling alert_to_page
     spec = importlib.util.spec_from_file_location("faults", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,13 +1,16 @@
 """Through real nginx to the real services, as a browser and a sender meet the platform."""
 
 import json
+import re
 import ssl
 import time
 
 import httpx
 import pytest
 
-from platform_testing import free_port
+from incident_management.config import Settings as IncidentSettings
+from platform_common.auth import SESSION_COOKIE
+from platform_testing import EventStream, free_port
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ASSET, ASSET_BODY, INDEX, frontdoor, upstreams_of
 
@@ -303,3 +306,29 @@ def test_with_incident_management_down_a_links_token_stays_out_of_error_log(ngin
         assert client.get("/api/v1/incidents?after-the-link=1").status_code == 502
         errors = _wait_for_line(door.error_log, "after-the-link")
     assert "s3cr3t" not in errors
+
+
+def test_live_updates_stream_through_nginx_unbuffered_and_uncompressed(front_door, http):
+    """A browser's EventSource through the front door, with its session cookie:
+    the stream opens at once, each change arrives as it happens (nginx buffers
+    nothing, compresses nothing), and nginx waits longer than the heartbeat."""
+    context = ssl.create_default_context(cafile=str(front_door.certificate))
+    with httpx.Client(base_url=front_door.https_url, verify=context, timeout=10) as browser:
+        assert browser.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).is_success
+        cookie = {"Cookie": f"{SESSION_COOKIE}={browser.cookies[SESSION_COOKIE]}", "Accept-Encoding": "gzip"}
+    stream = EventStream(f"{front_door.https_url}/api/v1/incidents/changes", cookie, verify=context)
+    try:
+        assert stream.status == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in stream.headers
+        assert stream.lines_until(": open", timeout=5)
+        created = http.post("/api/v1/incidents", json={"title": "Seen live", "service": "payments", "severity": "high"})
+        assert created.status_code == 201, created.text
+        assert stream.next_event(timeout=10)["incidents"] == [created.json()["id"]]
+    finally:
+        stream.close()
+    read_timeout = re.search(r"proxy_read_timeout (\d+)s;", frontdoor.TEMPLATE.read_text())
+    assert (
+        read_timeout
+        and int(read_timeout[1]) > IncidentSettings.model_fields["incident_changes_heartbeat_seconds"].default
+    )

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, incidents, ingestion, must, type IncidentTypes, type IngestionTypes } from "../api/client";
 import { ErrorNote, Loading } from "../components/states";
 import { duration, label, when } from "../format";
+import { REFRESH_MS, useLiveReload } from "../live";
 import { useSession } from "../session";
 import { mayBeOnCall, nameOf, useUsers } from "../users";
 import { activeWindows, type Window } from "../services";
@@ -17,8 +18,6 @@ type Summary = IncidentTypes["schemas"]["IncidentRead"];
 type Alert = IngestionTypes["schemas"]["AlertRead"];
 type Link = { href: string; text?: string };
 type Image = { src: string; href?: string; alt?: string };
-
-const REFRESH_MS = 5000;
 
 function since(from: string, to: string | null | undefined): number {
   return ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000;
@@ -99,14 +98,11 @@ export function IncidentDetail({ id }: { id: string }) {
     }
   }, [id]);
 
+  useLiveReload(load);
   useEffect(() => {
-    load();
-    const timer = window.setInterval(() => {
-      if (document.visibilityState === "visible") load();
-      tick((n) => n + 1); // "so far" keeps counting
-    }, REFRESH_MS);
+    const timer = window.setInterval(() => tick((n) => n + 1), REFRESH_MS); // "so far" keeps counting
     return () => window.clearInterval(timer);
-  }, [load]);
+  }, []);
 
   async function change(body: Parameters<typeof changeIncident>[1]) {
     if (!incident) return;

@@ -1,4 +1,5 @@
-// The incident list: refreshes itself every 5 s (not while the tab is hidden),
+// The incident list: reloads when incidents change (live updates, else polling every 5 s;
+// not while the tab is hidden),
 // counts by status, text search and filters kept in the URL (a link shares the
 // view), one-click acknowledge and resolve, bulk actions on the rows ticked,
 // active maintenance windows, server-side pages.
@@ -8,6 +9,7 @@ import { ApiError, incidents, must, type IncidentTypes } from "../api/client";
 import { Empty, ErrorNote, Loading } from "../components/states";
 import { age, label, SEVERITIES, STATUSES } from "../format";
 import { useLatest } from "../latest";
+import { useLiveReload } from "../live";
 import { useSession } from "../session";
 import { activeWindows, useServiceNames, type Window } from "../services";
 import { nameOf, useUsers } from "../users";
@@ -15,7 +17,6 @@ import { ACTION_LABEL, change, failureNotice, type Incident } from "./incident-a
 import "./incidents.css";
 
 const PAGE = 50;
-const REFRESH_MS = 5000;
 const RANGES: Record<string, number | null> = { "": null, "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
 
 type Page = IncidentTypes["schemas"]["IncidentPage"];
@@ -106,13 +107,7 @@ export function Incidents() {
     setSelected((ticked) => new Set([...ticked].filter((id) => shown.has(id))));
   }, [page]);
 
-  useEffect(() => {
-    load();
-    const timer = window.setInterval(() => {
-      if (document.visibilityState === "visible") load();
-    }, REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [load]);
+  useLiveReload(load);
 
   async function act(incident: Incident, next: IncidentTypes["schemas"]["IncidentStatus"]) {
     setBusy(incident.id);
@@ -390,7 +385,7 @@ export function Incidents() {
               Newer
             </button>
             <span>
-              {/* a broad search stops counting at 1,000 (total_capped): "of 1,000+", and the list goes on */}
+              {/* a count stops at a cap (total_capped: a search at 1,000, the list at 10,000): "of 10,000+", and the list goes on */}
               {page.total_capped
                 ? `${offset + 1}–${offset + page.items.length} of ${page.total.toLocaleString("en")}+`
                 : `${offset + 1}–${Math.min(offset + PAGE, page.total)} of ${page.total}`}

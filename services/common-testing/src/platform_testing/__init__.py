@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from platform_common.auth import Access, route_rules
 from platform_common.migrations import SERVICE_ROLES, MigrationSettings, enable_service_logins, upgrade
+from platform_testing.events import EventStream as EventStream
 from platform_testing.local_postgres import DataDirInUse, LocalPostgres
 
 

@@ -40,6 +40,15 @@ class Settings(BaseServiceSettings):
     incident_timeline_partitions_ahead: int = Field(default=3, ge=1, le=24)
     incident_timeline_retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
+    # Live updates (GET /api/v1/incidents/changes): one watcher per process reads the
+    # timeline's tail this often while any stream is open; each stream sends a comment
+    # this often so proxies keep it open (nginx's proxy_read_timeout is 60 s), and ends
+    # after its lifetime, when the browser reconnects and its credential is checked again.
+    incident_changes_interval_seconds: float = Field(default=1.0, gt=0)
+    incident_changes_heartbeat_seconds: float = Field(default=15.0, gt=0, lt=60)
+    incident_changes_stream_seconds: float = Field(default=300.0, gt=0)
+    incident_changes_max_streams: int = Field(default=1000, ge=0)
+
     # Signs the one-click acknowledge/resolve links in pages; the same in every
     # replica. Required outside local and test runs; there, unset means a key
     # made at start (links die with the process).

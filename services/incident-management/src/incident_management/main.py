@@ -2,19 +2,23 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from types import FrameType
 
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from incident_management.api.routes import deliveries, grouping, incidents, stats
+from incident_management.api.routes import changes, deliveries, grouping, incidents, stats
 from incident_management.api.routes import links as link_routes
 from incident_management.clients.notifications import NotificationClient
 from incident_management.clients.oncall import OncallClient
 from incident_management.config import Settings, get_settings
 from incident_management.metrics import IncidentStateCollector
 from incident_management.usecases import links
+from incident_management.workers.changes import ChangeFeed
 from incident_management.workers.engine import IncidentEngine
 from incident_management.workers.retention import TimelineRetention
 from platform_common.app import create_service_app
@@ -36,6 +40,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         async with AsyncExitStack() as stack:
             app.state.engine = await stack.enter_async_context(_engine(app.state.db, settings, clock))
             stack.enter_context(_state_gauges(app, settings, clock))
+            app.state.changes = await stack.enter_async_context(_change_feed(app.state.db, settings))
             if settings.incident_worker_enabled:
                 await stack.enter_async_context(_running(app.state.engine, settings))
             if settings.incident_timeline_retention_enabled:
@@ -46,8 +51,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings,
         title="Incident management",
         description="Incidents: state machine, timeline, notes, assignment, MTTA/MTTR and escalation.",
-        # stats and links first: their fixed segments must win over /{incident_id}.
-        routers=[stats.router, link_routes.router, incidents.router, grouping.router, deliveries.router],
+        # stats, links and changes first: their fixed segments must win over /{incident_id}.
+        routers=[
+            stats.router,
+            link_routes.router,
+            changes.router,
+            incidents.router,
+            grouping.router,
+            deliveries.router,
+        ],
         lifespan=lifespan,
         dependencies={
             "oncall-service": settings.oncall_service_url,
@@ -87,6 +99,49 @@ def _state_gauges(app: FastAPI, settings: Settings, clock: Clock) -> Iterator[No
     finally:
         app.state.metrics_registry.unregister(gauges)
         engine.dispose()
+
+
+@asynccontextmanager
+async def _change_feed(db: Database, settings: Settings) -> AsyncIterator[ChangeFeed]:
+    """The watcher of the change streams. The streams end at the shutdown signal,
+    not at lifespan exit: uvicorn runs that only once every response is complete,
+    and an open stream never completes by itself."""
+    feed = ChangeFeed(
+        db,
+        interval=settings.incident_changes_interval_seconds,
+        max_streams=settings.incident_changes_max_streams,
+        grace=settings.graceful_shutdown_seconds,
+    )
+    feed.start()
+    with _on_exit_signal(feed.close):
+        try:
+            yield feed
+        finally:
+            await feed.stop()
+
+
+@contextmanager
+def _on_exit_signal(action: Callable[[], None]) -> Iterator[None]:
+    """Run `action`, then the handler already there (uvicorn's graceful shutdown), on
+    SIGTERM and SIGINT. Only the main thread has signals (not an app under a test client)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def handle(sig: int, frame: FrameType | None) -> None:
+        action()
+        handler = previous[signal.Signals(sig)]
+        if callable(handler):
+            handler(sig, frame)
+
+    for sig in previous:
+        signal.signal(sig, handle)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @asynccontextmanager

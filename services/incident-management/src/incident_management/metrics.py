@@ -50,6 +50,10 @@ RESPONDER_ACTIONS = Counter(
     ["action"],
 )
 RESPONDER_ACTION_NAMES = ("snoozed", "merged", "split", "bulk_acknowledge", "bulk_resolve", "bulk_reassign")
+# Summed over a replica's worker processes: each holds its own streams (GET /api/v1/incidents/changes).
+CHANGE_STREAMS = Gauge(
+    "incident_change_streams", "Change streams (server-sent events) open in this process", multiprocess_mode="livesum"
+)
 TIMELINE_PARTITIONS_DROPPED = Counter(
     "incident_timeline_partitions_dropped_total", "Monthly timeline partitions dropped after the retention"
 )

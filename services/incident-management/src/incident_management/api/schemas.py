@@ -189,7 +189,7 @@ class IncidentPage(BaseModel):
     total_capped: bool = Field(
         default=False,
         description="true when more than `total` incidents match: a search (`q`) stops counting at 1,000,"
-        " so `total` is then 1,000 and the list goes on; without `q` the total is always exact",
+        " the list without `q` at 10,000, so `total` is then the cap and the list goes on",
     )
     limit: int
     offset: int
