@@ -124,6 +124,7 @@ EXPECTED: dict[str, dict[str, Access]] = {
         "POST /api/v1/incidents/bulk": RESPONDER,
         "POST /api/v1/incidents/batch": PLATFORM_ONLY,
         "POST /api/v1/incidents/{incident_id}/deliveries": PLATFORM_ONLY,
+        "POST /api/v1/incidents/deliveries/batch": PLATFORM_ONLY,
         "POST /api/v1/incidents/{incident_id}/merge": RESPONDER,
         "POST /api/v1/incidents/{incident_id}/split": RESPONDER,
         "POST /api/v1/incidents/{incident_id}/alert-joined": PLATFORM_ONLY,

@@ -383,6 +383,20 @@ PLATFORM_ROUTES = {
         {"notification_id": str(uuid.uuid4()), "idempotency_key": "page-1", "status": "delivered"},
         404,
     ),
+    ("incident-management", "POST", "/api/v1/incidents/deliveries/batch"): (
+        "/api/v1/incidents/deliveries/batch",
+        {
+            "items": [
+                {
+                    "incident_id": str(uuid.uuid4()),
+                    "notification_id": str(uuid.uuid4()),
+                    "idempotency_key": "page-1",
+                    "status": "delivered",
+                }
+            ]
+        },
+        200,
+    ),
     ("incident-management", "POST", "/api/v1/incidents/{incident_id}/alert-joined"): (
         f"/api/v1/incidents/{uuid.uuid4()}/alert-joined",
         {"alert_id": str(uuid.uuid4())},

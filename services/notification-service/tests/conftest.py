@@ -36,7 +36,8 @@ class Received:
 @dataclass
 class Receiver:
     """A real HTTP server on a free port. `script` is the status codes to answer
-    in order (then 200); `hold` keeps requests open until it is set."""
+    in order (then 200); `hold` keeps requests open until it is set; `respond`
+    gives a 2xx answer's body (JSON), "ok" without it."""
 
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
@@ -44,6 +45,7 @@ class Receiver:
     headers_to_send: dict[str, str] = field(default_factory=dict)
     hold: threading.Event | None = None
     arrived: threading.Event = field(default_factory=threading.Event)
+    respond: Callable[[Received], Any] | None = None
 
     @property
     def url(self) -> str:
@@ -74,7 +76,8 @@ def _receiver_handler(receiver_box: list[Receiver]) -> type[BaseHTTPRequestHandl
         def do_POST(self) -> None:
             receiver = receiver_box[0]
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            receiver.received.append(Received(self.path, dict(self.headers.items()), body, time.monotonic()))
+            received = Received(self.path, dict(self.headers.items()), body, time.monotonic())
+            receiver.received.append(received)
             receiver.arrived.set()
             if receiver.hold is not None:
                 receiver.hold.wait(30)
@@ -83,6 +86,8 @@ def _receiver_handler(receiver_box: list[Receiver]) -> type[BaseHTTPRequestHandl
             for name, value in receiver.headers_to_send.items():
                 self.send_header(name, value)
             payload = b"ok" if code < 300 else b"receiver says no"
+            if code < 300 and receiver.respond is not None:
+                payload = json.dumps(receiver.respond(received)).encode()
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

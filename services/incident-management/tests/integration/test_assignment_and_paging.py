@@ -171,6 +171,34 @@ async def test_a_result_that_beats_the_notify_answer_is_kept_and_recorded_once(h
     assert delivery_id in {d["id"] for d in detail["pages"][0]["notifications"]}
 
 
+async def test_many_delivery_results_are_recorded_in_one_request_each_on_its_own(harness):
+    """notification-service's batch of results: each item answered as the single route
+    would (recorded, a repeat not recorded twice, an unknown page 404, an invalid one
+    422), the valid ones recorded even beside the refused ones."""
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    incident = await harness.create()
+    await harness.tick()
+    reports = harness.notifier.settle("delivered", recipient="alice")
+    items = [{**report["body"], "incident_id": incident["id"]} for report in reports]
+    assert len(items) == 2  # one email and one slack delivery of the page
+    unknown = {**items[0], "idempotency_key": "no-such-page"}
+    invalid = {**items[0], "status": "lost"}
+    answer = await harness.client.post("/api/v1/incidents/deliveries/batch", json={"items": [*items, unknown, invalid]})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [(r["status_code"], r["recorded"]) for r in results] == [(200, True), (200, True), (404, None), (422, None)]
+    assert "status" in results[3]["detail"]
+    assert (await harness.events(incident["id"])).count("notified") == 2
+    # Retried until taken, so a batch may come twice: each result is recorded once.
+    again = await harness.client.post("/api/v1/incidents/deliveries/batch", json={"items": items})
+    assert [r["recorded"] for r in again.json()["results"]] == [False, False]
+    assert (await harness.events(incident["id"])).count("notified") == 2
+    detail = await harness.detail(incident["id"])
+    assert {d["status"] for d in detail["pages"][0]["notifications"]} == {"delivered"}
+    too_many = await harness.client.post("/api/v1/incidents/deliveries/batch", json={"items": items * 51})
+    assert too_many.status_code == 422
+
+
 def page_key(incident):
     return f"incident:{incident['id']}:level-0-cycle-0:{uid('alice')}"
 

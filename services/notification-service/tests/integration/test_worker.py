@@ -1,6 +1,7 @@
 """The delivery worker against the real database: leases after a crash, several workers on one queue."""
 
 import asyncio
+import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -205,6 +206,85 @@ async def test_a_final_result_is_reported_to_the_caller_and_kept_while_the_calle
     assert reports[-1]["status"] == "delivered"
     assert reports[-1]["channel"] == "webhook"
     assert reports[-1]["incident_id"] == an_incident()["id"]
+
+
+BATCH = "/api/v1/incidents/deliveries/batch"
+
+
+async def page_incidents(api, receiver, an_incident, count):
+    """`count` pages, each of an incident of its own, reported to incident-management's
+    callback on the receiver (`/api/v1/incidents/{id}/deliveries`); the incidents' ids."""
+    incident_ids = [str(uuid.uuid4()) for _ in range(count)]
+    for i, incident_id in enumerate(incident_ids):
+        response = await api.post(
+            "/api/v1/notify",
+            json={
+                "event": "triggered",
+                "incident": an_incident(id=incident_id),
+                "targets": [{"channel": "webhook", "target": f"{receiver.url}/page/{i}"}],
+                "callback_url": f"{receiver.url}/api/v1/incidents/{incident_id}/deliveries",
+            },
+        )
+        assert response.status_code == 202
+    return incident_ids
+
+
+async def test_incident_managements_reports_go_in_one_request_and_each_is_retried_on_its_own(
+    settings_for, receiver, an_incident
+):
+    """Three final results owed to incident-management: one batch request; the one it
+    answers 503 for (alone) is sent again after the backoff, the others are settled."""
+    settings = settings_for()
+
+    def results(received):
+        if received.path != BATCH:
+            return {}
+        items = received.json()["items"]
+        codes = [503 if i == 0 and len(items) == 3 else 200 for i in range(len(items))]
+        return {"results": [{"status_code": code, "recorded": code == 200} for code in codes]}
+
+    receiver.respond = results
+    async with api_without_worker(settings) as api:
+        incident_ids = await page_incidents(api, receiver, an_incident, 3)
+        workers = Workers(settings)
+        try:
+            worker = workers.make()
+            await worker.run_once()
+            workers.clock.advance(timedelta(seconds=settings.notification_retry_base_seconds + 1))
+            assert await worker.run_once() == 1  # the one answered 503
+            workers.clock.advance(timedelta(hours=1))
+            assert await worker.run_once() == 0  # nothing more is owed
+        finally:
+            await workers.close()
+    reports = [r for r in receiver.received if not r.path.startswith("/page/")]
+    assert [r.path for r in reports] == [BATCH, BATCH]
+    first, retried = (r.json()["items"] for r in reports)
+    assert sorted(item["incident_id"] for item in first) == sorted(incident_ids)
+    assert {item["status"] for item in first} == {"delivered"}
+    assert retried == [first[0]]
+
+
+async def test_reports_go_one_by_one_to_an_incident_management_without_the_batch_route(
+    settings_for, receiver, an_incident
+):
+    """A rolling deploy: the incident-management that answers has no batch route (404):
+    each report goes to its own callback URL instead, and is settled by that answer."""
+    settings = settings_for()
+    async with api_without_worker(settings) as api:
+        incident_ids = await page_incidents(api, receiver, an_incident, 2)
+        receiver.script = [200, 200, 404]  # the two pages, then the batch
+        workers = Workers(settings)
+        try:
+            worker = workers.make()
+            await worker.run_once()
+            workers.clock.advance(timedelta(hours=1))
+            assert await worker.run_once() == 0  # taken one by one: nothing more is owed
+        finally:
+            await workers.close()
+    reports = [r for r in receiver.received if not r.path.startswith("/page/")]
+    assert reports[0].path == BATCH
+    assert sorted(r.path for r in reports[1:]) == sorted(f"/api/v1/incidents/{i}/deliveries" for i in incident_ids)
+    assert {r.json()["status"] for r in reports[1:]} == {"delivered"}
 
 
 async def test_pages_after_one_to_be_retried_wait_for_it_and_arrive_in_order(settings_for, receiver, an_incident):

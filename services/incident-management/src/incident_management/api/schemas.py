@@ -270,6 +270,36 @@ class DeliveryRecorded(BaseModel):
     recorded: bool
 
 
+MAX_DELIVERY_BATCH = 100
+
+
+class DeliveryResultItem(DeliveryResult):
+    """One result of a batch: a DeliveryResult with the incident its page belongs to."""
+
+    incident_id: uuid.UUID
+
+
+class DeliveryResultBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Each item is validated on its own (a DeliveryResultItem), so one bad result is refused alone.
+    items: list[dict[str, object]] = Field(min_length=1, max_length=MAX_DELIVERY_BATCH)
+
+
+class DeliveryBatchItemResult(BaseModel):
+    """One result's answer, as `POST /api/v1/incidents/{id}/deliveries` would have given it:
+    200 (`recorded` false for a repeat), 404 no such page, 422 invalid (`detail` says why)."""
+
+    status_code: Literal[200, 404, 422]
+    recorded: bool | None = None
+    detail: str | None = None
+
+
+class DeliveryBatchResult(BaseModel):
+    # In the order of the request's items.
+    results: list[DeliveryBatchItemResult]
+
+
 class IncidentMerge(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

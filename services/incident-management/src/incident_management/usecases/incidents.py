@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,13 +102,15 @@ async def create_incident(
     return Outcome(await _require(session, incident_id), created=created, paged=paged)
 
 
-async def each_alone(
-    session: AsyncSession, calls: Iterable[Callable[[], Awaitable[Outcome]]]
-) -> list[Outcome | DomainError]:
+T = TypeVar("T")
+
+
+async def each_alone(session: AsyncSession, calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T | DomainError]:
     """Run each call as it would run alone, in the order given, each in a savepoint of the
     caller's one transaction: a refused one rolls back only itself (its refusal is its
-    result), and the others commit together at the edge. The batch create and /bulk."""
-    results: list[Outcome | DomainError] = []
+    result), and the others commit together at the edge. The batch create, /bulk and the
+    batch of delivery results."""
+    results: list[T | DomainError] = []
     for call in calls:
         try:
             async with session.begin_nested():

@@ -1,17 +1,22 @@
 """The page outbox: what happened to a page, and to the deliveries it became
 (notification-service reports each delivery's final result as it happens)."""
 
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.clients.notifications import FINAL_STATUSES
-from incident_management.db import queries
+from incident_management.db import pages, queries
 from incident_management.domain.rules import RULE_STEP, is_notice
 from incident_management.domain.state import Status
 from incident_management.domain.timeline import ENGINE, NOTIFICATIONS, Entry
+from incident_management.usecases.incidents import each_alone
 from platform_common.auth import masked_address
+from platform_common.errors import DomainError, NotFound
 from platform_common.retry import retry_at
 from platform_db.models import Incident, Page
 
@@ -164,3 +169,29 @@ def record_result(session: AsyncSession, *, page: Page, delivery: dict[str, Any]
     page.updated_at = now
     queries.record(session, incident_id=page.incident_id, now=now, entries=[_final(page, merged)])
     return True
+
+
+async def record_delivery(
+    session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str, delivery: dict[str, Any], now: datetime
+) -> bool:
+    """record_result() into the page notification-service knows by this key (locked);
+    NotFound when the incident has no such page. Returns whether the result was new."""
+    page = await pages.page_by_key(session, incident_id=incident_id, idempotency_key=idempotency_key)
+    if page is None:
+        raise NotFound(f"Incident {incident_id} has no page {idempotency_key!r}")
+    return record_result(session, page=page, delivery=delivery, now=now)
+
+
+async def record_deliveries(
+    session: AsyncSession, *, results: Sequence[Mapping[str, Any]], now: datetime
+) -> list[bool | DomainError]:
+    """Each as record_delivery(**result) would alone (an unknown page refuses only its own),
+    answered in the order given. The pages are locked in one order (incident, key) whatever
+    the request's, so two batches touching the same pages wait for each other instead of
+    deadlocking."""
+    order = sorted(range(len(results)), key=lambda i: (str(results[i]["incident_id"]), results[i]["idempotency_key"]))
+    done = await each_alone(session, (partial(record_delivery, session, **results[i], now=now) for i in order))
+    answers: list[bool | DomainError] = [False] * len(results)
+    for i, answer in zip(order, done, strict=True):
+        answers[i] = answer
+    return answers

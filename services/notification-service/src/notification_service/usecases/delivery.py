@@ -1,5 +1,6 @@
 """The delivery queue's use cases: claim due notifications, record an attempt's outcome."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -176,6 +177,20 @@ class Report:
     url: str
     attempts: int
     body: dict[str, Any]
+
+
+# incident-management's callback (`.../api/v1/incidents/{id}/deliveries`) and its batch
+# route, which takes many of those reports in one request.
+_INCIDENT_CALLBACK = re.compile(r"^(?P<base>.*/api/v1/incidents)/(?P<incident>[^/?#]+)/deliveries$")
+
+
+def batch_report(report: Report) -> tuple[str, dict[str, Any]] | None:
+    """Where a report can go together with others (the batch URL), and its item there;
+    None for a callback that has no batch route (reported alone)."""
+    match = _INCIDENT_CALLBACK.match(report.url)
+    if match is None:
+        return None
+    return f"{match['base']}/deliveries/batch", {**report.body, "incident_id": match["incident"]}
 
 
 async def claim_reports(session: AsyncSession, *, now: datetime, limit: int, lease_seconds: float) -> list[Report]:

@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 import httpx
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -34,6 +35,7 @@ from notification_service.rendering import TemplateProblem
 from notification_service.usecases.delivery import (
     Claim,
     Report,
+    batch_report,
     claim_due,
     claim_reports,
     hold_claims,
@@ -47,6 +49,9 @@ from platform_common.retry import backoff_seconds
 from platform_common.worker import Worker
 
 log = logging.getLogger(__name__)
+
+# incident-management's batch route takes at most this many results per request.
+MAX_REPORT_BATCH = 100
 
 STEP_RESULTS = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 
@@ -181,8 +186,24 @@ class DeliveryWorker:
                 limit=self.settings.notification_batch_size,
                 lease_seconds=self.settings.notification_lease_seconds,
             )
-        if reports:
-            await asyncio.gather(*(self._report(report) for report in reports))
+        # incident-management's reports go in one request per batch route (one request
+        # and one commit instead of one per delivery); any other caller's alone.
+        batches: dict[str, list[tuple[Report, dict[str, Any]]]] = {}
+        alone: list[Report] = []
+        for report in reports:
+            batched = batch_report(report)
+            if batched is None:
+                alone.append(report)
+            else:
+                batches.setdefault(batched[0], []).append((report, batched[1]))
+        await asyncio.gather(
+            *(self._report(report) for report in alone),
+            *(
+                self._report_batch(url, items[i : i + MAX_REPORT_BATCH])
+                for url, items in batches.items()
+                for i in range(0, len(items), MAX_REPORT_BATCH)
+            ),
+        )
         return len(reports)
 
     async def _write_attempt(
@@ -204,24 +225,53 @@ class DeliveryWorker:
     async def _report(self, report: Report) -> None:
         try:
             response = await self.callbacks.post(report.url, json=report.body)
-            # A 4xx other than 408/429 will not change on a retry (the caller does not know the page).
-            taken = response.status_code < 500 and response.status_code not in (408, 429)
-            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+            answer = _answer(response.status_code)
         except httpx.HTTPError as exc:
-            taken, error = False, type(exc).__name__
+            answer = (False, type(exc).__name__)
+        await self._record_reports([(report, *answer)])
+
+    async def _report_batch(self, url: str, items: list[tuple[Report, dict[str, Any]]]) -> None:
+        """Many reports to one batch route, each taken or refused on its own; an
+        incident-management without the route (404/405: a rolling deploy) gets them one by one."""
+        reports = [report for report, _ in items]
+        try:
+            response = await self.callbacks.post(url, json={"items": [item for _, item in items]})
+        except httpx.HTTPError as exc:
+            await self._record_reports([(report, False, type(exc).__name__) for report in reports])
+            return
+        if response.status_code in (404, 405):
+            await asyncio.gather(*(self._report(report) for report in reports))
+            return
+        answers = [_answer(response.status_code)] * len(reports)
+        if response.status_code == 200:
+            try:
+                results = response.json()["results"]
+                answers = [_answer(int(result["status_code"])) for result in results]
+            except (ValueError, KeyError, TypeError):
+                results = []
+            if len(results) != len(reports):  # an answer that does not match: all are tried again
+                answers = [(False, "a batch answer without a result per report")] * len(reports)
+        await self._record_reports([(report, *answer) for report, answer in zip(reports, answers, strict=True)])
+
+    async def _record_reports(self, answers: list[tuple[Report, bool, str | None]]) -> None:
+        """Each report taken (nothing more owed) or due again with backoff, in one transaction."""
         async with self.db.sessionmaker() as session, session.begin():
-            again = await record_report(
-                session,
-                report=report,
-                taken=taken,
-                now=self.clock.now(),
-                retry_base=self.settings.notification_retry_base_seconds,
-                retry_cap=self.settings.notification_retry_max_seconds,
-                max_attempts=self.settings.notification_callback_max_attempts,
-            )
-        if error is not None:
-            fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
-            log.warning("result report not taken by the caller", extra=fields)
+            retrying = [
+                await record_report(
+                    session,
+                    report=report,
+                    taken=taken,
+                    now=self.clock.now(),
+                    retry_base=self.settings.notification_retry_base_seconds,
+                    retry_cap=self.settings.notification_retry_max_seconds,
+                    max_attempts=self.settings.notification_callback_max_attempts,
+                )
+                for report, taken, _ in answers
+            ]
+        for (report, _, error), again in zip(answers, retrying, strict=True):
+            if error is not None:
+                fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
+                log.warning("result report not taken by the caller", extra=fields)
 
     async def _record(
         self, claim: Claim, result: AttemptResult, started_at: datetime, duration: float
@@ -296,3 +346,10 @@ def _database_away(exc: Exception) -> bool:
     if isinstance(exc, DBAPIError):
         return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     return True
+
+
+def _answer(status_code: int) -> tuple[bool, str | None]:
+    """Whether a report's answer settles it, and the error to log. A 4xx other than
+    408/429 will not change on a retry (the caller does not know the page)."""
+    taken = status_code < 500 and status_code not in (408, 429)
+    return taken, None if 200 <= status_code < 300 else f"HTTP {status_code}"
