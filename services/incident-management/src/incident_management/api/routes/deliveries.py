@@ -9,8 +9,8 @@ service is down, and a repeat is recognised and not recorded twice.
 import uuid
 
 from fastapi import APIRouter, Depends, status
-from pydantic import ValidationError
 
+from incident_management.api.batch import per_item
 from incident_management.api.deps import ClockDep, SessionDep
 from incident_management.api.schemas import (
     DeliveryBatchItemResult,
@@ -54,16 +54,10 @@ def _delivery(body: DeliveryResult) -> dict[str, object]:
 async def record_deliveries(body: DeliveryResultBatch, session: SessionDep, clock: ClockDep) -> DeliveryBatchResult:
     # One request and one commit for many results: at 50 new incidents a second one
     # report per delivery was about a third of notification-service's CPU.
-    parsed: list[DeliveryResultItem | DeliveryBatchItemResult] = []
-    for item in body.items:
-        try:
-            parsed.append(DeliveryResultItem.model_validate(item))
-        except ValidationError as exc:
-            parsed.append(DeliveryBatchItemResult(status_code=422, detail=first_error(exc)))
-    valid = [item for item in parsed if isinstance(item, DeliveryResultItem)]
-    async with session.begin():
-        answers = iter(
-            await paging.record_deliveries(
+
+    async def record(valid: list[DeliveryResultItem]) -> list[bool | DomainError]:
+        async with session.begin():
+            return await paging.record_deliveries(
                 session,
                 results=[
                     {"incident_id": r.incident_id, "idempotency_key": r.idempotency_key, "delivery": _delivery(r)}
@@ -71,18 +65,20 @@ async def record_deliveries(body: DeliveryResultBatch, session: SessionDep, cloc
                 ],
                 now=clock.now(),
             )
-        )
-    results = []
-    for item in parsed:
-        if isinstance(item, DeliveryBatchItemResult):
-            results.append(item)
-            continue
-        answer = next(answers)
-        if isinstance(answer, DomainError):
-            code = 404 if isinstance(answer, NotFound) else 422
-            results.append(DeliveryBatchItemResult(status_code=code, detail=str(answer.detail)))
-        else:
-            results.append(DeliveryBatchItemResult(status_code=200, recorded=answer))
+
+    def answer(_item: DeliveryResultItem, outcome: bool | DomainError) -> DeliveryBatchItemResult:
+        if isinstance(outcome, DomainError):
+            code = 404 if isinstance(outcome, NotFound) else 422
+            return DeliveryBatchItemResult(status_code=code, detail=str(outcome.detail))
+        return DeliveryBatchItemResult(status_code=200, recorded=outcome)
+
+    results = await per_item(
+        body.items,
+        DeliveryResultItem,
+        refused=lambda _raw, exc: DeliveryBatchItemResult(status_code=422, detail=first_error(exc)),
+        run=record,
+        answer=answer,
+    )
     return DeliveryBatchResult(results=results)
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import ValidationError
 
+from incident_management.api.batch import per_item
 from incident_management.api.deps import (
     ClockDep,
     EngineDep,
@@ -127,32 +127,28 @@ async def create_incidents(
 ) -> IncidentBatchResult:
     # One request and one commit for many incidents: at 50 new incidents a second the
     # per-request cost (HTTP, FastAPI, a transaction) of one create each was most of the CPU.
-    parsed: list[IncidentCreate | IncidentBatchItemResult] = []
-    for item in body.items:
-        try:
-            parsed.append(IncidentCreate.model_validate(item))
-        except ValidationError as exc:
-            parsed.append(IncidentBatchItemResult(status_code=422, id=_item_id(item), detail=first_error(exc)))
-    valid = [item for item in parsed if isinstance(item, IncidentCreate)]
     now = clock.now()
-    async with session.begin():
-        outcomes = iter(
-            await use_cases.create_incidents(
+
+    async def create(valid: list[IncidentCreate]) -> list[Outcome | DomainError]:
+        async with session.begin():
+            return await use_cases.create_incidents(
                 session, requests=[_create_request(item, principal, now) for item in valid]
             )
-        )
-    results = []
-    for item in parsed:
-        if isinstance(item, IncidentBatchItemResult):
-            results.append(item)
-            continue
-        outcome = next(outcomes)
+
+    def answer(item: IncidentCreate, outcome: Outcome | DomainError) -> IncidentBatchItemResult:
         if isinstance(outcome, DomainError):
-            results.append(IncidentBatchItemResult(status_code=422, id=item.id, detail=str(outcome.detail)))
-            continue
+            return IncidentBatchItemResult(status_code=422, id=item.id, detail=str(outcome.detail))
         if outcome.created:
             observe_outcome(severity=item.severity, created=True, mtta=None, mttr=None)
-        results.append(IncidentBatchItemResult(status_code=201 if outcome.created else 200, id=outcome.incident.id))
+        return IncidentBatchItemResult(status_code=201 if outcome.created else 200, id=outcome.incident.id)
+
+    results = await per_item(
+        body.items,
+        IncidentCreate,
+        refused=lambda raw, exc: IncidentBatchItemResult(status_code=422, id=_item_id(raw), detail=first_error(exc)),
+        run=create,
+        answer=answer,
+    )
     if any(result.status_code == 201 for result in results):
         engine.opened()  # once for the batch: the assignment loop takes them all in one go
     return IncidentBatchResult(results=results)
