@@ -31,17 +31,14 @@ import secrets
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psutil
-import psycopg
-from alert_to_page import percentile  # bench/ is the script's own directory
-from sqlalchemy.engine import make_url
+from alert_to_page import percentile, throwaway_database  # bench/ is the script's own directory
 
-from platform_testing import ServiceProcess, as_service, free_port, migrated, user_with_token
+from platform_testing import ServiceProcess, as_service, free_port, user_with_token
 
 POLL_SECONDS = 5.0  # the UI's REFRESH_MS
 MIN_GAP_SECONDS = 5.0  # the UI's MIN_GAP_MS
@@ -180,14 +177,8 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=2, help="seconds between changes")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    server = make_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    name = f"bench_live_{uuid.uuid4().hex[:8]}"
-    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    url = server.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        migrated(url)
+    server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    with throwaway_database(server_url) as url:
         _, viewer = user_with_token(url, "Bench Viewer", role="viewer")
         token = secrets.token_urlsafe(24)
         common = {"ENVIRONMENT": "test", "INTERNAL_TOKENS": token, "LOG_LEVEL": "WARNING"}
@@ -230,9 +221,6 @@ def main() -> int:
             print(f"  {mode:8} {json.dumps(figures)}")
         if args.json:
             args.json.write_text(json.dumps({"args": vars(args) | {"json": None}, "results": results}, indent=2))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 
