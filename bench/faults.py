@@ -146,7 +146,7 @@ class Platform:
         replica = ServiceProcess("alert_ingestion", self.env, log_dir=self.processes["alert_ingestion"].log_path.parent)
         self.processes[REPLICA] = replica
         try:
-            replica.start(timeout=60)
+            replica.start()
             yield
         finally:
             replica.stop()
@@ -182,7 +182,7 @@ def running_platform(work_dir: Path) -> Iterator[Platform]:
             for name in ("oncall_service", "notification_service", "incident_management", "alert_ingestion"):
                 processes[name].env.update(wiring)
                 stack.callback(processes[name].stop)
-                processes[name].start(timeout=60)
+                processes[name].start()
             yield Platform(processes, postgres, database_url, dict(processes["alert_ingestion"].env))
 
 
@@ -327,18 +327,18 @@ def inject(platform: Platform, fault: str, receiver: Webhook) -> None:
     if kind == "kill":
         platform.processes[args[0]].stop(signal.SIGKILL)
         time.sleep(KILLED_FOR)
-        platform.processes[args[0]].start(timeout=60)
+        platform.processes[args[0]].start()
     elif kind == "kill-one":
         platform.processes[REPLICA].stop(signal.SIGKILL)
         time.sleep(KILLED_FOR)
-        platform.processes[REPLICA].start(timeout=60)
+        platform.processes[REPLICA].start()
     elif kind == "term":
         platform.processes[args[0]].stop(signal.SIGTERM, timeout=60)
-        platform.processes[args[0]].start(timeout=60)
+        platform.processes[args[0]].start()
     elif kind == "down":
         platform.processes[args[0]].stop(signal.SIGTERM, timeout=60)
         time.sleep(outage(fault))
-        platform.processes[args[0]].start(timeout=60)
+        platform.processes[args[0]].start()
     elif kind == "postgres-restart":
         platform.postgres.restart()
     elif kind == "postgres-outage":

@@ -287,8 +287,9 @@ class ServiceProcess:
         """The base URL the process serves on."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> "ServiceProcess":
-        """Start the process and wait until its /health answers."""
+    def start(self, timeout: float = 60.0) -> "ServiceProcess":
+        """Start the process and wait until its /health answers. A service imports for
+        seconds on a busy machine (20 s were not enough at a load of 8 on 2 cores)."""
         # Appended: a service started again (after a kill, a fault) keeps what it wrote before it died.
         self._log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
