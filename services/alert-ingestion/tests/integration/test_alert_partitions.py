@@ -49,8 +49,9 @@ OLD_MONTH = datetime(2024, 5, 1, tzinfo=UTC)
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
-def _old_month_of_alerts(database_url: str, alerts: int) -> None:
-    """An incident resolved in May 2024 with `alerts` alerts, in that month's partition."""
+def _old_month_of_alerts(database_url: str, alerts: int, *, opener: str = "resolved") -> None:
+    """An incident resolved in May 2024 with `alerts` alerts, in that month's partition; the
+    first opened it and has the status `opener`."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT alerts_add_partitions(%s, 0)", [OLD_MONTH])
         incident_id = uuid.uuid4()
@@ -63,9 +64,11 @@ def _old_month_of_alerts(database_url: str, alerts: int) -> None:
             "INSERT INTO alerts (id, incident_id, dedup_scope, format, source, service, severity, message,"
             " fingerprint, status, action, resolved_at, received_at)"
             " SELECT gen_random_uuid(), %s, 'service:payments', 'generic', 'test', 'payments', 'high', 'old',"
-            " 'fp-' || n, 'resolved', CASE WHEN n = 1 THEN 'created' ELSE 'correlated' END, %s,"
+            " 'fp-' || n, CASE WHEN n = 1 THEN %s ELSE 'resolved' END,"
+            " CASE WHEN n = 1 THEN 'created' ELSE 'correlated' END,"
+            " CASE WHEN n > 1 OR %s = 'resolved' THEN %s::timestamptz END,"
             " %s + n * interval '1 second' FROM generate_series(1, %s) n",
-            [incident_id, OLD_MONTH, OLD_MONTH, alerts],
+            [incident_id, opener, opener, OLD_MONTH, OLD_MONTH, alerts],
         )
 
 
@@ -107,3 +110,16 @@ async def test_an_old_month_is_dropped_while_alerts_keep_coming(make_client, cle
         assert db.scalar("SELECT count(*) FROM alert_open_openers") == 1
         # A second replica's cycle right after finds nothing left to do.
         assert await partitions.cycle() == (0, [])
+
+
+async def test_an_open_alert_of_a_resolved_incident_does_not_hold_its_month(make_client, clean_database, db):
+    # The responder resolved the incident; its source never sent a resolve nor fired again.
+    _old_month_of_alerts(clean_database, alerts=3, opener="triggered")
+    assert db.scalar("SELECT count(*) FROM alert_open_openers") == 1
+    clock = ManualClock(NOW)
+    async with make_client(clock=clock, alert_partitions_enabled=False) as client:
+        partitions = AlertPartitions(client.app.state.db, clock, ahead=0, retention_days=90, interval=3600, grace=5)
+        _, dropped = await partitions.cycle()
+    assert "alerts_p202405" in dropped
+    # Its guard row went with it: the fingerprint may open an incident again.
+    assert db.scalar("SELECT count(*) FROM alert_open_openers") == 0

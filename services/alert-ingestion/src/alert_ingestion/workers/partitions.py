@@ -3,7 +3,8 @@ each cycle creates them ALERT_PARTITIONS_AHEAD months ahead, so alerts land in t
 partition and not in the default one (which takes them meanwhile: an insert never fails),
 and, with ALERT_RETENTION_ENABLED, drops one month per transaction (emptied, then dropped)
 each month wholly older than ALERT_RETENTION_DAYS that holds no alert still needed: none of
-an incident unresolved, resolved within the retention or not opened yet, and no open opener.
+an incident unresolved, resolved within the retention or not opened yet, and no open opener
+(open alerts of resolved incidents in those months are resolved first, as ingestion would).
 The database functions decide that and take an advisory lock, so every replica may run it."""
 
 import logging
@@ -21,6 +22,14 @@ log = logging.getLogger(__name__)
 ADD = text("SELECT alerts_add_partitions(:now, :months)")
 EMPTY = text("SELECT alerts_empty_partition(:cutoff)")
 DROP = text("SELECT alerts_drop_partition(:cutoff)")
+# An incident's alerts end with it: ingest_alerts() resolves an open alert whose incident a
+# responder resolved when its fingerprint next fires. One that never fires again would stay an
+# open opener and hold its month forever, so retention resolves those of the months it may drop
+# first (the UPDATE fires the trigger that removes its alert_open_openers row).
+RESOLVE_STALE = text(
+    "UPDATE alerts a SET status = 'resolved', resolved_at = :now FROM incident_states s"
+    " WHERE a.received_at < :cutoff AND a.status <> 'resolved' AND s.id = a.incident_id AND s.status = 'resolved'"
+)
 
 
 class AlertPartitions:
@@ -50,6 +59,10 @@ class AlertPartitions:
         if self.retention_days is None:
             return created, []
         cutoff = retention_cutoff(now, self.retention_days)
+        async with self.db.sessionmaker() as session, session.begin():
+            stale = (await session.execute(RESOLVE_STALE, {"now": now, "cutoff": cutoff})).rowcount
+        if stale:
+            log.info("stale alerts resolved", extra={"alerts": stale})
         dropped = await retire_months(self.db, empty=EMPTY, drop=DROP, cutoff=cutoff)
         ALERT_PARTITIONS_DROPPED.inc(len(dropped))
         return created, dropped
