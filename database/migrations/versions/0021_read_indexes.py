@@ -20,7 +20,7 @@ incidents cannot be written (an ordinary CREATE INDEX, in the migration's
 transaction).
 
 Revision ID: 0021_read_indexes
-Revises: 0019_alert_partitions
+Revises: 0020_alert_retention
 Create Date: 2026-12-08
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0021_read_indexes"
-down_revision: str | None = "0019_alert_partitions"
+down_revision: str | None = "0020_alert_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
