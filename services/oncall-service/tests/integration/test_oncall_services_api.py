@@ -206,3 +206,14 @@ async def test_the_statements_do_not_grow_with_the_services(api, app, client):
             )
         counts.append(len(await _statements(app, client, at=AT, limit=200)))
     assert counts[0] == counts[1], counts
+
+
+async def test_the_teams_members_are_not_read(api, app, client):
+    """A team's members (and their contact methods and rules) are not what the page
+    shows: a service's team is read for its name and policy only."""
+    people = await api.users("Ann", "Bob", "Cy")
+    team = await api.post("/api/v1/teams", {"name": "Big", "members": [{"user_id": u} for u in people]})
+    await api.post("/api/v1/services", {"name": "owned", "team_id": team["id"]})
+    seen = await _statements(app, client, at=AT)
+    assert not [s for s in seen if "team_members" in s], seen
+    assert (await listed(client, at=AT))["items"][0]["team"] == {"id": team["id"], "name": "Big"}

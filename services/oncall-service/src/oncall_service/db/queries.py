@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, Select, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from platform_db.models import (
     EscalationLevel,
@@ -174,6 +175,16 @@ async def rows_by_ids(session: AsyncSession, *, model: type[M], ids: Collection[
     if not ids:
         return {}
     rows = await session.scalars(select(model).where(model.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def teams_without_members(session: AsyncSession, *, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Team]:
+    """These teams by id, their members left unread (reading them raises): who is on
+    call needs a team's name and policy, not every member's row with their contact
+    methods and rules, which the eager load would bring for every team."""
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Team).where(Team.id.in_(set(ids))).options(raiseload(Team.members)))
     return {row.id: row for row in rows}
 
 

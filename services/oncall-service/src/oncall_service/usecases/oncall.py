@@ -337,7 +337,7 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
 async def current_for_services(session: AsyncSession, *, services: Sequence[Service], at: datetime) -> list[OnCall]:
     """What `current` answers for each of these services, in their order, with a bounded
     number of statements however many there are (the on-call page asks for every one)."""
-    teams = await queries.rows_by_ids(session, model=Team, ids={s.team_id for s in services if s.team_id})
+    teams = await queries.teams_without_members(session, ids={s.team_id for s in services if s.team_id})
     return await _on_call(session, subjects=[(s, teams[s.team_id] if s.team_id else None) for s in services], at=at)
 
 
