@@ -5,6 +5,8 @@ with the number of services."""
 import pytest
 from sqlalchemy import event
 
+from platform_testing import user_with_token
+
 AT = "2026-03-01T10:30:00Z"
 
 
@@ -217,3 +219,22 @@ async def test_the_teams_members_are_not_read(api, app, client):
     seen = await _statements(app, client, at=AT)
     assert not [s for s in seen if "team_members" in s], seen
     assert (await listed(client, at=AT))["items"][0]["team"] == {"id": team["id"], "name": "Big"}
+
+
+async def test_the_people_map_hides_others_secret_addresses_as_every_answer_does(api, client, clean_database):
+    """A Slack URL is a credential: in `users`, as in /current, another responder sees
+    only its scheme and host."""
+    slack = {"type": "slack", "address": "https://hooks.example/secret-path"}
+    kim = await api.user("Kim", contact_methods=[slack])
+    target = {"type": "user", "id": kim["id"]}
+    policy = await api.post(
+        "/api/v1/escalation-policies", {"name": "Kim", "levels": [{"delay_minutes": 5, "targets": [target]}]}
+    )
+    await api.post("/api/v1/services", {"name": "kims", "escalation_policy_id": policy["id"]})
+    _, other = user_with_token(clean_database, "Noor")
+    response = await client.get("/api/v1/oncall/services", params={"at": AT}, headers=other)
+    assert response.status_code == 200, response.text
+    assert "secret-path" not in response.text
+    [shown] = response.json()["users"][kim["id"]]["contact_methods"]
+    expected = (await client.get("/api/v1/oncall/current", params={"service": "kims", "at": AT}, headers=other)).json()
+    assert shown == expected["primary"]["contact_methods"][0]
