@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -208,3 +208,29 @@ async def finish_report(
         key=notification_id,
         values={"callback_attempts": attempts, "callback_due_at": due_at},
     )
+
+
+async def delete_expired_requests(session: AsyncSession, *, created_before: datetime, limit: int) -> int:
+    """Delete up to `limit` requests created before `created_before`, oldest first, none of
+    whose notifications is live or owes its caller a report (their notifications and attempts
+    go with them: ON DELETE CASCADE); returns how many. Rows another transaction holds are
+    skipped, not waited for: the next cycle takes them."""
+    held = (
+        select(Notification.id)
+        .where(
+            Notification.request_id == NotificationRequest.id,
+            Notification.status.in_(LIVE_STATUSES) | Notification.callback_due_at.is_not(None),
+        )
+        .exists()
+    )
+    expired = (
+        select(NotificationRequest.id)
+        .where(NotificationRequest.created_at < created_before, ~held)
+        .order_by(NotificationRequest.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(NotificationRequest).where(NotificationRequest.id.in_(expired.scalar_subquery()))
+    )
+    return result.rowcount
