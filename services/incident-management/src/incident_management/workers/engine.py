@@ -224,7 +224,9 @@ class IncidentEngine:
         what, verb = ("escalation", "escalate") if escalating else ("assignment", "assign")
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            locked = await queries.lock_incidents(session, incident_ids=[incident.id for incident in claimed])
+            locked = await queries.get_incidents(
+                session, incident_ids=[incident.id for incident in claimed], for_update=True
+            )
             for incident in claimed:
                 oncall, error = await answers.get(incident.service, incident.team)
                 try:

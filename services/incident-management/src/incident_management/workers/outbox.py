@@ -145,12 +145,11 @@ class PageOutbox:
             claimed = await pages.claim_pages(
                 session, now=now, lease_until=now + self._lease, limit=self.settings.incident_worker_batch_size
             )
-            incidents: dict[uuid.UUID, Incident | None] = {}
+            # One read for the batch's incidents: a read per page was a statement per incident.
+            incidents = await queries.get_incidents(session, incident_ids={page.incident_id for page in claimed})
             requests = []
             for page in claimed:
-                if page.incident_id not in incidents:
-                    incidents[page.incident_id] = await queries.get_incident(session, incident_id=page.incident_id)
-                incident = incidents[page.incident_id]
+                incident = incidents.get(page.incident_id)
                 if incident is None or not paging.still_wanted(page, incident):
                     paging.cancel(page, now=now)
                     PAGES.labels(result="cancelled").inc()
