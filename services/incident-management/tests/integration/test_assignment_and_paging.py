@@ -213,6 +213,33 @@ async def test_a_result_that_beats_the_notify_answer_is_kept_and_recorded_once(h
     assert delivery_id in {d["id"] for d in detail["pages"][0]["notifications"]}
 
 
+async def test_a_batch_of_delivery_results_reads_its_pages_in_one_statement(harness):
+    """Not a read per result (each read flushed the result before it: an insert and an
+    update per result); a key of another incident's page is still that incident's 404."""
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    incidents = [await harness.create() for _ in range(3)]
+    await harness.tick()
+    reports = harness.notifier.settle("delivered", recipient="alice")
+    assert len(reports) == 6  # an email and a slack delivery of each page
+    items = [{**report["body"], "incident_id": report["url"].split("/")[-2]} for report in reports]
+    elsewhere = {**items[0], "incident_id": next(i["id"] for i in incidents if i["id"] != items[0]["incident_id"])}
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("SELECT") and "FROM incident_pages" in statement:
+            reads.append(statement)
+
+    sa.event.listen(harness.app.state.db.engine.sync_engine, "before_cursor_execute", count)
+    answer = await harness.client.post("/api/v1/incidents/deliveries/batch", json={"items": [*items, elsewhere]})
+    sa.event.remove(harness.app.state.db.engine.sync_engine, "before_cursor_execute", count)
+
+    assert [r["status_code"] for r in answer.json()["results"]] == [200] * 6 + [404]
+    assert [r["recorded"] for r in answer.json()["results"]][:6] == [True] * 6
+    assert len(reads) == 2, "the batch's pages, then again for the batch with a refusal in it"
+    for incident in incidents:
+        assert (await harness.events(incident["id"])).count("notified") == 2
+
+
 async def test_many_delivery_results_are_recorded_in_one_request_each_on_its_own(harness):
     """notification-service's batch of results: each item answered as the single route
     would (recorded, a repeat not recorded twice, an unknown page 404, an invalid one
