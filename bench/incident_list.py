@@ -8,12 +8,14 @@ same run.
 
 Needs a PostgreSQL server (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres). It creates a throw-away
-database there, migrates it, fills it with incidents spread over 30 days, 20
-services and every status (one INSERT ... SELECT generate_series), starts
-incident-management as a process, and asks for what the list page asks for:
-the newest 50 with the total, the open ones, one service's, one team's, the
-unassigned ones, pages 2 and 3, and one incident's detail (with --alerts-per-incident,
-each incident gets that many alerts, one more INSERT ... SELECT). Prints p50/p95/p99
+database there, migrates it, fills it with a year of incidents (one every
+365 days / N, so the summary's 30 days hold a twelfth of them), 20 services and
+every status (one INSERT ... SELECT generate_series), starts incident-management
+as a process, and asks for what the list page asks for: the newest 50 with the
+total, the open ones, one service's, one team's, the unassigned ones, pages 2 and
+3, one incident's detail and the status summary, and the metrics page's daily
+series over 14 and 90 days (with --alerts-per-incident, each incident gets that
+many alerts in the year's monthly partitions, one more INSERT ... SELECT). Prints p50/p95/p99
 per query and the ratio to /health's p50. --keep NAME fills database NAME once and
 keeps it: a later run with the same NAME reuses it instead of refilling.
 """
@@ -37,29 +39,41 @@ from sqlalchemy.engine import make_url
 
 from platform_testing import ServiceProcess, as_service, migrated
 
+# A year's worth (the retention keeps incidents 13 months), one every 365 days / N, so the
+# summary's 30 days hold a twelfth of them, as a year of real traffic would. Acknowledged after
+# 1-31 minutes and resolved 10 minutes to 4 hours later, spread (the percentiles sort real
+# spreads), and assigned round-robin to 30 people (UUID(int=0..29)) but for the unassigned 1 in 100.
 FILL = """
 INSERT INTO incidents (id, title, description, service, team, severity, status, origin, needs_assignment,
                        escalation_level, escalation_cycle, dependency_failures, version, created_at, updated_at,
-                       acknowledged_at, resolved_at)
+                       acknowledged_at, resolved_at, mtta_seconds, mttr_seconds, assigned_to)
 SELECT gen_random_uuid(), 'Synthetic incident ' || n, '', 'svc-' || (n %% 20), 'team-' || (n %% 10),
        (ARRAY['critical','high','medium','low','info'])[1 + n %% 5],
        s.status, 'api', false, 0, 0, 0, 1, t.created, t.created,
-       CASE WHEN s.status <> 'open' THEN t.created + interval '4 minutes' END,
-       CASE WHEN s.status = 'resolved' THEN t.created + interval '40 minutes' END
+       CASE WHEN s.status <> 'open' THEN t.created + d.ack * interval '1 second' END,
+       CASE WHEN s.status = 'resolved' THEN t.created + d.resolve * interval '1 second' END,
+       CASE WHEN s.status <> 'open' THEN d.ack END,
+       CASE WHEN s.status = 'resolved' THEN d.resolve END,
+       CASE WHEN n %% 100 <> 37 THEN '00000000-0000-0000-0000-' || lpad((n %% 30)::text, 12, '0') END
   FROM generate_series(1, %(n)s) AS n,
-       LATERAL (SELECT now() - (n * interval '30 days' / %(n)s) AS created) AS t,
+       LATERAL (SELECT now() - (n * interval '365 days' / %(n)s) AS created) AS t,
+       LATERAL (SELECT 60 + (n::bigint * 7919) %% 1800 AS ack) AS a,
+       LATERAL (SELECT a.ack, a.ack + 600 + (n::bigint * 104729) %% 13800 AS resolve) AS d,
        LATERAL (SELECT CASE WHEN n %% 50 = 0 THEN 'open' WHEN n %% 50 = 1 THEN 'acknowledged'
                             ELSE 'resolved' END AS status) AS s
 """
 
-# Every incident's alerts, resolved (so no open-fingerprint index entry), received after it opened.
+# Every incident's alerts, resolved (so no open-fingerprint index entry), received after it opened,
+# in the monthly partitions a year of running makes (migration 0019_alert_partitions: a read by
+# incident asks each of them).
+ALERT_PARTITIONS = "SELECT alerts_add_partitions(now() - interval '366 days', 13)"
 ALERTS_FILL = """
 INSERT INTO alerts (id, incident_id, dedup_scope, format, source, service, severity, message, labels,
-                    fingerprint, status, action, received_at)
+                    fingerprint, status, action, received_at, resolved_at)
 SELECT gen_random_uuid(), i.id, 'service:' || i.service, 'generic', 'prometheus', i.service, i.severity,
        'Synthetic alert', json_build_object('alertname', 'Synthetic', 'instance', 'host-' || k || ':9100'),
        i.id::text || '-' || k, 'resolved', CASE WHEN k = 1 THEN 'created' ELSE 'correlated' END,
-       i.created_at + k * interval '1 second'
+       i.created_at + k * interval '1 second', i.created_at + k * interval '1 second'
   FROM incidents AS i, generate_series(1, %(per)s) AS k
 """
 
@@ -136,6 +150,7 @@ def main() -> int:
             with psycopg.connect(url) as conn:
                 conn.execute(FILL, {"n": args.incidents})
                 if args.alerts_per_incident:
+                    conn.execute(ALERT_PARTITIONS)
                     conn.execute(ALERTS_FILL, {"per": args.alerts_per_incident})
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE incidents")
@@ -144,6 +159,10 @@ def main() -> int:
         with psycopg.connect(url) as conn:
             counted = conn.execute("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM alerts)").fetchone()
             newest = conn.execute("SELECT id FROM incidents ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+
+        def days_ago(days: int) -> str:
+            return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
         queries = {
             "/health (reference)": ("/health", {}),
             "newest 50 + total": ("/api/v1/incidents", {"limit": 50}),
@@ -156,10 +175,13 @@ def main() -> int:
             "page 3": ("/api/v1/incidents", {"limit": 50, "offset": 100}),
             "critical, last 24 h": (
                 "/api/v1/incidents",
-                {"severity": "critical", "limit": 50, "since": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
+                {"severity": "critical", "limit": 50, "since": days_ago(1)},
             ),
             "incident detail": (f"/api/v1/incidents/{newest}", {}),
             "status counts (summary)": ("/api/v1/incidents/stats/summary", {}),
+            # The metrics page's series: its default range, and its longest.
+            "daily, 14 days": ("/api/v1/incidents/stats/daily", {"since": days_ago(14)}),
+            "daily, 90 days": ("/api/v1/incidents/stats/daily", {"since": days_ago(90)}),
         }
         results, _ = time_queries(url, queries, requests=args.requests, warmup=3)
         reference = percentile(results["/health (reference)"], 50)

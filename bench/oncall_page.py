@@ -99,6 +99,7 @@ def main() -> int:
         print(f"  {label:<28}{p50:9.1f}{p99:9.1f}{p50 / reference:15.1f}{p99 / reference:15.1f}")
     new, old = (percentile(results[label], 50) for label in list(results)[2:4])
     print(f"  old / new (p50): {old / new:.1f}")
+    print(f"  /oncall/services answer: {len(answers['new: /oncall/services'].content) / 1000:.0f} KB")
     print("(shared machine: numbers are noisy; the ratio is what to compare)")
     if args.json:
         args.json.write_text(json.dumps({label: spread(times) for label, times in results.items()}))

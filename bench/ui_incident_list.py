@@ -10,7 +10,7 @@ Needs a PostgreSQL server (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres), nginx, npm and Debian's
 Chromium (/usr/bin/chromium, driven by Playwright). It creates a throw-away
 database there, migrates it and fills it as bench/incident_list.py does (its
-FILL: 30 days, 20 services, every status), then runs the whole platform as the
+FILL: a year, 20 services, every status), then runs the whole platform as the
 UI tests do (scripts/dev.py on free ports: the four services, the UI built
 into a folder of its own and served by nginx), logs in through the login page
 as the admin dev.py made, and times each case after one warm-up round, the

@@ -43,6 +43,19 @@ VIEWS = {
     "incident_alerts": {"incident_management"},
     "service_grouping": {"alert_ingestion"},
 }
+# The partition functions (SECURITY DEFINER, run as the tables' owner: migrations 0018_retention,
+# 0019_alert_partitions, 0020_alert_retention), each callable by its table's owner only; the checks
+# they call inside (`*_expired`) by none.
+PARTITION_FUNCTIONS = {
+    "incident_timeline_add_partitions(timestamptz, integer)": {"incident_management"},
+    "incident_timeline_empty_partition(timestamptz)": {"incident_management"},
+    "incident_timeline_drop_partition(timestamptz)": {"incident_management"},
+    "incident_timeline_expired(timestamptz)": set(),
+    "alerts_add_partitions(timestamptz, integer)": {"alert_ingestion"},
+    "alerts_empty_partition(timestamptz)": {"alert_ingestion"},
+    "alerts_drop_partition(timestamptz)": {"alert_ingestion"},
+    "alerts_expired(timestamptz)": set(),
+}
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
@@ -86,6 +99,14 @@ def test_every_table_has_exactly_its_owner_as_writer(connect):
         for role in OWNERS:
             (reads,) = owner.execute("SELECT has_table_privilege(%s, %s, 'SELECT')", [role, view]).fetchone()
             assert reads == (role in readers), f"{role} SELECT on the view {view}"
+
+
+def test_a_table_s_months_are_made_and_dropped_by_its_owner_only(connect):
+    owner = connect()
+    for function, callers in PARTITION_FUNCTIONS.items():
+        for role in OWNERS:
+            (calls,) = owner.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", [role, function]).fetchone()
+            assert calls == (role in callers), f"{role} EXECUTE on {function}"
 
 
 def test_notification_service_cannot_read_credentials_or_change_incidents(connect):

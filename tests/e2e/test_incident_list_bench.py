@@ -1,5 +1,6 @@
 """bench/incident_list.py runs end to end (briefly): it fills a throw-away
-database, starts incident-management and reports every query of the list page."""
+database (incidents and their alerts), starts incident-management and reports every query
+of the list page and the metrics page's series."""
 
 import os
 import subprocess
@@ -14,7 +15,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "incident_list.py"
 
 def test_the_incident_list_bench_reports_each_query(database_server):
     run = subprocess.run(
-        [sys.executable, str(BENCH), "--incidents", "3000", "--requests", "3"],
+        [sys.executable, str(BENCH), "--incidents", "3000", "--alerts-per-incident", "2", "--requests", "3"],
         env={**os.environ, "BENCH_DATABASE_URL": database_server},
         capture_output=True,
         text=True,
@@ -22,6 +23,7 @@ def test_the_incident_list_bench_reports_each_query(database_server):
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "3,000 incidents and 6,000 alerts" in run.stdout
     for label in (
         "/health (reference)",
         "newest 50 + total",
@@ -29,5 +31,7 @@ def test_the_incident_list_bench_reports_each_query(database_server):
         "one service",
         "page 2",
         "status counts (summary)",
+        "daily, 14 days",
+        "daily, 90 days",
     ):
         assert label in run.stdout

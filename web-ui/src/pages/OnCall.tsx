@@ -14,7 +14,8 @@ import { mayBeOnCall, useUsers } from "../users";
 import "./oncall.css";
 import { everything } from "../api/pages";
 
-type OnCallRead = OncallTypes["schemas"]["OnCallRead"];
+type ServiceOnCall = OncallTypes["schemas"]["ServiceOnCall"];
+type PagedUser = OncallTypes["schemas"]["PagedUser"];
 type Schedule = OncallTypes["schemas"]["ScheduleRead"];
 type Shifts = OncallTypes["schemas"]["ShiftsRead"];
 type Shift = Shifts["shifts"][number];
@@ -28,9 +29,9 @@ type ScheduleNow = OncallTypes["schemas"]["OnCallList"]["items"][number];
 /** When a level is paged if nobody acknowledges: the first at once, each next one
  * after the delays of the levels before it (a level with nobody on call is passed
  * over at once, so it adds no wait). */
-function pagedWhen(chain: OnCallRead["escalation_chain"], index: number): string {
+function pagedWhen(chain: ServiceOnCall["escalation_chain"], index: number): string {
   if (index === 0) return "at once";
-  const minutes = chain.slice(0, index).reduce((sum, l) => sum + (l.users.length ? l.delay_minutes : 0), 0);
+  const minutes = chain.slice(0, index).reduce((sum, l) => sum + (l.user_ids.length ? l.delay_minutes : 0), 0);
   return minutes === 0 ? "at once" : `after ${minutes} min`;
 }
 
@@ -42,19 +43,27 @@ function localInput(iso: string | number): string {
 }
 
 function Now({ version }: { version: number }) {
-  const [services, setServices] = useState<OnCallRead[] | null>(null);
+  const [services, setServices] = useState<ServiceOnCall[] | null>(null);
+  // Everyone the chains page, once, by id: the items name them by id.
+  const [people, setPeople] = useState<Record<string, PagedUser>>({});
   const [schedules, setSchedules] = useState<ScheduleNow[]>([]);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(async () => {
     try {
       // Every service's chain in one answer (oncall-service reads them together), not
-      // one request per service.
+      // one request per service; each page of it brings the people its chains page.
+      const found: Record<string, PagedUser> = {};
       const [listed, bySchedule] = await Promise.all([
-        everything((page) => must(oncall.GET("/api/v1/oncall/services", { params: { query: page } }))),
+        everything(async (page) => {
+          const answer = await must(oncall.GET("/api/v1/oncall/services", { params: { query: page } }));
+          Object.assign(found, answer.users);
+          return answer;
+        }),
         everything((page) => must(oncall.GET("/api/v1/oncall", { params: { query: page } }))),
       ]);
       // A service pages through its own policy or its team's; the others have no chain to show.
-      const answers = listed.items.filter((item: OnCallRead) => item.escalation_policy);
+      const answers = listed.items.filter((item: ServiceOnCall) => item.escalation_policy);
+      setPeople(found);
       setServices(answers);
       setSchedules(bySchedule.items);
       setError(null);
@@ -77,13 +86,14 @@ function Now({ version }: { version: number }) {
             <div class="card oncall-card" key={item.service?.id}>
               <h3>Service {item.service?.name}</h3>
               <p>
-                On call now: <strong data-testid="primary">{item.primary?.name ?? "nobody"}</strong>
+                On call now: <strong data-testid="primary">{(item.primary_id && people[item.primary_id]?.name) || "nobody"}</strong>
               </p>
               {item.escalation_policy && <p class="muted">Policy {item.escalation_policy.name}</p>}
               <ol class="chain" aria-label={`Escalation chain of ${item.service?.name}`}>
                 {item.escalation_chain.map((level, index) => (
                   <li key={level.level}>
-                    {pagedWhen(item.escalation_chain, index)}: {level.users.map((u) => u.name).join(", ") || "nobody"}
+                    {pagedWhen(item.escalation_chain, index)}:{" "}
+                    {level.user_ids.map((id) => people[id]?.name ?? "someone").join(", ") || "nobody"}
                   </li>
                 ))}
               </ol>

@@ -58,6 +58,12 @@ class Settings(BaseServiceSettings):
     alert_partitions_enabled: bool = True
     alert_partitions_ahead: int = Field(default=3, ge=1, le=24)
     alert_partitions_interval_seconds: float = Field(default=3600.0, gt=0)
+    # The alerts' retention (migration 0020_alert_retention), run by the same worker: a month of
+    # alerts is dropped once wholly older than this, unless one of its alerts belongs to an incident
+    # unresolved, resolved within it or not opened yet, or is an open opener. At least a month, so
+    # the current month never qualifies; incidents themselves (and MTTA/MTTR) are kept.
+    alert_retention_enabled: bool = True
+    alert_retention_days: int = Field(default=90, ge=31)
     # Local runs only: the key of the integration seeded when none exists.
     seed_integration_key: SecretStr | None = None
     seed_integration_service: str = "demo"

@@ -93,6 +93,7 @@ async def _lifespan(app: FastAPI, *, settings: Settings, clock: Clock) -> AsyncI
             app.state.db,
             clock,
             ahead=settings.alert_partitions_ahead,
+            retention_days=settings.alert_retention_days if settings.alert_retention_enabled else None,
             interval=settings.alert_partitions_interval_seconds,
             grace=settings.graceful_shutdown_seconds,
         )

@@ -40,6 +40,9 @@ INGEST_BATCH_SIZE = Histogram(
     "Alerts written per group-commit transaction (PostgreSQL)",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
+ALERT_PARTITIONS_DROPPED = Counter(
+    "alert_partitions_dropped_total", "Monthly alert partitions dropped after the retention (ALERT_RETENTION_DAYS)"
+)
 
 
 _WINDOWS_SQL = text(

@@ -1,6 +1,6 @@
 """Listing with filters and stable pagination, the summary report, and the Prometheus metrics."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY
 
@@ -124,6 +124,30 @@ async def test_daily_series_fills_every_day_and_counts_days_in_the_time_zone(har
     for bad, named in (({"timezone": "Mars/Olympus"}, "time zone"), ({"severity": "urgent"}, "severity")):
         response = await harness.client.get("/api/v1/incidents/stats/daily", params={**window, **bad})
         assert response.status_code == 422 and named in response.text, bad
+
+
+async def test_daily_series_days_follow_local_midnight_across_a_clock_change(harness):
+    """Berlin moved its clocks forward on 2026-03-29 (a day of 23 hours): each incident
+    counts on the local day it opened, however long that day was."""
+    opened = [
+        datetime(2026, 3, 28, 22, 59, tzinfo=UTC),  # 23:59 CET, the 28th
+        datetime(2026, 3, 28, 23, 0, tzinfo=UTC),  # 00:00 CET, the 29th
+        datetime(2026, 3, 29, 21, 59, tzinfo=UTC),  # 23:59 CEST, still the 29th
+        datetime(2026, 3, 29, 22, 0, tzinfo=UTC),  # 00:00 CEST, the 30th
+    ]
+    for instant in opened:
+        harness.clock.advance(instant - harness.clock.now())
+        await harness.create(title=f"at {instant:%H:%M}", service="payments", severity="high")
+    window = {"since": "2026-03-28T00:00:00Z", "until": "2026-03-31T00:00:00Z", "timezone": "Europe/Berlin"}
+
+    berlin = (await harness.client.get("/api/v1/incidents/stats/daily", params=window)).json()
+
+    assert [(d["day"], d["total"]) for d in berlin["days"]] == [
+        ("2026-03-28", 1),
+        ("2026-03-29", 2),
+        ("2026-03-30", 1),
+        ("2026-03-31", 0),
+    ]
 
 
 async def test_prometheus_metrics(harness):

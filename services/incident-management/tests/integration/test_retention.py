@@ -14,14 +14,17 @@ OLD_MONTH = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def _old_month_of_history(database_url: str, rows: int) -> None:
-    """An incident resolved in May 2024 with `rows` timeline entries, in that month's partition."""
+    """An incident resolved in May 2024 (acknowledged after 4 minutes, resolved after 40) with `rows`
+    timeline entries, in that month's partition."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT incident_timeline_add_partitions(%s, 0)", [OLD_MONTH])
         incident_id = uuid.uuid4()
         conn.execute(
-            "INSERT INTO incidents (id, title, service, severity, status, created_at, resolved_at)"
-            " VALUES (%s, 'old', 'payments', 'high', 'resolved', %s, %s)",
-            [incident_id, OLD_MONTH, OLD_MONTH],
+            "INSERT INTO incidents (id, title, service, severity, status, created_at, acknowledged_at, resolved_at,"
+            " mtta_seconds, mttr_seconds)"
+            " VALUES (%s, 'old', 'payments', 'high', 'resolved', %s, %s + interval '4 minutes',"
+            " %s + interval '40 minutes', 240, 2400)",
+            [incident_id, OLD_MONTH, OLD_MONTH, OLD_MONTH],
         )
         conn.execute(
             "INSERT INTO incident_timeline (incident_id, event_type, actor, message, created_at)"
@@ -69,5 +72,12 @@ async def test_an_old_month_is_dropped_while_incidents_keep_opening(harness):
     assert len(opened) == 20
     for incident in opened[:3]:
         assert (await harness.events(incident["id"]))[0] == "created"
+    # The incident outlives its timeline: that month's MTTA and MTTR are still counted.
+    summary = (
+        await harness.client.get(
+            "/api/v1/incidents/stats/summary", params={"since": "2024-05-01T00:00:00Z", "until": "2024-06-01T00:00:00Z"}
+        )
+    ).json()
+    assert (summary["total"], summary["mtta_seconds"]["p50"], summary["mttr_seconds"]["p50"]) == (1, 240, 2400)
     # A second replica's cycle right after finds nothing left to do.
     assert await retention.cycle() == []

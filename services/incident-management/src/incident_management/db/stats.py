@@ -1,10 +1,11 @@
 """Incidents counted over a time range, aggregated by PostgreSQL: one query, few rows.
 Keyword-only; none of them commits."""
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, Date, DateTime, cast, func, literal, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident_management.domain.state import Status
@@ -43,25 +44,36 @@ async def summary(
 async def daily(
     session: AsyncSession,
     *,
+    days: Sequence[date],
     created_after: datetime,
     created_before: datetime,
     timezone: str,
     service: str | None,
     severity: str | None,
 ) -> list[dict[str, Any]]:
-    """Per calendar day (in `timezone`) of the incidents created in the range: the
-    count, counts by severity, and MTTA/MTTR count, mean and median. One query over
-    the created_at range (ix_incidents_created_at, or ix_incidents_service_created_at
-    with a service); days without incidents are absent."""
-    day = func.date(func.timezone(timezone, Incident.created_at)).label("day")
-    query = (
-        select(day, func.count().label("total"), *_by_severity(), *_durations(0.5))
-        .where(Incident.created_at >= created_after, Incident.created_at < created_before)
-        .group_by(day)
-        .order_by(day)
+    """Per calendar day of `days` (in `timezone`, those the range touches) of the
+    incidents created in the range: the count, counts by severity, and MTTA/MTTR
+    count, mean and median; days without incidents are absent.
+
+    One aggregate per day over that day's stretch of ix_incidents_created_at (or
+    ix_incidents_service_created_at with a service), from its local midnight to the
+    next, rather than one GROUP BY over the whole range: the GROUP BY sorted every
+    incident of the range by day first (246,000 for 90 days at a year's size, spilling
+    to disk; bench/incident_list.py), only to sort each day's durations again. The days
+    come as an array, whose length the planner reads: a generate_series it would guess
+    at 1,000 rows, and compile the query (JIT) for that."""
+    after, before = (literal(instant, Incident.created_at.type) for instant in (created_after, created_before))
+    listed = func.unnest(literal(list(days), ARRAY(Date))).table_valued("day").render_derived(name="days")
+    # (a local midnight as a timestamp without time zone; timezone() makes it an instant)
+    midnight = cast(listed.c.day, DateTime)
+    per_day = select(func.count().label("total"), *_by_severity(), *_durations(0.5)).where(
+        Incident.created_at >= func.greatest(after, func.timezone(timezone, midnight)),
+        Incident.created_at < func.least(before, func.timezone(timezone, midnight + text("interval '1 day'"))),
     )
     if service:
-        query = query.where(Incident.service == service)
+        per_day = per_day.where(Incident.service == service)
     if severity:
-        query = query.where(Incident.severity == severity)
+        per_day = per_day.where(Incident.severity == severity)
+    counted = per_day.lateral("counted")
+    query = select(listed.c.day, counted).select_from(listed.join(counted, true())).where(counted.c.total > 0)
     return [dict(row._mapping) for row in (await session.execute(query)).all()]

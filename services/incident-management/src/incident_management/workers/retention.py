@@ -5,13 +5,13 @@ incident still unresolved or resolved within the retention (the database functio
 that, so every replica may run it; an advisory lock serializes them)."""
 
 import logging
-from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
 from incident_management.metrics import TIMELINE_PARTITIONS_DROPPED, TIMELINE_ROWS
 from platform_common.clock import Clock
 from platform_common.db import Database
+from platform_common.partitions import retention_cutoff, retire_months
 from platform_common.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -24,11 +24,6 @@ ROWS = text(
     "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
     " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'incident_timeline'::regclass"
 )
-
-
-def retention_cutoff(now: datetime, days: int) -> datetime:
-    """Entries older than this may go, with their month's partition."""
-    return now - timedelta(days=days)
 
 
 class TimelineRetention:
@@ -52,24 +47,8 @@ class TimelineRetention:
             created = (await session.execute(ADD, {"now": now, "months": self.ahead})).scalar_one()
         if created:
             log.info("timeline partitions created", extra={"partitions": created})
-        cutoff = retention_cutoff(now, self.days)
-        # Emptied first (the files freed under the month's own lock), then dropped (the timeline's lock
-        # held for a catalog change only): one month per transaction each.
-        while True:
-            async with self.db.sessionmaker() as session, session.begin():
-                emptied = (await session.execute(EMPTY, {"cutoff": cutoff})).scalar_one()
-            if emptied is None:
-                break
-            log.info("timeline partition emptied", extra={"partition": emptied})
-        dropped: list[str] = []
-        while True:
-            async with self.db.sessionmaker() as session, session.begin():
-                name = (await session.execute(DROP, {"cutoff": cutoff})).scalar_one()
-            if name is None:
-                break
-            dropped.append(name)
-            TIMELINE_PARTITIONS_DROPPED.inc()
-            log.info("timeline partition dropped", extra={"partition": name})
+        dropped = await retire_months(self.db, empty=EMPTY, drop=DROP, cutoff=retention_cutoff(now, self.days))
+        TIMELINE_PARTITIONS_DROPPED.inc(len(dropped))
         async with self.db.sessionmaker() as session:
             TIMELINE_ROWS.set((await session.execute(ROWS)).scalar_one())
         return dropped

@@ -129,11 +129,34 @@ class OnCallRead(Output):
     )
 
 
+class PagedLevel(Output):
+    """ChainLevel with its people by id: OnCallServices.users holds each of them once."""
+
+    level: int
+    delay_minutes: int
+    targets: list[TargetRead]
+    user_ids: list[uuid.UUID]
+
+
+class ServiceOnCall(Output):
+    """What OnCallRead says for one service, its people by id (OnCallServices.users)."""
+
+    service: ServiceRef
+    team: NamedRef | None
+    escalation_policy: PolicyRef | None
+    primary_id: uuid.UUID | None
+    escalation_chain: list[PagedLevel]
+    acknowledgement_timeout_minutes: int | None = Field(description="the service's acknowledgement timeout (null: off)")
+
+
 class OnCallServices(Output):
-    """Every service's OnCallRead at one moment, a page at a time (the on-call page's one request)."""
+    """Every service's OnCallRead at one moment, a page at a time (the on-call page's one
+    request). A person paged for many services comes once, in `users`: the items refer
+    to them by id, so the answer grows with the services, not with services x people."""
 
     at: datetime
-    items: list[OnCallRead]
+    items: list[ServiceOnCall]
+    users: dict[uuid.UUID, PagedUser] = Field(description="everyone the items page, by id")
     total: int
     limit: int
     offset: int

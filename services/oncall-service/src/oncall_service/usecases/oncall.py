@@ -3,22 +3,26 @@ a service or team at a moment, and who holds each schedule now (the UI's overvie
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
-from oncall_service.domain.escalation import Target, paged
+from oncall_service.domain.escalation import SCHEDULE, Target, paged
 from oncall_service.domain.rotation import layer_shifts
 from oncall_service.domain.schedule import LAYER, Gap, final_shifts, gaps, on_call_at
 from oncall_service.schemas.schedules import SchedulePreviewIn
-from oncall_service.usecases.policies import target_names
 from oncall_service.usecases.rows import get_or_404, require_existing
-from oncall_service.usecases.schedules import preview_layers, to_domain_layers, to_domain_overrides
+from oncall_service.usecases.schedules import (
+    domain_layers_by_schedule,
+    preview_layers,
+    to_domain_layers,
+    to_domain_overrides,
+)
 from platform_common.errors import BadRequest, NotFound, Unprocessable
-from platform_db.models import EscalationPolicy, EscalationTarget, Schedule, Service, Team, User
+from platform_db.models import Schedule, Service, Team, User
 
 MAX_RANGE = timedelta(days=366)
 # How far the overview looks for the end of the shift running now.
@@ -155,18 +159,73 @@ async def preview(session: AsyncSession, *, body: SchedulePreviewIn, now: dateti
 
 
 async def on_call_by_schedule(
-    session: AsyncSession, *, schedules: Sequence[Schedule], at: datetime
+    session: AsyncSession, *, schedule_ids: Collection[uuid.UUID], at: datetime
 ) -> dict[str, str | None]:
-    """schedule id -> the user id on call at `at` (None where nobody covers it)."""
-    overrides = await queries.overrides_between(
-        session, schedule_ids=[s.id for s in schedules], start=at, end=at + _INSTANT
-    )
+    """schedule id -> the user id on call at `at` (None where nobody covers it), each
+    schedule worked out once however many levels and services page through it."""
+    layers = await domain_layers_by_schedule(session, schedule_ids=schedule_ids)
+    overrides = await queries.override_spans(session, schedule_ids=schedule_ids, start=at, end=at + _INSTANT)
     by_schedule = to_domain_overrides(overrides)
     result: dict[str, str | None] = {}
-    for schedule in schedules:
-        shift = on_call_at(to_domain_layers(schedule), by_schedule[schedule.id], at)
-        result[str(schedule.id)] = shift.user_id if shift else None
+    for schedule_id in set(schedule_ids):
+        shift = on_call_at(layers[schedule_id], by_schedule[schedule_id], at)
+        result[str(schedule_id)] = shift.user_id if shift else None
     return result
+
+
+@dataclass(frozen=True)
+class NamedTarget:
+    """A level's target: a user or a schedule, with its name."""
+
+    type: str
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class Level:
+    """A policy's level as stored: its position, delay and targets in order."""
+
+    position: int
+    delay_minutes: int
+    targets: list[NamedTarget]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """An escalation policy as the chain reads it (what queries.policy_chains gives)."""
+
+    id: uuid.UUID
+    name: str
+    repeat_count: int
+    levels: list[Level]
+
+
+async def _chains(session: AsyncSession, *, policy_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Chain]:
+    """These policies with their levels and named targets, by id, from one statement's plain rows."""
+    chains: dict[uuid.UUID, Chain] = {}
+    # Unpacked as tuples: a row's attributes by name cost more here than the rest of the loop.
+    for (
+        policy_id,
+        name,
+        repeat_count,
+        position,
+        delay,
+        target_type,
+        user_id,
+        schedule_id,
+        target_name,
+    ) in await queries.policy_chains(session, policy_ids=policy_ids):
+        chain = chains.get(policy_id)
+        if chain is None:
+            chain = chains[policy_id] = Chain(policy_id, name, repeat_count, [])
+        if position is None:
+            continue
+        if not chain.levels or chain.levels[-1].position != position:
+            chain.levels.append(Level(position, delay, []))
+        if target_type is not None:
+            chain.levels[-1].targets.append(NamedTarget(target_type, user_id or schedule_id, target_name))
+    return chains
 
 
 @dataclass(frozen=True)
@@ -175,27 +234,35 @@ class ChainLevel:
 
     level: int
     delay_minutes: int
-    targets: list[EscalationTarget]
+    targets: list[NamedTarget]
     users: list[User]
+
+    @property
+    def user_ids(self) -> list[uuid.UUID]:
+        """Who the level pages, by id (schemas.policies.PagedLevel)."""
+        return [user.id for user in self.users]
 
 
 @dataclass(frozen=True)
 class OnCall:
-    """Who a service's (or team's) incident pages at `at`: the primary and every
-    level, with the names of the users and schedules the levels target, by id."""
+    """Who a service's (or team's) incident pages at `at`: the primary and every level."""
 
     at: datetime
     service: Service | None
     team: Team | None
-    escalation_policy: EscalationPolicy | None
+    escalation_policy: Chain | None
     primary: User | None
     escalation_chain: list[ChainLevel]
-    target_names: dict[uuid.UUID, str]
 
     @property
     def acknowledgement_timeout_minutes(self) -> int | None:
         """The service's acknowledgement timeout; a team has none of its own."""
         return self.service.acknowledgement_timeout_minutes if self.service else None
+
+    @property
+    def primary_id(self) -> uuid.UUID | None:
+        """The primary by id (schemas.policies.ServiceOnCall)."""
+        return self.primary.id if self.primary else None
 
 
 async def _subject(session: AsyncSession, service: str | None, team: str | None) -> tuple[Service | None, Team | None]:
@@ -222,52 +289,42 @@ async def _on_call(
     session: AsyncSession, *, subjects: Sequence[tuple[Service | None, Team | None]], at: datetime
 ) -> list[OnCall]:
     """Who each (service, team) pages at `at`. The rows every subject needs (policies,
-    schedules, overrides, users, names) are read once for all of them, so asking for
-    two hundred services costs the statements that asking for one does; who is paged
-    is worked out per subject by the pure domain.paged."""
-    policies = await queries.rows_by_ids(
-        session, model=EscalationPolicy, ids={p for s, t in subjects if (p := _policy_id(s, t))}
-    )
+    schedules, overrides, users, names) are read once for all of them, as plain rows
+    where there are many, so asking for two hundred services costs the statements that
+    asking for one does; each schedule's on-call is worked out once, and who is paged
+    per subject by the pure domain.paged."""
+    chains = await _chains(session, policy_ids={p for s, t in subjects if (p := _policy_id(s, t))})
     fallback = await queries.schedules_of_teams(
         session, team_ids={t.id for s, t in subjects if t and not _policy_id(s, t)}
     )
-    targeted = {t.schedule_id for p in policies.values() for level in p.levels for t in level.targets if t.schedule_id}
-    schedules = {s.id: s for s in fallback} | await queries.rows_by_ids(
-        session, model=Schedule, ids=targeted - {s.id for s in fallback}
-    )
-    on_call = await on_call_by_schedule(session, schedules=list(schedules.values()), at=at)
+    targeted = {t.id for c in chains.values() for level in c.levels for t in level.targets if t.type == SCHEDULE}
+    on_call = await on_call_by_schedule(session, schedule_ids=targeted | {s.id for s in fallback}, at=at)
     by_team: dict[uuid.UUID | None, list[str]] = defaultdict(list)
     for schedule in fallback:
         by_team[schedule.team_id].append(str(schedule.id))
     answers = []
     for service, team in subjects:
-        policy = policies.get(_policy_id(service, team))
-        levels = (
-            [[Target(t.target_type, str(t.user_id or t.schedule_id)) for t in level.targets] for level in policy.levels]
-            if policy
-            else None
-        )
-        answers.append((service, team, policy, paged(levels, by_team[team.id] if team else [], on_call)))
+        chain = chains.get(_policy_id(service, team))
+        levels = [[Target(t.type, str(t.id)) for t in level.targets] for level in chain.levels] if chain else None
+        answers.append((service, team, chain, paged(levels, by_team[team.id] if team else [], on_call)))
     every_id: set[str] = set()
     for *_, found in answers:
         every_id.update(u for ids in found.levels for u in ids)
         every_id.update([found.primary] if found.primary else [])
     users = await queries.rows_by_ids(session, model=User, ids=[uuid.UUID(u) for u in every_id])
-    names = await target_names(session, policies=list(policies.values()))
     return [
         OnCall(
             at=at,
             service=service,
             team=team,
-            escalation_policy=policy,
+            escalation_policy=chain,
             primary=users[uuid.UUID(found.primary)] if found.primary else None,
             escalation_chain=[
-                ChainLevel(level.position, level.delay_minutes, list(level.targets), [users[uuid.UUID(u)] for u in ids])
-                for level, ids in zip(policy.levels if policy else [], found.levels, strict=True)
+                ChainLevel(level.position, level.delay_minutes, level.targets, [users[uuid.UUID(u)] for u in ids])
+                for level, ids in zip(chain.levels if chain else [], found.levels, strict=True)
             ],
-            target_names=names,
         )
-        for service, team, policy, found in answers
+        for service, team, chain, found in answers
     ]
 
 
@@ -280,8 +337,18 @@ async def current(session: AsyncSession, *, service: str | None, team: str | Non
 async def current_for_services(session: AsyncSession, *, services: Sequence[Service], at: datetime) -> list[OnCall]:
     """What `current` answers for each of these services, in their order, with a bounded
     number of statements however many there are (the on-call page asks for every one)."""
-    teams = await queries.rows_by_ids(session, model=Team, ids={s.team_id for s in services if s.team_id})
+    teams = await queries.teams_without_members(session, ids={s.team_id for s in services if s.team_id})
     return await _on_call(session, subjects=[(s, teams[s.team_id] if s.team_id else None) for s in services], at=at)
+
+
+def people(answers: Sequence[OnCall]) -> dict[uuid.UUID, User]:
+    """Everyone these answers page, by id, each once (OnCallServices.users)."""
+    found: dict[uuid.UUID, User] = {}
+    for answer in answers:
+        for user in [answer.primary, *(u for level in answer.escalation_chain for u in level.users)]:
+            if user is not None:
+                found[user.id] = user
+    return found
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@ the rotation arithmetic (domain.rotation, domain.schedule) sees them."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall_service.db import queries
@@ -18,8 +20,9 @@ from platform_common.errors import Conflict, Unprocessable
 from platform_db.models import LayerMember, Schedule, ScheduleLayer, ScheduleOverride, User
 
 
-def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:
-    """The stored layer as the pure rotation arithmetic sees it."""
+def to_domain_layer(layer: ScheduleLayer | Row[Any], timezone: str, member_ids: Iterable[uuid.UUID]) -> Layer:
+    """The stored layer (its row, or queries.rotation_layers' plain row of the same
+    columns) with its members' user ids in turn order, as the pure rotation arithmetic sees it."""
     return Layer(
         id=str(layer.id),
         priority=layer.priority,
@@ -28,18 +31,33 @@ def to_domain_layer(layer: ScheduleLayer, timezone: str) -> Layer:
         handoff=parse_handoff(layer.handoff_time),
         start_date=layer.start_date,
         timezone=zone(timezone),
-        members=tuple(str(member.user_id) for member in layer.members),
+        members=tuple(str(user_id) for user_id in member_ids),
         end=layer.end_at,
     )
 
 
 def to_domain_layers(schedule: Schedule) -> list[Layer]:
     """The schedule's layers for the rotation arithmetic."""
-    return [to_domain_layer(layer, schedule.timezone) for layer in schedule.layers]
+    return [
+        to_domain_layer(layer, schedule.timezone, [member.user_id for member in layer.members])
+        for layer in schedule.layers
+    ]
 
 
-def to_domain_overrides(overrides: Iterable[ScheduleOverride]) -> dict[uuid.UUID, list[Override]]:
-    """Stored overrides for the rotation arithmetic, by schedule (a schedule without any gets an empty list)."""
+async def domain_layers_by_schedule(
+    session: AsyncSession, *, schedule_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Layer]]:
+    """What to_domain_layers gives for each of these schedules (one without layers, or
+    unknown: an empty list), read as plain rows in one statement for any number of them."""
+    by_schedule: dict[uuid.UUID, list[Layer]] = defaultdict(list)
+    for row in await queries.rotation_layers(session, schedule_ids=schedule_ids):
+        by_schedule[row.schedule_id].append(to_domain_layer(row, row.timezone, row.member_ids or ()))
+    return by_schedule
+
+
+def to_domain_overrides(overrides: Iterable[ScheduleOverride | Row[Any]]) -> dict[uuid.UUID, list[Override]]:
+    """Stored overrides (rows, or queries.override_spans' plain rows) for the rotation
+    arithmetic, by schedule (a schedule without any gets an empty list)."""
     by_schedule: dict[uuid.UUID, list[Override]] = defaultdict(list)
     for o in overrides:
         by_schedule[o.schedule_id].append(Override(str(o.id), str(o.user_id), o.start_at, o.end_at))
@@ -73,7 +91,7 @@ async def _build_layers(
             priority=priority,
             members=[LayerMember(position=n, user_id=uid, user=users[uid]) for n, uid in enumerate(layer_in.members)],
         )
-        starts = layer_start(to_domain_layer(layer, timezone))
+        starts = layer_start(to_domain_layer(layer, timezone, layer_in.members))
         if layer.end_at is not None and layer.end_at <= starts:
             raise Unprocessable(f"{label}: end_at must be after the layer starts ({starts.isoformat()})")
         built.append(layer)

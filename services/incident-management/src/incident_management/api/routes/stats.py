@@ -79,8 +79,15 @@ async def daily(
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise Unprocessable(f"unknown time zone {timezone!r}; use an IANA name such as UTC or Europe/Berlin") from None
+    days = calendar_days(start, end, zone)
     rows = await stats.daily(
-        session, created_after=start, created_before=end, timezone=timezone, service=service, severity=severity
+        session,
+        days=days,
+        created_after=start,
+        created_before=end,
+        timezone=timezone,
+        service=service,
+        severity=severity,
     )
     found = {row["day"]: row for row in rows}
     return DailyStats(
@@ -89,7 +96,7 @@ async def daily(
         timezone=timezone,
         service=service,
         severity=severity,
-        days=[day_stats(day, found.get(day)) for day in calendar_days(start, end, zone)],
+        days=[day_stats(day, found.get(day)) for day in days],
     )
 
 

@@ -38,8 +38,7 @@ async def current(
     team: Annotated[NulFree | None, Query(max_length=200, description="a team's name or id")] = None,
     at: At = None,
 ) -> OnCallRead:
-    found = await oncall.current(session, service=service, team=team, at=at or clock.now())
-    return OnCallRead.model_validate(found, context={"target_names": found.target_names})
+    return OnCallRead.model_validate(await oncall.current(session, service=service, team=team, at=at or clock.now()))
 
 
 @router.get("/services", response_model=OnCallServices, dependencies=[Depends(VIEWER)])
@@ -50,14 +49,13 @@ async def every_service(
     team_id: uuid.UUID | None = None,
     at: At = None,
 ) -> OnCallServices:
-    """Every service (by name) with what `/current?service=` answers for it at `at`: one
-    request for the on-call page instead of one per service."""
+    """Every service (by name) with what `/current?service=` answers for it at `at`, each
+    person it pages once in `users` and referred to by id: one request for the on-call
+    page instead of one per service."""
     at = at or clock.now()
     listing = await pagination.page(session, queries.by_name(model=Service, team_id=team_id))
     found = await oncall.current_for_services(session, services=listing["items"], at=at)
-    # One map of target names serves every item (current_for_services reads it once for all).
-    names = found[0].target_names if found else {}
-    return OnCallServices.model_validate({**listing, "at": at, "items": found}, context={"target_names": names})
+    return OnCallServices.model_validate({**listing, "at": at, "items": found, "users": oncall.people(found)})
 
 
 @router.get("", response_model=OnCallList, dependencies=[Depends(VIEWER)])
