@@ -253,7 +253,15 @@ async def test_incident_managements_reports_go_in_one_request_and_each_is_retrie
         workers = Workers(settings)
         try:
             worker = workers.make()
+            writes: list[str] = []
+
+            def count(_conn, _cursor, statement, *_args) -> None:
+                if statement.startswith("UPDATE notifications") and "callback_attempts=" in statement:
+                    writes.append(statement)
+
+            sa.event.listen(worker.db.engine.sync_engine, "before_cursor_execute", count)
             await worker.run_once()
+            assert len(writes) == 1, "the three reports' answers written in one statement"
             workers.clock.advance(timedelta(seconds=settings.notification_retry_base_seconds + 1))
             assert await worker.run_once() == 1  # the one answered 503
             workers.clock.advance(timedelta(hours=1))

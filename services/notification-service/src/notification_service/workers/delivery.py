@@ -41,7 +41,7 @@ from notification_service.usecases.delivery import (
     claim_reports,
     hold_claims,
     record_attempt,
-    record_report,
+    record_reports,
 )
 from platform_common.auth import internal_headers, masked_address
 from platform_common.clock import Clock, SystemClock
@@ -260,18 +260,14 @@ class DeliveryWorker:
     async def _record_reports(self, answers: list[tuple[Report, bool, str | None]]) -> None:
         """Each report taken (nothing more owed) or due again with backoff, in one transaction."""
         async with self.db.sessionmaker() as session, session.begin():
-            retrying = [
-                await record_report(
-                    session,
-                    report=report,
-                    taken=taken,
-                    now=self.clock.now(),
-                    retry_base=self.settings.notification_retry_base_seconds,
-                    retry_cap=self.settings.notification_retry_max_seconds,
-                    max_attempts=self.settings.notification_callback_max_attempts,
-                )
-                for report, taken, _ in answers
-            ]
+            retrying = await record_reports(
+                session,
+                answers=[(report, taken) for report, taken, _ in answers],
+                now=self.clock.now(),
+                retry_base=self.settings.notification_retry_base_seconds,
+                retry_cap=self.settings.notification_retry_max_seconds,
+                max_attempts=self.settings.notification_callback_max_attempts,
+            )
         for (report, _, error), again in zip(answers, retrying, strict=True):
             if error is not None:
                 fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
