@@ -11,6 +11,7 @@ import pytest
 
 from platform_common.migrations import MigrationSettings, downgrade, upgrade
 from platform_testing import as_service, provisioned_database
+from platform_testing.partitions import partitions_of, retire
 
 # The revision just before 0020_alert_retention.
 BEFORE = "0019_alert_partitions"
@@ -51,24 +52,6 @@ def _alert(
     return alert_id
 
 
-def _partitions(conn: psycopg.Connection) -> set[str]:
-    rows = conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = 'alerts'::regclass"
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
-def _retire(conn: psycopg.Connection, cutoff: datetime) -> list[str]:
-    """What the partitions worker does: empty the expired months, then drop them."""
-    while conn.execute("SELECT alerts_empty_partition(%s)", [cutoff]).fetchone()[0] is not None:
-        pass
-    dropped = []
-    while (name := conn.execute("SELECT alerts_drop_partition(%s)", [cutoff]).fetchone()[0]) is not None:
-        dropped.append(name)
-    return dropped
-
-
 @pytest.fixture
 def service(clean_database):
     """A connection as alert-ingestion's role, and one as the schema's owner."""
@@ -96,11 +79,11 @@ def test_a_month_goes_only_when_nothing_in_it_is_still_needed(service):
     _alert(role, resolved_early, next(months), action="created")
     _alert(role, None, datetime(2024, 8, 11, tzinfo=UTC), action="suppressed")  # 08: no incident at all
 
-    dropped = _retire(role, CUTOFF)
+    dropped = retire(role, "alerts", CUTOFF)
 
     # (Other tests' old months may go too: only these are this test's.)
     assert set(dropped) & set(MONTHS) == {"alerts_p202407", "alerts_p202408"}, dropped
-    assert {"alerts_p202403", "alerts_p202404", "alerts_p202405", "alerts_p202406"} <= _partitions(role)
+    assert {"alerts_p202403", "alerts_p202404", "alerts_p202405", "alerts_p202406"} <= partitions_of(role, "alerts")
     (kept,) = role.execute("SELECT count(*) FROM alerts WHERE received_at < %s", [CUTOFF]).fetchone()
     assert kept == 4
     assert owner.execute("SELECT alert_id FROM alert_open_openers").fetchall() == [(stale,)]
@@ -108,14 +91,14 @@ def test_a_month_goes_only_when_nothing_in_it_is_still_needed(service):
     # The stale opener resolved (as ingest_alerts() does when its fingerprint fires again): its month may go,
     # and its guard row went with the UPDATE, not left behind.
     role.execute("UPDATE alerts SET status = 'resolved', resolved_at = now() WHERE id = %s", [stale])
-    assert _retire(role, CUTOFF) == ["alerts_p202406"]
+    assert retire(role, "alerts", CUTOFF) == ["alerts_p202406"]
     assert owner.execute("SELECT count(*) FROM alert_open_openers").fetchone() == (0,)
     # A month within the retention stays whatever its incidents.
-    assert _retire(role, datetime(2024, 4, 30, tzinfo=UTC)) == []
+    assert retire(role, "alerts", datetime(2024, 4, 30, tzinfo=UTC)) == []
     # The others go once their incidents are resolved before the cutoff.
     owner.execute("UPDATE incidents SET status = 'resolved', resolved_at = %s WHERE id = %s", [LONG_AGO, open_one])
-    assert _retire(role, CUTOFF) == ["alerts_p202403"]
-    assert {"alerts_p202404", "alerts_p202405"} <= _partitions(role)
+    assert retire(role, "alerts", CUTOFF) == ["alerts_p202403"]
+    assert {"alerts_p202404", "alerts_p202405"} <= partitions_of(role, "alerts")
     # The role still may not drop or empty a month by hand, nor reach the check itself.
     for statement in ("DROP TABLE alerts_p202404", "TRUNCATE alerts_p202404", "SELECT alerts_expired(now())"):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -126,8 +109,8 @@ def test_the_default_partition_is_never_dropped(service):
     role, owner = service
     resolved = _incident(owner, resolved_at=LONG_AGO)
     _alert(role, resolved, datetime(2019, 1, 5, tzinfo=UTC))  # no month for it: the default partition
-    _retire(role, CUTOFF)
-    assert "alerts_default" in _partitions(role)
+    retire(role, "alerts", CUTOFF)
+    assert "alerts_default" in partitions_of(role, "alerts")
     assert owner.execute("SELECT count(*) FROM alerts_default").fetchone() == (1,)
 
 
@@ -150,5 +133,5 @@ def test_upgrade_and_downgrade_keep_every_alert(database_server):
             assert conn.execute("SELECT to_regprocedure('alerts_drop_partition(timestamptz)')").fetchone() == (None,)
         upgrade(settings)
         with psycopg.connect(as_service(url, "alert_ingestion"), autocommit=True) as role:
-            assert _retire(role, CUTOFF) == ["alerts_p202403"]
+            assert retire(role, "alerts", CUTOFF) == ["alerts_p202403"]
             assert role.execute("SELECT count(*) FROM alerts").fetchone() == (1,)

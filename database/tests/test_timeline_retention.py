@@ -13,6 +13,7 @@ import pytest
 
 from platform_common.migrations import MigrationSettings, upgrade
 from platform_testing import as_service, provisioned_database
+from platform_testing.partitions import partitions_of, retire
 
 # The revision just before 0018_retention partitioned the timeline.
 BEFORE = "0016_noise"
@@ -39,24 +40,6 @@ def _entry(conn: psycopg.Connection, incident_id: uuid.UUID, at: datetime, messa
     )
 
 
-def _partitions(conn: psycopg.Connection) -> set[str]:
-    rows = conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = 'incident_timeline'::regclass"
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
-def _retire(conn: psycopg.Connection, cutoff: datetime) -> list[str]:
-    """What the retention worker does: empty the expired months, then drop them."""
-    while conn.execute("SELECT incident_timeline_empty_partition(%s)", [cutoff]).fetchone()[0] is not None:
-        pass
-    dropped = []
-    while (name := conn.execute("SELECT incident_timeline_drop_partition(%s)", [cutoff]).fetchone()[0]) is not None:
-        dropped.append(name)
-    return dropped
-
-
 def test_upgrade_keeps_every_timeline_row(database_server):
     with provisioned_database(database_server) as url:
         settings = MigrationSettings(database_url=url)
@@ -74,7 +57,7 @@ def test_upgrade_keeps_every_timeline_row(database_server):
             assert conn.execute("SELECT relkind FROM pg_class WHERE relname = 'incident_timeline'").fetchone() == ("p",)
             # Each month the rows fell in, and the default partition.
             assert {"incident_timeline_p202403", "incident_timeline_p202606", "incident_timeline_default"} <= (
-                _partitions(conn)
+                partitions_of(conn, "incident_timeline")
             )
             # The sequence goes on after the copied ids, and the trigger still guards the history.
             _entry(conn, incident_id, datetime.now(UTC), message="after")
@@ -97,7 +80,9 @@ def service(clean_database):
 def test_retention_never_drops_a_month_of_an_incident_unresolved_or_resolved_within_it(service):
     role, owner, _ = service
     role.execute("SELECT incident_timeline_add_partitions(%s, 2)", [LONG_AGO])
-    assert {"incident_timeline_p202403", "incident_timeline_p202404", "incident_timeline_p202405"} <= _partitions(role)
+    assert {"incident_timeline_p202403", "incident_timeline_p202404", "incident_timeline_p202405"} <= partitions_of(
+        role, "incident_timeline"
+    )
     open_one = _incident(owner)
     resolved_late = _incident(owner, resolved_at=datetime(2025, 6, 1, tzinfo=UTC))
     resolved_early = _incident(owner, resolved_at=datetime(2024, 6, 1, tzinfo=UTC))
@@ -105,19 +90,19 @@ def test_retention_never_drops_a_month_of_an_incident_unresolved_or_resolved_wit
     _entry(role, resolved_late, datetime(2024, 4, 10, tzinfo=UTC))
     _entry(role, resolved_early, datetime(2024, 5, 10, tzinfo=UTC))
 
-    dropped = _retire(role, CUTOFF)
+    dropped = retire(role, "incident_timeline", CUTOFF)
     # (Other tests' old months may go too: only these three are this test's.)
     mine = {"incident_timeline_p202403", "incident_timeline_p202404", "incident_timeline_p202405"}
     assert mine & set(dropped) == {"incident_timeline_p202405"}, dropped
-    assert {"incident_timeline_p202403", "incident_timeline_p202404"} <= _partitions(role)
+    assert {"incident_timeline_p202403", "incident_timeline_p202404"} <= partitions_of(role, "incident_timeline")
     (kept,) = role.execute("SELECT count(*) FROM incident_timeline WHERE created_at < %s", [CUTOFF]).fetchone()
     assert kept == 2
 
     # Resolved before the cutoff: its month may go now.
     owner.execute("UPDATE incidents SET status = 'resolved', resolved_at = %s WHERE id = %s", [LONG_AGO, open_one])
-    assert _retire(role, CUTOFF) == ["incident_timeline_p202403"]
-    assert _retire(role, CUTOFF) == []
-    assert "incident_timeline_p202404" in _partitions(role)
+    assert retire(role, "incident_timeline", CUTOFF) == ["incident_timeline_p202403"]
+    assert retire(role, "incident_timeline", CUTOFF) == []
+    assert "incident_timeline_p202404" in partitions_of(role, "incident_timeline")
     # The role itself still may not delete or edit entries, nor drop a partition by hand.
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         role.execute("DROP TABLE incident_timeline_p202404")
@@ -153,7 +138,7 @@ def test_a_month_is_dropped_while_entries_keep_being_written(service):
         time.sleep(0.5)
         writes_before = len(latencies)
         started = time.perf_counter()
-        dropped = _retire(role, CUTOFF)
+        dropped = retire(role, "incident_timeline", CUTOFF)
         drop_seconds = time.perf_counter() - started
         time.sleep(0.5)
     finally:

@@ -22,7 +22,11 @@ class NotificationRequest(Base):
     """One notify call; its idempotency key makes a repeat find the same notifications."""
 
     __tablename__ = "notification_requests"
-    __table_args__ = (CheckConstraint(in_check("event", NOTIFICATION_EVENTS), name="ck_notification_requests_event"),)
+    __table_args__ = (
+        CheckConstraint(in_check("event", NOTIFICATION_EVENTS), name="ck_notification_requests_event"),
+        # The retention's walk, oldest first (migration 0022_notification_retention).
+        Index("ix_notification_requests_created_at", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)

@@ -9,6 +9,7 @@ import psycopg
 
 from incident_management.metrics import TIMELINE_PARTITIONS_DROPPED
 from incident_management.workers.retention import TimelineRetention
+from platform_testing.partitions import partitions_of
 
 OLD_MONTH = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -35,11 +36,7 @@ def _old_month_of_history(database_url: str, rows: int) -> None:
 
 def _partitions(database_url: str) -> set[str]:
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " WHERE i.inhparent = 'incident_timeline'::regclass"
-        ).fetchall()
-    return {name for (name,) in rows}
+        return partitions_of(conn, "incident_timeline")
 
 
 async def test_an_old_month_is_dropped_while_incidents_keep_opening(harness):

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from platform_common.settings import BaseServiceSettings, refuse_weak_secret
 
@@ -37,6 +37,13 @@ class Settings(BaseServiceSettings):
     # Reports of final results to a caller's callback_url: retried with the same
     # backoff as deliveries while the caller is down, at most this many times.
     notification_callback_max_attempts: int = 50
+    # The retention (workers/retention.py): a request older than this many days is
+    # deleted with its notifications and attempts once none of them is still being
+    # delivered or owes its caller a report; in batches, one per transaction.
+    notification_retention_enabled: bool = True
+    notification_retention_days: int = Field(default=90, ge=31)
+    notification_retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    notification_retention_batch_size: int = Field(default=1000, ge=1, le=10_000)
     notification_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
     # Refuse webhook/Slack targets that resolve to loopback, private or
     # link-local addresses (users choose their own webhook URLs, and must not

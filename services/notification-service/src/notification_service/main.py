@@ -16,6 +16,7 @@ from notification_service.channels.webhook import WebhookChannel
 from notification_service.config import Settings, get_settings
 from notification_service.rendering import Renderer
 from notification_service.workers.delivery import DeliveryWorker
+from notification_service.workers.retention import NotificationRetention
 from platform_common.app import create_service_app
 from platform_common.clock import SystemClock
 from platform_common.health import Check
@@ -62,9 +63,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.notification_worker_enabled:
             app.state.worker = DeliveryWorker(db=app.state.db, channels=channels, settings=settings)
             app.state.worker.start()
+        retention = None
+        if settings.notification_retention_enabled:
+            retention = NotificationRetention(
+                app.state.db,
+                app.state.clock,
+                days=settings.notification_retention_days,
+                batch=settings.notification_retention_batch_size,
+                interval=settings.notification_retention_interval_seconds,
+                grace=settings.graceful_shutdown_seconds,
+            )
+            retention.start()
         try:
             yield
         finally:
+            if retention is not None:
+                await retention.stop()
             if app.state.worker is not None:
                 await app.state.worker.stop()
             await http.aclose()

@@ -19,6 +19,10 @@ WORKER_CYCLE_SECONDS = Histogram(
     "Time of one delivery worker cycle (claim, send, record)",
     buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60),
 )
+NOTIFICATION_REQUESTS_DELETED = Counter(
+    "notification_requests_deleted_total",
+    "Notify requests deleted after the retention, with their notifications and attempts",
+)
 for _channel in CHANNELS:  # every series exists from the start, so increase() sees the first failure
     for _result in RESULTS:
         NOTIFICATIONS_SENT.labels(_channel, _result)

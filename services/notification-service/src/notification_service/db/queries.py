@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -210,3 +210,29 @@ async def finish_reports(session: AsyncSession, *, reports: list[tuple[uuid.UUID
         .values(callback_attempts=bindparam("b_attempts"), callback_due_at=bindparam("b_due"))
     )
     await session.execute(statement, [{"b_id": key, "b_attempts": n, "b_due": due} for key, n, due in reports])
+
+
+async def delete_expired_requests(session: AsyncSession, *, created_before: datetime, limit: int) -> int:
+    """Delete up to `limit` requests created before `created_before`, oldest first, none of
+    whose notifications is live or owes its caller a report (their notifications and attempts
+    go with them: ON DELETE CASCADE); returns how many. Rows another transaction holds are
+    skipped, not waited for: the next cycle takes them."""
+    held = (
+        select(Notification.id)
+        .where(
+            Notification.request_id == NotificationRequest.id,
+            Notification.status.in_(LIVE_STATUSES) | Notification.callback_due_at.is_not(None),
+        )
+        .exists()
+    )
+    expired = (
+        select(NotificationRequest.id)
+        .where(NotificationRequest.created_at < created_before, ~held)
+        .order_by(NotificationRequest.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(NotificationRequest).where(NotificationRequest.id.in_(expired.scalar_subquery()))
+    )
+    return result.rowcount
