@@ -31,6 +31,48 @@ async def test_a_new_incident_is_assigned_to_whoever_is_on_call_and_paged(harnes
     assert events == ["created", "assigned", "paged"]
 
 
+async def test_a_cycle_sets_no_savepoint_per_incident_or_page(harness):
+    """Assigning and paging five incidents takes the savepoints one does: a savepoint
+    each (two statements and a flush) is only for a batch where one fails."""
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    savepoints: list[object] = []
+    sa.event.listen(harness.app.state.db.engine.sync_engine, "savepoint", lambda *args: savepoints.append(args))
+
+    async def cycle(size: int) -> int:
+        new = {"service": "payments", "severity": "high"}
+        items = [{**new, "id": str(uuid.uuid4()), "title": f"Storm {size}.{n}"} for n in range(size)]
+        await harness.client.post("/api/v1/incidents/batch", json={"items": items})
+        before = len(savepoints)
+        report = await harness.tick()
+        assert (report.assigned, report.pages_sent) == (size, size), report
+        return len(savepoints) - before
+
+    assert await cycle(5) == await cycle(1)
+
+
+async def test_an_incident_that_cannot_be_assigned_fails_alone_in_its_cycle(harness):
+    """The batch goes together, and when one of it fails (here a name too long for its
+    column) the others are done again each alone: assigned and paged all the same."""
+    harness.oncall.configure("payments", levels=[(5, ["alice"])])
+    harness.oncall.configure("billing", levels=[(5, ["bob"])])
+    chain = harness.oncall.answers["billing"]["escalation_chain"][0]
+    chain["targets"][0]["name"] = chain["users"][0]["name"] = "B" * 300
+    harness.oncall.answers["billing"]["primary"]["name"] = "B" * 300
+    new = {"severity": "high"}
+    items = [
+        {**new, "id": str(uuid.uuid4()), "title": f"Storm {n}", "service": service}
+        for n, service in enumerate(["payments", "billing", "payments"])
+    ]
+    await harness.client.post("/api/v1/incidents/batch", json={"items": items})
+
+    report = await harness.tick()
+
+    assert (report.assigned, report.pages_sent) == (2, 2), report
+    assert [error.split(":")[0] for error in report.errors] == [f"assign {items[1]['id']}"]
+    paged = sorted(r["incident"]["id"] for r in harness.notifier.requests)
+    assert paged == sorted([items[0]["id"], items[2]["id"]])
+
+
 async def test_pages_due_together_go_to_notification_service_in_one_request_each_answered(harness):
     harness.oncall.configure("payments", levels=[(5, ["alice"])])
     incidents = [await harness.create() for _ in range(3)]
@@ -169,6 +211,33 @@ async def test_a_result_that_beats_the_notify_answer_is_kept_and_recorded_once(h
     assert detail["pages"][0]["status"] == "sent"
     assert [e["event_type"] for e in detail["timeline"]].count("notified") == 1
     assert delivery_id in {d["id"] for d in detail["pages"][0]["notifications"]}
+
+
+async def test_a_batch_of_delivery_results_reads_its_pages_in_one_statement(harness):
+    """Not a read per result (each read flushed the result before it: an insert and an
+    update per result); a key of another incident's page is still that incident's 404."""
+    harness.oncall.configure("payments", levels=[(30, ["alice"])])
+    incidents = [await harness.create() for _ in range(3)]
+    await harness.tick()
+    reports = harness.notifier.settle("delivered", recipient="alice")
+    assert len(reports) == 6  # an email and a slack delivery of each page
+    items = [{**report["body"], "incident_id": report["url"].split("/")[-2]} for report in reports]
+    elsewhere = {**items[0], "incident_id": next(i["id"] for i in incidents if i["id"] != items[0]["incident_id"])}
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("SELECT") and "FROM incident_pages" in statement:
+            reads.append(statement)
+
+    sa.event.listen(harness.app.state.db.engine.sync_engine, "before_cursor_execute", count)
+    answer = await harness.client.post("/api/v1/incidents/deliveries/batch", json={"items": [*items, elsewhere]})
+    sa.event.remove(harness.app.state.db.engine.sync_engine, "before_cursor_execute", count)
+
+    assert [r["status_code"] for r in answer.json()["results"]] == [200] * 6 + [404]
+    assert [r["recorded"] for r in answer.json()["results"]][:6] == [True] * 6
+    assert len(reads) == 2, "the batch's pages, then again for the batch with a refusal in it"
+    for incident in incidents:
+        assert (await harness.events(incident["id"])).count("notified") == 2
 
 
 async def test_many_delivery_results_are_recorded_in_one_request_each_on_its_own(harness):

@@ -69,6 +69,24 @@ async def test_a_batch_answers_each_create_and_opens_the_new_ones_in_one_transac
     assert report.assigned == 2, report
 
 
+async def test_a_batch_with_nothing_refused_sets_no_savepoint_per_item(harness):
+    # Its creates run together; a savepoint each (two statements and a flush) is for a
+    # batch with a refusal in it, which the test above covers.
+    savepoints: list[object] = []
+    sa.event.listen(harness.app.state.db.engine.sync_engine, "savepoint", lambda *args: savepoints.append(args))
+
+    async def batch(size: int) -> int:
+        before = len(savepoints)
+        items = [_create(f"Storm {size}.{n}") for n in range(size)]
+        response = await harness.client.post("/api/v1/incidents/batch", json={"items": items})
+        assert [r["status_code"] for r in response.json()["results"]] == [201] * size, response.text
+        return len(savepoints) - before
+
+    assert await batch(5) == await batch(1)
+    listed = (await harness.client.get("/api/v1/incidents", params={"limit": 100})).json()
+    assert listed["total"] == 6
+
+
 async def test_a_batch_must_be_1_to_100_items_from_the_platform(harness):
     post = harness.client.post
     assert (await post("/api/v1/incidents/batch", json={"items": []})).status_code == 422

@@ -2,6 +2,10 @@
 outbox), each item answered on its own, idempotent per item's key."""
 
 import pytest
+import sqlalchemy as sa
+
+from notification_service.main import create_app
+from platform_testing import running_app
 
 
 def page(receiver, an_incident, key, path="/a"):
@@ -46,6 +50,24 @@ async def test_one_key_twice_in_a_batch_is_stored_once(client, receiver, an_inci
         n["id"] for n in results[1]["accepted"]["notifications"]
     ]
     assert (await client.get("/api/v1/notifications")).json()["total"] == 1
+
+
+async def test_a_batchs_notifications_are_written_in_one_statement(settings_for, receiver, an_incident):
+    # Not one insert (and one flush) per page, as each request's own insert used to cause.
+    app = create_app(settings_for(notification_worker_enabled=False))
+    inserts: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO notifications "):
+            inserts.append(statement)
+
+    async with running_app(app) as client:
+        sa.event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", count)
+        items = [page(receiver, an_incident, f"one-statement-{n}", f"/{n}") for n in range(5)]
+        results = (await client.post("/api/v1/notify/batch", json={"items": items})).json()["results"]
+        assert [r["status_code"] for r in results] == [202] * 5
+        assert len(inserts) == 1
+        assert (await client.get("/api/v1/notifications")).json()["total"] == 5
 
 
 async def test_an_invalid_item_is_refused_alone_with_what_was_wrong(client, receiver, an_incident):

@@ -130,6 +130,19 @@ async def lock_pages(session: AsyncSession, *, page_ids: list[uuid.UUID]) -> dic
     return {page.id: page for page in (await session.execute(query)).scalars()}
 
 
+async def pages_by_keys(session: AsyncSession, *, idempotency_keys: list[str]) -> dict[str, Page]:
+    """The pages notification-service knows by these keys, fresh and locked in one
+    statement, in (incident, key) order; a key no page has is left out."""
+    query = (
+        select(Page)
+        .where(Page.idempotency_key.in_(idempotency_keys))
+        .order_by(Page.incident_id, Page.idempotency_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {page.idempotency_key: page for page in (await session.execute(query)).scalars()}
+
+
 async def page_by_key(session: AsyncSession, *, incident_id: uuid.UUID, idempotency_key: str) -> Page | None:
     """The page notification-service knows by this key, locked: results of one page are folded in one at a time."""
     return await _locked(session, Page.incident_id == incident_id, Page.idempotency_key == idempotency_key)

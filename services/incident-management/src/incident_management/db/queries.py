@@ -2,7 +2,7 @@
 none of them commits: the route or the worker cycle owns the transaction."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -49,17 +49,20 @@ async def get_incident(session: AsyncSession, *, incident_id: uuid.UUID, for_upd
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def lock_incidents(session: AsyncSession, *, incident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Incident]:
-    """Several incidents by id, fresh and locked in one statement (in id order, the
-    order every batch locks in, so two batches never wait on each other in a
+async def get_incidents(
+    session: AsyncSession, *, incident_ids: Collection[uuid.UUID], for_update: bool = False
+) -> dict[uuid.UUID, Incident]:
+    """Several incidents by id, fresh, in one statement (locked with `for_update`, in id
+    order, the order every batch locks in, so two batches never wait on each other in a
     cycle); an id that is gone is missing from the answer."""
     query = (
         select(Incident)
         .where(Incident.id.in_(incident_ids))
         .order_by(Incident.id)
-        .with_for_update()
         .execution_options(populate_existing=True)
     )
+    if for_update:
+        query = query.with_for_update()
     return {incident.id: incident for incident in (await session.execute(query)).scalars()}
 
 

@@ -105,17 +105,38 @@ async def create_incident(
 T = TypeVar("T")
 
 
-async def each_alone(session: AsyncSession, calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T | DomainError]:
-    """Run each call as it would run alone, in the order given, each in a savepoint of the
-    caller's one transaction: a refused one rolls back only itself (its refusal is its
-    result), and the others commit together at the edge. The batch create, /bulk and the
-    batch of delivery results."""
-    results: list[T | DomainError] = []
+async def each_alone(
+    session: AsyncSession,
+    calls: Iterable[Callable[[], Awaitable[T]]],
+    *,
+    refusals: type[Exception] | tuple[type[Exception], ...] = DomainError,
+    before_again: Callable[[], Awaitable[object]] | None = None,
+) -> list[T | Exception]:
+    """Run each call as it would run alone, in the order given, in the caller's one
+    transaction: a refused one (one of `refusals`) rolls back only itself and its
+    refusal is its result; the others commit together at the edge. The batch create,
+    /bulk, the batch of delivery results and the engine's loops.
+
+    The calls run together in one savepoint first, and only when one is refused are they
+    run again, each in a savepoint of its own: two statements and a flush per call were a
+    third of the statements a storm of new incidents cost, for refusals that seldom come.
+    So a call may run twice; what it does outside the transaction belongs after it, and
+    `before_again` reads afresh the rows the calls were given (the rollback expired what
+    they changed)."""
+    calls = list(calls)
+    try:
+        async with session.begin_nested():
+            return [await call() for call in calls]
+    except refusals:
+        pass
+    if before_again is not None:
+        await before_again()
+    results: list[T | Exception] = []
     for call in calls:
         try:
             async with session.begin_nested():
                 results.append(await call())
-        except DomainError as refused:
+        except refusals as refused:
             results.append(refused)
     return results
 

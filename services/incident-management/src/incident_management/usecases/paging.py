@@ -177,7 +177,18 @@ async def record_delivery(
     """record_result() into the page notification-service knows by this key (locked);
     NotFound when the incident has no such page. Returns whether the result was new."""
     page = await pages.page_by_key(session, incident_id=incident_id, idempotency_key=idempotency_key)
-    if page is None:
+    return _record_into(session, page, incident_id, idempotency_key, delivery, now)
+
+
+def _record_into(
+    session: AsyncSession,
+    page: Page | None,
+    incident_id: uuid.UUID,
+    idempotency_key: str,
+    delivery: dict[str, Any],
+    now: datetime,
+) -> bool:
+    if page is None or page.incident_id != incident_id:
         raise NotFound(f"Incident {incident_id} has no page {idempotency_key!r}")
     return record_result(session, page=page, delivery=delivery, now=now)
 
@@ -186,11 +197,22 @@ async def record_deliveries(
     session: AsyncSession, *, results: Sequence[Mapping[str, Any]], now: datetime
 ) -> list[bool | DomainError]:
     """Each as record_delivery(**result) would alone (an unknown page refuses only its own),
-    answered in the order given. The pages are locked in one order (incident, key) whatever
-    the request's, so two batches touching the same pages wait for each other instead of
-    deadlocking."""
+    answered in the order given. The batch's pages are read and locked in one statement,
+    in one order (incident, key) whatever the request's, so two batches touching the same
+    pages wait for each other instead of deadlocking; a read per result made a flush
+    (and an insert and an update) per result too."""
     order = sorted(range(len(results)), key=lambda i: (str(results[i]["incident_id"]), results[i]["idempotency_key"]))
-    done = await each_alone(session, (partial(record_delivery, session, **results[i], now=now) for i in order))
+    keys = [results[i]["idempotency_key"] for i in order]
+    locked = await pages.pages_by_keys(session, idempotency_keys=keys)
+
+    async def read_again() -> None:
+        await pages.pages_by_keys(session, idempotency_keys=keys)
+
+    async def record(result: Mapping[str, Any]) -> bool:
+        page = locked.get(result["idempotency_key"])
+        return _record_into(session, page, result["incident_id"], result["idempotency_key"], result["delivery"], now)
+
+    done = await each_alone(session, (partial(record, results[i]) for i in order), before_again=read_again)
     answers: list[bool | DomainError] = [False] * len(results)
     for i, answer in zip(order, done, strict=True):
         answers[i] = answer

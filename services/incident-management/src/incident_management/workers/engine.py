@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,7 @@ from incident_management.db import queries
 from incident_management.domain.escalation import OnCall
 from incident_management.metrics import ESCALATIONS, INCIDENTS_CREATED, WORKER_CYCLE, cycle_finished
 from incident_management.usecases.assignment import apply_escalation, apply_oncall, record_oncall_failure
+from incident_management.usecases.incidents import each_alone
 from incident_management.usecases.snooze import end_snooze
 from incident_management.workers.outbox import PageOutbox
 from incident_management.workers.report import CycleReport
@@ -215,34 +217,48 @@ class IncidentEngine:
     async def _answer(self, claimed: list[Incident], report: CycleReport, *, escalating: bool) -> None:
         """Ask oncall-service about the claimed incidents (once per service and team, side
         by side) and act on its answers, all in one transaction: one commit for the
-        batch instead of one per incident. Each incident has a savepoint of its own,
-        so one that fails is rolled back alone and the others still commit."""
+        batch instead of one per incident. One that fails is rolled back alone and the
+        others still commit (`each_alone`)."""
         if not claimed:
             return
         answers = OncallLookups(self.oncall, self.clock)
         await answers.prefetch({(incident.service, incident.team) for incident in claimed})
         what, verb = ("escalation", "escalate") if escalating else ("assignment", "assign")
         now = self.clock.now()
+        ids = [incident.id for incident in claimed]
         async with self.db.sessionmaker() as session, session.begin():
-            locked = await queries.lock_incidents(session, incident_ids=[incident.id for incident in claimed])
+            locked = await queries.get_incidents(session, incident_ids=ids, for_update=True)
+
+            async def read_again() -> None:
+                await queries.get_incidents(session, incident_ids=ids, for_update=True)
+
+            calls = []
             for incident in claimed:
                 oncall, error = await answers.get(incident.service, incident.team)
-                try:
-                    async with session.begin_nested():
-                        done = await self._finish(
-                            session, locked.get(incident.id), incident, oncall, error, now=now, escalating=escalating
-                        )
-                except Exception as exc:
-                    log.exception("%s of an incident failed", what, extra={"incident_id": str(incident.id)})
-                    report.errors.append(f"{verb} {incident.id}: {type(exc).__name__}")
-                    continue
-                if escalating and done:
-                    report.escalated += 1
-                    ESCALATIONS.inc()
-                elif not escalating and done:
-                    report.assigned += 1
-                elif not escalating and done is False:
-                    report.assignment_failures += 1
+                calls.append(
+                    partial(
+                        self._finish,
+                        session,
+                        locked.get(incident.id),
+                        incident,
+                        oncall,
+                        error,
+                        now=now,
+                        escalating=escalating,
+                    )
+                )
+            outcomes = await each_alone(session, calls, refusals=Exception, before_again=read_again)
+        for incident, done in zip(claimed, outcomes, strict=True):
+            if isinstance(done, Exception):
+                log.error("%s of an incident failed", what, extra={"incident_id": str(incident.id)}, exc_info=done)
+                report.errors.append(f"{verb} {incident.id}: {type(done).__name__}")
+            elif escalating and done:
+                report.escalated += 1
+                ESCALATIONS.inc()
+            elif not escalating and done:
+                report.assigned += 1
+            elif not escalating and done is False:
+                report.assignment_failures += 1
 
     async def _finish(
         self,

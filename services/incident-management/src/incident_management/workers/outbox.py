@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,7 @@ from incident_management.db import pages, queries
 from incident_management.domain import rules
 from incident_management.metrics import PAGES
 from incident_management.usecases import links, paging
+from incident_management.usecases.incidents import each_alone
 from incident_management.workers.report import CycleReport
 from platform_common.clock import Clock
 from platform_common.db import Database
@@ -118,22 +120,33 @@ class PageOutbox:
         return len(claimed) + cancelled
 
     async def _finish_pages(self, page_ids: list[uuid.UUID], results: list[object], report: CycleReport) -> None:
-        """Record each page's outcome: one commit for the batch, a savepoint per page
-        (one that cannot be recorded is rolled back alone; its lease runs out and it
-        is sent again, which its idempotency key makes harmless)."""
+        """Record each page's outcome: one commit for the batch, and a page that cannot be
+        recorded is rolled back alone (`each_alone`); its lease runs out and it is sent
+        again, which its idempotency key makes harmless."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
             locked = await pages.lock_pages(session, page_ids=page_ids)
-            for page_id, result in zip(page_ids, results, strict=True):
-                page = locked.get(page_id)
-                if page is None:
-                    continue
-                try:
-                    async with session.begin_nested():
-                        await self._record(session, page, result, report, now=now)
-                except Exception as exc:
-                    log.exception("recording a page failed", extra={"page_id": str(page_id)})
-                    report.errors.append(f"page {page_id}: {type(exc).__name__}")
+
+            async def read_again() -> None:
+                await pages.lock_pages(session, page_ids=page_ids)
+
+            done = [(page_id, result) for page_id, result in zip(page_ids, results, strict=True) if page_id in locked]
+            outcomes = await each_alone(
+                session,
+                [partial(self._record, session, locked[page_id], result, now=now) for page_id, result in done],
+                refusals=Exception,
+                before_again=read_again,
+            )
+        for (page_id, _), outcome in zip(done, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error("recording a page failed", extra={"page_id": str(page_id)}, exc_info=outcome)
+                report.errors.append(f"page {page_id}: {type(outcome).__name__}")
+            elif outcome is not None:
+                PAGES.labels(result=outcome).inc()
+                if outcome == "sent":
+                    report.pages_sent += 1
+                elif outcome == "retry":
+                    report.pages_retrying += 1
 
     async def _claim(self) -> tuple[list[tuple[uuid.UUID, PageRequest, Lookup | None]], int]:
         """Claim the due pages and cancel those no longer wanted; for each of the rest, its
@@ -145,12 +158,11 @@ class PageOutbox:
             claimed = await pages.claim_pages(
                 session, now=now, lease_until=now + self._lease, limit=self.settings.incident_worker_batch_size
             )
-            incidents: dict[uuid.UUID, Incident | None] = {}
+            # One read for the batch's incidents: a read per page was a statement per incident.
+            incidents = await queries.get_incidents(session, incident_ids={page.incident_id for page in claimed})
             requests = []
             for page in claimed:
-                if page.incident_id not in incidents:
-                    incidents[page.incident_id] = await queries.get_incident(session, incident_id=page.incident_id)
-                incident = incidents[page.incident_id]
+                incident = incidents.get(page.incident_id)
                 if incident is None or not paging.still_wanted(page, incident):
                     paging.cancel(page, now=now)
                     PAGES.labels(result="cancelled").inc()
@@ -219,9 +231,9 @@ class PageOutbox:
         except NotificationUnavailable as exc:
             return [exc for _ in requests]
 
-    async def _record(
-        self, session: AsyncSession, page: Page, result: object, report: CycleReport, *, now: datetime
-    ) -> None:
+    async def _record(self, session: AsyncSession, page: Page, result: object, *, now: datetime) -> str | None:
+        """Record what came of sending the page; how it went for the metrics (sent,
+        retry, failed), or None when its first step waits for its delay."""
         if isinstance(result, Expanded):
             # Later steps are keyed per step: one already queued (a retry) is not queued again.
             names = {page.recipient: page.recipient_name} if page.recipient_name else None
@@ -238,7 +250,7 @@ class PageOutbox:
             if result.result is None:  # the first step waits for its delay
                 page.due_at = page.next_attempt_at = result.first.due_at
                 page.updated_at = now
-                return
+                return None
             result = result.result
         if isinstance(result, NotificationUnavailable):
             paging.record_unavailable(
@@ -249,13 +261,10 @@ class PageOutbox:
                 retry_base=self.settings.incident_retry_base_seconds,
                 retry_cap=self.settings.incident_retry_max_seconds,
             )
-            report.pages_retrying += 1
-            PAGES.labels(result="retry").inc()
-        elif isinstance(result, NotificationRejected):
+            return "retry"
+        if isinstance(result, NotificationRejected):
             paging.record_rejected(session, page=page, error=str(result), now=now)
-            PAGES.labels(result="failed").inc()
-        else:
-            assert isinstance(result, list)
-            paging.record_sent(session, page=page, deliveries=result, now=now)
-            report.pages_sent += 1
-            PAGES.labels(result="sent").inc()
+            return "failed"
+        assert isinstance(result, list)
+        paging.record_sent(session, page=page, deliveries=result, now=now)
+        return "sent"

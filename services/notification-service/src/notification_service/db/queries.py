@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, select
+from sqlalchemy import ColumnElement, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -198,16 +198,18 @@ async def claim_reports(
     )
 
 
-async def finish_report(
-    session: AsyncSession, *, notification_id: uuid.UUID, attempts: int, due_at: datetime | None
-) -> None:
-    """Record a report's attempt: how many so far, and when it is due again (None: sent)."""
-    await queue.finish(
-        session,
-        Notification,
-        key=notification_id,
-        values={"callback_attempts": attempts, "callback_due_at": due_at},
+async def finish_reports(session: AsyncSession, *, reports: list[tuple[uuid.UUID, int, datetime | None]]) -> None:
+    """Record reports' attempts, (notification id, how many so far, when it is due again
+    or None: sent) each, in one statement for them all."""
+    if not reports:
+        return
+    table = Notification.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(callback_attempts=bindparam("b_attempts"), callback_due_at=bindparam("b_due"))
     )
+    await session.execute(statement, [{"b_id": key, "b_attempts": n, "b_due": due} for key, n, due in reports])
 
 
 async def delete_expired_requests(session: AsyncSession, *, created_before: datetime, limit: int) -> int:

@@ -221,25 +221,28 @@ async def claim_reports(session: AsyncSession, *, now: datetime, limit: int, lea
     ]
 
 
-async def record_report(
+async def record_reports(
     session: AsyncSession,
     *,
-    report: Report,
-    taken: bool,
+    answers: list[tuple[Report, bool]],
     now: datetime,
     retry_base: float,
     retry_cap: float,
     max_attempts: int,
-) -> bool:
-    """The caller took the report (or refused it for good): nothing more is owed.
+) -> list[bool]:
+    """Each report the caller took (or refused for good): nothing more is owed.
     Otherwise it is tried again with the platform's backoff, up to `max_attempts`.
-    Returns whether another try is due."""
-    attempts = report.attempts + 1
-    again = not taken and attempts < max_attempts
-    await queries.finish_report(
+    Written in one statement; returns, for each, whether another try is due."""
+    again = [not taken and report.attempts + 1 < max_attempts for report, taken in answers]
+    await queries.finish_reports(
         session,
-        notification_id=report.notification_id,
-        attempts=attempts,
-        due_at=retry_at(now, attempts, base=retry_base, cap=retry_cap) if again else None,
+        reports=[
+            (
+                report.notification_id,
+                report.attempts + 1,
+                retry_at(now, report.attempts + 1, base=retry_base, cap=retry_cap) if retry else None,
+            )
+            for (report, _), retry in zip(answers, again, strict=True)
+        ],
     )
     return again

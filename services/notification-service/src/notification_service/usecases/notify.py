@@ -51,13 +51,18 @@ async def accept_many(
     keys = [request.idempotency_key for request in requests if request.idempotency_key]
     fresh = set(keys) - await queries.taken_keys(session, idempotency_keys=keys)
     answers: list[Accepted | Conflict] = []
-    for request in requests:
-        key_is_new = request.idempotency_key in fresh
-        fresh.discard(request.idempotency_key)
-        try:
-            answers.append(await accept(session, request, now=now, max_attempts=max_attempts, key_is_new=key_is_new))
-        except Conflict as exc:
-            answers.append(exc)
+    # The notifications go in at the commit, all in one statement: each request's insert
+    # flushed the one before's notifications, a statement (and a flush) per page.
+    with session.no_autoflush:
+        for request in requests:
+            key_is_new = request.idempotency_key in fresh
+            fresh.discard(request.idempotency_key)
+            try:
+                answers.append(
+                    await accept(session, request, now=now, max_attempts=max_attempts, key_is_new=key_is_new)
+                )
+            except Conflict as exc:
+                answers.append(exc)
     return answers
 
 
@@ -106,6 +111,7 @@ def _severity(incident: dict[str, Any] | None) -> str:
 
 async def _replay(session: AsyncSession, idempotency_key: str) -> Accepted | None:
     """The answer already given to this key, if any."""
+    await session.flush()  # an earlier request of the batch may have its notifications still unwritten
     existing = await queries.get_request_by_key(session, idempotency_key=idempotency_key)
     if existing is None:
         return None

@@ -19,7 +19,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ from notification_service.usecases.delivery import (
     claim_reports,
     hold_claims,
     record_attempt,
-    record_report,
+    record_reports,
 )
 from platform_common.auth import internal_headers, masked_address
 from platform_common.clock import Clock, SystemClock
@@ -145,9 +146,10 @@ class DeliveryWorker:
 
     async def _deliver_in_order(self, claims: list[Claim]) -> None:
         """One recipient's deliveries: each send waits for the one before (they arrive
-        in order), each outcome is recorded beside the next send (a commit per send
+        in order), each outcome is recorded beside the next sends (a commit per send
         would otherwise pace one person's storm of pages). After a send to be
         retried, the later ones to the same address wait for its retry."""
+        recorder = _GroupWriter(self._record)
         recording = []
         retry_at: dict[tuple[str, str], datetime] = {}  # (channel, target) -> its failed page's retry
         held: list[Claim] = []
@@ -160,7 +162,7 @@ class DeliveryWorker:
             started = time.perf_counter()
             result = await self._send(claim)
             duration = time.perf_counter() - started
-            recording.append(asyncio.create_task(self._record(claim, result, started_at, duration)))
+            recording.append(recorder.add(_Sent(claim, result, started_at, duration, self._give_up(duration))))
             if result.outcome is Outcome.RETRYABLE:
                 step = await recording[-1]
                 if step is not None and step.next_attempt_at is not None:
@@ -206,21 +208,23 @@ class DeliveryWorker:
         )
         return len(reports)
 
-    async def _write_attempt(
-        self, claim: Claim, result: AttemptResult, started_at: datetime, duration: float
-    ) -> tuple[NextStep, bool]:
+    async def _write_attempts(self, sent: list["_Sent"]) -> list[tuple[NextStep, bool]]:
+        """The attempts' outcomes, in one transaction."""
         async with self.db.sessionmaker() as session, session.begin():
-            return await record_attempt(
-                session,
-                claim=claim,
-                result=result,
-                started_at=started_at,
-                duration_ms=round(duration * 1000, 3),
-                now=self.clock.now(),
-                retry_base=self.settings.notification_retry_base_seconds,
-                retry_cap=self.settings.notification_retry_max_seconds,
-                rand=self.rand(),
-            )
+            return [
+                await record_attempt(
+                    session,
+                    claim=item.claim,
+                    result=item.result,
+                    started_at=item.started_at,
+                    duration_ms=round(item.duration * 1000, 3),
+                    now=self.clock.now(),
+                    retry_base=self.settings.notification_retry_base_seconds,
+                    retry_cap=self.settings.notification_retry_max_seconds,
+                    rand=self.rand(),
+                )
+                for item in sent
+            ]
 
     async def _report(self, report: Report) -> None:
         try:
@@ -256,51 +260,59 @@ class DeliveryWorker:
     async def _record_reports(self, answers: list[tuple[Report, bool, str | None]]) -> None:
         """Each report taken (nothing more owed) or due again with backoff, in one transaction."""
         async with self.db.sessionmaker() as session, session.begin():
-            retrying = [
-                await record_report(
-                    session,
-                    report=report,
-                    taken=taken,
-                    now=self.clock.now(),
-                    retry_base=self.settings.notification_retry_base_seconds,
-                    retry_cap=self.settings.notification_retry_max_seconds,
-                    max_attempts=self.settings.notification_callback_max_attempts,
-                )
-                for report, taken, _ in answers
-            ]
+            retrying = await record_reports(
+                session,
+                answers=[(report, taken) for report, taken, _ in answers],
+                now=self.clock.now(),
+                retry_base=self.settings.notification_retry_base_seconds,
+                retry_cap=self.settings.notification_retry_max_seconds,
+                max_attempts=self.settings.notification_callback_max_attempts,
+            )
         for (report, _, error), again in zip(answers, retrying, strict=True):
             if error is not None:
                 fields = {"notification_id": str(report.notification_id), "error": error, "retrying": again}
                 log.warning("result report not taken by the caller", extra=fields)
 
-    async def _record(
-        self, claim: Claim, result: AttemptResult, started_at: datetime, duration: float
-    ) -> NextStep | None:
-        """Store the attempt's outcome; the step it led to, None if the lease was lost."""
-        DELIVERY_SECONDS.labels(claim.channel).observe(duration)
-        # The page went out: its outcome must be recorded, or the row is sent
-        # again once its lease runs out (a second page at the receiver). While
-        # the database is away (a restart) the write is tried again, until the
-        # lease is nearly over; a PostgreSQL restart mid-storm paged 4 of 120
-        # incidents twice when it was tried once (bench/faults.py).
-        give_up = time.monotonic() + self.settings.notification_lease_seconds - duration - 5
+    def _give_up(self, duration: float) -> float:
+        """Until when (time.monotonic) a sent page's outcome is worth trying to record:
+        before its lease runs out and another worker sends it again."""
+        return time.monotonic() + self.settings.notification_lease_seconds - duration - 5
+
+    async def _record(self, sent: list["_Sent"]) -> list["NextStep | Exception | None"]:
+        """Store the attempts' outcomes together; for each, the step it led to, None if
+        the lease was lost, or why it could not be stored. One that cannot be stored
+        (a bug, not the database away) costs only itself: then each is stored alone."""
+        for item in sent:
+            DELIVERY_SECONDS.labels(item.claim.channel).observe(item.duration)
+        # The pages went out: their outcomes must be recorded, or the rows are sent
+        # again once their leases run out (a second page at the receiver). While
+        # the database is away (a restart) the write is tried again, until a lease
+        # is nearly over; a PostgreSQL restart mid-storm paged 4 of 120 incidents
+        # twice when it was tried once (bench/faults.py).
+        give_up = min(item.give_up for item in sent)
         failures = 0
         while True:
             try:
-                step, owned = await self._write_attempt(claim, result, started_at, duration)
+                written = await self._write_attempts(sent)
                 break
-            except (DBAPIError, OSError) as exc:
-                if not _database_away(exc):
-                    raise
+            except Exception as exc:
+                if not (isinstance(exc, DBAPIError | OSError) and _database_away(exc)):
+                    if len(sent) == 1:
+                        raise
+                    return [await _alone(self._record([item])) for item in sent]
                 failures += 1
                 wait = backoff_seconds(failures, base=0.5, cap=5.0, rand=self.rand)
                 if time.monotonic() + wait > give_up:
                     raise
                 log.warning(
-                    "recording a delivery failed; trying again",
-                    extra={"notification_id": str(claim.id), "error": type(exc).__name__},
+                    "recording deliveries failed; trying again",
+                    extra={"notification_ids": [str(item.claim.id) for item in sent], "error": type(exc).__name__},
                 )
                 await asyncio.sleep(wait)
+        return [self._recorded(item, step, owned) for item, (step, owned) in zip(sent, written, strict=True)]
+
+    def _recorded(self, item: "_Sent", step: NextStep, owned: bool) -> NextStep | None:
+        claim, result = item.claim, item.result
         fields = {
             "notification_id": str(claim.id),
             "channel": claim.channel,
@@ -339,6 +351,58 @@ class DeliveryWorker:
             # A bug must not wedge the row: count it as a failed try, and retry.
             log.exception("channel %s raised", claim.channel, extra={"notification_id": str(claim.id)})
             return AttemptResult(Outcome.RETRYABLE, short(f"internal error: {type(exc).__name__}"))
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """An attempt made, its outcome still to be recorded."""
+
+    claim: Claim
+    result: AttemptResult
+    started_at: datetime
+    duration: float
+    give_up: float  # time.monotonic() after which recording it is not tried again
+
+
+async def _alone(recording: Awaitable[list[NextStep | Exception | None]]) -> NextStep | Exception | None:
+    """One attempt's outcome recorded by itself: its step, or why it could not be stored."""
+    try:
+        return (await recording)[0]
+    except Exception as exc:
+        return exc
+
+
+class _GroupWriter:
+    """Writes one lane's outcomes as they come: those that come while a write is under
+    way go together in the next write (one transaction for several; a transaction per
+    send was a third of notification-service's CPU in a storm). A page is never left
+    unrecorded longer than before: its write starts as soon as the one before ends."""
+
+    def __init__(self, write: Callable[[list[_Sent]], Awaitable[list[NextStep | Exception | None]]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[_Sent, asyncio.Future[NextStep | None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    def add(self, sent: _Sent) -> "asyncio.Future[NextStep | None]":
+        """Record `sent`; the future is its step (None: the lease was lost), or the write's error."""
+        future: asyncio.Future[NextStep | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((sent, future))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._drain())
+        return future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                outcomes = await self._write([sent for sent, _ in batch])
+            except Exception as exc:
+                outcomes = [exc] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
 
 def _database_away(exc: Exception) -> bool:
