@@ -15,7 +15,8 @@ callbacks, alert-ingestion's owed incident actions) works the same way:
 - a row whose lease lies in the past is free again: the rows of a worker that
   died are taken over once its lease runs out, with nothing to clean up;
 - `finish` writes the outcome, optionally only while the claim is still the
-  caller's (a worker whose lease ran out must not overwrite its successor).
+  caller's (a worker whose lease ran out must not overwrite its successor);
+  `finish_many` writes a batch's outcomes in one statement.
 
 Why not pgqueuer or procrastinate: both keep jobs in tables of their own,
 beside our rows. Our rows are the records the APIs serve (a page's status, a
@@ -42,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -117,3 +118,20 @@ async def finish(
     statement = update(model).where(pk == key, *guards).values(dict(values))
     result = await session.execute(statement, execution_options={"synchronize_session": False})
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def finish_many(
+    session: AsyncSession, model: type[Row], *, outcomes: Sequence[tuple[Any, Mapping[str, Any]]]
+) -> None:
+    """`finish` for a batch of rows, unguarded: each (key, values), every values with the same
+    columns, written in one statement (an executemany) instead of one per row."""
+    if not outcomes:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    (pk,) = table.primary_key.columns
+    columns = list(outcomes[0][1])
+    # Bound names of their own: a parameter named like its column would clash with the SET clause's.
+    statement = update(table).where(pk == bindparam("_key")).values({c: bindparam(f"_{c}") for c in columns})
+    await session.execute(
+        statement, [{"_key": key, **{f"_{c}": values[c] for c in columns}} for key, values in outcomes]
+    )

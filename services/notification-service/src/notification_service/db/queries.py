@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
@@ -201,15 +201,11 @@ async def claim_reports(
 async def finish_reports(session: AsyncSession, *, reports: list[tuple[uuid.UUID, int, datetime | None]]) -> None:
     """Record reports' attempts, (notification id, how many so far, when it is due again
     or None: sent) each, in one statement for them all."""
-    if not reports:
-        return
-    table = Notification.__table__
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(callback_attempts=bindparam("b_attempts"), callback_due_at=bindparam("b_due"))
+    await queue.finish_many(
+        session,
+        Notification,
+        outcomes=[(key, {"callback_attempts": n, "callback_due_at": due}) for key, n, due in reports],
     )
-    await session.execute(statement, [{"b_id": key, "b_attempts": n, "b_due": due} for key, n, due in reports])
 
 
 async def delete_expired_requests(session: AsyncSession, *, created_before: datetime, limit: int) -> int:
